@@ -1,0 +1,809 @@
+//! The election manifest: contests, options, ballot styles, trustee parameters
+//! (`docs/protocol.md`, §6), parsed from the TOML files in `election-config/`.
+//!
+//! Parsing happens in two steps. The TOML is read into a permissive *spec* (`ManifestSpec`,
+//! unknown fields rejected), then validated into a [`Manifest`] whose invariants the rest of the
+//! crate relies on: identifiers are unique and well formed, limits are possible, every style
+//! lists existing contests. Each contest is reduced to one of two *rules*, which is all the
+//! cryptography needs to know:
+//!
+//! - [`Rule::Selection`] (referendum, plurality, approval): every option is 0 or 1 and the number
+//!   of selected options lies in `[min, max]`. Proved with disjunctive Chaum–Pedersen proofs.
+//! - [`Rule::Bounded`] (score, cumulative, budget): option `i` takes a value in `[0, uᵢ]`, and
+//!   optionally `Σ wᵢ·vᵢ ≤ L`. Proved with commitments, link proofs and one Bulletproof.
+//!
+//! The manifest hash covers the canonical encoding of the validated manifest; the *election hash*
+//! additionally binds the group parameters and the joint election key, and goes into every proof.
+
+use crate::elgamal::ElectionKey;
+use crate::encoding::{Canonical, Reader, Writer, MAX_SEQ, MAX_STRING};
+use crate::error::{ConfigError, DecodeError};
+use crate::generators::h;
+use crate::group::Point;
+use crate::hash::Digest;
+use crate::transcript::labels;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Version of the manifest encoding.
+pub const MANIFEST_VERSION: u8 = 1;
+/// Most options in one contest.
+pub const MAX_OPTIONS: usize = 64;
+/// Most contests in one election.
+pub const MAX_CONTESTS: usize = 256;
+/// Most trustees.
+pub const MAX_TRUSTEES: u32 = 64;
+/// Largest score, per-option maximum or cumulative total.
+pub const MAX_SCORE: u64 = 1_000_000;
+/// Largest budget (and option cost): keeps every sum far below the group order.
+pub const MAX_BUDGET: u64 = 1 << 40;
+
+/// The contest kinds an official can choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContestKind {
+    /// A yes/no question (options default to `yes`, `no`).
+    Referendum,
+    /// Exactly one option (or none, if blank votes are allowed).
+    Plurality,
+    /// Between `min_selections` and `max_selections` options.
+    Approval,
+    /// Each option gets a score in `[0, max_score]`.
+    Score,
+    /// Up to `max_total` points spread over the options, at most `max_per_option` each.
+    Cumulative,
+    /// Options with costs; the selected options cost at most `budget` in total.
+    Budget,
+}
+
+impl ContestKind {
+    fn tag(self) -> u8 {
+        match self {
+            ContestKind::Referendum => 1,
+            ContestKind::Plurality => 2,
+            ContestKind::Approval => 3,
+            ContestKind::Score => 4,
+            ContestKind::Cumulative => 5,
+            ContestKind::Budget => 6,
+        }
+    }
+    fn from_tag(tag: u8) -> Result<Self, DecodeError> {
+        Ok(match tag {
+            1 => ContestKind::Referendum,
+            2 => ContestKind::Plurality,
+            3 => ContestKind::Approval,
+            4 => ContestKind::Score,
+            5 => ContestKind::Cumulative,
+            6 => ContestKind::Budget,
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "contest kind",
+                    tag,
+                })
+            }
+        })
+    }
+}
+
+/// What the cryptography enforces for a contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Rule {
+    /// Each option 0 or 1; the number selected in `[min, max]`.
+    Selection { min: u64, max: u64 },
+    /// Option `i` in `[0, maxima[i]]`; if `limit` is set, `Σ weights[i]·vᵢ ≤ limit.total`.
+    Bounded {
+        maxima: Vec<u64>,
+        limit: Option<LinearLimit>,
+    },
+}
+
+/// `Σ weights[i]·vᵢ ≤ total`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinearLimit {
+    pub weights: Vec<u64>,
+    pub total: u64,
+}
+
+/// One option of a contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestOption {
+    pub id: String,
+    pub label: String,
+    /// Cost of the option (budget contests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<u64>,
+}
+
+/// A validated contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contest {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub kind: ContestKind,
+    pub options: Vec<ContestOption>,
+    pub rule: Rule,
+}
+
+impl Contest {
+    /// Largest value option `i` can take on one ballot.
+    pub fn option_max(&self, i: usize) -> u64 {
+        match &self.rule {
+            Rule::Selection { .. } => 1,
+            Rule::Bounded { maxima, .. } => maxima.get(i).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A ballot style: the contests one group of voters gets, in ballot order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotStyle {
+    pub id: String,
+    /// Indices into [`Manifest::contests`].
+    pub contests: Vec<usize>,
+}
+
+/// Trustee parameters: `threshold` of `count` trustees can decrypt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrusteeParams {
+    pub count: u32,
+    pub threshold: u32,
+}
+
+/// A validated election manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub trustees: TrusteeParams,
+    /// Whether the credential list carries voter weights.
+    pub weighted: bool,
+    pub contests: Vec<Contest>,
+    pub ballot_styles: Vec<BallotStyle>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TOML spec.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestSpec {
+    election: ElectionSpec,
+    trustees: TrusteeParams,
+    #[serde(default)]
+    contests: Vec<ContestSpec>,
+    #[serde(default)]
+    ballot_styles: Vec<StyleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElectionSpec {
+    id: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    weighted: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContestSpec {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    kind: ContestKind,
+    #[serde(default)]
+    options: Vec<ContestOption>,
+    blank_allowed: Option<bool>,
+    min_selections: Option<u64>,
+    max_selections: Option<u64>,
+    max_score: Option<u64>,
+    max_per_option: Option<u64>,
+    max_total: Option<u64>,
+    budget: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StyleSpec {
+    id: String,
+    contests: Vec<String>,
+}
+
+fn invalid(msg: String) -> ConfigError {
+    ConfigError::Invalid(msg)
+}
+
+/// Identifiers: 1–64 characters of `[A-Za-z0-9._-]`.
+fn check_id(what: &str, id: &str) -> Result<(), ConfigError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{what} id {id:?} must be 1–64 characters of letters, digits, '.', '_' or '-'"
+        )))
+    }
+}
+
+fn check_text(what: &str, s: &str) -> Result<(), ConfigError> {
+    if s.len() > 4096 {
+        return Err(invalid(format!("{what} is longer than 4096 bytes")));
+    }
+    Ok(())
+}
+
+impl Manifest {
+    /// Parses and validates a manifest from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let spec: ManifestSpec =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax(e.to_string()))?;
+        Manifest::from_spec(spec)
+    }
+
+    fn from_spec(spec: ManifestSpec) -> Result<Self, ConfigError> {
+        let e = spec.election;
+        check_id("election", &e.id)?;
+        if e.name.trim().is_empty() {
+            return Err(invalid("election name is empty".into()));
+        }
+        check_text("election name", &e.name)?;
+        check_text("election description", &e.description)?;
+        let t = spec.trustees;
+        if t.count == 0 || t.count > MAX_TRUSTEES {
+            return Err(invalid(format!(
+                "trustees.count is {}, it must be between 1 and {MAX_TRUSTEES}",
+                t.count
+            )));
+        }
+        if t.threshold == 0 || t.threshold > t.count {
+            return Err(invalid(format!(
+                "trustees.threshold is {}, it must be between 1 and trustees.count ({})",
+                t.threshold, t.count
+            )));
+        }
+        if spec.contests.is_empty() {
+            return Err(invalid("the election has no contests".into()));
+        }
+        if spec.contests.len() > MAX_CONTESTS {
+            return Err(invalid(format!("more than {MAX_CONTESTS} contests")));
+        }
+        let mut ids = BTreeSet::new();
+        let mut contests = Vec::with_capacity(spec.contests.len());
+        for c in spec.contests {
+            check_id("contest", &c.id)?;
+            if !ids.insert(c.id.clone()) {
+                return Err(invalid(format!("duplicate contest id {:?}", c.id)));
+            }
+            contests.push(validate_contest(c)?);
+        }
+        if spec.ballot_styles.is_empty() {
+            return Err(invalid("the election has no ballot styles".into()));
+        }
+        let mut style_ids = BTreeSet::new();
+        let mut used = vec![false; contests.len()];
+        let mut ballot_styles = Vec::with_capacity(spec.ballot_styles.len());
+        for s in spec.ballot_styles {
+            check_id("ballot style", &s.id)?;
+            if !style_ids.insert(s.id.clone()) {
+                return Err(invalid(format!("duplicate ballot style id {:?}", s.id)));
+            }
+            if s.contests.is_empty() {
+                return Err(invalid(format!(
+                    "ballot style {:?} lists no contests",
+                    s.id
+                )));
+            }
+            let mut indices = Vec::with_capacity(s.contests.len());
+            for cid in &s.contests {
+                let i = contests
+                    .iter()
+                    .position(|c: &Contest| &c.id == cid)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "ballot style {:?} lists unknown contest {cid:?}",
+                            s.id
+                        ))
+                    })?;
+                if indices.contains(&i) {
+                    return Err(invalid(format!(
+                        "ballot style {:?} lists contest {cid:?} twice",
+                        s.id
+                    )));
+                }
+                used[i] = true;
+                indices.push(i);
+            }
+            ballot_styles.push(BallotStyle {
+                id: s.id,
+                contests: indices,
+            });
+        }
+        if let Some(i) = used.iter().position(|u| !u) {
+            return Err(invalid(format!(
+                "contest {:?} is on no ballot style",
+                contests[i].id
+            )));
+        }
+        Ok(Manifest {
+            id: e.id,
+            name: e.name,
+            description: e.description,
+            trustees: t,
+            weighted: e.weighted,
+            contests,
+            ballot_styles,
+        })
+    }
+
+    /// The ballot style called `id`.
+    pub fn style(&self, id: &str) -> Option<&BallotStyle> {
+        self.ballot_styles.iter().find(|s| s.id == id)
+    }
+
+    /// The index of the contest called `id`.
+    pub fn contest_index(&self, id: &str) -> Option<usize> {
+        self.contests.iter().position(|c| c.id == id)
+    }
+
+    /// `SHA-256(label ‖ canonical manifest)`.
+    pub fn hash(&self) -> Digest {
+        Digest::of(labels::MANIFEST_HASH, &self.to_canonical_bytes())
+    }
+}
+
+fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
+    let id = c.id.clone();
+    let err = |msg: &str| invalid(format!("contest {id:?}: {msg}"));
+    check_text("contest title", &c.title)?;
+    check_text("contest description", &c.description)?;
+    let mut options = c.options;
+    if c.kind == ContestKind::Referendum && options.is_empty() {
+        options = vec![
+            ContestOption {
+                id: "yes".into(),
+                label: "Yes".into(),
+                cost: None,
+            },
+            ContestOption {
+                id: "no".into(),
+                label: "No".into(),
+                cost: None,
+            },
+        ];
+    }
+    if options.len() < 2 && c.kind != ContestKind::Budget && c.kind != ContestKind::Score {
+        return Err(err("needs at least two options"));
+    }
+    if options.is_empty() {
+        return Err(err("has no options"));
+    }
+    if options.len() > MAX_OPTIONS {
+        return Err(err(&format!("has more than {MAX_OPTIONS} options")));
+    }
+    let mut oids = BTreeSet::new();
+    for o in &options {
+        check_id("option", &o.id).map_err(|e| err(&e.to_string()))?;
+        check_text("option label", &o.label)?;
+        if !oids.insert(o.id.clone()) {
+            return Err(err(&format!("duplicate option id {:?}", o.id)));
+        }
+        if o.cost.is_some() && c.kind != ContestKind::Budget {
+            return Err(err(&format!(
+                "option {:?} has a cost but the contest is not a budget",
+                o.id
+            )));
+        }
+    }
+    let n = options.len() as u64;
+    // Which parameters each kind takes; anything else is a mistake worth reporting.
+    let allowed: &[&str] = match c.kind {
+        ContestKind::Referendum | ContestKind::Plurality => &["blank_allowed"],
+        ContestKind::Approval => &["min_selections", "max_selections"],
+        ContestKind::Score => &["max_score"],
+        ContestKind::Cumulative => &["max_per_option", "max_total"],
+        ContestKind::Budget => &["budget"],
+    };
+    let given = [
+        ("blank_allowed", c.blank_allowed.is_some()),
+        ("min_selections", c.min_selections.is_some()),
+        ("max_selections", c.max_selections.is_some()),
+        ("max_score", c.max_score.is_some()),
+        ("max_per_option", c.max_per_option.is_some()),
+        ("max_total", c.max_total.is_some()),
+        ("budget", c.budget.is_some()),
+    ];
+    for (name, present) in given {
+        if present && !allowed.contains(&name) {
+            return Err(err(&format!(
+                "{name} does not apply to a {:?} contest",
+                c.kind
+            )));
+        }
+    }
+    let rule = match c.kind {
+        ContestKind::Referendum | ContestKind::Plurality => Rule::Selection {
+            min: if c.blank_allowed.unwrap_or(false) {
+                0
+            } else {
+                1
+            },
+            max: 1,
+        },
+        ContestKind::Approval => {
+            let min = c.min_selections.unwrap_or(0);
+            let max = c.max_selections.unwrap_or(n);
+            if max == 0 {
+                return Err(err("max_selections must be at least 1"));
+            }
+            if max > n {
+                return Err(err(&format!(
+                    "max_selections ({max}) exceeds the number of options ({n})"
+                )));
+            }
+            if min > max {
+                return Err(err(&format!(
+                    "min_selections ({min}) exceeds max_selections ({max})"
+                )));
+            }
+            Rule::Selection { min, max }
+        }
+        ContestKind::Score => {
+            let r = c
+                .max_score
+                .ok_or_else(|| err("a score contest needs max_score"))?;
+            if r == 0 || r > MAX_SCORE {
+                return Err(err(&format!("max_score must be between 1 and {MAX_SCORE}")));
+            }
+            Rule::Bounded {
+                maxima: vec![r; options.len()],
+                limit: None,
+            }
+        }
+        ContestKind::Cumulative => {
+            let r = c
+                .max_per_option
+                .ok_or_else(|| err("a cumulative contest needs max_per_option"))?;
+            let p = c
+                .max_total
+                .ok_or_else(|| err("a cumulative contest needs max_total"))?;
+            if r == 0 || r > MAX_SCORE || p == 0 || p > MAX_SCORE {
+                return Err(err(&format!(
+                    "max_per_option and max_total must be between 1 and {MAX_SCORE}"
+                )));
+            }
+            if r > p {
+                return Err(err(&format!(
+                    "max_per_option ({r}) exceeds max_total ({p}): no ballot could use it"
+                )));
+            }
+            Rule::Bounded {
+                maxima: vec![r; options.len()],
+                limit: Some(LinearLimit {
+                    weights: vec![1; options.len()],
+                    total: p,
+                }),
+            }
+        }
+        ContestKind::Budget => {
+            let b = c
+                .budget
+                .ok_or_else(|| err("a budget contest needs budget"))?;
+            if b == 0 || b > MAX_BUDGET {
+                return Err(err(&format!("budget must be between 1 and {MAX_BUDGET}")));
+            }
+            let mut weights = Vec::with_capacity(options.len());
+            for o in &options {
+                let cost = o
+                    .cost
+                    .ok_or_else(|| err(&format!("option {:?} has no cost", o.id)))?;
+                if cost == 0 {
+                    return Err(err(&format!("option {:?} costs nothing", o.id)));
+                }
+                if cost > b {
+                    return Err(err(&format!(
+                        "option {:?} costs {cost}, more than the whole budget {b}",
+                        o.id
+                    )));
+                }
+                weights.push(cost);
+            }
+            Rule::Bounded {
+                maxima: vec![1; options.len()],
+                limit: Some(LinearLimit { weights, total: b }),
+            }
+        }
+    };
+    Ok(Contest {
+        id: c.id,
+        title: c.title,
+        description: c.description,
+        kind: c.kind,
+        options,
+        rule,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical encoding.
+
+impl Canonical for ContestOption {
+    const MIN_ENCODED_LEN: usize = 9;
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.id).str(&self.label);
+        w.option(&self.cost);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ContestOption {
+            id: r.str(MAX_STRING)?,
+            label: r.str(MAX_STRING)?,
+            cost: r.option()?,
+        })
+    }
+}
+
+impl Canonical for Contest {
+    const MIN_ENCODED_LEN: usize = 14;
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.id)
+            .str(&self.title)
+            .str(&self.description)
+            .u8(self.kind.tag())
+            .seq(&self.options);
+        match &self.rule {
+            Rule::Selection { min, max } => {
+                w.u8(1).u64(*min).u64(*max);
+            }
+            Rule::Bounded { maxima, limit } => {
+                w.u8(2).seq(maxima);
+                match limit {
+                    None => w.u8(0),
+                    Some(l) => w.u8(1).seq(&l.weights).u64(l.total),
+                };
+            }
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let id = r.str(MAX_STRING)?;
+        let title = r.str(MAX_STRING)?;
+        let description = r.str(MAX_STRING)?;
+        let kind = ContestKind::from_tag(r.u8()?)?;
+        let options = r.seq(MAX_OPTIONS)?;
+        let rule = match r.u8()? {
+            1 => Rule::Selection {
+                min: r.u64()?,
+                max: r.u64()?,
+            },
+            2 => {
+                let maxima = r.seq(MAX_OPTIONS)?;
+                let limit = match r.u8()? {
+                    0 => None,
+                    1 => Some(LinearLimit {
+                        weights: r.seq(MAX_OPTIONS)?,
+                        total: r.u64()?,
+                    }),
+                    tag => return Err(DecodeError::UnknownTag { what: "limit", tag }),
+                };
+                Rule::Bounded { maxima, limit }
+            }
+            tag => return Err(DecodeError::UnknownTag { what: "rule", tag }),
+        };
+        Ok(Contest {
+            id,
+            title,
+            description,
+            kind,
+            options,
+            rule,
+        })
+    }
+}
+
+impl Canonical for BallotStyle {
+    const MIN_ENCODED_LEN: usize = 8;
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.id).len(self.contests.len());
+        for &c in &self.contests {
+            w.len(c);
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let id = r.str(MAX_STRING)?;
+        let n = r.len(MAX_CONTESTS, 4)?;
+        let mut contests = Vec::with_capacity(n);
+        for _ in 0..n {
+            contests.push(r.u32()? as usize);
+        }
+        Ok(BallotStyle { id, contests })
+    }
+}
+
+impl Canonical for Manifest {
+    const MIN_ENCODED_LEN: usize = 30;
+    fn encode(&self, w: &mut Writer) {
+        w.u8(MANIFEST_VERSION)
+            .str(&self.id)
+            .str(&self.name)
+            .str(&self.description)
+            .u32(self.trustees.count)
+            .u32(self.trustees.threshold)
+            .u8(u8::from(self.weighted))
+            .seq(&self.contests)
+            .seq(&self.ballot_styles);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = r.u8()?;
+        if version != MANIFEST_VERSION {
+            return Err(DecodeError::UnknownTag {
+                what: "manifest version",
+                tag: version,
+            });
+        }
+        let m = Manifest {
+            id: r.str(MAX_STRING)?,
+            name: r.str(MAX_STRING)?,
+            description: r.str(MAX_STRING)?,
+            trustees: TrusteeParams {
+                count: r.u32()?,
+                threshold: r.u32()?,
+            },
+            weighted: match r.u8()? {
+                0 => false,
+                1 => true,
+                tag => return Err(DecodeError::UnknownTag { what: "bool", tag }),
+            },
+            contests: r.seq(MAX_CONTESTS)?,
+            ballot_styles: r.seq(MAX_SEQ)?,
+        };
+        Ok(m)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The election: manifest + joint key, and the election hash.
+
+/// Everything needed to encrypt, prove and verify ballots of one election.
+#[derive(Debug, Clone)]
+pub struct Election {
+    manifest: Manifest,
+    manifest_hash: Digest,
+    key: ElectionKey,
+    hash: Digest,
+}
+
+/// The group name bound into the election hash.
+pub const GROUP_NAME: &str = "ristretto255";
+
+impl Election {
+    /// Binds a manifest to the joint election key `K` produced by the key ceremony.
+    pub fn new(manifest: Manifest, key: Point) -> Result<Self, DecodeError> {
+        let key = ElectionKey::new(key)?;
+        let manifest_hash = manifest.hash();
+        let hash = election_hash(&manifest_hash, key.point());
+        Ok(Election {
+            manifest,
+            manifest_hash,
+            key,
+            hash,
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+    pub fn manifest_hash(&self) -> &Digest {
+        &self.manifest_hash
+    }
+    /// The election (base) hash absorbed into every proof.
+    pub fn hash(&self) -> &Digest {
+        &self.hash
+    }
+    pub fn key(&self) -> &ElectionKey {
+        &self.key
+    }
+}
+
+/// `SHA-256(label ‖ manifest hash ‖ str "ristretto255" ‖ G ‖ H ‖ K)`.
+pub fn election_hash(manifest_hash: &Digest, key: &Point) -> Digest {
+    let mut w = Writer::new();
+    w.digest(manifest_hash)
+        .str(GROUP_NAME)
+        .point(&Point::from_point(crate::generators::g()))
+        .point(&Point::from_point(h()))
+        .point(key);
+    Digest::of(labels::ELECTION_HASH, &w.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: &str = r#"
+[election]
+id = "t"
+name = "Test"
+[trustees]
+count = 3
+threshold = 2
+[[contests]]
+id = "q"
+title = "Question"
+kind = "referendum"
+[[ballot_styles]]
+id = "all"
+contests = ["q"]
+"#;
+
+    #[test]
+    fn referendum_defaults_and_round_trip() {
+        let m = Manifest::from_toml(SMALL).unwrap();
+        assert_eq!(m.contests[0].options.len(), 2);
+        assert_eq!(m.contests[0].rule, Rule::Selection { min: 1, max: 1 });
+        let bytes = m.to_canonical_bytes();
+        assert_eq!(Manifest::from_canonical_bytes(&bytes).unwrap(), m);
+    }
+
+    fn err_of(toml: &str) -> String {
+        Manifest::from_toml(toml).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn invalid_manifests_get_clear_errors() {
+        assert!(err_of(&SMALL.replace("threshold = 2", "threshold = 4")).contains("threshold"));
+        assert!(
+            err_of(&SMALL.replace("contests = [\"q\"]", "contests = []"))
+                .contains("lists no contests")
+        );
+        assert!(
+            err_of(&SMALL.replace("contests = [\"q\"]", "contests = [\"x\"]"))
+                .contains("unknown contest")
+        );
+        assert!(
+            err_of(&SMALL.replace("contests = [\"q\"]", "contests = [\"q\", \"q\"]"))
+                .contains("twice")
+        );
+        assert!(err_of(&SMALL.replace("id = \"q\"", "id = \"q r\"")).contains("must be 1–64"));
+        assert!(err_of(&SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"referendum\"\nmax_score = 3"
+        ))
+        .contains("does not apply"));
+        assert!(
+            err_of(&SMALL.replace("kind = \"referendum\"", "kind = \"score\""))
+                .contains("has no options")
+        );
+        assert!(err_of(&SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"score\"\noptions = [{ id = \"a\", label = \"A\" }]"
+        ))
+        .contains("needs max_score"));
+        assert!(err_of(&SMALL.replace("kind = \"referendum\"", "kind = \"approval\"\nmax_selections = 3\noptions = [{ id = \"a\", label = \"A\" }, { id = \"b\", label = \"B\" }]")).contains("exceeds the number of options"));
+        assert!(err_of(&SMALL.replace("kind = \"referendum\"", "kind = \"cumulative\"\nmax_per_option = 3\nmax_total = 2\noptions = [{ id = \"a\", label = \"A\" }, { id = \"b\", label = \"B\" }]")).contains("exceeds max_total"));
+        assert!(err_of(&SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"budget\"\nbudget = 10\noptions = [{ id = \"a\", label = \"A\", cost = 11 }]"
+        ))
+        .contains("more than the whole budget"));
+        assert!(
+            err_of(&SMALL.replace("kind = \"referendum\"", "kind = \"dictatorship\""))
+                .contains("TOML")
+        );
+        assert!(err_of(&format!(
+            "{SMALL}\n[[contests]]\nid = \"q\"\ntitle = \"Again\"\nkind = \"referendum\"\n"
+        ))
+        .contains("duplicate contest id"));
+        assert!(err_of(&format!(
+            "{SMALL}\n[[contests]]\nid = \"z\"\ntitle = \"Orphan\"\nkind = \"referendum\"\n"
+        ))
+        .contains("on no ballot style"));
+    }
+}

@@ -1,0 +1,114 @@
+//! Fixed generators: `G`, the Ristretto255 base point, and `H`, an independent generator for
+//! Pedersen commitments.
+//!
+//! `H` is derived by hashing a public label to the group (`RistrettoPoint::hash_from_bytes` with
+//! SHA-512, i.e. the Elligator-based one-way map of RFC 9496 applied to a 64-byte digest), so
+//! nobody — no trustee, no server, not us — knows `log_G H`. This is what makes commitment-based
+//! range proofs sound against everyone, including all trustees together: the election key `K`
+//! is never used as a commitment generator, because its discrete logarithm is shared by the
+//! trustees (`docs/protocol.md`, §5.4).
+
+use crate::transcript::labels;
+use bulletproofs::{BulletproofGens, PedersenGens};
+use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
+use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
+use sha2::Sha512;
+use std::sync::OnceLock;
+
+/// The largest number of aggregated values in one range proof (a power of two).
+pub const MAX_RANGE_PARTIES: usize = 256;
+/// The largest bit size of one range value.
+pub const MAX_RANGE_BITS: usize = 64;
+
+struct Generators {
+    h: RistrettoPoint,
+    h_table: RistrettoBasepointTable,
+    pedersen: PedersenGens,
+    bulletproofs: BulletproofGens,
+}
+
+fn generators() -> &'static Generators {
+    static GENS: OnceLock<Generators> = OnceLock::new();
+    GENS.get_or_init(|| {
+        let h = RistrettoPoint::hash_from_bytes::<Sha512>(labels::GENERATOR_H);
+        Generators {
+            h,
+            h_table: RistrettoBasepointTable::create(&h),
+            pedersen: PedersenGens {
+                B: RISTRETTO_BASEPOINT_POINT,
+                B_blinding: h,
+            },
+            // Generated lazily for the largest shape in use; see `bulletproof_gens`.
+            bulletproofs: BulletproofGens::new(MAX_RANGE_BITS, 1),
+        }
+    })
+}
+
+/// The base point `G`.
+pub fn g() -> RistrettoPoint {
+    RISTRETTO_BASEPOINT_POINT
+}
+
+/// The precomputed table for `G`.
+pub fn g_table() -> &'static RistrettoBasepointTable {
+    RISTRETTO_BASEPOINT_TABLE
+}
+
+/// The Pedersen generator `H`.
+pub fn h() -> RistrettoPoint {
+    generators().h
+}
+
+/// The precomputed table for `H`.
+pub fn h_table() -> &'static RistrettoBasepointTable {
+    &generators().h_table
+}
+
+/// Pedersen generators `(B, B_blinding) = (G, H)` for Bulletproofs.
+pub fn pedersen_gens() -> &'static PedersenGens {
+    &generators().pedersen
+}
+
+/// Bulletproofs vector generators with capacity for `parties` aggregated values of 64 bits.
+///
+/// Generators are deterministic (SHAKE256 chains), so a set with more parties is a superset of
+/// one with fewer; we build the largest set once per size class.
+pub fn bulletproof_gens(parties: usize) -> &'static BulletproofGens {
+    static BY_CLASS: [OnceLock<BulletproofGens>; 9] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    if parties <= 1 {
+        return &generators().bulletproofs;
+    }
+    let class = parties.next_power_of_two().trailing_zeros() as usize;
+    let class = class.min(BY_CLASS.len() - 1);
+    BY_CLASS[class].get_or_init(|| BulletproofGens::new(MAX_RANGE_BITS, 1 << class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h_is_independent_of_g_and_stable() {
+        assert_ne!(h(), g());
+        // Known answer: H is derived from a fixed label; a change here is a protocol change.
+        assert_eq!(
+            hex::encode(h().compress().as_bytes()),
+            hex::encode(
+                RistrettoPoint::hash_from_bytes::<Sha512>(b"psephos/generator-H v1")
+                    .compress()
+                    .as_bytes()
+            )
+        );
+        assert_eq!(h_table().basepoint(), h());
+    }
+}

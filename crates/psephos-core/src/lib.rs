@@ -1,0 +1,49 @@
+//! # psephos-core
+//!
+//! The cryptographic heart of psephos: everything a voter's device, the board and an independent
+//! verifier must agree on, and nothing else. It encrypts ballots (exponential ElGamal over
+//! Ristretto255), proves them well formed in zero knowledge, verifies them singly or in batches,
+//! aggregates them homomorphically and decrypts only the aggregate, with threshold decryption
+//! shares and their proofs.
+//!
+//! The crate does no I/O, keeps no clock, opens no database and draws randomness only through
+//! `rand_core` traits, so that the very same code runs natively, in the server, in the offline
+//! verifier and in the browser (`wasm32-unknown-unknown`).
+//!
+//! The normative description of every byte hashed and every equation checked is
+//! `docs/protocol.md`; module docs here point to its sections.
+//!
+//! Map of the crate, in protocol order:
+//! - [`group`], [`encoding`], [`hash`], [`transcript`]: points and scalars with strict canonical
+//!   encodings, the canonical byte encoding, domain-separated hashing, Fiat–Shamir transcripts.
+//! - [`election`]: the election manifest (parsed from TOML) and its hashes.
+//! - [`elgamal`], [`generators`]: the cryptosystem and the independent Pedersen generator `H`.
+//! - [`proofs`]: Schnorr, Chaum–Pedersen, disjunctive (ranged) Chaum–Pedersen, the commitment
+//!   link proof, Bulletproofs range statements, and the batch verifier they all feed.
+//! - [`credential`]: voter credentials and ballot signatures.
+//! - [`ballot`]: encryption of a plaintext ballot, verification to a [`ballot::VerifiedBallot`],
+//!   batch verification; [`challenge`]: Benaloh cast-or-challenge.
+//! - [`threshold`], [`tally`], [`dlog`]: Feldman VSS arithmetic, the encrypted tally, decryption
+//!   shares, Lagrange combination and the bounded discrete logarithm.
+
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod ballot;
+pub mod challenge;
+pub mod credential;
+pub mod dlog;
+pub mod election;
+pub mod elgamal;
+pub mod encoding;
+pub mod error;
+pub mod generators;
+pub mod group;
+pub mod hash;
+pub mod proofs;
+pub mod sim;
+pub mod tally;
+pub mod threshold;
+pub mod transcript;
+
+pub use error::{DecodeError, Error, VerifyError};

@@ -1,0 +1,124 @@
+//! Simulation helpers for demos, tests and benchmarks: random valid choices and an in-process
+//! honest key ceremony. Nothing here is used by a real election; the real ceremony, with
+//! encrypted shares, complaints and blame, runs between separate trustees.
+
+use crate::ballot::{PlaintextBallot, PlaintextContest};
+use crate::election::{Contest, Manifest, Rule};
+use crate::group::Point;
+use crate::hash::Digest;
+use crate::threshold::{joint_key, verification_key, verify_share, SecretPolynomial, SecretShare};
+use rand_core::{CryptoRng, RngCore};
+
+fn below<R: RngCore>(rng: &mut R, n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        rng.next_u64() % n
+    }
+}
+
+/// Random valid values for one contest.
+pub fn random_values<R: RngCore>(contest: &Contest, rng: &mut R) -> Vec<u64> {
+    let n = contest.options.len();
+    match &contest.rule {
+        Rule::Selection { min, max } => {
+            let k = min + below(rng, max - min + 1);
+            let mut values = vec![0u64; n];
+            let mut chosen = 0;
+            while chosen < k {
+                let i = below(rng, n as u64) as usize;
+                if values[i] == 0 {
+                    values[i] = 1;
+                    chosen += 1;
+                }
+            }
+            values
+        }
+        Rule::Bounded { maxima, limit } => {
+            let mut values: Vec<u64> = maxima.iter().map(|&u| below(rng, u + 1)).collect();
+            if let Some(l) = limit {
+                loop {
+                    let used: u64 = values.iter().zip(&l.weights).map(|(v, w)| v * w).sum();
+                    if used <= l.total {
+                        break;
+                    }
+                    let i = below(rng, n as u64) as usize;
+                    values[i] = values[i].saturating_sub(1);
+                }
+            }
+            values
+        }
+    }
+}
+
+/// A random valid ballot of `style`.
+pub fn random_ballot<R: RngCore>(
+    manifest: &Manifest,
+    style: &str,
+    rng: &mut R,
+) -> Option<PlaintextBallot> {
+    let s = manifest.style(style)?;
+    Some(PlaintextBallot {
+        style: style.to_string(),
+        contests: s
+            .contests
+            .iter()
+            .map(|&ci| {
+                let c = &manifest.contests[ci];
+                PlaintextContest {
+                    contest: c.id.clone(),
+                    values: random_values(c, rng),
+                }
+            })
+            .collect(),
+    })
+}
+
+/// The outcome of an honest in-process ceremony.
+#[derive(Debug)]
+pub struct SimulatedCeremony {
+    pub joint_key: Point,
+    /// Secret share of trustee `j` at index `j − 1`.
+    pub shares: Vec<SecretShare>,
+    /// Verification key of trustee `j` at index `j − 1`.
+    pub verification_keys: Vec<Point>,
+}
+
+/// Runs the Feldman DKG among `count` honest in-process trustees with threshold `threshold`,
+/// checking every dealt share and every coefficient proof as a real trustee would.
+pub fn ceremony<R: RngCore + CryptoRng>(
+    manifest_hash: &Digest,
+    count: u32,
+    threshold: u32,
+    rng: &mut R,
+) -> SimulatedCeremony {
+    let polys: Vec<SecretPolynomial> = (0..count)
+        .map(|_| SecretPolynomial::random(threshold, rng))
+        .collect();
+    let commitments: Vec<Vec<Point>> = polys.iter().map(SecretPolynomial::commitments).collect();
+    for (i, p) in polys.iter().enumerate() {
+        let proofs = p.coefficient_proofs(manifest_hash, i as u32 + 1, rng);
+        debug_assert!(crate::threshold::verify_coefficient_proofs(
+            manifest_hash,
+            i as u32 + 1,
+            &commitments[i],
+            &proofs
+        ));
+    }
+    let shares = (1..=count)
+        .map(|j| {
+            let dealt: Vec<SecretShare> = polys.iter().map(|p| p.evaluate(j)).collect();
+            debug_assert!(dealt
+                .iter()
+                .zip(&commitments)
+                .all(|(s, c)| verify_share(j, s, c)));
+            SecretShare::sum(&dealt)
+        })
+        .collect();
+    let refs: Vec<&[Point]> = commitments.iter().map(Vec::as_slice).collect();
+    SimulatedCeremony {
+        joint_key: joint_key(&refs),
+        shares,
+        verification_keys: (1..=count).map(|j| verification_key(&refs, j)).collect(),
+    }
+}

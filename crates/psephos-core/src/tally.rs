@@ -1,0 +1,455 @@
+//! The encrypted tally, decryption shares and the decrypted result (`docs/protocol.md`, §9).
+//!
+//! The tally is the homomorphic sum, per contest and option, of the counted ballots'
+//! ciphertexts, each multiplied by its voter's weight. Ballots are grouped by weight and each
+//! group's sum is multiplied once, so weights cost one scalar multiplication per distinct weight,
+//! not per ballot.
+//!
+//! Only this aggregate is ever decrypted. Trustee `j` publishes, for every aggregate `(α, β)`,
+//! `Mⱼ = sⱼ·α` with a Chaum–Pedersen proof that `log_G Vⱼ = log_α Mⱼ`. Any `k` valid shares are
+//! combined by Lagrange interpolation, `s·α = Σ λⱼ·Mⱼ`, so `t·G = β − s·α`, and the count `t` is
+//! found by a discrete logarithm bounded by (weight of ballots in the contest × option maximum).
+
+use crate::ballot::VerifiedBallot;
+use crate::dlog::DlogTable;
+use crate::election::Election;
+use crate::elgamal::Ciphertext;
+use crate::encoding::{Canonical, Reader, Writer, MAX_STRING};
+use crate::error::{DecodeError, TallyError};
+use crate::group::Point;
+use crate::hash::Digest;
+use crate::proofs::chaum_pedersen::DleqStatement;
+use crate::proofs::{BatchVerifier, ChaumPedersenProof};
+use crate::threshold::{lagrange_at_zero, SecretShare};
+use crate::transcript::{labels, TranscriptProtocol};
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use merlin::Transcript;
+use rand_core::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The encrypted aggregate of one contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TallyContest {
+    pub contest: String,
+    /// Ballots that contained this contest.
+    pub ballots: u64,
+    /// Their total weight (equals `ballots` in an unweighted election).
+    pub weight: u64,
+    pub ciphertexts: Vec<Ciphertext>,
+}
+
+/// The encrypted tally of an election: one aggregate per contest, in manifest order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EncryptedTally {
+    pub election: Digest,
+    pub contests: Vec<TallyContest>,
+}
+
+type Sums = Vec<Vec<(RistrettoPoint, RistrettoPoint)>>;
+
+/// Sums verified ballots into an [`EncryptedTally`].
+#[derive(Debug)]
+pub struct TallyAccumulator<'a> {
+    election: &'a Election,
+    by_weight: BTreeMap<u64, Sums>,
+    ballots: Vec<u64>,
+    weight: Vec<u64>,
+}
+
+impl<'a> TallyAccumulator<'a> {
+    pub fn new(election: &'a Election) -> Self {
+        let n = election.manifest().contests.len();
+        TallyAccumulator {
+            election,
+            by_weight: BTreeMap::new(),
+            ballots: vec![0; n],
+            weight: vec![0; n],
+        }
+    }
+
+    /// Adds one counted ballot with its voter's weight (1 in unweighted elections).
+    pub fn add(&mut self, ballot: &VerifiedBallot, weight: u64) -> Result<(), TallyError> {
+        let manifest = self.election.manifest();
+        let b = ballot.ballot();
+        if &b.election != self.election.hash() {
+            return Err(TallyError::Shape("ballot of another election".into()));
+        }
+        if weight == 0 {
+            return Err(TallyError::Shape(
+                "a voter weight must be at least 1".into(),
+            ));
+        }
+        let style = manifest
+            .style(&b.style)
+            .ok_or_else(|| TallyError::Shape(format!("unknown style {:?}", b.style)))?;
+        let sums = self.by_weight.entry(weight).or_insert_with(|| {
+            manifest
+                .contests
+                .iter()
+                .map(|c| {
+                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
+                })
+                .collect()
+        });
+        for (&ci, ec) in style.contests.iter().zip(&b.contests) {
+            for (acc, ct) in sums[ci].iter_mut().zip(&ec.ciphertexts) {
+                acc.0 += ct.alpha.point();
+                acc.1 += ct.beta.point();
+            }
+            self.ballots[ci] += 1;
+            self.weight[ci] = self.weight[ci].saturating_add(weight);
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> EncryptedTally {
+        let manifest = self.election.manifest();
+        let mut contests = Vec::with_capacity(manifest.contests.len());
+        for (ci, c) in manifest.contests.iter().enumerate() {
+            let mut cts = Vec::with_capacity(c.options.len());
+            for j in 0..c.options.len() {
+                let (mut a, mut b) = (RistrettoPoint::identity(), RistrettoPoint::identity());
+                for (&w, sums) in &self.by_weight {
+                    let (sa, sb) = sums[ci][j];
+                    if w == 1 {
+                        a += sa;
+                        b += sb;
+                    } else {
+                        let w = Scalar::from(w);
+                        a += sa * w;
+                        b += sb * w;
+                    }
+                }
+                cts.push(Ciphertext {
+                    alpha: Point::from_point(a),
+                    beta: Point::from_point(b),
+                });
+            }
+            contests.push(TallyContest {
+                contest: c.id.clone(),
+                ballots: self.ballots[ci],
+                weight: self.weight[ci],
+                ciphertexts: cts,
+            });
+        }
+        EncryptedTally {
+            election: *self.election.hash(),
+            contests,
+        }
+    }
+}
+
+/// One trustee's share of one aggregate ciphertext.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareItem {
+    /// `Mⱼ = sⱼ·α`.
+    pub share: Point,
+    pub proof: ChaumPedersenProof,
+}
+
+/// A trustee's decryption share of the whole tally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecryptionShare {
+    /// The trustee's index (1-based).
+    pub trustee: u32,
+    /// `contests[c][o]`, in the tally's order.
+    pub contests: Vec<Vec<ShareItem>>,
+}
+
+fn share_transcript(election: &Digest, trustee: u32, contest: usize, option: usize) -> Transcript {
+    let mut t = Transcript::for_proof(labels::DECRYPTION_SHARE);
+    t.append_election(election);
+    t.append_u64(b"trustee", u64::from(trustee));
+    t.append_u64(b"contest", contest as u64);
+    t.append_u64(b"option", option as u64);
+    t
+}
+
+impl DecryptionShare {
+    /// Computes trustee `trustee`'s share of `tally` with its secret share `sⱼ`.
+    pub fn compute<R: RngCore + CryptoRng>(
+        tally: &EncryptedTally,
+        trustee: u32,
+        secret: &SecretShare,
+        rng: &mut R,
+    ) -> Self {
+        let vk = secret.public();
+        let contests = tally
+            .contests
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| {
+                c.ciphertexts
+                    .iter()
+                    .enumerate()
+                    .map(|(oi, ct)| {
+                        let share = Point::from_point(ct.alpha.point() * secret.scalar());
+                        let mut t = share_transcript(&tally.election, trustee, ci, oi);
+                        let st = DleqStatement {
+                            x_pub: &vk,
+                            base: &ct.alpha,
+                            y_pub: &share,
+                        };
+                        ShareItem {
+                            share,
+                            proof: ChaumPedersenProof::prove(&mut t, secret.scalar(), &st, rng),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        DecryptionShare { trustee, contests }
+    }
+
+    /// Verifies every proof of this share against the trustee's verification key, in one
+    /// multiscalar multiplication.
+    pub fn verify(
+        &self,
+        tally: &EncryptedTally,
+        verification_key: &Point,
+    ) -> Result<(), TallyError> {
+        let invalid = |detail: &str| TallyError::InvalidShare {
+            trustee: self.trustee,
+            detail: detail.into(),
+        };
+        if self.contests.len() != tally.contests.len() {
+            return Err(invalid("wrong number of contests"));
+        }
+        let mut seed_w = Writer::new();
+        seed_w.digest(&tally.election).u32(self.trustee);
+        for (items, c) in self.contests.iter().zip(&tally.contests) {
+            if items.len() != c.ciphertexts.len() {
+                return Err(invalid("wrong number of options"));
+            }
+            for it in items {
+                it.encode(&mut seed_w);
+            }
+        }
+        let seed = Digest::of(labels::BATCH_WEIGHTS, &seed_w.into_bytes()).0;
+        let mut batch = BatchVerifier::new(*verification_key.point(), seed);
+        for (ci, (items, c)) in self.contests.iter().zip(&tally.contests).enumerate() {
+            for (oi, (it, ct)) in items.iter().zip(&c.ciphertexts).enumerate() {
+                let mut t = share_transcript(&tally.election, self.trustee, ci, oi);
+                let st = DleqStatement {
+                    x_pub: verification_key,
+                    base: &ct.alpha,
+                    y_pub: &it.share,
+                };
+                it.proof.verify_into(&mut t, &st, &mut batch);
+            }
+        }
+        if batch.verify() {
+            Ok(())
+        } else {
+            Err(invalid("a Chaum–Pedersen proof does not verify"))
+        }
+    }
+}
+
+/// The decrypted result of one contest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContestResult {
+    pub contest: String,
+    pub ballots: u64,
+    pub weight: u64,
+    /// Count (or points) per option, in manifest order.
+    pub counts: Vec<u64>,
+}
+
+/// The decrypted result of the election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TallyResult {
+    pub election: Digest,
+    pub contests: Vec<ContestResult>,
+}
+
+/// Verifies the given shares, then combines any `threshold` or more of them and decodes the
+/// counts. `verification_key(j)` returns trustee `j`'s public verification key, if `j` exists.
+pub fn combine(
+    election: &Election,
+    tally: &EncryptedTally,
+    shares: &[DecryptionShare],
+    verification_key: impl Fn(u32) -> Option<Point>,
+) -> Result<TallyResult, TallyError> {
+    let manifest = election.manifest();
+    let needed = manifest.trustees.threshold as usize;
+    if &tally.election != election.hash() || tally.contests.len() != manifest.contests.len() {
+        return Err(TallyError::Shape(
+            "the tally is not of this election".into(),
+        ));
+    }
+    let mut indices = Vec::with_capacity(shares.len());
+    for s in shares {
+        if indices.contains(&s.trustee) {
+            return Err(TallyError::DuplicateTrustee(s.trustee));
+        }
+        let vk = verification_key(s.trustee).ok_or(TallyError::UnknownTrustee(s.trustee))?;
+        s.verify(tally, &vk)?;
+        indices.push(s.trustee);
+    }
+    if indices.len() < needed {
+        return Err(TallyError::NotEnoughShares {
+            needed,
+            got: indices.len(),
+        });
+    }
+    let lambdas: Vec<Scalar> = indices
+        .iter()
+        .map(|&i| lagrange_at_zero(&indices, i).ok_or(TallyError::UnknownTrustee(i)))
+        .collect::<Result<_, _>>()?;
+    let bound_of = |ci: usize, oi: usize| {
+        let c = &tally.contests[ci];
+        c.weight
+            .saturating_mul(manifest.contests[ci].option_max(oi))
+    };
+    let max_bound = (0..tally.contests.len())
+        .flat_map(|ci| (0..tally.contests[ci].ciphertexts.len()).map(move |oi| (ci, oi)))
+        .map(|(ci, oi)| bound_of(ci, oi))
+        .max()
+        .unwrap_or(0);
+    let table = DlogTable::for_bound(max_bound);
+    let mut contests = Vec::with_capacity(tally.contests.len());
+    for (ci, c) in tally.contests.iter().enumerate() {
+        if c.ciphertexts.len() != manifest.contests[ci].options.len() {
+            return Err(TallyError::Shape(format!(
+                "contest {:?} has the wrong number of options",
+                c.contest
+            )));
+        }
+        let mut counts = Vec::with_capacity(c.ciphertexts.len());
+        for (oi, ct) in c.ciphertexts.iter().enumerate() {
+            let s_alpha = RistrettoPoint::vartime_multiscalar_mul(
+                &lambdas,
+                shares.iter().map(|s| *s.contests[ci][oi].share.point()),
+            );
+            let target = ct.beta.point() - s_alpha;
+            let bound = bound_of(ci, oi);
+            let t = table
+                .solve(&target, bound)
+                .ok_or(TallyError::CountOutOfBound {
+                    contest: ci,
+                    option: oi,
+                    bound,
+                })?;
+            counts.push(t);
+        }
+        contests.push(ContestResult {
+            contest: c.contest.clone(),
+            ballots: c.ballots,
+            weight: c.weight,
+            counts,
+        });
+    }
+    Ok(TallyResult {
+        election: tally.election,
+        contests,
+    })
+}
+
+impl Canonical for ShareItem {
+    const MIN_ENCODED_LEN: usize = 128;
+    fn encode(&self, w: &mut Writer) {
+        w.point(&self.share);
+        self.proof.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ShareItem {
+            share: r.point()?,
+            proof: ChaumPedersenProof::decode(r)?,
+        })
+    }
+}
+
+impl Canonical for TallyContest {
+    const MIN_ENCODED_LEN: usize = 24;
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.contest)
+            .u64(self.ballots)
+            .u64(self.weight)
+            .seq(&self.ciphertexts);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(TallyContest {
+            contest: r.str(MAX_STRING)?,
+            ballots: r.u64()?,
+            weight: r.u64()?,
+            ciphertexts: r.seq(crate::election::MAX_OPTIONS)?,
+        })
+    }
+}
+
+impl Canonical for EncryptedTally {
+    const MIN_ENCODED_LEN: usize = 36;
+    fn encode(&self, w: &mut Writer) {
+        w.digest(&self.election).seq(&self.contests);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(EncryptedTally {
+            election: r.digest()?,
+            contests: r.seq(crate::election::MAX_CONTESTS)?,
+        })
+    }
+}
+
+struct ItemList(Vec<ShareItem>);
+impl Canonical for ItemList {
+    const MIN_ENCODED_LEN: usize = 4;
+    fn encode(&self, w: &mut Writer) {
+        w.seq(&self.0);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ItemList(r.seq(crate::election::MAX_OPTIONS)?))
+    }
+}
+
+impl Canonical for DecryptionShare {
+    const MIN_ENCODED_LEN: usize = 8;
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.trustee).len(self.contests.len());
+        for c in &self.contests {
+            w.seq(c);
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let trustee = r.u32()?;
+        let lists: Vec<ItemList> = r.seq(crate::election::MAX_CONTESTS)?;
+        Ok(DecryptionShare {
+            trustee,
+            contests: lists.into_iter().map(|l| l.0).collect(),
+        })
+    }
+}
+
+impl Canonical for ContestResult {
+    const MIN_ENCODED_LEN: usize = 24;
+    fn encode(&self, w: &mut Writer) {
+        w.str(&self.contest)
+            .u64(self.ballots)
+            .u64(self.weight)
+            .seq(&self.counts);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ContestResult {
+            contest: r.str(MAX_STRING)?,
+            ballots: r.u64()?,
+            weight: r.u64()?,
+            counts: r.seq(crate::election::MAX_OPTIONS)?,
+        })
+    }
+}
+
+impl Canonical for TallyResult {
+    const MIN_ENCODED_LEN: usize = 36;
+    fn encode(&self, w: &mut Writer) {
+        w.digest(&self.election).seq(&self.contests);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(TallyResult {
+            election: r.digest()?,
+            contests: r.seq(crate::election::MAX_CONTESTS)?,
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Fiat–Shamir transcripts and every domain-separation label of the protocol.
+//!
+//! This is the only file that names a domain label. Each proof type has its own versioned label;
+//! a transcript starts with the protocol label, then the proof's label, then the *context*
+//! (election hash and, for ballot proofs, the voter's public credential and the proof's position
+//! in the ballot), then every public element of the statement, then the prover's commitments.
+//! Only then is a challenge drawn. Leaving any public input out would let a prover choose it
+//! after the challenge (the "frozen heart" class of bugs), so the order is normative:
+//! `docs/protocol.md`, §3 Transcripts.
+//!
+//! Challenges are 64 bytes reduced modulo ℓ (wide reduction), so they are uniform scalars.
+
+use crate::group::Point;
+use crate::hash::Digest;
+use curve25519_dalek::scalar::Scalar;
+use merlin::Transcript;
+
+/// Versioned labels. Changing any of them is a protocol version change.
+pub mod labels {
+    /// Every merlin transcript of psephos starts with this label.
+    pub const PROTOCOL: &[u8] = b"psephos v1";
+
+    /// Schnorr proof of knowledge of a discrete logarithm (key ownership).
+    pub const SCHNORR: &[u8] = b"psephos/schnorr v1";
+    /// Chaum–Pedersen proof of equality of discrete logarithms.
+    pub const CHAUM_PEDERSEN: &[u8] = b"psephos/chaum-pedersen v1";
+    /// Disjunctive Chaum–Pedersen proof that one option's ciphertext encrypts 0 or 1.
+    pub const SELECTION: &[u8] = b"psephos/selection v1";
+    /// Ranged Chaum–Pedersen proof that a contest's summed ciphertext encrypts a value in [min, max].
+    pub const CONTEST_LIMIT: &[u8] = b"psephos/contest-limit v1";
+    /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
+    pub const COMMITMENT_LINK: &[u8] = b"psephos/commitment-link v1";
+    /// Bulletproofs aggregated range proof of a bounded (score, cumulative, budget) contest.
+    pub const RANGE: &[u8] = b"psephos/range v1";
+    /// Schnorr signature of a ballot by its credential.
+    pub const BALLOT_SIGNATURE: &[u8] = b"psephos/ballot-signature v1";
+    /// Chaum–Pedersen proof of a trustee's decryption share.
+    pub const DECRYPTION_SHARE: &[u8] = b"psephos/decryption-share v1";
+    /// Schnorr proof of a key-ceremony polynomial coefficient.
+    pub const COEFFICIENT: &[u8] = b"psephos/coefficient v1";
+    /// Derivation of the random weights of batch verification.
+    pub const BATCH_WEIGHTS: &[u8] = b"psephos/batch-weights v1";
+
+    /// SHA-256 label of the manifest hash.
+    pub const MANIFEST_HASH: &[u8] = b"psephos/manifest v1";
+    /// SHA-256 label of the election (base) hash.
+    pub const ELECTION_HASH: &[u8] = b"psephos/election v1";
+    /// SHA-256 label of the signed ballot content.
+    pub const BALLOT_CONTENT: &[u8] = b"psephos/ballot-content v1";
+    /// SHA-256 label of the full ballot hash (tracking code).
+    pub const BALLOT_HASH: &[u8] = b"psephos/ballot v1";
+    /// SHA-512 hash-to-group input of the Pedersen generator H.
+    pub const GENERATOR_H: &[u8] = b"psephos/generator-H v1";
+    /// SHA-512 derivation of a credential secret from its code.
+    pub const CREDENTIAL: &[u8] = b"psephos/credential v1";
+    /// SHA-256 checksum of a credential code.
+    pub const CREDENTIAL_CHECKSUM: &[u8] = b"psephos/credential-checksum v1";
+}
+
+/// Where a ballot proof sits: binds a proof to one election, one voter and one position.
+#[derive(Debug, Clone, Copy)]
+pub struct BallotContext<'a> {
+    pub election_hash: &'a Digest,
+    pub election_key: &'a Point,
+    pub credential: &'a Point,
+    pub contest: u32,
+}
+
+/// psephos operations on a merlin transcript.
+pub trait TranscriptProtocol {
+    /// A fresh transcript for the proof type `label` (one of [`labels`]).
+    fn for_proof(label: &'static [u8]) -> Self;
+    /// Absorbs the election hash (non-ballot proofs).
+    fn append_election(&mut self, election_hash: &Digest);
+    /// Absorbs the full ballot context.
+    fn append_ballot_context(&mut self, ctx: &BallotContext<'_>);
+    fn append_point(&mut self, label: &'static [u8], p: &Point);
+    fn append_scalar(&mut self, label: &'static [u8], x: &Scalar);
+    fn append_digest(&mut self, label: &'static [u8], d: &Digest);
+    /// A uniform challenge scalar (64 bytes, wide reduction).
+    fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar;
+}
+
+impl TranscriptProtocol for Transcript {
+    fn for_proof(label: &'static [u8]) -> Self {
+        let mut t = Transcript::new(labels::PROTOCOL);
+        t.append_message(b"proof", label);
+        t
+    }
+
+    fn append_election(&mut self, election_hash: &Digest) {
+        self.append_message(b"election", &election_hash.0);
+    }
+
+    fn append_ballot_context(&mut self, ctx: &BallotContext<'_>) {
+        self.append_message(b"election", &ctx.election_hash.0);
+        self.append_message(b"K", ctx.election_key.as_bytes());
+        self.append_message(b"credential", ctx.credential.as_bytes());
+        self.append_u64(b"contest", u64::from(ctx.contest));
+    }
+
+    fn append_point(&mut self, label: &'static [u8], p: &Point) {
+        self.append_message(label, p.as_bytes());
+    }
+
+    fn append_scalar(&mut self, label: &'static [u8], x: &Scalar) {
+        self.append_message(label, x.as_bytes());
+    }
+
+    fn append_digest(&mut self, label: &'static [u8], d: &Digest) {
+        self.append_message(label, &d.0);
+    }
+
+    fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar {
+        let mut buf = [0u8; 64];
+        self.challenge_bytes(label, &mut buf);
+        Scalar::from_bytes_mod_order_wide(&buf)
+    }
+}
+
+/// A hedged nonce generator: the transcript so far, the prover's secret witness and fresh
+/// randomness all feed merlin's `TranscriptRng`, so a weak RNG alone cannot leak the witness.
+pub fn prover_rng<R: rand_core::RngCore + rand_core::CryptoRng>(
+    t: &Transcript,
+    witnesses: &[&Scalar],
+    rng: &mut R,
+) -> merlin::TranscriptRng {
+    let mut b = t.build_rng();
+    for w in witnesses {
+        b = b.rekey_with_witness_bytes(b"witness", w.as_bytes());
+    }
+    b.finalize(rng)
+}
+
+/// Draws a uniform scalar from any RNG (64 bytes, wide reduction).
+pub fn random_scalar<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> Scalar {
+    let mut buf = [0u8; 64];
+    rng.fill_bytes(&mut buf);
+    Scalar::from_bytes_mod_order_wide(&buf)
+}
