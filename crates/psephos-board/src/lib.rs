@@ -1,0 +1,22 @@
+//! The psephos bulletin board.
+//!
+//! The board is the election's public, append-only record: every entry (the
+//! election definition, ceremony messages, ballots, tally, result) is a leaf of
+//! one Merkle tree, and the board publishes signed *checkpoints* of that tree
+//! that independent *witnesses* check and cosign. Voters keep an inclusion
+//! proof against a checkpoint as their receipt; observers demand consistency
+//! proofs between checkpoints, so a board that rewrites or forks history is
+//! caught.
+//!
+//! This crate currently holds the pure, storage-free parts, which verifiers
+//! outside the board run too:
+//!
+//! - [`merkle`]: RFC 9162 tree hashing, provers over a stored-hash reader, and
+//!   the inclusion and consistency proof verifiers;
+//! - [`note`]: the C2SP signed-note text format, `tlog-checkpoint` bodies, and
+//!   `cosignature/v1` witness cosignatures with a quorum check.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod merkle;
+pub mod note;
