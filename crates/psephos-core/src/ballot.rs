@@ -140,9 +140,11 @@ impl PlaintextBallot {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ContestProof {
     /// One 0/1 proof per option and one proof that the number selected is in `[min, max]`.
+    /// The limit proof is absent exactly when the rule implies it (`min = 0` and `max ≥` the
+    /// number of options), as for "approve any number".
     Selection {
         selections: Vec<RangedProof>,
-        limit: RangedProof,
+        limit: Option<RangedProof>,
     },
     /// Pedersen commitments to every option's value, a link proof per option, and one
     /// Bulletproof for all the range statements of the contest.
@@ -234,6 +236,11 @@ fn range_values(
     (vs, bs)
 }
 
+/// Whether `[min, max]` holds for every sum of `n` values in {0, 1}, so no limit proof is needed.
+pub fn limit_implied(min: u64, max: u64, n: usize) -> bool {
+    min == 0 && max >= n as u64
+}
+
 /// The range statement's bit size for a bounded contest.
 fn range_bits(maxima: &[u64], limit: Option<&crate::election::LinearLimit>) -> usize {
     let m = maxima.iter().copied().max().unwrap_or(0);
@@ -248,8 +255,30 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     plaintext: &PlaintextBallot,
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
+    plaintext.validate(election.manifest())?;
+    encrypt_inner(election, credential, plaintext, rng)
+}
+
+/// Encrypts choices that may break the contest rules, with proofs made as a cheating prover
+/// would (the witness clamped into range). The result never verifies; it exists to produce
+/// negative test vectors (over-votes, budget overruns). The ballot must still have the style's
+/// shape.
+pub fn encrypt_invalid_ballot<R: RngCore + CryptoRng>(
+    election: &Election,
+    credential: &CredentialSecret,
+    plaintext: &PlaintextBallot,
+    rng: &mut R,
+) -> Result<EncryptedBallot, PlaintextError> {
+    encrypt_inner(election, credential, plaintext, rng).map(|(b, _)| b)
+}
+
+fn encrypt_inner<R: RngCore + CryptoRng>(
+    election: &Election,
+    credential: &CredentialSecret,
+    plaintext: &PlaintextBallot,
+    rng: &mut R,
+) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
     let manifest = election.manifest();
-    plaintext.validate(manifest)?;
     let style = manifest
         .style(&plaintext.style)
         .ok_or_else(|| PlaintextError::UnknownStyle(plaintext.style.clone()))?;
@@ -270,12 +299,15 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             contest: ci as u32,
         };
         let nonces: Vec<Scalar> = pc.values.iter().map(|_| random_scalar(rng)).collect();
-        let ciphertexts: Vec<Ciphertext> = pc
+        let items: Vec<(u64, Scalar)> = pc
             .values
             .iter()
-            .zip(&nonces)
-            .map(|(&v, r)| Ciphertext::encrypt(key, &Scalar::from(v), r))
+            .copied()
+            .zip(nonces.iter().copied())
             .collect();
+        let bits =
+            matches!(contest.rule, Rule::Selection { .. }) && pc.values.iter().all(|&v| v <= 1);
+        let ciphertexts = Ciphertext::encrypt_many(key, &items, bits);
         let proof = match &contest.rule {
             Rule::Selection { min, max } => {
                 let mut selections = Vec::with_capacity(ciphertexts.len());
@@ -283,23 +315,32 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
                     ciphertexts.iter().zip(&nonces).zip(&pc.values).enumerate()
                 {
                     let mut t = option_transcript(labels::SELECTION, &ctx, j);
-                    let w = Witness { value: v, nonce: r };
+                    // Clamping changes nothing for valid choices (see `encrypt_invalid_ballot`).
+                    let w = Witness {
+                        value: v.min(1),
+                        nonce: r,
+                    };
                     selections.push(
                         RangedProof::prove(&mut t, key, ct, &w, 0, 1, rng)
                             .ok_or_else(|| internal(contest))?,
                     );
                 }
-                let sum = Ciphertext::sum(&ciphertexts);
-                let mut r_sum: Scalar = nonces.iter().sum();
-                let v_sum: u64 = pc.values.iter().sum();
-                let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                let w = Witness {
-                    value: v_sum,
-                    nonce: &r_sum,
+                let limit = if limit_implied(*min, *max, ciphertexts.len()) {
+                    None
+                } else {
+                    let sum = Ciphertext::sum(&ciphertexts);
+                    let mut r_sum: Scalar = nonces.iter().sum();
+                    let v_sum: u64 = pc.values.iter().sum();
+                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                    let w = Witness {
+                        value: v_sum.clamp(*min, *max),
+                        nonce: &r_sum,
+                    };
+                    let proof = RangedProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
+                        .ok_or_else(|| internal(contest))?;
+                    r_sum.zeroize();
+                    Some(proof)
                 };
-                let limit = RangedProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
-                    .ok_or_else(|| internal(contest))?;
-                r_sum.zeroize();
                 ContestProof::Selection { selections, limit }
             }
             Rule::Bounded { maxima, limit } => {
@@ -343,6 +384,12 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
                 }
             }
         };
+        if pc.values.len() != contest.options.len() {
+            return Err(PlaintextError::Contest {
+                contest: contest.id.clone(),
+                detail: "wrong number of values".into(),
+            });
+        }
         secrets.push(pc.values.iter().copied().zip(nonces).collect());
         contests.push(EncryptedContest {
             contest: contest.id.clone(),
@@ -360,13 +407,19 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
             response: Scalar::ZERO,
         },
     };
-    let content = ballot.content_hash();
-    let mut t = signature_transcript(election.hash(), &content);
-    ballot.signature = SchnorrProof::prove(&mut t, credential.scalar(), &public, rng);
+    ballot.sign(credential, rng);
     Ok((ballot, BallotSecrets { contests: secrets }))
 }
 
 impl EncryptedBallot {
+    /// (Re)computes the credential's signature over the ballot content. The credential must be
+    /// the one named in the ballot, or the signature will not verify.
+    pub fn sign<R: RngCore + CryptoRng>(&mut self, credential: &CredentialSecret, rng: &mut R) {
+        let content = self.content_hash();
+        let mut t = signature_transcript(&self.election, &content);
+        self.signature = SchnorrProof::prove(&mut t, credential.scalar(), &self.credential, rng);
+    }
+
     fn encode_content(&self, w: &mut Writer) {
         w.u8(BALLOT_VERSION)
             .digest(&self.election)
@@ -419,8 +472,7 @@ impl Canonical for EncryptedContest {
         w.str(&self.contest).seq(&self.ciphertexts);
         match &self.proof {
             ContestProof::Selection { selections, limit } => {
-                w.u8(1).seq(selections);
-                limit.encode(w);
+                w.u8(1).seq(selections).option(limit);
             }
             ContestProof::Bounded {
                 commitments,
@@ -438,7 +490,7 @@ impl Canonical for EncryptedContest {
         let proof = match r.u8()? {
             1 => ContestProof::Selection {
                 selections: r.seq(crate::election::MAX_OPTIONS)?,
-                limit: RangedProof::decode(r)?,
+                limit: r.option()?,
             },
             2 => ContestProof::Bounded {
                 commitments: r.seq(crate::election::MAX_OPTIONS)?,
@@ -576,11 +628,28 @@ fn check_into(
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
                         .map_err(|e| e.at(ci, Some(j)))?;
                 }
-                let sum = Ciphertext::sum(&ec.ciphertexts);
-                let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                limit
-                    .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
-                    .map_err(|e| e.at(ci, None))?;
+                match (limit_implied(*min, *max, n), limit) {
+                    (true, None) => {}
+                    (false, Some(limit)) => {
+                        let sum = Ciphertext::sum(&ec.ciphertexts);
+                        let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                        limit
+                            .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
+                            .map_err(|e| e.at(ci, None))?;
+                    }
+                    (true, Some(_)) => {
+                        return Err(shape(format!(
+                            "contest {:?}: unexpected limit proof",
+                            contest.id
+                        )))
+                    }
+                    (false, None) => {
+                        return Err(shape(format!(
+                            "contest {:?}: missing limit proof",
+                            contest.id
+                        )))
+                    }
+                }
             }
             (
                 Rule::Bounded { maxima, limit },
@@ -700,15 +769,17 @@ fn locate_failure(election: &Election, ballot: &EncryptedBallot, hash: Digest) -
                         return VerifyError::proof(ProofKind::Selection).at(ci, Some(j));
                     }
                 }
-                let sum = Ciphertext::sum(&ec.ciphertexts);
-                let mut b = BatchVerifier::new(key, seed);
-                let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                if limit
-                    .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, &mut b)
-                    .is_err()
-                    || !b.verify()
-                {
-                    return VerifyError::proof(ProofKind::ContestLimit).at(ci, None);
+                if let Some(limit) = limit {
+                    let sum = Ciphertext::sum(&ec.ciphertexts);
+                    let mut b = BatchVerifier::new(key, seed);
+                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                    if limit
+                        .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, &mut b)
+                        .is_err()
+                        || !b.verify()
+                    {
+                        return VerifyError::proof(ProofKind::ContestLimit).at(ci, None);
+                    }
                 }
             }
             (

@@ -381,7 +381,11 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
             },
         ];
     }
-    if options.len() < 2 && c.kind != ContestKind::Budget && c.kind != ContestKind::Score {
+    let single_ok = matches!(
+        c.kind,
+        ContestKind::Budget | ContestKind::Score | ContestKind::Approval
+    );
+    if options.len() < 2 && !single_ok {
         return Err(err("needs at least two options"));
     }
     if options.is_empty() {

@@ -12,11 +12,12 @@
 
 use crate::error::DecodeError;
 use crate::generators::g_table;
-use crate::group::Point;
+use crate::group::{half, points_from_halves, Point};
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use serde::{Deserialize, Serialize};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 /// The joint election public key `K`, with its fixed-base table.
 #[derive(Clone)]
@@ -69,6 +70,33 @@ impl Ciphertext {
             alpha: Point::from_point(alpha),
             beta: Point::from_point(beta),
         }
+    }
+
+    /// Encrypts many `(m, r)` pairs, encoding all points with one batched inversion. When
+    /// `bits` is set every `m` must be 0 or 1 (a public fact of the contest rule), and `m·G` is a
+    /// constant-time selection instead of a multiplication.
+    pub fn encrypt_many(key: &ElectionKey, items: &[(u64, Scalar)], bits: bool) -> Vec<Self> {
+        let h = half();
+        let half_g = g_table().basepoint() * h;
+        let mut halves = Vec::with_capacity(2 * items.len());
+        for (m, r) in items {
+            let rh = r * h;
+            let mg = if bits {
+                let one = (*m as u8 & 1).ct_eq(&1);
+                RistrettoPoint::conditional_select(&RistrettoPoint::identity(), &half_g, one)
+            } else {
+                g_table() * &(Scalar::from(*m) * h)
+            };
+            halves.push(g_table() * &rh);
+            halves.push(mg + key.mul(&rh));
+        }
+        points_from_halves(&halves)
+            .chunks_exact(2)
+            .map(|c| Ciphertext {
+                alpha: c[0],
+                beta: c[1],
+            })
+            .collect()
     }
 
     /// The homomorphic sum of ciphertexts (the encryption of the sum of their values).

@@ -86,7 +86,7 @@ pub enum VerifyError {
     UnknownStyle(String),
     #[error("ballot shape does not match the manifest: {0}")]
     Shape(String),
-    #[error("{kind} does not verify (contest {contest:?}, option {option:?})")]
+    #[error("{kind} does not verify{loc}", loc = location(*contest, *option))]
     Proof {
         kind: ProofKind,
         contest: Option<usize>,
@@ -96,6 +96,14 @@ pub enum VerifyError {
     ChallengeMismatch,
     #[error("the revealed choices are not a valid plaintext ballot: {0}")]
     ChallengePlaintext(String),
+}
+
+fn location(contest: Option<usize>, option: Option<usize>) -> String {
+    match (contest, option) {
+        (Some(c), Some(o)) => format!(" (contest {c}, option {o})"),
+        (Some(c), None) => format!(" (contest {c})"),
+        _ => String::new(),
+    }
 }
 
 impl VerifyError {

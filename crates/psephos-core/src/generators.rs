@@ -103,11 +103,7 @@ mod tests {
         // Known answer: H is derived from a fixed label; a change here is a protocol change.
         assert_eq!(
             hex::encode(h().compress().as_bytes()),
-            hex::encode(
-                RistrettoPoint::hash_from_bytes::<Sha512>(b"psephos/generator-H v1")
-                    .compress()
-                    .as_bytes()
-            )
+            "e2191080cd24db69a382a7315936b5eeeefd17997463322373b0348e853b8860"
         );
         assert_eq!(h_table().basepoint(), h());
     }

@@ -47,3 +47,6 @@ pub mod threshold;
 pub mod transcript;
 
 pub use error::{DecodeError, Error, VerifyError};
+
+/// The curve types of the public API, re-exported so callers need not depend on dalek directly.
+pub use curve25519_dalek::{ristretto::RistrettoPoint, scalar::Scalar};

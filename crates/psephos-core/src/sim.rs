@@ -122,3 +122,71 @@ pub fn ceremony<R: RngCore + CryptoRng>(
         verification_keys: (1..=count).map(|j| verification_key(&refs, j)).collect(),
     }
 }
+
+/// Manifests of standard benchmark shapes, built through the ordinary TOML path.
+pub mod shapes {
+    use crate::election::Manifest;
+    use std::fmt::Write;
+
+    fn manifest(contests: &[String]) -> Manifest {
+        let mut t = String::from(
+            "[election]\nid = \"bench\"\nname = \"Benchmark\"\n[trustees]\ncount = 3\nthreshold = 2\n",
+        );
+        let mut ids = Vec::new();
+        for (i, c) in contests.iter().enumerate() {
+            let _ = write!(
+                t,
+                "[[contests]]\nid = \"c{i}\"\ntitle = \"Contest {i}\"\n{c}\n"
+            );
+            ids.push(format!("\"c{i}\""));
+        }
+        let _ = write!(
+            t,
+            "[[ballot_styles]]\nid = \"all\"\ncontests = [{}]\n",
+            ids.join(", ")
+        );
+        // The shapes below are valid by construction; a failure here is a bug in this module.
+        Manifest::from_toml(&t).unwrap_or_else(|e| panic!("benchmark shape: {e}"))
+    }
+
+    fn options(n: usize, cost: Option<u64>) -> String {
+        let opts: Vec<String> = (0..n)
+            .map(|j| match cost {
+                None => format!("{{ id = \"o{j}\", label = \"Option {j}\" }}"),
+                Some(c) => format!(
+                    "{{ id = \"o{j}\", label = \"Option {j}\", cost = {} }}",
+                    c * (j as u64 + 1)
+                ),
+            })
+            .collect();
+        format!("options = [{}]", opts.join(", "))
+    }
+
+    /// `contests` approval contests of `n` options each, any number approved (no limit proof).
+    pub fn approval(contests: usize, n: usize) -> Manifest {
+        let c = format!("kind = \"approval\"\n{}", options(n, None));
+        manifest(&vec![c; contests])
+    }
+
+    /// One plurality contest of `n` options (exactly one).
+    pub fn plurality(n: usize) -> Manifest {
+        manifest(&[format!("kind = \"plurality\"\n{}", options(n, None))])
+    }
+
+    /// One score contest of `n` options, each in `[0, max]`.
+    pub fn score(n: usize, max: u64) -> Manifest {
+        manifest(&[format!(
+            "kind = \"score\"\nmax_score = {max}\n{}",
+            options(n, None)
+        )])
+    }
+
+    /// One budget contest of `n` options with costs 100, 200, … and budget `100·n`.
+    pub fn budget(n: usize) -> Manifest {
+        manifest(&[format!(
+            "kind = \"budget\"\nbudget = {}\n{}",
+            100 * n,
+            options(n, Some(100))
+        )])
+    }
+}

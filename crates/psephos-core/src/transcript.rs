@@ -13,7 +13,7 @@
 use crate::group::Point;
 use crate::hash::Digest;
 use curve25519_dalek::scalar::Scalar;
-use merlin::Transcript;
+pub use merlin::Transcript;
 
 /// Versioned labels. Changing any of them is a protocol version change.
 pub mod labels {

@@ -21,7 +21,7 @@ use crate::elgamal::{Ciphertext, ElectionKey};
 use crate::encoding::{Canonical, Reader, Writer, MAX_SEQ};
 use crate::error::{DecodeError, ProofKind, VerifyError};
 use crate::generators::g_table;
-use crate::group::{serde_scalar_vec, Point};
+use crate::group::{half, points_from_halves, serde_scalar_vec, Point};
 use crate::transcript::{prover_rng, random_scalar, TranscriptProtocol};
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
@@ -98,20 +98,22 @@ impl RangedProof {
         let mut w = random_scalar(&mut rng);
         let mut sim_z: Vec<Scalar> = (0..n).map(|_| random_scalar(&mut rng)).collect();
         let mut sim_c: Vec<Scalar> = (0..n).map(|_| random_scalar(&mut rng)).collect();
-        let mut commitments = Vec::with_capacity(n);
+        // Halved commitments (scalars times 2⁻¹), encoded in one batch below.
+        let h = half();
+        let mut halves = Vec::with_capacity(2 * n);
         for j in 0..n {
             let is_real = (j as u64).ct_eq(&real);
             let z = Scalar::conditional_select(&sim_z[j], &w, is_real);
             let c = Scalar::conditional_select(&sim_c[j], &Scalar::ZERO, is_real);
             let v = Scalar::from(lo + j as u64);
-            let tt = z - c * r;
-            let a = g_table() * &tt;
-            let b = key.mul(&tt) - g_table() * &(c * (m - v));
-            commitments.push(BranchCommitment {
-                a: Point::from_point(a),
-                b: Point::from_point(b),
-            });
+            let tt = (z - c * r) * h;
+            halves.push(g_table() * &tt);
+            halves.push(key.mul(&tt) - g_table() * &(c * (m - v) * h));
         }
+        let commitments: Vec<BranchCommitment> = points_from_halves(&halves)
+            .chunks_exact(2)
+            .map(|p| BranchCommitment { a: p[0], b: p[1] })
+            .collect();
         for bc in &commitments {
             t.append_point(b"a", &bc.a);
             t.append_point(b"b", &bc.b);

@@ -1,0 +1,136 @@
+//! `psephos bench`: quick medians of the core operations on this machine, for
+//! `BENCHMARKS.md`. The criterion benches in `benches/` are the careful measurement; this is the
+//! one-command overview.
+
+use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
+use psephos_core::credential::CredentialSecret;
+use psephos_core::dlog::DlogTable;
+use psephos_core::election::{Election, Manifest};
+use psephos_core::sim::{self, shapes};
+use psephos_core::transcript::random_scalar;
+use psephos_core::Scalar;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Samples per measurement (the median is reported).
+    #[arg(long, default_value_t = 30)]
+    pub samples: usize,
+    /// Ballots in the batch-verification measurement.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
+    let c = sim::ceremony(&m.hash(), 3, 2, rng);
+    Ok(Election::new(m, c.joint_key)?)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let samples = args.samples.max(3);
+    println!(
+        "{:<22} {:>8} {:>14} {:>14} {:>12}",
+        "shape", "options", "encrypt+prove", "verify", "verify/opt"
+    );
+    let all: Vec<(&str, Manifest)> = vec![
+        ("approval 1x1", shapes::approval(1, 1)),
+        ("approval 1x5", shapes::approval(1, 5)),
+        ("approval 1x10", shapes::approval(1, 10)),
+        ("approval 10x5", shapes::approval(10, 5)),
+        ("plurality 1x5", shapes::plurality(5)),
+        ("score 1x5 0..10", shapes::score(5, 10)),
+        ("budget 1x5", shapes::budget(5)),
+    ];
+    for (name, m) in all {
+        let options: usize = m.contests.iter().map(|c| c.options.len()).sum();
+        let e = election(m, &mut rng)?;
+        let cred = CredentialSecret::from_scalar(random_scalar(&mut rng));
+        let mut enc = Vec::with_capacity(samples);
+        let mut ver = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let p = sim::random_ballot(e.manifest(), "all", &mut rng)
+                .ok_or_else(|| anyhow::anyhow!("style"))?;
+            let t = Instant::now();
+            let (b, _) = encrypt_ballot(&e, &cred, &p, &mut rng)?;
+            enc.push(t.elapsed());
+            let t = Instant::now();
+            verify_ballot(&e, b)?;
+            ver.push(t.elapsed());
+        }
+        let (enc, ver) = (median(enc), median(ver));
+        println!(
+            "{:<22} {:>8} {:>14.1?} {:>14.1?} {:>12.1?}",
+            name,
+            options,
+            enc,
+            ver,
+            ver / options as u32
+        );
+    }
+
+    for (name, m) in [
+        ("approval 1x5", shapes::approval(1, 5)),
+        ("plurality 1x5", shapes::plurality(5)),
+    ] {
+        let e = election(m, &mut rng)?;
+        let ballots: Vec<_> = (0..args.batch)
+            .map(|_| {
+                let cred = CredentialSecret::from_scalar(random_scalar(&mut rng));
+                let p = sim::random_ballot(e.manifest(), "all", &mut rng)
+                    .ok_or_else(|| anyhow::anyhow!("style"))?;
+                Ok(encrypt_ballot(&e, &cred, &p, &mut rng)?.0)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let input = ballots.clone();
+            let t = Instant::now();
+            let out = verify_ballots(&e, input);
+            times.push(t.elapsed());
+            anyhow::ensure!(out.iter().all(Result::is_ok), "batch verification failed");
+        }
+        let t = median(times);
+        println!(
+            "batch verify {} x {name}: {:.1?} total, {:.1?}/ballot, {:.1?}/option ({} threads)",
+            args.batch,
+            t,
+            t / args.batch as u32,
+            t / (args.batch as u32 * 5),
+            rayon_threads()
+        );
+    }
+
+    let t = Instant::now();
+    let table = DlogTable::for_bound(10_000_000);
+    let build = t.elapsed();
+    let target = psephos_core::generators::g() * Scalar::from(9_999_999u64);
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        anyhow::ensure!(
+            table.solve(&target, 10_000_000) == Some(9_999_999),
+            "dlog failed"
+        );
+        times.push(t.elapsed());
+    }
+    println!(
+        "dlog up to 10^7: table {:.1?} ({} baby steps, ~{} KiB), worst-case solve {:.1?}",
+        build,
+        table.baby_steps(),
+        table.memory_bytes() / 1024,
+        median(times)
+    );
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

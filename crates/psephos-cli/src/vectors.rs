@@ -1,0 +1,477 @@
+//! Known-answer test vectors (`tests/vectors/*.json`), generated deterministically from fixed
+//! seeds by `psephos vectors generate` and checked by `crates/psephos-cli/tests/vectors.rs`.
+//!
+//! Each file holds positive cases (valid objects with the values an independent implementation
+//! must reproduce: encodings, hashes, tracking codes) and negative cases, each with the verdict
+//! the verifier must reach. Negative ballot cases are *patches* to a valid base ballot (a JSON
+//! pointer and a bit to flip), or whole ballots where a patch cannot express the attack (a proof
+//! copied from another voter, an over-vote, a budget overrun).
+
+use psephos_core::ballot::{
+    encrypt_ballot, encrypt_invalid_ballot, tracking_code, verify_ballot, EncryptedBallot,
+    PlaintextBallot,
+};
+use psephos_core::credential::CredentialCode;
+use psephos_core::election::{Election, Manifest};
+use psephos_core::elgamal::{Ciphertext, ElectionKey};
+use psephos_core::encoding::Canonical;
+use psephos_core::generators::{g, h};
+use psephos_core::group::Point;
+use psephos_core::hash::Digest;
+use psephos_core::proofs::chaum_pedersen::DleqStatement;
+use psephos_core::proofs::{ChaumPedersenProof, SchnorrProof};
+use psephos_core::sim;
+use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
+use psephos_core::transcript::{labels, random_scalar, Transcript, TranscriptProtocol};
+use psephos_core::Scalar;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Vector file name → its JSON value.
+pub type VectorSet = BTreeMap<&'static str, Value>;
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn config(name: &str) -> anyhow::Result<Manifest> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../election-config")
+        .join(name);
+    crate::load_manifest(&path)
+}
+
+/// The verdict string of a result: `"ok"` or the error's message.
+pub fn verdict<T, E: std::fmt::Display>(r: Result<T, E>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Flips bit `bit` of the hex string at JSON pointer `path` (bit 0 = lowest bit of byte 0).
+pub fn flip_bit(v: &mut Value, path: &str, bit: usize) -> anyhow::Result<()> {
+    let s = v
+        .pointer_mut(path)
+        .ok_or_else(|| anyhow::anyhow!("no field at {path}"))?;
+    let text = s
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{path} is not a string"))?;
+    let mut bytes = hex::decode(text)?;
+    let byte = bytes
+        .get_mut(bit / 8)
+        .ok_or_else(|| anyhow::anyhow!("{path} has no bit {bit}"))?;
+    *byte ^= 1 << (bit % 8);
+    *s = Value::String(hex::encode(bytes));
+    Ok(())
+}
+
+/// Every hex-string leaf under `v` (JSON pointers), in document order.
+fn hex_leaves(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.len() >= 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            out.push(prefix.to_string())
+        }
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| hex_leaves(x, &format!("{prefix}/{i}"), out)),
+        Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| hex_leaves(x, &format!("{prefix}/{k}"), out)),
+        _ => {}
+    }
+}
+
+/// The municipal election with the key of a simulated ceremony (seed 1).
+pub fn municipal() -> anyhow::Result<(Election, sim::SimulatedCeremony)> {
+    let m = config("municipal-2026.toml")?;
+    let cer = sim::ceremony(
+        &m.hash(),
+        m.trustees.count,
+        m.trustees.threshold,
+        &mut rng(1),
+    );
+    Ok((Election::new(m, cer.joint_key)?, cer))
+}
+
+/// The participatory-budget election (seed 2).
+pub fn budget() -> anyhow::Result<Election> {
+    let m = config("participatory-budget.toml")?;
+    let cer = sim::ceremony(
+        &m.hash(),
+        m.trustees.count,
+        m.trustees.threshold,
+        &mut rng(2),
+    );
+    Ok(Election::new(m, cer.joint_key)?)
+}
+
+fn primitives() -> anyhow::Result<Value> {
+    let mut r = rng(10);
+    let s = random_scalar(&mut r);
+    let key = ElectionKey::new(Point::from_point(g() * s))?;
+    let nonce = random_scalar(&mut r);
+    let ct = Ciphertext::encrypt(&key, &Scalar::from(3u64), &nonce);
+    let code = CredentialCode::generate(&mut r);
+    let election_id = "rivertown-municipal-2026";
+    let cred_public = code.secret(election_id).public();
+    let digest = Digest::of(labels::BALLOT_HASH, b"psephos");
+
+    // Schnorr and Chaum–Pedersen on a fixed context.
+    let ctx = Digest::of(labels::ELECTION_HASH, b"vector context");
+    let x = random_scalar(&mut r);
+    let xp = Point::from_point(g() * x);
+    let mut t = Transcript::for_proof(labels::SCHNORR);
+    t.append_election(&ctx);
+    let schnorr = SchnorrProof::prove(&mut t, &x, &xp, &mut r);
+    let base = Point::from_point(g() * random_scalar(&mut r));
+    let y = Point::from_point(base.point() * x);
+    let mut t = Transcript::for_proof(labels::CHAUM_PEDERSEN);
+    t.append_election(&ctx);
+    let st = DleqStatement {
+        x_pub: &xp,
+        base: &base,
+        y_pub: &y,
+    };
+    let cp = ChaumPedersenProof::prove(&mut t, &x, &st, &mut r);
+
+    Ok(json!({
+        "description": "Generators, encodings and small proofs. Scalars and points are hex of their canonical 32 bytes.",
+        "generators": { "G": Point::from_point(g()).to_hex(), "H": Point::from_point(h()).to_hex(),
+                         "H_input": String::from_utf8_lossy(labels::GENERATOR_H) },
+        "elgamal": { "secret": hex::encode(s.as_bytes()), "K": key.point().to_hex(), "m": 3,
+                     "nonce": hex::encode(nonce.as_bytes()), "ciphertext": ct },
+        "credential": { "code": code.expose(), "election_id": election_id, "public": cred_public },
+        "tracking_code": { "digest": digest, "code": tracking_code(&digest) },
+        "schnorr": { "context": ctx, "X": xp, "proof": schnorr },
+        "chaum_pedersen": { "context": ctx, "X": xp, "P": base, "Y": y, "proof": cp },
+        "non_canonical_points_source": "RFC 9496, Appendix A.2 (bad encodings)",
+        "non_canonical_points": [
+            "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+            "f3ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371"
+        ],
+        "non_canonical_scalars": [
+            "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010",
+            "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff1f",
+            "0000000000000000000000000000000000000000000000000000000000000080"
+        ]
+    }))
+}
+
+/// Verdicts of the small proofs in `primitives.json` (also used on their mutations).
+pub fn check_small_proof(kind: &str, case: &Value) -> String {
+    let parse = || -> anyhow::Result<String> {
+        let ctx: Digest = serde_json::from_value(case["context"].clone())?;
+        let xp: Point = serde_json::from_value(case["X"].clone())?;
+        Ok(match kind {
+            "schnorr" => {
+                let proof: SchnorrProof = serde_json::from_value(case["proof"].clone())?;
+                let mut t = Transcript::for_proof(labels::SCHNORR);
+                t.append_election(&ctx);
+                verdict(proof.verify(&mut t, &xp))
+            }
+            _ => {
+                let base: Point = serde_json::from_value(case["P"].clone())?;
+                let y: Point = serde_json::from_value(case["Y"].clone())?;
+                let proof: ChaumPedersenProof = serde_json::from_value(case["proof"].clone())?;
+                let mut t = Transcript::for_proof(labels::CHAUM_PEDERSEN);
+                t.append_election(&ctx);
+                verdict(proof.verify(
+                    &mut t,
+                    &DleqStatement {
+                        x_pub: &xp,
+                        base: &base,
+                        y_pub: &y,
+                    },
+                ))
+            }
+        })
+    };
+    parse().unwrap_or_else(|e| format!("decode: {e}"))
+}
+
+fn small_proof_negatives(prims: &Value) -> anyhow::Result<Value> {
+    let mut cases = Vec::new();
+    for kind in ["schnorr", "chaum_pedersen"] {
+        let base = &prims[kind];
+        let mut leaves = Vec::new();
+        hex_leaves(base, "", &mut leaves);
+        for path in leaves {
+            for bit in [1usize, 9, 250] {
+                let mut v = base.clone();
+                flip_bit(&mut v, &path, bit)?;
+                let expected = check_small_proof(kind, &v);
+                anyhow::ensure!(expected != "ok", "{kind}{path} bit {bit} still verifies");
+                cases.push(json!({ "proof_type": kind, "path": path, "flip_bit": bit, "expected": expected }));
+            }
+        }
+    }
+    Ok(Value::Array(cases))
+}
+
+/// Verdict of verifying a ballot given as JSON against `election`.
+pub fn check_ballot(election: &Election, ballot: &Value) -> String {
+    match serde_json::from_value::<EncryptedBallot>(ballot.clone()) {
+        Err(e) => format!("decode: {e}"),
+        Ok(b) => verdict(verify_ballot(election, b)),
+    }
+}
+
+fn ballots() -> anyhow::Result<Value> {
+    let (election, _) = municipal()?;
+    let m = election.manifest().clone();
+    let mut r = rng(20);
+    let mut valid = Vec::new();
+    let mut secrets = Vec::new();
+    for style in &m.ballot_styles {
+        let code = CredentialCode::generate(&mut r);
+        let secret = code.secret(&m.id);
+        let p =
+            sim::random_ballot(&m, &style.id, &mut r).ok_or_else(|| anyhow::anyhow!("style"))?;
+        let (b, _) = encrypt_ballot(&election, &secret, &p, &mut r)?;
+        valid.push(json!({
+            "credential_code": code.expose(),
+            "plaintext": p,
+            "ballot": b,
+            "canonical_hex": hex::encode(b.to_canonical_bytes()),
+            "content_hash": b.content_hash(),
+            "ballot_hash": b.hash(),
+            "tracking_code": tracking_code(&b.hash()),
+        }));
+        secrets.push((secret, p));
+    }
+
+    // One flipped bit in every hex field of the first ballot (bit 9: a value change that often
+    // still decodes, so the proof check itself is exercised; bit 0 makes points non-canonical).
+    let base = valid[0]["ballot"].clone();
+    let mut leaves = Vec::new();
+    hex_leaves(&base, "", &mut leaves);
+    let mut patches = Vec::new();
+    for path in &leaves {
+        let bits: &[usize] = if path.ends_with("/range") {
+            &[9, 700]
+        } else {
+            &[0, 9]
+        };
+        for &bit in bits {
+            let mut v = base.clone();
+            flip_bit(&mut v, path, bit)?;
+            let expected = check_ballot(&election, &v);
+            anyhow::ensure!(expected != "ok", "{path} bit {bit} still verifies");
+            patches.push(json!({ "base": 0, "path": path, "flip_bit": bit, "expected": expected }));
+        }
+    }
+
+    let mut whole = Vec::new();
+    // The same ballot against an election with the same manifest but another joint key.
+    let other = Election::new(m.clone(), Point::from_point(g() * random_scalar(&mut r)))?;
+    whole.push(
+        json!({ "name": "wrong election (other joint key)", "election": "other",
+        "ballot": base, "expected": check_ballot(&other, &base) }),
+    );
+    // Non-canonical and identity credential.
+    let mut v = base.clone();
+    v["credential"] = json!("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    whole.push(
+        json!({ "name": "non-canonical credential point", "election": "municipal", "ballot": v,
+        "expected": check_ballot(&election, &v) }),
+    );
+    let mut v = base.clone();
+    v["credential"] = json!("0000000000000000000000000000000000000000000000000000000000000000");
+    whole.push(
+        json!({ "name": "identity credential", "election": "municipal", "ballot": v,
+        "expected": check_ballot(&election, &v) }),
+    );
+    // A proof copied into another voter's ballot: voter 1 takes voter 0's mayor contest
+    // (ciphertexts and proofs) and re-signs the ballot with its own credential.
+    {
+        let (secret1, p1) = &secrets[1];
+        let (b1, _) = encrypt_ballot(&election, secret1, p1, &mut r)?;
+        let b0: EncryptedBallot = serde_json::from_value(base.clone())?;
+        let mut copied = b1.clone();
+        copied.contests[0] = b0.contests[0].clone();
+        let mut resigned = copied;
+        resigned.sign(secret1, &mut r);
+        let v = serde_json::to_value(&resigned)?;
+        whole.push(
+            json!({ "name": "contest proof copied from another credential", "election": "municipal",
+            "ballot": v, "expected": check_ballot(&election, &v) }),
+        );
+    }
+    // Over-vote: three councillors where at most two are allowed, proved by a cheating prover.
+    {
+        let (secret0, p0) = &secrets[0];
+        let mut p: PlaintextBallot = p0.clone();
+        p.contests[1].values = vec![1, 1, 1, 0, 0];
+        let b = encrypt_invalid_ballot(&election, secret0, &p, &mut r)?;
+        let v = serde_json::to_value(&b)?;
+        whole.push(
+            json!({ "name": "over-vote (3 of at most 2)", "election": "municipal", "ballot": v,
+            "expected": check_ballot(&election, &v) }),
+        );
+        let mut p = p0.clone();
+        p.contests[3].values = vec![6, 0, 0, 0, 0];
+        let b = encrypt_invalid_ballot(&election, secret0, &p, &mut r)?;
+        let v = serde_json::to_value(&b)?;
+        whole.push(
+            json!({ "name": "score above the maximum (6 of at most 5)", "election": "municipal",
+            "ballot": v, "expected": check_ballot(&election, &v) }),
+        );
+        let mut p = p0.clone();
+        p.contests[1].values = vec![2, 0, 0, 0, 0];
+        let b = encrypt_invalid_ballot(&election, secret0, &p, &mut r)?;
+        let v = serde_json::to_value(&b)?;
+        whole.push(
+            json!({ "name": "approval option with value 2", "election": "municipal",
+            "ballot": v, "expected": check_ballot(&election, &v) }),
+        );
+    }
+    // Budget overrun in the participatory budget.
+    let budget = budget()?;
+    {
+        let code = CredentialCode::generate(&mut r);
+        let secret = code.secret(&budget.manifest().id);
+        let p = PlaintextBallot {
+            style: "resident".into(),
+            contests: vec![
+                psephos_core::ballot::PlaintextContest {
+                    contest: "projects".into(),
+                    values: vec![1, 1, 1, 0, 0, 0],
+                },
+                psephos_core::ballot::PlaintextContest {
+                    contest: "delivery".into(),
+                    values: vec![5, 5, 5],
+                },
+            ],
+        };
+        let b = encrypt_invalid_ballot(&budget, &secret, &p, &mut r)?;
+        let v = serde_json::to_value(&b)?;
+        whole.push(json!({ "name": "budget overrun (550,000 of 500,000)", "election": "budget", "ballot": v,
+            "expected": check_ballot(&budget, &v) }));
+        let ok = PlaintextBallot {
+            style: "resident".into(),
+            contests: vec![
+                psephos_core::ballot::PlaintextContest {
+                    contest: "projects".into(),
+                    values: vec![1, 1, 0, 0, 1, 0],
+                },
+                psephos_core::ballot::PlaintextContest {
+                    contest: "delivery".into(),
+                    values: vec![10, 0, 7],
+                },
+            ],
+        };
+        let (b, _) = encrypt_ballot(&budget, &secret, &ok, &mut r)?;
+        let v = serde_json::to_value(&b)?;
+        whole.push(json!({ "name": "budget within the limit is valid (430,000 of 500,000)", "election": "budget",
+            "ballot": v, "expected": check_ballot(&budget, &v) }));
+    }
+    for w in &whole {
+        let name = w["name"].as_str().unwrap_or_default();
+        anyhow::ensure!(
+            (w["expected"] == "ok") == name.contains("is valid"),
+            "unexpected verdict for {name}: {}",
+            w["expected"]
+        );
+    }
+
+    Ok(json!({
+        "description": "Ballots of the municipal election (election-config/municipal-2026.toml) under the joint key of the simulated ceremony with seed 1, and negative cases.",
+        "manifest_hash": election.manifest_hash(),
+        "joint_key": election.key().point(),
+        "election_hash": election.hash(),
+        "other_joint_key": other.key().point(),
+        "budget_joint_key": budget.key().point(),
+        "budget_election_hash": budget.hash(),
+        "valid": valid,
+        "patches": patches,
+        "whole": whole,
+    }))
+}
+
+fn tally() -> anyhow::Result<Value> {
+    let (election, cer) = municipal()?;
+    let m = election.manifest().clone();
+    let mut r = rng(30);
+    let mut acc = TallyAccumulator::new(&election);
+    for i in 0..6 {
+        let style = &m.ballot_styles[i % 3].id;
+        let secret = CredentialCode::generate(&mut r).secret(&m.id);
+        let p = sim::random_ballot(&m, style, &mut r).ok_or_else(|| anyhow::anyhow!("style"))?;
+        let (b, _) = encrypt_ballot(&election, &secret, &p, &mut r)?;
+        acc.add(&verify_ballot(&election, b)?, 1)?;
+    }
+    let tally: EncryptedTally = acc.finish();
+    let shares: Vec<DecryptionShare> = [2u32, 3]
+        .iter()
+        .map(|&j| DecryptionShare::compute(&tally, j, &cer.shares[j as usize - 1], &mut r))
+        .collect();
+    let vk = |j: u32| {
+        cer.verification_keys
+            .get((j as usize).wrapping_sub(1))
+            .copied()
+    };
+    let result = psephos_core::tally::combine(&election, &tally, &shares, vk)?;
+    // A share with one flipped bit in a proof response, and a share for the wrong trustee.
+    let mut bad = serde_json::to_value(&shares[0])?;
+    flip_bit(&mut bad, "/contests/0/1/proof/response", 9)?;
+    let bad_share: DecryptionShare = serde_json::from_value(bad.clone())?;
+    let bad_verdict = verdict(psephos_core::tally::combine(
+        &election,
+        &tally,
+        &[bad_share, shares[1].clone()],
+        vk,
+    ));
+    let mut swapped = shares[0].clone();
+    swapped.trustee = 1;
+    let swapped_verdict = verdict(psephos_core::tally::combine(
+        &election,
+        &tally,
+        &[swapped.clone(), shares[1].clone()],
+        vk,
+    ));
+    let one_verdict = verdict(psephos_core::tally::combine(
+        &election,
+        &tally,
+        &shares[..1],
+        vk,
+    ));
+    Ok(json!({
+        "description": "A tally of 6 municipal ballots, decrypted by trustees 2 and 3 (trustee 1 absent).",
+        "verification_keys": cer.verification_keys,
+        "tally": tally,
+        "tally_canonical_hex": hex::encode(tally.to_canonical_bytes()),
+        "shares": shares,
+        "result": result,
+        "negative": [
+            { "name": "flipped bit in trustee 2's proof", "share": bad, "expected": bad_verdict },
+            { "name": "trustee 2's share presented as trustee 1's", "share": swapped, "expected": swapped_verdict },
+            { "name": "only one share (threshold 2)", "expected": one_verdict },
+        ]
+    }))
+}
+
+/// Generates every vector file.
+pub fn generate() -> anyhow::Result<VectorSet> {
+    let prims = primitives()?;
+    let negatives = small_proof_negatives(&prims)?;
+    let mut p = prims;
+    p["negative"] = negatives;
+    let mut set = VectorSet::new();
+    set.insert("primitives.json", p);
+    set.insert("ballots.json", ballots()?);
+    set.insert("tally.json", tally()?);
+    Ok(set)
+}
+
+/// The bytes written for a vector file (pretty JSON, trailing newline).
+pub fn render(v: &Value) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}

@@ -1,0 +1,255 @@
+//! The committed known-answer vectors (`tests/vectors/`): they regenerate byte for byte, and
+//! every positive and negative case gets the recorded verdict from the verifier.
+
+use psephos_cli::vectors::{self, check_ballot, check_small_proof, flip_bit, verdict};
+use psephos_core::ballot::{tracking_code, EncryptedBallot};
+use psephos_core::credential::CredentialCode;
+use psephos_core::election::Election;
+use psephos_core::elgamal::{Ciphertext, ElectionKey};
+use psephos_core::encoding::Canonical;
+use psephos_core::generators::{g, h};
+use psephos_core::group::{hex32, scalar_from_bytes, Point};
+use psephos_core::hash::Digest;
+use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult};
+use psephos_core::{DecodeError, Scalar};
+use serde_json::Value;
+
+fn load(name: &str) -> Value {
+    let path = format!("{}/../../tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn point(v: &Value) -> Point {
+    serde_json::from_value(v.clone()).unwrap()
+}
+
+#[test]
+fn vectors_regenerate_identically() {
+    let set = vectors::generate().unwrap();
+    for (name, v) in &set {
+        let path = format!("{}/../../tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+        let committed = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            committed == vectors::render(v).unwrap(),
+            "{name} differs from a fresh generation: run `psephos vectors generate`"
+        );
+    }
+}
+
+#[test]
+fn primitive_known_answers() {
+    let p = load("primitives.json");
+    assert_eq!(p["generators"]["G"], Point::from_point(g()).to_hex());
+    assert_eq!(p["generators"]["H"], Point::from_point(h()).to_hex());
+    // The frozen encoding of H: a change here is a protocol change.
+    assert_eq!(
+        p["generators"]["H"],
+        "e2191080cd24db69a382a7315936b5eeeefd17997463322373b0348e853b8860"
+    );
+
+    let e = &p["elgamal"];
+    let s = scalar_from_bytes(&hex32(e["secret"].as_str().unwrap()).unwrap()).unwrap();
+    let nonce = scalar_from_bytes(&hex32(e["nonce"].as_str().unwrap()).unwrap()).unwrap();
+    let key = ElectionKey::new(Point::from_point(g() * s)).unwrap();
+    assert_eq!(key.point(), &point(&e["K"]));
+    let ct: Ciphertext = serde_json::from_value(e["ciphertext"].clone()).unwrap();
+    assert_eq!(Ciphertext::encrypt(&key, &Scalar::from(3u64), &nonce), ct);
+    assert_eq!(ct.decrypt_to_point(&s), g() * Scalar::from(3u64));
+
+    let c = &p["credential"];
+    let code = CredentialCode::parse(c["code"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        code.secret(c["election_id"].as_str().unwrap()).public(),
+        point(&c["public"])
+    );
+
+    let d: Digest = serde_json::from_value(p["tracking_code"]["digest"].clone()).unwrap();
+    assert_eq!(tracking_code(&d), p["tracking_code"]["code"]);
+
+    assert_eq!(check_small_proof("schnorr", &p["schnorr"]), "ok");
+    assert_eq!(
+        check_small_proof("chaum_pedersen", &p["chaum_pedersen"]),
+        "ok"
+    );
+
+    for bad in p["non_canonical_points"].as_array().unwrap() {
+        let bytes = hex32(bad.as_str().unwrap()).unwrap();
+        assert_eq!(
+            Point::from_bytes(&bytes).unwrap_err(),
+            DecodeError::NonCanonicalPoint
+        );
+    }
+    for bad in p["non_canonical_scalars"].as_array().unwrap() {
+        let bytes = hex32(bad.as_str().unwrap()).unwrap();
+        assert_eq!(
+            scalar_from_bytes(&bytes).unwrap_err(),
+            DecodeError::NonCanonicalScalar
+        );
+    }
+}
+
+#[test]
+fn small_proof_negative_vectors() {
+    let p = load("primitives.json");
+    let cases = p["negative"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for c in cases {
+        let kind = c["proof_type"].as_str().unwrap();
+        let mut v = p[kind].clone();
+        flip_bit(
+            &mut v,
+            c["path"].as_str().unwrap(),
+            c["flip_bit"].as_u64().unwrap() as usize,
+        )
+        .unwrap();
+        assert_eq!(
+            check_small_proof(kind, &v),
+            c["expected"],
+            "{kind} {}",
+            c["path"]
+        );
+        assert_ne!(c["expected"], "ok");
+    }
+}
+
+fn municipal(b: &Value) -> Election {
+    let (e, _) = vectors::municipal().unwrap();
+    assert_eq!(
+        e.hash(),
+        &serde_json::from_value::<Digest>(b["election_hash"].clone()).unwrap()
+    );
+    assert_eq!(e.key().point(), &point(&b["joint_key"]));
+    e
+}
+
+#[test]
+fn valid_ballot_vectors() {
+    let b = load("ballots.json");
+    let election = municipal(&b);
+    for case in b["valid"].as_array().unwrap() {
+        assert_eq!(check_ballot(&election, &case["ballot"]), "ok");
+        let ballot: EncryptedBallot = serde_json::from_value(case["ballot"].clone()).unwrap();
+        let bytes = hex::decode(case["canonical_hex"].as_str().unwrap()).unwrap();
+        assert_eq!(ballot.to_canonical_bytes(), bytes);
+        assert_eq!(
+            EncryptedBallot::from_canonical_bytes(&bytes).unwrap(),
+            ballot
+        );
+        assert_eq!(
+            serde_json::to_value(ballot.content_hash()).unwrap(),
+            case["content_hash"]
+        );
+        assert_eq!(
+            serde_json::to_value(ballot.hash()).unwrap(),
+            case["ballot_hash"]
+        );
+        assert_eq!(tracking_code(&ballot.hash()), case["tracking_code"]);
+        // The credential code in the vector is the one that signed the ballot.
+        let code = CredentialCode::parse(case["credential_code"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            code.secret(&election.manifest().id).public(),
+            ballot.credential
+        );
+    }
+}
+
+#[test]
+fn negative_ballot_vectors() {
+    let b = load("ballots.json");
+    let election = municipal(&b);
+    let patches = b["patches"].as_array().unwrap();
+    assert!(patches.len() > 100);
+    for p in patches {
+        let base = p["base"].as_u64().unwrap() as usize;
+        let mut v = b["valid"][base]["ballot"].clone();
+        flip_bit(
+            &mut v,
+            p["path"].as_str().unwrap(),
+            p["flip_bit"].as_u64().unwrap() as usize,
+        )
+        .unwrap();
+        assert_eq!(check_ballot(&election, &v), p["expected"], "{}", p["path"]);
+        assert_ne!(p["expected"], "ok");
+    }
+    let other = Election::new(election.manifest().clone(), point(&b["other_joint_key"])).unwrap();
+    let budget = vectors::budget().unwrap();
+    assert_eq!(budget.key().point(), &point(&b["budget_joint_key"]));
+    for w in b["whole"].as_array().unwrap() {
+        let e = match w["election"].as_str().unwrap() {
+            "other" => &other,
+            "budget" => &budget,
+            _ => &election,
+        };
+        assert_eq!(
+            check_ballot(e, &w["ballot"]),
+            w["expected"],
+            "{}",
+            w["name"]
+        );
+    }
+    // The attacks named by the protocol each fail where they should.
+    let expect = |name: &str, needle: &str| {
+        let w = b["whole"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap();
+        assert!(
+            w["expected"].as_str().unwrap().contains(needle),
+            "{name}: {}",
+            w["expected"]
+        );
+    };
+    expect(
+        "contest proof copied from another credential",
+        "selection proof does not verify (contest 0",
+    );
+    expect(
+        "over-vote (3 of at most 2)",
+        "contest limit proof does not verify (contest 1)",
+    );
+    expect(
+        "budget overrun (550,000 of 500,000)",
+        "range proof does not verify (contest 0)",
+    );
+    expect("wrong election (other joint key)", "another election");
+    expect("identity credential", "identity");
+}
+
+#[test]
+fn tally_vectors() {
+    let t = load("tally.json");
+    let (election, _) = vectors::municipal().unwrap();
+    let tally: EncryptedTally = serde_json::from_value(t["tally"].clone()).unwrap();
+    assert_eq!(
+        hex::encode(tally.to_canonical_bytes()),
+        t["tally_canonical_hex"]
+    );
+    let vks: Vec<Point> = serde_json::from_value(t["verification_keys"].clone()).unwrap();
+    let vk = |j: u32| vks.get((j as usize).wrapping_sub(1)).copied();
+    let shares: Vec<DecryptionShare> = serde_json::from_value(t["shares"].clone()).unwrap();
+    let result: TallyResult = serde_json::from_value(t["result"].clone()).unwrap();
+    assert_eq!(combine(&election, &tally, &shares, vk).unwrap(), result);
+    let neg = t["negative"].as_array().unwrap();
+    let bad: DecryptionShare = serde_json::from_value(neg[0]["share"].clone()).unwrap();
+    assert_eq!(
+        verdict(combine(&election, &tally, &[bad, shares[1].clone()], vk)),
+        neg[0]["expected"]
+    );
+    let swapped: DecryptionShare = serde_json::from_value(neg[1]["share"].clone()).unwrap();
+    assert_eq!(
+        verdict(combine(
+            &election,
+            &tally,
+            &[swapped, shares[1].clone()],
+            vk
+        )),
+        neg[1]["expected"]
+    );
+    assert_eq!(
+        verdict(combine(&election, &tally, &shares[..1], vk)),
+        neg[2]["expected"]
+    );
+}
