@@ -11,11 +11,11 @@
 //! attack does not apply).
 
 use crate::credential::CredentialSecret;
-use crate::election::{Contest, Election, Manifest, Rule};
+use crate::election::{Contest, Election, LinearLimit, Manifest, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::{Canonical, Reader, Writer, MAX_SEQ, MAX_STRING};
 use crate::error::{DecodeError, PlaintextError, ProofKind, VerifyError};
-use crate::generators::{g, g_table, h_table};
+use crate::generators::{g_table, h_table};
 use crate::group::Point;
 use crate::hash::Digest;
 use crate::proofs::disjunctive::Witness;
@@ -24,6 +24,7 @@ use crate::proofs::{BatchVerifier, LinkProof, RangeProof, RangedProof, SchnorrPr
 use crate::transcript::{labels, random_scalar, BallotContext, TranscriptProtocol};
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -146,12 +147,16 @@ pub enum ContestProof {
         selections: Vec<RangedProof>,
         limit: Option<RangedProof>,
     },
-    /// Pedersen commitments to every option's value, a link proof per option, and one
-    /// Bulletproof for all the range statements of the contest.
+    /// Pedersen commitments to every option's value, a link proof per option, one aggregated
+    /// Bulletproof that every option is within its maximum, and — for contests with a linear
+    /// limit (cumulative, budget) — one Bulletproof that the limit holds. The two range proofs
+    /// are separate because their bit sizes differ (a budget of 500,000 needs 32 bits, a 0/1
+    /// option 8), and Bulletproofs aggregate only values of one size.
     Bounded {
         commitments: Vec<Point>,
         links: Vec<LinkProof>,
         range: RangeProof,
+        limit: Option<RangeProof>,
     },
 }
 
@@ -209,11 +214,10 @@ fn signature_transcript(election: &Digest, content: &Digest) -> Transcript {
     t
 }
 
-/// The values and blindings of a bounded contest's range statement, in the order
-/// `[v₀ … v_{n−1}, u₀ − v₀ … u_{n−1} − v_{n−1}, L − Σ wᵢ·vᵢ]` (the last only with a limit).
-fn range_values(
+/// The values and blindings of a bounded contest's option range statement, in the order
+/// `[v₀ … v_{n−1}, u₀ − v₀ … u_{n−1} − v_{n−1}]`.
+fn option_range_values(
     maxima: &[u64],
-    limit: Option<&crate::election::LinearLimit>,
     values: &[u64],
     blindings: &[Scalar],
 ) -> (Vec<u64>, Vec<Scalar>) {
@@ -223,28 +227,60 @@ fn range_values(
         vs.push(maxima[i].saturating_sub(values[i]));
         bs.push(-blindings[i]);
     }
-    if let Some(l) = limit {
-        let used: u64 = values.iter().zip(&l.weights).map(|(v, w)| v * w).sum();
-        vs.push(l.total.saturating_sub(used));
-        let b: Scalar = blindings
-            .iter()
-            .zip(&l.weights)
-            .map(|(t, w)| Scalar::from(*w) * t)
-            .sum();
-        bs.push(-b);
-    }
     (vs, bs)
+}
+
+/// The value and blinding of a linear limit's statement: `L − Σ wᵢ·vᵢ` with blinding
+/// `−Σ wᵢ·tᵢ` (clamped at 0 for a cheating prover; the proof then fails).
+fn limit_value(limit: &LinearLimit, values: &[u64], blindings: &[Scalar]) -> (u64, Scalar) {
+    let used: u128 = values
+        .iter()
+        .zip(&limit.weights)
+        .map(|(&v, &w)| u128::from(v) * u128::from(w))
+        .sum();
+    let value = u128::from(limit.total).saturating_sub(used) as u64;
+    let b: Scalar = blindings
+        .iter()
+        .zip(&limit.weights)
+        .map(|(t, w)| Scalar::from(*w) * t)
+        .sum();
+    (value, -b)
+}
+
+/// The commitments of a bounded contest's option range statement, computed by the verifier:
+/// `[C₀ … C_{n−1}, u₀·G − C₀ … u_{n−1}·G − C_{n−1}]`.
+fn option_range_commitments(maxima: &[u64], commitments: &[Point]) -> Vec<CompressedRistretto> {
+    let mut all: Vec<CompressedRistretto> = commitments.iter().map(Point::compressed).collect();
+    for (c, &u) in commitments.iter().zip(maxima) {
+        all.push((g_table() * &Scalar::from(u) - c.point()).compress());
+    }
+    all
+}
+
+/// The commitment of a linear limit's statement: `L·G − Σ wᵢ·Cᵢ`.
+fn limit_commitment(limit: &LinearLimit, commitments: &[Point]) -> CompressedRistretto {
+    let weights: Vec<Scalar> = limit.weights.iter().map(|&w| Scalar::from(w)).collect();
+    let weighted =
+        RistrettoPoint::vartime_multiscalar_mul(&weights, commitments.iter().map(Point::point));
+    (g_table() * &Scalar::from(limit.total) - weighted).compress()
+}
+
+/// The transcript of a bounded contest's range proofs: context, then every commitment.
+fn range_transcript(
+    label: &'static [u8],
+    ctx: &BallotContext<'_>,
+    commitments: &[Point],
+) -> Transcript {
+    let mut t = contest_transcript(label, ctx);
+    for c in commitments {
+        t.append_point(b"C", c);
+    }
+    t
 }
 
 /// Whether `[min, max]` holds for every sum of `n` values in {0, 1}, so no limit proof is needed.
 pub fn limit_implied(min: u64, max: u64, n: usize) -> bool {
     min == 0 && max >= n as u64
-}
-
-/// The range statement's bit size for a bounded contest.
-fn range_bits(maxima: &[u64], limit: Option<&crate::election::LinearLimit>) -> usize {
-    let m = maxima.iter().copied().max().unwrap_or(0);
-    bits_for(m.max(limit.map_or(0, |l| l.total)))
 }
 
 /// Encrypts a valid plaintext ballot for `election`, proves it and signs it with the voter's
@@ -366,21 +402,30 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                         rng,
                     ));
                 }
-                let (mut vs, mut bs) = range_values(maxima, limit.as_ref(), &pc.values, &blindings);
-                let mut t = contest_transcript(labels::RANGE, &ctx);
-                for c in &commitments {
-                    t.append_point(b"C", c);
-                }
-                let bits = range_bits(maxima, limit.as_ref());
+                let (mut vs, mut bs) = option_range_values(maxima, &pc.values, &blindings);
+                let bits = bits_for(maxima.iter().copied().max().unwrap_or(0));
+                let mut t = range_transcript(labels::RANGE, &ctx, &commitments);
                 let range = RangeProof::prove(&mut t, &vs, &bs, bits, rng)
                     .ok_or_else(|| internal(contest))?;
                 vs.zeroize();
                 bs.zeroize();
+                let limit = match limit {
+                    None => None,
+                    Some(l) => {
+                        let (v, mut b) = limit_value(l, &pc.values, &blindings);
+                        let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, &commitments);
+                        let proof = RangeProof::prove(&mut t, &[v], &[b], bits_for(l.total), rng)
+                            .ok_or_else(|| internal(contest))?;
+                        b.zeroize();
+                        Some(proof)
+                    }
+                };
                 blindings.zeroize();
                 ContestProof::Bounded {
                     commitments,
                     links,
                     range,
+                    limit,
                 }
             }
         };
@@ -478,9 +523,11 @@ impl Canonical for EncryptedContest {
                 commitments,
                 links,
                 range,
+                limit,
             } => {
                 w.u8(2).seq(commitments).seq(links);
                 range.encode(w);
+                w.option(limit);
             }
         }
     }
@@ -496,6 +543,7 @@ impl Canonical for EncryptedContest {
                 commitments: r.seq(crate::election::MAX_OPTIONS)?,
                 links: r.seq(crate::election::MAX_OPTIONS)?,
                 range: RangeProof::decode(r)?,
+                limit: r.option()?,
             },
             tag => {
                 return Err(DecodeError::UnknownTag {
@@ -652,11 +700,15 @@ fn check_into(
                 }
             }
             (
-                Rule::Bounded { maxima, limit },
+                Rule::Bounded {
+                    maxima,
+                    limit: rule_limit,
+                },
                 ContestProof::Bounded {
                     commitments,
                     links,
                     range,
+                    limit: limit_proof,
                 },
             ) => {
                 if commitments.len() != n || links.len() != n {
@@ -676,26 +728,34 @@ fn check_into(
                     link.verify_into(&mut t, ct, c, batch);
                 }
                 // The verifier derives the shifted commitments itself.
-                let mut all: Vec<CompressedRistretto> =
-                    commitments.iter().map(Point::compressed).collect();
-                for (c, &u) in commitments.iter().zip(maxima) {
-                    all.push((g() * Scalar::from(u) - c.point()).compress());
-                }
-                if let Some(l) = limit {
-                    let weighted: RistrettoPoint = commitments
-                        .iter()
-                        .zip(&l.weights)
-                        .map(|(c, &w)| c.point() * Scalar::from(w))
-                        .sum();
-                    all.push((g() * Scalar::from(l.total) - weighted).compress());
-                }
-                let mut t = contest_transcript(labels::RANGE, &ctx);
-                for c in commitments {
-                    t.append_point(b"C", c);
-                }
+                let all = option_range_commitments(maxima, commitments);
+                let bits = bits_for(maxima.iter().copied().max().unwrap_or(0));
+                let mut t = range_transcript(labels::RANGE, &ctx, commitments);
                 range
-                    .verify(&mut t, &all, range_bits(maxima, limit.as_ref()))
+                    .verify(&mut t, &all, bits)
                     .map_err(|e| e.at(ci, None))?;
+                match (rule_limit, limit_proof) {
+                    (None, None) => {}
+                    (Some(l), Some(proof)) => {
+                        let c = limit_commitment(l, commitments);
+                        let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, commitments);
+                        proof
+                            .verify(&mut t, &[c], bits_for(l.total))
+                            .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(ci, None))?;
+                    }
+                    (None, Some(_)) => {
+                        return Err(shape(format!(
+                            "contest {:?}: unexpected limit proof",
+                            contest.id
+                        )))
+                    }
+                    (Some(_), None) => {
+                        return Err(shape(format!(
+                            "contest {:?}: missing limit proof",
+                            contest.id
+                        )))
+                    }
+                }
             }
             _ => {
                 return Err(shape(format!(

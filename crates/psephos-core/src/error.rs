@@ -52,8 +52,10 @@ pub enum ProofKind {
     ContestLimit,
     /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
     CommitmentLink,
-    /// Bulletproofs aggregated range proof of a bounded contest.
+    /// Bulletproofs aggregated range proof of a bounded contest's options.
     Range,
+    /// Bulletproofs range proof of a bounded contest's linear limit.
+    RangeLimit,
     /// The credential's Schnorr signature over the ballot.
     BallotSignature,
     /// A trustee's decryption share proof.
@@ -69,6 +71,7 @@ impl std::fmt::Display for ProofKind {
             ProofKind::ContestLimit => "contest limit proof",
             ProofKind::CommitmentLink => "commitment link proof",
             ProofKind::Range => "range proof",
+            ProofKind::RangeLimit => "limit range proof",
             ProofKind::BallotSignature => "ballot signature",
             ProofKind::DecryptionShare => "decryption share proof",
         };

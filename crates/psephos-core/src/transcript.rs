@@ -30,8 +30,10 @@ pub mod labels {
     pub const CONTEST_LIMIT: &[u8] = b"psephos/contest-limit v1";
     /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
     pub const COMMITMENT_LINK: &[u8] = b"psephos/commitment-link v1";
-    /// Bulletproofs aggregated range proof of a bounded (score, cumulative, budget) contest.
+    /// Bulletproofs aggregated range proof of a bounded contest's options (score, cumulative, budget).
     pub const RANGE: &[u8] = b"psephos/range v1";
+    /// Bulletproofs range proof of a bounded contest's linear limit (cumulative total, budget).
+    pub const RANGE_LIMIT: &[u8] = b"psephos/range-limit v1";
     /// Schnorr signature of a ballot by its credential.
     pub const BALLOT_SIGNATURE: &[u8] = b"psephos/ballot-signature v1";
     /// Chaum–Pedersen proof of a trustee's decryption share.
