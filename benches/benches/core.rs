@@ -1,6 +1,8 @@
 //! Core benchmarks: encrypt+prove and verify per ballot shape, batch verification, the budget
 //! proof, the discrete logarithm. Run with `cargo bench -p psephos-benches --bench core`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use psephos_benches::{ballots, election, rng};
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};

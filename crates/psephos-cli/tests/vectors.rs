@@ -1,6 +1,8 @@
 //! The committed known-answer vectors (`tests/vectors/`): they regenerate byte for byte, and
 //! every positive and negative case gets the recorded verdict from the verifier.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use psephos_cli::vectors::{self, check_ballot, check_small_proof, flip_bit, verdict};
 use psephos_core::ballot::{tracking_code, EncryptedBallot};
 use psephos_core::credential::CredentialCode;

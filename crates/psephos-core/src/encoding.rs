@@ -154,7 +154,7 @@ impl<'a> Reader<'a> {
                 limit: limit as u64,
             });
         }
-        if n.saturating_mul(min_item.max(1)) > self.buf.len() && !(n == 0) {
+        if n.saturating_mul(min_item.max(1)) > self.buf.len() {
             return Err(DecodeError::UnexpectedEnd);
         }
         Ok(n)

@@ -2,6 +2,8 @@
 //! single and batch verification, tally with a trustee absent, decryption, and the result
 //! checked against the plaintexts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::{Election, Manifest};

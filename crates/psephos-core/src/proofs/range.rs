@@ -54,7 +54,8 @@ impl RangeProof {
         rng: &mut R,
     ) -> Option<Self> {
         let parties = padded(values.len())?;
-        if values.len() != blindings.len() {
+        if values.len() != blindings.len() || (bits < 64 && values.iter().any(|&v| v >> bits != 0))
+        {
             return None;
         }
         let mut v = values.to_vec();
