@@ -278,6 +278,13 @@ fn range_transcript(
     t
 }
 
+fn w_values(w: &mut Writer, values: &[u64]) {
+    w.len(values.len());
+    for v in values {
+        w.u64(*v);
+    }
+}
+
 /// Whether `[min, max]` holds for every sum of `n` values in {0, 1}, so no limit proof is needed.
 pub fn limit_implied(min: u64, max: u64, n: usize) -> bool {
     min == 0 && max >= n as u64
@@ -320,6 +327,27 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
         .ok_or_else(|| PlaintextError::UnknownStyle(plaintext.style.clone()))?;
     let key = election.key();
     let public = credential.public();
+    // Hedged randomness: nonces, blindings and proof randomness come from a generator keyed by
+    // the caller's RNG *and* the credential secret and choices, so a weak device RNG alone does
+    // not expose the vote.
+    let mut hedged = {
+        let mut t = Transcript::for_proof(labels::BALLOT_NONCES);
+        t.append_election(election.hash());
+        t.append_point(b"credential", &public);
+        let mut choices = Writer::new();
+        for pc in &plaintext.contests {
+            w_values(&mut choices, &pc.values);
+        }
+        let mut choices = choices.into_bytes();
+        let r = t
+            .build_rng()
+            .rekey_with_witness_bytes(b"credential", credential.scalar().as_bytes())
+            .rekey_with_witness_bytes(b"choices", &choices)
+            .finalize(rng);
+        choices.zeroize();
+        r
+    };
+    let rng = &mut hedged;
     let mut contests = Vec::with_capacity(style.contests.len());
     let mut secrets = Vec::with_capacity(style.contests.len());
     let internal = |contest: &Contest| PlaintextError::Contest {
@@ -328,6 +356,12 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
     };
     for (&ci, pc) in style.contests.iter().zip(&plaintext.contests) {
         let contest = &manifest.contests[ci];
+        if pc.values.len() != contest.options.len() {
+            return Err(PlaintextError::Contest {
+                contest: contest.id.clone(),
+                detail: "wrong number of values".into(),
+            });
+        }
         let ctx = BallotContext {
             election_hash: election.hash(),
             election_key: key.point(),
@@ -429,12 +463,6 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                 }
             }
         };
-        if pc.values.len() != contest.options.len() {
-            return Err(PlaintextError::Contest {
-                contest: contest.id.clone(),
-                detail: "wrong number of values".into(),
-            });
-        }
         secrets.push(pc.values.iter().copied().zip(nonces).collect());
         contests.push(EncryptedContest {
             contest: contest.id.clone(),

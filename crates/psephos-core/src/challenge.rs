@@ -7,7 +7,9 @@
 //! probability that the voter challenges. A challenged ballot is published, never counted, and its
 //! tracking code can never be cast afterwards (the device must encrypt afresh).
 
-use crate::ballot::{BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest};
+use crate::ballot::{
+    verify_ballot, BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest,
+};
 use crate::election::Election;
 use crate::elgamal::Ciphertext;
 use crate::encoding::{Canonical, Reader, Writer};
@@ -51,15 +53,13 @@ impl BallotSecrets {
     }
 }
 
-/// Checks that `reveal` opens `ballot` and returns the choices it contains.
+/// Checks that `ballot` verifies, that `reveal` opens it, and returns the choices it contains.
 pub fn check_challenge(
     election: &Election,
     ballot: &EncryptedBallot,
     reveal: &ChallengeReveal,
 ) -> Result<PlaintextBallot, VerifyError> {
-    if &ballot.election != election.hash() {
-        return Err(VerifyError::WrongElection);
-    }
+    verify_ballot(election, ballot.clone())?;
     if reveal.ballot != ballot.hash() || reveal.contests.len() != ballot.contests.len() {
         return Err(VerifyError::ChallengeMismatch);
     }

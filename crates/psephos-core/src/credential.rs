@@ -110,6 +110,8 @@ impl CredentialCode {
         data.copy_from_slice(&values[..DATA_SYMBOLS]);
         let ok = checksum(&data) == values[DATA_SYMBOLS..];
         values.zeroize();
+        let mut symbols = symbols;
+        symbols.zeroize();
         let code = CredentialCode { data };
         if ok {
             Ok(code)

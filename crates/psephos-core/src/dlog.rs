@@ -23,6 +23,8 @@ const BATCH: u64 = 256;
 pub struct DlogTable {
     m: u64,
     table: HashMap<u64, u32>,
+    /// Baby steps whose 8-byte key collided with an earlier one (almost always empty).
+    collisions: Vec<(u64, u32)>,
 }
 
 fn key(bytes: &[u8; 32]) -> u64 {
@@ -47,6 +49,7 @@ impl DlogTable {
         let m = m.clamp(1, MAX_BABY_STEPS);
         let half_g = g() * Scalar::from(2u64).invert();
         let mut table = HashMap::with_capacity(m as usize);
+        let mut collisions = Vec::new();
         let mut p = RistrettoPoint::identity();
         let mut j = 0u64;
         while j < m {
@@ -60,13 +63,20 @@ impl DlogTable {
                 .iter()
                 .enumerate()
             {
-                table
-                    .entry(key(c.as_bytes()))
-                    .or_insert((j + i as u64) as u32);
+                let (k, step) = (key(c.as_bytes()), (j + i as u64) as u32);
+                if table.contains_key(&k) {
+                    collisions.push((k, step));
+                } else {
+                    table.insert(k, step);
+                }
             }
             j += n;
         }
-        DlogTable { m, table }
+        DlogTable {
+            m,
+            table,
+            collisions,
+        }
     }
 
     /// Number of baby steps.
@@ -98,7 +108,10 @@ impl DlogTable {
                 .iter()
                 .enumerate()
             {
-                if let Some(&j) = self.table.get(&key(c.as_bytes())) {
+                let kk = key(c.as_bytes());
+                let extra = self.collisions.iter().filter(|(c, _)| *c == kk);
+                let candidates = self.table.get(&kk).into_iter().chain(extra.map(|(_, j)| j));
+                for &j in candidates {
                     let t = (i + k as u64) * self.m + u64::from(j);
                     if t <= bound && g() * Scalar::from(t) == *target {
                         return Some(t);

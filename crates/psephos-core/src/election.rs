@@ -107,6 +107,7 @@ pub struct LinearLimit {
 
 /// One option of a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContestOption {
     pub id: String,
     pub label: String,
@@ -146,13 +147,19 @@ pub struct BallotStyle {
 
 /// Trustee parameters: `threshold` of `count` trustees can decrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrusteeParams {
     pub count: u32,
     pub threshold: u32,
 }
 
 /// A validated election manifest.
+///
+/// Every way of making one validates it: [`Manifest::from_toml`], the canonical decoder and
+/// serde (through [`Manifest::validate`]), so code holding a `Manifest` may index its style and
+/// contest lists without checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedManifest")]
 pub struct Manifest {
     pub id: String,
     pub name: String,
@@ -162,6 +169,36 @@ pub struct Manifest {
     pub weighted: bool,
     pub contests: Vec<Contest>,
     pub ballot_styles: Vec<BallotStyle>,
+}
+
+/// The serde form of a manifest before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedManifest {
+    id: String,
+    name: String,
+    description: String,
+    trustees: TrusteeParams,
+    weighted: bool,
+    contests: Vec<Contest>,
+    ballot_styles: Vec<BallotStyle>,
+}
+
+impl TryFrom<UncheckedManifest> for Manifest {
+    type Error = ConfigError;
+    fn try_from(u: UncheckedManifest) -> Result<Self, ConfigError> {
+        let m = Manifest {
+            id: u.id,
+            name: u.name,
+            description: u.description,
+            trustees: u.trustees,
+            weighted: u.weighted,
+            contests: u.contests,
+            ballot_styles: u.ballot_styles,
+        };
+        m.validate()?;
+        Ok(m)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,6 +380,96 @@ impl Manifest {
             contests,
             ballot_styles,
         })
+    }
+
+    /// Checks that this manifest is exactly what the validator makes of its own TOML form, so a
+    /// manifest that arrived as bytes or JSON obeys every rule of one written as TOML.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let again = Manifest::from_spec(self.to_spec())?;
+        if &again == self {
+            Ok(())
+        } else {
+            Err(invalid(
+                "the manifest's contest rules do not follow from its contest kinds and parameters"
+                    .into(),
+            ))
+        }
+    }
+
+    fn to_spec(&self) -> ManifestSpec {
+        let contests = self
+            .contests
+            .iter()
+            .map(|c| {
+                let mut spec = ContestSpec {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    description: c.description.clone(),
+                    kind: c.kind,
+                    options: c.options.clone(),
+                    blank_allowed: None,
+                    min_selections: None,
+                    max_selections: None,
+                    max_score: None,
+                    max_per_option: None,
+                    max_total: None,
+                    budget: None,
+                };
+                match (&c.kind, &c.rule) {
+                    (
+                        ContestKind::Referendum | ContestKind::Plurality,
+                        Rule::Selection { min, .. },
+                    ) => {
+                        spec.blank_allowed = Some(*min == 0);
+                    }
+                    (ContestKind::Approval, Rule::Selection { min, max }) => {
+                        spec.min_selections = Some(*min);
+                        spec.max_selections = Some(*max);
+                    }
+                    (ContestKind::Score, Rule::Bounded { maxima, .. }) => {
+                        spec.max_score = maxima.first().copied();
+                    }
+                    (ContestKind::Cumulative, Rule::Bounded { maxima, limit }) => {
+                        spec.max_per_option = maxima.first().copied();
+                        spec.max_total = limit.as_ref().map(|l| l.total);
+                    }
+                    (ContestKind::Budget, Rule::Bounded { limit, .. }) => {
+                        spec.budget = limit.as_ref().map(|l| l.total);
+                    }
+                    // A rule of the wrong shape: leave the parameters out, so validation fails
+                    // or yields a different manifest.
+                    _ => {}
+                }
+                spec
+            })
+            .collect();
+        let ballot_styles = self
+            .ballot_styles
+            .iter()
+            .map(|s| StyleSpec {
+                id: s.id.clone(),
+                contests: s
+                    .contests
+                    .iter()
+                    .map(|&i| {
+                        self.contests
+                            .get(i)
+                            .map_or_else(String::new, |c| c.id.clone())
+                    })
+                    .collect(),
+            })
+            .collect();
+        ManifestSpec {
+            election: ElectionSpec {
+                id: self.id.clone(),
+                name: self.name.clone(),
+                description: self.description.clone(),
+                weighted: self.weighted,
+            },
+            trustees: self.trustees,
+            contests,
+            ballot_styles,
+        }
     }
 
     /// The ballot style called `id`.
@@ -668,6 +795,10 @@ impl Canonical for Manifest {
             contests: r.seq(MAX_CONTESTS)?,
             ballot_styles: r.seq(MAX_SEQ)?,
         };
+        m.validate().map_err(|e| DecodeError::Invalid {
+            what: "manifest",
+            detail: e.to_string(),
+        })?;
         Ok(m)
     }
 }
@@ -754,6 +885,26 @@ contests = ["q"]
         assert_eq!(m.contests[0].rule, Rule::Selection { min: 1, max: 1 });
         let bytes = m.to_canonical_bytes();
         assert_eq!(Manifest::from_canonical_bytes(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn decoded_manifests_are_validated() {
+        let m = Manifest::from_toml(SMALL).unwrap();
+        // A style pointing past the contest list.
+        let mut bad = m.clone();
+        bad.ballot_styles[0].contests = vec![7];
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_err());
+        // A referendum claiming a bounded rule.
+        let mut bad = m.clone();
+        bad.contests[0].rule = Rule::Bounded {
+            maxima: vec![9, 9],
+            limit: None,
+        };
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_err());
+        let json = serde_json::to_string(&bad).unwrap();
+        assert!(serde_json::from_str::<Manifest>(&json).is_err());
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), m);
     }
 
     fn err_of(toml: &str) -> String {

@@ -101,6 +101,7 @@ pub fn ceremony<R: RngCore + CryptoRng>(
         debug_assert!(crate::threshold::verify_coefficient_proofs(
             manifest_hash,
             i as u32 + 1,
+            threshold,
             &commitments[i],
             &proofs
         ));

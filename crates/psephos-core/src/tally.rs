@@ -50,6 +50,12 @@ pub struct EncryptedTally {
 
 type Sums = Vec<Vec<(RistrettoPoint, RistrettoPoint)>>;
 
+/// Largest voter weight.
+pub const MAX_WEIGHT: u64 = 1_000_000;
+/// Largest count the discrete logarithm searches for (about 10¹²; at most 2²⁰ giant steps of the
+/// largest table). A tally claiming more is rejected instead of searched.
+pub const MAX_COUNT_BOUND: u64 = 1 << 40;
+
 /// Sums verified ballots into an [`EncryptedTally`].
 #[derive(Debug)]
 pub struct TallyAccumulator<'a> {
@@ -77,9 +83,14 @@ impl<'a> TallyAccumulator<'a> {
         if &b.election != self.election.hash() {
             return Err(TallyError::Shape("ballot of another election".into()));
         }
-        if weight == 0 {
+        if weight == 0 || weight > MAX_WEIGHT {
+            return Err(TallyError::Shape(format!(
+                "a voter weight must be between 1 and {MAX_WEIGHT}, not {weight}"
+            )));
+        }
+        if weight != 1 && !manifest.weighted {
             return Err(TallyError::Shape(
-                "a voter weight must be at least 1".into(),
+                "the election is not weighted: every weight must be 1".into(),
             ));
         }
         let style = manifest
@@ -218,12 +229,17 @@ impl DecryptionShare {
         if self.contests.len() != tally.contests.len() {
             return Err(invalid("wrong number of contests"));
         }
+        // The weights' seed covers every public input: the tally, the key, the whole share.
         let mut seed_w = Writer::new();
-        seed_w.digest(&tally.election).u32(self.trustee);
+        seed_w
+            .digest(&tally.election)
+            .u32(self.trustee)
+            .point(verification_key);
         for (items, c) in self.contests.iter().zip(&tally.contests) {
             if items.len() != c.ciphertexts.len() {
                 return Err(invalid("wrong number of options"));
             }
+            c.encode(&mut seed_w);
             for it in items {
                 it.encode(&mut seed_w);
             }
@@ -300,6 +316,25 @@ pub fn combine(
         .iter()
         .map(|&i| lagrange_at_zero(&indices, i).ok_or(TallyError::UnknownTrustee(i)))
         .collect::<Result<_, _>>()?;
+    for (c, mc) in tally.contests.iter().zip(&manifest.contests) {
+        if c.contest != mc.id || c.ciphertexts.len() != mc.options.len() || c.weight < c.ballots {
+            return Err(TallyError::Shape(format!(
+                "tally contest {:?} does not match manifest contest {:?}",
+                c.contest, mc.id
+            )));
+        }
+        let too_big = (0..mc.options.len()).any(|oi| {
+            c.weight
+                .checked_mul(mc.option_max(oi))
+                .is_none_or(|b| b > MAX_COUNT_BOUND)
+        });
+        if too_big {
+            return Err(TallyError::Shape(format!(
+                "contest {:?}: the claimed weight {} allows counts beyond {MAX_COUNT_BOUND}",
+                c.contest, c.weight
+            )));
+        }
+    }
     let bound_of = |ci: usize, oi: usize| {
         let c = &tally.contests[ci];
         c.weight

@@ -120,14 +120,17 @@ impl SecretPolynomial {
     }
 }
 
-/// Verifies the coefficient proofs of one trustee's commitments.
+/// Verifies the coefficient proofs of one trustee's commitments: exactly `threshold`
+/// commitments, none the identity, each with a valid proof.
 pub fn verify_coefficient_proofs(
     manifest_hash: &Digest,
     trustee: u32,
+    threshold: u32,
     commitments: &[Point],
     proofs: &[SchnorrProof],
 ) -> bool {
-    commitments.len() == proofs.len()
+    commitments.len() == threshold as usize
+        && commitments.len() == proofs.len()
         && commitments
             .iter()
             .zip(proofs)
@@ -237,11 +240,31 @@ mod tests {
         let f = SecretPolynomial::random(2, &mut rng);
         let h = Digest::of(b"test", b"manifest");
         let proofs = f.coefficient_proofs(&h, 1, &mut rng);
-        assert!(verify_coefficient_proofs(&h, 1, &f.commitments(), &proofs));
-        assert!(!verify_coefficient_proofs(&h, 2, &f.commitments(), &proofs));
+        assert!(verify_coefficient_proofs(
+            &h,
+            1,
+            2,
+            &f.commitments(),
+            &proofs
+        ));
+        assert!(!verify_coefficient_proofs(
+            &h,
+            1,
+            3,
+            &f.commitments(),
+            &proofs
+        ));
+        assert!(!verify_coefficient_proofs(
+            &h,
+            2,
+            2,
+            &f.commitments(),
+            &proofs
+        ));
         assert!(!verify_coefficient_proofs(
             &Digest::of(b"test", b"other"),
             1,
+            2,
             &f.commitments(),
             &proofs
         ));

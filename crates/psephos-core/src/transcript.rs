@@ -40,6 +40,8 @@ pub mod labels {
     pub const DECRYPTION_SHARE: &[u8] = b"psephos/decryption-share v1";
     /// Schnorr proof of a key-ceremony polynomial coefficient.
     pub const COEFFICIENT: &[u8] = b"psephos/coefficient v1";
+    /// The hedged generator of a ballot's nonces and blindings (prover side only).
+    pub const BALLOT_NONCES: &[u8] = b"psephos/ballot-nonces v1";
     /// Derivation of the random weights of batch verification.
     pub const BATCH_WEIGHTS: &[u8] = b"psephos/batch-weights v1";
 
@@ -118,6 +120,20 @@ impl TranscriptProtocol for Transcript {
         self.challenge_bytes(label, &mut buf);
         Scalar::from_bytes_mod_order_wide(&buf)
     }
+}
+
+/// The seed of a stand-alone verification's batch weights: the transcript so far (context and
+/// label) extended with *every* public input of the check — statement and whole proof — so that
+/// no prover can know the weights before fixing its proof. (Weights known in advance would let a
+/// prover make two false equations cancel.)
+pub fn verification_seed(t: &Transcript, parts: &[&[u8]]) -> [u8; 32] {
+    let mut t = t.clone();
+    for p in parts {
+        t.append_message(b"seed-input", p);
+    }
+    let mut seed = [0u8; 32];
+    t.challenge_bytes(b"batch-seed", &mut seed);
+    seed
 }
 
 /// A hedged nonce generator: the transcript so far, the prover's secret witness and fresh

@@ -9,7 +9,7 @@ use crate::encoding::{Canonical, Reader, Writer};
 use crate::error::{DecodeError, ProofKind, VerifyError};
 use crate::generators::g_table;
 use crate::group::{serde_scalar, Point};
-use crate::transcript::{prover_rng, random_scalar, TranscriptProtocol};
+use crate::transcript::{prover_rng, random_scalar, verification_seed, TranscriptProtocol};
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
@@ -94,8 +94,15 @@ impl ChaumPedersenProof {
 
     /// Verifies alone.
     pub fn verify(&self, t: &mut Transcript, st: &DleqStatement<'_>) -> Result<(), VerifyError> {
-        let mut seed = [0u8; 32];
-        t.clone().challenge_bytes(b"batch-seed", &mut seed);
+        let seed = verification_seed(
+            t,
+            &[
+                st.x_pub.as_bytes(),
+                st.base.as_bytes(),
+                st.y_pub.as_bytes(),
+                &self.to_canonical_bytes(),
+            ],
+        );
         let mut batch = BatchVerifier::new(*st.x_pub.point(), seed);
         self.verify_into(t, st, &mut batch);
         if batch.verify() {
@@ -119,5 +126,64 @@ impl Canonical for ChaumPedersenProof {
             commitment_p: r.point()?,
             response: r.scalar()?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generators::g;
+    use crate::hash::Digest;
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    fn transcript() -> Transcript {
+        let mut t = Transcript::for_proof(crate::transcript::labels::CHAUM_PEDERSEN);
+        t.append_election(&Digest::of(b"test", b"context"));
+        t
+    }
+
+    /// Regression: batch weights that a prover can compute before choosing its statement let it
+    /// make two false equations cancel. Here the prover predicts the weights an early version
+    /// derived (from the transcript before the statement) and builds `Y = x·P + k·(ρ₁·G + ρ₂·P)`
+    /// with `s = w + e·x + ρ₂·e·k`; the weighted sum of the two equations is then zero. Weights
+    /// seeded by the whole statement and proof defeat it.
+    #[test]
+    fn predictable_weights_cannot_be_exploited() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let x = random_scalar(&mut rng);
+        let p = Point::from_point(g() * random_scalar(&mut rng));
+        let x_pub = Point::from_point(g() * x);
+        // The weights the old verifier would have drawn.
+        let mut seed = [0u8; 32];
+        transcript().challenge_bytes(b"batch-seed", &mut seed);
+        let mut predicted = BatchVerifier::new(*x_pub.point(), seed);
+        let (rho1, rho2) = (predicted.weight(), predicted.weight());
+        let k = Scalar::from(42u64);
+        let y = Point::from_point(p.point() * x + (g() * rho1 + p.point() * rho2) * k);
+        let st = DleqStatement {
+            x_pub: &x_pub,
+            base: &p,
+            y_pub: &y,
+        };
+        let mut t = transcript();
+        absorb(&mut t, &st);
+        let w = random_scalar(&mut rng);
+        let a = Point::from_point(g() * w);
+        let b = Point::from_point(p.point() * w);
+        t.append_point(b"A", &a);
+        t.append_point(b"B", &b);
+        let e = t.challenge_scalar(b"e");
+        let forged = ChaumPedersenProof {
+            commitment_g: a,
+            commitment_p: b,
+            response: w + e * x + rho2 * e * k,
+        };
+        // With the predicted weights the forgery would pass …
+        let mut old = BatchVerifier::new(*x_pub.point(), seed);
+        forged.verify_into(&mut transcript(), &st, &mut old);
+        assert!(old.verify(), "the attack is set up correctly");
+        // … with weights bound to the statement and proof it does not.
+        assert!(forged.verify(&mut transcript(), &st).is_err());
     }
 }

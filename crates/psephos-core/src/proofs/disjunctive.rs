@@ -106,9 +106,12 @@ impl RangedProof {
             let z = Scalar::conditional_select(&sim_z[j], &w, is_real);
             let c = Scalar::conditional_select(&sim_c[j], &Scalar::ZERO, is_real);
             let v = Scalar::from(lo + j as u64);
-            let tt = (z - c * r) * h;
+            let mut tt = (z - c * r) * h;
+            let mut u = c * (m - v) * h;
             halves.push(g_table() * &tt);
-            halves.push(key.mul(&tt) - g_table() * &(c * (m - v) * h));
+            halves.push(key.mul(&tt) - g_table() * &u);
+            tt.zeroize();
+            u.zeroize();
         }
         let commitments: Vec<BranchCommitment> = points_from_halves(&halves)
             .chunks_exact(2)

@@ -13,7 +13,7 @@ use crate::encoding::{Canonical, Reader, Writer};
 use crate::error::{DecodeError, ProofKind, VerifyError};
 use crate::generators::{g_table, h_table};
 use crate::group::{serde_scalar, Point};
-use crate::transcript::{prover_rng, random_scalar, TranscriptProtocol};
+use crate::transcript::{prover_rng, random_scalar, verification_seed, TranscriptProtocol};
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
@@ -118,8 +118,15 @@ impl LinkProof {
         ct: &Ciphertext,
         commitment: &Point,
     ) -> Result<(), VerifyError> {
-        let mut seed = [0u8; 32];
-        t.clone().challenge_bytes(b"batch-seed", &mut seed);
+        let seed = verification_seed(
+            t,
+            &[
+                ct.alpha.as_bytes(),
+                ct.beta.as_bytes(),
+                commitment.as_bytes(),
+                &self.to_canonical_bytes(),
+            ],
+        );
         let mut batch = BatchVerifier::new(*key.point().point(), seed);
         self.verify_into(t, ct, commitment, &mut batch);
         if batch.verify() {

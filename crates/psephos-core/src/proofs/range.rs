@@ -14,6 +14,7 @@ use crate::encoding::{Canonical, Reader, Writer};
 use crate::error::{DecodeError, ProofKind, VerifyError};
 use crate::generators::{bulletproof_gens, pedersen_gens, MAX_RANGE_PARTIES};
 use crate::group::serde_bytes_hex;
+use crate::transcript::verification_seed;
 use curve25519_dalek::ristretto::CompressedRistretto;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
@@ -22,6 +23,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
 /// Largest encoded Bulletproof we accept: 2·log₂(64·256) + 9 = 37 elements of 32 bytes.
 pub const MAX_RANGE_PROOF_BYTES: usize = 32 * (2 * 14 + 9);
@@ -62,7 +64,7 @@ impl RangeProof {
         let mut b = blindings.to_vec();
         v.resize(parties, 0);
         b.resize(parties, Scalar::ZERO);
-        let (proof, _) = bulletproofs::RangeProof::prove_multiple_with_rng(
+        let proof = bulletproofs::RangeProof::prove_multiple_with_rng(
             bulletproof_gens(parties),
             pedersen_gens(),
             t,
@@ -70,9 +72,10 @@ impl RangeProof {
             &b,
             bits,
             rng,
-        )
-        .ok()?;
-        Some(RangeProof(proof.to_bytes()))
+        );
+        v.zeroize();
+        b.zeroize();
+        Some(RangeProof(proof.ok()?.0.to_bytes()))
     }
 
     /// Verifies the proof for `commitments` (padded here with the identity).
@@ -90,11 +93,12 @@ impl RangeProof {
         let proof = bulletproofs::RangeProof::from_bytes(&self.0).map_err(|_| bad())?;
         let mut c = commitments.to_vec();
         c.resize(parties, CompressedRistretto::identity());
-        // Bulletproofs folds its own checks with random weights; derive them from the transcript
-        // (which by now holds the statement) so verification is deterministic.
-        let mut seed = [0u8; 32];
-        t.clone().challenge_bytes(b"verifier-weights", &mut seed);
-        let mut rng = ChaCha20Rng::from_seed(seed);
+        // Bulletproofs folds its own checks with a random weight; derive it from the transcript
+        // extended with the statement *and the whole proof*, so that it is fixed only after the
+        // prover is, and verification stays deterministic.
+        let mut parts: Vec<&[u8]> = c.iter().map(|p| p.as_bytes().as_slice()).collect();
+        parts.push(&self.0);
+        let mut rng = ChaCha20Rng::from_seed(verification_seed(t, &parts));
         proof
             .verify_multiple_with_rng(
                 bulletproof_gens(parties),

@@ -10,7 +10,7 @@ use crate::encoding::{Canonical, Reader, Writer};
 use crate::error::{DecodeError, ProofKind, VerifyError};
 use crate::generators::g_table;
 use crate::group::{serde_scalar, Point};
-use crate::transcript::{prover_rng, random_scalar, TranscriptProtocol};
+use crate::transcript::{prover_rng, random_scalar, verification_seed, TranscriptProtocol};
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
@@ -61,8 +61,14 @@ impl SchnorrProof {
 
     /// Verifies alone.
     pub fn verify(&self, t: &mut Transcript, public: &Point) -> Result<(), VerifyError> {
-        let mut seed = [0u8; 32];
-        t.clone().challenge_bytes(b"batch-seed", &mut seed);
+        let seed = verification_seed(
+            t,
+            &[
+                public.as_bytes(),
+                self.commitment.as_bytes(),
+                self.response.as_bytes(),
+            ],
+        );
         let mut batch = BatchVerifier::new(*public.point(), seed);
         self.verify_into(t, public, &mut batch);
         if batch.verify() {
