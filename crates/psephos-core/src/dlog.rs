@@ -10,7 +10,7 @@ use crate::generators::g;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 /// Most baby steps a table holds (2²² entries ≈ 100 MiB would be too much; 2²⁰ ≈ 24 MiB).
 pub const MAX_BABY_STEPS: u64 = 1 << 20;
@@ -64,10 +64,11 @@ impl DlogTable {
                 .enumerate()
             {
                 let (k, step) = (key(c.as_bytes()), (j + i as u64) as u32);
-                if table.contains_key(&k) {
-                    collisions.push((k, step));
-                } else {
-                    table.insert(k, step);
+                match table.entry(k) {
+                    Entry::Vacant(e) => {
+                        e.insert(step);
+                    }
+                    Entry::Occupied(_) => collisions.push((k, step)),
                 }
             }
             j += n;
