@@ -143,13 +143,18 @@ impl CredentialCode {
         h.update(&text);
         text.zeroize();
         let wide: [u8; 64] = h.finalize().into();
-        CredentialSecret(Scalar::from_bytes_mod_order_wide(&wide))
+        CredentialSecret::from_scalar(Scalar::from_bytes_mod_order_wide(&wide))
     }
 }
 
-/// The secret scalar of a credential. Zeroized on drop; `Debug` does not print it.
+/// The secret scalar of a credential, with its public credential computed once. The secret is
+/// zeroized on drop; `Debug` does not print it.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct CredentialSecret(Scalar);
+pub struct CredentialSecret {
+    secret: Scalar,
+    #[zeroize(skip)]
+    public: Point,
+}
 
 impl std::fmt::Debug for CredentialSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -160,16 +165,19 @@ impl std::fmt::Debug for CredentialSecret {
 impl CredentialSecret {
     /// The public credential `C = c·G`.
     pub fn public(&self) -> Point {
-        Point::from_point(g_table() * &self.0)
+        self.public
     }
 
     pub(crate) fn scalar(&self) -> &Scalar {
-        &self.0
+        &self.secret
     }
 
     /// For tests and tools that derive credentials without codes.
-    pub fn from_scalar(x: Scalar) -> Self {
-        CredentialSecret(x)
+    pub fn from_scalar(secret: Scalar) -> Self {
+        CredentialSecret {
+            public: Point::from_point(g_table() * &secret),
+            secret,
+        }
     }
 }
 
