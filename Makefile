@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo test lint fmt unit vectors bench bench-quick clean-vectors
+.PHONY: all demo test lint fmt unit vectors wasm-check bench bench-quick regenerate-vectors
 
 all: test
 
@@ -12,8 +12,9 @@ all: test
 demo:
 	$(CARGO) run --release -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --voters 200
 
-## Everything CI runs: formatting, lints, every test, and the committed test vectors.
-test: lint unit vectors
+## Everything CI runs: formatting, lints, every test, the committed test vectors, and the
+## core's wasm32 build (the browser runs the same code).
+test: lint unit vectors wasm-check
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -24,6 +25,11 @@ unit:
 
 vectors:
 	$(CARGO) run --locked -p psephos-cli --bin psephos -- vectors check
+
+WASM_TARGET_DIR ?= target/wasm32
+wasm-check:
+	eval "$$(scripts/wasm-toolchain.sh)" && cargo build --locked -p psephos-core --no-default-features \
+	  --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --release --target-dir $(WASM_TARGET_DIR)
 
 fmt:
 	$(CARGO) fmt --all
