@@ -101,3 +101,65 @@ fn referendum_end_to_end() {
 fn participatory_budget_end_to_end() {
     run("participatory-budget.toml", 8, 3);
 }
+
+/// A batch with bad ballots among good ones: exactly the bad ones fail, with the error single
+/// verification gives them.
+#[test]
+fn batch_verification_finds_the_bad_ballots() {
+    use psephos_core::sim::shapes;
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let m = shapes::approval(2, 3);
+    let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+    let election = Election::new(m.clone(), cer.joint_key).unwrap();
+    let mut ballots: Vec<_> = (0..300)
+        .map(|_| {
+            let cred = CredentialCode::generate(&mut rng).secret(&m.id);
+            let p = sim::random_ballot(&m, "all", &mut rng).unwrap();
+            encrypt_ballot(&election, &cred, &p, &mut rng).unwrap().0
+        })
+        .collect();
+    let bad = [7usize, 130, 131, 299];
+    for &i in &bad {
+        // Swap in another ballot's ciphertext: the proofs no longer match.
+        let other = ballots[(i + 1) % ballots.len()].contests[1].ciphertexts[2];
+        ballots[i].contests[1].ciphertexts[2] = other;
+    }
+    let single: Vec<_> = ballots
+        .iter()
+        .cloned()
+        .map(|b| verify_ballot(&election, b).err())
+        .collect();
+    let batch = verify_ballots(&election, ballots);
+    for (i, (s, b)) in single.iter().zip(&batch).enumerate() {
+        assert_eq!(s.is_some(), bad.contains(&i), "ballot {i}");
+        assert_eq!(s.as_ref(), b.as_ref().err(), "ballot {i}");
+    }
+}
+
+#[test]
+fn challenged_ballots_open_and_tampered_reveals_fail() {
+    use psephos_core::challenge::check_challenge;
+    use psephos_core::error::VerifyError;
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let m = config("municipal-2026.toml");
+    let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+    let election = Election::new(m.clone(), cer.joint_key).unwrap();
+    let cred = CredentialCode::generate(&mut rng).secret(&m.id);
+    let p = sim::random_ballot(&m, "river", &mut rng).unwrap();
+    let (ballot, secrets) = encrypt_ballot(&election, &cred, &p, &mut rng).unwrap();
+    let reveal = secrets.reveal(&ballot);
+    assert_eq!(check_challenge(&election, &ballot, &reveal).unwrap(), p);
+    // A device that lies about one value is caught.
+    let mut lie = reveal.clone();
+    lie.contests[0][0].value ^= 1;
+    assert_eq!(
+        check_challenge(&election, &ballot, &lie),
+        Err(VerifyError::ChallengeMismatch)
+    );
+    // A reveal of another ballot does not open this one.
+    let (other, other_secrets) = encrypt_ballot(&election, &cred, &p, &mut rng).unwrap();
+    assert_eq!(
+        check_challenge(&election, &ballot, &other_secrets.reveal(&other)),
+        Err(VerifyError::ChallengeMismatch)
+    );
+}
