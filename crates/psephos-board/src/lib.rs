@@ -8,15 +8,32 @@
 //! proofs between checkpoints, so a board that rewrites or forks history is
 //! caught.
 //!
-//! This crate currently holds the pure, storage-free parts, which verifiers
-//! outside the board run too:
+//! The pure, storage-free parts, which verifiers outside the board run too:
 //!
 //! - [`merkle`]: RFC 9162 tree hashing, provers over a stored-hash reader, and
 //!   the inclusion and consistency proof verifiers;
 //! - [`note`]: the C2SP signed-note text format, `tlog-checkpoint` bodies, and
-//!   `cosignature/v1` witness cosignatures with a quorum check.
+//!   `cosignature/v1` witness cosignatures with a quorum check;
+//! - [`entry`]: typed entries and their canonical bytes (the Merkle leaves);
+//! - [`block`]: block headers, their canonical encoding and chaining.
+//!
+//! The durable board itself, [`Board`] in [`store`], keeps one election's log
+//! in SQLite or PostgreSQL (sqlx, tokio): sequencing with group commit,
+//! integration into stored node hashes, publishing of signed checkpoints in
+//! blocks, receipts, witness cosignatures and tamper detection.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod block;
+pub mod entry;
+mod error;
 pub mod merkle;
 pub mod note;
+pub mod store;
+
+pub use block::{Block, BlockHeader};
+pub use entry::{Entry, EntryKind};
+pub use error::BoardError;
+pub use store::{
+    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt,
+};

@@ -1,0 +1,789 @@
+//! The durable board: one election's log in a database.
+//!
+//! As in transparency logs (tessera), three steps are kept apart:
+//!
+//! 1. **Sequencing** — [`Board::append`] durably assigns the next index. All
+//!    appends go to one writer task that commits whatever is queued in one
+//!    transaction (group commit: many writers share one fsync); `append`
+//!    returns only after that commit, so an acknowledged entry survives a
+//!    crash.
+//! 2. **Integration** — the Merkle node hashes the new leaves complete are
+//!    stored (`(level, index) → hash`, see [`crate::merkle`]). The writer does
+//!    this in the sequencing transaction from an in-memory frontier, so proofs
+//!    are O(log n) indexed reads and never wait; on open, entries that are
+//!    sequenced but not integrated (left by another sequencer) are integrated
+//!    first.
+//! 3. **Publishing** — every `seal_interval`, if the tree grew, the writer
+//!    signs a C2SP checkpoint with the board key and seals it in a block
+//!    ([`crate::block`]) chained to the previous one. Witnesses' cosignatures
+//!    are verified and stored beside the checkpoint and served with it.
+//!
+//! Receipts: `append` answers with the index and leaf hash at once;
+//! [`Board::receipt`] (poll) or [`Board::wait_sealed`] (wait) gives the
+//! inclusion proof against the first signed checkpoint that covers it.
+//!
+//! Tamper detection: [`Board::open`] (unless told not to) and [`Board::check`]
+//! rebuild the tree from the stored entries, compare every stored node hash,
+//! the dense indices, every block header hash and link, and every
+//! checkpoint's signature and root, streaming in pages. A problem is named by
+//! the length of the intact prefix of the log (`first_bad_index`) or by the
+//! height of the first bad block.
+//!
+//! Engines: SQLite (`sqlite://path?mode=rwc`; WAL, `synchronous=FULL`) and
+//! PostgreSQL (`postgres://…`). One writer per log: on PostgreSQL an advisory
+//! lock enforces it; on SQLite the file's single writer lock and the primary
+//! keys make a second writer's conflicting commit fail.
+
+mod check;
+mod db;
+mod frontier;
+mod writer;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::block::Block;
+use crate::entry::{Entry, EntryKind};
+use crate::error::BoardError;
+use crate::merkle::{
+    consistency_proof, consistency_proof_nodes, inclusion_proof, inclusion_proof_nodes, tree_root,
+    tree_root_nodes, ConsistencyProof, Hash, InclusionProof, NodeId,
+};
+use crate::note::{Note, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE};
+
+pub use check::{CheckReport, Problem, ProblemLocation};
+use db::Pool;
+use writer::{Command, Sealed, Writer};
+
+/// Most entries one [`Board::entries`] call returns.
+pub const MAX_ENTRIES_PAGE: u64 = 1000;
+
+/// Most blocks one [`Board::blocks`] call returns.
+pub const MAX_BLOCKS_PAGE: u64 = 1000;
+
+/// Longest cosignature line accepted, in bytes.
+const MAX_COSIGNATURE_LINE: usize = 1024;
+
+/// How a board is run. Make one with [`BoardConfig::new`], then adjust the
+/// public fields.
+#[non_exhaustive]
+pub struct BoardConfig {
+    /// The log's identity: the checkpoint origin line and the board key's
+    /// name, e.g. `board.example.org/municipal-2026`.
+    pub origin: String,
+    /// The board's Ed25519 signing key (zeroized on drop, never printed).
+    pub signing_key: SigningKey,
+    /// The witnesses whose cosignatures are accepted (`cosignature/v1` keys).
+    pub witnesses: Vec<VerifierKey>,
+    /// How often a block is sealed when there is something new (default 1 s).
+    pub seal_interval: Duration,
+    /// Most entries committed in one transaction (default 4096).
+    pub max_batch_entries: usize,
+    /// Most payload bytes committed in one transaction (default 16 MiB).
+    pub max_batch_bytes: usize,
+    /// Appends that may wait for the writer before `append` itself waits
+    /// (default 65536).
+    pub queue_capacity: usize,
+    /// Whether [`Board::open`] runs the full tamper check (default true;
+    /// linear in the log's size).
+    pub verify_on_open: bool,
+    /// Connections in the read pool (default 4).
+    pub read_connections: u32,
+}
+
+impl BoardConfig {
+    /// A configuration with the defaults.
+    pub fn new(origin: impl Into<String>, signing_key: SigningKey) -> Self {
+        BoardConfig {
+            origin: origin.into(),
+            signing_key,
+            witnesses: Vec::new(),
+            seal_interval: Duration::from_secs(1),
+            max_batch_entries: 4096,
+            max_batch_bytes: 16 << 20,
+            queue_capacity: 65536,
+            verify_on_open: true,
+            read_connections: 4,
+        }
+    }
+}
+
+impl fmt::Debug for BoardConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoardConfig")
+            .field("origin", &self.origin)
+            .field("signing_key", &"<secret>")
+            .field("witnesses", &self.witnesses)
+            .field("seal_interval", &self.seal_interval)
+            .field("max_batch_entries", &self.max_batch_entries)
+            .field("max_batch_bytes", &self.max_batch_bytes)
+            .field("queue_capacity", &self.queue_capacity)
+            .field("verify_on_open", &self.verify_on_open)
+            .field("read_connections", &self.read_connections)
+            .finish()
+    }
+}
+
+/// What `append` returns: the entry's index, durably assigned, and its leaf
+/// hash. The proof comes once the entry is sealed ([`SealedReceipt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendReceipt {
+    /// Position in the log, from 0.
+    pub index: u64,
+    /// `leaf_hash(canonical entry bytes)`.
+    pub leaf_hash: Hash,
+}
+
+/// A receipt a voter keeps: the entry's position, the first signed
+/// checkpoint that covers it, and the inclusion proof against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedReceipt {
+    /// Position in the log.
+    pub index: u64,
+    /// `leaf_hash(canonical entry bytes)`.
+    pub leaf_hash: Hash,
+    /// Height of the block that sealed the checkpoint.
+    pub block_height: u64,
+    /// Tree size of the checkpoint (the proof is against this size).
+    pub tree_size: u64,
+    /// Root of the checkpoint.
+    pub root: Hash,
+    /// The signed checkpoint note, with the witness cosignatures received so far.
+    pub checkpoint: String,
+    /// Inclusion proof of `leaf_hash` at `index` in the tree of `tree_size`.
+    pub inclusion_proof: InclusionProof,
+}
+
+/// A published checkpoint with its cosignatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedCheckpoint {
+    /// Height of the block that holds it.
+    pub block_height: u64,
+    /// Tree size.
+    pub size: u64,
+    /// Tree root.
+    pub root: Hash,
+    /// The signed note: the board's signature line followed by one line per
+    /// configured witness that cosigned it (sorted by name).
+    pub note: String,
+    /// How many cosignatures `note` carries.
+    pub cosignatures: usize,
+}
+
+/// A handle to one election's board. Cheap to clone; all clones share the
+/// writer task and the read pool. Must be used inside a tokio runtime.
+#[derive(Clone)]
+pub struct Board {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    log: i64,
+    origin: String,
+    verifier: VerifierKey,
+    witnesses: Vec<VerifierKey>,
+    max_batch_entries: usize,
+    max_batch_bytes: usize,
+    commands: mpsc::Sender<Command>,
+    size: watch::Receiver<u64>,
+    sealed: watch::Receiver<Sealed>,
+    writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    last_error: Arc<Mutex<Option<String>>>,
+    commits: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Board {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Board")
+            .field("origin", &self.inner.origin)
+            .field("size", &self.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Board {
+    /// Opens (creating if needed) the log named by `config.origin` in the
+    /// database at `url` (`sqlite://path?mode=rwc` or `postgres://…`):
+    /// applies migrations, integrates any unintegrated entries, runs the
+    /// tamper check (if `verify_on_open`) and starts the writer task.
+    ///
+    /// Fails with [`BoardError::Tampered`] / [`BoardError::TamperedBlock`]
+    /// if the stored log does not verify, and with [`BoardError::Config`] if
+    /// the log was created with another board key.
+    pub async fn open(url: &str, config: BoardConfig) -> Result<Board, BoardError> {
+        let signer = NoteSigner::new(&config.origin, config.signing_key.clone())
+            .map_err(|e| BoardError::Config(format!("origin {:?}: {e}", config.origin)))?;
+        if config.origin.contains('\n') {
+            return Err(BoardError::Config("origin must be one line".to_owned()));
+        }
+        if let Some(w) = config
+            .witnesses
+            .iter()
+            .find(|w| w.signature_type() != SignatureType::CosignatureV1)
+        {
+            return Err(BoardError::Config(format!(
+                "witness key {w} is not a cosignature/v1 key"
+            )));
+        }
+        if config.max_batch_entries == 0
+            || config.max_batch_bytes == 0
+            || config.queue_capacity == 0
+        {
+            return Err(BoardError::Config(
+                "batch limits and queue capacity must be positive".to_owned(),
+            ));
+        }
+        let verifier = signer.verifier_key().clone();
+        let (mut conn, pool) = db::connect(url, config.read_connections).await?;
+        let prepared = Self::prepare(&mut conn, &pool, &config, &verifier).await;
+        let (log, state) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                // Close gracefully, so that a PostgreSQL writer lock is
+                // released before the caller retries.
+                let _ = conn.close().await;
+                pool.close().await;
+                return Err(e);
+            }
+        };
+        let (commands, rx) = mpsc::channel(config.queue_capacity);
+        let (size_tx, size) = watch::channel(state.frontier.size());
+        let (sealed_tx, sealed) = watch::channel(state.sealed());
+        let last_error = Arc::new(Mutex::new(None));
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            conn,
+            pool: pool.clone(),
+            log,
+            origin: config.origin.clone(),
+            signer,
+            state,
+            stale: false,
+            rx,
+            size_tx,
+            sealed_tx,
+            seal_interval: config.seal_interval.max(Duration::from_millis(1)),
+            max_batch_entries: config.max_batch_entries,
+            max_batch_bytes: config.max_batch_bytes,
+            last_error: last_error.clone(),
+            commits: commits.clone(),
+        };
+        let handle = tokio::spawn(writer.run());
+        Ok(Board {
+            inner: Arc::new(Inner {
+                pool,
+                log,
+                origin: config.origin,
+                verifier,
+                witnesses: config.witnesses,
+                max_batch_entries: config.max_batch_entries,
+                max_batch_bytes: config.max_batch_bytes,
+                commands,
+                size,
+                sealed,
+                writer: tokio::sync::Mutex::new(Some(handle)),
+                last_error,
+                commits,
+            }),
+        })
+    }
+
+    /// Finds or creates the log, takes its writer lock, loads (and
+    /// recovers) the writer's state and runs the tamper check.
+    async fn prepare(
+        conn: &mut db::Conn,
+        pool: &Pool,
+        config: &BoardConfig,
+        verifier: &VerifierKey,
+    ) -> Result<(i64, writer::State), BoardError> {
+        let (log, stored_key) = conn.log(&config.origin, &verifier.to_string()).await?;
+        if stored_key != verifier.to_string() {
+            return Err(BoardError::Config(format!(
+                "log {:?} was created with board key {stored_key}, not {verifier}",
+                config.origin
+            )));
+        }
+        if !conn.try_lock(log).await? {
+            return Err(BoardError::Busy {
+                origin: config.origin.clone(),
+            });
+        }
+        let state = writer::load_state(pool, conn, log).await?;
+        if config.verify_on_open {
+            let entries_end = db::to_u64(pool.entries_end(log).await?, "entry count")?;
+            let size = state.frontier.size().max(entries_end);
+            let report = check::run(
+                pool,
+                log,
+                &config.origin,
+                verifier,
+                &config.witnesses,
+                size,
+                state.sealed().height,
+                true,
+            )
+            .await?;
+            report.into_result()?;
+        }
+        Ok((log, state))
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The board's note verifier key (publish it; checkpoints verify with it).
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.inner.verifier
+    }
+
+    /// The configured witnesses.
+    pub fn witnesses(&self) -> &[VerifierKey] {
+        &self.inner.witnesses
+    }
+
+    /// The number of durably appended (and integrated) entries.
+    pub fn size(&self) -> u64 {
+        *self.inner.size.borrow()
+    }
+
+    /// The tree size of the latest sealed block (0 before the first).
+    pub fn sealed_size(&self) -> u64 {
+        self.inner.sealed.borrow().size
+    }
+
+    /// The last error of a background seal, if any (a seal that failed is
+    /// retried at the next tick).
+    pub fn background_error(&self) -> Option<String> {
+        self.inner.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// How many append transactions this handle's writer has committed
+    /// (with group commit, usually far fewer than the appends).
+    pub fn commits(&self) -> u64 {
+        self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    // -- sequencing --------------------------------------------------------
+
+    /// Appends one entry. Returns once it is durably committed, with its index.
+    pub async fn append(&self, entry: Entry) -> Result<AppendReceipt, BoardError> {
+        let mut receipts = self.append_all(vec![entry]).await?;
+        receipts.pop().ok_or(BoardError::Closed)
+    }
+
+    /// Appends entries atomically, with consecutive indices, in one
+    /// transaction. At most `max_batch_entries` entries and
+    /// `max_batch_bytes` payload bytes.
+    pub async fn append_all(&self, entries: Vec<Entry>) -> Result<Vec<AppendReceipt>, BoardError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let bytes: usize = entries.iter().map(|e| e.payload.len()).sum();
+        if entries.len() > self.inner.max_batch_entries || bytes > self.inner.max_batch_bytes {
+            return Err(BoardError::BatchTooLarge {
+                entries: entries.len(),
+                bytes,
+            });
+        }
+        let entries = entries
+            .into_iter()
+            .map(|e| {
+                let leaf = e.leaf_hash()?;
+                Ok((e, leaf))
+            })
+            .collect::<Result<Vec<_>, BoardError>>()?;
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Append {
+                entries,
+                bytes,
+                reply,
+            })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
+    // -- publishing --------------------------------------------------------
+
+    /// Seals a block now if the tree grew since the last one; returns it.
+    pub async fn seal_now(&self) -> Result<Option<Block>, BoardError> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Seal { reply })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
+    /// Verifies a witness's cosignature line (`— <name> <base64>`, C2SP
+    /// `cosignature/v1`) over the published checkpoint of tree size `size`
+    /// and stores it. Nothing is stored if it does not verify.
+    pub async fn add_cosignature(&self, size: u64, line: &str) -> Result<(), BoardError> {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        if line.is_empty() || line.contains('\n') {
+            return Err(BoardError::MalformedCosignature(
+                "expected exactly one signature line".to_owned(),
+            ));
+        }
+        if line.len() > MAX_COSIGNATURE_LINE {
+            return Err(BoardError::MalformedCosignature("line too long".to_owned()));
+        }
+        let size_i = db::to_i64(size).map_err(|_| BoardError::UnknownCheckpoint { size })?;
+        let row = self
+            .inner
+            .pool
+            .block_by_size(self.inner.log, size_i)
+            .await?
+            .ok_or(BoardError::UnknownCheckpoint { size })?;
+        let (witness, timestamp) =
+            verify_cosignature(&row.checkpoint, line, &self.inner.witnesses)?;
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Cosign {
+                tree_size: size_i,
+                witness: witness.name().to_owned(),
+                key_id: i64::from(witness.key_id()),
+                timestamp: db::to_i64(timestamp)?,
+                line: line.to_owned(),
+                reply,
+            })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
+    /// Flushes queued appends, seals a last block, stops the writer and
+    /// closes the database. Other handles then get [`BoardError::Closed`].
+    pub async fn close(&self) -> Result<(), BoardError> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self
+            .inner
+            .commands
+            .send(Command::Close { reply })
+            .await
+            .is_ok();
+        let result = if sent {
+            rx.await.unwrap_or(Ok(()))
+        } else {
+            Ok(())
+        };
+        if let Some(handle) = self.inner.writer.lock().await.take() {
+            let _ = handle.await;
+        }
+        self.inner.pool.close().await;
+        result
+    }
+
+    // -- reads -------------------------------------------------------------
+
+    /// The entry at `index`.
+    pub async fn entry(&self, index: u64) -> Result<Entry, BoardError> {
+        let mut page = self.entries(index, 1).await?;
+        match page.pop() {
+            Some(e) => Ok(e),
+            None => Err(BoardError::IndexOutOfRange {
+                index,
+                size: self.size(),
+            }),
+        }
+    }
+
+    /// Up to `limit` (at most [`MAX_ENTRIES_PAGE`]) entries from `start`.
+    /// Empty at the end of the log; an error past it.
+    pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
+        let size = self.size();
+        if start > size {
+            return Err(BoardError::IndexOutOfRange { index: start, size });
+        }
+        let end = start.saturating_add(limit.min(MAX_ENTRIES_PAGE)).min(size);
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .inner
+            .pool
+            .entries(self.inner.log, db::to_i64(start)?, db::to_i64(end)?)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (expected, row) in (start..end).zip(&rows) {
+            if db::to_u64(row.idx, "entry index")? != expected {
+                return Err(BoardError::Corrupt(format!("entry {expected} is missing")));
+            }
+            let kind = u8::try_from(row.kind)
+                .ok()
+                .and_then(EntryKind::from_u8)
+                .ok_or_else(|| {
+                    BoardError::Corrupt(format!("entry {expected} has kind {}", row.kind))
+                })?;
+            out.push(Entry {
+                kind,
+                payload: row.payload.clone(),
+            });
+        }
+        if (out.len() as u64) < end - start {
+            return Err(BoardError::Corrupt(format!(
+                "entry {} is missing",
+                start + out.len() as u64
+            )));
+        }
+        Ok(out)
+    }
+
+    /// The latest sealed block.
+    pub async fn latest_block(&self) -> Result<Option<Block>, BoardError> {
+        match self.inner.pool.latest_block(self.inner.log).await? {
+            Some(row) => Ok(Some(writer::block_from_row(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The block at `height`, if sealed.
+    pub async fn block(&self, height: u64) -> Result<Option<Block>, BoardError> {
+        let Ok(h) = db::to_i64(height) else {
+            return Ok(None);
+        };
+        match self.inner.pool.block_by_height(self.inner.log, h).await? {
+            Some(row) => Ok(Some(writer::block_from_row(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from height `start`.
+    pub async fn blocks(&self, start: u64, limit: u64) -> Result<Vec<Block>, BoardError> {
+        let Ok(from) = db::to_i64(start) else {
+            return Ok(Vec::new());
+        };
+        let limit = db::to_i64(limit.min(MAX_BLOCKS_PAGE))?;
+        self.inner
+            .pool
+            .blocks(self.inner.log, from, limit)
+            .await?
+            .iter()
+            .map(writer::block_from_row)
+            .collect()
+    }
+
+    /// The latest checkpoint with every cosignature received for it.
+    pub async fn latest_checkpoint(&self) -> Result<Option<PublishedCheckpoint>, BoardError> {
+        match self.inner.pool.latest_block(self.inner.log).await? {
+            Some(row) => Ok(Some(self.published(&writer::block_from_row(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The published checkpoint of tree size `size`, if there is one.
+    pub async fn checkpoint_for_size(
+        &self,
+        size: u64,
+    ) -> Result<Option<PublishedCheckpoint>, BoardError> {
+        let Ok(s) = db::to_i64(size) else {
+            return Ok(None);
+        };
+        match self.inner.pool.block_by_size(self.inner.log, s).await? {
+            Some(row) => Ok(Some(self.published(&writer::block_from_row(&row)?).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn published(&self, block: &Block) -> Result<PublishedCheckpoint, BoardError> {
+        let size = db::to_i64(block.header.tree_size)?;
+        let rows = self
+            .inner
+            .pool
+            .cosignatures(self.inner.log, size, size)
+            .await?;
+        let mut note = block.header.checkpoint.clone();
+        let mut cosignatures = 0;
+        for row in rows {
+            let known = self
+                .inner
+                .witnesses
+                .iter()
+                .any(|w| w.name() == row.witness && i64::from(w.key_id()) == row.key_id);
+            if known && note.len() + row.line.len() < MAX_NOTE_SIZE {
+                note.push_str(&row.line);
+                note.push('\n');
+                cosignatures += 1;
+            }
+        }
+        Ok(PublishedCheckpoint {
+            block_height: block.header.height,
+            size: block.header.tree_size,
+            root: block.header.root,
+            note,
+            cosignatures,
+        })
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), BoardError> {
+        let tree_size = self.size();
+        if size > tree_size {
+            return Err(BoardError::SizeBeyondTree { size, tree_size });
+        }
+        Ok(())
+    }
+
+    async fn fetch(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, BoardError> {
+        self.inner.pool.nodes(self.inner.log, ids).await
+    }
+
+    /// The root of the tree of the first `size` entries.
+    pub async fn tree_root(&self, size: u64) -> Result<Hash, BoardError> {
+        self.check_size(size)?;
+        let map = self.fetch(&tree_root_nodes(size)?).await?;
+        Ok(tree_root(size, &map)?)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries
+    /// (one indexed query for O(log n) stored hashes).
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<InclusionProof, BoardError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(BoardError::IndexOutOfRange { index, size });
+        }
+        let map = self.fetch(&inclusion_proof_nodes(index, size)?).await?;
+        Ok(inclusion_proof(index, size, &map)?)
+    }
+
+    /// The consistency proof from tree size `old` to tree size `new`.
+    pub async fn consistency_proof(
+        &self,
+        old: u64,
+        new: u64,
+    ) -> Result<ConsistencyProof, BoardError> {
+        self.check_size(new)?;
+        if old > new {
+            return Err(BoardError::SizeBeyondTree {
+                size: old,
+                tree_size: new,
+            });
+        }
+        let map = self.fetch(&consistency_proof_nodes(old, new)?).await?;
+        Ok(consistency_proof(old, new, &map)?)
+    }
+
+    /// The sealed receipt of entry `index`: `None` until a block covers it.
+    pub async fn receipt(&self, index: u64) -> Result<Option<SealedReceipt>, BoardError> {
+        let size = self.size();
+        if index >= size {
+            return Err(BoardError::IndexOutOfRange { index, size });
+        }
+        let Some(row) = self
+            .inner
+            .pool
+            .block_covering(self.inner.log, db::to_i64(index)?)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let block = writer::block_from_row(&row)?;
+        let tree_size = block.header.tree_size;
+        let mut ids = inclusion_proof_nodes(index, tree_size)?;
+        ids.push(NodeId::new(0, index));
+        let map = self.fetch(&ids).await?;
+        let proof = inclusion_proof(index, tree_size, &map)?;
+        let leaf_hash = map
+            .get(&NodeId::new(0, index))
+            .copied()
+            .ok_or(crate::merkle::MerkleError::MissingNode { level: 0, index })?;
+        let published = self.published(&block).await?;
+        Ok(Some(SealedReceipt {
+            index,
+            leaf_hash,
+            block_height: block.header.height,
+            tree_size,
+            root: block.header.root,
+            checkpoint: published.note,
+            inclusion_proof: proof,
+        }))
+    }
+
+    /// Waits until entry `index` is sealed, then returns its receipt.
+    pub async fn wait_sealed(&self, index: u64) -> Result<SealedReceipt, BoardError> {
+        let size = self.size();
+        if index >= size {
+            return Err(BoardError::IndexOutOfRange { index, size });
+        }
+        let mut sealed = self.inner.sealed.clone();
+        sealed
+            .wait_for(|s| s.size > index)
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        self.receipt(index).await?.ok_or(BoardError::Closed)
+    }
+
+    // -- tamper detection --------------------------------------------------
+
+    /// Re-verifies the stored log against itself: entries, tree nodes,
+    /// blocks, checkpoints and cosignatures, up to the current size and the
+    /// latest sealed block. Streams in pages; linear in the log's size.
+    pub async fn check(&self) -> Result<CheckReport, BoardError> {
+        let sealed = *self.inner.sealed.borrow();
+        check::run(
+            &self.inner.pool,
+            self.inner.log,
+            &self.inner.origin,
+            &self.inner.verifier,
+            &self.inner.witnesses,
+            self.size(),
+            sealed.height,
+            false,
+        )
+        .await
+    }
+}
+
+/// Verifies `line` as a cosignature over the signed checkpoint `checkpoint`
+/// by one of `witnesses`; returns the witness and the cosignature time.
+pub(crate) fn verify_cosignature<'w>(
+    checkpoint: &str,
+    line: &str,
+    witnesses: &'w [VerifierKey],
+) -> Result<(&'w VerifierKey, u64), BoardError> {
+    let msg = format!("{checkpoint}{line}\n");
+    let note =
+        Note::parse(msg.as_bytes()).map_err(|e| BoardError::MalformedCosignature(e.to_string()))?;
+    let Some(sig) = note.signatures().last() else {
+        return Err(BoardError::MalformedCosignature(
+            "no signature line".to_owned(),
+        ));
+    };
+    let witness = witnesses
+        .iter()
+        .find(|w| w.name() == sig.name() && w.key_id() == sig.key_id())
+        .ok_or_else(|| BoardError::UnknownWitness {
+            name: sig.name().to_owned(),
+            key_id: sig.key_id(),
+        })?;
+    let bad = |reason: String| BoardError::BadCosignature {
+        name: witness.name().to_owned(),
+        reason,
+    };
+    let verified = note
+        .verify(std::slice::from_ref(witness))
+        .map_err(|e| bad(e.to_string()))?;
+    let timestamp = verified
+        .iter()
+        .find(|v| v.key == *witness)
+        .and_then(|v| v.timestamp)
+        .ok_or_else(|| bad("not a cosignature/v1 signature".to_owned()))?;
+    Ok((witness, timestamp))
+}

@@ -1,0 +1,409 @@
+//! The single writer task: sequencing with group commit, integration, and
+//! publishing.
+//!
+//! Every write to the log goes through this one task and its one database
+//! connection, so indices are dense and assigned in commit order without any
+//! locking. Callers queue appends on a channel; the task takes the first one,
+//! then everything else already queued (up to the batch limits), and commits
+//! them all in one transaction — one fsync for many writers (group commit).
+//! The same transaction stores the Merkle node hashes the new leaves complete
+//! (integration), computed from the in-memory [`Frontier`], so an index is
+//! never acknowledged before its leaf is part of the stored tree. Between
+//! batches a timer seals a block when the tree has grown (publishing).
+//!
+//! If a commit fails, the batch is answered with an error and the task
+//! reloads its state from the database before the next one, since a failed
+//! `COMMIT` may still have been applied.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::MissedTickBehavior;
+
+use crate::block::{Block, BlockHeader};
+use crate::entry::Entry;
+use crate::error::BoardError;
+use crate::merkle::Hash;
+use crate::note::{Checkpoint, NoteSigner};
+
+use super::db::{self, BlockRow, Conn, NewEntry, NewNode, Pool};
+use super::frontier::Frontier;
+use super::AppendReceipt;
+
+/// Entries per page when integrating entries recovered after a crash.
+const RECOVERY_PAGE: i64 = 4096;
+
+/// Where an append's answer goes.
+type Reply = oneshot::Sender<Result<Vec<AppendReceipt>, BoardError>>;
+/// Queued appends taken into one transaction.
+type Batch = Vec<(Vec<(Entry, Hash)>, Reply)>;
+/// Answers to send once the transaction's outcome is known.
+type Replies = Vec<(Reply, Vec<AppendReceipt>)>;
+/// A batch ready to commit: entry rows, node rows, the frontier after it.
+type Prepared = (Vec<NewEntry>, Vec<NewNode>, Frontier, Replies);
+
+/// What the board asks of its writer.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Append {
+        /// Validated entries with their leaf hashes.
+        entries: Vec<(Entry, Hash)>,
+        /// Total payload bytes.
+        bytes: usize,
+        reply: Reply,
+    },
+    Seal {
+        reply: oneshot::Sender<Result<Option<Block>, BoardError>>,
+    },
+    Cosign {
+        tree_size: i64,
+        witness: String,
+        key_id: i64,
+        timestamp: i64,
+        line: String,
+        reply: oneshot::Sender<Result<(), BoardError>>,
+    },
+    Close {
+        reply: oneshot::Sender<Result<(), BoardError>>,
+    },
+}
+
+/// The published state: what has been sealed so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Sealed {
+    pub height: Option<u64>,
+    pub size: u64,
+}
+
+/// The writer's durable state, as loaded from the database.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub frontier: Frontier,
+    pub last_block: Option<Block>,
+}
+
+impl State {
+    pub fn sealed(&self) -> Sealed {
+        Sealed {
+            height: self.last_block.as_ref().map(|b| b.header.height),
+            size: self.last_block.as_ref().map_or(0, |b| b.header.tree_size),
+        }
+    }
+}
+
+pub(crate) fn block_from_row(row: &BlockRow) -> Result<Block, BoardError> {
+    Ok(Block {
+        header: BlockHeader {
+            height: db::to_u64(row.height, "block height")?,
+            prev_hash: db::to_hash(&row.prev_hash, "previous block hash")?,
+            time_ms: db::to_u64(row.time_ms, "block time")?,
+            tree_size: db::to_u64(row.tree_size, "block tree size")?,
+            root: db::to_hash(&row.root, "block root")?,
+            checkpoint: row.checkpoint.clone(),
+        },
+        hash: db::to_hash(&row.header_hash, "block hash")?,
+    })
+}
+
+/// Loads the writer's state, first integrating any entries that were
+/// sequenced but not integrated (possible only if a sequencer other than
+/// this writer added rows; this writer stores both in one transaction).
+pub(crate) async fn load_state(
+    pool: &Pool,
+    conn: &mut Conn,
+    log: i64,
+) -> Result<State, BoardError> {
+    let leaves = pool.leaves_end(log).await?;
+    let entries = pool.entries_end(log).await?;
+    let size = db::to_u64(leaves, "tree size")?;
+    let map = pool.nodes(log, &Frontier::ids(size)).await?;
+    let mut frontier = Frontier::load(size, &map)?;
+    let mut next = leaves;
+    while next < entries {
+        let end = next.saturating_add(RECOVERY_PAGE).min(entries);
+        let rows = pool.entries(log, next, end).await?;
+        let mut nodes = Vec::new();
+        for row in rows {
+            if row.idx != next {
+                // A hole: leave it to the tamper check to report.
+                break;
+            }
+            let kind = u8::try_from(row.kind).unwrap_or(0);
+            let leaf = crate::entry::entry_leaf_hash(kind, &row.payload);
+            for (id, hash) in frontier.push(leaf)? {
+                nodes.push(NewNode::new(id, hash)?);
+            }
+            next += 1;
+        }
+        conn.insert_nodes(log, &nodes).await?;
+        if next < end {
+            break;
+        }
+    }
+    let last_block = match pool.latest_block(log).await? {
+        Some(row) => Some(block_from_row(&row)?),
+        None => None,
+    };
+    Ok(State {
+        frontier,
+        last_block,
+    })
+}
+
+pub(crate) struct Writer {
+    pub conn: Conn,
+    pub pool: Pool,
+    pub log: i64,
+    pub origin: String,
+    pub signer: NoteSigner,
+    pub state: State,
+    pub stale: bool,
+    pub rx: mpsc::Receiver<Command>,
+    pub size_tx: watch::Sender<u64>,
+    pub sealed_tx: watch::Sender<Sealed>,
+    pub seal_interval: Duration,
+    pub max_batch_entries: usize,
+    pub max_batch_bytes: usize,
+    pub last_error: Arc<Mutex<Option<String>>>,
+    pub commits: Arc<AtomicU64>,
+}
+
+impl Writer {
+    pub async fn run(mut self) {
+        let mut tick = tokio::time::interval(self.seal_interval);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        tick.tick().await; // the first tick is immediate
+        let mut pending: Option<Command> = None;
+        loop {
+            let cmd = match pending.take() {
+                Some(cmd) => cmd,
+                None => tokio::select! {
+                    cmd = self.rx.recv() => match cmd {
+                        Some(cmd) => cmd,
+                        None => {
+                            // Every handle was dropped: seal what is left.
+                            let r = self.seal().await;
+                            self.note_error(r.err());
+                            break;
+                        }
+                    },
+                    _ = tick.tick() => {
+                        let r = self.seal().await;
+                        self.note_error(r.err());
+                        continue;
+                    }
+                },
+            };
+            match cmd {
+                Command::Append {
+                    entries,
+                    bytes,
+                    reply,
+                } => {
+                    let mut batch = vec![(entries, reply)];
+                    let (mut n, mut total) = (batch[0].0.len(), bytes);
+                    while n < self.max_batch_entries && total < self.max_batch_bytes {
+                        match self.rx.try_recv() {
+                            Ok(Command::Append {
+                                entries,
+                                bytes,
+                                reply,
+                            }) => {
+                                if n + entries.len() > self.max_batch_entries
+                                    || total + bytes > self.max_batch_bytes
+                                {
+                                    pending = Some(Command::Append {
+                                        entries,
+                                        bytes,
+                                        reply,
+                                    });
+                                    break;
+                                }
+                                n += entries.len();
+                                total += bytes;
+                                batch.push((entries, reply));
+                            }
+                            Ok(other) => {
+                                pending = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.commit(batch).await;
+                }
+                Command::Seal { reply } => {
+                    let _ = reply.send(self.seal().await);
+                }
+                Command::Cosign {
+                    tree_size,
+                    witness,
+                    key_id,
+                    timestamp,
+                    line,
+                    reply,
+                } => {
+                    let r = self
+                        .conn
+                        .upsert_cosignature(self.log, tree_size, &witness, key_id, timestamp, &line)
+                        .await;
+                    let _ = reply.send(r);
+                }
+                Command::Close { reply } => {
+                    let r = self.seal().await.map(|_| ());
+                    let _ = reply.send(r);
+                    break;
+                }
+            }
+        }
+        // Answer anything still queued, then drop the connection.
+        self.rx.close();
+        while let Ok(cmd) = self.rx.try_recv() {
+            drop(cmd); // dropping a reply sender reads as `Closed`
+        }
+        let _ = self.conn.close().await;
+    }
+
+    fn note_error(&self, e: Option<BoardError>) {
+        if let Some(e) = e {
+            if let Ok(mut slot) = self.last_error.lock() {
+                *slot = Some(e.to_string());
+            }
+        }
+    }
+
+    async fn reload_if_stale(&mut self) -> Result<(), BoardError> {
+        if self.stale {
+            self.state = load_state(&self.pool, &mut self.conn, self.log).await?;
+            self.size_tx.send_replace(self.state.frontier.size());
+            self.sealed_tx.send_replace(self.state.sealed());
+            self.stale = false;
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self, batch: Batch) {
+        let prepared = self.prepare(batch).await;
+        let (rows, nodes, frontier, replies) = match prepared {
+            Ok(p) => p,
+            Err((e, replies)) => {
+                let msg = e.to_string();
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(BoardError::CommitFailed(msg.clone())));
+                }
+                return;
+            }
+        };
+        match self.conn.insert_batch(self.log, &rows, &nodes).await {
+            Ok(()) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                self.state.frontier = frontier;
+                self.size_tx.send_replace(self.state.frontier.size());
+                for (reply, receipts) in replies {
+                    let _ = reply.send(Ok(receipts));
+                }
+            }
+            Err(e) => {
+                self.stale = true;
+                let msg = e.to_string();
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(BoardError::CommitFailed(msg.clone())));
+                }
+            }
+        }
+    }
+
+    /// Assigns indices and computes the nodes, on a copy of the frontier.
+    async fn prepare(&mut self, batch: Batch) -> Result<Prepared, (BoardError, Replies)> {
+        let total: usize = batch.iter().map(|(e, _)| e.len()).sum();
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut rows = Vec::with_capacity(total);
+        let mut nodes = Vec::with_capacity(2 * total + 64);
+        let mut failure = self.reload_if_stale().await.err();
+        let mut frontier = self.state.frontier.clone();
+        for (entries, reply) in batch {
+            let mut receipts = Vec::with_capacity(entries.len());
+            for (entry, leaf) in entries {
+                if failure.is_some() {
+                    break;
+                }
+                let index = frontier.size();
+                let step = frontier
+                    .push(leaf)
+                    .map_err(BoardError::from)
+                    .and_then(|new| {
+                        for (id, hash) in new {
+                            nodes.push(NewNode::new(id, hash)?);
+                        }
+                        db::to_i64(index)
+                    });
+                match step {
+                    Ok(idx) => {
+                        rows.push(NewEntry {
+                            idx,
+                            kind: i32::from(entry.kind.to_u8()),
+                            payload: entry.payload,
+                        });
+                        receipts.push(AppendReceipt {
+                            index,
+                            leaf_hash: leaf,
+                        });
+                    }
+                    Err(e) => failure = Some(e),
+                }
+            }
+            replies.push((reply, receipts));
+        }
+        match failure {
+            Some(e) => Err((e, replies)),
+            None => Ok((rows, nodes, frontier, replies)),
+        }
+    }
+
+    /// Seals a block if the tree grew since the last one.
+    async fn seal(&mut self) -> Result<Option<Block>, BoardError> {
+        self.reload_if_stale().await?;
+        let size = self.state.frontier.size();
+        let last = self.state.last_block.as_ref();
+        let sealed_size = last.map_or(0, |b| b.header.tree_size);
+        if size == sealed_size {
+            return Ok(None);
+        }
+        if size < sealed_size {
+            return Err(BoardError::Corrupt(format!(
+                "the last block seals {sealed_size} entries but the tree has {size}"
+            )));
+        }
+        let root = self.state.frontier.root()?;
+        let checkpoint = Checkpoint::new(self.origin.clone(), size, root)
+            .sign(&self.signer)?
+            .encode()?;
+        let header = BlockHeader {
+            height: last.map_or(0, |b| b.header.height + 1),
+            prev_hash: last.map_or(Hash([0; 32]), |b| b.hash),
+            time_ms: db::now_ms().max(last.map_or(0, |b| b.header.time_ms)),
+            tree_size: size,
+            root,
+            checkpoint,
+        };
+        let block = Block::new(header)?;
+        let row = BlockRow {
+            height: db::to_i64(block.header.height)?,
+            prev_hash: block.header.prev_hash.0.to_vec(),
+            time_ms: db::to_i64(block.header.time_ms)?,
+            tree_size: db::to_i64(size)?,
+            root: root.0.to_vec(),
+            checkpoint: block.header.checkpoint.clone(),
+            header_hash: block.hash.0.to_vec(),
+        };
+        if let Err(e) = self.conn.insert_block(self.log, &row).await {
+            self.stale = true;
+            return Err(e);
+        }
+        self.state.last_block = Some(block.clone());
+        self.sealed_tx.send_replace(self.state.sealed());
+        Ok(Some(block))
+    }
+}
