@@ -25,11 +25,14 @@
 //!   batch verification; [`challenge`]: Benaloh cast-or-challenge.
 //! - [`threshold`], [`tally`], [`dlog`]: Feldman VSS arithmetic, the encrypted tally, decryption
 //!   shares, Lagrange combination and the bounded discrete logarithm.
+//! - [`ceremony`]: the trustees' key ceremony (Feldman-VSS DKG with complaints and blame) as a
+//!   pure message-driven state machine, and its public verifier.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod ballot;
+pub mod ceremony;
 pub mod challenge;
 pub mod credential;
 pub mod dlog;

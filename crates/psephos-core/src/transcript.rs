@@ -59,6 +59,21 @@ pub mod labels {
     pub const CREDENTIAL: &[u8] = b"psephos/credential v1";
     /// SHA-256 checksum of a credential code.
     pub const CREDENTIAL_CHECKSUM: &[u8] = b"psephos/credential-checksum v1";
+
+    /// SHA-256 label of a key ceremony's id (its parameters: manifest, threshold, trustee keys).
+    pub const CEREMONY_ID: &[u8] = b"psephos/ceremony-id v1";
+    /// SHA-256 label of the digest a trustee signs for each ceremony message.
+    pub const CEREMONY_MESSAGE: &[u8] = b"psephos/ceremony-message v1";
+    /// Schnorr proof of a key-ceremony polynomial coefficient, bound to the ceremony id.
+    pub const CEREMONY_COEFFICIENT: &[u8] = b"psephos/ceremony-coefficient v1";
+    /// HKDF-SHA256 `info` prefix of the key encrypting one dealt share.
+    pub const CEREMONY_SHARE_KEY: &[u8] = b"psephos/ceremony-share-key v1";
+    /// ChaCha20-Poly1305 associated-data prefix of one encrypted dealt share.
+    pub const CEREMONY_SHARE_AAD: &[u8] = b"psephos/ceremony-share-aad v1";
+    /// HKDF-SHA256 `info` prefix of a trustee's polynomial coefficients (prover side only).
+    pub const CEREMONY_POLYNOMIAL: &[u8] = b"psephos/ceremony-polynomial v1";
+    /// The hedged generator of a share encryption's ephemeral key (prover side only).
+    pub const CEREMONY_EPHEMERAL: &[u8] = b"psephos/ceremony-ephemeral v1";
 }
 
 /// Where a ballot proof sits: binds a proof to one election, one voter and one position.
