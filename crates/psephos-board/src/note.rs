@@ -521,6 +521,25 @@ impl SignatureLine {
     }
 }
 
+/// The line as it appears in a note, without the final newline:
+/// `— <name> <base64(key ID ‖ signature)>`. This is how a witness hands its cosignature to a
+/// board.
+impl fmt::Display for SignatureLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.encode(&mut out);
+        f.write_str(out.trim_end_matches('\n'))
+    }
+}
+
+/// Parses one signature line (with or without its final newline).
+impl FromStr for SignatureLine {
+    type Err = NoteError;
+    fn from_str(line: &str) -> Result<Self, NoteError> {
+        SignatureLine::parse(line.strip_suffix('\n').unwrap_or(line))
+    }
+}
+
 /// Checks note text: at most [`MAX_NOTE_SIZE`], ends in a newline, no ASCII
 /// control character but newline.
 fn check_text(text: &str) -> Result<(), NoteError> {

@@ -2,7 +2,9 @@
 //! the known-answer vector generator, which the tests call directly.
 
 pub mod cmd;
+pub mod keys;
 pub mod vectors;
+pub mod witness;
 
 /// Loads an election manifest from a TOML file, with the path in the error.
 pub fn load_manifest(path: &std::path::Path) -> anyhow::Result<psephos_core::election::Manifest> {

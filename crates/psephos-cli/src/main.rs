@@ -21,12 +21,34 @@ enum Command {
     Vectors(psephos_cli::cmd::vectors::Args),
     /// Measure the core operations on this machine.
     Bench(psephos_cli::cmd::bench::Args),
+    /// Serve a bulletin board over HTTP.
+    Serve(psephos_cli::cmd::serve::Args),
+    /// Board keys and storage checks.
+    Board(psephos_cli::cmd::board::Args),
+    /// Follow a board, check its consistency and cosign its checkpoints.
+    Witness(psephos_cli::cmd::witness::Args),
 }
 
 fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match Cli::parse().command {
         Command::Demo(a) => psephos_cli::cmd::demo::run(a),
         Command::Vectors(a) => psephos_cli::cmd::vectors::run(a),
         Command::Bench(a) => psephos_cli::cmd::bench::run(a),
+        Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),
+        Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
+        Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
     }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod board;
 pub mod demo;
+pub mod serve;
 pub mod vectors;
+pub mod witness;

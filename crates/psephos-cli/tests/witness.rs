@@ -1,0 +1,153 @@
+//! Witnesses against real boards served over HTTP on 127.0.0.1: cosigning a growing log, the
+//! cosignatures served back with the checkpoint and counted towards a quorum, and a forked board
+//! caught with the evidence kept.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use ed25519_dalek::SigningKey;
+use psephos_board::note::{Cosigner, SignedCheckpoint, VerifierKey};
+use psephos_board::{Board, BoardConfig, Entry, EntryKind};
+use psephos_cli::witness::{Step, Witness};
+use psephos_server::{serve, AppState};
+use std::net::TcpListener;
+use std::time::Duration;
+
+const ORIGIN: &str = "board.test/witness-election";
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+async fn start_board(
+    dir: &std::path::Path,
+    name: &str,
+    witnesses: Vec<VerifierKey>,
+) -> (Board, String) {
+    let url = format!("sqlite://{}?mode=rwc", dir.join(name).display());
+    let mut config = BoardConfig::new(ORIGIN, key(1));
+    config.witnesses = witnesses;
+    config.seal_interval = Duration::from_secs(3600); // tests seal explicitly
+    let board = Board::open(&url, config).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = serve(
+        listener,
+        AppState {
+            board: board.clone(),
+        },
+    )
+    .unwrap();
+    tokio::spawn(server);
+    (board, base)
+}
+
+async fn append(board: &Board, n: usize, tag: &str) {
+    for i in 0..n {
+        let e = Entry::new(EntryKind::Ballot, format!("{tag} ballot {i}").into_bytes()).unwrap();
+        board.append(e).await.unwrap();
+    }
+    board.seal_now().await.unwrap();
+}
+
+fn cosigner(seed: u8, name: &str) -> Cosigner {
+    Cosigner::new(name, key(seed)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witnesses_cosign_a_growing_board_and_reach_a_quorum() {
+    let dir = tempfile::tempdir().unwrap();
+    let w1 = cosigner(2, "witness-one.test");
+    let w2 = cosigner(3, "witness-two.test");
+    let wkeys = vec![w1.verifier_key().clone(), w2.verifier_key().clone()];
+    let (board, base) = start_board(dir.path(), "board.db", wkeys.clone()).await;
+    let board_key = board.verifier_key().clone();
+
+    let mut a = Witness::new(&base, ORIGIN, board_key.clone(), w1, &dir.path().join("w1")).unwrap();
+    let mut b = Witness::new(&base, ORIGIN, board_key.clone(), w2, &dir.path().join("w2")).unwrap();
+    // Nothing published yet.
+    assert_eq!(a.step().await.unwrap(), Step::NothingNew);
+
+    append(&board, 5, "first").await;
+    assert_eq!(a.step().await.unwrap(), Step::Cosigned { size: 5 });
+    assert_eq!(a.step().await.unwrap(), Step::NothingNew);
+    append(&board, 7, "second").await;
+    assert_eq!(a.step().await.unwrap(), Step::Cosigned { size: 12 });
+    assert_eq!(b.step().await.unwrap(), Step::Cosigned { size: 12 });
+
+    // The board serves the checkpoint with both cosignatures; a client requiring 2 of them is
+    // satisfied, one requiring a third unknown witness is not.
+    let text = reqwest::get(format!("{base}/api/v1/board/checkpoint"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let signed = SignedCheckpoint::open(&text, ORIGIN, &board_key, &wkeys).unwrap();
+    assert_eq!(signed.checkpoint().size, 12);
+    assert_eq!(signed.check_quorum(&wkeys, 2).unwrap(), 2);
+    assert!(signed.check_quorum(&wkeys, 3).is_err());
+
+    // A witness restarted from its state directory remembers where it was.
+    let again = Witness::new(
+        &base,
+        ORIGIN,
+        board_key,
+        cosigner(2, "witness-one.test"),
+        &dir.path().join("w1"),
+    )
+    .unwrap();
+    assert_eq!(again.last_size(), Some(12));
+    board.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forked_board_is_caught_and_the_evidence_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = cosigner(4, "witness.test");
+    let wkeys = vec![w.verifier_key().clone()];
+    // Two boards with the same key and origin but different histories: what a dishonest
+    // operator would show to two groups of people.
+    let (honest, honest_url) = start_board(dir.path(), "honest.db", wkeys.clone()).await;
+    let (forked, forked_url) = start_board(dir.path(), "forked.db", wkeys.clone()).await;
+    append(&honest, 6, "honest").await;
+    append(&forked, 4, "honest").await; // shares a prefix …
+    append(&forked, 5, "rewritten").await; // … then diverges: size 9 is not an extension of 6
+    let board_key = honest.verifier_key().clone();
+    let state = dir.path().join("w");
+    let mut wit = Witness::new(&honest_url, ORIGIN, board_key.clone(), w, &state).unwrap();
+    assert_eq!(wit.step().await.unwrap(), Step::Cosigned { size: 6 });
+
+    let mut fooled = Witness::new(
+        &forked_url,
+        ORIGIN,
+        board_key,
+        cosigner(4, "witness.test"),
+        &state,
+    )
+    .unwrap();
+    let Step::Inconsistent { evidence } = fooled.step().await.unwrap() else {
+        panic!("the fork was not detected");
+    };
+    let text = std::fs::read_to_string(&evidence).unwrap();
+    assert!(
+        text.contains("consistency proof from 6 to 9 fails"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n6\n") && text.contains("\n9\n"),
+        "both checkpoints are kept: {text}"
+    );
+    assert!(fooled.halted());
+    // Halted: it never cosigns again, not even the honest board.
+    assert!(fooled.step().await.is_err());
+    // The forked board received no cosignature.
+    let fork_cp = reqwest::get(format!("{forked_url}/api/v1/board/checkpoint"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!fork_cp.contains("witness.test"));
+    honest.close().await.unwrap();
+    forked.close().await.unwrap();
+}

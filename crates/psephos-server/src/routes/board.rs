@@ -1,0 +1,208 @@
+//! The board's public API (`/api/v1/board/…`): what witnesses and observers follow.
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | GET | `/checkpoint` | latest signed checkpoint with cosignatures (`text/plain`, C2SP signed note) |
+//! | GET | `/checkpoints/{size}` | the signed checkpoint of that tree size |
+//! | GET | `/size` | `{ size, sealed_size }` |
+//! | GET | `/entries?start&limit` | entries `{ index, kind, payload }` (payload hex) |
+//! | GET | `/entries/{index}` | one entry |
+//! | GET | `/receipts/{index}` | the sealed receipt (inclusion proof and checkpoint), 202 until sealed |
+//! | GET | `/proofs/inclusion?index&size` | RFC 9162 inclusion proof |
+//! | GET | `/proofs/consistency?old&new` | RFC 9162 consistency proof |
+//! | GET | `/blocks/latest`, `/blocks/{height}`, `/blocks?start&limit` | block headers |
+//! | POST | `/cosignatures` | `{ size, signature }`: a witness cosignature line for that checkpoint |
+
+use crate::startup::AppState;
+use crate::ApiError;
+use actix_web::{get, post, web, HttpResponse};
+use psephos_board::store::MAX_ENTRIES_PAGE;
+use psephos_board::{Block, Entry};
+use serde::{Deserialize, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_checkpoint)
+        .service(get_checkpoint_for_size)
+        .service(get_size)
+        .service(list_entries)
+        .service(get_entry)
+        .service(get_receipt)
+        .service(get_inclusion)
+        .service(get_consistency)
+        .service(get_latest_block)
+        .service(get_block)
+        .service(list_blocks)
+        .service(post_cosignature);
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn note(text: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(text)
+}
+
+#[get("/checkpoint")]
+async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse> {
+    match state.board.latest_checkpoint().await? {
+        Some(c) => Ok(note(c.note)),
+        None => Err(ApiError::not_found("no checkpoint has been published yet")),
+    }
+}
+
+#[get("/checkpoints/{size}")]
+async fn get_checkpoint_for_size(
+    state: web::Data<AppState>,
+    size: web::Path<u64>,
+) -> Result<HttpResponse> {
+    match state.board.checkpoint_for_size(*size).await? {
+        Some(c) => Ok(note(c.note)),
+        None => Err(ApiError::not_found(format!(
+            "no checkpoint of size {size} was published"
+        ))),
+    }
+}
+
+#[derive(Serialize)]
+struct Size {
+    size: u64,
+    sealed_size: u64,
+}
+
+#[get("/size")]
+async fn get_size(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(Size {
+        size: state.board.size(),
+        sealed_size: state.board.sealed_size(),
+    })
+}
+
+/// An entry as served: its index, kind and payload (hex of the canonical bytes).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EntryView {
+    pub index: u64,
+    #[serde(flatten)]
+    pub entry: Entry,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    start: u64,
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    100
+}
+
+#[get("/entries")]
+async fn list_entries(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
+    let limit = page.limit.min(MAX_ENTRIES_PAGE);
+    let list = state.board.entries(page.start, limit).await?;
+    let views: Vec<EntryView> = list
+        .into_iter()
+        .enumerate()
+        .map(|(i, entry)| EntryView {
+            index: page.start + i as u64,
+            entry,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[get("/entries/{index}")]
+async fn get_entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
+    let entry = state.board.entry(*index).await?;
+    Ok(HttpResponse::Ok().json(EntryView {
+        index: *index,
+        entry,
+    }))
+}
+
+#[get("/receipts/{index}")]
+async fn get_receipt(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
+    match state.board.receipt(*index).await? {
+        Some(r) => Ok(HttpResponse::Ok().json(r)),
+        None => Ok(HttpResponse::Accepted().json(serde_json::json!({
+            "index": *index,
+            "sealed": false,
+            "detail": "appended; not yet sealed into a block — retry shortly",
+        }))),
+    }
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+#[get("/proofs/inclusion")]
+async fn get_inclusion(
+    state: web::Data<AppState>,
+    q: web::Query<InclusionQuery>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.board.inclusion_proof(q.index, q.size).await?))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+#[get("/proofs/consistency")]
+async fn get_consistency(
+    state: web::Data<AppState>,
+    q: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.board.consistency_proof(q.old, q.new).await?))
+}
+
+fn block_json(b: Block) -> HttpResponse {
+    HttpResponse::Ok().json(b)
+}
+
+#[get("/blocks/latest")]
+async fn get_latest_block(state: web::Data<AppState>) -> Result<HttpResponse> {
+    match state.board.latest_block().await? {
+        Some(b) => Ok(block_json(b)),
+        None => Err(ApiError::not_found("no block has been sealed yet")),
+    }
+}
+
+#[get("/blocks/{height}")]
+async fn get_block(state: web::Data<AppState>, height: web::Path<u64>) -> Result<HttpResponse> {
+    match state.board.block(*height).await? {
+        Some(b) => Ok(block_json(b)),
+        None => Err(ApiError::not_found(format!("no block at height {height}"))),
+    }
+}
+
+#[get("/blocks")]
+async fn list_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.board.blocks(page.start, page.limit).await?))
+}
+
+/// A witness's cosignature of the checkpoint of tree size `size`: one C2SP signature line
+/// (`— <name> <base64>`), as the witness's `cosignature/v1` key produced it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CosignatureRequest {
+    pub size: u64,
+    pub signature: String,
+}
+
+#[post("/cosignatures")]
+async fn post_cosignature(
+    state: web::Data<AppState>,
+    body: web::Json<CosignatureRequest>,
+) -> Result<HttpResponse> {
+    state
+        .board
+        .add_cosignature(body.size, &body.signature)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,3 @@
+//! Route groups, one module each.
+
+pub mod board;

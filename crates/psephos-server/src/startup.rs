@@ -1,0 +1,46 @@
+//! Building and starting the HTTP service: the application is made from an [`AppState`] and a
+//! bound listener, so tests bind `127.0.0.1:0` and learn the port.
+
+use crate::routes;
+use actix_web::{web, App, HttpServer};
+use psephos_board::Board;
+use std::net::TcpListener;
+
+/// Largest request body (JSON) accepted, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub board: Board,
+}
+
+/// Configures the routes on an actix `App` (shared by the server and tests).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY)
+            .error_handler(|err, _| {
+                crate::ApiError::bad_request(format!("invalid JSON body: {err}")).into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        crate::ApiError::bad_request(format!("invalid query: {err}")).into()
+    }))
+    .app_data(web::PathConfig::default().error_handler(|err, _| {
+        crate::ApiError::bad_request(format!("invalid path: {err}")).into()
+    }))
+    .app_data(web::PayloadConfig::default().limit(MAX_BODY))
+    .service(web::scope("/api/v1/board").configure(routes::board::configure));
+}
+
+/// Starts serving on `listener`. The returned server runs when awaited; its handle stops it
+/// gracefully (in-flight requests finish).
+pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+    Ok(server)
+}
