@@ -642,12 +642,32 @@ fn shape(msg: String) -> VerifyError {
     VerifyError::Shape(msg)
 }
 
+/// After each Σ-proof of a ballot: in *locate* mode the equations added so far are checked at
+/// once, so a failure is pinned on this proof; in batch mode nothing happens here.
+fn settle(
+    locate: bool,
+    batch: &mut BatchVerifier,
+    kind: ProofKind,
+    contest: Option<usize>,
+    option: Option<usize>,
+) -> Result<(), VerifyError> {
+    if !locate || batch.verify_and_reset() {
+        return Ok(());
+    }
+    Err(match contest {
+        Some(c) => VerifyError::proof(kind).at(c, option),
+        None => VerifyError::proof(kind),
+    })
+}
+
 /// Checks the ballot's structure against the manifest, verifies its range proofs, and adds every
-/// Σ-proof equation (and the signature's) to `batch`. Returns the ballot hash.
+/// Σ-proof equation (and the signature's) to `batch`. With `locate`, each proof's equations are
+/// checked as soon as they are added, to name the first proof that fails.
 fn check_into(
     election: &Election,
     ballot: &EncryptedBallot,
     batch: &mut BatchVerifier,
+    locate: bool,
 ) -> Result<(), VerifyError> {
     if &ballot.election != election.hash() {
         return Err(VerifyError::WrongElection);
@@ -703,6 +723,7 @@ fn check_into(
                     proof
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
                         .map_err(|e| e.at(ci, Some(j)))?;
+                    settle(locate, batch, ProofKind::Selection, Some(ci), Some(j))?;
                 }
                 match (limit_implied(*min, *max, n), limit) {
                     (true, None) => {}
@@ -712,6 +733,7 @@ fn check_into(
                         limit
                             .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
                             .map_err(|e| e.at(ci, None))?;
+                        settle(locate, batch, ProofKind::ContestLimit, Some(ci), None)?;
                     }
                     (true, Some(_)) => {
                         return Err(shape(format!(
@@ -754,6 +776,7 @@ fn check_into(
                 {
                     let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
                     link.verify_into(&mut t, ct, c, batch);
+                    settle(locate, batch, ProofKind::CommitmentLink, Some(ci), Some(j))?;
                 }
                 // The verifier derives the shifted commitments itself.
                 let all = option_range_commitments(maxima, commitments);
@@ -798,7 +821,7 @@ fn check_into(
     ballot
         .signature
         .verify_into(&mut t, &ballot.credential, batch);
-    Ok(())
+    settle(locate, batch, ProofKind::BallotSignature, None, None)
 }
 
 fn batch_seed(hashes: &[Digest]) -> [u8; 32] {
@@ -816,7 +839,7 @@ pub fn verify_ballot(
 ) -> Result<VerifiedBallot, VerifyError> {
     let hash = ballot.hash();
     let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&[hash]));
-    check_into(election, &ballot, &mut batch)?;
+    check_into(election, &ballot, &mut batch, false)?;
     if batch.verify() {
         Ok(VerifiedBallot { ballot, hash })
     } else {
@@ -827,74 +850,12 @@ pub fn verify_ballot(
 
 /// Re-checks a ballot whose combined equation failed, one proof at a time, to name the culprit.
 fn locate_failure(election: &Election, ballot: &EncryptedBallot, hash: Digest) -> VerifyError {
-    // Re-run the structural pass with a fresh batch per proof by replaying `check_into` on
-    // ballots reduced to a single contest; the signature covers the whole ballot and is checked
-    // last.
-    let key = *election.key().point().point();
-    let seed = batch_seed(&[hash]);
-    let manifest = election.manifest();
-    let Some(style) = manifest.style(&ballot.style) else {
-        return VerifyError::UnknownStyle(ballot.style.clone());
-    };
-    for (&ci, ec) in style.contests.iter().zip(&ballot.contests) {
-        let ctx = BallotContext {
-            election_hash: election.hash(),
-            election_key: election.key().point(),
-            credential: &ballot.credential,
-            contest: ci as u32,
-        };
-        let contest = &manifest.contests[ci];
-        match (&contest.rule, &ec.proof) {
-            (Rule::Selection { min, max }, ContestProof::Selection { selections, limit }) => {
-                for (j, (ct, proof)) in ec.ciphertexts.iter().zip(selections).enumerate() {
-                    let mut b = BatchVerifier::new(key, seed);
-                    let mut t = option_transcript(labels::SELECTION, &ctx, j);
-                    if proof
-                        .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, &mut b)
-                        .is_err()
-                        || !b.verify()
-                    {
-                        return VerifyError::proof(ProofKind::Selection).at(ci, Some(j));
-                    }
-                }
-                if let Some(limit) = limit {
-                    let sum = Ciphertext::sum(&ec.ciphertexts);
-                    let mut b = BatchVerifier::new(key, seed);
-                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                    if limit
-                        .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, &mut b)
-                        .is_err()
-                        || !b.verify()
-                    {
-                        return VerifyError::proof(ProofKind::ContestLimit).at(ci, None);
-                    }
-                }
-            }
-            (
-                Rule::Bounded { .. },
-                ContestProof::Bounded {
-                    commitments, links, ..
-                },
-            ) => {
-                for (j, ((ct, c), link)) in ec
-                    .ciphertexts
-                    .iter()
-                    .zip(commitments)
-                    .zip(links)
-                    .enumerate()
-                {
-                    let mut b = BatchVerifier::new(key, seed);
-                    let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
-                    link.verify_into(&mut t, ct, c, &mut b);
-                    if !b.verify() {
-                        return VerifyError::proof(ProofKind::CommitmentLink).at(ci, Some(j));
-                    }
-                }
-            }
-            _ => {}
-        }
+    let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&[hash]));
+    match check_into(election, ballot, &mut batch, true) {
+        Err(e) => e,
+        // Unreachable with a sound verifier: the combined check failed, so one proof must.
+        Ok(()) => VerifyError::proof(ProofKind::BallotSignature),
     }
-    VerifyError::proof(ProofKind::BallotSignature)
 }
 
 /// Verifies many ballots together: all Σ-proof equations of a chunk of ballots go into one
@@ -919,7 +880,7 @@ pub fn verify_ballots(
         let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&hashes));
         let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
         for b in &chunk {
-            structural.push(check_into(election, b, &mut batch));
+            structural.push(check_into(election, b, &mut batch, false));
         }
         if structural.iter().all(Result::is_ok) && batch.verify() {
             return chunk

@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use psephos_board::merkle::MerkleError;
 use psephos_board::BoardError;
 use serde::Serialize;
 
@@ -55,6 +56,10 @@ impl From<BoardError> for ApiError {
             BoardError::IndexOutOfRange { .. } | BoardError::UnknownCheckpoint { .. } => {
                 ApiError::not_found(e.to_string())
             }
+            // A stored node that is missing is the board's fault, not the client's.
+            BoardError::Merkle(MerkleError::MissingNode { .. } | MerkleError::TreeFull) => {
+                internal(&e)
+            }
             BoardError::Entry(_)
             | BoardError::BatchTooLarge { .. }
             | BoardError::Merkle(_)
@@ -67,14 +72,16 @@ impl From<BoardError> for ApiError {
                 "unavailable",
                 "the board is shutting down",
             ),
-            _ => {
-                tracing::error!(error = %e, "board failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the board could not answer; the operator has been told",
-                )
-            }
+            _ => internal(&e),
         }
     }
+}
+
+fn internal(e: &BoardError) -> ApiError {
+    tracing::error!(error = %e, "board failure");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the board could not answer; the operator has been told",
+    )
 }

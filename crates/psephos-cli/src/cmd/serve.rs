@@ -35,6 +35,12 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let key = SecretKey::read(&args.key)?;
+    if key.signature_type != psephos_board::note::SignatureType::Ed25519 {
+        anyhow::bail!(
+            "{} is not a board key (it is a witness key)",
+            args.key.display()
+        );
+    }
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
     config.seal_interval = args.seal_interval;
     for w in &args.witnesses {

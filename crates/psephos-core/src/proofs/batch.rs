@@ -121,8 +121,24 @@ impl BatchVerifier {
         self.equations == 0
     }
 
+    /// Checks the equations added so far and starts afresh (the weight stream continues).
+    pub fn verify_and_reset(&mut self) -> bool {
+        let ok = self.check();
+        self.g_coeff = Scalar::ZERO;
+        self.h_coeff = Scalar::ZERO;
+        self.k_coeff = Scalar::ZERO;
+        self.scalars.clear();
+        self.points.clear();
+        self.equations = 0;
+        ok
+    }
+
     /// Checks all equations at once.
     pub fn verify(self) -> bool {
+        self.check()
+    }
+
+    fn check(&self) -> bool {
         if self.equations == 0 {
             return true;
         }

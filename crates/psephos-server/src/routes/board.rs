@@ -5,7 +5,7 @@
 //! | GET | `/checkpoint` | latest signed checkpoint with cosignatures (`text/plain`, C2SP signed note) |
 //! | GET | `/checkpoints/{size}` | the signed checkpoint of that tree size |
 //! | GET | `/size` | `{ size, sealed_size }` |
-//! | GET | `/entries?start&limit` | entries `{ index, kind, payload }` (payload hex) |
+//! | GET | `/entries?start&limit` | entries `{ index, kind, payload }` (payload base64) |
 //! | GET | `/entries/{index}` | one entry |
 //! | GET | `/receipts/{index}` | the sealed receipt (inclusion proof and checkpoint), 202 until sealed |
 //! | GET | `/proofs/inclusion?index&size` | RFC 9162 inclusion proof |
@@ -78,7 +78,7 @@ async fn get_size(state: web::Data<AppState>) -> HttpResponse {
     })
 }
 
-/// An entry as served: its index, kind and payload (hex of the canonical bytes).
+/// An entry as served: its index, kind and payload (base64 of the payload bytes).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EntryView {
     pub index: u64,
