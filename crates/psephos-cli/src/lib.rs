@@ -2,6 +2,7 @@
 //! the known-answer vector generator, which the tests call directly.
 
 pub mod cmd;
+pub mod credentials;
 pub mod keys;
 pub mod vectors;
 pub mod witness;

@@ -27,6 +27,8 @@ enum Command {
     Board(psephos_cli::cmd::board::Args),
     /// Follow a board, check its consistency and cosign its checkpoints.
     Witness(psephos_cli::cmd::witness::Args),
+    /// Generate or check voter credentials (credential authority, offline).
+    Credentials(psephos_cli::cmd::credentials::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),
         Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
+        Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod board;
+pub mod credentials;
 pub mod demo;
 pub mod serve;
 pub mod vectors;
