@@ -104,6 +104,24 @@ impl SecretKey {
         Ok(key)
     }
 
+    /// `keygen` for the CLI: generates a key, writes it to a new file, prints the public verifier
+    /// key on stdout and where the secret went on stderr (with `hint` for the operator).
+    pub fn keygen(
+        name: &str,
+        signature_type: SignatureType,
+        out: &Path,
+        hint: &str,
+    ) -> anyhow::Result<()> {
+        let key = SecretKey::generate(name, signature_type)?;
+        key.write_new(out)?;
+        println!("{}", key.verifier_key()?);
+        eprintln!(
+            "secret key written to {} (mode 0600); {hint}",
+            out.display()
+        );
+        Ok(())
+    }
+
     /// Writes the key to a new file with mode 0600 (refuses to overwrite).
     pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
         let mut opts = std::fs::OpenOptions::new();

@@ -38,13 +38,12 @@ pub enum Action {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
         Action::Keygen { origin, out } => {
-            let key = SecretKey::generate(&origin, SignatureType::Ed25519)?;
-            key.write_new(&out)?;
-            println!("{}", key.verifier_key()?);
-            eprintln!(
-                "secret key written to {} (mode 0600); publish the line above",
-                out.display()
-            );
+            SecretKey::keygen(
+                &origin,
+                SignatureType::Ed25519,
+                &out,
+                "publish the line above",
+            )?;
         }
         Action::Check { database, key } => {
             let key = SecretKey::read(&key)?;

@@ -48,16 +48,12 @@ pub enum Action {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
-        Action::Keygen { name, out } => {
-            let key = SecretKey::generate(&name, SignatureType::CosignatureV1)?;
-            key.write_new(&out)?;
-            println!("{}", key.verifier_key()?);
-            eprintln!(
-                "secret key written to {} (mode 0600); give the line above to the board",
-                out.display()
-            );
-            Ok(())
-        }
+        Action::Keygen { name, out } => SecretKey::keygen(
+            &name,
+            SignatureType::CosignatureV1,
+            &out,
+            "give the line above to the board",
+        ),
         Action::Run {
             board,
             board_key,
