@@ -458,6 +458,114 @@ fn tally() -> anyhow::Result<Value> {
     }))
 }
 
+/// The key ceremony among 3 trustees (k = 2): parameters and every signed message in board order
+/// (canonical hex), the outcome an observer must recompute, and tampered transcripts.
+fn ceremony() -> anyhow::Result<Value> {
+    use psephos_core::ceremony::{
+        CeremonyParams, CeremonySecretKey, SigningKey, Trustee, TrusteeIndex, TrusteePublic,
+    };
+    use rand_chacha::rand_core::RngCore;
+    let mut r = rng(40);
+    let (n, k) = (3u32, 2u32);
+    let index = |i: u32| TrusteeIndex::new(i).ok_or_else(|| anyhow::anyhow!("index {i}"));
+    let mut publics = Vec::new();
+    let mut secrets = Vec::new();
+    for i in 1..=n {
+        let mut seed = [0u8; 32];
+        r.fill_bytes(&mut seed);
+        let sk = SigningKey::from_bytes(&seed);
+        let cs = CeremonySecretKey::generate(&mut r);
+        publics.push(TrusteePublic {
+            index: index(i)?,
+            name: format!("Trustee {i}"),
+            signing_key: sk.verifying_key(),
+            ceremony_key: cs.public_key(),
+        });
+        secrets.push((sk, cs));
+    }
+    let manifest = config("referendum.toml")?;
+    let params = CeremonyParams::new(manifest.hash(), n, k, publics)?;
+    let mut trustees = secrets
+        .into_iter()
+        .enumerate()
+        .map(|(i, (sk, cs))| Ok(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut log = Vec::new();
+    for round in 1..=4 {
+        let mut posted = Vec::new();
+        for t in &trustees {
+            match round {
+                1 => posted.push(t.round1(&mut r)?),
+                2 => posted.push(t.round2(&mut r)?),
+                3 => posted.extend(t.round3()?),
+                _ => posted.extend(t.round4()?),
+            }
+        }
+        for m in &posted {
+            for t in trustees.iter_mut() {
+                t.receive(m)?;
+            }
+        }
+        log.extend(posted);
+    }
+    let outcome = psephos_core::ceremony::verify_ceremony(&params, &log)?;
+    let messages: Vec<String> = log
+        .iter()
+        .map(|m| hex::encode(m.to_canonical_bytes()))
+        .collect();
+    let mut negative = Vec::new();
+    for (i, bit) in [(0usize, 300usize), (1, 700), (3, 900), (5, 2000)] {
+        let mut ms = messages.clone();
+        let mut v = Value::Array(ms.iter().cloned().map(Value::String).collect());
+        flip_bit(&mut v, &format!("/{i}"), bit)?;
+        ms = serde_json::from_value(v)?;
+        let expected = check_ceremony(&params, &ms);
+        anyhow::ensure!(
+            !expected.starts_with("ok"),
+            "flipping bit {bit} of message {i} went unnoticed"
+        );
+        negative.push(json!({ "name": format!("bit {bit} of message {i} flipped"), "messages": ms, "expected": expected }));
+    }
+    let mut replayed = messages.clone();
+    replayed.push(messages[0].clone());
+    let expected = check_ceremony(&params, &replayed);
+    negative.push(
+        json!({ "name": "a commitment posted twice", "messages": replayed, "expected": expected }),
+    );
+    Ok(json!({
+        "description": "Key ceremony among 3 trustees (k = 2) for election-config/referendum.toml, seed 40: canonical parameters, the signed messages in board order, and the outcome every observer recomputes.",
+        "params": hex::encode(params.to_canonical_bytes()),
+        "ceremony_id": params.id(),
+        "messages": messages,
+        "joint_key": outcome.joint_key,
+        "verification_keys": outcome.verification_keys.iter().map(|(i, p)| json!({ "trustee": i.get(), "key": p })).collect::<Vec<_>>(),
+        "negative": negative,
+    }))
+}
+
+/// The verdict of an observer's verification of a ceremony transcript given as hex messages:
+/// `"ok <joint key>"` or the error.
+pub fn check_ceremony(
+    params: &psephos_core::ceremony::CeremonyParams,
+    messages: &[String],
+) -> String {
+    use psephos_core::ceremony::SignedMessage;
+    let decoded: Result<Vec<SignedMessage>, String> = messages
+        .iter()
+        .map(|h| {
+            let bytes = hex::decode(h).map_err(|e| format!("decode: {e}"))?;
+            SignedMessage::from_canonical_bytes(&bytes).map_err(|e| format!("decode: {e}"))
+        })
+        .collect();
+    match decoded {
+        Err(e) => e,
+        Ok(ms) => match psephos_core::ceremony::verify_ceremony(params, &ms) {
+            Ok(o) => format!("ok {}", o.joint_key.to_hex()),
+            Err(e) => e.to_string(),
+        },
+    }
+}
+
 /// Generates every vector file.
 pub fn generate() -> anyhow::Result<VectorSet> {
     let prims = primitives()?;
@@ -468,6 +576,7 @@ pub fn generate() -> anyhow::Result<VectorSet> {
     set.insert("primitives.json", p);
     set.insert("ballots.json", ballots()?);
     set.insert("tally.json", tally()?);
+    set.insert("ceremony.json", ceremony()?);
     Ok(set)
 }
 

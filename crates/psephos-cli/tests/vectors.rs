@@ -255,3 +255,41 @@ fn tally_vectors() {
         neg[2]["expected"]
     );
 }
+
+#[test]
+fn ceremony_vectors() {
+    use psephos_cli::vectors::check_ceremony;
+    use psephos_core::ceremony::{verify_ceremony, CeremonyParams, SignedMessage};
+    let c = load("ceremony.json");
+    let params =
+        CeremonyParams::from_canonical_bytes(&hex::decode(c["params"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(serde_json::to_value(params.id()).unwrap(), c["ceremony_id"]);
+    let messages: Vec<String> = serde_json::from_value(c["messages"].clone()).unwrap();
+    assert_eq!(
+        check_ceremony(&params, &messages),
+        format!("ok {}", c["joint_key"].as_str().unwrap())
+    );
+    let decoded: Vec<SignedMessage> = messages
+        .iter()
+        .map(|h| SignedMessage::from_canonical_bytes(&hex::decode(h).unwrap()).unwrap())
+        .collect();
+    let outcome = verify_ceremony(&params, &decoded).unwrap();
+    for (v, (i, p)) in c["verification_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&outcome.verification_keys)
+    {
+        assert_eq!(v["trustee"], i.get());
+        assert_eq!(v["key"], serde_json::to_value(p).unwrap());
+    }
+    let negative = c["negative"].as_array().unwrap();
+    assert_eq!(negative.len(), 5);
+    for n in negative {
+        let ms: Vec<String> = serde_json::from_value(n["messages"].clone()).unwrap();
+        let verdict = check_ceremony(&params, &ms);
+        assert!(!verdict.starts_with("ok"), "{}", n["name"]);
+        assert_eq!(verdict, n["expected"], "{}", n["name"]);
+    }
+}
