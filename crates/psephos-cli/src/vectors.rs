@@ -461,53 +461,9 @@ fn tally() -> anyhow::Result<Value> {
 /// The key ceremony among 3 trustees (k = 2): parameters and every signed message in board order
 /// (canonical hex), the outcome an observer must recompute, and tampered transcripts.
 fn ceremony() -> anyhow::Result<Value> {
-    use psephos_core::ceremony::{
-        CeremonyParams, CeremonySecretKey, SigningKey, Trustee, TrusteeIndex, TrusteePublic,
-    };
-    use rand_chacha::rand_core::RngCore;
-    let mut r = rng(40);
-    let (n, k) = (3u32, 2u32);
-    let index = |i: u32| TrusteeIndex::new(i).ok_or_else(|| anyhow::anyhow!("index {i}"));
-    let mut publics = Vec::new();
-    let mut secrets = Vec::new();
-    for i in 1..=n {
-        let mut seed = [0u8; 32];
-        r.fill_bytes(&mut seed);
-        let sk = SigningKey::from_bytes(&seed);
-        let cs = CeremonySecretKey::generate(&mut r);
-        publics.push(TrusteePublic {
-            index: index(i)?,
-            name: format!("Trustee {i}"),
-            signing_key: sk.verifying_key(),
-            ceremony_key: cs.public_key(),
-        });
-        secrets.push((sk, cs));
-    }
     let manifest = config("referendum.toml")?;
-    let params = CeremonyParams::new(manifest.hash(), n, k, publics)?;
-    let mut trustees = secrets
-        .into_iter()
-        .enumerate()
-        .map(|(i, (sk, cs))| Ok(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut log = Vec::new();
-    for round in 1..=4 {
-        let mut posted = Vec::new();
-        for t in &trustees {
-            match round {
-                1 => posted.push(t.round1(&mut r)?),
-                2 => posted.push(t.round2(&mut r)?),
-                3 => posted.extend(t.round3()?),
-                _ => posted.extend(t.round4()?),
-            }
-        }
-        for m in &posted {
-            for t in trustees.iter_mut() {
-                t.receive(m)?;
-            }
-        }
-        log.extend(posted);
-    }
+    let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng(40))?;
+    let (params, log) = (run.params, run.transcript);
     let outcome = psephos_core::ceremony::verify_ceremony(&params, &log)?;
     let messages: Vec<String> = log
         .iter()

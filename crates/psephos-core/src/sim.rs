@@ -191,3 +191,76 @@ pub mod shapes {
         )])
     }
 }
+
+/// A complete run of the real key ceremony (§9.5) among in-process honest trustees.
+#[derive(Debug)]
+pub struct CeremonyRun {
+    pub params: crate::ceremony::CeremonyParams,
+    /// Every signed message in board order.
+    pub transcript: Vec<crate::ceremony::SignedMessage>,
+    /// What each trustee ends with, trustee `j` at index `j − 1`.
+    pub outcomes: Vec<crate::ceremony::TrusteeOutcome>,
+}
+
+/// Runs the real ceremony state machine among `count` honest trustees with fresh keys: each acts
+/// in every round and processes every posted message, as it would from the board. Used by the
+/// benchmarks and the test vectors.
+pub fn run_ceremony<R: RngCore + CryptoRng>(
+    manifest_hash: Digest,
+    count: u32,
+    threshold: u32,
+    rng: &mut R,
+) -> Result<CeremonyRun, crate::ceremony::CeremonyError> {
+    use crate::ceremony::{
+        CeremonyError, CeremonyParams, CeremonySecretKey, SigningKey, Trustee, TrusteeIndex,
+        TrusteePublic,
+    };
+    let index = |i: u32| TrusteeIndex::new(i).ok_or(CeremonyError::UnknownTrustee(i));
+    let mut publics = Vec::new();
+    let mut secrets = Vec::new();
+    for i in 1..=count {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let sk = SigningKey::from_bytes(&seed);
+        let cs = CeremonySecretKey::generate(rng);
+        publics.push(TrusteePublic {
+            index: index(i)?,
+            name: format!("Trustee {i}"),
+            signing_key: sk.verifying_key(),
+            ceremony_key: cs.public_key(),
+        });
+        secrets.push((sk, cs));
+    }
+    let params = CeremonyParams::new(manifest_hash, count, threshold, publics)?;
+    let mut trustees = Vec::with_capacity(secrets.len());
+    for (i, (sk, cs)) in secrets.into_iter().enumerate() {
+        trustees.push(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?);
+    }
+    let mut transcript = Vec::new();
+    for round in 1..=4 {
+        let mut posted = Vec::new();
+        for t in &trustees {
+            match round {
+                1 => posted.push(t.round1(rng)?),
+                2 => posted.push(t.round2(rng)?),
+                3 => posted.extend(t.round3()?),
+                _ => posted.extend(t.round4()?),
+            }
+        }
+        for m in &posted {
+            for t in trustees.iter_mut() {
+                t.receive(m)?;
+            }
+        }
+        transcript.extend(posted);
+    }
+    let outcomes = trustees
+        .iter()
+        .map(Trustee::finish)
+        .collect::<Result<_, _>>()?;
+    Ok(CeremonyRun {
+        params,
+        transcript,
+        outcomes,
+    })
+}

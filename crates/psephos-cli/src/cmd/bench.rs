@@ -222,71 +222,23 @@ fn tally(ballots: usize, rng: &mut ChaCha20Rng) -> anyhow::Result<(Duration, Dur
     Ok((sum, decrypt))
 }
 
-/// Runs an honest ceremony among `n` in-process trustees, each receiving every posted message
-/// (as they would from the board), and verifies the transcript as an observer. Returns the total
-/// time, the time per trustee, and the observer's verification time.
+/// Runs an honest ceremony among `n` in-process trustees ([`sim::run_ceremony`]: each makes its
+/// messages and processes every posted one) and verifies the transcript as an observer. Returns
+/// the total time, the time per trustee, and the observer's verification time.
 fn ceremony(
     n: u32,
     k: u32,
     rng: &mut ChaCha20Rng,
 ) -> anyhow::Result<(Duration, Duration, Duration)> {
-    use psephos_core::ceremony::{
-        verify_ceremony, CeremonyParams, CeremonySecretKey, SigningKey, Trustee, TrusteeIndex,
-        TrusteePublic,
-    };
-    use rand_chacha::rand_core::RngCore;
-    let index = |i: u32| TrusteeIndex::new(i).ok_or_else(|| anyhow::anyhow!("trustee index {i}"));
-    let mut publics = Vec::new();
-    let mut secrets = Vec::new();
-    for i in 1..=n {
-        let mut seed = [0u8; 32];
-        rng.fill_bytes(&mut seed);
-        let sk = SigningKey::from_bytes(&seed);
-        let cs = CeremonySecretKey::generate(rng);
-        publics.push(TrusteePublic {
-            index: index(i)?,
-            name: format!("Trustee {i}"),
-            signing_key: sk.verifying_key(),
-            ceremony_key: cs.public_key(),
-        });
-        secrets.push((sk, cs));
-    }
     let manifest_hash = psephos_core::hash::Digest::of(b"bench", b"ceremony");
-    let params = CeremonyParams::new(manifest_hash, n, k, publics)?;
     let start = Instant::now();
-    let mut trustees = secrets
-        .into_iter()
-        .enumerate()
-        .map(|(i, (sk, cs))| Ok(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut log = Vec::new();
-    for round in 1..=4 {
-        let mut posted = Vec::new();
-        for t in &trustees {
-            match round {
-                1 => posted.push(t.round1(rng)?),
-                2 => posted.push(t.round2(rng)?),
-                3 => posted.extend(t.round3()?),
-                _ => posted.extend(t.round4()?),
-            }
-        }
-        for m in &posted {
-            for t in trustees.iter_mut() {
-                t.receive(m)?;
-            }
-        }
-        log.extend(posted);
-    }
-    let keys = trustees
-        .iter()
-        .map(|t| Ok(t.finish()?.joint_key))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let run = sim::run_ceremony(manifest_hash, n, k, rng)?;
     let total = start.elapsed();
     let t = Instant::now();
-    let public = verify_ceremony(&params, &log)?;
+    let public = psephos_core::ceremony::verify_ceremony(&run.params, &run.transcript)?;
     let verify = t.elapsed();
     anyhow::ensure!(
-        keys.iter().all(|k| *k == public.joint_key),
+        run.outcomes.iter().all(|o| o.joint_key == public.joint_key),
         "trustees disagree on the joint key"
     );
     Ok((total, total / n, verify))
