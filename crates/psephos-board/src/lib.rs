@@ -17,7 +17,8 @@
 //! - [`entry`]: typed entries and their canonical bytes (the Merkle leaves);
 //! - [`block`]: block headers, their canonical encoding and chaining.
 //!
-//! The durable board itself, [`Board`] in [`store`], keeps one election's log
+//! The durable board itself, `Board` in `store` (the default `store` feature;
+//! without it the crate builds for wasm32 and does no I/O), keeps one election's log
 //! in SQLite or PostgreSQL (sqlx, tokio): sequencing with group commit,
 //! integration into stored node hashes, publishing of signed checkpoints in
 //! blocks, receipts, witness cosignatures and tamper detection.
@@ -26,14 +27,18 @@
 
 pub mod block;
 pub mod entry;
+#[cfg(feature = "store")]
 mod error;
 pub mod merkle;
 pub mod note;
+#[cfg(feature = "store")]
 pub mod store;
 
 pub use block::{Block, BlockHeader};
 pub use entry::{Entry, EntryKind};
+#[cfg(feature = "store")]
 pub use error::BoardError;
+#[cfg(feature = "store")]
 pub use store::{
     AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt,
 };

@@ -32,9 +32,7 @@ async fn start_board(
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = serve(
         listener,
-        AppState {
-            board: board.clone(),
-        },
+        AppState::load(board.clone()).await.unwrap(),
     )
     .unwrap();
     tokio::spawn(server);

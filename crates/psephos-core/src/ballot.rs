@@ -493,6 +493,16 @@ impl EncryptedBallot {
         self.signature = SchnorrProof::prove(&mut t, credential.scalar(), &self.credential, rng);
     }
 
+    /// Checks only the credential's signature (cheap, about 60 µs): what a server checks before
+    /// queueing the ballot's proofs for batch verification. [`verify_ballot`] checks it again.
+    pub fn verify_signature(&self) -> Result<(), VerifyError> {
+        let content = self.content_hash();
+        let mut t = signature_transcript(&self.election, &content);
+        self.signature
+            .verify(&mut t, &self.credential)
+            .map_err(|_| VerifyError::proof(ProofKind::BallotSignature))
+    }
+
     fn encode_content(&self, w: &mut Writer) {
         w.u8(BALLOT_VERSION)
             .digest(&self.election)

@@ -3,8 +3,10 @@
 
 use crate::routes;
 use actix_web::{web, App, HttpServer};
+use crate::election::ElectionService;
 use psephos_board::Board;
 use std::net::TcpListener;
+use std::sync::Arc;
 
 /// Largest request body (JSON) accepted, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -13,6 +15,16 @@ pub const MAX_BODY: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub board: Board,
+    /// The election on this board (one board holds one election).
+    pub election: Arc<ElectionService>,
+}
+
+impl AppState {
+    /// Replays `board` into its election and makes the state handlers share.
+    pub async fn load(board: Board) -> Result<Self, crate::election::ReplayError> {
+        let election = Arc::new(ElectionService::load(board.clone()).await?);
+        Ok(AppState { board, election })
+    }
 }
 
 /// Configures the routes on an actix `App` (shared by the server and tests).

@@ -37,9 +37,7 @@ async fn start() -> TestBoard {
     tokio::spawn(
         serve(
             listener,
-            AppState {
-                board: board.clone(),
-            },
+            AppState::load(board.clone()).await.unwrap(),
         )
         .unwrap(),
     );

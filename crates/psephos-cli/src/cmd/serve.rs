@@ -59,9 +59,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("board {} listening on http://{addr}", key.name);
     let server = serve(
         listener,
-        AppState {
-            board: board.clone(),
-        },
+        AppState::load(board.clone())
+            .await
+            .context("replaying the board into its election")?,
     )?;
     // actix handles SIGINT/SIGTERM itself: the server future returns after a graceful stop.
     server.await?;

@@ -1,0 +1,264 @@
+//! The public credential list (`docs/protocol.md`, §7.1): each voter's public credential
+//! `C = c·G` with its ballot style and weight, sorted by the credential's bytes, with no voter
+//! ids. The credential authority makes it offline (`psephos credentials generate`); the board
+//! publishes it before voting opens, and from then on a ballot is accepted only if it is signed
+//! by a listed credential for that credential's ballot style.
+//!
+//! [`CredentialList::validate`] checks a list against the manifest; the board's rules and the
+//! verifier use it, and so does the credential authority's tool before writing a list.
+
+use psephos_core::election::Manifest;
+use psephos_core::encoding::{Canonical, Reader, Writer, MAX_STRING};
+use psephos_core::error::DecodeError;
+use psephos_core::group::Point;
+use psephos_core::hash::Digest;
+use psephos_core::tally::MAX_WEIGHT;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use thiserror::Error;
+
+/// Version of the public credential list format.
+pub const LIST_VERSION: u32 = 1;
+/// Longest voter id, in characters.
+pub const MAX_VOTER_ID: usize = 256;
+
+/// One listed public credential: bound to one ballot style and one weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedCredential {
+    /// `C = c·G`, hex of the canonical encoding (decoded strictly).
+    pub credential: Point,
+    /// A ballot style id of the manifest.
+    pub style: String,
+    /// `1 ≤ weight ≤ MAX_WEIGHT`; exactly 1 in an unweighted election.
+    pub weight: u64,
+}
+
+/// The public credential list, as uploaded to the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialList {
+    pub version: u32,
+    /// The manifest's `[election] id`.
+    pub election_id: String,
+    /// The manifest hash (hex).
+    pub manifest_hash: Digest,
+    /// Sorted by the credential's 32 bytes, strictly ascending.
+    pub credentials: Vec<ListedCredential>,
+}
+
+/// Why a public credential list is not acceptable for an election.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ListError {
+    #[error("unsupported credential list version {0} (expected {LIST_VERSION})")]
+    Version(u32),
+    #[error("the list is for election {got:?}, not {expected:?}")]
+    ElectionId { expected: String, got: String },
+    #[error("the list is for manifest hash {got}, not this manifest's {expected}")]
+    ManifestHash { expected: Digest, got: Digest },
+    #[error("the list has no credentials")]
+    Empty,
+    #[error("credential #{index}: unknown ballot style {style:?}")]
+    UnknownStyle { index: usize, style: String },
+    #[error("credential #{index}: {reason}")]
+    Weight { index: usize, reason: String },
+    #[error("credential #{index} is the identity point")]
+    Identity { index: usize },
+    #[error("credential #{index} is listed twice ({credential})")]
+    Duplicate { index: usize, credential: String },
+    #[error("credential #{index} is out of order: the list must be sorted by credential bytes")]
+    Unsorted { index: usize },
+}
+
+/// Checks a weight against the manifest's rule; the error says why.
+pub fn check_weight(manifest: &Manifest, weight: u64) -> Result<(), String> {
+    if !manifest.weighted {
+        if weight != 1 {
+            return Err(format!(
+                "weight {weight} in an unweighted election (every weight must be 1)"
+            ));
+        }
+    } else if weight == 0 || weight > MAX_WEIGHT {
+        return Err(format!(
+            "weight {weight} is out of range (must be between 1 and {MAX_WEIGHT})"
+        ));
+    }
+    Ok(())
+}
+
+impl CredentialList {
+    /// Builds the list for a manifest, sorting the credentials by their bytes.
+    pub fn new(manifest: &Manifest, mut credentials: Vec<ListedCredential>) -> Self {
+        credentials.sort_by(|a, b| a.credential.as_bytes().cmp(b.credential.as_bytes()));
+        CredentialList {
+            version: LIST_VERSION,
+            election_id: manifest.id.clone(),
+            manifest_hash: manifest.hash(),
+            credentials,
+        }
+    }
+
+    /// Checks the list against the manifest: version, election id, manifest hash, every style
+    /// listed in the manifest, every weight valid, every credential non-identity (points are
+    /// already decoded strictly), no credential twice, sorted by bytes. Returns its summary.
+    pub fn validate(&self, manifest: &Manifest) -> Result<Summary, ListError> {
+        if self.version != LIST_VERSION {
+            return Err(ListError::Version(self.version));
+        }
+        if self.election_id != manifest.id {
+            return Err(ListError::ElectionId {
+                expected: manifest.id.clone(),
+                got: self.election_id.clone(),
+            });
+        }
+        let expected = manifest.hash();
+        if self.manifest_hash != expected {
+            return Err(ListError::ManifestHash {
+                expected,
+                got: self.manifest_hash,
+            });
+        }
+        if self.credentials.is_empty() {
+            return Err(ListError::Empty);
+        }
+        let mut seen = HashSet::with_capacity(self.credentials.len());
+        let mut summary = Summary::new(manifest);
+        for (index, c) in self.credentials.iter().enumerate() {
+            if manifest.style(&c.style).is_none() {
+                return Err(ListError::UnknownStyle {
+                    index,
+                    style: c.style.clone(),
+                });
+            }
+            check_weight(manifest, c.weight)
+                .map_err(|reason| ListError::Weight { index, reason })?;
+            if c.credential.is_identity() {
+                return Err(ListError::Identity { index });
+            }
+            if !seen.insert(c.credential.to_bytes()) {
+                return Err(ListError::Duplicate {
+                    index,
+                    credential: c.credential.to_hex(),
+                });
+            }
+            summary.add(&c.style, c.weight);
+        }
+        if let Some(i) = self
+            .credentials
+            .windows(2)
+            .position(|w| w[0].credential.as_bytes() >= w[1].credential.as_bytes())
+        {
+            return Err(ListError::Unsorted { index: i + 1 });
+        }
+        Ok(summary)
+    }
+}
+
+/// Counts per ballot style and in total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub election_id: String,
+    pub manifest_hash: Digest,
+    /// Style id → (credentials, total weight), for every style of the manifest.
+    pub per_style: BTreeMap<String, (u64, u64)>,
+    pub credentials: u64,
+    pub total_weight: u64,
+}
+
+impl Summary {
+    fn new(manifest: &Manifest) -> Self {
+        Summary {
+            election_id: manifest.id.clone(),
+            manifest_hash: manifest.hash(),
+            per_style: manifest
+                .ballot_styles
+                .iter()
+                .map(|s| (s.id.clone(), (0, 0)))
+                .collect(),
+            credentials: 0,
+            total_weight: 0,
+        }
+    }
+
+    fn add(&mut self, style: &str, weight: u64) {
+        let e = self.per_style.entry(style.to_string()).or_insert((0, 0));
+        e.0 += 1;
+        e.1 += weight;
+        self.credentials += 1;
+        self.total_weight += weight;
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "election {}", self.election_id)?;
+        writeln!(f, "manifest hash {}", self.manifest_hash)?;
+        writeln!(
+            f,
+            "{} credentials, total weight {}",
+            self.credentials, self.total_weight
+        )?;
+        for (style, (n, w)) in &self.per_style {
+            writeln!(f, "  style {style}: {n} credentials, weight {w}")?;
+        }
+        Ok(())
+    }
+}
+
+
+/// Most credentials in one board entry. A longer list is published as several entries
+/// ([`CredentialList::chunks`]), in order, before voting opens; together they must still be
+/// sorted strictly by credential bytes (so no credential appears twice across entries).
+pub const MAX_CREDENTIALS_PER_ENTRY: usize = 16_384;
+
+impl CredentialList {
+    /// Splits the list into board entries of at most [`MAX_CREDENTIALS_PER_ENTRY`] credentials,
+    /// keeping the order.
+    pub fn chunks(&self) -> Vec<CredentialList> {
+        self.credentials
+            .chunks(MAX_CREDENTIALS_PER_ENTRY)
+            .map(|c| CredentialList {
+                version: self.version,
+                election_id: self.election_id.clone(),
+                manifest_hash: self.manifest_hash,
+                credentials: c.to_vec(),
+            })
+            .collect()
+    }
+}
+
+impl Canonical for ListedCredential {
+    const MIN_ENCODED_LEN: usize = 32 + 4 + 8;
+    fn encode(&self, w: &mut Writer) {
+        w.point(&self.credential).str(&self.style).u64(self.weight);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(ListedCredential {
+            credential: r.point_nonidentity()?,
+            style: r.str(MAX_STRING)?,
+            weight: r.u64()?,
+        })
+    }
+}
+
+/// Canonical bytes of one credential-list entry:
+/// `u32 version ‖ str election id ‖ manifest hash ‖ seq(credential ‖ str style ‖ u64 weight)`.
+impl Canonical for CredentialList {
+    const MIN_ENCODED_LEN: usize = 4 + 4 + 32 + 4;
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.version)
+            .str(&self.election_id)
+            .digest(&self.manifest_hash)
+            .seq(&self.credentials);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(CredentialList {
+            version: r.u32()?,
+            election_id: r.str(MAX_STRING)?,
+            manifest_hash: r.digest()?,
+            credentials: r.seq(MAX_CREDENTIALS_PER_ENTRY)?,
+        })
+    }
+}

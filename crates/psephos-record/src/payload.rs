@@ -1,0 +1,297 @@
+//! What each board entry holds: the typed payload of every [`EntryKind`], with its canonical
+//! bytes (`docs/protocol.md`, §11). The board frames a payload with its kind; this module is the
+//! only place that turns the bytes of one kind into a value and back, so the server that posts an
+//! entry and the verifier that replays it read the same thing.
+//!
+//! Decoding is strict (trailing bytes, unknown tags and non-canonical points are errors) and
+//! every payload re-encodes to exactly the bytes it was read from.
+
+use psephos_board::EntryKind;
+use psephos_core::ballot::EncryptedBallot;
+use psephos_core::ceremony::{CeremonyOutcome, CeremonyParams, SignedMessage, TrusteeIndex};
+use psephos_core::challenge::ChallengeReveal;
+use psephos_core::election::Manifest;
+use psephos_core::encoding::{Canonical, Reader, Writer};
+use psephos_core::error::DecodeError;
+use psephos_core::group::Point;
+use psephos_core::hash::Digest;
+use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::CredentialList;
+
+/// The election definition, the first entry of every board: the manifest and the ceremony's
+/// parameters (the trustees' names and public keys, `k` of `n`). Trustees sign every ceremony
+/// message with the long-term key listed here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definition {
+    pub manifest: Manifest,
+    pub ceremony: CeremonyParams,
+}
+
+impl Canonical for Definition {
+    const MIN_ENCODED_LEN: usize = 2;
+    fn encode(&self, w: &mut Writer) {
+        self.manifest.encode(w);
+        self.ceremony.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let manifest = Manifest::decode(r)?;
+        let ceremony = CeremonyParams::decode(r)?;
+        let d = Definition { manifest, ceremony };
+        d.check().map_err(|detail| DecodeError::Invalid {
+            what: "election definition",
+            detail,
+        })?;
+        Ok(d)
+    }
+}
+
+impl Definition {
+    /// The ceremony must be for this manifest, with its `k` of `n`.
+    pub fn check(&self) -> Result<(), String> {
+        if self.ceremony.manifest_hash() != &self.manifest.hash() {
+            return Err("the ceremony parameters are for another manifest".into());
+        }
+        if self.ceremony.count() != self.manifest.trustees.count
+            || self.ceremony.threshold() != self.manifest.trustees.threshold
+        {
+            return Err(format!(
+                "the ceremony is {}-of-{} but the manifest asks for {}-of-{}",
+                self.ceremony.threshold(),
+                self.ceremony.count(),
+                self.manifest.trustees.threshold,
+                self.manifest.trustees.count
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The public outcome of the key ceremony as the board states it; anyone recomputes it from the
+/// ceremony messages before this entry ([`CeremonyOutcome`]) and compares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAnnouncement {
+    /// The ceremony id.
+    pub ceremony: Digest,
+    /// The qualified trustees, in index order.
+    pub qualified: Vec<u32>,
+    /// `K`.
+    pub joint_key: Point,
+    /// `(j, V_j)` for every qualified `j`, in index order.
+    pub verification_keys: Vec<(u32, Point)>,
+    /// The election hash `H(manifest, G, H, K)` every proof absorbs.
+    pub election_hash: Digest,
+}
+
+impl KeyAnnouncement {
+    /// What the board states for `outcome` of the ceremony for `manifest`.
+    pub fn from_outcome(outcome: &CeremonyOutcome, manifest: &Manifest) -> Self {
+        KeyAnnouncement {
+            ceremony: outcome.ceremony,
+            qualified: outcome.qualified.iter().map(|i| i.get()).collect(),
+            joint_key: outcome.joint_key,
+            verification_keys: outcome
+                .verification_keys
+                .iter()
+                .map(|(i, v)| (i.get(), *v))
+                .collect(),
+            election_hash: psephos_core::election::election_hash(
+                &manifest.hash(),
+                &outcome.joint_key,
+            ),
+        }
+    }
+
+    /// Trustee `j`'s verification key, if `j` is qualified.
+    pub fn verification_key(&self, j: u32) -> Option<Point> {
+        self.verification_keys
+            .iter()
+            .find(|(i, _)| *i == j)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// A control event, posted by the election officials (through the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Control {
+    /// The key ceremony is over; no ceremony message is accepted after this entry.
+    CeremonyComplete(KeyAnnouncement),
+    /// Voting is open: the credential list is final, ballots and challenges are accepted.
+    Open,
+    /// Voting is closed: no ballot or challenge is accepted after this entry.
+    Close,
+}
+
+const CONTROL_CEREMONY_COMPLETE: u8 = 1;
+const CONTROL_OPEN: u8 = 2;
+const CONTROL_CLOSE: u8 = 3;
+
+struct IndexedPoint(u32, Point);
+impl Canonical for IndexedPoint {
+    const MIN_ENCODED_LEN: usize = 36;
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.0).point(&self.1);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(IndexedPoint(r.u32()?, r.point_nonidentity()?))
+    }
+}
+
+impl Canonical for Control {
+    const MIN_ENCODED_LEN: usize = 1;
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            Control::CeremonyComplete(k) => {
+                w.u8(CONTROL_CEREMONY_COMPLETE).digest(&k.ceremony);
+                let q: Vec<u32> = k.qualified.clone();
+                w.len(q.len());
+                for i in q {
+                    w.u32(i);
+                }
+                w.point(&k.joint_key);
+                let vks: Vec<IndexedPoint> = k
+                    .verification_keys
+                    .iter()
+                    .map(|&(i, v)| IndexedPoint(i, v))
+                    .collect();
+                w.seq(&vks).digest(&k.election_hash);
+            }
+            Control::Open => {
+                w.u8(CONTROL_OPEN);
+            }
+            Control::Close => {
+                w.u8(CONTROL_CLOSE);
+            }
+        }
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            CONTROL_CEREMONY_COMPLETE => {
+                let ceremony = r.digest()?;
+                let n = r.len(psephos_core::ceremony::MAX_TRUSTEES as usize, 4)?;
+                let mut qualified = Vec::with_capacity(n);
+                for _ in 0..n {
+                    qualified.push(TrusteeIndex::decode(r)?.get());
+                }
+                let joint_key = r.point_nonidentity()?;
+                let vks: Vec<IndexedPoint> = r.seq(psephos_core::ceremony::MAX_TRUSTEES as usize)?;
+                let election_hash = r.digest()?;
+                Ok(Control::CeremonyComplete(KeyAnnouncement {
+                    ceremony,
+                    qualified,
+                    joint_key,
+                    verification_keys: vks.into_iter().map(|p| (p.0, p.1)).collect(),
+                    election_hash,
+                }))
+            }
+            CONTROL_OPEN => Ok(Control::Open),
+            CONTROL_CLOSE => Ok(Control::Close),
+            tag => Err(DecodeError::UnknownTag {
+                what: "control event",
+                tag,
+            }),
+        }
+    }
+}
+
+/// A challenged ballot: the encrypted ballot as the device made it, and its opening. It is
+/// published, checked by anyone, and never counted; its ballot hash can never be cast.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenged {
+    pub ballot: EncryptedBallot,
+    pub reveal: ChallengeReveal,
+}
+
+impl Canonical for Challenged {
+    const MIN_ENCODED_LEN: usize = 2;
+    fn encode(&self, w: &mut Writer) {
+        self.ballot.encode(w);
+        self.reveal.encode(w);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Challenged {
+            ballot: EncryptedBallot::decode(r)?,
+            reveal: ChallengeReveal::decode(r)?,
+        })
+    }
+}
+
+/// The payload of one board entry, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum Payload {
+    Definition(Definition),
+    Ceremony(SignedMessage),
+    Credentials(CredentialList),
+    Ballot(EncryptedBallot),
+    Challenge(Challenged),
+    Control(Control),
+    Tally(EncryptedTally),
+    Share(DecryptionShare),
+    Result(TallyResult),
+}
+
+impl Payload {
+    /// The entry kind this payload is posted as.
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            Payload::Definition(_) => EntryKind::ElectionDefinition,
+            Payload::Ceremony(_) => EntryKind::CeremonyMessage,
+            Payload::Credentials(_) => EntryKind::CredentialList,
+            Payload::Ballot(_) => EntryKind::Ballot,
+            Payload::Challenge(_) => EntryKind::Challenge,
+            Payload::Control(_) => EntryKind::Control,
+            Payload::Tally(_) => EntryKind::EncryptedTally,
+            Payload::Share(_) => EntryKind::DecryptionShare,
+            Payload::Result(_) => EntryKind::Result,
+        }
+    }
+
+    /// The canonical payload bytes (what the board stores after the kind byte and length).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Payload::Definition(x) => x.to_canonical_bytes(),
+            Payload::Ceremony(x) => x.to_canonical_bytes(),
+            Payload::Credentials(x) => x.to_canonical_bytes(),
+            Payload::Ballot(x) => x.to_canonical_bytes(),
+            Payload::Challenge(x) => x.to_canonical_bytes(),
+            Payload::Control(x) => x.to_canonical_bytes(),
+            Payload::Tally(x) => x.to_canonical_bytes(),
+            Payload::Share(x) => x.to_canonical_bytes(),
+            Payload::Result(x) => x.to_canonical_bytes(),
+        }
+    }
+
+    /// Reads the payload of an entry of `kind`; strict (the whole of `bytes`, canonical).
+    pub fn decode(kind: EntryKind, bytes: &[u8]) -> Result<Self, DecodeError> {
+        Ok(match kind {
+            EntryKind::ElectionDefinition => {
+                Payload::Definition(Definition::from_canonical_bytes(bytes)?)
+            }
+            EntryKind::CeremonyMessage => {
+                Payload::Ceremony(SignedMessage::from_canonical_bytes(bytes)?)
+            }
+            EntryKind::CredentialList => {
+                Payload::Credentials(CredentialList::from_canonical_bytes(bytes)?)
+            }
+            EntryKind::Ballot => Payload::Ballot(EncryptedBallot::from_canonical_bytes(bytes)?),
+            EntryKind::Challenge => Payload::Challenge(Challenged::from_canonical_bytes(bytes)?),
+            EntryKind::Control => Payload::Control(Control::from_canonical_bytes(bytes)?),
+            EntryKind::EncryptedTally => {
+                Payload::Tally(EncryptedTally::from_canonical_bytes(bytes)?)
+            }
+            EntryKind::DecryptionShare => {
+                Payload::Share(DecryptionShare::from_canonical_bytes(bytes)?)
+            }
+            EntryKind::Result => Payload::Result(TallyResult::from_canonical_bytes(bytes)?),
+            _ => {
+                return Err(DecodeError::UnknownTag {
+                    what: "entry kind",
+                    tag: kind.to_u8(),
+                })
+            }
+        })
+    }
+}

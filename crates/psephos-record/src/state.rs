@@ -1,0 +1,724 @@
+//! The election's rules, as a state machine replayed over the board (`docs/protocol.md`, §11).
+//!
+//! [`ElectionState`] is fed the board's entries in order. For each it decides whether the entry
+//! may stand at that position — the lifecycle (definition → ceremony → credentials → open →
+//! closed → tally → result), who may post what, replays, revotes and challenges — and records
+//! its effect. The server runs it *before* appending (an entry it rejects is never written, and
+//! the error says why); the verifier runs the very same code over an exported record, so the
+//! server cannot accept anything that an observer would not.
+//!
+//! The one rule this module leaves to its caller is the ballots' zero-knowledge proofs, which
+//! are verified in batches across cores (the server on its worker pool, the verifier over the
+//! whole record): [`ElectionState::apply`] takes a ballot on the promise that its proofs were
+//! verified, and checks everything else — including the signature — itself.
+
+use std::collections::{BTreeMap, HashMap};
+
+use psephos_core::ballot::EncryptedBallot;
+use psephos_core::ceremony::{CeremonyError, CeremonyState, SignedMessage};
+use psephos_core::challenge::check_challenge;
+use psephos_core::election::{Election, Manifest};
+use psephos_core::error::{DecodeError, TallyError, VerifyError};
+use psephos_core::group::Point;
+use psephos_core::hash::Digest;
+use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::credentials::{check_weight, CredentialList, ListError, LIST_VERSION};
+use crate::payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
+
+/// Where the election is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Nothing on the board yet: the first entry must be the election definition.
+    Empty,
+    /// The definition is posted; trustees run the key ceremony; credentials may be published.
+    Ceremony,
+    /// The joint key is announced; credentials may still be published; voting is not open.
+    KeyReady,
+    /// Ballots and challenges are accepted.
+    Open,
+    /// Voting is over; the encrypted tally may be posted.
+    Closed,
+    /// The encrypted tally is posted; trustees post decryption shares.
+    Tallying,
+    /// The result is posted. Nothing more is accepted.
+    Decrypted,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Empty => "empty",
+            Phase::Ceremony => "ceremony",
+            Phase::KeyReady => "key_ready",
+            Phase::Open => "open",
+            Phase::Closed => "closed",
+            Phase::Tallying => "tallying",
+            Phase::Decrypted => "decrypted",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a rejected entry should be reported (the HTTP layer maps these to status codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleErrorKind {
+    /// The entry is fine but not now, or not again: 409 Conflict.
+    Conflict,
+    /// The sender is not entitled to post it (unknown credential): 403 Forbidden.
+    Forbidden,
+    /// The entry is malformed or does not verify: 400 / 422.
+    Invalid,
+}
+
+/// Why an entry may not stand at this position of the board. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    #[error("cannot {action} while the election is {phase}")]
+    Phase { action: &'static str, phase: Phase },
+    #[error("undecodable {kind} entry: {source}")]
+    Decode {
+        kind: &'static str,
+        #[source]
+        source: DecodeError,
+    },
+    #[error("invalid election definition: {0}")]
+    Definition(String),
+    #[error("ceremony message rejected: {0}")]
+    Ceremony(#[from] CeremonyError),
+    #[error("the announced ceremony outcome does not match the ceremony messages: {0}")]
+    Announcement(String),
+    #[error("credential list rejected: {0}")]
+    Credentials(String),
+    #[error("the ballot is for another election (election hash mismatch)")]
+    WrongElection,
+    #[error("unknown credential: no listed credential signs this ballot")]
+    UnknownCredential,
+    #[error("the credential is listed for ballot style {listed:?}, not {got:?}")]
+    WrongStyle { listed: String, got: String },
+    #[error("this ballot (tracking code {tracking_code}) is already on the board at index {index}")]
+    Replayed { tracking_code: String, index: u64 },
+    #[error("this ballot (tracking code {0}) was challenged: it can never be cast; encrypt your choices again")]
+    ChallengedBallot(String),
+    #[error("this ballot (tracking code {0}) was cast: a cast ballot cannot be challenged")]
+    AlreadyCast(String),
+    #[error("ballot rejected: {0}")]
+    Ballot(#[from] VerifyError),
+    #[error("encrypted tally rejected: {0}")]
+    Tally(String),
+    #[error("decryption share of trustee {trustee} rejected: {detail}")]
+    Share { trustee: u32, detail: String },
+    #[error("result rejected: {0}")]
+    Result(String),
+}
+
+impl RuleError {
+    pub fn kind(&self) -> RuleErrorKind {
+        match self {
+            RuleError::Phase { .. }
+            | RuleError::Replayed { .. }
+            | RuleError::ChallengedBallot(_)
+            | RuleError::AlreadyCast(_) => RuleErrorKind::Conflict,
+            RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
+            RuleError::Share { detail, .. } if detail.contains("already posted") => {
+                RuleErrorKind::Conflict
+            }
+            RuleError::UnknownCredential => RuleErrorKind::Forbidden,
+            _ => RuleErrorKind::Invalid,
+        }
+    }
+}
+
+fn is_ceremony_conflict(e: &CeremonyError) -> bool {
+    matches!(
+        e,
+        CeremonyError::Replayed { .. }
+            | CeremonyError::Duplicate { .. }
+            | CeremonyError::OutOfRound { .. }
+    )
+}
+
+/// A listed credential's ballot style (index into the manifest's styles) and weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eligibility {
+    pub style: usize,
+    pub weight: u64,
+}
+
+/// What an accepted entry did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Applied {
+    Defined,
+    CeremonyMessage,
+    /// A credential-list entry with this many credentials.
+    Credentials(usize),
+    KeyAnnounced,
+    Opened,
+    Closed,
+    /// A cast ballot; `superseded` is the index of the credential's previous ballot (a revote).
+    Ballot {
+        hash: Digest,
+        superseded: Option<u64>,
+    },
+    Challenge {
+        hash: Digest,
+    },
+    Tally,
+    Share {
+        trustee: u32,
+    },
+    Result,
+}
+
+/// Counters for status pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub entries: u64,
+    pub credentials: u64,
+    pub total_weight: u64,
+    /// Ballots on the board, revotes included.
+    pub ballots_cast: u64,
+    /// Credentials with at least one cast ballot (the ballots that will be counted).
+    pub voters: u64,
+    pub challenges: u64,
+    pub shares: u64,
+}
+
+/// The election as the board has it so far. Feed it every entry in board order.
+#[derive(Debug, Clone)]
+pub struct ElectionState {
+    phase: Phase,
+    size: u64,
+    definition: Option<Definition>,
+    ceremony: Option<CeremonyState>,
+    key: Option<KeyAnnouncement>,
+    election: Option<Election>,
+    credentials: HashMap<[u8; 32], Eligibility>,
+    last_listed: Option<[u8; 32]>,
+    total_weight: u64,
+    /// Every cast ballot's hash → its index.
+    ballots: HashMap<Digest, u64>,
+    challenged: HashMap<Digest, u64>,
+    /// Credential → index of its last cast ballot.
+    last: HashMap<[u8; 32], u64>,
+    tally: Option<EncryptedTally>,
+    shares: BTreeMap<u32, DecryptionShare>,
+    result: Option<TallyResult>,
+    /// Index of each control entry, by event.
+    opened_at: Option<u64>,
+    closed_at: Option<u64>,
+}
+
+impl Default for ElectionState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ElectionState {
+    /// An empty board.
+    pub fn new() -> Self {
+        ElectionState {
+            phase: Phase::Empty,
+            size: 0,
+            definition: None,
+            ceremony: None,
+            key: None,
+            election: None,
+            credentials: HashMap::new(),
+            last_listed: None,
+            total_weight: 0,
+            ballots: HashMap::new(),
+            challenged: HashMap::new(),
+            last: HashMap::new(),
+            tally: None,
+            shares: BTreeMap::new(),
+            result: None,
+            opened_at: None,
+            closed_at: None,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+    /// Entries applied so far (the index the next entry gets).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    pub fn definition(&self) -> Option<&Definition> {
+        self.definition.as_ref()
+    }
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.definition.as_ref().map(|d| &d.manifest)
+    }
+    pub fn ceremony(&self) -> Option<&CeremonyState> {
+        self.ceremony.as_ref()
+    }
+    /// The announced ceremony outcome, once the ceremony is complete.
+    pub fn key(&self) -> Option<&KeyAnnouncement> {
+        self.key.as_ref()
+    }
+    /// The election (manifest + joint key), once the ceremony is complete.
+    pub fn election(&self) -> Option<&Election> {
+        self.election.as_ref()
+    }
+    pub fn eligibility(&self, credential: &Point) -> Option<Eligibility> {
+        self.credentials.get(credential.as_bytes()).copied()
+    }
+    /// The index of a cast ballot, by ballot hash.
+    pub fn ballot_index(&self, hash: &Digest) -> Option<u64> {
+        self.ballots.get(hash).copied()
+    }
+    /// The index of a challenged ballot, by ballot hash.
+    pub fn challenge_index(&self, hash: &Digest) -> Option<u64> {
+        self.challenged.get(hash).copied()
+    }
+    /// The index of the last cast ballot of `credential` (the one that counts).
+    pub fn last_ballot(&self, credential: &Point) -> Option<u64> {
+        self.last.get(credential.as_bytes()).copied()
+    }
+    /// `(credential, index of its last ballot, weight)` for every credential that voted, sorted
+    /// by index: exactly the ballots the tally counts.
+    pub fn counted(&self) -> Vec<(Point, u64, u64)> {
+        let mut v: Vec<(Point, u64, u64)> = self
+            .last
+            .iter()
+            .filter_map(|(c, &i)| {
+                let p = Point::from_bytes(c).ok()?;
+                Some((p, i, self.credentials.get(c)?.weight))
+            })
+            .collect();
+        v.sort_by_key(|&(_, i, _)| i);
+        v
+    }
+    pub fn tally(&self) -> Option<&EncryptedTally> {
+        self.tally.as_ref()
+    }
+    pub fn shares(&self) -> impl Iterator<Item = &DecryptionShare> {
+        self.shares.values()
+    }
+    pub fn result(&self) -> Option<&TallyResult> {
+        self.result.as_ref()
+    }
+    /// Board indices of the open and close events.
+    pub fn voting_window(&self) -> (Option<u64>, Option<u64>) {
+        (self.opened_at, self.closed_at)
+    }
+    pub fn counts(&self) -> Counts {
+        Counts {
+            entries: self.size,
+            credentials: self.credentials.len() as u64,
+            total_weight: self.total_weight,
+            ballots_cast: self.ballots.len() as u64,
+            voters: self.last.len() as u64,
+            challenges: self.challenged.len() as u64,
+            shares: self.shares.len() as u64,
+        }
+    }
+
+    /// Decodes an entry and applies it; see [`ElectionState::apply`].
+    pub fn apply_bytes(
+        &mut self,
+        kind: psephos_board::EntryKind,
+        payload: &[u8],
+    ) -> Result<(Payload, Applied), RuleError> {
+        let p = Payload::decode(kind, payload).map_err(|source| RuleError::Decode {
+            kind: kind.name(),
+            source,
+        })?;
+        let applied = self.apply(&p)?;
+        Ok((p, applied))
+    }
+
+    /// Checks that `payload` may be the next entry and records it. On error nothing changes.
+    /// A ballot's zero-knowledge proofs must have been verified by the caller (see the module
+    /// documentation); its signature is checked here.
+    pub fn apply(&mut self, payload: &Payload) -> Result<Applied, RuleError> {
+        let applied = match payload {
+            Payload::Definition(d) => self.apply_definition(d)?,
+            Payload::Ceremony(m) => self.apply_ceremony(m)?,
+            Payload::Credentials(l) => self.apply_credentials(l)?,
+            Payload::Control(c) => self.apply_control(c)?,
+            Payload::Ballot(b) => self.apply_ballot(b)?,
+            Payload::Challenge(c) => self.apply_challenge(c)?,
+            Payload::Tally(t) => self.apply_tally(t)?,
+            Payload::Share(s) => self.apply_share(s)?,
+            Payload::Result(r) => self.apply_result(r)?,
+        };
+        self.size += 1;
+        Ok(applied)
+    }
+
+    /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
+    /// runs before spending time on the proofs. Returns the credential's eligibility.
+    pub fn check_ballot(&self, b: &EncryptedBallot) -> Result<Eligibility, RuleError> {
+        self.require(Phase::Open, "cast a ballot")?;
+        let election = self.election.as_ref().ok_or(RuleError::Phase {
+            action: "cast a ballot",
+            phase: self.phase,
+        })?;
+        if &b.election != election.hash() {
+            return Err(RuleError::WrongElection);
+        }
+        let e = self
+            .credentials
+            .get(b.credential.as_bytes())
+            .copied()
+            .ok_or(RuleError::UnknownCredential)?;
+        let listed = &election.manifest().ballot_styles[e.style].id;
+        if listed != &b.style {
+            return Err(RuleError::WrongStyle {
+                listed: listed.clone(),
+                got: b.style.clone(),
+            });
+        }
+        let hash = b.hash();
+        if let Some(&index) = self.ballots.get(&hash) {
+            return Err(RuleError::Replayed {
+                tracking_code: psephos_core::ballot::tracking_code(&hash),
+                index,
+            });
+        }
+        if self.challenged.contains_key(&hash) {
+            return Err(RuleError::ChallengedBallot(
+                psephos_core::ballot::tracking_code(&hash),
+            ));
+        }
+        b.verify_signature()?;
+        Ok(e)
+    }
+
+    fn require(&self, phase: Phase, action: &'static str) -> Result<(), RuleError> {
+        if self.phase == phase {
+            Ok(())
+        } else {
+            Err(RuleError::Phase {
+                action,
+                phase: self.phase,
+            })
+        }
+    }
+
+    fn apply_definition(&mut self, d: &Definition) -> Result<Applied, RuleError> {
+        self.require(Phase::Empty, "define the election")?;
+        d.check().map_err(RuleError::Definition)?;
+        self.ceremony = Some(CeremonyState::new(d.ceremony.clone()));
+        self.definition = Some(d.clone());
+        self.phase = Phase::Ceremony;
+        Ok(Applied::Defined)
+    }
+
+    fn apply_ceremony(&mut self, m: &SignedMessage) -> Result<Applied, RuleError> {
+        self.require(Phase::Ceremony, "post a ceremony message")?;
+        let ceremony = self.ceremony.as_mut().ok_or(RuleError::Phase {
+            action: "post a ceremony message",
+            phase: Phase::Empty,
+        })?;
+        ceremony.receive(m)?;
+        Ok(Applied::CeremonyMessage)
+    }
+
+    fn apply_credentials(&mut self, l: &CredentialList) -> Result<Applied, RuleError> {
+        if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {
+            return Err(RuleError::Phase {
+                action: "publish credentials",
+                phase: self.phase,
+            });
+        }
+        let manifest = self.manifest().ok_or(RuleError::Phase {
+            action: "publish credentials",
+            phase: self.phase,
+        })?;
+        let err = |e: ListError| RuleError::Credentials(e.to_string());
+        if l.version != LIST_VERSION {
+            return Err(err(ListError::Version(l.version)));
+        }
+        if l.election_id != manifest.id {
+            return Err(err(ListError::ElectionId {
+                expected: manifest.id.clone(),
+                got: l.election_id.clone(),
+            }));
+        }
+        let mh = manifest.hash();
+        if l.manifest_hash != mh {
+            return Err(err(ListError::ManifestHash {
+                expected: mh,
+                got: l.manifest_hash,
+            }));
+        }
+        if l.credentials.is_empty() {
+            return Err(err(ListError::Empty));
+        }
+        let mut previous = self.last_listed;
+        let mut add = Vec::with_capacity(l.credentials.len());
+        let mut weight = 0u64;
+        for (index, c) in l.credentials.iter().enumerate() {
+            let style = manifest
+                .ballot_styles
+                .iter()
+                .position(|s| s.id == c.style)
+                .ok_or_else(|| {
+                    err(ListError::UnknownStyle {
+                        index,
+                        style: c.style.clone(),
+                    })
+                })?;
+            check_weight(manifest, c.weight)
+                .map_err(|reason| err(ListError::Weight { index, reason }))?;
+            if c.credential.is_identity() {
+                return Err(err(ListError::Identity { index }));
+            }
+            let bytes = c.credential.to_bytes();
+            if let Some(p) = previous {
+                if bytes == p || self.credentials.contains_key(&bytes) {
+                    return Err(err(ListError::Duplicate {
+                        index,
+                        credential: c.credential.to_hex(),
+                    }));
+                }
+                if bytes < p {
+                    return Err(err(ListError::Unsorted { index }));
+                }
+            }
+            previous = Some(bytes);
+            weight += c.weight;
+            add.push((
+                bytes,
+                Eligibility {
+                    style,
+                    weight: c.weight,
+                },
+            ));
+        }
+        self.last_listed = previous;
+        self.total_weight += weight;
+        let n = add.len();
+        self.credentials.extend(add);
+        Ok(Applied::Credentials(n))
+    }
+
+    fn apply_control(&mut self, c: &Control) -> Result<Applied, RuleError> {
+        match c {
+            Control::CeremonyComplete(k) => {
+                self.require(Phase::Ceremony, "complete the key ceremony")?;
+                let (ceremony, manifest) = match (&self.ceremony, &self.definition) {
+                    (Some(c), Some(d)) => (c, &d.manifest),
+                    _ => {
+                        return Err(RuleError::Phase {
+                            action: "complete the key ceremony",
+                            phase: self.phase,
+                        })
+                    }
+                };
+                let outcome = ceremony.outcome()?;
+                let expected = KeyAnnouncement::from_outcome(&outcome, manifest);
+                if &expected != k {
+                    return Err(RuleError::Announcement(
+                        "joint key, qualified set, verification keys or election hash differ"
+                            .into(),
+                    ));
+                }
+                let election = Election::new(manifest.clone(), k.joint_key)
+                    .map_err(|e| RuleError::Announcement(e.to_string()))?;
+                self.election = Some(election);
+                self.key = Some(k.clone());
+                self.phase = Phase::KeyReady;
+                Ok(Applied::KeyAnnounced)
+            }
+            Control::Open => {
+                self.require(Phase::KeyReady, "open voting")?;
+                if self.credentials.is_empty() {
+                    return Err(RuleError::Credentials(
+                        "no credentials are published: nobody could vote".into(),
+                    ));
+                }
+                self.phase = Phase::Open;
+                self.opened_at = Some(self.size);
+                Ok(Applied::Opened)
+            }
+            Control::Close => {
+                self.require(Phase::Open, "close voting")?;
+                self.phase = Phase::Closed;
+                self.closed_at = Some(self.size);
+                Ok(Applied::Closed)
+            }
+        }
+    }
+
+    fn apply_ballot(&mut self, b: &EncryptedBallot) -> Result<Applied, RuleError> {
+        self.check_ballot(b)?;
+        let hash = b.hash();
+        self.ballots.insert(hash, self.size);
+        let superseded = self.last.insert(b.credential.to_bytes(), self.size);
+        Ok(Applied::Ballot { hash, superseded })
+    }
+
+    fn apply_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
+        self.require(Phase::Open, "challenge a ballot")?;
+        let hash = c.ballot.hash();
+        let code = || psephos_core::ballot::tracking_code(&hash);
+        if self.ballots.contains_key(&hash) {
+            return Err(RuleError::AlreadyCast(code()));
+        }
+        if let Some(&index) = self.challenged.get(&hash) {
+            return Err(RuleError::Replayed {
+                tracking_code: code(),
+                index,
+            });
+        }
+        // The same eligibility rules as casting: a challenge is a ballot that could have been
+        // cast, opened instead.
+        let election = self.election.as_ref().ok_or(RuleError::Phase {
+            action: "challenge a ballot",
+            phase: self.phase,
+        })?;
+        if &c.ballot.election != election.hash() {
+            return Err(RuleError::WrongElection);
+        }
+        let e = self
+            .credentials
+            .get(c.ballot.credential.as_bytes())
+            .ok_or(RuleError::UnknownCredential)?;
+        let listed = &election.manifest().ballot_styles[e.style].id;
+        if listed != &c.ballot.style {
+            return Err(RuleError::WrongStyle {
+                listed: listed.clone(),
+                got: c.ballot.style.clone(),
+            });
+        }
+        check_challenge(election, &c.ballot, &c.reveal)?;
+        self.challenged.insert(hash, self.size);
+        Ok(Applied::Challenge { hash })
+    }
+
+    /// `(ballots, weight)` the tally must state for each contest, in manifest order.
+    pub fn expected_tally_counts(&self) -> Vec<(u64, u64)> {
+        let Some(manifest) = self.manifest() else {
+            return Vec::new();
+        };
+        let mut per_style = vec![(0u64, 0u64); manifest.ballot_styles.len()];
+        for c in self.last.keys() {
+            if let Some(e) = self.credentials.get(c) {
+                per_style[e.style].0 += 1;
+                per_style[e.style].1 += e.weight;
+            }
+        }
+        let mut out = vec![(0u64, 0u64); manifest.contests.len()];
+        for (s, style) in manifest.ballot_styles.iter().enumerate() {
+            for &c in &style.contests {
+                out[c].0 += per_style[s].0;
+                out[c].1 += per_style[s].1;
+            }
+        }
+        out
+    }
+
+    /// Checks the tally's shape and counts. That its ciphertexts are the sum of the counted
+    /// ballots is for the caller to check, from the ballots themselves (the state keeps only
+    /// their indices).
+    fn apply_tally(&mut self, t: &EncryptedTally) -> Result<Applied, RuleError> {
+        self.require(Phase::Closed, "post the encrypted tally")?;
+        let election = self.election.as_ref().ok_or(RuleError::Phase {
+            action: "post the encrypted tally",
+            phase: self.phase,
+        })?;
+        if &t.election != election.hash() {
+            return Err(RuleError::Tally("it is for another election".into()));
+        }
+        let manifest = election.manifest();
+        if t.contests.len() != manifest.contests.len() {
+            return Err(RuleError::Tally(format!(
+                "{} contests, the manifest has {}",
+                t.contests.len(),
+                manifest.contests.len()
+            )));
+        }
+        for ((tc, c), (ballots, weight)) in t
+            .contests
+            .iter()
+            .zip(&manifest.contests)
+            .zip(self.expected_tally_counts())
+        {
+            if tc.contest != c.id || tc.ciphertexts.len() != c.options.len() {
+                return Err(RuleError::Tally(format!(
+                    "contest {:?} does not match the manifest's {:?}",
+                    tc.contest, c.id
+                )));
+            }
+            if tc.ballots != ballots || tc.weight != weight {
+                return Err(RuleError::Tally(format!(
+                    "contest {:?} states {} ballots of weight {}, the board has {} of weight {}",
+                    c.id, tc.ballots, tc.weight, ballots, weight
+                )));
+            }
+        }
+        self.tally = Some(t.clone());
+        self.phase = Phase::Tallying;
+        Ok(Applied::Tally)
+    }
+
+    fn apply_share(&mut self, s: &DecryptionShare) -> Result<Applied, RuleError> {
+        self.require(Phase::Tallying, "post a decryption share")?;
+        let (Some(tally), Some(key)) = (&self.tally, &self.key) else {
+            return Err(RuleError::Phase {
+                action: "post a decryption share",
+                phase: self.phase,
+            });
+        };
+        let err = |detail: String| RuleError::Share {
+            trustee: s.trustee,
+            detail,
+        };
+        let vk = key
+            .verification_key(s.trustee)
+            .ok_or_else(|| err("not a qualified trustee of this election".into()))?;
+        if self.shares.contains_key(&s.trustee) {
+            return Err(err("this trustee's share is already posted".into()));
+        }
+        s.verify(tally, &vk).map_err(|e| match e {
+            TallyError::InvalidShare { detail, .. } => err(detail),
+            e => err(e.to_string()),
+        })?;
+        self.shares.insert(s.trustee, s.clone());
+        Ok(Applied::Share { trustee: s.trustee })
+    }
+
+    /// Combines every share on the board and checks the posted result equals it.
+    fn apply_result(&mut self, r: &TallyResult) -> Result<Applied, RuleError> {
+        self.require(Phase::Tallying, "post the result")?;
+        let expected = self.combined_result()?;
+        if &expected != r {
+            return Err(RuleError::Result(
+                "it differs from the decryption of the tally by the posted shares".into(),
+            ));
+        }
+        self.result = Some(r.clone());
+        self.phase = Phase::Decrypted;
+        Ok(Applied::Result)
+    }
+
+    /// The result the shares on the board decrypt the tally to (what the server posts).
+    pub fn combined_result(&self) -> Result<TallyResult, RuleError> {
+        let (Some(election), Some(tally), Some(key)) = (&self.election, &self.tally, &self.key)
+        else {
+            return Err(RuleError::Phase {
+                action: "combine decryption shares",
+                phase: self.phase,
+            });
+        };
+        let shares: Vec<DecryptionShare> = self.shares.values().cloned().collect();
+        combine(election, tally, &shares, |j| key.verification_key(j))
+            .map_err(|e| RuleError::Result(e.to_string()))
+    }
+}
