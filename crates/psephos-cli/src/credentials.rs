@@ -9,11 +9,10 @@
 //! - **Private file** (CSV, written): `voter_id,style,weight,credential_code`, mode 0600, never
 //!   overwritten. Codes are kept in zeroizing buffers and never printed.
 
-pub use psephos_record::credentials::{
-    check_weight, CredentialList, ListError, ListedCredential, Summary, LIST_VERSION,
-    MAX_VOTER_ID,
-};
 use psephos_core::election::Manifest;
+pub use psephos_record::credentials::{
+    check_weight, CredentialList, ListError, ListedCredential, Summary, LIST_VERSION, MAX_VOTER_ID,
+};
 use std::fmt;
 
 /// Most bad rows reported at once; the rest are counted.

@@ -30,11 +30,7 @@ async fn start_board(
     let board = Board::open(&url, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = serve(
-        listener,
-        AppState::load(board.clone()).await.unwrap(),
-    )
-    .unwrap();
+    let server = serve(listener, AppState::load(board.clone()).await.unwrap()).unwrap();
     tokio::spawn(server);
     (board, base)
 }

@@ -207,7 +207,6 @@ impl fmt::Display for Summary {
     }
 }
 
-
 /// Most credentials in one board entry. A longer list is published as several entries
 /// ([`CredentialList::chunks`]), in order, before voting opens; together they must still be
 /// sorted strictly by credential bytes (so no credential appears twice across entries).

@@ -15,4 +15,4 @@ pub mod state;
 
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
-pub use state::{Applied, Counts, Eligibility, ElectionState, Phase, RuleError, RuleErrorKind};
+pub use state::{Applied, Counts, ElectionState, Eligibility, Phase, RuleError, RuleErrorKind};

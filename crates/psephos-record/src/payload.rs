@@ -176,7 +176,8 @@ impl Canonical for Control {
                     qualified.push(TrusteeIndex::decode(r)?.get());
                 }
                 let joint_key = r.point_nonidentity()?;
-                let vks: Vec<IndexedPoint> = r.seq(psephos_core::ceremony::MAX_TRUSTEES as usize)?;
+                let vks: Vec<IndexedPoint> =
+                    r.seq(psephos_core::ceremony::MAX_TRUSTEES as usize)?;
                 let election_hash = r.digest()?;
                 Ok(Control::CeremonyComplete(KeyAnnouncement {
                     ceremony,

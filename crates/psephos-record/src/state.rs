@@ -105,7 +105,9 @@ pub enum RuleError {
     UnknownCredential,
     #[error("the credential is listed for ballot style {listed:?}, not {got:?}")]
     WrongStyle { listed: String, got: String },
-    #[error("this ballot (tracking code {tracking_code}) is already on the board at index {index}")]
+    #[error(
+        "this ballot (tracking code {tracking_code}) is already on the board at index {index}"
+    )]
     Replayed { tracking_code: String, index: u64 },
     #[error("this ballot (tracking code {0}) was challenged: it can never be cast; encrypt your choices again")]
     ChallengedBallot(String),

@@ -67,10 +67,7 @@ impl ElectionService {
     /// Applies `payloads` to the rules in order and appends them to the board as one durable
     /// batch. All or nothing: if any is rejected nothing is appended and the error names it;
     /// if the append fails, the state is rebuilt from the board.
-    pub async fn post_all(
-        &self,
-        payloads: &[Payload],
-    ) -> Result<Vec<(u64, Applied)>, ApiError> {
+    pub async fn post_all(&self, payloads: &[Payload]) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
         let mut scratch: Option<ElectionState> = None;
         if payloads.len() > 1 {

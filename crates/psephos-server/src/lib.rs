@@ -8,6 +8,7 @@
 //! and the one write witnesses make: posting a cosignature. The election lifecycle (ballots,
 //! ceremony, tally) builds on the same pattern.
 
+pub mod auth;
 pub mod election;
 pub mod error;
 pub mod routes;

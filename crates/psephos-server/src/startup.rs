@@ -1,9 +1,9 @@
 //! Building and starting the HTTP service: the application is made from an [`AppState`] and a
 //! bound listener, so tests bind `127.0.0.1:0` and learn the port.
 
+use crate::election::ElectionService;
 use crate::routes;
 use actix_web::{web, App, HttpServer};
-use crate::election::ElectionService;
 use psephos_board::Board;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -17,13 +17,37 @@ pub struct AppState {
     pub board: Board,
     /// The election on this board (one board holds one election).
     pub election: Arc<ElectionService>,
+    /// Officials' admin token (hash); `None` disables the admin routes (read-only server).
+    pub admin: Option<Arc<crate::auth::AdminAuth>>,
 }
 
 impl AppState {
     /// Replays `board` into its election and makes the state handlers share.
     pub async fn load(board: Board) -> Result<Self, crate::election::ReplayError> {
         let election = Arc::new(ElectionService::load(board.clone()).await?);
-        Ok(AppState { board, election })
+        Ok(AppState {
+            board,
+            election,
+            admin: None,
+        })
+    }
+
+    /// Enables the admin routes for the token whose hash is `token_hash`.
+    pub fn with_admin(mut self, token_hash: [u8; 32]) -> Self {
+        self.admin = Some(Arc::new(crate::auth::AdminAuth::from_hash(token_hash)));
+        self
+    }
+
+    /// Checks the officials' token on `req` (401 if absent or wrong, 403 if admin is disabled).
+    pub fn require_admin(&self, req: &actix_web::HttpRequest) -> Result<(), crate::ApiError> {
+        match &self.admin {
+            Some(a) => a.check(req),
+            None => Err(crate::ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "admin_disabled",
+                "this server was started without an admin token",
+            )),
+        }
     }
 }
 

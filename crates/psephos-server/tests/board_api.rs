@@ -34,13 +34,7 @@ async fn start() -> TestBoard {
     let board = Board::open(&url, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}/api/v1/board", listener.local_addr().unwrap());
-    tokio::spawn(
-        serve(
-            listener,
-            AppState::load(board.clone()).await.unwrap(),
-        )
-        .unwrap(),
-    );
+    tokio::spawn(serve(listener, AppState::load(board.clone()).await.unwrap()).unwrap());
     TestBoard {
         board,
         base,
