@@ -1,3 +1,7 @@
 //! Route groups, one module each.
 
+pub mod ballots;
 pub mod board;
+pub mod election;
+pub mod observers;
+pub mod web;
