@@ -78,7 +78,10 @@ pub async fn request_context(
     let latency = start.elapsed();
     let mut res = match result {
         Ok(r) => r.map_into_boxed_body(),
-        Err(e) => return Err(e),
+        Err(e) => {
+            span.in_scope(|| tracing::info!(error = %e, "answered with an error"));
+            return Err(e);
+        }
     };
     let status = res.status();
     let route = res
@@ -192,21 +195,19 @@ pub async fn timeout(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.request_timeout)
         .unwrap_or(Duration::from_secs(60));
-    // Streams (events, record export) are long by design: only their start is timed.
-    let http_req = req.request().clone();
+    // Streams (events, record export) are long by design: only their start is timed. The
+    // error is turned into its JSON response by actix.
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(r) => r.map(|r| r.map_into_boxed_body()),
-        Err(_) => {
-            let err = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                format!(
-                    "the request was not answered within {} s; if it was a ballot, look it up \
-                     by its tracking code before sending it again",
-                    limit.as_secs()
-                ),
-            );
-            Ok(ServiceResponse::new(http_req, err.error_response()))
-        }
+        Err(_) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!(
+                "the request was not answered within {} s; if it was a ballot, look it up by \
+                 its tracking code before sending it again",
+                limit.as_secs()
+            ),
+        )
+        .into()),
     }
 }
