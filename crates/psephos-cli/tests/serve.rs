@@ -3,6 +3,7 @@
 //! stored, the officials' commands, and a clean stop on SIGTERM.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+#![allow(clippy::zombie_processes)] // children are returned by `start` and waited for by `stop`
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
