@@ -1,6 +1,8 @@
 //! The election's rules, replayed: a whole election through `ElectionState`, with every
 //! illegal transition and hostile entry rejected (and leaving the state unchanged).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, EncryptedBallot};
 use psephos_core::credential::{CredentialCode, CredentialSecret};
 use psephos_core::election::{Election, Manifest};
