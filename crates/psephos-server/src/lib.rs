@@ -13,6 +13,7 @@ pub mod election;
 pub mod error;
 pub mod routes;
 pub mod startup;
+pub mod tally;
 
 pub use error::ApiError;
 pub use startup::{serve, AppState};

@@ -67,6 +67,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         crate::ApiError::bad_request(format!("invalid path: {err}")).into()
     }))
     .app_data(web::PayloadConfig::default().limit(MAX_BODY))
+    .configure(routes::ceremony::configure)
+    .configure(routes::tally::configure)
     .service(web::scope("/api/v1/board").configure(routes::board::configure));
 }
 

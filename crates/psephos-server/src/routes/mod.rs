@@ -1,3 +1,5 @@
 //! Route groups, one module each.
 
 pub mod board;
+pub mod ceremony;
+pub mod tally;
