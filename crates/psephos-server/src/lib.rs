@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod startup;
+pub mod tally;
 
 pub use error::ApiError;
 pub use startup::{serve, AppState, ServiceConfig};

@@ -167,6 +167,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::scope("/api/v1/board").configure(routes::board::configure))
     .configure(routes::election::configure)
     .configure(routes::ballots::configure)
+    .configure(routes::ceremony::configure)
+    .configure(routes::tally::configure)
     .configure(routes::observers::configure)
     .default_service(web::to(routes::web::fallback));
 }

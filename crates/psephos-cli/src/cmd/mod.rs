@@ -7,5 +7,6 @@ pub mod credentials;
 pub mod demo;
 pub mod election;
 pub mod serve;
+pub mod trustee;
 pub mod vectors;
 pub mod witness;

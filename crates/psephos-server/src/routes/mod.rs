@@ -2,6 +2,8 @@
 
 pub mod ballots;
 pub mod board;
+pub mod ceremony;
 pub mod election;
 pub mod observers;
+pub mod tally;
 pub mod web;
