@@ -102,7 +102,7 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     std::fs::write(
         &config,
         format!(
-            "database = \"sqlite://{}?mode=rwc\"\nkey = \"{}\"\nrate_limit = 0\ncomplaint_window = \"off\"\n",
+            "database = \"sqlite://{}?mode=rwc\"\nkey = \"{}\"\nrate_limit = 0\ncomplaint_window = \"2s\"\n",
             dir.path().join("board.db").display(),
             key.display()
         ),

@@ -5,19 +5,14 @@
 //! publishes what changed on a tokio broadcast channel; every SSE connection subscribes to it.
 //! Watching rather than hooking every write path keeps the writers (ballots, ceremony, tally)
 //! free of observer code, and bounds the event rate whatever the ballot rate.
-//!
-//! The same task completes the key ceremony on its own once it is settled (see
-//! [`Watcher::complaint_window`]).
 
 use crate::election::ElectionService;
 use psephos_board::Board;
-use psephos_core::ceremony::Round;
-use psephos_record::{Control, KeyAnnouncement, Payload, Phase};
+use psephos_record::{KeyAnnouncement, Phase};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
-use tokio::time::Instant;
 
 /// One server-sent event: its name and its JSON data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,17 +80,12 @@ fn counts_event(c: &psephos_record::Counts) -> Event {
 pub struct Watcher {
     /// How often the board and state are looked at.
     pub interval: Duration,
-    /// Once rounds 1 and 2 wait for nobody and no complaint is unanswered, how long without a
-    /// new ceremony message before the server posts `CeremonyComplete` itself. `None`: only the
-    /// officials complete the ceremony (`POST /api/v1/election/ceremony/complete`).
-    pub complaint_window: Option<Duration>,
 }
 
 impl Default for Watcher {
     fn default() -> Self {
         Watcher {
             interval: Duration::from_millis(200),
-            complaint_window: None,
         }
     }
 }
@@ -114,18 +104,6 @@ pub fn announcement(
     Ok(KeyAnnouncement::from_outcome(&outcome, manifest))
 }
 
-/// Whether every round of the ceremony is settled: everybody committed and dealt, and every
-/// complaint answered (complaints themselves are optional, hence the window).
-fn ceremony_settled(state: &psephos_record::ElectionState) -> bool {
-    let Some(c) = state.ceremony() else {
-        return false;
-    };
-    state.phase() == Phase::Ceremony
-        && c.awaiting(Round::Commitments).is_empty()
-        && c.awaiting(Round::Shares).is_empty()
-        && c.awaiting(Round::Reveals).is_empty()
-}
-
 /// Runs until `stopping` turns true.
 pub async fn watch(
     board: Board,
@@ -135,15 +113,10 @@ pub async fn watch(
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut sealed = board.sealed_size();
-    let (mut phase, mut counts, mut ceremony_seen) = {
+    let (mut phase, mut counts) = {
         let s = election.read().await;
-        (
-            s.phase(),
-            s.counts(),
-            s.ceremony().map_or(0, |c| c.accepted()),
-        )
+        (s.phase(), s.counts())
     };
-    let mut last_ceremony_change = Instant::now();
     let mut tick = tokio::time::interval(config.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -166,50 +139,14 @@ pub async fn watch(
                 Err(e) => tracing::warn!(error = %e, "reading the latest checkpoint"),
             }
         }
-        let settled = {
-            let s = election.read().await;
-            if s.phase() != phase {
-                phase = s.phase();
-                events.send(phase_event(phase, s.size()));
-            }
-            if s.counts() != counts {
-                counts = s.counts();
-                events.send(counts_event(&counts));
-            }
-            let accepted = s.ceremony().map_or(0, |c| c.accepted());
-            if accepted != ceremony_seen {
-                ceremony_seen = accepted;
-                last_ceremony_change = Instant::now();
-            }
-            ceremony_settled(&s)
-        };
-        if let Some(window) = config.complaint_window {
-            if settled && last_ceremony_change.elapsed() >= window {
-                let posted = election
-                    .post_with(|s| {
-                        if !ceremony_settled(s) {
-                            return Err(crate::ApiError::new(
-                                actix_web::http::StatusCode::CONFLICT,
-                                "not_settled",
-                                "the ceremony changed meanwhile",
-                            ));
-                        }
-                        announcement(s)
-                            .map(|k| Payload::Control(Control::CeremonyComplete(k)))
-                            .map_err(crate::election::rule_error)
-                    })
-                    .await;
-                match posted {
-                    Ok((index, _, _)) => {
-                        tracing::info!(index, "key ceremony completed by the server")
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not complete the key ceremony");
-                        // Try again after another window, not at every tick.
-                        last_ceremony_change = Instant::now();
-                    }
-                }
-            }
+        let s = election.read().await;
+        if s.phase() != phase {
+            phase = s.phase();
+            events.send(phase_event(phase, s.size()));
+        }
+        if s.counts() != counts {
+            counts = s.counts();
+            events.send(counts_event(&counts));
         }
     }
 }

@@ -308,19 +308,28 @@ async fn lifecycle(backend: Backend) {
     );
     assert!(text.contains("psephos_http_request_duration_seconds_bucket{route=\"/api/v1/ballots\""));
 
-    // The record export: a header line, then every entry in order.
-    let (st, text) = s.get_text("/api/v1/record").await;
-    assert_eq!(st, 200);
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines[0]["size"], s.size());
-    assert_eq!(lines.len() as u64, s.size() + 1);
-    for (i, l) in lines[1..].iter().enumerate() {
-        assert_eq!(l["index"], i as u64);
+    // The record export (docs/record.md): every entry up to the latest sealed block.
+    s.board.seal_now().await.unwrap();
+    let r = s
+        .client
+        .get(format!("{}/api/v1/record", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let mut reader = psephos_record::format::RecordReader::new(&bytes[..]).unwrap();
+    assert_eq!(reader.header().entries, s.size());
+    assert_eq!(reader.header().origin, common::support::ORIGIN);
+    let mut n = 0u64;
+    while let Some(item) = reader.next_item().unwrap() {
+        if let psephos_record::format::RecordItem::Entry(e) = item {
+            assert_eq!(e.index, n);
+            assert_eq!(e.entry, s.board.entry(n).await.unwrap());
+            n += 1;
+        }
     }
-    assert_eq!(lines[1]["kind"], "election_definition");
+    assert_eq!(n, s.size());
 
     // Close; then no ballot, no challenge, no second close, no reopening.
     let (st, _) = s.admin("/api/v1/election/close").await;
@@ -347,6 +356,15 @@ async fn lifecycle(backend: Backend) {
     expect_error(&s.admin("/api/v1/election/open").await, 409);
     assert_eq!(s.size(), size);
 
+    // The encrypted tally of the last ballot per credential, once.
+    let (st, v) = s.admin("/api/v1/election/tally").await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["index"], size);
+    assert_eq!(v["tally"]["contests"][0]["ballots"], 6);
+    expect_error(&s.admin("/api/v1/election/tally").await, 409);
+    let size = size + 1;
+    assert_eq!(s.size(), size);
+
     // A restart replays the board: same phase, same tracking index.
     s.handle.stop(true).await;
     s.state.shutdown().await;
@@ -355,7 +373,7 @@ async fn lifecycle(backend: Backend) {
     let s2 = common::start_on(s.db, common::quiet_config()).await;
     assert_eq!(s2.size(), size);
     let (_, v) = s2.get("/api/v1/election/status").await;
-    assert_eq!(v["phase"], "closed");
+    assert_eq!(v["phase"], "tallying");
     assert_eq!(
         s2.get(&format!("/api/v1/ballots/{first_code}")).await.1["status"],
         "superseded"

@@ -88,7 +88,7 @@ async fn hostile(backend: Backend) {
 
     // A tampered signature; a tampered ciphertext (signature no longer matches).
     let mut bad_sig = good.clone();
-    bad_sig.signature = unknown.signature.clone();
+    bad_sig.signature = unknown.signature;
     refused(&s, b, to_string(&bad_sig), 422).await;
     let mut bad_ct = good.clone();
     bad_ct.contests[0].ciphertexts.swap(0, 1);

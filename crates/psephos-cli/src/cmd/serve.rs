@@ -19,6 +19,7 @@ use anyhow::Context;
 use psephos_board::note::VerifierKey;
 use psephos_board::{Board, BoardConfig};
 use psephos_server::middleware::RateLimit;
+use psephos_server::routes::ceremony::CeremonySchedule;
 use psephos_server::{serve, AppState, ServiceConfig};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -62,11 +63,14 @@ pub struct Args {
     /// Longest a verification batch waits for more ballots [default: 2ms]
     #[arg(long, env = "PSEPHOS_BATCH_WAIT", value_parser = humantime::parse_duration)]
     pub batch_wait: Option<Duration>,
-    /// Once every ceremony round is settled, complete the ceremony after this long without a
-    /// new ceremony message (the complaint window); "off": only the officials complete it
-    /// [default: 60s]
-    #[arg(long, env = "PSEPHOS_COMPLAINT_WINDOW")]
-    pub complaint_window: Option<String>,
+    /// How long the key ceremony's complaint round stays open once the shares are dealt
+    /// [default: 2s]
+    #[arg(long, env = "PSEPHOS_COMPLAINT_WINDOW", value_parser = humantime::parse_duration)]
+    pub complaint_window: Option<Duration>,
+    /// How long a ceremony round waits for absent trustees before closing anyway (they are
+    /// then disqualified) [default: 10m]
+    #[arg(long, env = "PSEPHOS_ROUND_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub round_timeout: Option<Duration>,
     /// Replace the stored admin token with a new one (printed once).
     #[arg(long)]
     pub reset_admin_token: bool,
@@ -92,6 +96,7 @@ struct FileConfig {
     batch: Option<usize>,
     batch_wait: Option<String>,
     complaint_window: Option<String>,
+    round_timeout: Option<String>,
 }
 
 fn duration(what: &str, s: &Option<String>) -> anyhow::Result<Option<Duration>> {
@@ -109,6 +114,7 @@ pub struct Settings {
     pub listen: String,
     pub seal_interval: Duration,
     pub service: ServiceConfig,
+    pub schedule: CeremonySchedule,
 }
 
 impl Args {
@@ -150,19 +156,19 @@ impl Args {
         {
             service.cast.max_wait = w;
         }
-        let window = self
+        let mut schedule = CeremonySchedule::default();
+        if let Some(w) = self
             .complaint_window
-            .clone()
-            .or(file.complaint_window)
-            .unwrap_or_else(|| "60s".into());
-        service.watcher.complaint_window = if window == "off" {
-            None
-        } else {
-            Some(
-                humantime::parse_duration(&window)
-                    .with_context(|| format!("complaint window {window:?}"))?,
-            )
-        };
+            .or(duration("complaint_window", &file.complaint_window)?)
+        {
+            schedule.complaint_window = w;
+        }
+        if let Some(t) = self
+            .round_timeout
+            .or(duration("round_timeout", &file.round_timeout)?)
+        {
+            schedule.round_timeout = t;
+        }
         service.web_dir = self.web.clone().or(file.web).or_else(|| {
             let d = PathBuf::from("web/dist");
             d.is_dir().then_some(d)
@@ -185,6 +191,7 @@ impl Args {
                 .or(duration("seal_interval", &file.seal_interval)?)
                 .unwrap_or(Duration::from_secs(1)),
             service,
+            schedule,
         })
     }
 }
@@ -238,6 +245,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut state = AppState::load_with(board.clone(), settings.service.clone())
         .await
         .context("replaying the board into its election")?;
+    psephos_server::routes::ceremony::set_schedule(&state, settings.schedule);
     if !args.no_admin {
         let (hash, fresh) =
             psephos_server::auth::load_or_create_token(&settings.database, args.reset_admin_token)

@@ -11,6 +11,7 @@
 //! | POST | `/api/v1/election/open` | admin | `Control::Open` |
 //! | POST | `/api/v1/election/close` | admin | `Control::Close` |
 //! | POST | `/api/v1/election/ceremony/complete` | admin | `Control::CeremonyComplete` from the board |
+//! | POST | `/api/v1/election/tally` | admin | the encrypted tally from the board (= `POST /api/v1/tally`) |
 //!
 //! Every write is one board entry (or, for credentials, a few) posted through
 //! [`crate::election::ElectionService`]; whether it may be posted now is for the election's
@@ -47,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/v1/election/ceremony/complete")
             .route(web::post().to(complete_ceremony)),
-    );
+    )
+    .service(web::resource("/api/v1/election/tally").route(web::post().to(tally)));
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -307,4 +309,15 @@ async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Resu
     };
     tracing::info!(index, "key ceremony completed by the officials");
     Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
+}
+
+/// The encrypted tally of the last ballot per credential, computed from the board
+/// ([`crate::tally::compute`]) and posted; the same as `POST /api/v1/tally`, under the
+/// officials' lifecycle path.
+async fn tally(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    state.require_admin(&req)?;
+    let tally = crate::tally::compute(&state.election).await?;
+    let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
+    tracing::info!(index, "encrypted tally posted");
+    Ok(HttpResponse::Created().json(json!({ "index": index, "tally": tally })))
 }

@@ -3,20 +3,19 @@
 //! | method | path | answer |
 //! |---|---|---|
 //! | GET | `/api/v1/events` | Server-Sent Events: `checkpoint`, `phase`, `counts` |
-//! | GET | `/api/v1/record` | the whole record, streamed (see [`record`]) |
+//! | GET | `/api/v1/record` | the election record (`docs/record.md`), streamed (see [`record`]) |
 //! | GET | `/api/openapi.json` | the OpenAPI 3.1 document of this API |
 //! | GET | `/metrics` | Prometheus text exposition |
 //! | GET | `/health` | `{status, phase, board_size}` (503 while stopping) |
 
 use crate::events::{snapshot, Event};
 use crate::metrics::Gauges;
-use crate::routes::board::EntryView;
 use crate::startup::AppState;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
-use psephos_board::store::MAX_ENTRIES_PAGE;
+use psephos_record::export::{BoardExport, ExportError};
 use serde_json::json;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -78,76 +77,63 @@ async fn events(state: web::Data<AppState>) -> HttpResponse {
         .streaming(body)
 }
 
-/// The name of the interim export format (see [`record`]).
-pub const RECORD_FORMAT: &str = "psephos-entries-ndjson-v0";
+/// The media type of the election record (`docs/record.md`).
+pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 
-/// The whole election record, streamed: the board's entries from 0 to the size at the start of
-/// the request, without holding them all in memory.
-///
-/// **Interim format** (until the record format of `psephos_record::format` lands): NDJSON
-/// (`application/x-ndjson`), header `x-psephos-record-format: psephos-entries-ndjson-v0`. The
-/// first line is `{"format", "origin", "verifier_key", "size", "checkpoint"}` (the latest signed
-/// checkpoint note, or null); every following line is one entry `{"index", "kind",
-/// "payload"}` (payload in base64), in index order. Everything in it can be checked against
-/// the checkpoint; `psephos verify` will read the final format instead.
+/// The whole election record, streamed in the record format of `docs/record.md`
+/// ([`psephos_record::format`]): a snapshot at the latest sealed block — every entry and block
+/// header up to it, with the checkpoints and their cosignatures — written one page at a time
+/// ([`BoardExport`]), so memory stays small whatever the size of the board. Entries appended
+/// after the latest block are in the next export. The header asks for a majority of the
+/// configured witnesses (0 if there are none).
 async fn record(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let board = state.board.clone();
-    let size = board.size();
-    let checkpoint = board.latest_checkpoint().await?.map(|c| c.note);
-    let header = json!({
-        "format": RECORD_FORMAT,
-        "origin": board.origin(),
-        "verifier_key": board.verifier_key().to_string(),
-        "size": size,
-        "checkpoint": checkpoint,
-    })
-    .to_string()
-        + "\n";
-    let body = stream::unfold(
-        (Some(header), 0u64, board),
-        move |(header, start, board)| async move {
-            if let Some(h) = header {
-                return Some((
-                    Ok::<_, actix_web::Error>(web::Bytes::from(h)),
-                    (None, start, board),
-                ));
+    let witnesses = state.board.witnesses().len() as u32;
+    let quorum = if witnesses == 0 { 0 } else { witnesses / 2 + 1 };
+    let export = BoardExport::new(&state.board, quorum)
+        .await
+        .map_err(export_error)?;
+    let entries = export.header().map_or(0, |h| h.entries);
+    let body = stream::unfold(Some(export), |export| async move {
+        let mut export = export?;
+        match export.next_chunk().await {
+            Ok(Some(chunk)) => Some((
+                Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                Some(export),
+            )),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "record export failed");
+                Some((
+                    Err(actix_web::error::ErrorInternalServerError(
+                        "record export failed",
+                    )),
+                    None,
+                ))
             }
-            if start >= size {
-                return None;
-            }
-            let limit = MAX_ENTRIES_PAGE.min(size - start);
-            let page = match board.entries(start, limit).await {
-                Ok(p) if !p.is_empty() => p,
-                Ok(_) => return None,
-                Err(e) => {
-                    tracing::error!(error = %e, start, "record export failed");
-                    return Some((
-                        Err(actix_web::error::ErrorInternalServerError(
-                            "board read failed",
-                        )),
-                        (None, size, board),
-                    ));
-                }
-            };
-            let mut out = String::with_capacity(page.len() * 512);
-            let n = page.len() as u64;
-            for (i, entry) in page.into_iter().enumerate() {
-                let view = EntryView {
-                    index: start + i as u64,
-                    entry,
-                };
-                if let Ok(line) = serde_json::to_string(&view) {
-                    out.push_str(&line);
-                    out.push('\n');
-                }
-            }
-            Some((Ok(web::Bytes::from(out)), (None, start + n, board)))
-        },
-    );
+        }
+    });
     Ok(HttpResponse::Ok()
-        .content_type("application/x-ndjson")
-        .insert_header(("x-psephos-record-format", RECORD_FORMAT))
+        .content_type(RECORD_MEDIA_TYPE)
+        .insert_header(("x-psephos-record-entries", entries.to_string()))
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"election.psephos-record\"",
+        ))
         .streaming(body))
+}
+
+fn export_error(e: ExportError) -> ApiError {
+    match e {
+        ExportError::Board(b) => b.into(),
+        e => {
+            tracing::error!(error = %e, "record export failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the record could not be exported; the operator has been told",
+            )
+        }
+    }
 }
 
 async fn openapi() -> HttpResponse {
