@@ -83,6 +83,9 @@ pub async fn request_context(
             return Err(e);
         }
     };
+    if res.status().is_client_error() || res.status().is_server_error() {
+        res = json_error(res).await;
+    }
     let status = res.status();
     let route = res
         .request()
@@ -103,6 +106,46 @@ pub async fn request_context(
             .insert(HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
+}
+
+/// Errors that actix itself answers (405 for a known path with another method, payload
+/// errors of extractors) come with a plain-text body; the API promises JSON `{error, detail}`
+/// for every error, so such a body is rewritten, keeping its text as the detail.
+async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return res;
+    }
+    let status = res.status();
+    let (req, resp) = res.into_parts();
+    let text = actix_web::body::to_bytes_limited(resp.into_body(), 4096)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let detail = if text.is_empty() {
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed here", req.method()),
+            s => s.canonical_reason().unwrap_or("error").to_string(),
+        }
+    } else {
+        text
+    };
+    ServiceResponse::new(req, ApiError::new(status, code, detail).error_response())
 }
 
 /// Per-client write limits: `rate` requests per second, bursts of up to `burst`.

@@ -92,9 +92,58 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             assert!(!text.contains("\"no_route\""), "{method} {path}: {text}");
         }
     }
-    // An unknown path is a JSON 404.
+    // An unknown path is a JSON 404; a known path with another method a JSON 405.
     let got = s.get("/api/v1/nothing-here").await;
     assert_eq!(expect_error(&got, 404), "no_route");
+    let got = s.get("/api/v1/ballots").await;
+    assert_eq!(expect_error(&got, 405), "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_files_are_served_with_a_strict_policy() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), "<!doctype html><p>booth</p>").unwrap();
+    std::fs::create_dir(web.path().join("js")).unwrap();
+    std::fs::write(web.path().join("js/app.js"), "console.log(1)").unwrap();
+    std::fs::write(web.path().join(".secret"), "no").unwrap();
+    let config = psephos_server::ServiceConfig {
+        web_dir: Some(web.path().to_path_buf()),
+        ..common::quiet_config()
+    };
+    let s = start(Backend::Sqlite, config).await;
+    let r = s.client.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.text().await.unwrap().contains("booth"));
+    let r = s
+        .client
+        .get(format!("{}/js/app.js", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    for bad in [
+        "/.secret",
+        "/js/../.secret",
+        "/%2e%2e/etc/passwd",
+        "/missing.js",
+    ] {
+        let got = s.get(bad).await;
+        assert_eq!(got.0, 404, "{bad}: {}", got.1);
+        assert_eq!(got.1["error"], "no_route", "{bad}");
+    }
+    // API paths never fall through to files.
+    assert_eq!(s.get("/api/v1/nope").await.1["error"], "no_route");
 }
 
 /// Reads the event stream until `pred` holds for an event, or panics after a deadline.
