@@ -4,6 +4,7 @@
 pub mod cmd;
 pub mod credentials;
 pub mod keys;
+pub mod trustee;
 pub mod vectors;
 pub mod witness;
 

@@ -29,6 +29,8 @@ enum Command {
     Witness(psephos_cli::cmd::witness::Args),
     /// Generate or check voter credentials (credential authority, offline).
     Credentials(psephos_cli::cmd::credentials::Args),
+    /// Trustee tools: keys, the key ceremony, decryption shares.
+    Trustee(psephos_cli::cmd::trustee::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
         Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
+        Command::Trustee(a) => runtime()?.block_on(psephos_cli::cmd::trustee::run(a)),
     }
 }
 

@@ -10,7 +10,7 @@
 //! combined by Lagrange interpolation, `s·α = Σ λⱼ·Mⱼ`, so `t·G = β − s·α`, and the count `t` is
 //! found by a discrete logarithm bounded by (weight of ballots in the contest × option maximum).
 
-use crate::ballot::VerifiedBallot;
+use crate::ballot::{EncryptedBallot, VerifiedBallot};
 use crate::dlog::DlogTable;
 use crate::election::Election;
 use crate::elgamal::Ciphertext;
@@ -78,8 +78,16 @@ impl<'a> TallyAccumulator<'a> {
 
     /// Adds one counted ballot with its voter's weight (1 in unweighted elections).
     pub fn add(&mut self, ballot: &VerifiedBallot, weight: u64) -> Result<(), TallyError> {
+        self.add_cast(ballot.ballot(), weight)
+    }
+
+    /// Adds a ballot read back from the bulletin board, whose proofs were verified before it was
+    /// appended (the board accepts no other). Used to recompute the tally from the board: by the
+    /// server that posts it and by every trustee and observer that checks it. The shape is
+    /// checked again (style, contest and option counts); the proofs are not — `psephos verify`
+    /// re-checks those over the whole record.
+    pub fn add_cast(&mut self, b: &EncryptedBallot, weight: u64) -> Result<(), TallyError> {
         let manifest = self.election.manifest();
-        let b = ballot.ballot();
         if &b.election != self.election.hash() {
             return Err(TallyError::Shape("ballot of another election".into()));
         }
@@ -96,6 +104,17 @@ impl<'a> TallyAccumulator<'a> {
         let style = manifest
             .style(&b.style)
             .ok_or_else(|| TallyError::Shape(format!("unknown style {:?}", b.style)))?;
+        if b.contests.len() != style.contests.len()
+            || style.contests.iter().zip(&b.contests).any(|(&ci, ec)| {
+                ec.contest != manifest.contests[ci].id
+                    || ec.ciphertexts.len() != manifest.contests[ci].options.len()
+            })
+        {
+            return Err(TallyError::Shape(format!(
+                "the ballot does not have the shape of style {:?}",
+                b.style
+            )));
+        }
         let sums = self.by_weight.entry(weight).or_insert_with(|| {
             manifest
                 .contests

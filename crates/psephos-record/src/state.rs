@@ -219,6 +219,9 @@ pub struct ElectionState {
     /// Index of each control entry, by event.
     opened_at: Option<u64>,
     closed_at: Option<u64>,
+    key_at: Option<u64>,
+    tally_at: Option<u64>,
+    result_at: Option<u64>,
 }
 
 impl Default for ElectionState {
@@ -248,6 +251,9 @@ impl ElectionState {
             result: None,
             opened_at: None,
             closed_at: None,
+            key_at: None,
+            tally_at: None,
+            result_at: None,
         }
     }
 
@@ -316,6 +322,10 @@ impl ElectionState {
     /// Board indices of the open and close events.
     pub fn voting_window(&self) -> (Option<u64>, Option<u64>) {
         (self.opened_at, self.closed_at)
+    }
+    /// Board indices of the ceremony-complete event, the encrypted tally and the result.
+    pub fn milestones(&self) -> (Option<u64>, Option<u64>, Option<u64>) {
+        (self.key_at, self.tally_at, self.result_at)
     }
     pub fn counts(&self) -> Counts {
         Counts {
@@ -535,6 +545,7 @@ impl ElectionState {
                     .map_err(|e| RuleError::Announcement(e.to_string()))?;
                 self.election = Some(election);
                 self.key = Some(k.clone());
+                self.key_at = Some(self.size);
                 self.phase = Phase::KeyReady;
                 Ok(Applied::KeyAnnounced)
             }
@@ -666,6 +677,7 @@ impl ElectionState {
             }
         }
         self.tally = Some(t.clone());
+        self.tally_at = Some(self.size);
         self.phase = Phase::Tallying;
         Ok(Applied::Tally)
     }
@@ -706,6 +718,7 @@ impl ElectionState {
             ));
         }
         self.result = Some(r.clone());
+        self.result_at = Some(self.size);
         self.phase = Phase::Decrypted;
         Ok(Applied::Result)
     }

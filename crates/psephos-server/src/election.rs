@@ -12,7 +12,9 @@
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardError, Entry};
+use psephos_core::hash::Digest;
 use psephos_record::{Applied, ElectionState, Payload, RuleError, RuleErrorKind};
+use std::collections::HashMap;
 use tokio::sync::RwLock;
 
 /// Entries read per page when replaying the board at start.
@@ -23,6 +25,95 @@ const REPLAY_PAGE: u64 = 1024;
 pub struct ElectionService {
     board: Board,
     state: RwLock<ElectionState>,
+    /// Ballots and challenges by tracking code, for `GET /api/v1/ballots/{code}`. Updated under
+    /// the state's write lock, after the durable append.
+    tracking: std::sync::RwLock<Tracking>,
+}
+
+/// Where a tracking code points on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tracked {
+    pub index: u64,
+    pub hash: Digest,
+    /// The public credential that signed it (its last ballot is the one counted).
+    pub credential: [u8; 32],
+    /// A challenged ballot (opened, never counted) rather than a cast one.
+    pub challenged: bool,
+}
+
+/// The tracking index: the 80-bit tracking code (the first 10 bytes of the ballot hash) → the
+/// entry. Kept in memory and rebuilt from the board at start.
+#[derive(Debug, Default)]
+pub struct Tracking {
+    by_code: HashMap<[u8; 10], Tracked>,
+}
+
+impl Tracking {
+    fn record(&mut self, index: u64, payload: &Payload, applied: &Applied) {
+        let (hash, credential, challenged) = match (payload, applied) {
+            (Payload::Ballot(b), Applied::Ballot { hash, .. }) => {
+                (*hash, b.credential.to_bytes(), false)
+            }
+            (Payload::Challenge(c), Applied::Challenge { hash }) => {
+                (*hash, c.ballot.credential.to_bytes(), true)
+            }
+            _ => return,
+        };
+        self.by_code.insert(
+            code_key(&hash),
+            Tracked {
+                index,
+                hash,
+                credential,
+                challenged,
+            },
+        );
+    }
+
+    /// The entry whose tracking code is `code`.
+    pub fn get(&self, code: &[u8; 10]) -> Option<Tracked> {
+        self.by_code.get(code).copied()
+    }
+}
+
+/// The part of a ballot hash its tracking code shows.
+pub fn code_key(hash: &Digest) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k.copy_from_slice(&hash.0[..10]);
+    k
+}
+
+/// Parses a tracking code (`XXXX-XXXX-XXXX-XXXX`, Crockford base32; case, dashes and spaces
+/// are ignored, `O` reads as `0` and `I`/`L` as `1`) into the 10 bytes it shows.
+pub fn parse_tracking_code(text: &str) -> Option<[u8; 10]> {
+    let mut bits: u128 = 0;
+    let mut n = 0;
+    for c in text.chars() {
+        if c == '-' || c == ' ' {
+            continue;
+        }
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        let v = psephos_core::credential::ALPHABET
+            .iter()
+            .position(|&a| a as char == c)?;
+        bits = (bits << 5) | v as u128;
+        n += 1;
+        if n > 16 {
+            return None;
+        }
+    }
+    if n != 16 {
+        return None;
+    }
+    let mut out = [0u8; 10];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = (bits >> (72 - 8 * i)) as u8;
+    }
+    Some(out)
 }
 
 /// Why the board could not be replayed into an election at start.
@@ -42,11 +133,45 @@ impl ElectionService {
     /// Replays `board` into the election's state. Ballot proofs are not re-verified here (they
     /// were verified before they were appended, and `psephos verify` re-checks them all).
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
-        let state = replay(&board).await?;
+        let (state, tracking) = replay_tracked(&board).await?;
         Ok(ElectionService {
             board,
             state: RwLock::new(state),
+            tracking: std::sync::RwLock::new(tracking),
         })
+    }
+
+    /// The ballot or challenge with this tracking code (see [`parse_tracking_code`]).
+    pub fn tracked(&self, code: &[u8; 10]) -> Option<Tracked> {
+        match self.tracking.read() {
+            Ok(t) => t.get(code),
+            Err(poisoned) => poisoned.into_inner().get(code),
+        }
+    }
+
+    fn track(&self, entries: &[(u64, &Payload, &Applied)]) {
+        let mut t = match self.tracking.write() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (index, p, a) in entries {
+            t.record(*index, p, a);
+        }
+    }
+
+    /// Rebuilds state and tracking index from the board after a failed append (the board is the
+    /// truth; an append that failed may or may not have been committed).
+    async fn resync(&self, state: &mut ElectionState) {
+        match replay_tracked(&self.board).await {
+            Ok((s, t)) => {
+                *state = s;
+                match self.tracking.write() {
+                    Ok(mut g) => *g = t,
+                    Err(poisoned) => *poisoned.into_inner() = t,
+                }
+            }
+            Err(re) => tracing::error!(error = %re, "replay after a failed append failed"),
+        }
     }
 
     pub fn board(&self) -> &Board {
@@ -93,13 +218,94 @@ impl ElectionService {
         }
         if let Err(e) = self.board.append_all(entries).await {
             tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
-            match replay(&self.board).await {
-                Ok(s) => *state = s,
-                Err(re) => tracing::error!(error = %re, "replay after a failed append failed"),
-            }
+            self.resync(&mut state).await;
             return Err(e.into());
         }
+        let tracked: Vec<(u64, &Payload, &Applied)> = applied
+            .iter()
+            .zip(payloads)
+            .map(|((i, a), p)| (*i, p, a))
+            .collect();
+        self.track(&tracked);
         Ok(applied)
+    }
+
+    /// Applies each payload on its own and appends those the rules accept as one durable batch
+    /// (one group commit): unlike [`ElectionService::post_all`], a rejected payload does not
+    /// sink the others. Returns one verdict per payload, in order. What the cast pipeline uses
+    /// for a batch of verified ballots: each is re-checked here, under the write lock, so a
+    /// `Close` or a duplicate that raced in is caught.
+    pub async fn post_each(&self, payloads: Vec<Payload>) -> Vec<Result<(u64, Applied), ApiError>> {
+        let mut state = self.state.write().await;
+        let mut verdicts: Vec<Result<(u64, Applied), ApiError>> =
+            Vec::with_capacity(payloads.len());
+        let mut entries = Vec::new();
+        for p in &payloads {
+            let index = state.size();
+            let entry = match Entry::new(p.kind(), p.to_bytes()) {
+                Ok(e) => e,
+                Err(e) => {
+                    verdicts.push(Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        e.to_string(),
+                    )));
+                    continue;
+                }
+            };
+            match state.apply(p) {
+                Ok(a) => {
+                    entries.push(entry);
+                    verdicts.push(Ok((index, a)));
+                }
+                Err(e) => verdicts.push(Err(rule_error(e))),
+            }
+        }
+        if entries.is_empty() {
+            return verdicts;
+        }
+        if let Err(e) = self.board.append_all(entries).await {
+            tracing::error!(error = %e, "batch append failed; rebuilding the election state from the board");
+            self.resync(&mut state).await;
+            let e: ApiError = e.into();
+            return verdicts
+                .into_iter()
+                .map(|v| match v {
+                    Ok(_) => Err(ApiError::new(e.status, e.code, e.detail.clone())),
+                    Err(x) => Err(x),
+                })
+                .collect();
+        }
+        let tracked: Vec<(u64, &Payload, &Applied)> = verdicts
+            .iter()
+            .zip(&payloads)
+            .filter_map(|(v, p)| v.as_ref().ok().map(|(i, a)| (*i, p, a)))
+            .collect();
+        self.track(&tracked);
+        verdicts
+    }
+
+    /// Builds a payload from the state and posts it under one hold of the write lock, so that
+    /// what it was computed from is what it is applied to (the ceremony's completion, the
+    /// encrypted tally, the result).
+    pub async fn post_with<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    where
+        F: FnOnce(&ElectionState) -> Result<Payload, ApiError>,
+    {
+        let mut state = self.state.write().await;
+        let payload = build(&state)?;
+        let index = state.size();
+        let entry = Entry::new(payload.kind(), payload.to_bytes()).map_err(|e| {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        })?;
+        let applied = state.apply(&payload).map_err(rule_error)?;
+        if let Err(e) = self.board.append_all(vec![entry]).await {
+            tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
+            self.resync(&mut state).await;
+            return Err(e.into());
+        }
+        self.track(&[(index, &payload, &applied)]);
+        Ok((index, applied, payload))
     }
 
     /// [`ElectionService::post_all`] for one payload.
@@ -112,23 +318,30 @@ impl ElectionService {
 
 /// Rebuilds the state from every entry on the board.
 pub async fn replay(board: &Board) -> Result<ElectionState, ReplayError> {
+    replay_tracked(board).await.map(|(s, _)| s)
+}
+
+/// Rebuilds the state and the tracking index from every entry on the board.
+async fn replay_tracked(board: &Board) -> Result<(ElectionState, Tracking), ReplayError> {
     let mut state = ElectionState::new();
+    let mut tracking = Tracking::default();
     let size = board.size();
     let mut start = 0;
     while start < size {
         let page = board.entries(start, REPLAY_PAGE.min(size - start)).await?;
         for (i, entry) in page.iter().enumerate() {
             let index = start + i as u64;
-            state
+            let (payload, applied) = state
                 .apply_bytes(entry.kind, &entry.payload)
                 .map_err(|source| ReplayError::Rule { index, source })?;
+            tracking.record(index, &payload, &applied);
         }
         start += page.len() as u64;
         if page.is_empty() {
             break;
         }
     }
-    Ok(state)
+    Ok((state, tracking))
 }
 
 /// The HTTP answer for a rejected entry: 409 for "not now / not again", 403 for an unknown

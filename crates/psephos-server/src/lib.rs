@@ -1,18 +1,29 @@
-//! The psephos HTTP service.
+//! The psephos HTTP service: one election on one bulletin board.
 //!
-//! Thin handlers over the bulletin board ([`psephos_board::Board`]): every route parses its input
-//! into the board's own types, calls one board method, and maps the board's error to an HTTP
-//! status with a JSON body `{ "error": …, "detail": … }`. No SQL and no cryptography live here.
+//! Thin handlers over the board ([`psephos_board::Board`]) and the election's rules
+//! ([`psephos_record::ElectionState`], through [`election::ElectionService`]): every route
+//! parses its input into the protocol's own types, asks the rules, appends durably, and maps
+//! errors to an HTTP status with a JSON body `{ "error": …, "detail": … }`. No SQL lives in a
+//! handler and no cryptography is reimplemented here.
 //!
-//! What is served so far is the board's public read API, which witnesses and observers follow,
-//! and the one write witnesses make: posting a cosignature. The election lifecycle (ballots,
-//! ceremony, tally) builds on the same pattern.
+//! - [`routes`]: the API (`docs/api.md`), one module per audience;
+//! - [`cast`]: the ballot pipeline (cheap checks → batched proofs on worker threads → one
+//!   group commit per batch → answers);
+//! - [`events`]: the watcher behind the Server-Sent Events stream;
+//! - [`auth`]: the officials' admin token; [`middleware`]: request ids, logs, rate limits,
+//!   timeouts; [`metrics`]: Prometheus exposition.
 
 pub mod auth;
+pub mod body;
+pub mod cast;
 pub mod election;
 pub mod error;
+pub mod events;
+pub mod metrics;
+pub mod middleware;
 pub mod routes;
 pub mod startup;
+pub mod tally;
 
 pub use error::ApiError;
-pub use startup::{serve, AppState};
+pub use startup::{serve, AppState, ServiceConfig};

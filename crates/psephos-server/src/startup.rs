@@ -1,15 +1,53 @@
 //! Building and starting the HTTP service: the application is made from an [`AppState`] and a
 //! bound listener, so tests bind `127.0.0.1:0` and learn the port.
 
+use crate::cast::{CastConfig, Caster};
 use crate::election::ElectionService;
+use crate::events::{Events, Watcher};
+use crate::metrics::Metrics;
+use crate::middleware::{RateLimit, RateLimiter};
 use crate::routes;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use psephos_board::Board;
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
 
-/// Largest request body (JSON) accepted, in bytes.
+/// Largest request body (JSON) accepted by routes without their own limit, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// How the service runs (the parts that are not the board's).
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Ballot batching and verification.
+    pub cast: CastConfig,
+    /// The watcher (events, automatic completion of the key ceremony).
+    pub watcher: Watcher,
+    /// Per-client limit on write requests; `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
+    /// Longest a handler may take before 503.
+    pub request_timeout: Duration,
+    /// The web app's directory, served at `/` (`None`: not served).
+    pub web_dir: Option<PathBuf>,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            cast: CastConfig::default(),
+            watcher: Watcher::default(),
+            rate_limit: Some(RateLimit {
+                rate: 20.0,
+                burst: 40.0,
+            }),
+            request_timeout: Duration::from_secs(60),
+            web_dir: None,
+        }
+    }
+}
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -19,16 +57,54 @@ pub struct AppState {
     pub election: Arc<ElectionService>,
     /// Officials' admin token (hash); `None` disables the admin routes (read-only server).
     pub admin: Option<Arc<crate::auth::AdminAuth>>,
+    /// The ballot pipeline (batched proof verification, group commit).
+    pub caster: Arc<Caster>,
+    /// Server-sent events for observers.
+    pub events: Events,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<RateLimiter>,
+    pub config: Arc<ServiceConfig>,
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
-    /// Replays `board` into its election and makes the state handlers share.
+    /// Replays `board` into its election and makes the state handlers share, with the default
+    /// [`ServiceConfig`]. Starts the ballot pipeline and the watcher on the current runtime.
     pub async fn load(board: Board) -> Result<Self, crate::election::ReplayError> {
+        Self::load_with(board, ServiceConfig::default()).await
+    }
+
+    /// [`AppState::load`] with a configuration.
+    pub async fn load_with(
+        board: Board,
+        config: ServiceConfig,
+    ) -> Result<Self, crate::election::ReplayError> {
         let election = Arc::new(ElectionService::load(board.clone()).await?);
+        let metrics = Arc::new(Metrics::default());
+        let (stop, stopping) = watch::channel(false);
+        let events = Events::new(stopping.clone());
+        let caster = Arc::new(Caster::start(
+            election.clone(),
+            config.cast.clone(),
+            metrics.clone(),
+        ));
+        tokio::spawn(crate::events::watch(
+            board.clone(),
+            election.clone(),
+            events.clone(),
+            config.watcher.clone(),
+            stopping,
+        ));
         Ok(AppState {
             board,
             election,
             admin: None,
+            caster,
+            events,
+            metrics,
+            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            config: Arc::new(config),
+            stop: Arc::new(stop),
         })
     }
 
@@ -49,6 +125,18 @@ impl AppState {
             )),
         }
     }
+
+    /// Whether the service is stopping (writes are refused with 503).
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Stops taking ballots, commits every queued one, ends event streams and the watcher.
+    /// Call after the HTTP server stopped (or is stopping), before closing the board.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        self.caster.shutdown().await;
+    }
 }
 
 /// Configures the routes on an actix `App` (shared by the server and tests).
@@ -57,7 +145,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::JsonConfig::default()
             .limit(MAX_BODY)
             .error_handler(|err, _| {
-                crate::ApiError::bad_request(format!("invalid JSON body: {err}")).into()
+                use actix_web::error::JsonPayloadError as J;
+                match err {
+                    J::Overflow { .. } | J::OverflowKnownLength { .. } => crate::ApiError::new(
+                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("the request body is larger than {MAX_BODY} bytes"),
+                    )
+                    .into(),
+                    err => crate::ApiError::bad_request(format!("invalid JSON body: {err}")).into(),
+                }
             }),
     )
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
@@ -67,16 +164,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         crate::ApiError::bad_request(format!("invalid path: {err}")).into()
     }))
     .app_data(web::PayloadConfig::default().limit(MAX_BODY))
-    .service(web::scope("/api/v1/board").configure(routes::board::configure));
+    .service(web::scope("/api/v1/board").configure(routes::board::configure))
+    .configure(routes::election::configure)
+    .configure(routes::ballots::configure)
+    .configure(routes::ceremony::configure)
+    .configure(routes::tally::configure)
+    .configure(routes::observers::configure)
+    .default_service(web::to(routes::web::fallback));
 }
 
 /// Starts serving on `listener`. The returned server runs when awaited; its handle stops it
-/// gracefully (in-flight requests finish).
+/// gracefully (in-flight requests finish). It does not install signal handlers: the caller
+/// decides when to stop (`psephos serve` stops on SIGINT/SIGTERM, then calls
+/// [`AppState::shutdown`] and closes the board).
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::new(state);
-    let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(configure))
-        .listen(listener)?
-        .shutdown_timeout(10)
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(configure)
+            .wrap(from_fn(crate::middleware::timeout))
+            .wrap(from_fn(crate::middleware::rate_limit))
+            .wrap(from_fn(crate::middleware::request_context))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(10)
+    .run();
     Ok(server)
 }

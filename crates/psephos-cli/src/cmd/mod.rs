@@ -5,5 +5,6 @@ pub mod board;
 pub mod credentials;
 pub mod demo;
 pub mod serve;
+pub mod trustee;
 pub mod vectors;
 pub mod witness;

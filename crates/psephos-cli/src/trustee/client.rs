@@ -1,0 +1,227 @@
+//! The trustee's HTTP client: the few routes of the API contract a trustee needs. Everything it
+//! reads is re-checked locally (ceremony messages by the trustee's own state machine, the tally
+//! by recomputing it from the board's entries), so the server is trusted for availability only.
+
+use anyhow::{bail, Context};
+use psephos_board::{Entry, EntryKind};
+use psephos_core::ceremony::SignedMessage;
+use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
+use psephos_record::{KeyAnnouncement, Payload};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Entries asked for per page (the server caps pages at 1000).
+const ENTRY_PAGE: u64 = 1000;
+
+/// A client of one `psephos serve`.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// An error answer of the server, kept apart so callers can act on the status.
+#[derive(Debug, thiserror::Error)]
+#[error("the server answered {status} {code}: {detail}")]
+pub struct ServerError {
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: String,
+    detail: String,
+}
+
+/// `GET /api/v1/ceremony`, the fields a trustee uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CeremonyInfo {
+    /// The round open now (1–4), `None` once complete.
+    pub round: Option<u8>,
+    pub board_round: u8,
+    pub awaiting: Awaiting,
+    pub complete: bool,
+    pub messages: usize,
+    pub key: Option<KeyAnnouncement>,
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Awaiting {
+    pub commitments: Vec<u32>,
+    pub shares: Vec<u32>,
+    pub reveals: Vec<u32>,
+}
+
+/// One ceremony message with its board index.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndexedMessage {
+    pub index: u64,
+    pub message: SignedMessage,
+}
+
+/// `GET /api/v1/tally`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TallyInfo {
+    pub tally: Option<EncryptedTally>,
+    pub index: Option<u64>,
+    pub shares: Vec<u32>,
+    pub result: Option<TallyResult>,
+    pub result_index: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Posted {
+    pub index: u64,
+    #[serde(default)]
+    pub result_index: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct EntryView {
+    index: u64,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
+impl Client {
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("the server URL must start with http:// or https://");
+        }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()?;
+        Ok(Client { base, http })
+    }
+
+    async fn answer<T: DeserializeOwned>(r: reqwest::Response) -> anyhow::Result<T> {
+        let status = r.status();
+        let bytes = r.bytes().await.context("reading the server's answer")?;
+        if !status.is_success() {
+            let (code, detail) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => (b.error, b.detail),
+                Err(_) => (
+                    String::new(),
+                    String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                ),
+            };
+            return Err(ServerError {
+                status: status.as_u16(),
+                code,
+                detail,
+            }
+            .into());
+        }
+        serde_json::from_slice(&bytes).context("the server's answer is not the expected JSON")
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        Self::answer(r).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let url = format!("{}{path}", self.base);
+        let r = self
+            .http
+            .post(&url)
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?;
+        Self::answer(r).await
+    }
+
+    pub async fn ceremony(&self) -> anyhow::Result<CeremonyInfo> {
+        self.get("/api/v1/ceremony").await
+    }
+
+    pub async fn ceremony_messages(&self, from: u64) -> anyhow::Result<Vec<IndexedMessage>> {
+        self.get(&format!("/api/v1/ceremony/messages?from={from}"))
+            .await
+    }
+
+    pub async fn post_ceremony_message(&self, m: &SignedMessage) -> anyhow::Result<Posted> {
+        self.post("/api/v1/ceremony/messages", m).await
+    }
+
+    pub async fn tally(&self) -> anyhow::Result<TallyInfo> {
+        self.get("/api/v1/tally").await
+    }
+
+    pub async fn post_share(&self, s: &DecryptionShare) -> anyhow::Result<Posted> {
+        self.post("/api/v1/tally/shares", s).await
+    }
+
+    /// Board entries `[start, start + limit)` (fewer at the end of the board).
+    pub async fn entries(&self, start: u64, limit: u64) -> anyhow::Result<Vec<(u64, Entry)>> {
+        let v: Vec<EntryView> = self
+            .get(&format!(
+                "/api/v1/board/entries?start={start}&limit={}",
+                limit.min(ENTRY_PAGE)
+            ))
+            .await?;
+        let mut out = Vec::with_capacity(v.len());
+        for (k, e) in v.into_iter().enumerate() {
+            if e.index != start + k as u64 {
+                bail!("the server returned entry {} out of order", e.index);
+            }
+            out.push((e.index, e.entry));
+        }
+        Ok(out)
+    }
+
+    /// Every board entry from `start`, page by page, given to `f` in order.
+    pub async fn for_each_entry(
+        &self,
+        start: u64,
+        mut f: impl FnMut(u64, Entry) -> anyhow::Result<()>,
+    ) -> anyhow::Result<u64> {
+        let mut next = start;
+        loop {
+            let page = self.entries(next, ENTRY_PAGE).await?;
+            if page.is_empty() {
+                return Ok(next);
+            }
+            for (i, e) in page {
+                f(i, e)?;
+                next = i + 1;
+            }
+        }
+    }
+
+    /// The election definition (board entry 0).
+    pub async fn definition(&self) -> anyhow::Result<psephos_record::Definition> {
+        let first = self.entries(0, 1).await?;
+        let Some((_, entry)) = first.into_iter().next() else {
+            bail!("the board is empty: no election is defined yet");
+        };
+        if entry.kind != EntryKind::ElectionDefinition {
+            bail!("board entry 0 is not an election definition");
+        }
+        match Payload::decode(entry.kind, &entry.payload) {
+            Ok(Payload::Definition(d)) => Ok(d),
+            Ok(_) => bail!("board entry 0 is not an election definition"),
+            Err(e) => bail!("board entry 0 does not decode: {e}"),
+        }
+    }
+}
+
+/// The status code of a server error answer, if `e` is one.
+pub fn status_of(e: &anyhow::Error) -> Option<u16> {
+    e.downcast_ref::<ServerError>().map(|s| s.status)
+}

@@ -1,0 +1,46 @@
+//! The trustee's side of an election (`psephos trustee …`): key files, the HTTP client, the
+//! ceremony loop and the decryption. Secrets stay on the trustee's machine: only signed ceremony
+//! messages and decryption shares with their proofs are ever sent.
+
+pub mod ceremony;
+pub mod client;
+pub mod keyfile;
+pub mod tally;
+
+use anyhow::{bail, Context};
+use keyfile::Passphrase;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+/// Environment variable that may hold the passphrase (for automation; prefer a file or the
+/// prompt on a shared machine).
+pub const PASSPHRASE_ENV: &str = "PSEPHOS_TRUSTEE_PASSPHRASE";
+
+/// The passphrase from `--passphrase-file`, else `PSEPHOS_TRUSTEE_PASSPHRASE`, else a prompt on
+/// the terminal (twice when `confirm`).
+pub fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Passphrase> {
+    if let Some(f) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading the passphrase file {}", f.display()))?,
+        );
+        let line = text.lines().next().unwrap_or("");
+        return Ok(Passphrase::new(line.to_string()));
+    }
+    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
+        return Ok(Passphrase::new(p));
+    }
+    let first = Zeroizing::new(
+        rpassword::prompt_password("Trustee passphrase: ").context("reading the passphrase")?,
+    );
+    if confirm {
+        let second = Zeroizing::new(
+            rpassword::prompt_password("Repeat the passphrase: ")
+                .context("reading the passphrase")?,
+        );
+        if *first != *second {
+            bail!("the two passphrases differ");
+        }
+    }
+    Ok(Passphrase::new(first.to_string()))
+}

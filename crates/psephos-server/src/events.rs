@@ -1,0 +1,215 @@
+//! What observers are told as it happens: new signed checkpoints, phase changes and counts, as
+//! Server-Sent Events on `GET /api/v1/events`.
+//!
+//! One watcher task looks at the board and the election state a few times a second and
+//! publishes what changed on a tokio broadcast channel; every SSE connection subscribes to it.
+//! Watching rather than hooking every write path keeps the writers (ballots, ceremony, tally)
+//! free of observer code, and bounds the event rate whatever the ballot rate.
+//!
+//! The same task completes the key ceremony on its own once it is settled (see
+//! [`Watcher::complaint_window`]).
+
+use crate::election::ElectionService;
+use psephos_board::Board;
+use psephos_core::ceremony::Round;
+use psephos_record::{Control, KeyAnnouncement, Payload, Phase};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+/// One server-sent event: its name and its JSON data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub name: &'static str,
+    pub data: String,
+}
+
+impl Event {
+    /// The event in the `text/event-stream` wire format.
+    pub fn to_sse(&self) -> String {
+        format!("event: {}\ndata: {}\n\n", self.name, self.data)
+    }
+}
+
+/// The broadcast of events, and the signal that the service is stopping (streams end then).
+#[derive(Debug, Clone)]
+pub struct Events {
+    tx: broadcast::Sender<Event>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl Events {
+    pub fn new(stopping: watch::Receiver<bool>) -> Self {
+        let (tx, _) = broadcast::channel(256);
+        Events { tx, stopping }
+    }
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.clone()
+    }
+    fn send(&self, e: Event) {
+        // No subscriber is not an error.
+        let _ = self.tx.send(e);
+    }
+}
+
+/// The current phase and counts as events (what a new subscriber is sent first).
+pub async fn snapshot(election: &ElectionService) -> Vec<Event> {
+    let state = election.read().await;
+    vec![
+        phase_event(state.phase(), state.size()),
+        counts_event(&state.counts()),
+    ]
+}
+
+fn phase_event(phase: Phase, size: u64) -> Event {
+    Event {
+        name: "phase",
+        data: json!({ "phase": phase, "board_size": size }).to_string(),
+    }
+}
+
+fn counts_event(c: &psephos_record::Counts) -> Event {
+    Event {
+        name: "counts",
+        data: serde_json::to_string(c).unwrap_or_default(),
+    }
+}
+
+/// The watcher task's settings.
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    /// How often the board and state are looked at.
+    pub interval: Duration,
+    /// Once rounds 1 and 2 wait for nobody and no complaint is unanswered, how long without a
+    /// new ceremony message before the server posts `CeremonyComplete` itself. `None`: only the
+    /// officials complete the ceremony (`POST /api/v1/election/ceremony/complete`).
+    pub complaint_window: Option<Duration>,
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Watcher {
+            interval: Duration::from_millis(200),
+            complaint_window: None,
+        }
+    }
+}
+
+/// The key announcement the ceremony on the board leads to, if it can be computed.
+pub fn announcement(
+    state: &psephos_record::ElectionState,
+) -> Result<KeyAnnouncement, psephos_record::RuleError> {
+    let (Some(ceremony), Some(manifest)) = (state.ceremony(), state.manifest()) else {
+        return Err(psephos_record::RuleError::Phase {
+            action: "complete the key ceremony",
+            phase: state.phase(),
+        });
+    };
+    let outcome = ceremony.outcome()?;
+    Ok(KeyAnnouncement::from_outcome(&outcome, manifest))
+}
+
+/// Whether every round of the ceremony is settled: everybody committed and dealt, and every
+/// complaint answered (complaints themselves are optional, hence the window).
+fn ceremony_settled(state: &psephos_record::ElectionState) -> bool {
+    let Some(c) = state.ceremony() else {
+        return false;
+    };
+    state.phase() == Phase::Ceremony
+        && c.awaiting(Round::Commitments).is_empty()
+        && c.awaiting(Round::Shares).is_empty()
+        && c.awaiting(Round::Reveals).is_empty()
+}
+
+/// Runs until `stopping` turns true.
+pub async fn watch(
+    board: Board,
+    election: Arc<ElectionService>,
+    events: Events,
+    config: Watcher,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut sealed = board.sealed_size();
+    let (mut phase, mut counts, mut ceremony_seen) = {
+        let s = election.read().await;
+        (
+            s.phase(),
+            s.counts(),
+            s.ceremony().map_or(0, |c| c.accepted()),
+        )
+    };
+    let mut last_ceremony_change = Instant::now();
+    let mut tick = tokio::time::interval(config.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.changed() => {}
+        }
+        if *stopping.borrow() {
+            break;
+        }
+        let now_sealed = board.sealed_size();
+        if now_sealed != sealed {
+            sealed = now_sealed;
+            match board.latest_checkpoint().await {
+                Ok(Some(cp)) => events.send(Event {
+                    name: "checkpoint",
+                    data: json!({ "size": cp.size, "root": cp.root, "note": cp.note }).to_string(),
+                }),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the latest checkpoint"),
+            }
+        }
+        let settled = {
+            let s = election.read().await;
+            if s.phase() != phase {
+                phase = s.phase();
+                events.send(phase_event(phase, s.size()));
+            }
+            if s.counts() != counts {
+                counts = s.counts();
+                events.send(counts_event(&counts));
+            }
+            let accepted = s.ceremony().map_or(0, |c| c.accepted());
+            if accepted != ceremony_seen {
+                ceremony_seen = accepted;
+                last_ceremony_change = Instant::now();
+            }
+            ceremony_settled(&s)
+        };
+        if let Some(window) = config.complaint_window {
+            if settled && last_ceremony_change.elapsed() >= window {
+                let posted = election
+                    .post_with(|s| {
+                        if !ceremony_settled(s) {
+                            return Err(crate::ApiError::new(
+                                actix_web::http::StatusCode::CONFLICT,
+                                "not_settled",
+                                "the ceremony changed meanwhile",
+                            ));
+                        }
+                        announcement(s)
+                            .map(|k| Payload::Control(Control::CeremonyComplete(k)))
+                            .map_err(crate::election::rule_error)
+                    })
+                    .await;
+                match posted {
+                    Ok((index, _, _)) => {
+                        tracing::info!(index, "key ceremony completed by the server")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not complete the key ceremony");
+                        // Try again after another window, not at every tick.
+                        last_ceremony_change = Instant::now();
+                    }
+                }
+            }
+        }
+    }
+}

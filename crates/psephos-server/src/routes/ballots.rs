@@ -1,0 +1,156 @@
+//! Voters' routes: casting, looking a ballot up by tracking code, receipts, challenges.
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | POST | `/api/v1/ballots` | 201 `{tracking_code, ballot_hash, index, superseded, receipt_url}` once durable |
+//! | GET | `/api/v1/ballots/{tracking_code}` | `{status: cast/superseded/challenged, index, ballot_hash}` |
+//! | GET | `/api/v1/receipts/{index}` | the sealed receipt, 202 until sealed |
+//! | POST | `/api/v1/challenges` | 201 `{index, tracking_code, choices}` |
+//!
+//! A ballot goes through the cheap checks first (body size, decoding, then the rules'
+//! [`psephos_record::ElectionState::check_ballot`]: phase, election hash, listed credential,
+//! ballot style, replay, challenged, signature), then to the batched proof verification of
+//! [`crate::cast`]. Voters are anonymous: nothing here authenticates anything but the
+//! credential's signature.
+
+use crate::body;
+use crate::election::{parse_tracking_code, rule_error};
+use crate::startup::AppState;
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_core::ballot::{tracking_code, EncryptedBallot, PlaintextBallot, PlaintextContest};
+use psephos_record::{Challenged, Payload};
+use serde_json::json;
+use std::time::Instant;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/v1/ballots").route(web::post().to(cast)))
+        .service(web::resource("/api/v1/ballots/{tracking_code}").route(web::get().to(lookup)))
+        .service(web::resource("/api/v1/receipts/{index}").route(web::get().to(receipt)))
+        .service(web::resource("/api/v1/challenges").route(web::post().to(challenge)));
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn stopping() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the server is shutting down; nothing was stored — send it again shortly",
+    )
+}
+
+async fn cast(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let start = Instant::now();
+    let result = cast_inner(&state, &req, payload).await;
+    match &result {
+        Ok(_) => state.metrics.ballot_accepted(start.elapsed()),
+        Err(e) => state.metrics.ballot_rejected(e.code),
+    }
+    result
+}
+
+async fn cast_inner(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    if state.stopping() {
+        return Err(stopping());
+    }
+    let ballot: EncryptedBallot = body::json(req, payload, body::BALLOT_BODY).await?;
+    // Cheap checks, under the read lock (the signature is ~60 µs; the proofs come later).
+    state
+        .election
+        .read()
+        .await
+        .check_ballot(&ballot)
+        .map_err(rule_error)?;
+    let cast = state.caster.cast(ballot).await?;
+    let code = tracking_code(&cast.hash);
+    Ok(HttpResponse::Created().json(json!({
+        "tracking_code": code,
+        "ballot_hash": cast.hash,
+        "index": cast.index,
+        "superseded": cast.superseded,
+        "receipt_url": format!("/api/v1/receipts/{}", cast.index),
+    })))
+}
+
+async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse> {
+    let key = parse_tracking_code(&path).ok_or_else(|| {
+        ApiError::bad_request(
+            "a tracking code is 16 characters of Crockford base32 (XXXX-XXXX-XXXX-XXXX)",
+        )
+    })?;
+    let t = state
+        .election
+        .tracked(&key)
+        .ok_or_else(|| ApiError::not_found("no ballot with this tracking code is on the board"))?;
+    let status = if t.challenged {
+        "challenged"
+    } else {
+        let credential = psephos_core::group::Point::from_bytes(&t.credential).ok();
+        let s = state.election.read().await;
+        match credential.and_then(|c| s.last_ballot(&c)) {
+            Some(i) if i != t.index => "superseded",
+            _ => "cast",
+        }
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "status": status,
+        "index": t.index,
+        "ballot_hash": t.hash,
+        "tracking_code": tracking_code(&t.hash),
+    })))
+}
+
+async fn receipt(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
+    match state.board.receipt(*index).await? {
+        Some(r) => Ok(HttpResponse::Ok().json(r)),
+        None => Ok(HttpResponse::Accepted().json(json!({
+            "index": *index,
+            "sealed": false,
+            "detail": "appended; not yet sealed into a block — retry shortly",
+        }))),
+    }
+}
+
+async fn challenge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    if state.stopping() {
+        return Err(stopping());
+    }
+    let c: Challenged = body::json(&req, payload, body::BALLOT_BODY).await?;
+    let code = tracking_code(&c.ballot.hash());
+    // The opened choices, as the reveal states them; the rules check the opening against the
+    // ciphertexts (and the ballot's proofs) when the entry is applied, so they are what the
+    // ballot holds once it is posted. Challenges are rare; their check runs under the lock.
+    let choices = PlaintextBallot {
+        style: c.ballot.style.clone(),
+        contests: c
+            .ballot
+            .contests
+            .iter()
+            .zip(&c.reveal.contests)
+            .map(|(ec, opened)| PlaintextContest {
+                contest: ec.contest.clone(),
+                values: opened.iter().map(|o| o.value).collect(),
+            })
+            .collect(),
+    };
+    let (index, _) = state.election.post(Payload::Challenge(c)).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "index": index,
+        "tracking_code": code,
+        "choices": choices,
+    })))
+}

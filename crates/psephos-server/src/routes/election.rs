@@ -1,0 +1,310 @@
+//! The election's lifecycle (`/api/v1/election…`): what the officials do, and what everybody
+//! reads about the election.
+//!
+//! | method | path | who | answer |
+//! |---|---|---|---|
+//! | POST | `/api/v1/election` | admin | defines the election: manifest TOML + trustee keys → 201 |
+//! | GET | `/api/v1/election` | all | definition, ceremony, key, counts, board |
+//! | GET | `/api/v1/election/status` | all | phase, counts, ceremony progress, board size |
+//! | POST | `/api/v1/election/credentials` | admin | publishes the public credential list (chunked) |
+//! | GET | `/api/v1/election/credentials/{credential}` | all | a listed credential's style and weight |
+//! | POST | `/api/v1/election/open` | admin | `Control::Open` |
+//! | POST | `/api/v1/election/close` | admin | `Control::Close` |
+//! | POST | `/api/v1/election/ceremony/complete` | admin | `Control::CeremonyComplete` from the board |
+//!
+//! Every write is one board entry (or, for credentials, a few) posted through
+//! [`crate::election::ElectionService`]; whether it may be posted now is for the election's
+//! rules to say ([`psephos_record::ElectionState`]), never for this module: an illegal
+//! transition comes back from the rules as 409 with their reason.
+
+use crate::body;
+use crate::events::announcement;
+use crate::startup::AppState;
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_core::ceremony::{CeremonyParams, Round, TrusteeIndex, TrusteePublic, VerifyingKey};
+use psephos_core::election::Manifest;
+use psephos_core::group::Point;
+use psephos_record::credentials::MAX_CREDENTIALS_PER_ENTRY;
+use psephos_record::{Control, CredentialList, Definition, ElectionState, Payload};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/election")
+            .route(web::post().to(create))
+            .route(web::get().to(get_election)),
+    )
+    .service(web::resource("/api/v1/election/status").route(web::get().to(status)))
+    .service(web::resource("/api/v1/election/credentials").route(web::post().to(credentials)))
+    .service(
+        web::resource("/api/v1/election/credentials/{credential}").route(web::get().to(credential)),
+    )
+    .service(web::resource("/api/v1/election/open").route(web::post().to(open)))
+    .service(web::resource("/api/v1/election/close").route(web::post().to(close)))
+    .service(
+        web::resource("/api/v1/election/ceremony/complete")
+            .route(web::post().to(complete_ceremony)),
+    );
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+/// A trustee as the officials list them when defining the election (index order 1 … n).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrusteeKeys {
+    pub name: String,
+    /// Ed25519 public key, hex: signs every ceremony message and decryption share.
+    pub signing_key: String,
+    /// Ristretto255 public key, hex: dealt shares are encrypted to it.
+    pub ceremony_key: String,
+}
+
+/// `POST /api/v1/election`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateElection {
+    pub manifest_toml: String,
+    pub trustees: Vec<TrusteeKeys>,
+}
+
+fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+}
+
+/// The election definition a create request asks for.
+pub fn definition(req: &CreateElection) -> Result<Definition> {
+    let manifest = Manifest::from_toml(&req.manifest_toml).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_manifest",
+            format!("manifest: {e}"),
+        )
+    })?;
+    let mut trustees = Vec::with_capacity(req.trustees.len());
+    for (i, t) in req.trustees.iter().enumerate() {
+        let n = i as u32 + 1;
+        let bad = |what: &str| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_encoding",
+                format!("trustee {n} ({:?}): {what}", t.name),
+            )
+        };
+        let sk: [u8; 32] = hex::decode(&t.signing_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("signing_key is not 32 bytes of hex"))?;
+        let signing_key = VerifyingKey::from_bytes(&sk)
+            .map_err(|_| bad("signing_key is not an Ed25519 public key"))?;
+        let ceremony_key =
+            Point::from_hex(&t.ceremony_key).map_err(|e| bad(&format!("ceremony_key: {e}")))?;
+        trustees.push(TrusteePublic {
+            index: TrusteeIndex::new(n).ok_or_else(|| bad("index"))?,
+            name: t.name.clone(),
+            signing_key,
+            ceremony_key,
+        });
+    }
+    let ceremony = CeremonyParams::for_manifest(&manifest, trustees)
+        .map_err(|e| invalid("invalid_definition", format!("trustees: {e}")))?;
+    let d = Definition { manifest, ceremony };
+    d.check().map_err(|e| invalid("invalid_definition", e))?;
+    Ok(d)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    state.require_admin(&req)?;
+    let body: CreateElection = body::json(&req, payload, body::DEFINITION_BODY).await?;
+    let d = definition(&body)?;
+    let manifest_hash = d.manifest.hash();
+    let ceremony_id = *d.ceremony.id();
+    let (index, _) = state.election.post(Payload::Definition(d)).await?;
+    tracing::info!(index, %manifest_hash, "election defined");
+    Ok(HttpResponse::Created().json(json!({
+        "index": index,
+        "manifest_hash": manifest_hash,
+        "ceremony_id": ceremony_id,
+    })))
+}
+
+fn trustees_json(p: &CeremonyParams) -> Vec<Value> {
+    p.trustees()
+        .iter()
+        .map(|t| {
+            json!({
+                "index": t.index.get(),
+                "name": t.name,
+                "signing_key": hex::encode(t.signing_key.as_bytes()),
+                "ceremony_key": t.ceremony_key,
+            })
+        })
+        .collect()
+}
+
+fn ceremony_progress(s: &ElectionState) -> Value {
+    match s.ceremony() {
+        Some(c) if s.phase() == psephos_record::Phase::Ceremony => {
+            let round = c.phase();
+            json!({
+                "round": round as u8,
+                "accepted": c.accepted(),
+                "awaiting": c.awaiting(round).iter().map(|i| i.get()).collect::<Vec<_>>(),
+                "awaiting_by_round": {
+                    "1": c.awaiting(Round::Commitments).iter().map(|i| i.get()).collect::<Vec<_>>(),
+                    "2": c.awaiting(Round::Shares).iter().map(|i| i.get()).collect::<Vec<_>>(),
+                    "4": c.awaiting(Round::Reveals).iter().map(|i| i.get()).collect::<Vec<_>>(),
+                },
+            })
+        }
+        _ => Value::Null,
+    }
+}
+
+async fn get_election(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let s = state.election.read().await;
+    let Some(d) = s.definition() else {
+        return Err(ApiError::not_found(
+            "no election is defined on this board yet",
+        ));
+    };
+    let body = json!({
+        "phase": s.phase(),
+        "manifest": d.manifest,
+        "manifest_hash": d.manifest.hash(),
+        "ceremony": {
+            "id": d.ceremony.id(),
+            "count": d.ceremony.count(),
+            "threshold": d.ceremony.threshold(),
+            "trustees": trustees_json(&d.ceremony),
+        },
+        "key": s.key(),
+        "counts": s.counts(),
+        "board": {
+            "origin": state.board.origin(),
+            "size": state.board.size(),
+            "verifier_key": state.board.verifier_key().to_string(),
+        },
+    });
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn status(state: web::Data<AppState>) -> HttpResponse {
+    let s = state.election.read().await;
+    HttpResponse::Ok().json(json!({
+        "phase": s.phase(),
+        "counts": s.counts(),
+        "ceremony": ceremony_progress(&s),
+        "board_size": state.board.size(),
+    }))
+}
+
+/// Most credential-list entries appended in one transaction (about 0.8 MiB each, under the
+/// board's 16 MiB batch).
+const CHUNKS_PER_COMMIT: usize = 16;
+
+async fn credentials(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    state.require_admin(&req)?;
+    let list: CredentialList = body::json(&req, payload, body::CREDENTIALS_BODY).await?;
+    if list.credentials.is_empty() {
+        return Err(invalid(
+            "rejected",
+            "credential list rejected: the list has no credentials",
+        ));
+    }
+    let n = list.credentials.len();
+    let chunks: Vec<Payload> = list
+        .chunks()
+        .into_iter()
+        .map(Payload::Credentials)
+        .collect();
+    let mut indices = Vec::with_capacity(chunks.len());
+    // A list of up to CHUNKS_PER_COMMIT × 16,384 credentials goes on the board atomically; a
+    // longer one in several commits, each checked by the rules (sorted across entries).
+    for group in chunks.chunks(CHUNKS_PER_COMMIT) {
+        let posted = state.election.post_all(group).await?;
+        indices.extend(posted.into_iter().map(|(i, _)| i));
+    }
+    tracing::info!(
+        credentials = n,
+        entries = indices.len(),
+        "credential list published"
+    );
+    Ok(HttpResponse::Ok().json(json!({
+        "entries": indices,
+        "credentials": n,
+        "per_entry": MAX_CREDENTIALS_PER_ENTRY,
+    })))
+}
+
+async fn credential(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse> {
+    let point = Point::from_hex(&path).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+            format!("credential: {e}"),
+        )
+    })?;
+    let s = state.election.read().await;
+    match (s.eligibility(&point), s.manifest()) {
+        (Some(e), Some(m)) => {
+            let style = m
+                .ballot_styles
+                .get(e.style)
+                .map(|s| s.id.clone())
+                .unwrap_or_default();
+            Ok(HttpResponse::Ok().json(json!({ "style": style, "weight": e.weight })))
+        }
+        _ => Err(ApiError::not_found("this credential is not listed")),
+    }
+}
+
+async fn control(state: &AppState, req: &HttpRequest, c: Control) -> Result<HttpResponse> {
+    state.require_admin(req)?;
+    let what = match c {
+        Control::Open => "voting opened",
+        Control::Close => "voting closed",
+        Control::CeremonyComplete(_) => "ceremony completed",
+    };
+    let (index, _) = state.election.post(Payload::Control(c)).await?;
+    tracing::info!(index, "{what}");
+    Ok(HttpResponse::Ok().json(json!({ "index": index })))
+}
+
+async fn open(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    control(&state, &req, Control::Open).await
+}
+
+async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    control(&state, &req, Control::Close).await
+}
+
+async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+    state.require_admin(&req)?;
+    let (index, _, payload) = state
+        .election
+        .post_with(|s| {
+            // Outside the ceremony phase the rules refuse the entry (409) when it is applied.
+            announcement(s)
+                .map(|k| Payload::Control(Control::CeremonyComplete(k)))
+                .map_err(crate::election::rule_error)
+        })
+        .await?;
+    let key = match payload {
+        Payload::Control(Control::CeremonyComplete(k)) => Some(k),
+        _ => None,
+    };
+    tracing::info!(index, "key ceremony completed by the officials");
+    Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
+}

@@ -1,0 +1,152 @@
+//! The tally and its decryption (`/api/v1/tally…`, `/api/v1/result`; `docs/protocol.md` §9.2–9.4).
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | POST | `/api/v1/tally` | admin: compute the encrypted tally from the board and post it → 201 `{index, tally}` |
+//! | GET | `/api/v1/tally` | `{tally, index, shares: [trustee], result}` |
+//! | POST | `/api/v1/tally/shares` | a [`DecryptionShare`] → 201 `{index, result_index}` |
+//! | GET | `/api/v1/result` | the [`TallyResult`] with its board `index`, 404 before decryption |
+//!
+//! A share is checked by the election's rules (qualified trustee, not already posted, every
+//! Chaum–Pedersen proof against the trustee's verification key); an invalid one is refused with
+//! 422 naming the trustee and nothing is stored. As soon as `k` valid shares are on the board,
+//! the server combines them and posts the result, which the rules check again against the
+//! shares — so the result entry can only ever be the decryption of the posted tally.
+
+use crate::startup::AppState;
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
+use psephos_record::{Payload, Phase};
+use serde::Serialize;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_tally)
+        .service(get_tally)
+        .service(post_share)
+        .service(get_result);
+}
+
+#[derive(Serialize)]
+struct TallyPosted {
+    index: u64,
+    tally: EncryptedTally,
+}
+
+#[post("/api/v1/tally")]
+async fn post_tally(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    state.require_admin(&req)?;
+    let tally = crate::tally::compute(&state.election).await?;
+    let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
+    tracing::info!(index, "encrypted tally posted");
+    Ok(HttpResponse::Created().json(TallyPosted { index, tally }))
+}
+
+#[derive(Serialize)]
+struct TallyView {
+    tally: Option<EncryptedTally>,
+    index: Option<u64>,
+    shares: Vec<u32>,
+    result: Option<TallyResult>,
+    result_index: Option<u64>,
+    /// How many shares decrypt (`k`).
+    threshold: Option<u32>,
+}
+
+#[get("/api/v1/tally")]
+async fn get_tally(state: web::Data<AppState>) -> HttpResponse {
+    let s = state.election.read().await;
+    let (_, index, result_index) = s.milestones();
+    HttpResponse::Ok().json(TallyView {
+        tally: s.tally().cloned(),
+        index,
+        shares: s.shares().map(|sh| sh.trustee).collect(),
+        result: s.result().cloned(),
+        result_index,
+        threshold: s.definition().map(|d| d.ceremony.threshold()),
+    })
+}
+
+#[derive(Serialize)]
+struct SharePosted {
+    index: u64,
+    result_index: Option<u64>,
+}
+
+#[post("/api/v1/tally/shares")]
+async fn post_share(
+    state: web::Data<AppState>,
+    body: web::Json<DecryptionShare>,
+) -> Result<HttpResponse, ApiError> {
+    let share = body.into_inner();
+    let trustee = share.trustee;
+    let (index, _) = state.election.post(Payload::Share(share)).await?;
+    tracing::info!(index, trustee, "decryption share posted");
+    let result_index = post_result_if_ready(&state).await;
+    Ok(HttpResponse::Created().json(SharePosted {
+        index,
+        result_index,
+    }))
+}
+
+/// Posts the result once `k` valid shares are on the board; returns its index (also when it was
+/// already posted).
+async fn post_result_if_ready(state: &AppState) -> Option<u64> {
+    for _ in 0..3 {
+        let result = {
+            let s = state.election.read().await;
+            if let Some(i) = s.milestones().2 {
+                return Some(i);
+            }
+            let k = s.definition()?.ceremony.threshold() as usize;
+            if s.phase() != Phase::Tallying || s.shares().count() < k {
+                return None;
+            }
+            match s.combined_result() {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "the shares on the board do not combine");
+                    return None;
+                }
+            }
+        };
+        match state.election.post(Payload::Result(result)).await {
+            Ok((index, _)) => {
+                tracing::info!(index, "result posted");
+                return Some(index);
+            }
+            // Another request posted it first: read its index on the next pass.
+            Err(e) if e.status == StatusCode::CONFLICT => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "posting the result failed");
+                return None;
+            }
+        }
+    }
+    None
+}
+
+#[derive(Serialize)]
+struct ResultView {
+    #[serde(flatten)]
+    result: TallyResult,
+    index: u64,
+}
+
+#[get("/api/v1/result")]
+async fn get_result(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let s = state.election.read().await;
+    match (s.result(), s.milestones().2) {
+        (Some(r), Some(index)) => Ok(HttpResponse::Ok().json(ResultView {
+            result: r.clone(),
+            index,
+        })),
+        _ => Err(ApiError::not_found(
+            "the result is not decrypted yet (see /api/v1/tally)",
+        )),
+    }
+}

@@ -1,0 +1,88 @@
+//! Everything no API route matched: the web app's static files (when `--web DIR` is given),
+//! with a strict Content-Security-Policy, or a JSON 404.
+//!
+//! Paths are resolved strictly inside the directory: every segment must be a plain name (no
+//! `..`, no hidden files, no backslashes), and a directory serves its `index.html`.
+
+use crate::startup::AppState;
+use crate::ApiError;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use std::path::PathBuf;
+
+/// The policy every static file is served with: only this origin's scripts (and WebAssembly
+/// compiled from them), no inline script or style, no framing, no plugins.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn no_route(req: &HttpRequest) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        format!("no route for {} {}", req.method(), req.path()),
+    )
+}
+
+fn content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "wasm" => "application/wasm",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "txt" => "text/plain; charset=utf-8",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The file under `root` that `path` names, if the path is acceptable.
+fn resolve(root: &std::path::Path, path: &str) -> Option<PathBuf> {
+    let mut p = root.to_path_buf();
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        if seg.starts_with('.') || seg.contains('\\') || seg.contains('\0') {
+            return None;
+        }
+        p.push(seg);
+    }
+    if p.is_dir() {
+        p.push("index.html");
+    }
+    Some(p)
+}
+
+/// The default service.
+pub async fn fallback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let Some(root) = state.config.web_dir.clone() else {
+        return Err(no_route(&req));
+    };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Err(no_route(&req));
+    }
+    if req.path().starts_with("/api/") {
+        return Err(no_route(&req));
+    }
+    let Some(file) = resolve(&root, req.path()) else {
+        return Err(no_route(&req));
+    };
+    let ct = content_type(&file);
+    let bytes = web::block(move || std::fs::read(file))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| no_route(&req))?;
+    Ok(HttpResponse::Ok()
+        .content_type(ct)
+        .insert_header(("content-security-policy", CSP))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("referrer-policy", "no-referrer"))
+        .insert_header(("cross-origin-opener-policy", "same-origin"))
+        .body(bytes))
+}
