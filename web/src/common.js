@@ -22,7 +22,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -32,7 +32,7 @@ export function el(tag, attrs = {}, ...children) {
 /** Replaces the children of `node`. */
 export function fill(node, ...children) {
   node.replaceChildren();
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) node.append(c);
   return node;
 }
 

@@ -76,6 +76,7 @@ async function start() {
   events.addEventListener('phase', (e) => {
     const d = JSON.parse(e.data);
     state.phase = typeof d === 'string' ? d : d.phase;
+    if (typeof d.board_size === 'number') state.size = Math.max(state.size ?? 0, d.board_size);
     render();
   });
   events.addEventListener('counts', (e) => {
@@ -122,6 +123,7 @@ $('verify').addEventListener('click', () => {
     button.disabled = false;
     bar.hidden = true;
     if (m.unavailable) {
+      st.className = 'status bad';
       st.textContent = t('observer.verify.unavailable');
       return;
     }

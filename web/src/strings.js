@@ -148,7 +148,7 @@ const en = {
   'observer.live.off': 'reconnecting…',
   'observer.witnesses.label': 'Witness keys to check cosignatures against (one per line, optional)',
   'observer.verify.heading': 'Verify the whole election',
-  'observer.verify.intro': 'Downloads the complete election record and re-checks everything in your browser, with the same code as `psephos verify`.',
+  'observer.verify.intro': 'Downloads the complete election record and re-checks everything in your browser, with the same code as the psephos verify command.',
   'observer.verify.button': 'Verify the election in my browser',
   'observer.verify.progress': 'Verification progress',
   'observer.verify.running': 'Checking: {step}',
