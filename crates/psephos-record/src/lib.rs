@@ -10,6 +10,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod credentials;
+#[cfg(feature = "store")]
+pub mod export;
+pub mod format;
 pub mod payload;
 pub mod state;
 
