@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "../../psephos-board/tests/support/mod.rs"]
+mod board_support;
 mod trustee_support;
 
 use psephos_cli::trustee::keyfile::{Passphrase, TrusteeKeys, TrusteeShare};
@@ -196,5 +198,24 @@ fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
             "{err:#}"
         );
         assert_eq!(s.size(), size, "no share was posted");
+    });
+}
+
+#[test]
+fn tally_whole_flow_on_postgresql() {
+    trustee_support::block_on(|| async {
+        let url = board_support::TestDb::new(board_support::Backend::Postgres)
+            .await
+            .url;
+        let s = trustee_support::start_on(3, 2, Some(url)).await;
+        s.run_trustees(&[1, 2, 3]).await;
+        s.wait_complete().await;
+        let expected = s.vote_and_close(&[(2, 1), (2, 2), (0, 1)], &[0]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        decrypt_as(&s, 3).await.unwrap();
+        assert!(decrypt_as(&s, 1).await.unwrap().result_index.is_some());
+        let (_, r) = s.get("/api/v1/result").await;
+        assert_eq!(counts(&r), expected);
     });
 }

@@ -90,6 +90,11 @@ pub struct Setup {
 /// A server on a fresh SQLite board whose election is defined for `n` trustees, `k` needed, with
 /// their key files written by `init`'s code. The complaint window is short to keep tests fast.
 pub async fn start(n: u32, k: u32) -> Setup {
+    start_on(n, k, None).await
+}
+
+/// [`start`] on the board at `url` (a fresh database), or a new SQLite file when `None`.
+pub async fn start_on(n: u32, k: u32, url: Option<String>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let pass = Passphrase::new(PASS.into());
     let mut keys = Vec::new();
@@ -112,10 +117,12 @@ pub async fn start(n: u32, k: u32) -> Setup {
         })
         .collect();
     let params = CeremonyParams::for_manifest(&manifest, publics).unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("board.db").display()
-    );
+    let url = url.unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("board.db").display()
+        )
+    });
     let mut config = BoardConfig::new("board.test/trustee", SigningKey::from_bytes(&[7; 32]));
     config.seal_interval = Duration::from_secs(3600);
     let board = Board::open(&url, config).await.unwrap();
