@@ -21,8 +21,10 @@ enum Command {
     Vectors(psephos_cli::cmd::vectors::Args),
     /// Measure the core operations on this machine.
     Bench(psephos_cli::cmd::bench::Args),
-    /// Serve a bulletin board over HTTP.
+    /// Serve an election (and its bulletin board) over HTTP.
     Serve(psephos_cli::cmd::serve::Args),
+    /// Officials' commands against a running server: create, credentials, open, close, tally.
+    Election(psephos_cli::cmd::election::Args),
     /// Board keys and storage checks.
     Board(psephos_cli::cmd::board::Args),
     /// Follow a board, check its consistency and cosign its checkpoints.
@@ -46,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         Command::Vectors(a) => psephos_cli::cmd::vectors::run(a),
         Command::Bench(a) => psephos_cli::cmd::bench::run(a),
         Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),
+        Command::Election(a) => runtime()?.block_on(psephos_cli::cmd::election::run(a)),
         Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
         Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),

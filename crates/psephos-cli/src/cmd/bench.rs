@@ -21,6 +21,15 @@ pub struct Args {
     /// Ballots in the batch-verification measurement.
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+}
+
+/// Benchmarks other than the core overview.
+#[derive(clap::Subcommand, Debug)]
+pub enum Sub {
+    /// The election service under load over HTTP (see `bench_load`).
+    Load(super::bench_load::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -34,6 +43,9 @@ fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(Sub::Load(a)) = args.command {
+        return super::bench_load::run(a);
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let samples = args.samples.max(3);
     println!(

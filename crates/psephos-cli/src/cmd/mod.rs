@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_load;
 pub mod board;
 pub mod credentials;
 pub mod demo;
+pub mod election;
 pub mod serve;
 pub mod trustee;
 pub mod vectors;

@@ -1,70 +1,271 @@
-//! `psephos serve`: the HTTP service over one election's board, on SQLite (default) or
-//! PostgreSQL. Stops gracefully on Ctrl-C / SIGTERM: in-flight requests finish, queued appends
-//! are committed and a last block is sealed before the process exits.
+//! `psephos serve`: the election service over one election's board, on SQLite (default) or
+//! PostgreSQL.
+//!
+//! Configuration, highest precedence first: command-line flags, environment variables
+//! (`PSEPHOS_*`), a TOML file given with `--config` (keys named like the flags, with `_` for
+//! `-`), then the defaults. Secrets are never read from the file: the board key is a path.
+//!
+//! Admin token: at the first start a 256-bit random token is generated and printed once on
+//! standard output (never logged); only its SHA-256 is stored, in the table
+//! `psephos_admin_token` of the board's database. `--reset-admin-token` makes a new one.
+//!
+//! Stopping (SIGINT / SIGTERM): new ballots get 503, every queued ballot is verified and
+//! committed, in-flight requests finish, event streams end, a last block is sealed and the
+//! database is closed. No acknowledged ballot is lost: a ballot is acknowledged only after its
+//! durable append.
 
 use crate::keys::SecretKey;
 use anyhow::Context;
 use psephos_board::note::VerifierKey;
 use psephos_board::{Board, BoardConfig};
-use psephos_server::{serve, AppState};
+use psephos_server::middleware::RateLimit;
+use psephos_server::{serve, AppState, ServiceConfig};
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Default)]
 pub struct Args {
-    /// `sqlite://path?mode=rwc` or `postgres://…`
-    #[arg(
-        long,
-        env = "PSEPHOS_DATABASE",
-        default_value = "sqlite://psephos.db?mode=rwc"
-    )]
-    pub database: String,
+    /// A TOML file with any of the settings below (flags and environment take precedence).
+    #[arg(long, env = "PSEPHOS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// `sqlite://path?mode=rwc` or `postgres://…` [default: sqlite://psephos.db?mode=rwc]
+    #[arg(long, env = "PSEPHOS_DATABASE")]
+    pub database: Option<String>,
     /// The board's secret key file (`psephos board keygen`).
     #[arg(long, env = "PSEPHOS_BOARD_KEY")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
     /// Witness verifier keys whose cosignatures the board accepts (repeatable).
     #[arg(long = "witness")]
     pub witnesses: Vec<String>,
-    /// Address to listen on.
-    #[arg(long, env = "PSEPHOS_LISTEN", default_value = "127.0.0.1:8080")]
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "PSEPHOS_LISTEN")]
+    pub listen: Option<String>,
+    /// How often a block is sealed when there is something new [default: 1s]
+    #[arg(long, env = "PSEPHOS_SEAL_INTERVAL", value_parser = humantime::parse_duration)]
+    pub seal_interval: Option<Duration>,
+    /// The web app's directory, served at `/` [default: web/dist if it exists]
+    #[arg(long, env = "PSEPHOS_WEB")]
+    pub web: Option<PathBuf>,
+    /// Write requests per second allowed per client IP; 0 disables the limit [default: 20]
+    #[arg(long, env = "PSEPHOS_RATE_LIMIT")]
+    pub rate_limit: Option<f64>,
+    /// Burst of write requests allowed per client IP [default: 2 × rate]
+    #[arg(long, env = "PSEPHOS_RATE_BURST")]
+    pub rate_burst: Option<f64>,
+    /// Longest a request may take before 503 [default: 60s]
+    #[arg(long, env = "PSEPHOS_REQUEST_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub request_timeout: Option<Duration>,
+    /// Ballots verified together at most [default: 64]
+    #[arg(long, env = "PSEPHOS_BATCH")]
+    pub batch: Option<usize>,
+    /// Longest a verification batch waits for more ballots [default: 2ms]
+    #[arg(long, env = "PSEPHOS_BATCH_WAIT", value_parser = humantime::parse_duration)]
+    pub batch_wait: Option<Duration>,
+    /// Once every ceremony round is settled, complete the ceremony after this long without a
+    /// new ceremony message (the complaint window); "off": only the officials complete it
+    /// [default: 60s]
+    #[arg(long, env = "PSEPHOS_COMPLAINT_WINDOW")]
+    pub complaint_window: Option<String>,
+    /// Replace the stored admin token with a new one (printed once).
+    #[arg(long)]
+    pub reset_admin_token: bool,
+    /// Serve read-only: no admin token, no admin routes.
+    #[arg(long)]
+    pub no_admin: bool,
+}
+
+/// The `--config` file: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<String>,
+    key: Option<PathBuf>,
+    #[serde(default)]
+    witnesses: Vec<String>,
+    listen: Option<String>,
+    seal_interval: Option<String>,
+    web: Option<PathBuf>,
+    rate_limit: Option<f64>,
+    rate_burst: Option<f64>,
+    request_timeout: Option<String>,
+    batch: Option<usize>,
+    batch_wait: Option<String>,
+    complaint_window: Option<String>,
+}
+
+fn duration(what: &str, s: &Option<String>) -> anyhow::Result<Option<Duration>> {
+    s.as_deref()
+        .map(|t| humantime::parse_duration(t).with_context(|| format!("{what} = {t:?}")))
+        .transpose()
+}
+
+/// The settings after flags, environment, file and defaults are merged.
+#[derive(Debug)]
+pub struct Settings {
+    pub database: String,
+    pub key: PathBuf,
+    pub witnesses: Vec<String>,
     pub listen: String,
-    /// How often a block is sealed when there is something new.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub seal_interval: Duration,
+    pub service: ServiceConfig,
+}
+
+impl Args {
+    /// Merges the flags (and environment) over the config file over the defaults.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let file: FileConfig = match &self.config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("reading {}", p.display()))?;
+                toml::from_str(&text).with_context(|| format!("in {}", p.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let key = self.key.clone().or(file.key).context(
+            "no board key: give --key FILE (or PSEPHOS_BOARD_KEY, or key = … in --config)",
+        )?;
+        let mut witnesses = file.witnesses;
+        witnesses.extend(self.witnesses.iter().cloned());
+        let mut service = ServiceConfig::default();
+        let rate = self.rate_limit.or(file.rate_limit).unwrap_or(20.0);
+        let burst = self.rate_burst.or(file.rate_burst).unwrap_or(2.0 * rate);
+        service.rate_limit = (rate > 0.0).then_some(RateLimit {
+            rate,
+            burst: burst.max(1.0),
+        });
+        if let Some(t) = self
+            .request_timeout
+            .or(duration("request_timeout", &file.request_timeout)?)
+        {
+            service.request_timeout = t;
+        }
+        if let Some(b) = self.batch.or(file.batch) {
+            anyhow::ensure!(b >= 1, "batch must be at least 1");
+            service.cast.max_batch = b;
+        }
+        if let Some(w) = self
+            .batch_wait
+            .or(duration("batch_wait", &file.batch_wait)?)
+        {
+            service.cast.max_wait = w;
+        }
+        let window = self
+            .complaint_window
+            .clone()
+            .or(file.complaint_window)
+            .unwrap_or_else(|| "60s".into());
+        service.watcher.complaint_window = if window == "off" {
+            None
+        } else {
+            Some(
+                humantime::parse_duration(&window)
+                    .with_context(|| format!("complaint window {window:?}"))?,
+            )
+        };
+        service.web_dir = self.web.clone().or(file.web).or_else(|| {
+            let d = PathBuf::from("web/dist");
+            d.is_dir().then_some(d)
+        });
+        Ok(Settings {
+            database: self
+                .database
+                .clone()
+                .or(file.database)
+                .unwrap_or_else(|| "sqlite://psephos.db?mode=rwc".into()),
+            key,
+            witnesses,
+            listen: self
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            seal_interval: self
+                .seal_interval
+                .or(duration("seal_interval", &file.seal_interval)?)
+                .unwrap_or(Duration::from_secs(1)),
+            service,
+        })
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let key = SecretKey::read(&args.key)?;
+    let settings = args.settings()?;
+    let key = SecretKey::read(&settings.key)?;
     if key.signature_type != psephos_board::note::SignatureType::Ed25519 {
         anyhow::bail!(
             "{} is not a board key (it is a witness key)",
-            args.key.display()
+            settings.key.display()
         );
     }
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
-    config.seal_interval = args.seal_interval;
-    for w in &args.witnesses {
+    config.seal_interval = settings.seal_interval;
+    for w in &settings.witnesses {
         config.witnesses.push(
             w.parse::<VerifierKey>()
                 .with_context(|| format!("witness key {w:?}"))?,
         );
     }
-    let board = Board::open(&args.database, config)
+    let board = Board::open(&settings.database, config)
         .await
-        .with_context(|| format!("opening the board at {}", args.database))?;
-    let listener = std::net::TcpListener::bind(&args.listen)
-        .with_context(|| format!("listening on {}", args.listen))?;
+        .with_context(|| format!("opening the board at {}", settings.database))?;
+    let mut state = AppState::load_with(board.clone(), settings.service.clone())
+        .await
+        .context("replaying the board into its election")?;
+    if !args.no_admin {
+        let (hash, fresh) =
+            psephos_server::auth::load_or_create_token(&settings.database, args.reset_admin_token)
+                .await
+                .context("reading the admin token's hash")?;
+        if let Some(token) = fresh {
+            // Printed once, to stdout only; never logged.
+            println!("admin token (shown once; keep it safe): {}", token.expose());
+        }
+        state = state.with_admin(hash);
+    }
+    let listener = std::net::TcpListener::bind(&settings.listen)
+        .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, origin = %key.name, size = board.size(), "serving the board");
+    tracing::info!(%addr, origin = %key.name, size = board.size(), "serving the election");
     println!("board {} listening on http://{addr}", key.name);
-    let server = serve(
-        listener,
-        AppState::load(board.clone())
-            .await
-            .context("replaying the board into its election")?,
-    )?;
-    // actix handles SIGINT/SIGTERM itself: the server future returns after a graceful stop.
-    server.await?;
+    let server = serve(listener, state.clone())?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    stop_signal().await;
+    tracing::info!("stopping: refusing new ballots, finishing queued ones");
+    state.shutdown().await;
+    handle.stop(true).await;
+    match running.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
+    }
     board.close().await?;
     tracing::info!("board closed cleanly");
     Ok(())

@@ -1,0 +1,311 @@
+//! `psephos bench load`: the election service under load, end to end over HTTP.
+//!
+//! Starts a real server in this process on a SQLite board in a temporary directory (WAL,
+//! `synchronous=FULL`: every acknowledgement is durable), runs a real key ceremony, publishes
+//! one credential per ballot, opens voting, pre-generates valid ballots (1 contest × 5
+//! options, plurality) on all cores, then casts them over HTTP on 127.0.0.1:
+//!
+//! - closed loop (default): `--clients N` concurrent clients, each sending its next ballot as
+//!   soon as the previous one is acknowledged — the throughput;
+//! - fixed rate (`--rate R`): ballots sent on a fixed schedule, latency measured from the
+//!   scheduled send time (so a stall is not hidden by sending less) — the latency at load.
+//!
+//! It reports ballots per second and the p50 / p99 / max acknowledgement latency, checks that
+//! every ballot was acknowledged and is on the board, and removes the temporary directory.
+
+use anyhow::{ensure, Context};
+use psephos_board::{Board, BoardConfig};
+use psephos_core::ballot::encrypt_ballot;
+use psephos_core::credential::CredentialSecret;
+use psephos_core::election::Election;
+use psephos_core::sim::{self, shapes};
+use psephos_core::transcript::random_scalar;
+use psephos_record::{CredentialList, Definition, ListedCredential, Payload};
+use psephos_server::{serve, AppState, ServiceConfig};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Concurrent HTTP clients (closed loop), or most requests in flight (fixed rate).
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Ballots cast in the run (each by its own credential).
+    #[arg(long, default_value_t = 5000)]
+    pub ballots: usize,
+    /// Send at this fixed rate (ballots per second) instead of as fast as possible.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// The server's largest verification batch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// How long a verification batch waits for more ballots.
+    #[arg(long, default_value = "2ms", value_parser = humantime::parse_duration)]
+    pub batch_wait: Duration,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    ensure!(
+        args.ballots > 0 && args.clients > 0,
+        "need ballots and clients"
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(args))
+}
+
+/// An election ready for voting on a fresh board, and the ballots to cast.
+async fn setup(state: &AppState, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut rng = ChaCha20Rng::seed_from_u64(2026);
+    let manifest = shapes::plurality(5);
+    let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng)?;
+    let svc = &state.election;
+    let post = |p: Payload| async move { svc.post(p).await.map_err(|e| anyhow::anyhow!("{e}")) };
+    post(Payload::Definition(Definition {
+        manifest: manifest.clone(),
+        ceremony: run.params.clone(),
+    }))
+    .await?;
+    for m in &run.transcript {
+        post(Payload::Ceremony(m.clone())).await?;
+    }
+    svc.post_with(|s| {
+        psephos_server::events::announcement(s)
+            .map(|k| Payload::Control(psephos_record::Control::CeremonyComplete(k)))
+            .map_err(psephos_server::election::rule_error)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let election = svc
+        .read()
+        .await
+        .election()
+        .cloned()
+        .context("no election key")?;
+    let t = Instant::now();
+    let voters: Vec<CredentialSecret> = (0..n)
+        .map(|_| CredentialSecret::from_scalar(random_scalar(&mut rng)))
+        .collect();
+    let list = CredentialList::new(
+        &manifest,
+        voters
+            .iter()
+            .map(|c| ListedCredential {
+                credential: c.public(),
+                style: "all".into(),
+                weight: 1,
+            })
+            .collect(),
+    );
+    for chunk in list.chunks() {
+        post(Payload::Credentials(chunk)).await?;
+    }
+    post(Payload::Control(psephos_record::Control::Open)).await?;
+    let bodies = make_ballots(&election, &voters)?;
+    eprintln!(
+        "set up: ceremony, {n} credentials, {n} ballots encrypted in {:.1?}",
+        t.elapsed()
+    );
+    Ok(bodies)
+}
+
+fn make_ballots(election: &Election, voters: &[CredentialSecret]) -> anyhow::Result<Vec<Vec<u8>>> {
+    voters
+        .par_iter()
+        .enumerate()
+        .map(|(i, cred)| {
+            let mut rng = ChaCha20Rng::seed_from_u64(i as u64 ^ 0x5eed);
+            let p =
+                sim::random_ballot(election.manifest(), "all", &mut rng).context("ballot style")?;
+            let (b, _) = encrypt_ballot(election, cred, &p, &mut rng)?;
+            Ok(serde_json::to_vec(&b)?)
+        })
+        .collect()
+}
+
+async fn run_async(args: Args) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("board.db").display());
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = BoardConfig::new(
+        "bench.invalid/load",
+        ed25519_dalek::SigningKey::from_bytes(&seed),
+    );
+    let board = Board::open(&url, config).await?;
+    let mut service = ServiceConfig {
+        rate_limit: None,
+        ..ServiceConfig::default()
+    };
+    service.cast.max_batch = args.batch.max(1);
+    service.cast.max_wait = args.batch_wait;
+    let state = AppState::load_with(board.clone(), service).await?;
+    let bodies = Arc::new(setup(&state, args.ballots).await?);
+    let start_size = board.size();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let base = format!("http://{}/api/v1/ballots", listener.local_addr()?);
+    let server = serve(listener, state.clone())?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    let commits_before = board.commits();
+
+    let t0 = Instant::now();
+    let latencies = match args.rate {
+        None => closed_loop(&client, &base, bodies.clone(), args.clients).await?,
+        Some(rate) => fixed_rate(&client, &base, bodies.clone(), rate, args.clients).await?,
+    };
+    let elapsed = t0.elapsed();
+    let commits = board.commits() - commits_before;
+
+    state.shutdown().await;
+    handle.stop(true).await;
+    let _ = running.await;
+    let end_size = board.size();
+    board.close().await?;
+
+    let mut lat = latencies;
+    lat.sort();
+    let n = lat.len();
+    ensure!(
+        n == args.ballots,
+        "only {n} of {} ballots acknowledged",
+        args.ballots
+    );
+    ensure!(
+        end_size - start_size == n as u64,
+        "{} entries appended for {n} acknowledged ballots",
+        end_size - start_size
+    );
+    let mode = match args.rate {
+        None => format!("closed loop, {} clients", args.clients),
+        Some(r) => format!("fixed rate {r}/s, up to {} in flight", args.clients),
+    };
+    println!(
+        "bench load ({mode}): {n} ballots (1 contest x 5 options) in {:.2?} = {:.0} ballots/s; \
+         ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits ({:.1} ballots each); \
+         SQLite WAL synchronous=FULL; {} cores",
+        elapsed,
+        n as f64 / elapsed.as_secs_f64(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or_default(),
+        commits,
+        n as f64 / commits.max(1) as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    Ok(())
+}
+
+async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow::Result<()> {
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = r.status();
+    if status.as_u16() != 201 {
+        let text = r.text().await.unwrap_or_default();
+        anyhow::bail!("ballot refused: {status} {text}");
+    }
+    Ok(())
+}
+
+async fn closed_loop(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    clients: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (client, url, bodies, next) = (
+            client.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(i) else { break };
+                let t = Instant::now();
+                send(&client, &url, body.clone()).await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::with_capacity(bodies.len());
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
+}
+
+async fn fixed_rate(
+    client: &reqwest::Client,
+    url: &str,
+    bodies: Arc<Vec<Vec<u8>>>,
+    rate: f64,
+    in_flight: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    ensure!(rate > 0.0, "rate must be positive");
+    let limit = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+    let start = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(bodies.len());
+    for i in 0..bodies.len() {
+        let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(scheduled).await;
+        let permit = limit.clone().acquire_owned().await?;
+        let (client, url, bodies) = (client.clone(), url.to_string(), bodies.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = bodies[i].clone();
+            send(&client, &url, body).await?;
+            drop(permit);
+            // From the scheduled time: a late send counts against the server.
+            anyhow::Ok(scheduled.elapsed())
+        }));
+    }
+    let mut all = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        all.push(t.await??);
+    }
+    Ok(all)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> anyhow::Result<TempDir> {
+    let mut r = [0u8; 8];
+    getrandom::getrandom(&mut r).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = std::env::temp_dir().join(format!("psephos-bench-load-{}", hex::encode(r)));
+    std::fs::create_dir_all(&dir)?;
+    Ok(TempDir(dir))
+}

@@ -1,0 +1,118 @@
+//! `psephos election`: the officials' commands against a running `psephos serve`.
+//!
+//! ```text
+//! psephos election create --manifest election-config/referendum.toml --trustees trustees.json
+//! psephos election credentials --list credentials.public.json
+//! psephos election complete-ceremony      # if the server has not done it itself
+//! psephos election open | close | tally
+//! psephos election status                 # needs no token
+//! ```
+//!
+//! Every command takes `--server URL` (or `PSEPHOS_SERVER`) and, for writes, the admin token
+//! `--token` (or `PSEPHOS_ADMIN_TOKEN`; prefer the environment, a flag shows in `ps`). The
+//! server's answer is printed as JSON; a refusal prints the server's reason and exits non-zero.
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The service's base URL.
+    #[arg(
+        long,
+        env = "PSEPHOS_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub server: String,
+    /// The officials' admin token (printed once by `psephos serve` at its first start).
+    #[arg(
+        long,
+        env = "PSEPHOS_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub token: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Define the election: its manifest and the trustees' public keys.
+    Create {
+        /// The manifest (an `election-config/` TOML file).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// JSON list of the trustees in index order: `[{"name", "signing_key", "ceremony_key"}]`
+        /// (hex public keys, as the trustees' key files publish them).
+        #[arg(long)]
+        trustees: PathBuf,
+    },
+    /// Publish the public credential list (`psephos credentials generate` writes it).
+    Credentials {
+        #[arg(long)]
+        list: PathBuf,
+    },
+    /// Complete the key ceremony from the messages on the board.
+    CompleteCeremony,
+    /// Open voting.
+    Open,
+    /// Close voting.
+    Close,
+    /// Post the encrypted tally (after closing).
+    Tally,
+    /// Show the election's phase, counts and ceremony progress.
+    Status,
+}
+
+fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let base = args.server.trim_end_matches('/').to_string();
+    let client = reqwest::Client::new();
+    let (path, body): (&str, Option<Value>) = match &args.command {
+        Command::Status => ("/api/v1/election/status", None),
+        Command::Create { manifest, trustees } => {
+            let manifest_toml = std::fs::read_to_string(manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            // Catch a broken manifest here, with the file name, rather than at the server.
+            crate::load_manifest(manifest)?;
+            (
+                "/api/v1/election",
+                Some(json!({ "manifest_toml": manifest_toml, "trustees": read_json(trustees)? })),
+            )
+        }
+        Command::Credentials { list } => ("/api/v1/election/credentials", Some(read_json(list)?)),
+        Command::CompleteCeremony => ("/api/v1/election/ceremony/complete", Some(json!({}))),
+        Command::Open => ("/api/v1/election/open", Some(json!({}))),
+        Command::Close => ("/api/v1/election/close", Some(json!({}))),
+        Command::Tally => ("/api/v1/election/tally", Some(json!({}))),
+    };
+    let url = format!("{base}{path}");
+    let resp = match body {
+        None => client.get(&url).send().await,
+        Some(b) => {
+            let token = args.token.as_deref().context(
+                "this command needs the admin token: set PSEPHOS_ADMIN_TOKEN or give --token",
+            )?;
+            client.post(&url).bearer_auth(token).json(&b).send().await
+        }
+    }
+    .with_context(|| format!("contacting {url}"))?;
+    let status = resp.status();
+    let text = resp.text().await.context("reading the answer")?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if !status.is_success() {
+        let reason = value["detail"].as_str().unwrap_or("(no detail)");
+        let code = value["error"].as_str().unwrap_or("error");
+        bail!("the server refused ({status}, {code}): {reason}");
+    }
+    println!("{}", serde_json::to_string_pretty(&value)?);
+    Ok(())
+}
