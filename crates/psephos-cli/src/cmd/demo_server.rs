@@ -117,11 +117,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let board = Board::open(&url, config)
         .await
         .context("opening the board")?;
-    let mut service = ServiceConfig::default();
-    service.web_dir = args.web.clone().or_else(|| {
-        let d = PathBuf::from("web/dist");
-        d.is_dir().then_some(d)
-    });
+    let mut service = ServiceConfig {
+        web_dir: args.web.clone().or_else(|| {
+            let d = PathBuf::from("web/dist");
+            d.is_dir().then_some(d)
+        }),
+        ..ServiceConfig::default()
+    };
     service.watcher.complaint_window = Some(Duration::from_secs(1));
     let token = NewToken::generate();
     let state = AppState::load_with(board.clone(), service.clone())
