@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run a whole election in process and print the verified result.
     Demo(psephos_cli::cmd::demo::Args),
+    /// Serve a sample election, open for voting, with its booth and observer pages (`make demo`).
+    DemoServe(psephos_cli::cmd::demo_server::Args),
     /// Regenerate or check the known-answer test vectors.
     Vectors(psephos_cli::cmd::vectors::Args),
     /// Measure the core operations on this machine.
@@ -45,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Demo(a) => psephos_cli::cmd::demo::run(a),
+        Command::DemoServe(a) => runtime()?.block_on(psephos_cli::cmd::demo_server::run(a)),
         Command::Vectors(a) => psephos_cli::cmd::vectors::run(a),
         Command::Bench(a) => psephos_cli::cmd::bench::run(a),
         Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),

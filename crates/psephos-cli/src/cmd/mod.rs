@@ -5,6 +5,7 @@ pub mod bench_load;
 pub mod board;
 pub mod credentials;
 pub mod demo;
+pub mod demo_server;
 pub mod election;
 pub mod serve;
 pub mod trustee;
