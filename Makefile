@@ -15,7 +15,7 @@ demo: web
 ## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
 ## front end built from source (the core compiled to wasm32: the browser runs the same code)
 ## and the browser tests in headless Chromium.
-test: lint unit vectors web
+test: lint unit vectors web browser-test
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -8,13 +8,15 @@
 //    `psephos verify` on the same record, as a ratio.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { startElection, launch } from './support.js';
 
 const RUNS = Number(process.env.RUNS || 20);
-const BALLOTS = Number(process.env.BALLOTS || 200);
+const hasVerifier = readFileSync(new URL('../../web/dist/pkg/psephos_wasm.js', import.meta.url), 'utf8').includes('verifyRecord');
+const BALLOTS = hasVerifier ? Number(process.env.BALLOTS || 200) : 0;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const voters = ['bench', 'everything', ...Array.from({ length: BALLOTS }, () => 'bench')];
@@ -61,6 +63,10 @@ try {
   console.log(`encrypt 20-option ballot (wasm, worker): median ${median(timings.twenty).toFixed(1)} ms, min ${Math.min(...timings.twenty).toFixed(1)} ms over ${RUNS} runs`);
   console.log(`encrypt 6-contest ballot (all kinds): median ${median(timings.everything).toFixed(1)} ms over ${timings.everything.length} runs`);
 
+  if (!hasVerifier) {
+    console.log('verification ratio: skipped (psephos-wasm does not export verifyRecord yet)');
+    process.exitCode = 0;
+  } else {
   await election.close();
   await election.tally();
   await page.goto(`${election.url}/observer.html`);
@@ -87,6 +93,7 @@ try {
     console.log(`verify whole election (${BALLOTS + 2} voters' ballots, ${record.length} bytes): browser ${b.toFixed(0)} ms, native ${n.toFixed(0)} ms (process incl.), ratio ${(b / n).toFixed(2)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
   }
 } finally {
   await browser.close();
