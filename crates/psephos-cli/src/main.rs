@@ -29,6 +29,10 @@ enum Command {
     Witness(psephos_cli::cmd::witness::Args),
     /// Generate or check voter credentials (credential authority, offline).
     Credentials(psephos_cli::cmd::credentials::Args),
+    /// Verify an election record (file or board URL): every check, numbered.
+    Verify(psephos_cli::cmd::verify::Args),
+    /// Export an election record from a board's database or a server.
+    Record(psephos_cli::cmd::record::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,6 +51,8 @@ fn main() -> anyhow::Result<()> {
         Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
         Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
+        Command::Verify(a) => psephos_cli::cmd::verify::run(a),
+        Command::Record(a) => runtime()?.block_on(psephos_cli::cmd::record::run(a)),
     }
 }
 

@@ -21,6 +21,16 @@ pub struct Args {
     /// Ballots in the batch-verification measurement.
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
+    /// A whole election at scale instead of the core operations.
+    #[command(subcommand)]
+    pub scale: Option<Scale>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Scale {
+    /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
+    /// phase.
+    Election(super::bench_election::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -34,6 +44,9 @@ fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(Scale::Election(a)) = args.scale {
+        return super::bench_election::run(a);
+    }
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let samples = args.samples.max(3);
     println!(

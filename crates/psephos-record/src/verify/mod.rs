@@ -40,7 +40,7 @@ use crate::state::{Applied, ElectionState, Phase, RuleError};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
-pub use report::{CheckId, CheckResult, Report, Status};
+pub use report::{CheckId, CheckResult, ContestLabels, Report, Status};
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs).
 const CHUNK: usize = 4096;
@@ -832,6 +832,22 @@ impl Verifier {
             phase: header.map(|_| phase_name),
             counts: header.map(|_| self.state.counts()),
             election_hash: self.state.election().map(|e| e.hash().to_hex()),
+            election_name: self.state.manifest().map(|m| m.name.clone()),
+            election_id: self.state.manifest().map(|m| m.id.clone()),
+            contests: self
+                .state
+                .manifest()
+                .map(|m| {
+                    m.contests
+                        .iter()
+                        .map(|c| report::ContestLabels {
+                            id: c.id.clone(),
+                            title: c.title.clone(),
+                            options: c.options.iter().map(|o| o.label.clone()).collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             result: if passed {
                 self.state.result().cloned()
             } else {

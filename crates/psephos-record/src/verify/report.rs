@@ -231,6 +231,14 @@ pub struct CheckResult {
     pub notes: Vec<String>,
 }
 
+/// A contest's title and option labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContestLabels {
+    pub id: String,
+    pub title: String,
+    pub options: Vec<String>,
+}
+
 /// The verifier's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -247,6 +255,11 @@ pub struct Report {
     pub phase: Option<&'static str>,
     pub counts: Option<Counts>,
     pub election_hash: Option<String>,
+    /// The election's name and id, from the definition.
+    pub election_name: Option<String>,
+    pub election_id: Option<String>,
+    /// Each contest's title and option labels, in manifest order (to print the result).
+    pub contests: Vec<ContestLabels>,
     /// The verified result, if the record has one and every check passed.
     pub result: Option<TallyResult>,
     pub checks: Vec<CheckResult>,
