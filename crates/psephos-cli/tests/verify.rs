@@ -41,7 +41,11 @@ fn demo_record_verifies_and_tampering_fails() {
         rec,
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("6. Independent verification"), "{stdout}");
     assert!(stdout.contains("Every applicable check passes"), "{stdout}");
 
@@ -69,11 +73,14 @@ fn demo_record_verifies_and_tampering_fails() {
     // Pinning the right board key passes; another key fails the checkpoint check.
     let out = psephos(&["verify", rec, "--quiet", "--board-key", &board_key]);
     assert!(out.status.success());
-    let other = SecretKey::generate("demo.psephos.invalid/referendum-2026", psephos_board::note::SignatureType::Ed25519)
-        .unwrap()
-        .verifier_key()
-        .unwrap()
-        .to_string();
+    let other = SecretKey::generate(
+        "demo.psephos.invalid/referendum-2026",
+        psephos_board::note::SignatureType::Ed25519,
+    )
+    .unwrap()
+    .verifier_key()
+    .unwrap()
+    .to_string();
     let out = psephos(&["verify", rec, "--json", "--board-key", &other]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -102,7 +109,9 @@ fn demo_record_verifies_and_tampering_fails() {
     // Not a record at all.
     std::fs::write(&bad, b"hello").unwrap();
     assert_eq!(
-        psephos(&["verify", bad.to_str().unwrap(), "--quiet"]).status.code(),
+        psephos(&["verify", bad.to_str().unwrap(), "--quiet"])
+            .status
+            .code(),
         Some(1)
     );
 }
@@ -121,10 +130,16 @@ async fn record_export_from_a_database() {
     ]);
     assert!(out.status.success(), "{out:?}");
     let key = SecretKey::read(&key_path).unwrap();
-    let db = format!("sqlite://{}?mode=rwc", dir.path().join("board.db").display());
-    let board = Board::open(&db, BoardConfig::new(key.name.clone(), key.signing_key.clone()))
-        .await
-        .unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("board.db").display()
+    );
+    let board = Board::open(
+        &db,
+        BoardConfig::new(key.name.clone(), key.signing_key.clone()),
+    )
+    .await
+    .unwrap();
     // An election up to the opening of voting and a few ballots, through the rules.
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let manifest = Manifest::from_toml(
