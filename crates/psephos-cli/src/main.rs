@@ -35,6 +35,10 @@ enum Command {
     Credentials(psephos_cli::cmd::credentials::Args),
     /// Trustee tools: keys, the key ceremony, decryption shares.
     Trustee(psephos_cli::cmd::trustee::Args),
+    /// Verify an election record (file or board URL): every check, numbered.
+    Verify(psephos_cli::cmd::verify::Args),
+    /// Export an election record from a board's database or a server.
+    Record(psephos_cli::cmd::record::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +60,8 @@ fn main() -> anyhow::Result<()> {
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
         Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
         Command::Trustee(a) => runtime()?.block_on(psephos_cli::cmd::trustee::run(a)),
+        Command::Verify(a) => psephos_cli::cmd::verify::run(a),
+        Command::Record(a) => runtime()?.block_on(psephos_cli::cmd::record::run(a)),
     }
 }
 
