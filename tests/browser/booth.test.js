@@ -308,10 +308,15 @@ test('the observer follows the board live; after the tally the results are shown
   assert.deepEqual(results.problems, []);
 });
 
-// The in-browser verifier is psephos_record::verify compiled to wasm; until it is in this
-// build, this test is reported as a todo rather than skipped silently.
-const hasVerifier = readFileSync(join(repo, 'web', 'dist', 'pkg', 'psephos_wasm.js'), 'utf8').includes('verifyRecord');
-test('the observer verifies the whole election in the browser', { todo: hasVerifier ? false : 'psephos-wasm does not export verifyRecord yet' }, async () => {
+// The in-browser verifier is psephos_record::verify compiled to wasm, reading the record the
+// server streams at GET /api/v1/record. While the server still streams its interim NDJSON
+// export instead of the record format (docs/record.md), this test is reported as a todo with
+// that reason, never skipped silently.
+test('the observer verifies the whole election in the browser', async (t2) => {
+  const head = await fetch(`${election.url}/api/v1/record`);
+  const format = head.headers.get('x-psephos-record-format');
+  await head.body?.cancel();
+  if (format && format.includes('ndjson')) t2.todo(`GET /api/v1/record serves ${format}, not the record format`);
   const { page, problems } = await watchedPage(browser.context, election.url);
   await page.goto(`${election.url}/observer.html`);
   await page.locator('#board dl').waitFor();

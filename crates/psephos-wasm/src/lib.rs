@@ -19,6 +19,7 @@ pub mod challenge;
 pub mod election;
 pub mod error;
 pub mod receipt;
+pub mod verify;
 
 pub use error::Error;
 
@@ -222,4 +223,27 @@ pub fn qr_code(text: &str) -> Result<String, JsError> {
         size: width + 2 * QUIET,
         path,
     })
+}
+
+/// Verifies the whole election record (`GET /api/v1/record` bytes) with the same checks as
+/// `psephos verify`; `trust_json` is `{board_key, witnesses}`; `progress(step, done, total)` is
+/// called as entries are checked. Returns the JSON report.
+#[wasm_bindgen(js_name = verifyRecord)]
+pub fn verify_record(
+    record: &[u8],
+    trust_json: &str,
+    progress: &js_sys::Function,
+) -> Result<String, JsError> {
+    let trust: verify::Trust =
+        serde_json::from_str(trust_json).map_err(|e| js(Error::json("trust")(e)))?;
+    let this = JsValue::NULL;
+    let mut cb = verify::Callback::new(|step: &str, done: u64, total: u64| {
+        let _ = progress.call3(
+            &this,
+            &JsValue::from_str(step),
+            &JsValue::from_f64(done as f64),
+            &JsValue::from_f64(total as f64),
+        );
+    });
+    to_json(&verify::verify(record, &trust, &mut cb).map_err(js)?)
 }

@@ -391,3 +391,25 @@ fn a_ballot_found_on_the_board_is_proven_by_its_receipt() {
     )
     .is_err());
 }
+
+#[test]
+fn the_verifier_wrapper_refuses_bad_trust_and_reports_on_garbage() {
+    use psephos_record::verify::NoProgress;
+    use psephos_wasm::verify::{verify, Trust};
+    let bad = Trust {
+        board_key: Some("not a key".into()),
+        witnesses: vec![],
+    };
+    assert!(matches!(
+        verify(b"", &bad, &mut NoProgress),
+        Err(Error::Malformed { .. })
+    ));
+    let witness_as_board = Trust {
+        board_key: None,
+        witnesses: vec![board_signer().verifier_key().to_string()],
+    };
+    assert!(verify(b"", &witness_as_board, &mut NoProgress).is_err());
+    // Garbage is a failed report, not a panic.
+    let report = verify(b"garbage", &Trust::default(), &mut NoProgress).unwrap();
+    assert!(!report.passed);
+}
