@@ -4,13 +4,21 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors
+.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors
 
 all: test
 
-## Run a whole election in process on the sample municipal config and print the verified result.
+## Serve the sample municipal election, open for voting, on http://127.0.0.1:8080: builds the
+## booth, runs a 3-trustee ceremony over HTTP, publishes credentials, and prints the booth and
+## observer URLs, credential codes to vote with, and the commands that close, tally and decrypt.
 demo: web
-	$(CARGO) run --release -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --voters 200
+	RUST_LOG=$${RUST_LOG:-warn} $(CARGO) run --locked -p psephos-cli --bin psephos -- demo-serve \
+	  --config election-config/municipal-2026.toml --web web/dist
+
+## A whole election in process (ceremony, 1,000 voters with revotes and challenges, tally with a
+## trustee absent) written to a record and verified: no server, no browser.
+demo-offline:
+	$(CARGO) run --release --locked -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --record demo.record
 
 ## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
 ## front end built from source (the core compiled to wasm32: the browser runs the same code)
