@@ -4,17 +4,26 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo test lint fmt unit vectors wasm-check bench bench-quick regenerate-vectors
+.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors
 
 all: test
 
-## Run a whole election in process on the sample municipal config and print the verified result.
-demo:
-	$(CARGO) run --release -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --voters 200
+## Serve the sample municipal election, open for voting, on http://127.0.0.1:8080: builds the
+## booth, runs a 3-trustee ceremony over HTTP, publishes credentials, and prints the booth and
+## observer URLs, credential codes to vote with, and the commands that close, tally and decrypt.
+demo: web
+	RUST_LOG=$${RUST_LOG:-warn} $(CARGO) run --locked -p psephos-cli --bin psephos -- demo-serve \
+	  --config election-config/municipal-2026.toml --web web/dist
 
-## Everything CI runs: formatting, lints, every test, the committed test vectors, and the
-## core's wasm32 build (the browser runs the same code).
-test: lint unit vectors wasm-check
+## A whole election in process (ceremony, 1,000 voters with revotes and challenges, tally with a
+## trustee absent) written to a record and verified: no server, no browser.
+demo-offline:
+	$(CARGO) run --release --locked -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --record demo.record
+
+## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
+## front end built from source (the core compiled to wasm32: the browser runs the same code)
+## and the browser tests in headless Chromium.
+test: lint unit vectors web browser-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -30,6 +39,15 @@ WASM_TARGET_DIR ?= target/wasm32
 wasm-check:
 	eval "$$(scripts/wasm-toolchain.sh)" && cargo build --locked -p psephos-core --no-default-features \
 	  --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort --release --target-dir $(WASM_TARGET_DIR)
+
+## The browser front end (web/dist): psephos-wasm built for wasm32, bound and optimized, with
+## the pages of web/src. Installs its toolchain on first use (scripts/wasm-toolchain.sh).
+web:
+	WASM_TARGET_DIR=$(WASM_TARGET_DIR) scripts/build-web.sh
+
+## Voting, challenging, revoting and verifying in headless Chromium against a real server.
+browser-test: web
+	tests/browser/run.sh
 
 fmt:
 	$(CARGO) fmt --all

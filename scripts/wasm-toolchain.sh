@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # Installs (idempotently) the toolchain that builds Rust for wasm32-unknown-unknown on these
-# machines — Debian's rustc-web with the standard library sources, since rustup cannot add the
-# wasm32 target here — and prints the environment to use it:
-#   eval "$(scripts/wasm-toolchain.sh)"
+# machines, and prints the environment to use it:
+#   eval "$(scripts/wasm-toolchain.sh)"          # rustc for wasm32 (make wasm-check)
+#   eval "$(scripts/wasm-toolchain.sh --web)"    # also wasm-bindgen and wasm-opt (make web)
+#
+# - Debian's rustc-web with the standard library sources (build-std), since rustup cannot add
+#   the wasm32 target here;
+# - with --web: wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in
+#   Cargo.lock (the two must match), built with cargo install; and wasm-opt from the npm package
+#   `binaryen` (Debian's older binaryen produces broken output). Both go under
+#   $PSEPHOS_TOOLS (default ~/.cache/psephos/tools), one directory per version.
 set -euo pipefail
+web=0
+[ "${1:-}" = "--web" ] && web=1
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
 pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -15,4 +26,33 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 fi
 # Debian's cargo must come before rustup's proxies; build-std needs RUSTC_BOOTSTRAP.
-echo "export PATH=/usr/bin:\$PATH RUSTC_BOOTSTRAP=1"
+path="/usr/bin:$PATH"
+
+if [ "$web" = 1 ]; then
+  tools="${PSEPHOS_TOOLS:-$HOME/.cache/psephos/tools}"
+  # The wasm-bindgen version the crate is locked to.
+  wb_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")"
+  [ -n "$wb_version" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+  wb_root="$tools/wasm-bindgen-$wb_version"
+  if ! "$wb_root/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $wb_version"; then
+    echo "installing wasm-bindgen-cli $wb_version (a few minutes, once)" >&2
+    # rustup's stable cargo builds the host tool; no --locked (its lockfile pins old crates).
+    cargo install wasm-bindgen-cli --version "$wb_version" --no-default-features \
+      --bin wasm-bindgen --root "$wb_root" >&2
+  fi
+  binaryen_version=132.0.0
+  bn_root="$tools/binaryen-$binaryen_version"
+  if ! "$bn_root/node_modules/.bin/wasm-opt" --version >/dev/null 2>&1; then
+    command -v npm >/dev/null 2>&1 || {
+      echo "installing npm" >&2
+      apt-get update -qq >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2
+    }
+    echo "installing binaryen $binaryen_version from npm" >&2
+    mkdir -p "$bn_root"
+    npm install --prefix "$bn_root" --no-save --no-audit --no-fund --loglevel=error \
+      "binaryen@$binaryen_version" >&2
+  fi
+  path="$path:$wb_root/bin:$bn_root/node_modules/.bin"
+fi
+printf 'export PATH=%q RUSTC_BOOTSTRAP=1\n' "$path"

@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run a whole election in process and print the verified result.
     Demo(psephos_cli::cmd::demo::Args),
+    /// Serve a sample election, open for voting, with its booth and observer pages (`make demo`).
+    DemoServe(psephos_cli::cmd::demo_server::Args),
     /// Regenerate or check the known-answer test vectors.
     Vectors(psephos_cli::cmd::vectors::Args),
     /// Measure the core operations on this machine.
@@ -33,6 +35,10 @@ enum Command {
     Credentials(psephos_cli::cmd::credentials::Args),
     /// Trustee tools: keys, the key ceremony, decryption shares.
     Trustee(psephos_cli::cmd::trustee::Args),
+    /// Verify an election record (file or board URL): every check, numbered.
+    Verify(psephos_cli::cmd::verify::Args),
+    /// Export an election record from a board's database or a server.
+    Record(psephos_cli::cmd::record::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -45,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Demo(a) => psephos_cli::cmd::demo::run(a),
+        Command::DemoServe(a) => runtime()?.block_on(psephos_cli::cmd::demo_server::run(a)),
         Command::Vectors(a) => psephos_cli::cmd::vectors::run(a),
         Command::Bench(a) => psephos_cli::cmd::bench::run(a),
         Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),
@@ -53,6 +60,8 @@ fn main() -> anyhow::Result<()> {
         Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
         Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
         Command::Trustee(a) => runtime()?.block_on(psephos_cli::cmd::trustee::run(a)),
+        Command::Verify(a) => psephos_cli::cmd::verify::run(a),
+        Command::Record(a) => runtime()?.block_on(psephos_cli::cmd::record::run(a)),
     }
 }
 

@@ -3,7 +3,11 @@
 //! - [`payload`]: the typed payload of every entry kind and its canonical bytes;
 //! - [`credentials`]: the public credential list;
 //! - [`state`]: the election's rules as a state machine over the board's entries, run by the
-//!   server before it appends and by every verifier when it replays the record.
+//!   server before it appends and by every verifier when it replays the record;
+//! - [`format`]: the election record file (`docs/record.md`), and with the `store` feature
+//!   [`export`], which writes a durable board as a record;
+//! - [`verify`]: the independent verifier's numbered checks over a record
+//!   (`docs/verification.md`).
 //!
 //! No I/O: this crate builds for wasm32, so the browser's verifier is this code too.
 
@@ -14,8 +18,11 @@ pub mod credentials;
 pub mod export;
 pub mod format;
 pub mod payload;
+pub mod sim;
 pub mod state;
+pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
 pub use state::{Applied, Counts, ElectionState, Eligibility, Phase, RuleError, RuleErrorKind};
+pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

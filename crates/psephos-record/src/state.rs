@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use psephos_core::ballot::EncryptedBallot;
+use psephos_core::ballot::{EncryptedBallot, VerifiedBallot};
 use psephos_core::ceremony::{CeremonyError, CeremonyState, SignedMessage};
 use psephos_core::challenge::check_challenge;
 use psephos_core::election::{Election, Manifest};
@@ -372,9 +372,42 @@ impl ElectionState {
         Ok(applied)
     }
 
+    /// Counts an entry that a verifier found invalid and leaves out of the election, so that
+    /// the indices this state records stay those of the board. (The server never needs this:
+    /// it appends nothing that [`ElectionState::apply`] rejects.)
+    pub fn skip_entry(&mut self) {
+        self.size += 1;
+    }
+
     /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
     /// runs before spending time on the proofs. Returns the credential's eligibility.
     pub fn check_ballot(&self, b: &EncryptedBallot) -> Result<Eligibility, RuleError> {
+        let e = self.check_ballot_rules(b, &b.hash())?;
+        b.verify_signature()?;
+        Ok(e)
+    }
+
+    /// Applies a ballot whose signature and proofs [`psephos_core::ballot::verify_ballots`]
+    /// verified (for this election: the rules below check the election hash): every rule of
+    /// [`ElectionState::apply`] but the signature, which the batch verification covered. What
+    /// a verifier replaying a large record runs, so that no signature is checked twice.
+    pub fn apply_verified_ballot(&mut self, b: &VerifiedBallot) -> Result<Applied, RuleError> {
+        let hash = *b.hash();
+        let ballot = b.ballot();
+        self.check_ballot_rules(ballot, &hash)?;
+        self.ballots.insert(hash, self.size);
+        let superseded = self.last.insert(ballot.credential.to_bytes(), self.size);
+        self.size += 1;
+        Ok(Applied::Ballot { hash, superseded })
+    }
+
+    /// The ballot rules but the signature: phase, election, credential, style, replay and
+    /// challenge. `hash` is the ballot hash.
+    fn check_ballot_rules(
+        &self,
+        b: &EncryptedBallot,
+        hash: &Digest,
+    ) -> Result<Eligibility, RuleError> {
         self.require(Phase::Open, "cast a ballot")?;
         let election = self.election.as_ref().ok_or(RuleError::Phase {
             action: "cast a ballot",
@@ -395,19 +428,17 @@ impl ElectionState {
                 got: b.style.clone(),
             });
         }
-        let hash = b.hash();
-        if let Some(&index) = self.ballots.get(&hash) {
+        if let Some(&index) = self.ballots.get(hash) {
             return Err(RuleError::Replayed {
-                tracking_code: psephos_core::ballot::tracking_code(&hash),
+                tracking_code: psephos_core::ballot::tracking_code(hash),
                 index,
             });
         }
-        if self.challenged.contains_key(&hash) {
+        if self.challenged.contains_key(hash) {
             return Err(RuleError::ChallengedBallot(
-                psephos_core::ballot::tracking_code(&hash),
+                psephos_core::ballot::tracking_code(hash),
             ));
         }
-        b.verify_signature()?;
         Ok(e)
     }
 

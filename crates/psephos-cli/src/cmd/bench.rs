@@ -30,6 +30,9 @@ pub struct Args {
 pub enum Sub {
     /// The election service under load over HTTP (see `bench_load`).
     Load(super::bench_load::Args),
+    /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
+    /// phase.
+    Election(super::bench_election::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -43,8 +46,10 @@ fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(Sub::Load(a)) = args.command {
-        return super::bench_load::run(a);
+    match args.command {
+        Some(Sub::Load(a)) => return super::bench_load::run(a),
+        Some(Sub::Election(a)) => return super::bench_election::run(a),
+        None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let samples = args.samples.max(3);

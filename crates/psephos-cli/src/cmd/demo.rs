@@ -1,19 +1,27 @@
-//! `psephos demo`: a whole election in one process — ceremony, credentials, voters casting
-//! (with revotes and challenges), batch verification, tally with one trustee absent, threshold
-//! decryption — and the verified result printed per contest.
+//! `psephos demo`: a whole election in one process, on a real board — key ceremony among three
+//! trustee state machines (k = 2), the credential list, simulated voters casting random valid
+//! ballots (some revote, some challenge first), close, the tally decrypted with one trustee
+//! absent, and the independent verifier run over the exported record.
+//!
+//! Every entry goes through [`ElectionState`] (the server's rules) and is appended to a
+//! `psephos_board::Board` on SQLite in a temporary directory, sealed into signed checkpoints and
+//! cosigned by an in-process witness, so the record `--record FILE` writes is a real board
+//! export. [`Driver`] is shared with `psephos bench election`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use psephos_core::ballot::{encrypt_ballot, verify_ballots, EncryptedBallot};
-use psephos_core::challenge::check_challenge;
-use psephos_core::credential::CredentialCode;
-use psephos_core::election::Election;
-use psephos_core::sim;
-use psephos_core::tally::{combine, DecryptionShare, TallyAccumulator};
-use rand_chacha::rand_core::SeedableRng;
+use psephos_board::note::{Cosigner, SignedCheckpoint};
+use psephos_board::{Board, BoardConfig, Entry};
+use psephos_core::ballot::{verify_ballots, VerifiedBallot};
+use psephos_core::elgamal::Ciphertext;
+use psephos_core::tally::{EncryptedTally, TallyAccumulator};
+use psephos_record::sim::Simulation;
+use psephos_record::{Control, ElectionState, Payload};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,9 +34,264 @@ pub struct Args {
     /// Seed for a reproducible run (default: fresh randomness).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Write the election record here (must not exist).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+}
+
+/// Voters per batch: encrypted in parallel, verified in one batch, appended together.
+pub const BATCH: usize = 2048;
+
+/// An election driven through the server's rules onto a real board.
+pub struct Driver {
+    pub sim: Simulation,
+    pub state: ElectionState,
+    pub board: Board,
+    witness: Cosigner,
+    seed: [u8; 32],
+    /// The running encrypted tally of the voters cast so far (last ballot of each).
+    tally: Option<EncryptedTally>,
+    cosigned_height: Option<u64>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("board", &self.board)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Time spent making ballots and ingesting them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CastTimes {
+    pub simulate: Duration,
+    pub ingest: Duration,
+}
+
+impl Driver {
+    /// A new board in `dir` (SQLite), with one in-process witness.
+    pub async fn open(sim: Simulation, dir: &Path, rng: &mut ChaCha20Rng) -> anyhow::Result<Self> {
+        let mut k = [0u8; 32];
+        rng.fill_bytes(&mut k);
+        let origin = format!("demo.psephos.invalid/{}", sim.manifest.id);
+        let mut config = BoardConfig::new(origin, ed25519_dalek::SigningKey::from_bytes(&k));
+        rng.fill_bytes(&mut k);
+        let witness = Cosigner::new(
+            "witness.psephos.invalid",
+            ed25519_dalek::SigningKey::from_bytes(&k),
+        )?;
+        config.witnesses = vec![witness.verifier_key().clone()];
+        let url = format!("sqlite://{}?mode=rwc", dir.join("board.db").display());
+        let board = Board::open(&url, config)
+            .await
+            .context("opening the board")?;
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        Ok(Driver {
+            sim,
+            state: ElectionState::new(),
+            board,
+            witness,
+            seed,
+            tally: None,
+            cosigned_height: None,
+        })
+    }
+
+    /// Applies each payload to the rules, then appends them all (in batches).
+    pub async fn post(&mut self, payloads: Vec<Payload>) -> anyhow::Result<()> {
+        let mut entries = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            self.state
+                .apply(&p)
+                .with_context(|| format!("the rules reject a {} entry", p.kind()))?;
+            entries.push(Entry::new(p.kind(), p.to_bytes())?);
+        }
+        self.append(entries).await
+    }
+
+    async fn append(&self, entries: Vec<Entry>) -> anyhow::Result<()> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        for e in entries {
+            if batch.len() == 4096 || bytes + e.payload.len() > 15 << 20 {
+                self.board.append_all(std::mem::take(&mut batch)).await?;
+                bytes = 0;
+            }
+            bytes += e.payload.len();
+            batch.push(e);
+        }
+        if !batch.is_empty() {
+            self.board.append_all(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Definition, ceremony, credentials, key announcement, open.
+    pub async fn setup(&mut self) -> anyhow::Result<()> {
+        let mut p = vec![self.sim.definition()];
+        p.extend(self.sim.ceremony_messages());
+        p.extend(self.sim.credential_lists());
+        p.push(self.sim.key_announcement()?);
+        p.push(Payload::Control(Control::Open));
+        self.post(p).await
+    }
+
+    /// Voters `range` cast (encrypted in parallel), verified in a batch, checked by the rules
+    /// and appended; their last ballots join the running tally.
+    pub async fn cast(&mut self, range: Range<usize>) -> anyhow::Result<CastTimes> {
+        let clock = Instant::now();
+        let sim = &self.sim;
+        let seed = self.seed;
+        let make = |i: usize| -> anyhow::Result<Vec<Payload>> {
+            let mut s = seed;
+            s[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let mut rng = ChaCha20Rng::from_seed(s);
+            Ok(sim.votes(i, &mut rng)?)
+        };
+        let votes: Vec<Vec<Payload>> = {
+            use rayon::prelude::*;
+            range
+                .clone()
+                .into_par_iter()
+                .map(make)
+                .collect::<anyhow::Result<_>>()?
+        };
+        let simulate = clock.elapsed();
+        let clock = Instant::now();
+        let election = self.sim.election.clone();
+        let ballots: Vec<_> = votes
+            .iter()
+            .flatten()
+            .filter_map(|p| match p {
+                Payload::Ballot(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut verified = verify_ballots(&election, ballots).into_iter();
+        let mut entries = Vec::new();
+        let mut counted: Vec<(VerifiedBallot, u64)> = Vec::with_capacity(votes.len());
+        for (i, voter) in range.zip(votes) {
+            let mut last = None;
+            for p in voter {
+                match &p {
+                    Payload::Ballot(_) => {
+                        let vb = verified
+                            .next()
+                            .context("a verdict per ballot")?
+                            .context("a simulated ballot does not verify")?;
+                        self.state.apply_verified_ballot(&vb)?;
+                        last = Some(vb);
+                    }
+                    _ => {
+                        self.state.apply(&p)?;
+                    }
+                }
+                entries.push(Entry::new(p.kind(), p.to_bytes())?);
+            }
+            if let Some(vb) = last {
+                counted.push((vb, self.sim.weight(i)));
+            }
+        }
+        let mut acc = TallyAccumulator::new(&election);
+        for (vb, w) in &counted {
+            acc.add(vb, *w)?;
+        }
+        let part = acc.finish();
+        self.tally = Some(match self.tally.take() {
+            None => part,
+            Some(t) => add_tallies(t, &part),
+        });
+        self.append(entries).await?;
+        Ok(CastTimes {
+            simulate,
+            ingest: clock.elapsed(),
+        })
+    }
+
+    /// Close, post the encrypted tally, the present trustees' shares and the result.
+    pub async fn close_and_tally(&mut self, rng: &mut ChaCha20Rng) -> anyhow::Result<Vec<u32>> {
+        self.post(vec![Payload::Control(Control::Close)]).await?;
+        let tally = match self.tally.take() {
+            Some(t) => t,
+            None => TallyAccumulator::new(&self.sim.election).finish(),
+        };
+        self.post(vec![Payload::Tally(tally.clone())]).await?;
+        let present = self.sim.present_trustees();
+        let shares = present
+            .iter()
+            .map(|&j| self.sim.share(&tally, j, rng).map(Payload::Share))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.post(shares).await?;
+        let result = self.state.combined_result()?;
+        self.post(vec![Payload::Result(result)]).await?;
+        Ok(present)
+    }
+
+    /// Seals what is pending and has the witness cosign every new checkpoint.
+    pub async fn seal_and_witness(&mut self) -> anyhow::Result<()> {
+        self.board.seal_now().await?;
+        let Some(latest) = self.board.latest_block().await? else {
+            return Ok(());
+        };
+        let mut h = self.cosigned_height.map_or(0, |h| h + 1);
+        while h <= latest.header.height {
+            for b in self.board.blocks(h, 1000).await? {
+                let cp = SignedCheckpoint::open(
+                    b.header.checkpoint.as_bytes(),
+                    self.board.origin(),
+                    self.board.verifier_key(),
+                    &[],
+                )?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let line = self.witness.cosign(&cp, now)?;
+                self.board
+                    .add_cosignature(b.header.tree_size, &line.to_string())
+                    .await?;
+                h = b.header.height + 1;
+                self.cosigned_height = Some(b.header.height);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the record to `path` (must not exist).
+    pub async fn export(
+        &self,
+        path: &Path,
+    ) -> anyhow::Result<psephos_record::format::RecordHeader> {
+        let file = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+        let w = std::io::BufWriter::with_capacity(1 << 20, file);
+        Ok(psephos_record::export::export_board(&self.board, 1, w).await?)
+    }
+}
+
+fn add_tallies(mut a: EncryptedTally, b: &EncryptedTally) -> EncryptedTally {
+    for (ca, cb) in a.contests.iter_mut().zip(&b.contests) {
+        ca.ballots += cb.ballots;
+        ca.weight += cb.weight;
+        for (x, y) in ca.ciphertexts.iter_mut().zip(&cb.ciphertexts) {
+            *x = Ciphertext::sum([&*x, y]);
+        }
+    }
+    a
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<()> {
     let manifest = crate::load_manifest(&args.config)?;
     let mut rng = match args.seed {
         Some(s) => ChaCha20Rng::seed_from_u64(s),
@@ -43,139 +306,80 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t.threshold,
         t.count
     );
-
     let clock = Instant::now();
-    let ceremony = sim::ceremony(&manifest.hash(), t.count, t.threshold, &mut rng);
-    let election = Election::new(manifest.clone(), ceremony.joint_key)?;
+    let sim = Simulation::new(manifest, args.voters, &mut rng)?;
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let mut d = Driver::open(sim, dir.path(), &mut rng).await?;
     println!(
-        "1. Key ceremony done: joint key {}",
-        ceremony.joint_key.to_hex()
+        "  board {} on SQLite in a temporary directory",
+        d.board.origin()
     );
-    println!("   election hash {}", election.hash());
-
-    // Credentials: the authority keeps codes, the board gets public credentials (with weights).
-    let codes: Vec<CredentialCode> = (0..args.voters)
-        .map(|_| CredentialCode::generate(&mut rng))
-        .collect();
-    let secrets: Vec<_> = codes.iter().map(|c| c.secret(&manifest.id)).collect();
-    let weights: HashMap<_, u64> = secrets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            (
-                s.public(),
-                if manifest.weighted && i % 10 == 0 {
-                    2
-                } else {
-                    1
-                },
-            )
-        })
-        .collect();
-    println!("2. {} credentials issued", codes.len());
-
-    // Voting: every voter casts; every 10th challenges first; every 7th revotes.
-    let mut cast: Vec<EncryptedBallot> = Vec::new();
-    let mut expected: Vec<Vec<u64>> = manifest
-        .contests
-        .iter()
-        .map(|c| vec![0; c.options.len()])
-        .collect();
-    let mut challenged = 0;
-    let enc_clock = Instant::now();
-    for (i, secret) in secrets.iter().enumerate() {
-        let style = &manifest.ballot_styles[i % manifest.ballot_styles.len()];
-        if i % 10 == 3 {
-            let p = sim::random_ballot(&manifest, &style.id, &mut rng).context("style")?;
-            let (b, s) = encrypt_ballot(&election, secret, &p, &mut rng)?;
-            let opened = check_challenge(&election, &b, &s.reveal(&b))?;
-            if opened != p {
-                bail!("a challenged ballot did not open to the voter's choices");
-            }
-            challenged += 1;
-        }
-        let rounds = if i % 7 == 0 { 2 } else { 1 };
-        let mut last = None;
-        for _ in 0..rounds {
-            let p = sim::random_ballot(&manifest, &style.id, &mut rng).context("style")?;
-            let (b, _) = encrypt_ballot(&election, secret, &p, &mut rng)?;
-            cast.push(b);
-            last = Some(p);
-        }
-        if let Some(p) = last {
-            let w = weights[&secret.public()];
-            for (&ci, pc) in style.contests.iter().zip(&p.contests) {
-                for (e, v) in expected[ci].iter_mut().zip(&pc.values) {
-                    *e += v * w;
-                }
-            }
-        }
-    }
+    d.setup().await?;
+    let key = d.state.key().context("the key is announced")?;
     println!(
-        "3. {} ballots cast ({} revotes), {} challenged and checked, in {:.2?}",
-        cast.len(),
-        cast.len() - args.voters,
-        challenged,
-        enc_clock.elapsed()
+        "1. Key ceremony: {} signed messages from {} trustees; joint key {}",
+        d.sim.ceremony.transcript.len(),
+        t.count,
+        key.joint_key.to_hex()
     );
-
-    let ver_clock = Instant::now();
-    let n = cast.len();
-    let verified = verify_ballots(&election, cast);
-    let mut last_by_credential = HashMap::new();
-    for v in verified {
-        let v = v.context("a ballot failed verification")?;
-        last_by_credential.insert(v.ballot().credential, v);
-    }
+    println!("   election hash {}", key.election_hash);
     println!(
-        "4. {} ballots verified in a batch in {:.2?}; {} counted (last per credential)",
-        n,
-        ver_clock.elapsed(),
-        last_by_credential.len()
+        "2. {} credentials published; voting open",
+        d.state.counts().credentials
     );
-
-    let mut acc = TallyAccumulator::new(&election);
-    for (cred, b) in &last_by_credential {
-        acc.add(b, weights[cred])?;
+    let mut times = CastTimes::default();
+    let mut start = 0;
+    while start < args.voters {
+        let end = (start + BATCH).min(args.voters);
+        let ct = d.cast(start..end).await?;
+        times.simulate += ct.simulate;
+        times.ingest += ct.ingest;
+        d.seal_and_witness().await?;
+        start = end;
     }
-    let tally = acc.finish();
-    let present: Vec<u32> = (2..=t.count).take(t.threshold as usize).collect();
-    let present = if present.len() < t.threshold as usize {
-        (1..=t.threshold).collect()
-    } else {
-        present
+    let c = d.state.counts();
+    println!(
+        "3. {} ballots cast by {} voters ({} revotes), {} challenged and opened; encrypted in {:.2?}, verified (batch), checked and appended in {:.2?}",
+        c.ballots_cast,
+        c.voters,
+        c.ballots_cast - c.voters,
+        c.challenges,
+        times.simulate,
+        times.ingest
+    );
+    let present = d.close_and_tally(&mut rng).await?;
+    println!("4. Voting closed; tally decrypted by trustees {present:?} (trustee 1 absent)");
+    d.seal_and_witness().await?;
+    let record_path = match &args.record {
+        Some(p) => p.clone(),
+        None => dir.path().join("election.record"),
     };
-    let shares: Vec<DecryptionShare> = present
-        .iter()
-        .map(|&j| DecryptionShare::compute(&tally, j, &ceremony.shares[j as usize - 1], &mut rng))
-        .collect();
-    let vk = |j: u32| {
-        ceremony
-            .verification_keys
-            .get((j as usize).wrapping_sub(1))
-            .copied()
-    };
-    let result = combine(&election, &tally, &shares, vk)?;
+    let header = d.export(&record_path).await?;
     println!(
-        "5. Tally decrypted by trustees {:?} (trustee 1 absent), every share proof verified",
-        present
+        "5. Board sealed and cosigned: {} entries in {} blocks; record written to {}",
+        header.entries,
+        header.blocks,
+        if args.record.is_some() {
+            record_path.display().to_string()
+        } else {
+            "a temporary file (use --record FILE to keep it)".into()
+        }
     );
-    for (r, e) in result.contests.iter().zip(&expected) {
-        if &r.counts != e {
-            bail!(
-                "contest {}: decrypted {:?}, expected {:?}",
-                r.contest,
-                r.counts,
-                e
-            );
-        }
-    }
-    println!("6. Result (matches the simulated voters' choices):");
-    for (c, r) in manifest.contests.iter().zip(&result.contests) {
-        println!("   {} — {} ballots", c.title, r.ballots);
-        for (o, n) in c.options.iter().zip(&r.counts) {
-            println!("     {:>8}  {}", n, o.label);
-        }
+    d.board.close().await?;
+    let vclock = Instant::now();
+    let report = super::verify::verify_file(
+        &record_path,
+        &psephos_record::VerifyOptions::default(),
+        false,
+    )?;
+    println!(
+        "6. Independent verification of the record in {:.2?}:",
+        vclock.elapsed()
+    );
+    println!();
+    super::verify::print_report(&report);
+    if !report.passed {
+        bail!("the demo election does not verify");
     }
     println!("Done in {:.2?}.", clock.elapsed());
     Ok(())

@@ -517,7 +517,52 @@ fn waiting_for(cs: &CeremonyState, open: Round) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use psephos_core::hash::Digest;
+
+    fn clock(window: u64, timeout: u64, now: Instant) -> Clock {
+        Clock {
+            schedule: CeremonySchedule {
+                complaint_window: Duration::from_secs(window),
+                round_timeout: Duration::from_secs(timeout),
+            },
+            round: Round::Commitments,
+            since: now,
+            floor: Round::Commitments,
+        }
+    }
+
+    #[test]
+    fn ceremony_schedule_waits_for_everyone_then_closes_rounds_by_time() {
+        let run = psephos_core::sim::run_ceremony(Digest([1; 32]), 3, 2, &mut rand_core_std::OsRng)
+            .unwrap();
+        let mut cs = CeremonyState::new(run.params.clone());
+        let t0 = Instant::now();
+        let mut c = clock(2, 60, t0);
+        // Round 1 waits for all three commitments.
+        assert_eq!(schedule(&cs, &mut c, t0).open, Round::Commitments);
+        cs.receive(&run.transcript[0]).unwrap();
+        cs.receive(&run.transcript[1]).unwrap();
+        let s = schedule(&cs, &mut c, t0 + Duration::from_secs(59));
+        assert_eq!((s.open, s.settled), (Round::Commitments, false));
+        // Trustee 3 never commits: at the timeout round 1 closes and round 2 opens.
+        let t1 = t0 + Duration::from_secs(61);
+        assert_eq!(schedule(&cs, &mut c, t1).open, Round::Shares);
+        // Round 2 waits for the two committed dealers only.
+        cs.receive(&run.transcript[3]).unwrap();
+        cs.receive(&run.transcript[4]).unwrap();
+        let t2 = t1 + Duration::from_secs(1);
+        let s = schedule(&cs, &mut c, t2);
+        assert_eq!((s.open, s.settled), (Round::Complaints, false));
+        // The complaint window, then round 4 with nobody accused: settled.
+        let s = schedule(&cs, &mut c, t2 + Duration::from_secs(1));
+        assert_eq!(s.open, Round::Complaints);
+        let s = schedule(&cs, &mut c, t2 + Duration::from_secs(3));
+        assert_eq!((s.open, s.settled), (Round::Reveals, true));
+        // The clock never goes back.
+        assert_eq!(schedule(&cs, &mut c, t2).open, Round::Reveals);
+    }
 
     #[test]
     fn next_round_saturates_at_reveals() {

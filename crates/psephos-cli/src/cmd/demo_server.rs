@@ -1,0 +1,273 @@
+//! `psephos demo --serve` (what `make demo` runs): a real election service on this machine with
+//! a sample election open for voting, so that a person can vote in the booth and watch the board.
+//!
+//! Nothing is simulated on the server side: the process starts `psephos serve`'s service on a
+//! SQLite board in a demo directory, defines the election over HTTP with the admin token, lets
+//! three trustee clients (the code of `psephos trustee ceremony`, with key files in the demo
+//! directory) run the key ceremony against it, publishes a credential list made by the credential
+//! authority's code, and opens voting. It prints the booth and observer URLs, a few credential
+//! codes to vote with, and the commands that close, tally and decrypt.
+//!
+//! The demo directory holds secrets (trustee key files sealed under a passphrase printed on the
+//! screen, voter credential codes): it is a demonstration, not a deployment.
+
+use crate::keys::SecretKey;
+use crate::trustee::ceremony::{self, Options};
+use crate::trustee::client::Client;
+use crate::trustee::keyfile::{Passphrase, TrusteeKeys};
+use anyhow::{bail, Context};
+use psephos_board::note::SignatureType;
+use psephos_board::{Board, BoardConfig};
+use psephos_core::credential::CredentialCode;
+use psephos_core::election::Manifest;
+use psephos_record::credentials::{CredentialList, ListedCredential};
+use psephos_server::auth::{AdminAuth, NewToken};
+use psephos_server::{serve, AppState, ServiceConfig};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Marks a directory this command made, so that a rerun may clear it and nothing else.
+const MARKER: &str = ".psephos-demo";
+/// The trustees' passphrase in the demo (printed: this is a demonstration).
+const DEMO_PASSPHRASE: &str = "demo passphrase";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The election to run.
+    #[arg(long, default_value = "election-config/municipal-2026.toml")]
+    pub config: PathBuf,
+    /// Where the board, the trustees' key files and the credential codes go. Cleared at start
+    /// if an earlier demo made it; refused if it is anything else.
+    #[arg(long, default_value = "demo-election")]
+    pub dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Voters per ballot style.
+    #[arg(long, default_value_t = 10)]
+    pub voters_per_style: usize,
+    /// The web app to serve at `/` (default: `web/dist` if it exists).
+    #[arg(long)]
+    pub web: Option<PathBuf>,
+}
+
+fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        if !dir.join(MARKER).exists() {
+            bail!(
+                "{} exists and was not made by `psephos demo --serve`; choose another --dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir.join("trustees"))?;
+    std::fs::write(dir.join(MARKER), "made by psephos demo --serve\n")?;
+    Ok(())
+}
+
+/// Posts an officials' command and returns the JSON answer, or the server's refusal.
+async fn admin_post(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let r = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("POST {path}"))?;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("POST {path}: {status}: {}", v["detail"]);
+    }
+    Ok(v)
+}
+
+async fn phase(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    let v: Value = http
+        .get(format!("{base}/api/v1/election/status"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["phase"].as_str().unwrap_or_default().to_string())
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let manifest_toml = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("reading {}", args.config.display()))?;
+    let manifest = Manifest::from_toml(&manifest_toml)
+        .with_context(|| format!("in {}", args.config.display()))?;
+    prepare_dir(&args.dir)?;
+    let dir = args.dir.clone();
+
+    // The service, exactly as `psephos serve` runs it.
+    let key = SecretKey::generate("demo.psephos.example/board", SignatureType::Ed25519)?;
+    key.write_new(&dir.join("board.secret.key"))?;
+    let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
+    config.seal_interval = Duration::from_millis(500);
+    let url = format!("sqlite://{}?mode=rwc", dir.join("board.db").display());
+    let board = Board::open(&url, config)
+        .await
+        .context("opening the board")?;
+    let mut service = ServiceConfig {
+        web_dir: args.web.clone().or_else(|| {
+            let d = PathBuf::from("web/dist");
+            d.is_dir().then_some(d)
+        }),
+        ..ServiceConfig::default()
+    };
+    service.watcher.complaint_window = Some(Duration::from_secs(1));
+    let token = NewToken::generate();
+    let state = AppState::load_with(board.clone(), service.clone())
+        .await?
+        .with_admin(AdminAuth::hash_token(token.expose()));
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let server = serve(listener, state.clone())?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
+    let http = reqwest::Client::new();
+
+    // Trustees: key files sealed under the demo passphrase; the officials list their public keys.
+    let count = manifest.trustees.count;
+    eprintln!(
+        "defining {:?} with {} trustees (any {} decrypt)…",
+        manifest.name, count, manifest.trustees.threshold
+    );
+    let pass = Passphrase::new(DEMO_PASSPHRASE.to_string());
+    let mut trustees = Vec::new();
+    let mut publics = Vec::new();
+    for i in 1..=count {
+        let keys = TrusteeKeys::generate(&format!("trustee-{i}"))?;
+        let (secret_path, _) = keys.write_new(&dir.join("trustees"), &pass)?;
+        publics.push(serde_json::to_value(keys.public())?);
+        trustees.push((secret_path, keys));
+    }
+    admin_post(
+        &http,
+        &base,
+        token.expose(),
+        "/api/v1/election",
+        &json!({ "manifest_toml": manifest_toml, "trustees": publics }),
+    )
+    .await?;
+
+    // The key ceremony, run by the trustee clients over HTTP.
+    eprintln!("running the key ceremony…");
+    let client = Client::new(&base)?;
+    let opts = Options {
+        poll: Duration::from_millis(100),
+        verbose: false,
+    };
+    let runs = trustees
+        .iter()
+        .map(|(path, keys)| ceremony::run(&client, path, keys, &pass, &opts));
+    for r in futures_util::future::join_all(runs).await {
+        r.context("a trustee's ceremony failed")?;
+    }
+    for _ in 0..600 {
+        if phase(&http, &base).await? != "ceremony" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Credentials: the credential authority's job, done here with the same code.
+    let mut rng = rand_core::OsRng;
+    let mut listed = Vec::new();
+    let mut codes = String::from("voter_id,style,weight,credential_code\n");
+    let mut shown = Vec::new();
+    for style in &manifest.ballot_styles {
+        for v in 0..args.voters_per_style {
+            let code = CredentialCode::generate(&mut rng);
+            let voter = format!("{}-{}", style.id, v + 1);
+            codes.push_str(&format!("{voter},{},1,{}\n", style.id, code.expose()));
+            if v < 2 {
+                shown.push((style.id.clone(), code.expose()));
+            }
+            listed.push(ListedCredential {
+                credential: code.secret(&manifest.id).public(),
+                style: style.id.clone(),
+                weight: 1,
+            });
+        }
+    }
+    crate::trustee::keyfile::write_new_secret(
+        &dir.join("credentials.secret.csv"),
+        codes.as_bytes(),
+    )?;
+    let list = CredentialList::new(&manifest, listed);
+    admin_post(
+        &http,
+        &base,
+        token.expose(),
+        "/api/v1/election/credentials",
+        &serde_json::to_value(&list)?,
+    )
+    .await?;
+    admin_post(
+        &http,
+        &base,
+        token.expose(),
+        "/api/v1/election/open",
+        &json!({}),
+    )
+    .await?;
+
+    println!();
+    println!("The demo election {:?} is open.", manifest.name);
+    println!();
+    println!("  voting booth     {base}/");
+    println!("  check a ballot   {base}/check.html");
+    println!("  observer         {base}/observer.html");
+    println!("  results          {base}/results.html");
+    println!("  API              {base}/api/openapi.json");
+    println!();
+    println!(
+        "Credentials to vote with (all {} are in {}):",
+        list.credentials.len(),
+        dir.join("credentials.secret.csv").display()
+    );
+    for (style, code) in &shown {
+        println!("  {code}   (ballot style {style})");
+    }
+    println!();
+    println!("Officials' admin token: {}", token.expose());
+    println!("To finish the election (in another terminal):");
+    println!(
+        "  export PSEPHOS_SERVER={base} PSEPHOS_ADMIN_TOKEN={}",
+        token.expose()
+    );
+    println!("  psephos election close && psephos election tally");
+    println!(
+        "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {}",
+        trustees[0].0.display()
+    );
+    println!(
+        "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {}",
+        trustees[1].0.display()
+    );
+    println!("  psephos record export --server {base} --out election.record && psephos verify election.record");
+    println!();
+    println!(
+        "Ctrl-C stops the server (the board stays in {}).",
+        dir.display()
+    );
+
+    crate::cmd::serve::stop_signal().await;
+    state.shutdown().await;
+    handle.stop(true).await;
+    let _ = running.await;
+    board.close().await?;
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! `psephos verify <record file | board URL>`: runs every check of `docs/verification.md` over
+//! an election record and prints a numbered report (or JSON with `--json`). Exits 0 only if
+//! every check passes (or does not apply to an election that is not finished).
+//!
+//! A URL is a board's base URL: the record is fetched from `{url}/api/v1/record` into a
+//! temporary file first, so that the second pass (over ballots superseded by revotes) reads the
+//! very bytes the first pass checked.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use psephos_board::note::{Checkpoint, Note, VerifierKey};
+use psephos_record::verify::{
+    verify_record_with, Anchor, OpenWith, Progress, Report, Status, Step, VerifyOptions,
+};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A record file (`psephos record export`) or a board's base URL (http:// or https://).
+    pub source: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The board's verifier key, if you have it from elsewhere (else the record's header is
+    /// trusted and the report says so).
+    #[arg(long)]
+    pub board_key: Option<String>,
+    /// A witness's verifier key (repeatable); replaces the record's list.
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// Witness cosignatures required on the last checkpoint (default: the record's).
+    #[arg(long)]
+    pub quorum: Option<u32>,
+    /// A checkpoint note you already trust (from a receipt or a witness), repeatable: the
+    /// record must contain its history.
+    #[arg(long = "checkpoint")]
+    pub checkpoints: Vec<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut options = VerifyOptions::default();
+    if let Some(k) = &args.board_key {
+        options.board_key = Some(parse_key(k)?);
+    }
+    if !args.witnesses.is_empty() {
+        options.witnesses = Some(
+            args.witnesses
+                .iter()
+                .map(|k| parse_key(k))
+                .collect::<anyhow::Result<_>>()?,
+        );
+    }
+    options.quorum = args.quorum;
+    for path in &args.checkpoints {
+        options.anchors.push(read_anchor(path)?);
+    }
+    let show = !args.quiet && !args.json;
+    let (report, _spool) =
+        if args.source.starts_with("http://") || args.source.starts_with("https://") {
+            let spool = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+            let url = format!("{}/api/v1/record", args.source.trim_end_matches('/'));
+            if show {
+                eprintln!("Fetching {url} …");
+            }
+            let size = fetch(&url, spool.path())?;
+            if show {
+                eprintln!("  {size} bytes");
+            }
+            (verify_file(spool.path(), &options, show)?, Some(spool))
+        } else {
+            (verify_file(Path::new(&args.source), &options, show)?, None)
+        };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    if !report.passed {
+        let failed = report.failed();
+        bail!(
+            "verification failed: {} ({} checks)",
+            failed.iter().map(|c| c.id()).collect::<Vec<_>>().join(", "),
+            report
+                .checks
+                .iter()
+                .filter(|c| c.status != Status::Pass && c.status != Status::NotApplicable)
+                .count()
+        );
+    }
+    Ok(())
+}
+
+/// Verifies a record file with progress bars on the long steps.
+pub fn verify_file(path: &Path, options: &VerifyOptions, show: bool) -> anyhow::Result<Report> {
+    File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let owned = path.to_path_buf();
+    let source = OpenWith(move || File::open(&owned).map(|f| BufReader::with_capacity(1 << 20, f)));
+    let report = if show {
+        verify_record_with(&source, options, &mut Bars::default())
+    } else {
+        verify_record_with(&source, options, &mut psephos_record::verify::NoProgress)
+    };
+    Ok(report)
+}
+
+fn parse_key(s: &str) -> anyhow::Result<VerifierKey> {
+    s.trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("verifier key {s:?}: {e}"))
+}
+
+fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let note = Note::parse(text.as_bytes()).with_context(|| format!("{}", path.display()))?;
+    let cp = Checkpoint::parse_body(note.text()).with_context(|| format!("{}", path.display()))?;
+    Ok(Anchor {
+        size: cp.size,
+        root: cp.root,
+    })
+}
+
+fn fetch(url: &str, to: &Path) -> anyhow::Result<u64> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut response = reqwest::get(url)
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .error_for_status()
+            .with_context(|| format!("GET {url}"))?;
+        let mut out = std::io::BufWriter::new(File::create(to)?);
+        let mut n = 0u64;
+        while let Some(chunk) = response.chunk().await.context("reading the record")? {
+            std::io::Write::write_all(&mut out, &chunk)?;
+            n += chunk.len() as u64;
+        }
+        std::io::Write::flush(&mut out)?;
+        Ok(n)
+    })
+}
+
+#[derive(Default)]
+struct Bars {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress for Bars {
+    fn start(&mut self, step: Step, total: u64) {
+        let bar = ProgressBar::new(total);
+        let label = match step {
+            Step::Record => "checking entries",
+            Step::Revotes => "re-reading revoted ballots",
+            _ => "working",
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:28} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(label);
+        self.bar = Some(bar);
+    }
+    fn advance(&mut self, done: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+        }
+    }
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The readable report.
+pub fn print_report(r: &Report) {
+    println!(
+        "Election record of board {} ({} entries, {} blocks)",
+        r.origin.as_deref().unwrap_or("?"),
+        r.entries,
+        r.blocks
+    );
+    println!(
+        "  board key {} (from the {})",
+        r.board_key.as_deref().unwrap_or("?"),
+        if r.trust == "given" {
+            "command line"
+        } else {
+            "record header: pin it with --board-key"
+        }
+    );
+    if let Some(name) = &r.election_name {
+        println!(
+            "  election {name} ({}), phase {}",
+            r.election_id.as_deref().unwrap_or("?"),
+            r.phase.unwrap_or("?")
+        );
+    }
+    if let Some(h) = &r.election_hash {
+        println!("  election hash {h}");
+    }
+    if let Some(c) = &r.counts {
+        println!(
+            "  {} credentials, {} ballots cast by {} voters, {} challenged, {} decryption shares",
+            c.credentials, c.ballots_cast, c.voters, c.challenges, c.shares
+        );
+    }
+    println!();
+    for c in &r.checks {
+        let eg = c
+            .electionguard
+            .map(|e| format!("  [ElectionGuard 2.1 {e}]"))
+            .unwrap_or_default();
+        println!(
+            "{:>3}. {:<7} {:<20} {}{}",
+            c.number,
+            c.status.name(),
+            c.id.id(),
+            c.title,
+            eg
+        );
+        if c.checked > 0 {
+            if c.failed > 0 {
+                println!("              {} checked, {} failed", c.checked, c.failed);
+            } else {
+                println!("              {} checked", c.checked);
+            }
+        }
+        for d in &c.details {
+            println!("              - {d}");
+        }
+        if c.failed as usize > c.details.len() && c.status == Status::Fail {
+            println!(
+                "              - … and {} more",
+                c.failed as usize - c.details.len()
+            );
+        }
+        for n in &c.notes {
+            println!("              note: {n}");
+        }
+    }
+    println!();
+    if let Some(result) = &r.result {
+        println!("Verified result:");
+        for (labels, c) in r.contests.iter().zip(&result.contests) {
+            println!(
+                "  {} — {} ballots (weight {})",
+                labels.title, c.ballots, c.weight
+            );
+            for (label, n) in labels.options.iter().zip(&c.counts) {
+                println!("    {n:>10}  {label}");
+            }
+        }
+        println!();
+    }
+    let bad = r
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Skipped))
+        .count();
+    if r.passed {
+        let na = r
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::NotApplicable)
+            .count();
+        if na == 0 {
+            println!("All {} checks pass.", r.checks.len());
+        } else {
+            println!("Every applicable check passes ({} not applicable).", na);
+        }
+    } else {
+        println!("VERIFICATION FAILED: {bad} checks failed or could not be completed.");
+    }
+}

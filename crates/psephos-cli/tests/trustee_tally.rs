@@ -1,0 +1,221 @@
+//! The verifiable threshold tally over real HTTP on 127.0.0.1 against a real SQLite board: the
+//! server computes the encrypted tally from the board (last ballot per credential, weights
+//! applied), trustees recompute it before decrypting, `k` shares produce the result with the
+//! other trustees absent, and bad shares or a wrong tally are refused with nothing stored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+#[path = "../../psephos-board/tests/support/mod.rs"]
+mod board_support;
+mod trustee_support;
+
+use psephos_cli::trustee::keyfile::{Passphrase, TrusteeKeys, TrusteeShare};
+use psephos_cli::trustee::tally::decrypt;
+use psephos_core::tally::{DecryptionShare, EncryptedTally};
+use psephos_record::Payload;
+use trustee_support::{start, Setup, PASS};
+
+async fn decrypt_as(s: &Setup, i: u32) -> anyhow::Result<psephos_cli::trustee::tally::Decrypted> {
+    let path = &s.key_files[i as usize - 1];
+    let pass = Passphrase::new(PASS.into());
+    let keys = TrusteeKeys::read(path, &pass).unwrap();
+    decrypt(&s.client, path, &keys, &pass).await
+}
+
+async fn ready_to_tally(
+    n: u32,
+    k: u32,
+    votes: &[(usize, u64)],
+    revoters: &[usize],
+) -> (Setup, Vec<u64>) {
+    let s = start(n, k).await;
+    let all: Vec<u32> = (1..=n).collect();
+    s.run_trustees(&all).await;
+    s.wait_complete().await;
+    let expected = s.vote_and_close(votes, revoters).await;
+    (s, expected)
+}
+
+fn counts(v: &serde_json::Value) -> Vec<u64> {
+    v["contests"][0]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn tally_n3_k2_weighted_with_revotes_and_one_trustee_absent() {
+    trustee_support::block_on(|| async {
+        let votes = [(0, 1), (1, 3), (0, 2), (2, 1), (1, 1)];
+        let (s, expected) = ready_to_tally(3, 2, &votes, &[1, 3]).await;
+        assert_eq!(expected, vec![3, 4, 1]);
+
+        // Officials only: no token → 401; before the tally, no result.
+        let (status, _) = s.post("/api/v1/tally", &serde_json::json!({})).await;
+        assert_eq!(status, 401);
+        let (status, _) = s.get("/api/v1/result").await;
+        assert_eq!(status, 404);
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        let tally: EncryptedTally = serde_json::from_value(body["tally"].clone()).unwrap();
+        assert_eq!(tally.contests[0].ballots, 5, "revotes count once");
+        assert_eq!(tally.contests[0].weight, 8);
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 409, "the tally is posted once: {body}");
+
+        // Trustee 1 decrypts: not enough yet.
+        let d1 = decrypt_as(&s, 1).await.unwrap();
+        assert_eq!(d1.result_index, None);
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([1]));
+        assert!(t["result"].is_null());
+        // Trustee 2 is absent; trustee 3's share completes the threshold and the server posts the
+        // result itself.
+        let d3 = decrypt_as(&s, 3).await.unwrap();
+        let result_index = d3.result_index.expect("the result is posted at k shares");
+        let (status, r) = s.get("/api/v1/result").await;
+        assert_eq!(status, 200);
+        assert_eq!(r["index"], result_index);
+        assert_eq!(counts(&r), expected);
+        assert_eq!(r["contests"][0]["weight"], 8);
+        // Too late for trustee 2: the result is out.
+        let err = decrypt_as(&s, 2).await.unwrap_err();
+        assert!(format!("{err:#}").contains("409"), "{err:#}");
+    });
+}
+
+#[test]
+fn tally_n5_k3_with_two_trustees_absent() {
+    trustee_support::block_on(|| async {
+        let votes: Vec<(usize, u64)> = (0..7).map(|v| (v % 3, 1 + (v as u64 % 2))).collect();
+        let (s, expected) = ready_to_tally(5, 3, &votes, &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(decrypt_as(&s, 2).await.unwrap().result_index, None);
+        assert_eq!(decrypt_as(&s, 5).await.unwrap().result_index, None);
+        let last = decrypt_as(&s, 4).await.unwrap();
+        assert!(last.result_index.is_some());
+        let (_, r) = s.get("/api/v1/result").await;
+        assert_eq!(counts(&r), expected);
+        // The result entry on the board is what anyone re-derives from the three shares.
+        let st = s.state.election.read().await;
+        assert_eq!(st.result(), Some(&st.combined_result().unwrap()));
+    });
+}
+
+#[test]
+fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
+    trustee_support::block_on(|| async {
+        let (s, _) = ready_to_tally(3, 2, &[(0, 1), (2, 1)], &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        let tally: EncryptedTally = serde_json::from_value(body["tally"].clone()).unwrap();
+        let pass = Passphrase::new(PASS.into());
+        let share_of = |i: usize| {
+            let dir = s.key_files[i].parent().unwrap().to_path_buf();
+            let name = &s.keys[i].name;
+            let f = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy().to_string();
+                    n.starts_with(&format!("{name}.")) && n.ends_with(".share-SECRET.json")
+                })
+                .unwrap();
+            TrusteeShare::read(&f, &pass).unwrap()
+        };
+        let size = s.size();
+        // Trustee 2 claims a share computed with trustee 1's secret.
+        let wrong = DecryptionShare::compute(&tally, 2, &share_of(0).share, &mut rand_core::OsRng);
+        let (status, body) = s.post("/api/v1/tally/shares", &wrong).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("trustee 2"),
+            "{body}"
+        );
+        assert_eq!(s.size(), size, "nothing stored");
+        // A share with one proof altered.
+        let mut tampered =
+            DecryptionShare::compute(&tally, 2, &share_of(1).share, &mut rand_core::OsRng);
+        tampered.contests[0][1].share = tampered.contests[0][0].share;
+        let (status, body) = s.post("/api/v1/tally/shares", &tampered).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("trustee 2"),
+            "{body}"
+        );
+        // An unknown trustee.
+        let unknown =
+            DecryptionShare::compute(&tally, 9, &share_of(1).share, &mut rand_core::OsRng);
+        let (status, body) = s.post("/api/v1/tally/shares", &unknown).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("trustee 9"),
+            "{body}"
+        );
+        assert_eq!(s.size(), size, "nothing stored");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+
+        // A valid share, then the same share again (409).
+        let good = DecryptionShare::compute(&tally, 2, &share_of(1).share, &mut rand_core::OsRng);
+        let (status, body) = s.post("/api/v1/tally/shares", &good).await;
+        assert_eq!(status, 201, "{body}");
+        let size = s.size();
+        let (status, body) = s.post("/api/v1/tally/shares", &good).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(s.size(), size);
+    });
+}
+
+#[test]
+fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
+    trustee_support::block_on(|| async {
+        let (s, _) = ready_to_tally(3, 2, &[(0, 1), (1, 1), (2, 1)], &[]).await;
+        // A dishonest server posts "the tally" as one voter's ballot with the right counts: the
+        // rules cannot see ciphertexts, but a trustee that recomputes the sum does.
+        let honest = psephos_server::tally::compute(&s.state.election)
+            .await
+            .unwrap();
+        let mut forged = honest.clone();
+        let ballot = {
+            let st = s.state.election.read().await;
+            let (_, index, _) = st.counted()[0];
+            let e = s.board.entry(index).await.unwrap();
+            match Payload::decode(e.kind, &e.payload).unwrap() {
+                Payload::Ballot(b) => b,
+                _ => unreachable!(),
+            }
+        };
+        forged.contests[0].ciphertexts = ballot.contests[0].ciphertexts.clone();
+        s.state.election.post(Payload::Tally(forged)).await.unwrap();
+        let size = s.size();
+        let err = decrypt_as(&s, 1).await.unwrap_err();
+        assert!(
+            format!("{err:#}").contains("REFUSING TO DECRYPT"),
+            "{err:#}"
+        );
+        assert_eq!(s.size(), size, "no share was posted");
+    });
+}
+
+#[test]
+fn tally_whole_flow_on_postgresql() {
+    trustee_support::block_on(|| async {
+        let url = board_support::TestDb::new(board_support::Backend::Postgres)
+            .await
+            .url;
+        let s = trustee_support::start_on(3, 2, Some(url)).await;
+        s.run_trustees(&[1, 2, 3]).await;
+        s.wait_complete().await;
+        let expected = s.vote_and_close(&[(2, 1), (2, 2), (0, 1)], &[0]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        decrypt_as(&s, 3).await.unwrap();
+        assert!(decrypt_as(&s, 1).await.unwrap().result_index.is_some());
+        let (_, r) = s.get("/api/v1/result").await;
+        assert_eq!(counts(&r), expected);
+    });
+}

@@ -1,0 +1,219 @@
+//! `psephos demo --record`, `psephos verify` and `psephos record export` as a user runs them: a
+//! demo election on a real SQLite board verifies (exit 0, numbered report, JSON); the same record
+//! with one flipped bit, truncated, or checked against another board key fails (exit 1); a
+//! record exported from a board's database verifies up to where the election is.
+//! (Each tampering failing exactly its own check is `psephos-record/tests/verify.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::process::Command;
+
+use psephos_board::{Board, BoardConfig, Entry};
+use psephos_cli::keys::SecretKey;
+use psephos_core::election::Manifest;
+use psephos_record::sim::Simulation;
+use psephos_record::{Control, ElectionState, Payload};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn psephos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_psephos"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn demo_record_verifies_and_tampering_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("demo.record");
+    let rec = record.to_str().unwrap();
+    let out = psephos(&[
+        "demo",
+        "--config",
+        "election-config/referendum.toml",
+        "--voters",
+        "40",
+        "--seed",
+        "7",
+        "--record",
+        rec,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("6. Independent verification"), "{stdout}");
+    assert!(stdout.contains("Every applicable check passes"), "{stdout}");
+
+    // The record on its own.
+    let out = psephos(&["verify", rec, "--quiet"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(" 1. pass    record.format"), "{text}");
+    assert!(text.contains("20. pass    tally.result"), "{text}");
+    assert!(text.contains("Verified result:"), "{text}");
+
+    // JSON: every check with its id and status.
+    let out = psephos(&["verify", rec, "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passed"], true);
+    let checks = json["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 20);
+    assert_eq!(checks[13]["id"], "ballots.proofs");
+    assert!(checks
+        .iter()
+        .all(|c| c["status"] == "pass" || c["status"] == "not_applicable"));
+    let board_key = json["board_key"].as_str().unwrap().to_owned();
+
+    // Pinning the right board key passes; another key fails the checkpoint check.
+    let out = psephos(&["verify", rec, "--quiet", "--board-key", &board_key]);
+    assert!(out.status.success());
+    let other = SecretKey::generate(
+        "demo.psephos.invalid/referendum-2026",
+        psephos_board::note::SignatureType::Ed25519,
+    )
+    .unwrap()
+    .verifier_key()
+    .unwrap()
+    .to_string();
+    let out = psephos(&["verify", rec, "--json", "--board-key", &other]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["checks"][1]["id"], "board.checkpoints");
+    assert_eq!(json["checks"][1]["status"], "fail");
+
+    // One flipped bit in the middle of the record.
+    let mut bytes = std::fs::read(&record).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    let bad = dir.path().join("bad.record");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = psephos(&["verify", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["passed"], false);
+
+    // Truncated.
+    let bytes = std::fs::read(&record).unwrap();
+    std::fs::write(&bad, &bytes[..bytes.len() - 100]).unwrap();
+    let out = psephos(&["verify", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["checks"][0]["status"], "fail");
+
+    // Not a record at all.
+    std::fs::write(&bad, b"hello").unwrap();
+    assert_eq!(
+        psephos(&["verify", bad.to_str().unwrap(), "--quiet"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_export_from_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("board.secret.key");
+    let out = psephos(&[
+        "board",
+        "keygen",
+        "--origin",
+        "board.test/export",
+        "--out",
+        key_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let key = SecretKey::read(&key_path).unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("board.db").display()
+    );
+    let board = Board::open(
+        &db,
+        BoardConfig::new(key.name.clone(), key.signing_key.clone()),
+    )
+    .await
+    .unwrap();
+    // An election up to the opening of voting and a few ballots, through the rules.
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let manifest = Manifest::from_toml(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../election-config/referendum.toml"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let sim = Simulation::new(manifest, 5, &mut rng).unwrap();
+    let mut payloads = vec![sim.definition()];
+    payloads.extend(sim.ceremony_messages());
+    payloads.extend(sim.credential_lists());
+    payloads.push(sim.key_announcement().unwrap());
+    payloads.push(Payload::Control(Control::Open));
+    for i in 0..5 {
+        payloads.extend(sim.votes(i, &mut rng).unwrap());
+    }
+    let mut state = ElectionState::new();
+    for p in &payloads {
+        state.apply(p).unwrap();
+        board
+            .append(Entry::new(p.kind(), p.to_bytes()).unwrap())
+            .await
+            .unwrap();
+    }
+    board.close().await.unwrap();
+
+    let rec = dir.path().join("export.record");
+    let out = psephos(&[
+        "record",
+        "export",
+        "--database",
+        &db,
+        "--key",
+        key_path.to_str().unwrap(),
+        "--out",
+        rec.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{} entries", payloads.len())),
+        "{stdout}"
+    );
+    // Never overwrites.
+    assert!(!psephos(&[
+        "record",
+        "export",
+        "--database",
+        &db,
+        "--key",
+        key_path.to_str().unwrap(),
+        "--out",
+        rec.to_str().unwrap(),
+    ])
+    .status
+    .success());
+
+    let out = psephos(&["verify", rec.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{json:#}");
+    assert_eq!(json["phase"], "open");
+    assert_eq!(json["counts"]["voters"], 5);
+    let status = |id: &str| {
+        json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("ballots.proofs"), "pass");
+    assert_eq!(status("tally.result"), "not_applicable");
+}

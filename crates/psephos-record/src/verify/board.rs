@@ -1,0 +1,260 @@
+//! The board checks: the Merkle tree recomputed from the entries as they stream by (a compact
+//! frontier of at most 64 hashes), every block's link and checkpoint, the witnesses'
+//! cosignatures and quorum, and the checkpoints the verifier already trusts.
+
+use psephos_board::block::Block;
+use psephos_board::merkle::{node_hash, Hash};
+use psephos_board::note::{Note, NoteError, SignedCheckpoint, VerifierKey};
+
+use super::report::Tracker;
+use super::Anchor;
+use crate::format::RecordBlock;
+
+/// The right edge of an RFC 9162 tree: the roots of its perfect subtrees, largest first. Enough
+/// to compute the root of the leaves pushed so far, in O(log n) memory.
+#[derive(Debug, Clone, Default)]
+pub struct Frontier {
+    size: u64,
+    /// `(height, hash)` of each perfect subtree, left to right.
+    stack: Vec<(u32, Hash)>,
+}
+
+impl Frontier {
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut node = (0u32, leaf);
+        while let Some(&(h, left)) = self.stack.last() {
+            if h != node.0 {
+                break;
+            }
+            self.stack.pop();
+            node = (h + 1, node_hash(&left, &node.1));
+        }
+        self.stack.push(node);
+        self.size += 1;
+    }
+
+    /// Leaves pushed.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// `MTH` of the leaves pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        let Some(&(_, mut acc)) = it.next() else {
+            return Hash::EMPTY_TREE;
+        };
+        for &(_, left) in it {
+            acc = node_hash(&left, &acc);
+        }
+        acc
+    }
+}
+
+pub(crate) struct BoardChecker {
+    origin: String,
+    key: VerifierKey,
+    witnesses: Vec<VerifierKey>,
+    quorum: u32,
+    anchors: Vec<Anchor>,
+    frontier: Frontier,
+    prev: Option<Block>,
+    last_block: Option<RecordBlock>,
+    pub checkpoints: Tracker,
+    pub blocks: Tracker,
+    pub merkle: Tracker,
+    pub witness: Tracker,
+    pub anchor: Tracker,
+}
+
+impl BoardChecker {
+    pub fn new(
+        origin: String,
+        key: VerifierKey,
+        witnesses: Vec<VerifierKey>,
+        quorum: u32,
+        anchors: Vec<Anchor>,
+    ) -> Self {
+        let mut anchor = Tracker::default();
+        if anchors.is_empty() {
+            anchor.not_applicable = Some(
+                "no trusted checkpoint given (--checkpoint): a fork of the whole history is caught only by the witnesses".into(),
+            );
+        }
+        BoardChecker {
+            origin,
+            key,
+            witnesses,
+            quorum,
+            anchors,
+            frontier: Frontier::default(),
+            prev: None,
+            last_block: None,
+            checkpoints: Tracker::default(),
+            blocks: Tracker::default(),
+            merkle: Tracker::default(),
+            witness: Tracker::default(),
+            anchor,
+        }
+    }
+
+    /// The next entry's leaf hash.
+    pub fn leaf(&mut self, leaf: Hash) {
+        self.frontier.push(leaf);
+        let size = self.frontier.size();
+        if self.anchors.iter().any(|a| a.size == size) {
+            let root = self.frontier.root();
+            for a in self.anchors.iter().filter(|a| a.size == size) {
+                if a.root == root {
+                    self.anchor.pass();
+                } else {
+                    self.anchor.fail(|| {
+                        format!(
+                            "the trusted checkpoint of size {size} has root {}, the record's first {size} entries have root {root}: the record is another history (a fork)",
+                            a.root
+                        )
+                    });
+                }
+            }
+        }
+    }
+
+    /// A block, right after the last entry it covers.
+    pub fn block(&mut self, b: RecordBlock) {
+        let h = &b.header;
+        let height = h.height;
+        // Chain.
+        match Block::new(h.clone()) {
+            Ok(block) => {
+                match h.check_follows(self.prev.as_ref()) {
+                    Ok(()) => self.blocks.pass(),
+                    Err(e) => self.blocks.fail(|| e.to_string()),
+                }
+                self.prev = Some(block);
+            }
+            Err(e) => self
+                .blocks
+                .fail(|| format!("block {height}: header does not encode: {e}")),
+        }
+        // The board's signature and the body's size and root.
+        match SignedCheckpoint::open(h.checkpoint.as_bytes(), &self.origin, &self.key, &[]) {
+            Ok(cp) => {
+                let body = cp.checkpoint();
+                if body.size != h.tree_size || body.root != h.root {
+                    self.checkpoints.fail(|| {
+                        format!(
+                            "block {height}: the checkpoint states size {} and root {}, the header {} and {}",
+                            body.size, body.root, h.tree_size, h.root
+                        )
+                    });
+                } else {
+                    self.checkpoints.pass();
+                }
+            }
+            Err(e) => self
+                .checkpoints
+                .fail(|| format!("block {height}: checkpoint does not open: {e}")),
+        }
+        // The root recomputed from the entries (the format guarantees the frontier's size is
+        // the block's tree size; the checkpoint check above ties the header to the signed body).
+        let root = self.frontier.root();
+        if root == h.root {
+            self.merkle.pass();
+        } else {
+            self.merkle.fail(|| {
+                format!(
+                    "block {height}: the first {} entries have root {root}, the block states {}",
+                    h.tree_size, h.root
+                )
+            });
+        }
+        // Cosignatures: every line by a listed witness must verify.
+        if !b.cosignatures.is_empty() {
+            match verified_witnesses(&b, &self.witnesses) {
+                Ok(_) => self.witness.pass(),
+                Err(e) => self
+                    .witness
+                    .fail(|| format!("block {height}: a cosignature does not verify: {e}")),
+            }
+        }
+        self.last_block = Some(b);
+    }
+
+    /// After the last frame: coverage, quorum, anchors beyond the record.
+    pub fn finish(&mut self) {
+        let n = self.frontier.size();
+        match &self.last_block {
+            Some(b) if b.header.tree_size == n => {}
+            Some(b) => {
+                let covered = b.header.tree_size;
+                self.merkle
+                    .fail(|| format!("entries {covered}..{n} are under no signed checkpoint"));
+            }
+            None if n > 0 => self
+                .merkle
+                .fail(|| format!("the record has {n} entries and no signed checkpoint")),
+            None => {}
+        }
+        if self.witnesses.is_empty() && self.quorum == 0 {
+            self.witness.note(
+                "no witnesses are configured: the board's checkpoints are not independently cosigned".into(),
+            );
+        }
+        if let Some(b) = &self.last_block {
+            let got = verified_witnesses(b, &self.witnesses).unwrap_or_default();
+            if (got as u64) < u64::from(self.quorum) {
+                let q = self.quorum;
+                let height = b.header.height;
+                self.witness.fail(|| {
+                    format!(
+                        "the last checkpoint (block {height}) has {got} valid witness cosignatures, the quorum is {q}"
+                    )
+                });
+            } else {
+                self.witness.pass();
+            }
+        }
+        for a in &self.anchors {
+            if a.size > n {
+                let size = a.size;
+                self.anchor.fail(|| {
+                    format!("a trusted checkpoint has size {size}, the record only {n} entries: it was truncated or forked")
+                });
+            }
+        }
+    }
+}
+
+/// How many distinct listed witnesses validly cosigned this block's checkpoint; an error if a
+/// line by a listed witness does not verify.
+fn verified_witnesses(b: &RecordBlock, witnesses: &[VerifierKey]) -> Result<usize, NoteError> {
+    if witnesses.is_empty() {
+        return Ok(0);
+    }
+    let note = Note::parse(b.cosigned_note().as_bytes())?;
+    match note.verify(witnesses) {
+        Ok(v) => Ok(v.len()),
+        Err(NoteError::NoKnownSignature) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use psephos_board::merkle::{leaf_hash, MemoryTree};
+
+    #[test]
+    fn frontier_matches_the_tree() {
+        let mut f = Frontier::default();
+        assert_eq!(f.root(), Hash::EMPTY_TREE);
+        let mut t = MemoryTree::new();
+        for i in 0u64..70 {
+            let data = i.to_be_bytes();
+            f.push(leaf_hash(&data));
+            t.push(&data).unwrap();
+            assert_eq!(f.root(), t.root().unwrap(), "size {}", i + 1);
+        }
+    }
+}

@@ -1,0 +1,874 @@
+//! The independent verifier: every check an observer runs on an election record, as a library
+//! (no I/O; progress through a callback; the ballots' proofs verified in parallel batches with
+//! the `parallel` feature). `psephos verify` prints its [`Report`]; the observer page runs the
+//! same code compiled to wasm32.
+//!
+//! The record streams through once ([`RecordReader`]): each entry's leaf goes into a compact
+//! Merkle frontier, each block is checked as it arrives, and each entry is replayed through
+//! [`ElectionState`] — the very rules the server applies before appending — so the verifier
+//! cannot accept what the server would have refused, nor the reverse. Ballots are buffered in
+//! chunks: decoded and verified in parallel (batch verification), then applied in board order.
+//!
+//! The aggregate needs the *last* ballot of each credential, which is known only once voting
+//! closes. Instead of keeping every ballot's ciphertexts, the first pass sums every accepted
+//! ballot (weighted) and notes which ballots a later revote superseded; a second pass re-reads
+//! just those (checking their leaf hashes against the first pass, so a source cannot change
+//! them) and subtracts them. Memory is bounded by the election's state (a few hash maps keyed
+//! by credential and ballot hash) and one chunk of ballots, not by the record's size. Without
+//! revotes there is no second pass.
+
+mod board;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use psephos_board::entry::{Entry, EntryKind};
+use psephos_board::merkle::Hash;
+use psephos_board::note::VerifierKey;
+use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
+use psephos_core::election::Manifest;
+use psephos_core::error::{DecodeError, ProofKind, VerifyError};
+use psephos_core::tally::EncryptedTally;
+
+use crate::format::{RecordItem, RecordReader};
+use crate::payload::{Control, Payload};
+use crate::state::{Applied, ElectionState, Phase, RuleError};
+use board::BoardChecker;
+pub use board::Frontier as MerkleFrontier;
+use report::Tracker;
+pub use report::{CheckId, CheckResult, ContestLabels, Report, Status};
+
+/// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs).
+const CHUNK: usize = 4096;
+
+/// Where the record comes from. Opened once, or twice when revotes must be re-read.
+pub trait RecordSource {
+    /// A fresh reader at the start of the record.
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>>;
+}
+
+impl RecordSource for [u8] {
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self))
+    }
+}
+
+impl RecordSource for Vec<u8> {
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new(self.as_slice()))
+    }
+}
+
+/// A source from a function that opens the record (a file, an HTTP response…).
+#[derive(Debug)]
+pub struct OpenWith<F>(pub F);
+
+impl<F, R> RecordSource for OpenWith<F>
+where
+    F: Fn() -> std::io::Result<R>,
+    R: Read + 'static,
+{
+    fn open(&self) -> std::io::Result<Box<dyn Read + '_>> {
+        Ok(Box::new((self.0)()?))
+    }
+}
+
+/// The long steps of a verification, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Reading the record and running every check; counted in entries.
+    Record,
+    /// Re-reading the ballots superseded by revotes; counted in entries.
+    Revotes,
+}
+
+/// Progress callbacks; every method has an empty default.
+pub trait Progress {
+    /// A step starts; `total` entries are expected.
+    fn start(&mut self, _step: Step, _total: u64) {}
+    /// `done` entries of the current step are processed.
+    fn advance(&mut self, _done: u64) {}
+    /// The current step is over.
+    fn finish(&mut self) {}
+}
+
+/// Ignores progress.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A checkpoint the verifier already trusts (from a receipt, a witness, an earlier look at the
+/// board): the record must contain that history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anchor {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// What to trust. By default the keys in the record's header (the board's own statement).
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The board's verifier key, if known from elsewhere.
+    pub board_key: Option<VerifierKey>,
+    /// The witnesses to count, if known from elsewhere.
+    pub witnesses: Option<Vec<VerifierKey>>,
+    /// The quorum to require, if not the header's.
+    pub quorum: Option<u32>,
+    /// Checkpoints already trusted.
+    pub anchors: Vec<Anchor>,
+}
+
+/// Verifies the record from `source` with the keys in its header.
+pub fn verify_record<S: RecordSource + ?Sized>(source: &S, progress: &mut dyn Progress) -> Report {
+    verify_record_with(source, &VerifyOptions::default(), progress)
+}
+
+/// Verifies the record from `source`; never panics on any input.
+pub fn verify_record_with<S: RecordSource + ?Sized>(
+    source: &S,
+    options: &VerifyOptions,
+    progress: &mut dyn Progress,
+) -> Report {
+    let mut v = Verifier::default();
+    let reader = match source.open() {
+        Ok(r) => r,
+        Err(e) => {
+            v.format_failed(format!("cannot open the record: {e}"));
+            return v.report(None, options);
+        }
+    };
+    let mut reader = match RecordReader::new(reader) {
+        Ok(r) => r,
+        Err(e) => {
+            v.format_failed(e.to_string());
+            return v.report(None, options);
+        }
+    };
+    let header = reader.header().clone();
+    let mut trust = "record header";
+    let key = match &options.board_key {
+        Some(k) => {
+            trust = "given";
+            if k != &header.board_key {
+                v.tracker(CheckId::BoardCheckpoints).fail(|| {
+                    format!(
+                        "the record names board key {}, not the expected {k}",
+                        header.board_key
+                    )
+                });
+            }
+            k.clone()
+        }
+        None => header.board_key.clone(),
+    };
+    let witnesses = options
+        .witnesses
+        .clone()
+        .unwrap_or_else(|| header.witnesses.clone());
+    let quorum = options.quorum.unwrap_or(header.witness_quorum);
+    if options.witnesses.is_some() {
+        trust = "given";
+    }
+    let mut board = BoardChecker::new(
+        header.origin.clone(),
+        key,
+        witnesses,
+        quorum,
+        options.anchors.clone(),
+    );
+    v.entries = header.entries;
+    v.blocks = header.blocks;
+    progress.start(Step::Record, header.entries);
+
+    let mut buffer: Vec<RecordItem> = Vec::new();
+    let mut buffered = 0usize;
+    let mut read_ok = true;
+    loop {
+        match reader.next_item() {
+            Ok(Some(RecordItem::Entry(e)))
+                if matches!(e.entry.kind, EntryKind::Ballot | EntryKind::Challenge) =>
+            {
+                buffer.push(RecordItem::Entry(e));
+                buffered += 1;
+                if buffered >= CHUNK {
+                    v.flush(&mut buffer, &mut board);
+                    buffered = 0;
+                    progress.advance(v.done);
+                }
+            }
+            Ok(Some(RecordItem::Entry(e))) => {
+                v.flush(&mut buffer, &mut board);
+                buffered = 0;
+                let leaf = leaf_of(&e.entry);
+                board.leaf(leaf);
+                v.apply_other(e.index, &e.entry);
+                progress.advance(v.done);
+            }
+            Ok(Some(RecordItem::Block(b))) => {
+                if buffer.is_empty() {
+                    board.block(b);
+                } else {
+                    buffer.push(RecordItem::Block(b));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                v.flush(&mut buffer, &mut board);
+                v.format_failed(e.to_string());
+                read_ok = false;
+                break;
+            }
+        }
+    }
+    v.flush(&mut buffer, &mut board);
+    progress.advance(v.done);
+    progress.finish();
+    if read_ok {
+        v.tracker(CheckId::RecordFormat).pass_n(1);
+        board.finish();
+    }
+    v.board = Some(board);
+    if read_ok {
+        v.check_aggregate(source, progress);
+    }
+    let mut report = v.report(Some(&header), options);
+    report.trust = trust;
+    report
+}
+
+fn leaf_of(e: &Entry) -> Hash {
+    // The reader built the entry within the size limit, so this cannot fail.
+    e.leaf_hash().unwrap_or(Hash::EMPTY_TREE)
+}
+
+/// Per-weight sums of ballot ciphertexts, contest by option.
+#[derive(Debug, Clone, Default)]
+struct Sums {
+    by_weight: BTreeMap<u64, Vec<Vec<(RistrettoPoint, RistrettoPoint)>>>,
+}
+
+impl Sums {
+    fn add(&mut self, manifest: &Manifest, style: usize, b: &EncryptedBallot, weight: u64) {
+        let Some(style) = manifest.ballot_styles.get(style) else {
+            return;
+        };
+        let sums = self.by_weight.entry(weight).or_insert_with(|| {
+            manifest
+                .contests
+                .iter()
+                .map(|c| {
+                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
+                })
+                .collect()
+        });
+        for (&ci, ec) in style.contests.iter().zip(&b.contests) {
+            if let Some(row) = sums.get_mut(ci) {
+                for (acc, ct) in row.iter_mut().zip(&ec.ciphertexts) {
+                    acc.0 += ct.alpha.point();
+                    acc.1 += ct.beta.point();
+                }
+            }
+        }
+    }
+
+    /// `Σ_w w · sums_w`, contest by option.
+    fn total(&self, manifest: &Manifest) -> Vec<Vec<(RistrettoPoint, RistrettoPoint)>> {
+        let mut out: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
+            .contests
+            .iter()
+            .map(|c| {
+                vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
+            })
+            .collect();
+        for (&w, sums) in &self.by_weight {
+            let ws = Scalar::from(w);
+            for (orow, srow) in out.iter_mut().zip(sums) {
+                for (o, s) in orow.iter_mut().zip(srow) {
+                    if w == 1 {
+                        o.0 += s.0;
+                        o.1 += s.1;
+                    } else {
+                        o.0 += s.0 * ws;
+                        o.1 += s.1 * ws;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+type Totals = Vec<Vec<(RistrettoPoint, RistrettoPoint)>>;
+
+fn sub(a: &Totals, b: &Totals) -> Totals {
+    a.iter()
+        .zip(b)
+        .map(|(ra, rb)| {
+            ra.iter()
+                .zip(rb)
+                .map(|(x, y)| (x.0 - y.0, x.1 - y.1))
+                .collect()
+        })
+        .collect()
+}
+
+fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
+    t.contests.len() == sums.len()
+        && t.contests.iter().zip(sums).all(|(tc, row)| {
+            tc.ciphertexts.len() == row.len()
+                && tc
+                    .ciphertexts
+                    .iter()
+                    .zip(row)
+                    .all(|(ct, s)| ct.alpha.point() == &s.0 && ct.beta.point() == &s.1)
+        })
+}
+
+/// A ballot a later revote superseded: re-read in the second pass.
+#[derive(Debug, Clone, Copy)]
+struct Superseded {
+    index: u64,
+    leaf: Hash,
+    style: usize,
+    weight: u64,
+}
+
+#[derive(Default)]
+struct Verifier {
+    state: ElectionState,
+    trackers: BTreeMap<CheckId, Tracker>,
+    board: Option<BoardChecker>,
+    /// Why later phase errors are consequences rather than new failures.
+    blocked: Option<String>,
+    entries: u64,
+    blocks: u64,
+    /// Entries processed.
+    done: u64,
+    format_error: bool,
+    all: Sums,
+    later: Sums,
+    /// Leaf hash, style and weight of each credential's current last ballot, by index.
+    last_leaf: HashMap<u64, (Hash, usize, u64)>,
+    superseded: Vec<Superseded>,
+}
+
+impl Verifier {
+    fn tracker(&mut self, id: CheckId) -> &mut Tracker {
+        self.trackers.entry(id).or_default()
+    }
+
+    fn format_failed(&mut self, detail: String) {
+        self.format_error = true;
+        self.tracker(CheckId::RecordFormat).fail(|| detail);
+    }
+
+    /// Reports a rejected entry under `check`: a phase error that follows from an earlier
+    /// rejection is a skip, anything else a failure. The entry is left out of the election.
+    fn reject(&mut self, check: CheckId, index: u64, e: &RuleError) {
+        self.state.skip_entry();
+        if let (RuleError::Phase { .. }, Some(why)) = (e, &self.blocked) {
+            let why = why.clone();
+            self.tracker(check)
+                .skip(|| format!("entry {index} not checked: {why}"));
+        } else {
+            self.tracker(check).fail(|| format!("entry {index}: {e}"));
+        }
+    }
+
+    fn block(&mut self, why: String) {
+        if self.blocked.is_none() {
+            self.blocked = Some(why);
+        }
+    }
+
+    /// Decodes in parallel, verifies the ballots' proofs in a batch, then applies in order.
+    fn flush(&mut self, buffer: &mut Vec<RecordItem>, board: &mut BoardChecker) {
+        if buffer.is_empty() {
+            return;
+        }
+        let items = std::mem::take(buffer);
+        let prepare = |item: &RecordItem| -> Option<(Hash, Result<Payload, DecodeError>)> {
+            match item {
+                RecordItem::Entry(e) => Some((
+                    leaf_of(&e.entry),
+                    Payload::decode(e.entry.kind, &e.entry.payload),
+                )),
+                RecordItem::Block(_) => None,
+            }
+        };
+        #[cfg(feature = "parallel")]
+        let prepared: Vec<Option<(Hash, Result<Payload, DecodeError>)>> = {
+            use rayon::prelude::*;
+            items.par_iter().map(prepare).collect()
+        };
+        #[cfg(not(feature = "parallel"))]
+        let prepared: Vec<Option<(Hash, Result<Payload, DecodeError>)>> =
+            items.iter().map(prepare).collect();
+
+        // Batch-verify the well-formed ballots (signature and every proof).
+        let mut verdicts: Vec<Option<Result<VerifiedBallot, VerifyError>>> =
+            (0..items.len()).map(|_| None).collect();
+        if let Some(election) = self.state.election() {
+            let mut positions = Vec::new();
+            let mut ballots = Vec::new();
+            for (i, p) in prepared.iter().enumerate() {
+                if let Some((_, Ok(Payload::Ballot(b)))) = p {
+                    positions.push(i);
+                    ballots.push(b.clone());
+                }
+            }
+            for (pos, verdict) in positions.into_iter().zip(verify_ballots(election, ballots)) {
+                if let Some(slot) = verdicts.get_mut(pos) {
+                    *slot = Some(verdict);
+                }
+            }
+        }
+
+        for ((item, prep), verdict) in items.into_iter().zip(prepared).zip(verdicts) {
+            match (item, prep) {
+                (RecordItem::Block(b), _) => board.block(b),
+                (RecordItem::Entry(e), Some((leaf, payload))) => {
+                    board.leaf(leaf);
+                    self.done += 1;
+                    match payload {
+                        Err(err) => {
+                            let check = if e.entry.kind == EntryKind::Challenge {
+                                CheckId::Challenges
+                            } else {
+                                CheckId::BallotsProofs
+                            };
+                            self.state.skip_entry();
+                            self.tracker(check).fail(|| {
+                                format!("entry {}: undecodable {}: {err}", e.index, e.entry.kind)
+                            });
+                        }
+                        Ok(Payload::Ballot(b)) => self.ballot(e.index, leaf, &b, verdict),
+                        Ok(p) => self.challenge(e.index, &p),
+                    }
+                }
+                (RecordItem::Entry(_), None) => {}
+            }
+        }
+    }
+
+    fn ballot(
+        &mut self,
+        index: u64,
+        leaf: Hash,
+        b: &EncryptedBallot,
+        verdict: Option<Result<VerifiedBallot, VerifyError>>,
+    ) {
+        let outcome = match verdict {
+            Some(Ok(vb)) => self.state.apply_verified_ballot(&vb),
+            Some(Err(proof)) => match self.state.check_ballot(b) {
+                Err(rule) => Err(rule),
+                Ok(_) => Err(RuleError::Ballot(proof)),
+            },
+            None => self.state.check_ballot(b).and_then(|_| {
+                // Unreachable: without an election the phase rule rejects every ballot.
+                Err(RuleError::Phase {
+                    action: "cast a ballot",
+                    phase: self.state.phase(),
+                })
+            }),
+        };
+        match outcome {
+            Ok(Applied::Ballot { superseded, .. }) => {
+                for id in [
+                    CheckId::BallotsEligibility,
+                    CheckId::BallotsSignature,
+                    CheckId::BallotsProofs,
+                ] {
+                    self.tracker(id).pass();
+                }
+                let Some(e) = self.state.eligibility(&b.credential) else {
+                    return;
+                };
+                if let Some(manifest) = self.state.manifest().cloned() {
+                    self.all.add(&manifest, e.style, b, e.weight);
+                    if let Some(old) = superseded {
+                        self.later.add(&manifest, e.style, b, e.weight);
+                        if let Some((leaf, style, weight)) = self.last_leaf.remove(&old) {
+                            self.superseded.push(Superseded {
+                                index: old,
+                                leaf,
+                                style,
+                                weight,
+                            });
+                        }
+                    }
+                }
+                self.last_leaf.insert(index, (leaf, e.style, e.weight));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let check = match &e {
+                    RuleError::Ballot(VerifyError::Proof {
+                        kind: ProofKind::BallotSignature,
+                        ..
+                    }) => CheckId::BallotsSignature,
+                    RuleError::Ballot(_) => CheckId::BallotsProofs,
+                    RuleError::ChallengedBallot(_) => CheckId::Challenges,
+                    _ => CheckId::BallotsEligibility,
+                };
+                self.reject(check, index, &e);
+            }
+        }
+    }
+
+    fn challenge(&mut self, index: u64, p: &Payload) {
+        match self.state.apply(p) {
+            Ok(_) => self.tracker(CheckId::Challenges).pass(),
+            Err(e) => self.reject(CheckId::Challenges, index, &e),
+        }
+    }
+
+    /// Every entry but ballots and challenges, one at a time in order.
+    fn apply_other(&mut self, index: u64, entry: &Entry) {
+        self.done += 1;
+        let check = match entry.kind {
+            EntryKind::ElectionDefinition => CheckId::ElectionParameters,
+            EntryKind::CeremonyMessage => CheckId::CeremonyMessages,
+            EntryKind::CredentialList => CheckId::CredentialsList,
+            EntryKind::Control => CheckId::ElectionLifecycle,
+            EntryKind::EncryptedTally => CheckId::TallyAggregate,
+            EntryKind::DecryptionShare => CheckId::TallyShares,
+            _ => CheckId::TallyResult,
+        };
+        let payload = match Payload::decode(entry.kind, &entry.payload) {
+            Ok(p) => p,
+            Err(err) => {
+                self.state.skip_entry();
+                self.tracker(check)
+                    .fail(|| format!("entry {index}: undecodable {}: {err}", entry.kind));
+                if check == CheckId::ElectionParameters {
+                    self.block(format!(
+                        "the election definition (entry {index}) is invalid"
+                    ));
+                }
+                return;
+            }
+        };
+        match &payload {
+            Payload::Result(r) if self.state.phase() == Phase::Tallying => {
+                match self.state.combined_result() {
+                    Err(e) => {
+                        self.tracker(CheckId::TallyCombination)
+                            .fail(|| format!("entry {index}: {e}"));
+                        self.state.skip_entry();
+                        self.tracker(CheckId::TallyResult)
+                            .skip(|| "the shares on the board do not decrypt the tally".into());
+                    }
+                    Ok(expected) => {
+                        self.tracker(CheckId::TallyCombination).pass();
+                        if &expected != r {
+                            self.state.skip_entry();
+                            let diff = describe_result_difference(&expected, r);
+                            self.tracker(CheckId::TallyResult)
+                                .fail(|| format!("entry {index}: {diff}"));
+                        } else {
+                            match self.state.apply(&payload) {
+                                Ok(_) => self.tracker(CheckId::TallyResult).pass(),
+                                Err(e) => self.reject(CheckId::TallyResult, index, &e),
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        let check = match &payload {
+            Payload::Control(Control::CeremonyComplete(_)) => CheckId::CeremonyOutcome,
+            _ => check,
+        };
+        match self.state.apply(&payload) {
+            Ok(_) => self.tracker(check).pass(),
+            Err(e) => {
+                let check = match (&payload, &e) {
+                    (Payload::Control(Control::Open), RuleError::Credentials(_)) => {
+                        CheckId::CredentialsList
+                    }
+                    (Payload::Control(Control::CeremonyComplete(_)), RuleError::Phase { .. }) => {
+                        CheckId::ElectionLifecycle
+                    }
+                    _ => check,
+                };
+                self.reject(check, index, &e);
+                match &payload {
+                    Payload::Definition(_) => self.block(format!(
+                        "the election definition (entry {index}) was rejected"
+                    )),
+                    Payload::Control(c) => {
+                        let what = match c {
+                            Control::CeremonyComplete(_) => "the key announcement",
+                            Control::Open => "the opening of voting",
+                            Control::Close => "the close of voting",
+                        };
+                        self.block(format!("{what} (entry {index}) was rejected"));
+                    }
+                    Payload::Tally(_) => {
+                        self.block(format!("the encrypted tally (entry {index}) was rejected"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Compares the posted tally with the ballots (second pass over superseded ballots).
+    fn check_aggregate<S: RecordSource + ?Sized>(
+        &mut self,
+        source: &S,
+        progress: &mut dyn Progress,
+    ) {
+        let (Some(tally), Some(manifest)) =
+            (self.state.tally().cloned(), self.state.manifest().cloned())
+        else {
+            return;
+        };
+        let all = self.all.total(&manifest);
+        let mut gone = Sums::default();
+        if !self.superseded.is_empty() {
+            self.superseded.sort_by_key(|s| s.index);
+            progress.start(Step::Revotes, self.entries);
+            if let Err(detail) = self.reread(source, &manifest, &mut gone, progress) {
+                progress.finish();
+                self.tracker(CheckId::TallyAggregate).fail(|| detail);
+                self.tracker(CheckId::BallotsRevote)
+                    .skip(|| "the superseded ballots could not be re-read".into());
+                return;
+            }
+            progress.finish();
+        }
+        let counted = sub(&all, &gone.total(&manifest));
+        let revotes = self.superseded.len() as u64;
+        if equals_tally(&tally, &counted) {
+            self.tracker(CheckId::TallyAggregate).pass();
+            let t = self.tracker(CheckId::BallotsRevote);
+            t.pass_n(revotes.max(1));
+            t.note(format!(
+                "{revotes} ballots superseded by a later ballot of the same credential, not counted"
+            ));
+            return;
+        }
+        let first = sub(&all, &self.later.total(&manifest));
+        if revotes > 0 && (equals_tally(&tally, &first) || equals_tally(&tally, &all)) {
+            let which = if equals_tally(&tally, &first) {
+                "the first ballot of each credential instead of the last"
+            } else {
+                "every ballot, revotes included, instead of the last of each credential"
+            };
+            self.tracker(CheckId::BallotsRevote)
+                .fail(|| format!("the encrypted tally counts {which}"));
+            self.tracker(CheckId::TallyAggregate)
+                .skip(|| "the tally sums another set of ballots (see the revote check)".into());
+        } else {
+            self.tracker(CheckId::TallyAggregate).fail(|| {
+                "the encrypted tally is not the weighted sum of the last ballot of each credential"
+                    .into()
+            });
+            self.tracker(CheckId::BallotsRevote)
+                .skip(|| "the tally matches no choice of revotes".into());
+        }
+    }
+
+    fn reread<S: RecordSource + ?Sized>(
+        &self,
+        source: &S,
+        manifest: &Manifest,
+        gone: &mut Sums,
+        progress: &mut dyn Progress,
+    ) -> Result<(), String> {
+        let input = source
+            .open()
+            .map_err(|e| format!("cannot re-open the record: {e}"))?;
+        let mut reader = RecordReader::new(input).map_err(|e| format!("re-reading: {e}"))?;
+        let mut next = self.superseded.iter().peekable();
+        let mut seen = 0u64;
+        while let Some(want) = next.peek().copied() {
+            let item = reader
+                .next_item()
+                .map_err(|e| format!("re-reading: {e}"))?
+                .ok_or_else(|| format!("re-reading: entry {} is missing", want.index))?;
+            let RecordItem::Entry(e) = item else {
+                continue;
+            };
+            seen += 1;
+            if seen % (1 << 16) == 0 {
+                progress.advance(seen);
+            }
+            if e.index != want.index {
+                continue;
+            }
+            next.next();
+            if leaf_of(&e.entry) != want.leaf {
+                return Err(format!(
+                    "entry {} changed between the two passes over the record",
+                    e.index
+                ));
+            }
+            let b = match Payload::decode(e.entry.kind, &e.entry.payload) {
+                Ok(Payload::Ballot(b)) => b,
+                _ => return Err(format!("entry {} is no longer a ballot", e.index)),
+            };
+            gone.add(manifest, want.style, &b, want.weight);
+        }
+        progress.advance(seen);
+        Ok(())
+    }
+
+    fn report(
+        mut self,
+        header: Option<&crate::format::RecordHeader>,
+        _options: &VerifyOptions,
+    ) -> Report {
+        let phase = self.state.phase();
+        if let Some(b) = self.board.take() {
+            for (id, t) in [
+                (CheckId::BoardCheckpoints, b.checkpoints),
+                (CheckId::BoardBlocks, b.blocks),
+                (CheckId::BoardMerkle, b.merkle),
+                (CheckId::BoardWitnesses, b.witness),
+                (CheckId::BoardAnchors, b.anchor),
+            ] {
+                let mine = self.tracker(id);
+                mine.checked += t.checked;
+                mine.failed += t.failed;
+                mine.skipped += t.skipped;
+                mine.details.extend(t.details);
+                mine.notes.extend(t.notes);
+                if t.not_applicable.is_some() && mine.checked == 0 {
+                    mine.not_applicable = t.not_applicable;
+                }
+            }
+        }
+        // What the record does not reach.
+        let na = |v: &mut Verifier, id: CheckId, why: String| {
+            let t = v.tracker(id);
+            if t.checked == 0 && t.failed == 0 && t.skipped == 0 && t.not_applicable.is_none() {
+                t.not_applicable = Some(why);
+            }
+        };
+        if self.format_error {
+            for id in CheckId::ALL {
+                let t = self.tracker(id);
+                if t.failed == 0 && id != CheckId::RecordFormat {
+                    t.skipped += 1;
+                    t.details
+                        .push("the record could not be read to its end".into());
+                }
+            }
+        }
+        let phase_name = phase.name();
+        if phase == Phase::Empty {
+            na(
+                &mut self,
+                CheckId::ElectionParameters,
+                "the record has no election definition".into(),
+            );
+            na(
+                &mut self,
+                CheckId::ElectionLifecycle,
+                "the record has no election definition".into(),
+            );
+        }
+        if phase < Phase::KeyReady {
+            na(
+                &mut self,
+                CheckId::CeremonyMessages,
+                format!("the election is in phase {phase_name}"),
+            );
+            na(
+                &mut self,
+                CheckId::CeremonyOutcome,
+                format!("the key ceremony is not complete (phase {phase_name})"),
+            );
+        }
+        if phase < Phase::Tallying {
+            for id in [
+                CheckId::TallyAggregate,
+                CheckId::BallotsRevote,
+                CheckId::TallyShares,
+                CheckId::TallyCombination,
+                CheckId::TallyResult,
+            ] {
+                na(
+                    &mut self,
+                    id,
+                    format!("no encrypted tally yet (phase {phase_name})"),
+                );
+            }
+        }
+        if phase < Phase::Decrypted {
+            for id in [CheckId::TallyCombination, CheckId::TallyResult] {
+                na(&mut self, id, format!("no result yet (phase {phase_name})"));
+            }
+        }
+        let checks: Vec<CheckResult> = CheckId::ALL
+            .into_iter()
+            .map(|id| {
+                self.trackers
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_result(id)
+            })
+            .collect();
+        let passed = checks
+            .iter()
+            .all(|c| matches!(c.status, Status::Pass | Status::NotApplicable));
+        Report {
+            passed,
+            origin: header.map(|h| h.origin.clone()),
+            board_key: header.map(|h| h.board_key.to_string()),
+            trust: "record header",
+            entries: self.entries,
+            blocks: self.blocks,
+            phase: header.map(|_| phase_name),
+            counts: header.map(|_| self.state.counts()),
+            election_hash: self.state.election().map(|e| e.hash().to_hex()),
+            election_name: self.state.manifest().map(|m| m.name.clone()),
+            election_id: self.state.manifest().map(|m| m.id.clone()),
+            contests: self
+                .state
+                .manifest()
+                .map(|m| {
+                    m.contests
+                        .iter()
+                        .map(|c| report::ContestLabels {
+                            id: c.id.clone(),
+                            title: c.title.clone(),
+                            options: c.options.iter().map(|o| o.label.clone()).collect(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            result: if passed {
+                self.state.result().cloned()
+            } else {
+                None
+            },
+            checks,
+        }
+    }
+}
+
+fn describe_result_difference(
+    expected: &psephos_core::tally::TallyResult,
+    got: &psephos_core::tally::TallyResult,
+) -> String {
+    for (e, g) in expected.contests.iter().zip(&got.contests) {
+        if e != g {
+            return format!(
+                "contest {:?}: the shares decrypt to {:?} ({} ballots), the published result states {:?} ({} ballots)",
+                e.contest, e.counts, e.ballots, g.counts, g.ballots
+            );
+        }
+    }
+    "the published result differs from the decryption of the tally".into()
+}

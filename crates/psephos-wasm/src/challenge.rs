@@ -1,0 +1,111 @@
+//! The independent check of a challenged ballot (Benaloh, `docs/protocol.md` §8.5).
+//!
+//! The voter's second device (or anyone) fetches the challenge entry from the board itself, by
+//! its index, decodes the canonical bytes, checks that the ballot verifies and that the revealed
+//! values and nonces re-encrypt to exactly its ciphertexts, and shows the choices in words. If
+//! they are not what the voter chose, the first device cheated.
+
+use psephos_board::{Entry, EntryKind};
+use psephos_core::ballot::{tracking_code, PlaintextBallot};
+use psephos_core::challenge::check_challenge;
+use psephos_core::election::Election;
+use psephos_record::{Challenged, Payload};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// A board entry as served by `GET /api/v1/board/entries/{index}`.
+#[derive(Debug, Deserialize)]
+struct EntryView {
+    index: u64,
+    #[serde(flatten)]
+    entry: Entry,
+}
+
+/// One contest of an opened ballot, in words.
+#[derive(Debug, Serialize)]
+pub struct OpenedContest {
+    pub contest: String,
+    pub title: String,
+    /// `(option label, value)` in manifest order.
+    pub options: Vec<(String, u64)>,
+}
+
+/// What a verified challenge contains.
+#[derive(Debug, Serialize)]
+pub struct OpenedBallot {
+    pub index: Option<u64>,
+    pub tracking_code: String,
+    pub style: String,
+    pub choices: PlaintextBallot,
+    pub contests: Vec<OpenedContest>,
+}
+
+/// Checks a challenged ballot and opens it.
+pub fn open(
+    election: &Election,
+    challenged: &Challenged,
+    index: Option<u64>,
+) -> Result<OpenedBallot, Error> {
+    let choices = check_challenge(election, &challenged.ballot, &challenged.reveal)
+        .map_err(|e| Error::Verify(format!("challenge: {e}")))?;
+    let manifest = election.manifest();
+    let contests = choices
+        .contests
+        .iter()
+        .map(|pc| {
+            let c = manifest
+                .contest_index(&pc.contest)
+                .map(|i| &manifest.contests[i]);
+            OpenedContest {
+                contest: pc.contest.clone(),
+                title: c.map(|c| c.title.clone()).unwrap_or_default(),
+                options: pc
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| {
+                        let label = c
+                            .and_then(|c| c.options.get(i))
+                            .map(|o| o.label.clone())
+                            .unwrap_or_default();
+                        (label, v)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(OpenedBallot {
+        index,
+        tracking_code: tracking_code(&challenged.ballot.hash()),
+        style: challenged.ballot.style.clone(),
+        choices,
+        contests,
+    })
+}
+
+/// Checks the challenge entry served by the board (`{index, kind, payload}`).
+pub fn open_entry(election: &Election, entry_json: &str) -> Result<OpenedBallot, Error> {
+    let view: EntryView = serde_json::from_str(entry_json).map_err(Error::json("board entry"))?;
+    if view.entry.kind != EntryKind::Challenge {
+        return Err(Error::Verify(format!(
+            "board entry {} is a {} entry, not a challenge",
+            view.index, view.entry.kind
+        )));
+    }
+    let payload =
+        Payload::decode(view.entry.kind, &view.entry.payload).map_err(|e| Error::Malformed {
+            what: "challenge entry",
+            detail: e.to_string(),
+        })?;
+    let Payload::Challenge(challenged) = payload else {
+        return Err(Error::Verify("not a challenge entry".into()));
+    };
+    open(election, &challenged, Some(view.index))
+}
+
+/// Checks a challenge given as JSON `{ballot, reveal}` (the body the booth posted).
+pub fn open_json(election: &Election, json: &str) -> Result<OpenedBallot, Error> {
+    let challenged: Challenged = serde_json::from_str(json).map_err(Error::json("challenge"))?;
+    open(election, &challenged, None)
+}

@@ -1,0 +1,249 @@
+//! # psephos-wasm
+//!
+//! The browser's psephos: the voting booth, the receipt and challenge checks and the observer's
+//! checks, compiled to WebAssembly from the very code the server and the verifier run
+//! (`psephos-core`, `psephos-record`, and `psephos-board`'s pure `merkle` and `note`), so that a
+//! ballot is encrypted on the voter's device by audited code and a voter can check their receipt
+//! without trusting the server.
+//!
+//! The exported functions take and return JSON text (the serde forms of the core types, as the
+//! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one
+//! of [`Error::code`] for the page to translate. The Rust API under the `#[wasm_bindgen]` shims
+//! ([`booth`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
+
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod booth;
+pub mod challenge;
+pub mod election;
+pub mod error;
+pub mod receipt;
+pub mod verify;
+
+pub use error::Error;
+
+use psephos_core::ballot::{tracking_code as code_of, EncryptedBallot};
+use rand_core::OsRng;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::election::ElectionInfo;
+
+fn js(e: Error) -> JsError {
+    JsError::new(&format!("{}: {e}", e.code()))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| JsError::new(&format!("malformed: {e}")))
+}
+
+fn witness_keys(json: &str) -> Result<Vec<psephos_board::note::VerifierKey>, Error> {
+    let keys: Vec<String> = if json.trim().is_empty() {
+        Vec::new()
+    } else {
+        serde_json::from_str(json).map_err(Error::json("witness keys"))?
+    };
+    receipt::parse_witness_keys(&keys)
+}
+
+/// The crate version, to show in the page footer.
+#[wasm_bindgen(js_name = version)]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Live feedback on a credential code as typed: JSON [`booth::CodeCheck`].
+#[wasm_bindgen(js_name = checkCredential)]
+pub fn check_credential(input: &str) -> Result<String, JsError> {
+    to_json(&booth::check_code(input))
+}
+
+/// The public credential (hex) of `code` in election `election_id`.
+#[wasm_bindgen(js_name = publicCredential)]
+pub fn public_credential(code: &str, election_id: &str) -> Result<String, JsError> {
+    booth::public_credential(code, election_id).map_err(js)
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    id: &'a str,
+    manifest_hash: String,
+    election_hash: Option<String>,
+    origin: &'a str,
+    board_key: String,
+}
+
+/// Checks the election description (`GET /api/v1/election`) and returns the hashes to show.
+#[wasm_bindgen(js_name = checkElection)]
+pub fn check_election(election_json: &str) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    to_json(&Summary {
+        id: &info.manifest.id,
+        manifest_hash: info.manifest.hash().to_hex(),
+        election_hash: info.election.as_ref().map(|e| e.hash().to_hex()),
+        origin: &info.board.origin,
+        board_key: info.board.key.to_string(),
+    })
+}
+
+/// The tracking code of a ballot (JSON [`EncryptedBallot`]).
+#[wasm_bindgen(js_name = trackingCode)]
+pub fn tracking_code(ballot_json: &str) -> Result<String, JsError> {
+    let ballot: EncryptedBallot =
+        serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
+    Ok(code_of(&ballot.hash()))
+}
+
+/// Checks a cast ballot's receipt (`GET /api/v1/receipts/{index}`) against the ballot the
+/// device made: JSON [`receipt::ReceiptView`].
+#[wasm_bindgen(js_name = verifyReceipt)]
+pub fn verify_receipt(
+    election_json: &str,
+    ballot_json: &str,
+    receipt_json: &str,
+    witness_keys_json: &str,
+) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    let ballot: EncryptedBallot =
+        serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
+    let receipt: receipt::Receipt =
+        serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
+    let witnesses = witness_keys(witness_keys_json).map_err(js)?;
+    to_json(&receipt::verify_receipt(&ballot, &receipt, &info.board, &witnesses).map_err(js)?)
+}
+
+/// Checks that board entry `entry_json` (`GET /api/v1/board/entries/{index}`) is a ballot and
+/// that receipt `receipt_json` proves it: JSON [`receipt::BoardBallotView`].
+#[wasm_bindgen(js_name = verifyEntryReceipt)]
+pub fn verify_entry_receipt(
+    election_json: &str,
+    entry_json: &str,
+    receipt_json: &str,
+    witness_keys_json: &str,
+) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    let receipt: receipt::Receipt =
+        serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
+    let witnesses = witness_keys(witness_keys_json).map_err(js)?;
+    to_json(
+        &receipt::verify_entry_receipt(entry_json, &receipt, &info.board, &witnesses)
+            .map_err(js)?,
+    )
+}
+
+/// Opens a signed checkpoint note of the board: JSON [`receipt::CheckpointView`].
+#[wasm_bindgen(js_name = openCheckpoint)]
+pub fn open_checkpoint(
+    election_json: &str,
+    note: &str,
+    witness_keys_json: &str,
+) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    let witnesses = witness_keys(witness_keys_json).map_err(js)?;
+    to_json(&receipt::open_checkpoint(note, &info.board, &witnesses).map_err(js)?)
+}
+
+/// Checks a challenge entry of the board (`GET /api/v1/board/entries/{index}`) and opens it:
+/// JSON [`challenge::OpenedBallot`].
+#[wasm_bindgen(js_name = checkChallengeEntry)]
+pub fn check_challenge_entry(election_json: &str, entry_json: &str) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    let election = info.election().map_err(js)?;
+    to_json(&challenge::open_entry(election, entry_json).map_err(js)?)
+}
+
+/// Checks a challenge given as `{ballot, reveal}` and opens it.
+#[wasm_bindgen(js_name = checkChallenge)]
+pub fn check_challenge(election_json: &str, challenge_json: &str) -> Result<String, JsError> {
+    let info = ElectionInfo::parse(election_json).map_err(js)?;
+    let election = info.election().map_err(js)?;
+    to_json(&challenge::open_json(election, challenge_json).map_err(js)?)
+}
+
+/// The booth of one election, in the booth's Web Worker: see [`booth::Booth`].
+#[wasm_bindgen(js_name = Booth)]
+#[derive(Debug)]
+pub struct JsBooth(booth::Booth);
+
+#[wasm_bindgen(js_class = Booth)]
+impl JsBooth {
+    /// A booth for the election `GET /api/v1/election` describes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(election_json: &str) -> Result<JsBooth, JsError> {
+        booth::Booth::new(election_json).map(JsBooth).map_err(js)
+    }
+
+    /// Encrypts, proves and signs `choices_json` (a `PlaintextBallot`) with credential `code`:
+    /// JSON `{tracking_code, ballot_hash, ballot}`.
+    pub fn encrypt(&mut self, code: &str, choices_json: &str) -> Result<String, JsError> {
+        to_json(&self.0.encrypt(code, choices_json, &mut OsRng).map_err(js)?)
+    }
+
+    /// Opens the held ballot for a challenge: the JSON body of `POST /api/v1/challenges`.
+    pub fn challenge(&mut self) -> Result<String, JsError> {
+        to_json(&self.0.challenge().map_err(js)?)
+    }
+
+    /// The held ballot as the JSON body of `POST /api/v1/ballots`; refuses a challenged ballot.
+    #[wasm_bindgen(js_name = castBody)]
+    pub fn cast_body(&self) -> Result<String, JsError> {
+        to_json(self.0.ballot_to_cast().map_err(js)?)
+    }
+
+    /// Drops the held ballot and its secrets.
+    pub fn forget(&mut self) {
+        self.0.forget();
+    }
+}
+
+#[derive(Serialize)]
+struct Qr {
+    /// Modules per side, quiet zone included.
+    size: usize,
+    /// An SVG path of the dark modules in a `size`×`size` viewBox.
+    path: String,
+}
+
+/// A QR code of `text` (the challenge-check link) as an SVG path: JSON `{size, path}`.
+#[wasm_bindgen(js_name = qrCode)]
+pub fn qr_code(text: &str) -> Result<String, JsError> {
+    use std::fmt::Write;
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| JsError::new(&format!("malformed: QR code: {e}")))?;
+    let width = code.width();
+    const QUIET: usize = 4;
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let _ = write!(path, "M{} {}h1v1h-1z", i % width + QUIET, i / width + QUIET);
+        }
+    }
+    to_json(&Qr {
+        size: width + 2 * QUIET,
+        path,
+    })
+}
+
+/// Verifies the whole election record (`GET /api/v1/record` bytes) with the same checks as
+/// `psephos verify`; `trust_json` is `{board_key, witnesses}`; `progress(step, done, total)` is
+/// called as entries are checked. Returns the JSON report.
+#[wasm_bindgen(js_name = verifyRecord)]
+pub fn verify_record(
+    record: &[u8],
+    trust_json: &str,
+    progress: &js_sys::Function,
+) -> Result<String, JsError> {
+    let trust: verify::Trust =
+        serde_json::from_str(trust_json).map_err(|e| js(Error::json("trust")(e)))?;
+    let this = JsValue::NULL;
+    let mut cb = verify::Callback::new(|step: &str, done: u64, total: u64| {
+        let _ = progress.call3(
+            &this,
+            &JsValue::from_str(step),
+            &JsValue::from_f64(done as f64),
+            &JsValue::from_f64(total as f64),
+        );
+    });
+    to_json(&verify::verify(record, &trust, &mut cb).map_err(js)?)
+}

@@ -1,0 +1,183 @@
+// The browser tests' harness: a real `psephos serve` on 127.0.0.1 with a fresh SQLite board,
+// driven through the real command line tools as the officials and trustees would (board key,
+// trustee keys, election definition, the key ceremony over HTTP, credentials, open, close,
+// tally, decryption), and headless Chromium (Debian's) through playwright-core.
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '../..');
+export const artifacts = join(here, 'artifacts');
+const bin = process.env.PSEPHOS_BIN || join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'debug', 'psephos');
+
+/** Runs `psephos …`; resolves with stdout, rejects with stderr. */
+function psephos(args, { env = {}, cwd } = {}) {
+  return new Promise((ok, fail) => {
+    execFile(bin, args, { env: { ...process.env, ...env }, cwd, maxBuffer: 64 << 20, timeout: 180_000 },
+      (err, stdout, stderr) => (err ? fail(new Error(`psephos ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout)));
+  });
+}
+
+function waitForLine(child, pattern, what, timeoutMs = 60_000) {
+  return new Promise((ok, fail) => {
+    let buf = '';
+    const timer = setTimeout(() => fail(new Error(`no ${what} from psephos serve:\n${buf}`)), timeoutMs);
+    const onData = (d) => {
+      buf += d;
+      const m = buf.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        ok(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`psephos serve exited (${code}):\n${buf}`)));
+  });
+}
+
+/**
+ * A running election, open for voting: `{url, codes, close(), tally(), stop()}`. `voters` is a
+ * list of ballot style ids, one per voter; `codes[i]` is voter i's credential code.
+ */
+export async function startElection({ manifest = join(here, 'election.toml'), voters }) {
+  const dir = await mkdtemp(join(tmpdir(), 'psephos-browser-'));
+  const pass = join(dir, 'passphrase');
+  await writeFile(pass, 'correct horse battery staple\n');
+  await psephos(['board', 'keygen', '--origin', 'browser.test/e1', '--out', join(dir, 'board.secret.key')]);
+  const server = spawn(bin, [
+    'serve', '--key', join(dir, 'board.secret.key'), '--database', `sqlite://${join(dir, 'board.db')}?mode=rwc`,
+    '--listen', '127.0.0.1:0', '--web', join(repo, 'web', 'dist'), '--seal-interval', '200ms',
+    '--rate-limit', '0', '--complaint-window', '1s',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverLog = [];
+  server.stdout.on('data', (d) => serverLog.push(String(d)));
+  server.stderr.on('data', (d) => serverLog.push(String(d)));
+  const [token, listening] = await Promise.all([
+    waitForLine(server, /admin token[^:]*:\s*(\S+)/, 'admin token'),
+    waitForLine(server, /listening on (http:\/\/[\d.:]+)/, 'address'),
+  ]);
+  const url = listening[1];
+  const env = { PSEPHOS_SERVER: url, PSEPHOS_ADMIN_TOKEN: token[1] };
+  const election = (...args) => psephos(['election', ...args], { env });
+
+  // Three trustees, each with its own sealed key file.
+  const trustees = [];
+  for (const name of ['alice', 'bob', 'carol']) {
+    const out = await psephos(['trustee', 'init', name, '--dir', dir, '--passphrase-file', pass]);
+    trustees.push(JSON.parse(out));
+  }
+  await writeFile(join(dir, 'trustees.json'), JSON.stringify(trustees));
+  await election('create', '--manifest', manifest, '--trustees', join(dir, 'trustees.json'));
+  const key = (name) => join(dir, `${name}.trustee-SECRET.json`);
+  await Promise.all(['alice', 'bob', 'carol'].map((name) =>
+    psephos(['trustee', 'ceremony', '--server', url, '--key', key(name), '--passphrase-file', pass])));
+  const status = async () => (await fetch(`${url}/api/v1/election/status`)).json();
+  for (let i = 0; (await status()).phase === 'ceremony'; i += 1) {
+    if (i === 20) await election('complete-ceremony');
+    if (i > 100) throw new Error('the key ceremony did not complete');
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+
+  await writeFile(join(dir, 'voters.csv'), `voter_id,style\n${voters.map((s, i) => `v${i},${s}`).join('\n')}\n`);
+  await psephos(['credentials', 'generate', '--election', manifest, '--voters', join(dir, 'voters.csv'),
+    '--public', join(dir, 'credentials.json'), '--private', join(dir, 'codes.csv')]);
+  const codes = (await readFile(join(dir, 'codes.csv'), 'utf8')).trim().split('\n').slice(1)
+    .map((line) => line.split(',').at(-1));
+  await election('credentials', '--list', join(dir, 'credentials.json'));
+  await election('open');
+
+  return {
+    url,
+    codes,
+    serverLog,
+    async close() { await election('close'); },
+    async tally() {
+      try {
+        await election('tally');
+      } catch (e) {
+        // The contract's route is POST /api/v1/election/tally (what `psephos election tally`
+        // calls); the tally routes serve it at POST /api/v1/tally. Accept either until they agree.
+        if (!String(e.message).includes('no_route')) throw e;
+        const r = await fetch(`${url}/api/v1/tally`, { method: 'POST', headers: { authorization: `Bearer ${token[1]}`, 'content-type': 'application/json' }, body: '{}' });
+        if (r.status !== 201) throw new Error(`POST /api/v1/tally: ${r.status} ${await r.text()}`);
+      }
+      await Promise.all(['alice', 'bob'].map((name) =>
+        psephos(['trustee', 'decrypt', '--server', url, '--key', key(name), '--passphrase-file', pass])));
+    },
+    async stop() {
+      server.kill('SIGTERM');
+      await new Promise((ok) => { server.once('exit', ok); setTimeout(ok, 5000); });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium (Debian's), with the flags CI needs and a fresh user-data-dir. */
+export async function launch({ width = 1024, height = 800 } = {}) {
+  const profile = await mkdtemp(join(tmpdir(), 'psephos-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width, height },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A page that records what must never happen: requests to another origin, console errors
+ * (CSP violations show there), uncaught exceptions.
+ */
+export async function watchedPage(context, origin) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('request', (r) => {
+    const u = r.url();
+    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) problems.push(`third-party request: ${u}`);
+  });
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return { page, problems };
+}
+
+const require = createRequire(import.meta.url);
+const axeSource = readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core (WCAG 2.0/2.1 A and AA) on the page; returns the violations. */
+export async function axe(page) {
+  // Inject through the DevTools protocol, not a <script>: the page's CSP forbids inline script.
+  const source = await axeSource;
+  await page.evaluate(source);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
+}
+
+export async function screenshot(page, name) {
+  await mkdir(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** Presses Tab until the focused element matches `selector` (keyboard-only navigation). */
+export async function tabTo(page, selector, max = 300) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`could not reach ${selector} with the Tab key`);
+}

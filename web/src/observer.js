@@ -1,0 +1,148 @@
+// The observer's page: the live board (Server-Sent Events), its latest checkpoint with the
+// board's signature and witness cosignatures checked in the browser, the counts and the key
+// ceremony, and a button that verifies the whole election in a Web Worker.
+
+import { $, api, describe, dl, el, fill, frame, loadWasm, number, t, wasmError, witnessKeys } from './common.js';
+
+frame('observer.title', 'observer.html');
+
+let wasm;
+let electionJson;
+let election;
+const state = { phase: null, size: null, checkpoint: null, counts: null, ceremony: null, live: false };
+
+function render() {
+  const cp = state.checkpoint;
+  let cpView = t('observer.checkpoint.none');
+  if (cp && cp.error) cpView = el('span', { class: 'bad', text: t('observer.checkpoint.bad', { detail: cp.error }) });
+  else if (cp) {
+    cpView = el('div', {},
+      el('p', { text: t('receipt.checkpointValue', { size: number(cp.size), root: cp.root.slice(0, 16) + '…' }) }),
+      el('ul', {}, cp.signers.map((s) => el('li', { text: t(`receipt.signer.${s.role}`, { name: s.name }) }))));
+  }
+  const c = state.counts;
+  const cer = state.ceremony;
+  fill($('board'), dl([
+    [t('observer.phase'), state.phase ? t(`election.phase.${state.phase}`) : '…'],
+    [t('observer.size'), state.size === null ? '…' : number(state.size)],
+    [t('observer.checkpoint'), cpView],
+    c && [t('observer.credentials'), number(c.credentials)],
+    c && [t('observer.ballots'), number(c.ballots_cast)],
+    c && [t('observer.voters'), number(c.voters)],
+    c && [t('observer.challenges'), number(c.challenges)],
+    [t('observer.ceremony'), cer ? t('observer.ceremony.round', { round: cer.round, awaiting: cer.awaiting.join(', ') || '—' })
+      : t('observer.ceremony.done')],
+    [t('observer.live'), t(state.live ? 'observer.live.on' : 'observer.live.off')],
+  ]));
+}
+
+function checkpoint(note) {
+  try {
+    state.checkpoint = JSON.parse(wasm.openCheckpoint(electionJson, note, witnessKeys()));
+    state.size = Math.max(state.size ?? 0, state.checkpoint.size);
+  } catch (e) {
+    state.checkpoint = { error: wasmError(e).detail };
+  }
+}
+
+function status(s) {
+  state.phase = s.phase;
+  state.counts = s.counts;
+  state.ceremony = s.ceremony;
+  state.size = s.board_size;
+}
+
+async function start() {
+  $('status').textContent = t('loading');
+  try {
+    [wasm, electionJson] = await Promise.all([loadWasm(), api('/api/v1/election', { text: true })]);
+    election = JSON.parse(electionJson);
+    wasm.checkElection(electionJson);
+    document.title = `${election.manifest.name} · ${t('observer.title')}`;
+    status(await api('/api/v1/election/status'));
+    try {
+      checkpoint(await api('/api/v1/board/checkpoint', { text: true }));
+    } catch { /* none yet */ }
+    $('status').textContent = '';
+    render();
+  } catch (e) {
+    $('status').textContent = describe(e);
+    return;
+  }
+  const events = new EventSource('/api/v1/events');
+  events.onopen = () => { state.live = true; render(); };
+  events.onerror = () => { state.live = false; render(); };
+  events.addEventListener('checkpoint', (e) => { checkpoint(JSON.parse(e.data).note); render(); });
+  events.addEventListener('phase', (e) => {
+    const d = JSON.parse(e.data);
+    state.phase = typeof d === 'string' ? d : d.phase;
+    if (typeof d.board_size === 'number') state.size = Math.max(state.size ?? 0, d.board_size);
+    render();
+  });
+  events.addEventListener('counts', (e) => {
+    const d = JSON.parse(e.data);
+    state.counts = d.counts ?? d;
+    render();
+  });
+}
+
+// --- Witness keys (kept in this browser) -----------------------------------------------------
+
+$('witnesses').value = localStorage.getItem('psephos.witnesses') || '';
+$('witnesses').addEventListener('change', () => {
+  localStorage.setItem('psephos.witnesses', $('witnesses').value);
+});
+
+// --- Whole-election verification ------------------------------------------------------------
+
+$('verify').addEventListener('click', () => {
+  const button = $('verify');
+  const bar = $('verify-progress');
+  const st = $('verify-status');
+  button.disabled = true;
+  bar.hidden = false;
+  bar.removeAttribute('value');
+  st.className = 'status';
+  st.textContent = t('observer.verify.downloading');
+  fill($('verify-checks'));
+  const board = election.board;
+  const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { type: 'module' });
+  worker.postMessage({ boardKey: board.verifier_key, witnesses: JSON.parse(witnessKeys()) });
+  worker.onmessage = (e) => {
+    const m = e.data;
+    if (m.progress) {
+      const p = m.progress;
+      if (p.total > 0) {
+        bar.max = p.total;
+        bar.value = p.done;
+        st.textContent = t('observer.verify.running', { step: `${p.step} ${number(p.done)} / ${number(p.total)}` });
+      }
+      return;
+    }
+    worker.terminate();
+    button.disabled = false;
+    bar.hidden = true;
+    if (m.unavailable) {
+      st.className = 'status bad';
+      st.textContent = t('observer.verify.unavailable');
+      return;
+    }
+    if (m.error) {
+      st.className = 'status bad';
+      st.textContent = m.error;
+      return;
+    }
+    const checks = m.report.checks;
+    const failed = checks.filter((c) => c.status === 'fail');
+    st.className = `status ${m.report.passed ? 'ok' : 'bad'}`;
+    st.textContent = m.report.passed ? t('observer.verify.ok', { n: checks.length })
+      : t('observer.verify.failed', { failed: failed.length, n: checks.length });
+    st.dataset.verifyMs = String(Math.round(m.verifyMs));
+    fill($('verify-checks'), checks.map((c) => el('li', { class: c.status === 'fail' ? 'bad' : '' },
+      `${c.title}: `, el('strong', { text: c.status === 'fail' ? t('observer.verify.fail') : c.status === 'pass' ? t('observer.verify.pass') : c.status }),
+      c.details.length ? el('ul', {}, c.details.map((d) => el('li', { text: d }))) : null)));
+  };
+});
+
+if (window.location.hash === '#verify') $('verify').focus();
+start();

@@ -1,0 +1,66 @@
+// The results page: per-contest tables with bars, turnout, and where the proofs are.
+
+import { $, api, ApiError, describe, el, fill, frame, number, t, loadWasm } from './common.js';
+
+frame('results.title', 'results.html');
+
+const percent = (x) => new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(x);
+
+async function start() {
+  $('status').textContent = t('loading');
+  try {
+    const [electionJson] = await Promise.all([api('/api/v1/election', { text: true }), loadWasm()]);
+    const election = JSON.parse(electionJson);
+    $('title').textContent = `${t('results.heading')}: ${election.manifest.name}`;
+    document.title = `${election.manifest.name} · ${t('results.title')}`;
+    let result;
+    try {
+      result = await api('/api/v1/result');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        $('status').textContent = t('results.notYet', { phase: t(`election.phase.${election.phase}`) });
+        return;
+      }
+      throw e;
+    }
+    const c = election.counts;
+    $('status').textContent = c && c.credentials
+      ? t('results.turnout', { voters: number(c.voters), credentials: number(c.credentials), percent: percent(c.voters / c.credentials) })
+      : '';
+    const byId = new Map(election.manifest.contests.map((x) => [x.id, x]));
+    fill($('results'), result.contests.map((r) => {
+      const contest = byId.get(r.contest);
+      const total = r.counts.reduce((a, b) => a + b, 0);
+      const points = contest.rule.rule === 'bounded' && !contest.rule.maxima.every((m) => m === 1);
+      const rows = contest.options.map((o, i) => [o, r.counts[i]]).sort((a, b) => b[1] - a[1]);
+      return el('section', { class: 'result', 'aria-labelledby': `r-${contest.id}` },
+        el('h2', { id: `r-${contest.id}`, text: contest.title }),
+        el('table', {},
+          el('thead', {}, el('tr', {},
+            el('th', { scope: 'col', text: t('results.option') }),
+            el('th', { scope: 'col', class: 'num', text: t(points ? 'results.points' : 'results.count') }),
+            el('th', { scope: 'col', text: t('results.share') }))),
+          el('tbody', {}, rows.map(([o, n]) => el('tr', {},
+            el('th', { scope: 'row', text: o.label }),
+            el('td', { class: 'num', text: number(n) }),
+            el('td', {}, el('meter', { min: 0, max: Math.max(total, 1), value: n, 'aria-label': `${o.label}: ${total ? percent(n / total) : '0'}` }),
+              ` ${total ? percent(n / total) : ''}`))))),
+        el('p', { class: 'hint', text: t('results.ballots', { ballots: number(r.ballots) }) }));
+    }));
+    const links = [el('li', {}, el('a', { href: 'observer.html#verify', text: t('results.verification.verify') }))];
+    try {
+      const tally = await api('/api/v1/tally');
+      if (tally.index !== null && tally.index !== undefined) {
+        links.push(el('li', {}, el('a', { href: `/api/v1/board/entries/${tally.index}`, text: t('results.verification.tally', { index: tally.index }) })));
+      }
+    } catch { /* optional */ }
+    if (result.index !== undefined) {
+      links.push(el('li', {}, el('a', { href: `/api/v1/board/entries/${result.index}`, text: t('results.verification.result', { index: result.index }) })));
+    }
+    fill($('verification-links'), links);
+  } catch (e) {
+    $('status').textContent = describe(e);
+  }
+}
+
+start();
