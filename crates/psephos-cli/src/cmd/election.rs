@@ -1,7 +1,8 @@
 //! `psephos election`: the officials' commands against a running `psephos serve`.
 //!
 //! ```text
-//! psephos election create --manifest election-config/referendum.toml --trustees trustees.json
+//! psephos election create --manifest election-config/referendum.toml \
+//!     --trustee alice.trustee.json --trustee bob.trustee.json --trustee carol.trustee.json
 //! psephos election credentials --list credentials.public.json
 //! psephos election complete-ceremony      # if the server has not done it itself
 //! psephos election open | close | tally
@@ -45,10 +46,14 @@ pub enum Command {
         /// The manifest (an `election-config/` TOML file).
         #[arg(long)]
         manifest: PathBuf,
-        /// JSON list of the trustees in index order: `[{"name", "signing_key", "ceremony_key"}]`
-        /// (hex public keys, as the trustees' key files publish them).
-        #[arg(long)]
-        trustees: PathBuf,
+        /// A trustee's public key file (`<name>.trustee.json` from `psephos trustee init`);
+        /// repeat it for every trustee, in index order 1 … n.
+        #[arg(long = "trustee")]
+        trustee: Vec<PathBuf>,
+        /// Or: one JSON list of the trustees in index order,
+        /// `[{"name", "signing_key", "ceremony_key"}]`.
+        #[arg(long, conflicts_with = "trustee")]
+        trustees: Option<PathBuf>,
     },
     /// Publish the public credential list (`psephos credentials generate` writes it).
     Credentials {
@@ -78,14 +83,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let (path, body): (&str, Option<Value>) = match &args.command {
         Command::Status => ("/api/v1/election/status", None),
-        Command::Create { manifest, trustees } => {
+        Command::Create {
+            manifest,
+            trustee,
+            trustees,
+        } => {
             let manifest_toml = std::fs::read_to_string(manifest)
                 .with_context(|| format!("reading {}", manifest.display()))?;
             // Catch a broken manifest here, with the file name, rather than at the server.
             crate::load_manifest(manifest)?;
+            let list = match trustees {
+                Some(path) => read_json(path)?,
+                None if !trustee.is_empty() => Value::Array(
+                    trustee
+                        .iter()
+                        .map(read_json)
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                ),
+                None => bail!("list the trustees: --trustee FILE (repeated) or --trustees LIST"),
+            };
             (
                 "/api/v1/election",
-                Some(json!({ "manifest_toml": manifest_toml, "trustees": read_json(trustees)? })),
+                Some(json!({ "manifest_toml": manifest_toml, "trustees": list })),
             )
         }
         Command::Credentials { list } => ("/api/v1/election/credentials", Some(read_json(list)?)),
