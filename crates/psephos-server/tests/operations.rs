@@ -323,3 +323,36 @@ async fn admin_token_store_sqlite() {
 async fn admin_token_store_postgres() {
     token_store(Backend::Postgres).await;
 }
+
+/// A request that takes longer than the timeout gets a JSON 503; a ballot that was already
+/// queued is still committed, and the voter finds it by its tracking code (as documented).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_requests_time_out_with_json_503() {
+    let mut config = common::quiet_config();
+    config.request_timeout = Duration::from_millis(200);
+    // A lone ballot waits this long for company before its batch is verified.
+    config.cast.max_wait = Duration::from_millis(1500);
+    let s = start(Backend::Sqlite, config).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 2);
+    e.open(&s).await;
+    let (b, _) = e.ballot(0, &mut rng);
+    let got = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(expect_error(&got, 503), "timeout");
+    let code = tracking_code(&b.hash());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;
+        if st == 200 {
+            assert_eq!(v["status"], "cast");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queued ballot was never committed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
