@@ -156,25 +156,17 @@ impl Simulation {
             .collect()
     }
 
-    /// The key announcement the ceremony's outcome gives.
+    /// The key announcement the ceremony's outcome gives (recomputed from the transcript, as
+    /// the rules and every observer do).
     pub fn key_announcement(&self) -> Result<Payload, SimError> {
-        let outcome = self
-            .ceremony
-            .outcomes
-            .first()
-            .ok_or_else(|| SimError::Other("no trustee".into()))?;
-        let announced = KeyAnnouncement {
-            ceremony: *self.ceremony.params.id(),
-            qualified: outcome.qualified.iter().map(|i| i.get()).collect(),
-            joint_key: outcome.joint_key,
-            verification_keys: outcome
-                .verification_keys
-                .iter()
-                .map(|(i, v)| (i.get(), *v))
-                .collect(),
-            election_hash: *self.election.hash(),
-        };
-        Ok(Payload::Control(Control::CeremonyComplete(announced)))
+        let outcome = psephos_core::ceremony::verify_ceremony(
+            &self.ceremony.params,
+            &self.ceremony.transcript,
+        )
+        .map_err(|e| SimError::Other(e.to_string()))?;
+        Ok(Payload::Control(Control::CeremonyComplete(
+            KeyAnnouncement::from_outcome(&outcome, self.election.manifest()),
+        )))
     }
 
     /// One random valid ballot of voter `i`.
