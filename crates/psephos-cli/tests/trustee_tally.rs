@@ -1,7 +1,9 @@
 //! The verifiable threshold tally over real HTTP on 127.0.0.1 against a real SQLite board: the
 //! server computes the encrypted tally from the board (last ballot per credential, weights
-//! applied), trustees recompute it before decrypting, `k` shares produce the result with the
-//! other trustees absent, and bad shares or a wrong tally are refused with nothing stored.
+//! applied), trustees verify the whole election record (pinned board key) before decrypting,
+//! `k` shares produce the result with the other trustees absent, and bad shares, a wrong tally,
+//! a ballot with invalid proofs, a foreign board key or an unsealed tally are refused with
+//! nothing stored.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -10,16 +12,35 @@ mod board_support;
 mod trustee_support;
 
 use psephos_cli::trustee::keyfile::{Passphrase, TrusteeKeys, TrusteeShare};
-use psephos_cli::trustee::tally::decrypt;
+use psephos_cli::trustee::tally::{decrypt, Trust};
 use psephos_core::tally::{DecryptionShare, EncryptedTally};
 use psephos_record::Payload;
+use std::time::Duration;
 use trustee_support::{start, Setup, PASS};
 
-async fn decrypt_as(s: &Setup, i: u32) -> anyhow::Result<psephos_cli::trustee::tally::Decrypted> {
+/// The trust of a trustee configured with the board's real key (no witnesses), polling fast.
+fn pinned(s: &Setup) -> Trust {
+    let mut t = Trust::pinned(s.board.verifier_key().clone(), Vec::new(), 0);
+    t.wait = Duration::from_secs(20);
+    t.poll = Duration::from_millis(50);
+    t
+}
+
+async fn decrypt_with(
+    s: &Setup,
+    i: u32,
+    trust: &Trust,
+) -> anyhow::Result<psephos_cli::trustee::tally::Decrypted> {
+    // The test board seals only on demand: what the trustee verifies is the sealed record.
+    s.board.seal_now().await.unwrap();
     let path = &s.key_files[i as usize - 1];
     let pass = Passphrase::new(PASS.into());
     let keys = TrusteeKeys::read(path, &pass).unwrap();
-    decrypt(&s.client, path, &keys, &pass).await
+    decrypt(&s.client, path, &keys, &pass, trust).await
+}
+
+async fn decrypt_as(s: &Setup, i: u32) -> anyhow::Result<psephos_cli::trustee::tally::Decrypted> {
+    decrypt_with(s, i, &pinned(s)).await
 }
 
 async fn ready_to_tally(
@@ -175,7 +196,7 @@ fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
     trustee_support::block_on(|| async {
         let (s, _) = ready_to_tally(3, 2, &[(0, 1), (1, 1), (2, 1)], &[]).await;
         // A dishonest server posts "the tally" as one voter's ballot with the right counts: the
-        // rules cannot see ciphertexts, but a trustee that recomputes the sum does.
+        // rules cannot see ciphertexts, but the verifier the trustee runs recomputes the sum.
         let honest = psephos_server::tally::compute(&s.state.election)
             .await
             .unwrap();
@@ -191,13 +212,101 @@ fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
         };
         forged.contests[0].ciphertexts = ballot.contests[0].ciphertexts.clone();
         s.state.election.post(Payload::Tally(forged)).await.unwrap();
-        let size = s.size();
         let err = decrypt_as(&s, 1).await.unwrap_err();
-        assert!(
-            format!("{err:#}").contains("REFUSING TO DECRYPT"),
-            "{err:#}"
-        );
+        let size = s.size();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
+        assert!(msg.contains("tally.aggregate failed"), "{msg}");
         assert_eq!(s.size(), size, "no share was posted");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+    });
+}
+
+#[test]
+fn tally_over_a_ballot_with_invalid_proofs_is_refused_naming_the_check() {
+    trustee_support::block_on(|| async {
+        let s = start(3, 2).await;
+        s.run_trustees(&[1, 2, 3]).await;
+        s.wait_complete().await;
+        // A malicious server appends, for a corrupt credential (voter 2), a ballot whose
+        // ciphertexts are voter 0's, without checking its proofs; its tally then includes
+        // voter 0's vote twice, and shares of it would help reveal it.
+        s.vote_and_close_with(&[(0, 1), (1, 1), (2, 1)], &[], Some((0, 2)))
+            .await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        let err = decrypt_as(&s, 1).await.unwrap_err();
+        let size = s.size();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
+        assert!(msg.contains("ballots.proofs failed"), "{msg}");
+        assert_eq!(s.size(), size, "no share was posted");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+    });
+}
+
+#[test]
+fn tally_on_a_board_signed_by_another_key_is_refused() {
+    trustee_support::block_on(|| async {
+        let (s, _) = ready_to_tally(3, 2, &[(0, 1), (1, 1)], &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        // The trustee was given another board's key: this server's board is not the election's.
+        let other = psephos_board::note::NoteSigner::new(
+            "board.test/trustee",
+            ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
+        )
+        .unwrap()
+        .verifier_key()
+        .clone();
+        let mut trust = pinned(&s);
+        trust.board_key = Some(other);
+        let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
+        assert!(msg.contains("board.checkpoints failed"), "{msg}");
+        // A witness quorum that the board's checkpoints do not carry is not reached either.
+        let witness = psephos_board::note::Cosigner::new(
+            "witness.test",
+            ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+        )
+        .unwrap()
+        .verifier_key()
+        .clone();
+        let mut trust = pinned(&s);
+        trust.witnesses = vec![witness];
+        trust.quorum = 1;
+        trust.wait = Duration::from_millis(300);
+        let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+        // With the right key the same trustee decrypts.
+        decrypt_as(&s, 1).await.unwrap();
+    });
+}
+
+#[test]
+fn tally_not_yet_sealed_is_waited_for_then_refused_at_the_deadline() {
+    trustee_support::block_on(|| async {
+        let (s, _) = ready_to_tally(3, 2, &[(0, 1)], &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        // No block seals the tally (the test board seals on demand only).
+        let mut trust = pinned(&s);
+        trust.wait = Duration::from_millis(300);
+        let path = &s.key_files[0];
+        let pass = Passphrase::new(PASS.into());
+        let keys = TrusteeKeys::read(path, &pass).unwrap();
+        let err = decrypt(&s.client, path, &keys, &pass, &trust)
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("not sealed"), "{err:#}");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
     });
 }
 

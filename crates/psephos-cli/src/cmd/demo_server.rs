@@ -256,14 +256,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         token.expose()
     );
     println!("  psephos election close && psephos election tally");
-    println!(
-        "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {}",
-        trustees[0].0.display()
-    );
-    println!(
-        "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {}",
-        trustees[1].0.display()
-    );
+    let board_key = board.verifier_key();
+    for t in &trustees[..2] {
+        println!(
+            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {} --board-key '{board_key}'",
+            t.0.display()
+        );
+    }
     println!("  psephos record export --server {base} --out election.record && psephos verify election.record");
     println!();
     println!(

@@ -121,21 +121,15 @@ pub async fn run(
     let mut rng = rand_core::OsRng;
     loop {
         // 1. Catch up with the board (a resumed trustee replays everything here).
-        for m in client.ceremony_messages(from).await? {
-            trustee.receive(&m.message).map_err(|e| {
-                anyhow::anyhow!(
-                    "board entry {} is a ceremony message this trustee rejects: {e}; \
-                     the board is not following the ceremony's rules",
-                    m.index
-                )
-            })?;
-            from = m.index + 1;
-        }
+        from = catch_up(client, &mut trustee, from).await?;
         let info = client.ceremony().await?;
         if info.complete {
             let Some(key) = info.key else {
                 bail!("the server says the ceremony is complete but shows no key");
             };
+            // The last messages (round 4's reveals) may have landed between the catch-up above
+            // and this answer: read the board again, now that it is final, before comparing.
+            catch_up(client, &mut trustee, from).await?;
             return finish(
                 &trustee,
                 &definition.manifest,
@@ -184,6 +178,21 @@ pub async fn run(
     }
 }
 
+/// Feeds every ceremony message from board index `from` to `trustee`; returns the next index.
+async fn catch_up(client: &Client, trustee: &mut Trustee, mut from: u64) -> anyhow::Result<u64> {
+    for m in client.ceremony_messages(from).await? {
+        trustee.receive(&m.message).map_err(|e| {
+            anyhow::anyhow!(
+                "board entry {} is a ceremony message this trustee rejects: {e}; \
+                 the board is not following the ceremony's rules",
+                m.index
+            )
+        })?;
+        from = m.index + 1;
+    }
+    Ok(from)
+}
+
 fn finish(
     trustee: &Trustee,
     manifest: &psephos_core::election::Manifest,
@@ -193,23 +202,17 @@ fn finish(
     pass: &Passphrase,
     opts: &Options,
 ) -> anyhow::Result<Finished> {
-    let outcome = trustee
-        .finish()
-        .context("the ceremony is complete but this trustee has no share")?;
-    let mine = KeyAnnouncement {
-        ceremony: key.ceremony,
-        qualified: outcome.qualified.iter().map(|i| i.get()).collect(),
-        joint_key: outcome.joint_key,
-        verification_keys: outcome
-            .verification_keys
-            .iter()
-            .map(|(i, v)| (i.get(), *v))
-            .collect(),
-        election_hash: psephos_core::election::election_hash(&manifest.hash(), &outcome.joint_key),
-    };
+    let verdict = trustee
+        .state()
+        .outcome()
+        .context("the server says the ceremony is complete, but its messages do not settle it")?;
+    let mine = KeyAnnouncement::from_outcome(&verdict, manifest);
     if mine != key {
         bail!("the announced ceremony outcome differs from the one this trustee computed from the board");
     }
+    let outcome = trustee
+        .finish()
+        .context("the ceremony is complete but this trustee has no share")?;
     let index = outcome.index.get();
     let share = TrusteeShare {
         ceremony: key.ceremony,

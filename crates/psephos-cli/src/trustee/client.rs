@@ -1,6 +1,7 @@
 //! The trustee's HTTP client: the few routes of the API contract a trustee needs. Everything it
 //! reads is re-checked locally (ceremony messages by the trustee's own state machine, the tally
-//! by recomputing it from the board's entries), so the server is trusted for availability only.
+//! by running the independent verifier over the election record with pinned keys), so the
+//! server is trusted for availability only.
 
 use anyhow::{bail, Context};
 use psephos_board::{Entry, EntryKind};
@@ -77,6 +78,11 @@ pub struct Posted {
     pub index: u64,
     #[serde(default)]
     pub result_index: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct BoardSize {
+    sealed_size: u64,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +173,38 @@ impl Client {
         self.post("/api/v1/tally/shares", s).await
     }
 
+    /// Whether board entry `index` is sealed into a block (`GET /api/v1/board/size`).
+    pub async fn sealed(&self, index: u64) -> anyhow::Result<bool> {
+        let s: BoardSize = self.get("/api/v1/board/size").await?;
+        Ok(s.sealed_size > index)
+    }
+
+    /// Downloads the election record (`GET /api/v1/record`, `docs/record.md`) into `to`,
+    /// streamed; returns its size in bytes.
+    pub async fn record_to(&self, to: &std::path::Path) -> anyhow::Result<u64> {
+        use std::io::Write;
+        let url = format!("{}/api/v1/record", self.base);
+        // A record can be large: no overall timeout, only the connection's.
+        let mut r = reqwest::Client::new()
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?;
+        if !r.status().is_success() {
+            return Self::answer::<serde_json::Value>(r).await.map(|_| 0);
+        }
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(to).with_context(|| format!("creating {}", to.display()))?,
+        );
+        let mut n = 0u64;
+        while let Some(chunk) = r.chunk().await.context("reading the record")? {
+            out.write_all(&chunk)?;
+            n += chunk.len() as u64;
+        }
+        out.flush()?;
+        Ok(n)
+    }
+
     /// Board entries `[start, start + limit)` (fewer at the end of the board).
     pub async fn entries(&self, start: u64, limit: u64) -> anyhow::Result<Vec<(u64, Entry)>> {
         let v: Vec<EntryView> = self
@@ -183,25 +221,6 @@ impl Client {
             out.push((e.index, e.entry));
         }
         Ok(out)
-    }
-
-    /// Every board entry from `start`, page by page, given to `f` in order.
-    pub async fn for_each_entry(
-        &self,
-        start: u64,
-        mut f: impl FnMut(u64, Entry) -> anyhow::Result<()>,
-    ) -> anyhow::Result<u64> {
-        let mut next = start;
-        loop {
-            let page = self.entries(next, ENTRY_PAGE).await?;
-            if page.is_empty() {
-                return Ok(next);
-            }
-            for (i, e) in page {
-                f(i, e)?;
-                next = i + 1;
-            }
-        }
     }
 
     /// The election definition (board entry 0).

@@ -1,79 +1,72 @@
-//! A trustee's decryption (§9.3): never decrypt what you have not recomputed.
+//! A trustee's decryption (§9.5.7): never decrypt what an independent verifier has not passed.
 //!
-//! Before computing its decryption share, the trustee replays the whole board through the
-//! election's rules ([`ElectionState`], the same code the server and the verifier run),
-//! recomputes the encrypted tally from the counted ballots (last ballot per credential, weights
-//! applied) and compares it with the posted one. A server that posted anything else — say, one
-//! ballot's ciphertext as "the tally", to have the trustees decrypt a single vote — is refused.
-//! Ballot proofs are not re-verified here (the board accepted only verified ballots and
-//! `psephos verify` re-checks them); the rules, signatures, eligibility and revotes are.
+//! A decryption share is a partial decryption of whatever ciphertext the trustee is shown, and
+//! shares are public: decrypting one voter's ballot, or a sum that contains a ballot built from
+//! another voter's ciphertexts without valid proofs, would publish a vote. So before computing
+//! its share the trustee downloads the election record (`GET /api/v1/record`, the format of
+//! `docs/record.md`) and runs the full independent verifier ([`verify_record_with`], the code of
+//! `psephos verify`) with the board key and the witnesses pinned from its own configuration —
+//! never from the server's word. Every check up to and including `tally.aggregate` must pass:
+//! the checkpoints are signed by the pinned board key and cosigned by the pinned witness quorum
+//! (so the server cannot show the trustee a private board), every ballot's proofs verify, and
+//! the tally is the weighted sum of the last ballot of each credential. The tally decrypted is
+//! then the record's tally entry, which must also be exactly what `GET /api/v1/tally` shows.
+//!
+//! The record covers sealed entries only, so the trustee waits (polling, with a deadline) until
+//! the tally entry is sealed and its checkpoint carries the witness quorum.
 
 use super::client::Client;
 use super::keyfile::{share_path, Passphrase, TrusteeKeys, TrusteeShare};
 use anyhow::{bail, Context};
-use psephos_core::ballot::EncryptedBallot;
-use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
-use psephos_record::{Applied, ElectionState, Payload, Phase};
-use std::collections::HashMap;
-use std::path::Path;
+use psephos_board::note::VerifierKey;
+use psephos_board::EntryKind;
+use psephos_core::tally::{DecryptionShare, EncryptedTally};
+use psephos_record::format::{RecordItem, RecordReader};
+use psephos_record::verify::{
+    verify_record_with, CheckId, NoProgress, OpenWith, Report, Status, VerifyOptions,
+};
+use psephos_record::{Control, KeyAnnouncement, Payload};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-/// The board replayed: the state and the tally recomputed from its ballots.
-#[derive(Debug)]
-pub struct Replayed {
-    pub state: ElectionState,
-    /// The tally of the counted ballots, if voting is closed.
-    pub recomputed: Option<EncryptedTally>,
+/// What the trustee trusts, from its own configuration (never from the server).
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// The board's verifier key; `None` only with `--trust-server-key` (the record's header is
+    /// then believed, which a dishonest server controls).
+    pub board_key: Option<VerifierKey>,
+    /// The witnesses whose cosignatures count.
+    pub witnesses: Vec<VerifierKey>,
+    /// Distinct witness cosignatures required on the record's last checkpoint.
+    pub quorum: u32,
+    /// How long to wait for the tally to be sealed and cosigned.
+    pub wait: Duration,
+    /// Pause between two polls.
+    pub poll: Duration,
 }
 
-/// Replays the server's whole board and recomputes the tally from it.
-pub async fn replay_board(client: &Client) -> anyhow::Result<Replayed> {
-    let mut state = ElectionState::new();
-    // Ballots that currently count, by index (a revote removes the superseded one).
-    let mut counted: HashMap<u64, EncryptedBallot> = HashMap::new();
-    let mut tally_at_close: Option<EncryptedTally> = None;
-    client
-        .for_each_entry(0, |index, entry| {
-            let (payload, applied) = state
-                .apply_bytes(entry.kind, &entry.payload)
-                .with_context(|| format!("board entry {index} breaks the election's rules"))?;
-            if let (Payload::Ballot(b), Applied::Ballot { superseded, .. }) = (payload, applied) {
-                if let Some(old) = superseded {
-                    counted.remove(&old);
-                }
-                counted.insert(index, b);
-            }
-            if state.phase() == Phase::Closed && tally_at_close.is_none() {
-                // Voting just closed: the set of counted ballots is final.
-                tally_at_close = Some(sum(&state, &counted)?);
-            }
-            Ok(())
-        })
-        .await?;
-    Ok(Replayed {
-        state,
-        recomputed: tally_at_close,
-    })
-}
-
-fn sum(
-    state: &ElectionState,
-    counted: &HashMap<u64, EncryptedBallot>,
-) -> anyhow::Result<EncryptedTally> {
-    let election = state
-        .election()
-        .context("voting closed without an election key")?;
-    let mut acc = TallyAccumulator::new(election);
-    let mut ordered: Vec<(&u64, &EncryptedBallot)> = counted.iter().collect();
-    ordered.sort_by_key(|(i, _)| **i);
-    for (i, b) in ordered {
-        let weight = state
-            .eligibility(&b.credential)
-            .with_context(|| format!("ballot {i} has no listed credential"))?
-            .weight;
-        acc.add_cast(b, weight)
-            .with_context(|| format!("ballot at board index {i}"))?;
+impl Trust {
+    /// A pinned board key, the given witnesses and quorum, default waiting.
+    pub fn pinned(board_key: VerifierKey, witnesses: Vec<VerifierKey>, quorum: u32) -> Self {
+        Trust {
+            board_key: Some(board_key),
+            witnesses,
+            quorum,
+            wait: Duration::from_secs(120),
+            poll: Duration::from_millis(500),
+        }
     }
-    Ok(acc.finish())
+
+    fn options(&self) -> VerifyOptions {
+        VerifyOptions {
+            board_key: self.board_key.clone(),
+            witnesses: Some(self.witnesses.clone()),
+            quorum: Some(self.quorum),
+            anchors: Vec::new(),
+        }
+    }
 }
 
 /// What `decrypt` did.
@@ -82,35 +75,195 @@ pub struct Decrypted {
     pub trustee: u32,
     pub index: u64,
     pub result_index: Option<u64>,
+    /// Entries of the record the verifier checked.
+    pub verified_entries: u64,
+    /// Ballots cast in the verified record.
+    pub verified_ballots: u64,
 }
 
-/// Checks the posted tally against the board and posts this trustee's decryption share.
+/// The verifier's verdict on the checks a decryption depends on.
+enum Verdict {
+    /// Every check up to and including `tally.aggregate` passes.
+    Ready,
+    /// Not yet: the tally is not in the record, or the last checkpoint lacks the witness
+    /// quorum (witnesses cosign after the block is sealed). Why, for the timeout message.
+    Pending(String),
+    /// A check failed: refuse.
+    Refused(Vec<(CheckId, String)>),
+}
+
+/// The checks a share depends on: everything up to and including `tally.aggregate`. The later
+/// ones (shares, combination, result) are about decryptions still to come.
+fn gate(report: &Report) -> Verdict {
+    let last = CheckId::TallyAggregate.number();
+    let mut failed = Vec::new();
+    let mut pending = None;
+    for c in report.checks.iter().filter(|c| c.number <= last) {
+        let detail = c.details.first().cloned().unwrap_or_default();
+        match (c.id, c.status) {
+            (_, Status::Pass) => {}
+            // No trusted checkpoint is given: nothing to compare with.
+            (CheckId::BoardAnchors, Status::NotApplicable) => {}
+            // The record does not reach the tally yet.
+            (CheckId::TallyAggregate | CheckId::BallotsRevote, Status::NotApplicable) => {
+                pending.get_or_insert_with(|| {
+                    format!("the record has no sealed encrypted tally yet ({detail})")
+                });
+            }
+            // Cosignatures arrive after the block is sealed.
+            (CheckId::BoardWitnesses, Status::Fail) => {
+                pending.get_or_insert_with(|| detail.clone());
+                failed.push((c.id, detail));
+            }
+            (id, _) => failed.push((id, detail)),
+        }
+    }
+    let only_witnesses = failed.iter().all(|(id, _)| *id == CheckId::BoardWitnesses);
+    match pending {
+        Some(why) if only_witnesses => Verdict::Pending(why),
+        _ if failed.is_empty() => Verdict::Ready,
+        _ => Verdict::Refused(failed),
+    }
+}
+
+/// What the trustee takes from the verified record.
+struct Verified {
+    report: Report,
+    tally_index: u64,
+    tally_bytes: Vec<u8>,
+    tally: EncryptedTally,
+    key: KeyAnnouncement,
+}
+
+/// Downloads the record into `spool` and verifies it (on a blocking thread: it is CPU-bound).
+async fn fetch_and_verify(client: &Client, spool: &Path, trust: &Trust) -> anyhow::Result<Report> {
+    client.record_to(spool).await?;
+    let path: PathBuf = spool.to_path_buf();
+    let options = trust.options();
+    tokio::task::spawn_blocking(move || {
+        let source =
+            OpenWith(move || File::open(&path).map(|f| BufReader::with_capacity(1 << 20, f)));
+        verify_record_with(&source, &options, &mut NoProgress)
+    })
+    .await
+    .context("the verifier stopped")
+}
+
+/// The tally entry and the key announcement of a record the verifier has passed.
+fn read_verified(spool: &Path, report: Report) -> anyhow::Result<Verified> {
+    let file = File::open(spool).with_context(|| format!("opening {}", spool.display()))?;
+    let mut reader = RecordReader::new(BufReader::with_capacity(1 << 20, file))?;
+    let mut tally = None;
+    let mut key = None;
+    while let Some(item) = reader.next_item()? {
+        let RecordItem::Entry(e) = item else { continue };
+        match e.entry.kind {
+            EntryKind::EncryptedTally => {
+                if tally.is_some() {
+                    bail!("the record holds two encrypted tallies");
+                }
+                match Payload::decode(e.entry.kind, &e.entry.payload) {
+                    Ok(Payload::Tally(t)) => tally = Some((e.index, e.entry.payload, t)),
+                    _ => bail!("record entry {} is not an encrypted tally", e.index),
+                }
+            }
+            EntryKind::Control => {
+                if let Ok(Payload::Control(Control::CeremonyComplete(k))) =
+                    Payload::decode(e.entry.kind, &e.entry.payload)
+                {
+                    key = Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((tally_index, tally_bytes, tally)) = tally else {
+        bail!("the verified record holds no encrypted tally");
+    };
+    let key = key.context("the verified record holds no key announcement")?;
+    Ok(Verified {
+        report,
+        tally_index,
+        tally_bytes,
+        tally,
+        key,
+    })
+}
+
+/// Waits until the record contains the posted tally under a checkpoint with the witness quorum,
+/// verifies it, and returns what it verified; refuses on any failed check.
+async fn verified_record(client: &Client, trust: &Trust) -> anyhow::Result<Verified> {
+    let deadline = Instant::now() + trust.wait;
+    let info = client.tally().await?;
+    let (Some(_), Some(index)) = (&info.tally, info.index) else {
+        bail!("no encrypted tally is posted yet (voting must be closed and the tally computed)");
+    };
+    // Cheap polling first: the tally entry's block.
+    loop {
+        if client.sealed(index).await? {
+            break;
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "the tally (board entry {index}) is still not sealed after {}s; try again later",
+                trust.wait.as_secs()
+            );
+        }
+        tokio::time::sleep(trust.poll).await;
+    }
+    let spool = tempfile::NamedTempFile::new().context("creating a temporary file")?;
+    loop {
+        let report = fetch_and_verify(client, spool.path(), trust).await?;
+        match gate(&report) {
+            Verdict::Ready => return read_verified(spool.path(), report),
+            Verdict::Refused(failed) => bail!(
+                "REFUSING TO DECRYPT: the election record does not verify: {}; report this server",
+                failed
+                    .iter()
+                    .map(|(id, d)| format!("{} failed ({d})", id.id()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Verdict::Pending(why) => {
+                if Instant::now() >= deadline {
+                    bail!(
+                        "REFUSING TO DECRYPT: after {}s the record still does not show the tally \
+                         sealed and cosigned by the witness quorum: {why}",
+                        trust.wait.as_secs()
+                    );
+                }
+                tokio::time::sleep(trust.poll).await;
+            }
+        }
+    }
+}
+
+/// Verifies the election record up to the encrypted tally and posts this trustee's decryption
+/// share of exactly that tally.
 pub async fn decrypt(
     client: &Client,
     key_path: &Path,
     keys: &TrusteeKeys,
     pass: &Passphrase,
+    trust: &Trust,
 ) -> anyhow::Result<Decrypted> {
+    let v = verified_record(client, trust).await?;
+    // The server's tally must be the record's, entry and bytes.
     let info = client.tally().await?;
     let Some(posted) = info.tally else {
-        bail!("no encrypted tally is posted yet (voting must be closed and the tally computed)");
+        bail!("the server no longer shows an encrypted tally");
     };
-    let replayed = replay_board(client).await?;
-    let state = &replayed.state;
-    let Some(recomputed) = replayed.recomputed else {
-        bail!("the board does not show voting closed");
-    };
-    let on_board = state
-        .tally()
-        .context("the server shows a tally that is not on its board")?;
-    if on_board != &posted || recomputed != posted {
+    if info.index != Some(v.tally_index)
+        || Payload::Tally(posted).to_bytes() != v.tally_bytes
+        || Payload::Tally(v.tally.clone()).to_bytes() != v.tally_bytes
+    {
         bail!(
-            "REFUSING TO DECRYPT: the posted encrypted tally is not the sum of the counted \
-             ballots on the board (recomputed from {} ballot(s)); report this server",
-            state.counted().len()
+            "REFUSING TO DECRYPT: the tally the server shows is not the verified record's tally \
+             (board entry {}); report this server",
+            v.tally_index
         );
     }
-    let key = state.key().context("the board has no ceremony outcome")?;
+    let key = &v.key;
     let share_file = share_path(key_path, &keys.name, &key.ceremony);
     let mine = TrusteeShare::read(&share_file, pass).with_context(|| {
         format!(
@@ -121,7 +274,7 @@ pub async fn decrypt(
     if key.verification_key(mine.trustee) != Some(mine.verification_key)
         || key.joint_key != mine.joint_key
     {
-        bail!("the board's announced keys do not match this trustee's share");
+        bail!("the record's announced keys do not match this trustee's share");
     }
     if info.shares.contains(&mine.trustee) {
         bail!(
@@ -129,11 +282,14 @@ pub async fn decrypt(
             mine.trustee
         );
     }
-    let share = DecryptionShare::compute(&posted, mine.trustee, &mine.share, &mut rand_core::OsRng);
+    let share =
+        DecryptionShare::compute(&v.tally, mine.trustee, &mine.share, &mut rand_core::OsRng);
     let p = client.post_share(&share).await?;
     Ok(Decrypted {
         trustee: mine.trustee,
         index: p.index,
         result_index: p.result_index,
+        verified_entries: v.report.entries,
+        verified_ballots: v.report.counts.as_ref().map_or(0, |c| c.ballots_cast),
     })
 }

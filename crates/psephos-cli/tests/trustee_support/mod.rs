@@ -241,6 +241,20 @@ impl Setup {
     /// opens voting, casts each voter's choice (an option index; some voters vote twice, the
     /// first ballot superseded), closes voting. Returns the expected weighted counts.
     pub async fn vote_and_close(&self, votes: &[(usize, u64)], revoters: &[usize]) -> Vec<u64> {
+        self.vote_and_close_with(votes, revoters, None).await
+    }
+
+    /// [`Setup::vote_and_close`], and with `forged = Some((victim, attacker))` a malicious
+    /// server's extra entry before closing: a revote by the attacker's credential whose
+    /// ciphertexts are the victim's ballot's, correctly signed but with proofs that no longer
+    /// verify, appended through `ElectionService::post` (which leaves proofs to the cast
+    /// pipeline) — bypassing the proof check. Returns the expected counts of the honest ballots.
+    pub async fn vote_and_close_with(
+        &self,
+        votes: &[(usize, u64)],
+        revoters: &[usize],
+        forged: Option<(usize, usize)>,
+    ) -> Vec<u64> {
         let e = &self.state.election;
         let election = e.read().await.election().cloned().unwrap();
         let mut rng = rand_core::OsRng;
@@ -288,10 +302,23 @@ impl Setup {
             e.post(Payload::Ballot(b)).await.unwrap();
         }
         let mut expected = vec![0u64; 3];
+        let mut last = Vec::new();
         for (v, &(choice, w)) in votes.iter().enumerate() {
             let b = cast(choice, &secrets[v]);
-            e.post(Payload::Ballot(b)).await.unwrap();
+            e.post(Payload::Ballot(b.clone())).await.unwrap();
+            last.push(b);
             expected[choice] += w;
+        }
+        if let Some((victim, attacker)) = forged {
+            let mut b = last[attacker].clone();
+            b.contests[0].ciphertexts = last[victim].contests[0].ciphertexts.clone();
+            b.sign(&secrets[attacker], &mut rand_core::OsRng);
+            assert!(b.verify_signature().is_ok());
+            assert!(
+                verify_ballot(&election, b.clone()).is_err(),
+                "the proofs fail"
+            );
+            e.post(Payload::Ballot(b)).await.unwrap();
         }
         e.post(Payload::Control(Control::Close)).await.unwrap();
         expected

@@ -1,10 +1,16 @@
-//! `psephos trustee decrypt --server URL --key FILE`: recomputes the encrypted tally from the
-//! board, refuses if the posted one differs, and posts this trustee's decryption share.
+//! `psephos trustee decrypt --server URL --key FILE --board-key VKEY [--witness VKEY …]
+//! [--quorum N]`: downloads the election record, runs the independent verifier over it with the
+//! board and witness keys pinned here, refuses unless every check up to the encrypted tally
+//! passes, and posts this trustee's decryption share of the record's tally (§9.5.7).
 
 use super::KeyArgs;
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;
 use crate::trustee::passphrase;
+use crate::trustee::tally::Trust;
+use anyhow::{bail, Context};
+use psephos_board::note::VerifierKey;
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,16 +19,89 @@ pub struct Args {
     pub server: String,
     #[command(flatten)]
     pub key: KeyArgs,
+    /// The board's verifier key (`origin+hash+key`), obtained from the election officials
+    /// through a channel the server does not control. Required unless `--trust-server-key`.
+    #[arg(long, required_unless_present = "trust_server_key")]
+    pub board_key: Option<String>,
+    /// Believe the board key the server's record names (a dishonest server could then show this
+    /// trustee a private board). Only for tests and demonstrations.
+    #[arg(long, conflicts_with = "board_key")]
+    pub trust_server_key: bool,
+    /// A witness's verifier key (repeatable): the record's last checkpoint must carry
+    /// `--quorum` of these witnesses' cosignatures.
+    #[arg(long = "witness")]
+    pub witnesses: Vec<String>,
+    /// Witness cosignatures required (default: a majority of the `--witness` keys; 0 without).
+    #[arg(long)]
+    pub quorum: Option<u32>,
+    /// How long to wait for the tally to be sealed and cosigned.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub wait: Duration,
+}
+
+fn parse_key(s: &str) -> anyhow::Result<VerifierKey> {
+    s.trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("verifier key {s:?}: {e}"))
+}
+
+/// The trust settings of `args`, checked.
+pub fn trust(args: &Args) -> anyhow::Result<Trust> {
+    let witnesses = args
+        .witnesses
+        .iter()
+        .map(|k| parse_key(k))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = args.quorum.unwrap_or(if witnesses.is_empty() {
+        0
+    } else {
+        witnesses.len() as u32 / 2 + 1
+    });
+    if quorum as usize > witnesses.len() {
+        bail!(
+            "--quorum {quorum} is more than the {} witness key(s) given",
+            witnesses.len()
+        );
+    }
+    let board_key = match (&args.board_key, args.trust_server_key) {
+        (Some(k), _) => Some(parse_key(k).context("--board-key")?),
+        (None, true) => None,
+        (None, false) => bail!("--board-key is required (or, unsafely, --trust-server-key)"),
+    };
+    Ok(Trust {
+        board_key,
+        witnesses,
+        quorum,
+        wait: args.wait,
+        poll: Duration::from_millis(500),
+    })
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    let trust = trust(&args)?;
+    if trust.board_key.is_none() {
+        eprintln!(
+            "WARNING: --trust-server-key: the board key is taken from the server's own record. \
+             A dishonest server can show this trustee a private board (for instance one voter's \
+             ballot as \"the tally\") and have it decrypt a single vote. Pin the board key with \
+             --board-key."
+        );
+    }
+    if trust.witnesses.is_empty() {
+        eprintln!(
+            "note: no --witness given: the board's checkpoints are not checked for independent \
+             cosignatures (a board that forks its log is not detected here)"
+        );
+    }
     let pass = passphrase(args.key.passphrase_file.as_deref(), false)?;
     let keys = TrusteeKeys::read(&args.key.key, &pass)?;
     let client = Client::new(&args.server)?;
-    let d = crate::trustee::tally::decrypt(&client, &args.key.key, &keys, &pass).await?;
+    eprintln!("verifying the election record up to the encrypted tally …");
+    let d = crate::trustee::tally::decrypt(&client, &args.key.key, &keys, &pass, &trust).await?;
     eprintln!(
-        "the posted tally matches the board; decryption share of trustee {} posted at index {}",
-        d.trustee, d.index
+        "the election record verifies ({} entries, {} ballots, every proof checked) and the \
+         posted tally is its tally; decryption share of trustee {} posted at index {}",
+        d.verified_entries, d.verified_ballots, d.trustee, d.index
     );
     if let Some(r) = d.result_index {
         eprintln!("the result is decrypted (board index {r})");

@@ -17,7 +17,7 @@ pub enum Command {
     Init(init::Args),
     /// Join the key ceremony on a server and run every round (resumes after an interruption).
     Ceremony(ceremony::Args),
-    /// Check the encrypted tally against the board and post this trustee's decryption share.
+    /// Verify the election record up to the encrypted tally and post this trustee's decryption share.
     Decrypt(decrypt::Args),
     /// Show the ceremony and tally status of a server.
     Status(status::Args),
