@@ -193,6 +193,12 @@ impl ElectionService {
     /// batch. All or nothing: if any is rejected nothing is appended and the error names it;
     /// if the append fails, the state is rebuilt from the board.
     pub async fn post_all(&self, payloads: &[Payload]) -> Result<Vec<(u64, Applied)>, ApiError> {
+        // Every entry is built (and size-checked) before anything is applied: a payload the
+        // board cannot hold must never reach the state.
+        let entries = payloads
+            .iter()
+            .map(entry_of)
+            .collect::<Result<Vec<Entry>, ApiError>>()?;
         let mut state = self.state.write().await;
         let mut scratch: Option<ElectionState> = None;
         if payloads.len() > 1 {
@@ -200,7 +206,6 @@ impl ElectionService {
             scratch = Some(state.clone());
         }
         let mut applied = Vec::with_capacity(payloads.len());
-        let mut entries = Vec::with_capacity(payloads.len());
         for p in payloads {
             let index = state.size();
             match state.apply(p) {
@@ -212,9 +217,6 @@ impl ElectionService {
                     return Err(rule_error(e));
                 }
             }
-            entries.push(Entry::new(p.kind(), p.to_bytes()).map_err(|e| {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-            })?);
         }
         if let Err(e) = self.board.append_all(entries).await {
             tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
@@ -242,14 +244,10 @@ impl ElectionService {
         let mut entries = Vec::new();
         for p in &payloads {
             let index = state.size();
-            let entry = match Entry::new(p.kind(), p.to_bytes()) {
+            let entry = match entry_of(p) {
                 Ok(e) => e,
                 Err(e) => {
-                    verdicts.push(Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        e.to_string(),
-                    )));
+                    verdicts.push(Err(e));
                     continue;
                 }
             };
@@ -295,9 +293,7 @@ impl ElectionService {
         let mut state = self.state.write().await;
         let payload = build(&state)?;
         let index = state.size();
-        let entry = Entry::new(payload.kind(), payload.to_bytes()).map_err(|e| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-        })?;
+        let entry = entry_of(&payload)?;
         let applied = state.apply(&payload).map_err(rule_error)?;
         if let Err(e) = self.board.append_all(vec![entry]).await {
             tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
@@ -314,6 +310,12 @@ impl ElectionService {
         v.pop()
             .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
     }
+}
+
+/// The board entry of `p`; 413 if its payload is over the board's entry limit.
+fn entry_of(p: &Payload) -> Result<Entry, ApiError> {
+    Entry::new(p.kind(), p.to_bytes())
+        .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()))
 }
 
 /// Rebuilds the state from every entry on the board.

