@@ -15,6 +15,7 @@ use psephos_board::{Board, BoardError, Entry};
 use psephos_core::hash::Digest;
 use psephos_record::{Applied, ElectionState, Payload, RuleError, RuleErrorKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::RwLock;
 
 /// Entries read per page when replaying the board at start.
@@ -192,13 +193,29 @@ impl ElectionService {
     /// Applies `payloads` to the rules in order and appends them to the board as one durable
     /// batch. All or nothing: if any is rejected nothing is appended and the error names it;
     /// if the append fails, the state is rebuilt from the board.
-    pub async fn post_all(&self, payloads: &[Payload]) -> Result<Vec<(u64, Applied)>, ApiError> {
+    ///
+    /// The write runs in its own task ([`to_completion`]): a caller that goes away (a client
+    /// disconnect, the request timeout) cannot stop it between "applied to the state" and
+    /// "appended to the board".
+    pub async fn post_all(
+        self: &Arc<Self>,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<(u64, Applied)>, ApiError> {
         // Every entry is built (and size-checked) before anything is applied: a payload the
         // board cannot hold must never reach the state.
         let entries = payloads
             .iter()
             .map(entry_of)
             .collect::<Result<Vec<Entry>, ApiError>>()?;
+        let this = self.clone();
+        to_completion(async move { this.apply_and_append(&payloads, entries).await }).await
+    }
+
+    async fn apply_and_append(
+        &self,
+        payloads: &[Payload],
+        entries: Vec<Entry>,
+    ) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
         let mut scratch: Option<ElectionState> = None;
         if payloads.len() > 1 {
@@ -285,8 +302,16 @@ impl ElectionService {
 
     /// Builds a payload from the state and posts it under one hold of the write lock, so that
     /// what it was computed from is what it is applied to (the ceremony's completion, the
-    /// encrypted tally, the result).
-    pub async fn post_with<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    /// encrypted tally, the result). Runs in its own task, like [`ElectionService::post_all`].
+    pub async fn post_with<F>(self: &Arc<Self>, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    where
+        F: FnOnce(&ElectionState) -> Result<Payload, ApiError> + Send + 'static,
+    {
+        let this = self.clone();
+        to_completion(async move { this.build_apply_append(build).await }).await
+    }
+
+    async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
     where
         F: FnOnce(&ElectionState) -> Result<Payload, ApiError>,
     {
@@ -305,11 +330,28 @@ impl ElectionService {
     }
 
     /// [`ElectionService::post_all`] for one payload.
-    pub async fn post(&self, payload: Payload) -> Result<(u64, Applied), ApiError> {
-        let mut v = self.post_all(std::slice::from_ref(&payload)).await?;
+    pub async fn post(self: &Arc<Self>, payload: Payload) -> Result<(u64, Applied), ApiError> {
+        let mut v = self.post_all(vec![payload]).await?;
         v.pop()
             .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
     }
+}
+
+/// Runs a write in its own task and waits for it. Dropping the returned future (the client
+/// went away, the request timed out) does not stop the write: it runs on to its end — appended,
+/// or refused, or (append failed) the state rebuilt from the board — so the state never stays
+/// ahead of the board and the tracking index never misses an entry.
+async fn to_completion<T: Send + 'static>(
+    write: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(write).await.map_err(|e| {
+        tracing::error!(error = %e, "a board write ended abnormally");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the write ended abnormally; check the board before retrying",
+        )
+    })?
 }
 
 /// The board entry of `p`; 413 if its payload is over the board's entry limit.

@@ -70,3 +70,43 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
     let replayed = psephos_server::election::replay(&s.board).await.unwrap();
     assert_eq!(replayed.counts(), s.state.election.read().await.counts());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
+    use futures_util::FutureExt;
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    let (probe, secrets) = e.ballot(0, &mut rng);
+    let reveal = secrets.reveal(&probe);
+    let code = psephos_core::ballot::tracking_code(&probe.hash());
+    let before = s.size();
+    // Polled once and dropped, as the request timeout or a disconnect drops a handler.
+    let posted = s
+        .state
+        .election
+        .post(Payload::Challenge(psephos_record::Challenged {
+            ballot: probe,
+            reveal,
+        }))
+        .now_or_never();
+    assert!(posted.is_none(), "the write finished within one poll");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;
+        if st == 200 {
+            assert_eq!(v["status"], "challenged");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the dropped write never completed (board {} → {})",
+            before,
+            s.size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(s.size(), before + 1);
+    in_step(&s).await;
+}

@@ -235,7 +235,7 @@ async fn credentials(
     // A list of up to CHUNKS_PER_COMMIT × 16,384 credentials goes on the board atomically; a
     // longer one in several commits, each checked by the rules (sorted across entries).
     for group in chunks.chunks(CHUNKS_PER_COMMIT) {
-        let posted = state.election.post_all(group).await?;
+        let posted = state.election.post_all(group.to_vec()).await?;
         indices.extend(posted.into_iter().map(|(i, _)| i));
     }
     tracing::info!(
