@@ -337,6 +337,32 @@ impl ElectionService {
     }
 }
 
+/// Splits `items` into consecutive groups that each fit one board transaction: at most
+/// `max_entries` items and at most `max_bytes` of `size` (an item larger than `max_bytes` goes
+/// alone; the board refuses it).
+pub fn split_batches<T>(
+    items: Vec<T>,
+    size: impl Fn(&T) -> usize,
+    (max_entries, max_bytes): (usize, usize),
+) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0usize;
+    for item in items {
+        let n = size(&item);
+        if !current.is_empty() && (current.len() >= max_entries || bytes + n > max_bytes) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += n;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 /// Runs a write in its own task and waits for it. Dropping the returned future (the client
 /// went away, the request timed out) does not stop the write: it runs on to its end — appended,
 /// or refused, or (append failed) the state rebuilt from the board — so the state never stays

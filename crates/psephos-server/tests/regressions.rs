@@ -110,3 +110,42 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     assert_eq!(s.size(), before + 1);
     in_step(&s).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let style = "s".repeat(64);
+    let toml = common::MANIFEST.replace("id = \"short\"", &format!("id = \"{style}\""));
+    let manifest = psephos_core::election::Manifest::from_toml(&toml).unwrap();
+    let run = psephos_core::sim::run_ceremony(manifest.hash(), 3, 2, &mut rng).unwrap();
+    let e = TestElection {
+        manifest,
+        run,
+        voters: Vec::new(),
+        election: None,
+    };
+    let (st, v) = s
+        .post("/api/v1/election", &common::create_body(&toml, &e.run), true)
+        .await;
+    assert_eq!(st, 201, "{v}");
+    // 16,384 of these credentials are 1.7 MiB: more than one board entry may hold.
+    let list = credentials(&e, 20_000, &style, &mut rng);
+    let (st, v) = s
+        .post(
+            "/api/v1/election/credentials",
+            &serde_json::to_value(&list).unwrap(),
+            true,
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["credentials"], 20_000);
+    let entries = v["entries"].as_array().unwrap();
+    assert!(entries.len() >= 3, "{v}");
+    for i in entries {
+        let got = s.board.entries(i.as_u64().unwrap(), 1).await.unwrap();
+        assert!(got[0].payload.len() < psephos_board::entry::MAX_PAYLOAD_SIZE);
+    }
+    in_step(&s).await;
+    assert_eq!(s.state.election.read().await.counts().credentials, 20_000);
+}

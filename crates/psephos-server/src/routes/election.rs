@@ -208,10 +208,6 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-/// Most credential-list entries appended in one transaction (about 0.8 MiB each, under the
-/// board's 16 MiB batch).
-const CHUNKS_PER_COMMIT: usize = 16;
-
 async fn credentials(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -232,10 +228,13 @@ async fn credentials(
         .map(Payload::Credentials)
         .collect();
     let mut indices = Vec::with_capacity(chunks.len());
-    // A list of up to CHUNKS_PER_COMMIT × 16,384 credentials goes on the board atomically; a
-    // longer one in several commits, each checked by the rules (sorted across entries).
-    for group in chunks.chunks(CHUNKS_PER_COMMIT) {
-        let posted = state.election.post_all(group.to_vec()).await?;
+    // Entries of at most 16,384 credentials and just under 1 MiB each
+    // (`CredentialList::chunks`); as many of them per commit as the board's batch limits allow
+    // (by default 16 MiB: a list of up to ~150,000 credentials goes on the board atomically),
+    // a longer list in several commits, each checked by the rules (sorted across entries).
+    let limits = state.board.batch_limits();
+    for group in crate::election::split_batches(chunks, |p| p.to_bytes().len(), limits) {
+        let posted = state.election.post_all(group).await?;
         indices.extend(posted.into_iter().map(|(i, _)| i));
     }
     tracing::info!(
