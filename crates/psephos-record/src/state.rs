@@ -503,6 +503,14 @@ impl ElectionState {
         if l.credentials.is_empty() {
             return Err(err(ListError::Empty));
         }
+        // What the entry's decoding allows: a longer entry could be applied but never replayed.
+        if l.credentials.len() > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
+            return Err(RuleError::Credentials(format!(
+                "{} credentials in one entry, more than {}",
+                l.credentials.len(),
+                crate::credentials::MAX_CREDENTIALS_PER_ENTRY
+            )));
+        }
         let mut previous = self.last_listed;
         let mut add = Vec::with_capacity(l.credentials.len());
         let mut weight = 0u64;

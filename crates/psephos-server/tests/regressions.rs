@@ -47,6 +47,10 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
     // One entry of 23,000 credentials: the rules accept it, the board cannot hold it (> 1 MiB).
     let big = credentials(&e, 23_000, "all", &mut rng);
     assert!(Payload::Credentials(big.clone()).to_bytes().len() > psephos_board::entry::MAX_PAYLOAD_SIZE);
+    // The rules refuse it too: no entry may hold more credentials than its decoding allows.
+    let mut scratch = s.state.election.read().await.clone();
+    let refused = scratch.apply(&Payload::Credentials(big.clone())).unwrap_err();
+    assert!(refused.to_string().contains("more than 16384"), "{refused}");
     let err = s
         .state
         .election
