@@ -13,7 +13,7 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardError, Entry};
 use psephos_core::hash::Digest;
-use psephos_record::{Applied, ElectionState, Payload, RuleError, RuleErrorKind};
+use psephos_record::{Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -208,13 +208,41 @@ impl ElectionService {
             .map(entry_of)
             .collect::<Result<Vec<Entry>, ApiError>>()?;
         let this = self.clone();
-        to_completion(async move { this.apply_and_append(&payloads, entries).await }).await
+        to_completion(async move {
+            this.apply_and_append(&payloads, entries, ElectionState::apply)
+                .await
+        })
+        .await
+    }
+
+    /// Posts a challenge whose ballot and opening the caller verified
+    /// ([`psephos_core::challenge::check_challenge`], off the async workers): the rules run
+    /// again under the write lock ([`ElectionState::apply_verified_challenge`]) without the
+    /// expensive part.
+    pub async fn post_verified_challenge(
+        self: &Arc<Self>,
+        challenge: Challenged,
+    ) -> Result<(u64, Applied), ApiError> {
+        let payload = Payload::Challenge(challenge);
+        let entries = vec![entry_of(&payload)?];
+        let this = self.clone();
+        let mut v = to_completion(async move {
+            this.apply_and_append(&[payload], entries, |s, p| match p {
+                Payload::Challenge(c) => s.apply_verified_challenge(c),
+                p => s.apply(p),
+            })
+            .await
+        })
+        .await?;
+        v.pop()
+            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
     }
 
     async fn apply_and_append(
         &self,
         payloads: &[Payload],
         entries: Vec<Entry>,
+        apply: fn(&mut ElectionState, &Payload) -> Result<Applied, RuleError>,
     ) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
         let mut scratch: Option<ElectionState> = None;
@@ -225,7 +253,7 @@ impl ElectionService {
         let mut applied = Vec::with_capacity(payloads.len());
         for p in payloads {
             let index = state.size();
-            match state.apply(p) {
+            match apply(&mut state, p) {
                 Ok(a) => applied.push((index, a)),
                 Err(e) => {
                     if let Some(s) = scratch {

@@ -153,3 +153,63 @@ async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
     in_step(&s).await;
     assert_eq!(s.state.election.read().await.counts().credentials, 20_000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_may_challenge_at_most_ten_ballots() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    let challenge = |v: usize, rng: &mut ChaCha20Rng| {
+        let (probe, secrets) = e.ballot(v, rng);
+        let reveal = secrets.reveal(&probe);
+        serde_json::json!({ "ballot": probe, "reveal": reveal })
+    };
+    for i in 0..psephos_record::state::MAX_CHALLENGES_PER_CREDENTIAL {
+        let (st, v) = s
+            .post("/api/v1/challenges", &challenge(0, &mut rng), false)
+            .await;
+        assert_eq!(st, 201, "challenge {i}: {v}");
+        assert!(v["choices"]["contests"].is_array(), "{v}");
+    }
+    let before = s.size();
+    let got = s
+        .post("/api/v1/challenges", &challenge(0, &mut rng), false)
+        .await;
+    assert_eq!(common::expect_error(&got, 409), "conflict");
+    assert!(
+        got.1["detail"].as_str().unwrap().contains("already challenged 10"),
+        "{}",
+        got.1
+    );
+    assert_eq!(s.size(), before);
+    // Another credential is not affected, and the limit does not stop casting.
+    let (st, v) = s
+        .post("/api/v1/challenges", &challenge(1, &mut rng), false)
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (b, _) = e.ballot(0, &mut rng);
+    let (st, v) = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(st, 201, "{v}");
+    // A lying opening is still refused (now checked outside the lock) and stores nothing.
+    let (probe, _) = e.ballot(2, &mut rng);
+    let (other, other_secrets) = e.ballot(2, &mut rng);
+    let mut lie = other_secrets.reveal(&other);
+    lie.ballot = probe.hash();
+    let before = s.size();
+    let got = s
+        .post(
+            "/api/v1/challenges",
+            &serde_json::json!({ "ballot": probe, "reveal": lie }),
+            false,
+        )
+        .await;
+    common::expect_error(&got, 422);
+    assert_eq!(s.size(), before);
+    in_step(&s).await;
+    // The record replays under the same rules.
+    let replayed = psephos_server::election::replay(&s.board).await.unwrap();
+    assert_eq!(replayed.counts().challenges, 11);
+}
