@@ -213,3 +213,60 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
     let replayed = psephos_server::election::replay(&s.board).await.unwrap();
     assert_eq!(replayed.counts().challenges, 11);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_tally_is_decrypted_through_the_share_route() {
+    use psephos_core::tally::{DecryptionShare, EncryptedTally};
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    // 6 contests of 64 options: each share is about 100 KB of JSON, over the default 64 KiB.
+    let manifest = psephos_core::sim::shapes::approval(6, 64);
+    let run = psephos_core::sim::run_ceremony(manifest.hash(), 3, 2, &mut rng).unwrap();
+    let svc = &s.state.election;
+    svc.post(Payload::Definition(psephos_record::Definition {
+        manifest: manifest.clone(),
+        ceremony: run.params.clone(),
+    }))
+    .await
+    .unwrap();
+    for m in &run.transcript {
+        svc.post(Payload::Ceremony(m.clone())).await.unwrap();
+    }
+    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+    assert_eq!(st, 200, "{v}");
+    let e = TestElection {
+        manifest,
+        run,
+        voters: Vec::new(),
+        election: None,
+    };
+    let list = credentials(&e, 2, "all", &mut rng);
+    svc.post(Payload::Credentials(list)).await.unwrap();
+    for path in ["/api/v1/election/open", "/api/v1/election/close"] {
+        let (st, v) = s.admin(path).await;
+        assert_eq!(st, 200, "{v}");
+    }
+    let (st, v) = s.admin("/api/v1/tally").await;
+    assert_eq!(st, 201, "{v}");
+    let tally: EncryptedTally = serde_json::from_value(v["tally"].clone()).unwrap();
+    let mut result_index = None;
+    for j in [1u32, 3] {
+        let share = DecryptionShare::compute(
+            &tally,
+            j,
+            &e.run.outcomes[j as usize - 1].secret_share,
+            &mut rng,
+        );
+        let body = serde_json::to_string(&share).unwrap();
+        assert!(body.len() > 64 * 1024, "{} bytes", body.len());
+        let (st, v) = s.post_raw("/api/v1/tally/shares", body, false).await;
+        assert_eq!(st, 201, "{v}");
+        result_index = v["result_index"].as_u64();
+    }
+    assert!(result_index.is_some());
+    let (st, r) = s.get("/api/v1/result").await;
+    assert_eq!(st, 200, "{r}");
+    in_step(&s).await;
+    let st = s.state.election.read().await;
+    assert_eq!(st.result(), Some(&st.combined_result().unwrap()));
+}
