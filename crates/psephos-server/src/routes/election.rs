@@ -293,6 +293,20 @@ async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 
 async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.require_admin(&req)?;
+    {
+        let s = state.election.read().await;
+        if let (psephos_record::Phase::Ceremony, Some(cs)) = (s.phase(), s.ceremony()) {
+            if !crate::routes::ceremony::may_complete(&state, cs) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "too_early",
+                    "the key ceremony cannot be completed yet: the schedule has not reached \
+                     round 4 (reveals) with nobody awaited — the complaint window must pass and \
+                     every accused dealer answer, or round 4 time out (see GET /api/v1/ceremony)",
+                ));
+            }
+        }
+    }
     let (index, _, payload) = state
         .election
         .post_with(|s| {
