@@ -670,8 +670,7 @@ impl ElectionState {
                 got: c.ballot.style.clone(),
             });
         }
-        if self.challenges_by.get(credential).copied().unwrap_or(0)
-            >= MAX_CHALLENGES_PER_CREDENTIAL
+        if self.challenges_by.get(credential).copied().unwrap_or(0) >= MAX_CHALLENGES_PER_CREDENTIAL
         {
             return Err(RuleError::TooManyChallenges {
                 limit: MAX_CHALLENGES_PER_CREDENTIAL,

@@ -331,7 +331,10 @@ impl ElectionService {
     /// Builds a payload from the state and posts it under one hold of the write lock, so that
     /// what it was computed from is what it is applied to (the ceremony's completion, the
     /// encrypted tally, the result). Runs in its own task, like [`ElectionService::post_all`].
-    pub async fn post_with<F>(self: &Arc<Self>, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    pub async fn post_with<F>(
+        self: &Arc<Self>,
+        build: F,
+    ) -> Result<(u64, Applied, Payload), ApiError>
     where
         F: FnOnce(&ElectionState) -> Result<Payload, ApiError> + Send + 'static,
     {

@@ -46,10 +46,14 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
     assert_eq!(st, 201, "{v}");
     // One entry of 23,000 credentials: the rules accept it, the board cannot hold it (> 1 MiB).
     let big = credentials(&e, 23_000, "all", &mut rng);
-    assert!(Payload::Credentials(big.clone()).to_bytes().len() > psephos_board::entry::MAX_PAYLOAD_SIZE);
+    assert!(
+        Payload::Credentials(big.clone()).to_bytes().len() > psephos_board::entry::MAX_PAYLOAD_SIZE
+    );
     // The rules refuse it too: no entry may hold more credentials than its decoding allows.
     let mut scratch = s.state.election.read().await.clone();
-    let refused = scratch.apply(&Payload::Credentials(big.clone())).unwrap_err();
+    let refused = scratch
+        .apply(&Payload::Credentials(big.clone()))
+        .unwrap_err();
     assert!(refused.to_string().contains("more than 16384"), "{refused}");
     let err = s
         .state
@@ -130,7 +134,11 @@ async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
         election: None,
     };
     let (st, v) = s
-        .post("/api/v1/election", &common::create_body(&toml, &e.run), true)
+        .post(
+            "/api/v1/election",
+            &common::create_body(&toml, &e.run),
+            true,
+        )
         .await;
     assert_eq!(st, 201, "{v}");
     // 16,384 of these credentials are 1.7 MiB: more than one board entry may hold.
@@ -178,7 +186,10 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
         .await;
     assert_eq!(common::expect_error(&got, 409), "conflict");
     assert!(
-        got.1["detail"].as_str().unwrap().contains("already challenged 10"),
+        got.1["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already challenged 10"),
         "{}",
         got.1
     );
