@@ -212,19 +212,54 @@ impl fmt::Display for Summary {
 /// sorted strictly by credential bytes (so no credential appears twice across entries).
 pub const MAX_CREDENTIALS_PER_ENTRY: usize = 16_384;
 
+/// Most canonical bytes [`CredentialList::chunks`] puts in one entry: the board's entry limit
+/// (1 MiB) less 4 KiB of headroom.
+pub const MAX_CREDENTIAL_ENTRY_BYTES: usize = psephos_board::entry::MAX_PAYLOAD_SIZE - 4096;
+
 impl CredentialList {
-    /// Splits the list into board entries of at most [`MAX_CREDENTIALS_PER_ENTRY`] credentials,
-    /// keeping the order.
+    /// Splits the list into board entries of at most [`MAX_CREDENTIALS_PER_ENTRY`] credentials
+    /// and at most [`MAX_CREDENTIAL_ENTRY_BYTES`] canonical bytes, keeping the order. (With
+    /// long ballot style ids, 16,384 credentials are more than the board's 1 MiB per entry.)
     pub fn chunks(&self) -> Vec<CredentialList> {
-        self.credentials
-            .chunks(MAX_CREDENTIALS_PER_ENTRY)
-            .map(|c| CredentialList {
-                version: self.version,
-                election_id: self.election_id.clone(),
-                manifest_hash: self.manifest_hash,
-                credentials: c.to_vec(),
-            })
-            .collect()
+        self.chunks_within(MAX_CREDENTIAL_ENTRY_BYTES)
+    }
+
+    /// [`CredentialList::chunks`] with entries of at most `max_bytes` canonical bytes (and at
+    /// most [`MAX_CREDENTIALS_PER_ENTRY`] credentials). Every entry holds at least one
+    /// credential, so a `max_bytes` smaller than one credential's entry is exceeded.
+    pub fn chunks_within(&self, max_bytes: usize) -> Vec<CredentialList> {
+        let empty = |credentials: Vec<ListedCredential>| CredentialList {
+            version: self.version,
+            election_id: self.election_id.clone(),
+            manifest_hash: self.manifest_hash,
+            credentials,
+        };
+        let header = empty(Vec::new()).to_canonical_bytes().len();
+        let mut out = Vec::new();
+        let mut current: Vec<ListedCredential> = Vec::new();
+        let mut bytes = header;
+        for c in &self.credentials {
+            let size = c.encoded_len();
+            if !current.is_empty()
+                && (current.len() == MAX_CREDENTIALS_PER_ENTRY || bytes + size > max_bytes)
+            {
+                out.push(empty(std::mem::take(&mut current)));
+                bytes = header;
+            }
+            current.push(c.clone());
+            bytes += size;
+        }
+        if !current.is_empty() {
+            out.push(empty(current));
+        }
+        out
+    }
+}
+
+impl ListedCredential {
+    /// Length of the canonical encoding: point, length-prefixed style id, weight.
+    pub fn encoded_len(&self) -> usize {
+        32 + 4 + self.style.len() + 8
     }
 }
 
@@ -259,5 +294,49 @@ impl Canonical for CredentialList {
             manifest_hash: r.digest()?,
             credentials: r.seq(MAX_CREDENTIALS_PER_ENTRY)?,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn list(n: usize, style: &str) -> CredentialList {
+        CredentialList {
+            version: LIST_VERSION,
+            election_id: "e".into(),
+            manifest_hash: Digest([7; 32]),
+            credentials: (0..n)
+                .map(|i| ListedCredential {
+                    credential: Point::identity(),
+                    style: style.into(),
+                    weight: i as u64,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn chunks_are_bounded_by_bytes_and_by_count() {
+        // 64-character style ids: 16,384 credentials would be 1.7 MiB in one entry.
+        let long = list(40_000, &"s".repeat(64));
+        let chunks = long.chunks();
+        assert!(chunks.len() >= 4, "{} chunks", chunks.len());
+        for c in &chunks {
+            let n = c.to_canonical_bytes().len();
+            assert!(n <= MAX_CREDENTIAL_ENTRY_BYTES, "{n} bytes");
+            assert!(c.credentials.len() <= MAX_CREDENTIALS_PER_ENTRY);
+            let listed: usize = c.credentials.iter().map(|x| x.encoded_len()).sum();
+            assert_eq!(n, listed + 4 + 4 + 1 + 32 + 4, "encoded_len is exact");
+        }
+        let joined: Vec<_> = chunks.into_iter().flat_map(|c| c.credentials).collect();
+        assert_eq!(joined, long.credentials, "order and content kept");
+        // Short style ids: the count bound applies first.
+        let short = list(40_000, "a").chunks();
+        assert_eq!(short.len(), 3);
+        assert_eq!(short[0].credentials.len(), MAX_CREDENTIALS_PER_ENTRY);
+        // A bound smaller than one credential still makes progress, one per entry.
+        assert_eq!(list(3, "a").chunks_within(1).len(), 3);
     }
 }

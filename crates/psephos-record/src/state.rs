@@ -121,6 +121,8 @@ pub enum RuleError {
     Share { trustee: u32, detail: String },
     #[error("result rejected: {0}")]
     Result(String),
+    #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
+    TooManyChallenges { limit: u32 },
 }
 
 impl RuleError {
@@ -129,7 +131,8 @@ impl RuleError {
             RuleError::Phase { .. }
             | RuleError::Replayed { .. }
             | RuleError::ChallengedBallot(_)
-            | RuleError::AlreadyCast(_) => RuleErrorKind::Conflict,
+            | RuleError::AlreadyCast(_)
+            | RuleError::TooManyChallenges { .. } => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
             RuleError::Share { detail, .. } if detail.contains("already posted") => {
                 RuleErrorKind::Conflict
@@ -148,6 +151,10 @@ fn is_ceremony_conflict(e: &CeremonyError) -> bool {
             | CeremonyError::OutOfRound { .. }
     )
 }
+
+/// Most ballots one credential may challenge (`docs/protocol.md` §11.3): a challenge costs the
+/// board a full ballot verification and an entry, and a voter checking a device needs a few.
+pub const MAX_CHALLENGES_PER_CREDENTIAL: u32 = 10;
 
 /// A listed credential's ballot style (index into the manifest's styles) and weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +218,8 @@ pub struct ElectionState {
     /// Every cast ballot's hash → its index.
     ballots: HashMap<Digest, u64>,
     challenged: HashMap<Digest, u64>,
+    /// Credential → how many ballots it challenged.
+    challenges_by: HashMap<[u8; 32], u32>,
     /// Credential → index of its last cast ballot.
     last: HashMap<[u8; 32], u64>,
     tally: Option<EncryptedTally>,
@@ -245,6 +254,7 @@ impl ElectionState {
             total_weight: 0,
             ballots: HashMap::new(),
             challenged: HashMap::new(),
+            challenges_by: HashMap::new(),
             last: HashMap::new(),
             tally: None,
             shares: BTreeMap::new(),
@@ -503,6 +513,14 @@ impl ElectionState {
         if l.credentials.is_empty() {
             return Err(err(ListError::Empty));
         }
+        // What the entry's decoding allows: a longer entry could be applied but never replayed.
+        if l.credentials.len() > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
+            return Err(RuleError::Credentials(format!(
+                "{} credentials in one entry, more than {}",
+                l.credentials.len(),
+                crate::credentials::MAX_CREDENTIALS_PER_ENTRY
+            )));
+        }
         let mut previous = self.last_listed;
         let mut add = Vec::with_capacity(l.credentials.len());
         let mut weight = 0u64;
@@ -609,6 +627,16 @@ impl ElectionState {
     }
 
     fn apply_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
+        let election = self.check_challenge_rules(c)?;
+        check_challenge(election, &c.ballot, &c.reveal)?;
+        Ok(self.record_challenge(c))
+    }
+
+    /// The rules of a challenge but its opening: phase, election, credential, style, never
+    /// cast, never challenged, and the credential's challenge limit
+    /// ([`MAX_CHALLENGES_PER_CREDENTIAL`]). Cheap: what the server checks before verifying the
+    /// ballot and its opening off the async workers. Returns the election to check it with.
+    pub fn check_challenge_rules(&self, c: &Challenged) -> Result<&Election, RuleError> {
         self.require(Phase::Open, "challenge a ballot")?;
         let hash = c.ballot.hash();
         let code = || psephos_core::ballot::tracking_code(&hash);
@@ -630,9 +658,10 @@ impl ElectionState {
         if &c.ballot.election != election.hash() {
             return Err(RuleError::WrongElection);
         }
+        let credential = c.ballot.credential.as_bytes();
         let e = self
             .credentials
-            .get(c.ballot.credential.as_bytes())
+            .get(credential)
             .ok_or(RuleError::UnknownCredential)?;
         let listed = &election.manifest().ballot_styles[e.style].id;
         if listed != &c.ballot.style {
@@ -641,9 +670,34 @@ impl ElectionState {
                 got: c.ballot.style.clone(),
             });
         }
-        check_challenge(election, &c.ballot, &c.reveal)?;
+        if self.challenges_by.get(credential).copied().unwrap_or(0) >= MAX_CHALLENGES_PER_CREDENTIAL
+        {
+            return Err(RuleError::TooManyChallenges {
+                limit: MAX_CHALLENGES_PER_CREDENTIAL,
+            });
+        }
+        Ok(election)
+    }
+
+    /// Applies a challenge whose ballot and opening the caller checked with
+    /// [`psephos_core::challenge::check_challenge`] against this election: every other rule of
+    /// [`ElectionState::apply`] is checked again here. What the server runs after verifying the
+    /// opening outside its lock (mirrors [`ElectionState::apply_verified_ballot`]).
+    pub fn apply_verified_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
+        self.check_challenge_rules(c)?;
+        let applied = self.record_challenge(c);
+        self.size += 1;
+        Ok(applied)
+    }
+
+    fn record_challenge(&mut self, c: &Challenged) -> Applied {
+        let hash = c.ballot.hash();
         self.challenged.insert(hash, self.size);
-        Ok(Applied::Challenge { hash })
+        *self
+            .challenges_by
+            .entry(c.ballot.credential.to_bytes())
+            .or_insert(0) += 1;
+        Applied::Challenge { hash }
     }
 
     /// `(ballots, weight)` the tally must state for each contest, in manifest order.

@@ -12,6 +12,10 @@ use serde::de::DeserializeOwned;
 pub const BALLOT_BODY: usize = 2 * psephos_board::entry::MAX_PAYLOAD_SIZE + 64 * 1024;
 /// Limit for an election definition (manifest TOML and trustee keys).
 pub const DEFINITION_BODY: usize = 1 << 20;
+/// Limit for a decryption share: one partial decryption and one Chaum–Pedersen proof per
+/// option of every contest, about 250 bytes of JSON each — 8 MiB is far beyond the largest
+/// tally a manifest allows in practice (the default 64 KiB would stop at ~250 options).
+pub const SHARE_BODY: usize = 8 << 20;
 /// Limit for a public credential list (split into entries by the server).
 pub const CREDENTIALS_BODY: usize = 128 << 20;
 

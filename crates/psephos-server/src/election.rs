@@ -13,8 +13,9 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardError, Entry};
 use psephos_core::hash::Digest;
-use psephos_record::{Applied, ElectionState, Payload, RuleError, RuleErrorKind};
+use psephos_record::{Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::RwLock;
 
 /// Entries read per page when replaying the board at start.
@@ -192,7 +193,57 @@ impl ElectionService {
     /// Applies `payloads` to the rules in order and appends them to the board as one durable
     /// batch. All or nothing: if any is rejected nothing is appended and the error names it;
     /// if the append fails, the state is rebuilt from the board.
-    pub async fn post_all(&self, payloads: &[Payload]) -> Result<Vec<(u64, Applied)>, ApiError> {
+    ///
+    /// The write runs in its own task ([`to_completion`]): a caller that goes away (a client
+    /// disconnect, the request timeout) cannot stop it between "applied to the state" and
+    /// "appended to the board".
+    pub async fn post_all(
+        self: &Arc<Self>,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<(u64, Applied)>, ApiError> {
+        // Every entry is built (and size-checked) before anything is applied: a payload the
+        // board cannot hold must never reach the state.
+        let entries = payloads
+            .iter()
+            .map(entry_of)
+            .collect::<Result<Vec<Entry>, ApiError>>()?;
+        let this = self.clone();
+        to_completion(async move {
+            this.apply_and_append(&payloads, entries, ElectionState::apply)
+                .await
+        })
+        .await
+    }
+
+    /// Posts a challenge whose ballot and opening the caller verified
+    /// ([`psephos_core::challenge::check_challenge`], off the async workers): the rules run
+    /// again under the write lock ([`ElectionState::apply_verified_challenge`]) without the
+    /// expensive part.
+    pub async fn post_verified_challenge(
+        self: &Arc<Self>,
+        challenge: Challenged,
+    ) -> Result<(u64, Applied), ApiError> {
+        let payload = Payload::Challenge(challenge);
+        let entries = vec![entry_of(&payload)?];
+        let this = self.clone();
+        let mut v = to_completion(async move {
+            this.apply_and_append(&[payload], entries, |s, p| match p {
+                Payload::Challenge(c) => s.apply_verified_challenge(c),
+                p => s.apply(p),
+            })
+            .await
+        })
+        .await?;
+        v.pop()
+            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
+    }
+
+    async fn apply_and_append(
+        &self,
+        payloads: &[Payload],
+        entries: Vec<Entry>,
+        apply: fn(&mut ElectionState, &Payload) -> Result<Applied, RuleError>,
+    ) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
         let mut scratch: Option<ElectionState> = None;
         if payloads.len() > 1 {
@@ -200,10 +251,9 @@ impl ElectionService {
             scratch = Some(state.clone());
         }
         let mut applied = Vec::with_capacity(payloads.len());
-        let mut entries = Vec::with_capacity(payloads.len());
         for p in payloads {
             let index = state.size();
-            match state.apply(p) {
+            match apply(&mut state, p) {
                 Ok(a) => applied.push((index, a)),
                 Err(e) => {
                     if let Some(s) = scratch {
@@ -212,9 +262,6 @@ impl ElectionService {
                     return Err(rule_error(e));
                 }
             }
-            entries.push(Entry::new(p.kind(), p.to_bytes()).map_err(|e| {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-            })?);
         }
         if let Err(e) = self.board.append_all(entries).await {
             tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
@@ -242,14 +289,10 @@ impl ElectionService {
         let mut entries = Vec::new();
         for p in &payloads {
             let index = state.size();
-            let entry = match Entry::new(p.kind(), p.to_bytes()) {
+            let entry = match entry_of(p) {
                 Ok(e) => e,
                 Err(e) => {
-                    verdicts.push(Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        e.to_string(),
-                    )));
+                    verdicts.push(Err(e));
                     continue;
                 }
             };
@@ -287,17 +330,26 @@ impl ElectionService {
 
     /// Builds a payload from the state and posts it under one hold of the write lock, so that
     /// what it was computed from is what it is applied to (the ceremony's completion, the
-    /// encrypted tally, the result).
-    pub async fn post_with<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    /// encrypted tally, the result). Runs in its own task, like [`ElectionService::post_all`].
+    pub async fn post_with<F>(
+        self: &Arc<Self>,
+        build: F,
+    ) -> Result<(u64, Applied, Payload), ApiError>
+    where
+        F: FnOnce(&ElectionState) -> Result<Payload, ApiError> + Send + 'static,
+    {
+        let this = self.clone();
+        to_completion(async move { this.build_apply_append(build).await }).await
+    }
+
+    async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
     where
         F: FnOnce(&ElectionState) -> Result<Payload, ApiError>,
     {
         let mut state = self.state.write().await;
         let payload = build(&state)?;
         let index = state.size();
-        let entry = Entry::new(payload.kind(), payload.to_bytes()).map_err(|e| {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
-        })?;
+        let entry = entry_of(&payload)?;
         let applied = state.apply(&payload).map_err(rule_error)?;
         if let Err(e) = self.board.append_all(vec![entry]).await {
             tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
@@ -309,11 +361,60 @@ impl ElectionService {
     }
 
     /// [`ElectionService::post_all`] for one payload.
-    pub async fn post(&self, payload: Payload) -> Result<(u64, Applied), ApiError> {
-        let mut v = self.post_all(std::slice::from_ref(&payload)).await?;
+    pub async fn post(self: &Arc<Self>, payload: Payload) -> Result<(u64, Applied), ApiError> {
+        let mut v = self.post_all(vec![payload]).await?;
         v.pop()
             .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
     }
+}
+
+/// Splits `items` into consecutive groups that each fit one board transaction: at most
+/// `max_entries` items and at most `max_bytes` of `size` (an item larger than `max_bytes` goes
+/// alone; the board refuses it).
+pub fn split_batches<T>(
+    items: Vec<T>,
+    size: impl Fn(&T) -> usize,
+    (max_entries, max_bytes): (usize, usize),
+) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0usize;
+    for item in items {
+        let n = size(&item);
+        if !current.is_empty() && (current.len() >= max_entries || bytes + n > max_bytes) {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += n;
+        current.push(item);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Runs a write in its own task and waits for it. Dropping the returned future (the client
+/// went away, the request timed out) does not stop the write: it runs on to its end — appended,
+/// or refused, or (append failed) the state rebuilt from the board — so the state never stays
+/// ahead of the board and the tracking index never misses an entry.
+async fn to_completion<T: Send + 'static>(
+    write: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(write).await.map_err(|e| {
+        tracing::error!(error = %e, "a board write ended abnormally");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the write ended abnormally; check the board before retrying",
+        )
+    })?
+}
+
+/// The board entry of `p`; 413 if its payload is over the board's entry limit.
+fn entry_of(p: &Payload) -> Result<Entry, ApiError> {
+    Entry::new(p.kind(), p.to_bytes())
+        .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()))
 }
 
 /// Rebuilds the state from every entry on the board.

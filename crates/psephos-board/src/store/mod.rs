@@ -367,6 +367,12 @@ impl Board {
         self.inner.last_error.lock().ok().and_then(|e| e.clone())
     }
 
+    /// The most entries and payload bytes one [`Board::append_all`] may carry
+    /// ([`BoardConfig::max_batch_entries`], [`BoardConfig::max_batch_bytes`]).
+    pub fn batch_limits(&self) -> (usize, usize) {
+        (self.inner.max_batch_entries, self.inner.max_batch_bytes)
+    }
+
     /// How many append transactions this handle's writer has committed
     /// (with group commit, usually far fewer than the appends).
     pub fn commits(&self) -> u64 {

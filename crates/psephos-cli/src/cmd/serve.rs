@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long, env = "PSEPHOS_BATCH_WAIT", value_parser = humantime::parse_duration)]
     pub batch_wait: Option<Duration>,
     /// How long the key ceremony's complaint round stays open once the shares are dealt
-    /// [default: 2s]
+    /// [default: 60s]
     #[arg(long, env = "PSEPHOS_COMPLAINT_WINDOW", value_parser = humantime::parse_duration)]
     pub complaint_window: Option<Duration>,
     /// How long a ceremony round waits for absent trustees before closing anyway (they are

@@ -19,8 +19,9 @@ use crate::startup::AppState;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::ballot::{tracking_code, EncryptedBallot, PlaintextBallot, PlaintextContest};
-use psephos_record::{Challenged, Payload};
+use psephos_core::ballot::{tracking_code, EncryptedBallot};
+use psephos_core::challenge::check_challenge;
+use psephos_record::{Challenged, RuleError};
 use serde_json::json;
 use std::time::Instant;
 
@@ -131,23 +132,31 @@ async fn challenge(
     }
     let c: Challenged = body::json(&req, payload, body::BALLOT_BODY).await?;
     let code = tracking_code(&c.ballot.hash());
-    // The opened choices, as the reveal states them; the rules check the opening against the
-    // ciphertexts (and the ballot's proofs) when the entry is applied, so they are what the
-    // ballot holds once it is posted. Challenges are rare; their check runs under the lock.
-    let choices = PlaintextBallot {
-        style: c.ballot.style.clone(),
-        contests: c
-            .ballot
-            .contests
-            .iter()
-            .zip(&c.reveal.contests)
-            .map(|(ec, opened)| PlaintextContest {
-                contest: ec.contest.clone(),
-                values: opened.iter().map(|o| o.value).collect(),
-            })
-            .collect(),
-    };
-    let (index, _) = state.election.post(Payload::Challenge(c)).await?;
+    // The cheap rules under the read lock (phase, eligibility, never cast or challenged, the
+    // credential's challenge limit); then the ballot's proofs and the opening on the blocking
+    // pool, outside any lock, so that a challenge never holds up casting; then the rules again
+    // under the write lock, with the append.
+    let election = state
+        .election
+        .read()
+        .await
+        .check_challenge_rules(&c)
+        .map_err(rule_error)?
+        .clone();
+    let (c, choices) = tokio::task::spawn_blocking(move || {
+        let choices = check_challenge(&election, &c.ballot, &c.reveal);
+        (c, choices)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the challenge could not be verified; it was not stored",
+        )
+    })?;
+    let choices = choices.map_err(|e| rule_error(RuleError::Ballot(e)))?;
+    let (index, _) = state.election.post_verified_challenge(c).await?;
     Ok(HttpResponse::Created().json(json!({
         "index": index,
         "tracking_code": code,

@@ -38,8 +38,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-/// Default length of the complaint window (round 3).
-pub const DEFAULT_COMPLAINT_WINDOW: Duration = Duration::from_secs(2);
+/// Default length of the complaint window (round 3): long enough for a trustee on a slow
+/// connection to check its dealt shares and complain. Tests and the demo set a short one.
+pub const DEFAULT_COMPLAINT_WINDOW: Duration = Duration::from_secs(60);
 /// Default time a round waits for absent trustees (rounds 1, 2 and 4).
 pub const DEFAULT_ROUND_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -77,6 +78,19 @@ pub fn set_schedule(state: &AppState, schedule: CeremonySchedule) {
     if let Ok(mut clock) = desk.clock.lock() {
         clock.schedule = schedule;
     };
+}
+
+/// Whether the server's schedule lets the ceremony complete now: round 4 is open (the
+/// complaint window is over) and nobody is awaited there, or round 4's timeout passed. What the
+/// officials' `POST /api/v1/election/ceremony/complete` must wait for (the rules cannot tell
+/// time, so only the server's schedule keeps the complaint round open).
+pub fn may_complete(state: &AppState, cs: &CeremonyState) -> bool {
+    let desk = desk(&state.election);
+    let mut clock = match desk.clock.lock() {
+        Ok(c) => c,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    schedule(cs, &mut clock, Instant::now()).settled
 }
 
 /// Per-election bookkeeping: the board positions of the ceremony messages (found once by

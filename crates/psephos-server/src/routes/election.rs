@@ -208,10 +208,6 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
-/// Most credential-list entries appended in one transaction (about 0.8 MiB each, under the
-/// board's 16 MiB batch).
-const CHUNKS_PER_COMMIT: usize = 16;
-
 async fn credentials(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -232,9 +228,12 @@ async fn credentials(
         .map(Payload::Credentials)
         .collect();
     let mut indices = Vec::with_capacity(chunks.len());
-    // A list of up to CHUNKS_PER_COMMIT × 16,384 credentials goes on the board atomically; a
-    // longer one in several commits, each checked by the rules (sorted across entries).
-    for group in chunks.chunks(CHUNKS_PER_COMMIT) {
+    // Entries of at most 16,384 credentials and just under 1 MiB each
+    // (`CredentialList::chunks`); as many of them per commit as the board's batch limits allow
+    // (by default 16 MiB: a list of up to ~150,000 credentials goes on the board atomically),
+    // a longer list in several commits, each checked by the rules (sorted across entries).
+    let limits = state.board.batch_limits();
+    for group in crate::election::split_batches(chunks, |p| p.to_bytes().len(), limits) {
         let posted = state.election.post_all(group).await?;
         indices.extend(posted.into_iter().map(|(i, _)| i));
     }
@@ -294,6 +293,20 @@ async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRespo
 
 async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     state.require_admin(&req)?;
+    {
+        let s = state.election.read().await;
+        if let (psephos_record::Phase::Ceremony, Some(cs)) = (s.phase(), s.ceremony()) {
+            if !crate::routes::ceremony::may_complete(&state, cs) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "too_early",
+                    "the key ceremony cannot be completed yet: the schedule has not reached \
+                     round 4 (reveals) with nobody awaited — the complaint window must pass and \
+                     every accused dealer answer, or round 4 time out (see GET /api/v1/ceremony)",
+                ));
+            }
+        }
+    }
     let (index, _, payload) = state
         .election
         .post_with(|s| {

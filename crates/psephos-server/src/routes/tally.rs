@@ -80,9 +80,10 @@ struct SharePosted {
 #[post("/api/v1/tally/shares")]
 async fn post_share(
     state: web::Data<AppState>,
-    body: web::Json<DecryptionShare>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let share = body.into_inner();
+    let share: DecryptionShare = crate::body::json(&req, payload, crate::body::SHARE_BODY).await?;
     let trustee = share.trustee;
     let (index, _) = state.election.post(Payload::Share(share)).await?;
     tracing::info!(index, trustee, "decryption share posted");
