@@ -49,10 +49,14 @@ fn demo_record_verifies_and_tampering_fails() {
     assert!(stdout.contains("6. Independent verification"), "{stdout}");
     assert!(stdout.contains("Every applicable check passes"), "{stdout}");
 
-    // The record on its own.
+    // The record on its own: the keys are said to come from the record.
     let out = psephos(&["verify", rec, "--quiet"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("from the record header, not independently checked: pin it with --board-key"),
+        "{text}"
+    );
     assert!(text.contains(" 1. pass    record.format"), "{text}");
     assert!(text.contains("20. pass    tally.result"), "{text}");
     assert!(text.contains("Verified result:"), "{text}");
@@ -72,7 +76,31 @@ fn demo_record_verifies_and_tampering_fails() {
 
     // Pinning the right board key passes; another key fails the checkpoint check.
     let out = psephos(&["verify", rec, "--quiet", "--board-key", &board_key]);
-    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("(pinned with --board-key)"), "{text}");
+    assert!(
+        text.contains("(from the record header, not independently checked: pin them with --witness)"),
+        "{text}"
+    );
+    // A pinned witness that never cosigned: its quorum is required, whatever the header says.
+    let witness = SecretKey::generate(
+        "witness.psephos.invalid",
+        psephos_board::note::SignatureType::CosignatureV1,
+    )
+    .unwrap()
+    .verifier_key()
+    .unwrap()
+    .to_string();
+    let out = psephos(&["verify", rec, "--json", "--witness", &witness]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["checks"][4]["id"], "board.witnesses");
+    assert_eq!(json["checks"][4]["status"], "fail", "{json:#}");
+    assert_eq!(json["trust"]["board_key"], "record_header");
+    assert_eq!(json["trust"]["witnesses"], "pinned");
+    assert_eq!(json["trust"]["quorum"], 1);
+    assert_eq!(json["trust"]["quorum_source"], "all_pinned_witnesses");
     let other = SecretKey::generate(
         "demo.psephos.invalid/referendum-2026",
         psephos_board::note::SignatureType::Ed25519,

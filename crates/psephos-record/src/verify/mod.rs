@@ -40,7 +40,7 @@ use crate::state::{Applied, ElectionState, Phase, RuleError};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
-pub use report::{CheckId, CheckResult, ContestLabels, Report, Status};
+pub use report::{CheckId, CheckResult, ContestLabels, Report, Source, Status, Trust};
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs).
 const CHUNK: usize = 4096;
@@ -111,13 +111,15 @@ pub struct Anchor {
 }
 
 /// What to trust. By default the keys in the record's header (the board's own statement).
+/// See [`Trust`] for how pinned witness keys set the quorum.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
     /// The board's verifier key, if known from elsewhere.
     pub board_key: Option<VerifierKey>,
-    /// The witnesses to count, if known from elsewhere.
+    /// The witnesses to count, if known from elsewhere (replaces the header's list).
     pub witnesses: Option<Vec<VerifierKey>>,
-    /// The quorum to require, if not the header's.
+    /// The quorum to require. Without it: every pinned witness if `witnesses` is given, else
+    /// the header's quorum.
     pub quorum: Option<u32>,
     /// Checkpoints already trusted.
     pub anchors: Vec<Anchor>,
@@ -150,29 +152,16 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
         }
     };
     let header = reader.header().clone();
-    let mut trust = "record header";
-    let key = match &options.board_key {
-        Some(k) => {
-            trust = "given";
-            if k != &header.board_key {
-                v.tracker(CheckId::BoardCheckpoints).fail(|| {
-                    format!(
-                        "the record names board key {}, not the expected {k}",
-                        header.board_key
-                    )
-                });
-            }
-            k.clone()
+    let (key, witnesses, quorum, trust) = trusted_keys(&header, options);
+    if let Some(k) = &options.board_key {
+        if k != &header.board_key {
+            v.tracker(CheckId::BoardCheckpoints).fail(|| {
+                format!(
+                    "the record names board key {}, not the expected {k}",
+                    header.board_key
+                )
+            });
         }
-        None => header.board_key.clone(),
-    };
-    let witnesses = options
-        .witnesses
-        .clone()
-        .unwrap_or_else(|| header.witnesses.clone());
-    let quorum = options.quorum.unwrap_or(header.witness_quorum);
-    if options.witnesses.is_some() {
-        trust = "given";
     }
     let mut board = BoardChecker::new(
         header.origin.clone(),
@@ -239,6 +228,54 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
     let mut report = v.report(Some(&header), options);
     report.trust = trust;
     report
+}
+
+/// The board key, witness keys and quorum to check against, and where each came from.
+///
+/// The header is the board's own statement: a forged record can name any keys and any quorum
+/// there. So once the user pins witness keys, the quorum never comes from the header: it is
+/// `--quorum` if given, else *every* pinned witness (the strictest reading of "these are the
+/// witnesses I rely on"; lower it explicitly with `--quorum`). A quorum given without witness
+/// keys applies to the header's witnesses. With nothing pinned, the header's witnesses and
+/// quorum are used and the report says they come from the record.
+fn trusted_keys(
+    header: &crate::format::RecordHeader,
+    options: &VerifyOptions,
+) -> (VerifierKey, Vec<VerifierKey>, u32, report::Trust) {
+    let (key, board_source) = match &options.board_key {
+        Some(k) => (k.clone(), report::Source::Pinned),
+        None => (header.board_key.clone(), report::Source::RecordHeader),
+    };
+    let (witnesses, witness_source) = match &options.witnesses {
+        Some(given) => {
+            let mut distinct: Vec<VerifierKey> = Vec::with_capacity(given.len());
+            for k in given {
+                if !distinct.contains(k) {
+                    distinct.push(k.clone());
+                }
+            }
+            (distinct, report::Source::Pinned)
+        }
+        None => (header.witnesses.clone(), report::Source::RecordHeader),
+    };
+    let (quorum, quorum_source) = match (options.quorum, witness_source) {
+        (Some(q), _) => (q, report::Source::Pinned),
+        (None, report::Source::RecordHeader) => {
+            (header.witness_quorum, report::Source::RecordHeader)
+        }
+        (None, _) => (
+            u32::try_from(witnesses.len()).unwrap_or(u32::MAX),
+            report::Source::AllPinnedWitnesses,
+        ),
+    };
+    let trust = report::Trust {
+        board_key: board_source,
+        witnesses: witness_source,
+        witness_count: witnesses.len(),
+        quorum,
+        quorum_source,
+    };
+    (key, witnesses, quorum, trust)
 }
 
 fn leaf_of(e: &Entry) -> Hash {
@@ -826,7 +863,7 @@ impl Verifier {
             passed,
             origin: header.map(|h| h.origin.clone()),
             board_key: header.map(|h| h.board_key.to_string()),
-            trust: "record header",
+            trust: report::Trust::default(),
             entries: self.entries,
             blocks: self.blocks,
             phase: header.map(|_| phase_name),
