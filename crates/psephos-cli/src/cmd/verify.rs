@@ -236,7 +236,7 @@ pub fn print_report(r: &Report) {
     for c in &r.checks {
         let eg = c
             .electionguard
-            .map(|e| format!("  [ElectionGuard 2.1 {e}]"))
+            .map(|e| format!("  [ElectionGuard 2.0 {e}]"))
             .unwrap_or_default();
         println!(
             "{:>3}. {:<7} {:<20} {}{}",

@@ -1,7 +1,8 @@
 //! The verifier's numbered checks and its report.
 //!
 //! Every check has a stable number and id (`docs/verification.md` documents each one and the
-//! ElectionGuard 2.1 verification step it corresponds to, where one does). Ids never change
+//! ElectionGuard verification step it corresponds to, where one does — numbered as in the 2.0
+//! verification list). Ids never change
 //! meaning; a new check gets a new number at the end of its group.
 
 use serde::Serialize;
@@ -160,7 +161,8 @@ impl CheckId {
         }
     }
 
-    /// The ElectionGuard 2.1 verification step this check corresponds to, if one does.
+    /// The ElectionGuard verification step this check corresponds to, if one does (numbered as
+    /// in the ElectionGuard 2.0 verification list, like `docs/verification.md`).
     pub fn electionguard(self) -> Option<&'static str> {
         match self {
             CheckId::ElectionParameters => Some("V1 parameter validation"),
