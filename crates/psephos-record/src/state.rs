@@ -119,6 +119,8 @@ pub enum RuleError {
     Tally(String),
     #[error("decryption share of trustee {trustee} rejected: {detail}")]
     Share { trustee: u32, detail: String },
+    #[error("decryption share of trustee {trustee} rejected: this trustee's share is already posted")]
+    ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
     Result(String),
 }
@@ -127,13 +129,11 @@ impl RuleError {
     pub fn kind(&self) -> RuleErrorKind {
         match self {
             RuleError::Phase { .. }
+            | RuleError::ShareAlreadyPosted { .. }
             | RuleError::Replayed { .. }
             | RuleError::ChallengedBallot(_)
             | RuleError::AlreadyCast(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
-            RuleError::Share { detail, .. } if detail.contains("already posted") => {
-                RuleErrorKind::Conflict
-            }
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
             _ => RuleErrorKind::Invalid,
         }
@@ -701,7 +701,7 @@ impl ElectionState {
             .verification_key(s.trustee)
             .ok_or_else(|| err("not a qualified trustee of this election".into()))?;
         if self.shares.contains_key(&s.trustee) {
-            return Err(err("this trustee's share is already posted".into()));
+            return Err(RuleError::ShareAlreadyPosted { trustee: s.trustee });
         }
         s.verify(tally, &vk).map_err(|e| match e {
             TallyError::InvalidShare { detail, .. } => err(detail),

@@ -350,11 +350,16 @@ fn a_whole_election_follows_the_rules() {
     let e = rejected(&mut s.state, &Payload::Share(bad), RuleErrorKind::Invalid);
     assert!(matches!(e, RuleError::Share { trustee: 2, .. }), "{e}");
     s.state.apply(&Payload::Share(shares[0].clone())).unwrap();
-    rejected(
+    let e = rejected(
         &mut s.state,
         &Payload::Share(shares[0].clone()),
         RuleErrorKind::Conflict,
     );
+    assert!(
+        matches!(e, RuleError::ShareAlreadyPosted { trustee: 1 }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("already posted"), "{e}");
     assert!(s.state.combined_result().is_err(), "one share of 2 needed");
     s.state.apply(&Payload::Share(shares[1].clone())).unwrap();
     let result = s.state.combined_result().unwrap();
