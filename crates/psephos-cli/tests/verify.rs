@@ -81,7 +81,9 @@ fn demo_record_verifies_and_tampering_fails() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("(pinned with --board-key)"), "{text}");
     assert!(
-        text.contains("(from the record header, not independently checked: pin them with --witness)"),
+        text.contains(
+            "(from the record header, not independently checked: pin them with --witness)"
+        ),
         "{text}"
     );
     // A pinned witness that never cosigned: its quorum is required, whatever the header says.

@@ -119,7 +119,9 @@ pub enum RuleError {
     Tally(String),
     #[error("decryption share of trustee {trustee} rejected: {detail}")]
     Share { trustee: u32, detail: String },
-    #[error("decryption share of trustee {trustee} rejected: this trustee's share is already posted")]
+    #[error(
+        "decryption share of trustee {trustee} rejected: this trustee's share is already posted"
+    )]
     ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
     Result(String),

@@ -376,6 +376,8 @@ fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
 }
 
 /// A buffered entry after the parallel decode.
+// As large as the decoded payload it holds, one per buffered entry (at most a few MB a chunk).
+#[allow(clippy::large_enum_variant)]
 enum Prepared {
     /// Decoded (or not); not a ballot in the batch.
     Decoded(Result<Payload, DecodeError>),
