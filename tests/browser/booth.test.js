@@ -309,21 +309,34 @@ test('the observer follows the board live; after the tally the results are shown
 });
 
 // The in-browser verifier is psephos_record::verify compiled to wasm, reading the record the
-// server streams at GET /api/v1/record. While the server still streams its interim NDJSON
-// export instead of the record format (docs/record.md), this test is reported as a todo with
-// that reason, never skipped silently.
-test('the observer verifies the whole election in the browser', async (t2) => {
-  const head = await fetch(`${election.url}/api/v1/record`);
-  const format = head.headers.get('x-psephos-record-format');
-  await head.body?.cancel();
-  if (format && format.includes('ndjson')) t2.todo(`GET /api/v1/record serves ${format}, not the record format`);
+// server streams at GET /api/v1/record. Keys the server supplies are never reported as pinned:
+// without keys typed in, the page says the keys come from the record; with the board key pinned
+// by the user, it says so.
+test('the observer verifies the whole election in the browser', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
   await page.goto(`${election.url}/observer.html`);
   await page.locator('#board dl').waitFor();
   await page.click('#verify');
   await page.locator('#verify-status.ok, #verify-status.bad').waitFor({ timeout: 300_000 });
-  const verdict = await page.textContent('#verify-status');
+  let verdict = await page.textContent('#verify-status');
   assert.match(verdict, /passed/, `${verdict}\n${await page.textContent('#verify-checks')}`);
+  let trust = await page.textContent('#verify-trust');
+  const fromRecord = t('observer.verify.source.record_header');
+  assert.ok(trust.includes(t('observer.verify.trust.board', { source: fromRecord })), trust);
+  assert.ok(!trust.includes(t('observer.verify.source.pinned')), trust);
+
+  // Pin the board key (as an observer would, from the election's official publication).
+  const info = await (await fetch(`${election.url}/api/v1/election`)).json();
+  await page.click('#keys summary');
+  await page.fill('#board-key', info.board.verifier_key);
+  await page.click('#verify');
+  await page.waitForFunction((s) => document.querySelector('#verify-trust').textContent.includes(s),
+    t('observer.verify.trust.board', { source: t('observer.verify.source.pinned') }), { timeout: 300_000 });
+  await page.locator('#verify-status.ok, #verify-status.bad').waitFor({ timeout: 300_000 });
+  verdict = await page.textContent('#verify-status');
+  assert.match(verdict, /passed/, `${verdict}\n${await page.textContent('#verify-checks')}`);
+  trust = await page.textContent('#verify-trust');
+  assert.ok(trust.includes(fromRecord), `the witness keys still come from the record: ${trust}`);
   await noA11yViolations(page, 'the verification report');
   await screenshot(page, 'observer-verified');
   assert.deepEqual(problems, []);

@@ -86,12 +86,35 @@ async function start() {
   });
 }
 
-// --- Witness keys (kept in this browser) -----------------------------------------------------
+// --- Keys the observer pins (kept in this browser) --------------------------------------------
+// Only keys the user typed are pinned: the board key in /api/v1/election comes from the very
+// server being checked, so passing it as "pinned" would vouch for the server with its own word.
 
 $('witnesses').value = localStorage.getItem('psephos.witnesses') || '';
 $('witnesses').addEventListener('change', () => {
   localStorage.setItem('psephos.witnesses', $('witnesses').value);
 });
+$('board-key').value = localStorage.getItem('psephos.boardKey') || '';
+$('board-key').addEventListener('input', () => {
+  localStorage.setItem('psephos.boardKey', $('board-key').value.trim());
+});
+
+/** The board key the user pinned, or null. */
+function pinnedBoardKey() {
+  const k = (localStorage.getItem('psephos.boardKey') || '').trim();
+  return k === '' ? null : k;
+}
+
+/** Where the board key, the witness keys and the quorum came from, as list items. */
+function trustItems(trust) {
+  if (!trust) return [];
+  const source = (s) => t(`observer.verify.source.${s === 'record_header' ? 'record_header' : 'pinned'}`);
+  return [
+    el('li', { text: t('observer.verify.trust.board', { source: source(trust.board_key) }) }),
+    el('li', { text: t('observer.verify.trust.witnesses', { n: number(trust.witness_count), source: source(trust.witnesses) }) }),
+    el('li', { text: t('observer.verify.trust.quorum', { quorum: number(trust.quorum), source: t(`observer.verify.quorum.${trust.quorum_source}`) }) }),
+  ];
+}
 
 // --- Whole-election verification ------------------------------------------------------------
 
@@ -105,9 +128,9 @@ $('verify').addEventListener('click', () => {
   st.className = 'status';
   st.textContent = t('observer.verify.downloading');
   fill($('verify-checks'));
-  const board = election.board;
+  fill($('verify-trust'));
   const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { type: 'module' });
-  worker.postMessage({ boardKey: board.verifier_key, witnesses: JSON.parse(witnessKeys()) });
+  worker.postMessage({ boardKey: pinnedBoardKey(), witnesses: JSON.parse(witnessKeys()) });
   worker.onmessage = (e) => {
     const m = e.data;
     if (m.progress) {
@@ -138,6 +161,7 @@ $('verify').addEventListener('click', () => {
     st.textContent = m.report.passed ? t('observer.verify.ok', { n: checks.length })
       : t('observer.verify.failed', { failed: failed.length, n: checks.length });
     st.dataset.verifyMs = String(Math.round(m.verifyMs));
+    fill($('verify-trust'), trustItems(m.report.trust));
     fill($('verify-checks'), checks.map((c) => el('li', { class: c.status === 'fail' ? 'bad' : '' },
       `${c.title}: `, el('strong', { text: c.status === 'fail' ? t('observer.verify.fail') : c.status === 'pass' ? t('observer.verify.pass') : c.status }),
       c.details.length ? el('ul', {}, c.details.map((d) => el('li', { text: d }))) : null)));

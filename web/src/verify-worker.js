@@ -1,7 +1,7 @@
 // The observer's verification worker: downloads the election record (`GET /api/v1/record`) and
 // runs the whole-election verifier — psephos_record::verify, the code of `psephos verify`,
 // compiled to wasm — off the page's thread, posting progress.
-// In: {boardKey, witnesses}. Out: {progress: {step, done, total}} … then {report} | {error}.
+// In: {boardKey, witnesses} — only keys the user pinned (boardKey null if none). Out: {progress: {step, done, total}} … then {report} | {error}.
 
 import init, * as wasm from './pkg/psephos_wasm.js';
 

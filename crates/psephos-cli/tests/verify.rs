@@ -1,7 +1,8 @@
 //! `psephos demo --record`, `psephos verify` and `psephos record export` as a user runs them: a
 //! demo election on a real SQLite board verifies (exit 0, numbered report, JSON); the same record
 //! with one flipped bit, truncated, or checked against another board key fails (exit 1); a
-//! record exported from a board's database verifies up to where the election is.
+//! record exported from a board's database verifies up to where the election is, and during
+//! voting stops at the last checkpoint the witnesses cosigned.
 //! (Each tampering failing exactly its own check is `psephos-record/tests/verify.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
@@ -49,10 +50,14 @@ fn demo_record_verifies_and_tampering_fails() {
     assert!(stdout.contains("6. Independent verification"), "{stdout}");
     assert!(stdout.contains("Every applicable check passes"), "{stdout}");
 
-    // The record on its own.
+    // The record on its own: the keys are said to come from the record.
     let out = psephos(&["verify", rec, "--quiet"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("from the record header, not independently checked: pin it with --board-key"),
+        "{text}"
+    );
     assert!(text.contains(" 1. pass    record.format"), "{text}");
     assert!(text.contains("20. pass    tally.result"), "{text}");
     assert!(text.contains("Verified result:"), "{text}");
@@ -72,7 +77,33 @@ fn demo_record_verifies_and_tampering_fails() {
 
     // Pinning the right board key passes; another key fails the checkpoint check.
     let out = psephos(&["verify", rec, "--quiet", "--board-key", &board_key]);
-    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("(pinned with --board-key)"), "{text}");
+    assert!(
+        text.contains(
+            "(from the record header, not independently checked: pin them with --witness)"
+        ),
+        "{text}"
+    );
+    // A pinned witness that never cosigned: its quorum is required, whatever the header says.
+    let witness = SecretKey::generate(
+        "witness.psephos.invalid",
+        psephos_board::note::SignatureType::CosignatureV1,
+    )
+    .unwrap()
+    .verifier_key()
+    .unwrap()
+    .to_string();
+    let out = psephos(&["verify", rec, "--json", "--witness", &witness]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["checks"][4]["id"], "board.witnesses");
+    assert_eq!(json["checks"][4]["status"], "fail", "{json:#}");
+    assert_eq!(json["trust"]["board_key"], "record_header");
+    assert_eq!(json["trust"]["witnesses"], "pinned");
+    assert_eq!(json["trust"]["quorum"], 1);
+    assert_eq!(json["trust"]["quorum_source"], "all_pinned_witnesses");
     let other = SecretKey::generate(
         "demo.psephos.invalid/referendum-2026",
         psephos_board::note::SignatureType::Ed25519,
@@ -216,4 +247,120 @@ async fn record_export_from_a_database() {
     };
     assert_eq!(status("ballots.proofs"), "pass");
     assert_eq!(status("tally.result"), "not_applicable");
+}
+
+/// A board with a witness during voting: the newest block is sealed but not yet cosigned. The
+/// export stops at the last cosigned block, so the record passes the witness check with the
+/// witness pinned; a snapshot at the newest block (quorum 0) would fail it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_during_voting_stops_at_the_last_cosigned_block() {
+    use psephos_board::note::{Cosigner, SignedCheckpoint};
+    use psephos_record::export::export_board;
+    use psephos_record::verify::{verify_record_with, NoProgress, VerifyOptions};
+    use psephos_record::CheckId;
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = SecretKey::generate(
+        "board.test/cosigned-export",
+        psephos_board::note::SignatureType::Ed25519,
+    )
+    .unwrap();
+    let witness = Cosigner::new(
+        "witness.test",
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )
+    .unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("board.db").display()
+    );
+    let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
+    config.witnesses = vec![witness.verifier_key().clone()];
+    config.seal_interval = std::time::Duration::from_secs(365 * 24 * 3600);
+    let board = Board::open(&db, config).await.unwrap();
+
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let manifest = Manifest::from_toml(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../election-config/referendum.toml"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let sim = Simulation::new(manifest, 4, &mut rng).unwrap();
+    let mut payloads = vec![sim.definition()];
+    payloads.extend(sim.ceremony_messages());
+    payloads.extend(sim.credential_lists());
+    payloads.push(sim.key_announcement().unwrap());
+    payloads.push(Payload::Control(Control::Open));
+    let opened = payloads.len() as u64;
+    for i in 0..4 {
+        payloads.extend(sim.votes(i, &mut rng).unwrap());
+    }
+    let append = |range: std::ops::Range<usize>| {
+        let board = board.clone();
+        let entries: Vec<Entry> = payloads[range]
+            .iter()
+            .map(|p| Entry::new(p.kind(), p.to_bytes()).unwrap())
+            .collect();
+        async move {
+            for e in entries {
+                board.append(e).await.unwrap();
+            }
+        }
+    };
+    let export = |quorum: u32| {
+        let board = board.clone();
+        async move {
+            let mut out = Vec::new();
+            let header = export_board(&board, quorum, &mut out).await.unwrap();
+            (header, out)
+        }
+    };
+    let pinned = VerifyOptions {
+        witnesses: Some(vec![witness.verifier_key().clone()]),
+        ..VerifyOptions::default()
+    };
+
+    // Sealed, nothing cosigned yet: an empty record.
+    append(0..opened as usize).await;
+    let first = board.seal_now().await.unwrap().unwrap();
+    assert_eq!(export(1).await.0.entries, 0);
+
+    // The witness cosigns block 0; voting goes on and block 1 is sealed, not yet cosigned.
+    let published = board
+        .checkpoint_for_size(first.header.tree_size)
+        .await
+        .unwrap()
+        .unwrap();
+    let cp = SignedCheckpoint::open(
+        published.note.as_bytes(),
+        board.origin(),
+        board.verifier_key(),
+        &[],
+    )
+    .unwrap();
+    let line = witness.cosign(&cp, 1_700_000_000).unwrap();
+    board
+        .add_cosignature(first.header.tree_size, &line.to_string())
+        .await
+        .unwrap();
+    append(opened as usize..payloads.len()).await;
+    let second = board.seal_now().await.unwrap().unwrap();
+    assert_eq!(second.header.tree_size, payloads.len() as u64);
+
+    let (header, record) = export(1).await;
+    assert_eq!(header.entries, opened);
+    assert_eq!(header.blocks, 1);
+    let report = verify_record_with(&record, &pinned, &mut NoProgress);
+    assert!(report.passed, "{:#?}", report.checks);
+    assert_eq!(report.counts.unwrap().ballots_cast, 0);
+
+    // The newest block without its cosignature fails check 5 once the witness is pinned.
+    let (header, record) = export(0).await;
+    assert_eq!(header.entries, payloads.len() as u64);
+    let report = verify_record_with(&record, &pinned, &mut NoProgress);
+    assert_eq!(report.failed(), vec![CheckId::BoardWitnesses]);
+    board.close().await.unwrap();
 }

@@ -14,7 +14,7 @@ use psephos_core::group::Point;
 use psephos_core::hash::Digest;
 use psephos_core::tally::MAX_WEIGHT;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use thiserror::Error;
 
@@ -104,6 +104,28 @@ impl CredentialList {
     /// listed in the manifest, every weight valid, every credential non-identity (points are
     /// already decoded strictly), no credential twice, sorted by bytes. Returns its summary.
     pub fn validate(&self, manifest: &Manifest) -> Result<Summary, ListError> {
+        let listed = self.validate_entry(manifest, None)?;
+        let mut summary = Summary::new(manifest);
+        for c in &listed {
+            if let Some(style) = manifest.ballot_styles.get(c.style) {
+                summary.add(&style.id, c.weight);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// The one check of a credential list, as a whole ([`CredentialList::validate`]) or as one
+    /// board entry of a longer list (the election's rules, `previous_last` being the last
+    /// credential of the entries already published): version, election id, manifest hash, not
+    /// empty, and for each credential in order a style of the manifest, a valid weight, not the
+    /// identity, and bytes strictly greater than the previous credential's — so, the entries
+    /// together being sorted, no credential appears twice. Returns each credential's bytes,
+    /// style index and weight, in order.
+    pub fn validate_entry(
+        &self,
+        manifest: &Manifest,
+        previous_last: Option<[u8; 32]>,
+    ) -> Result<Vec<ValidCredential>, ListError> {
         if self.version != LIST_VERSION {
             return Err(ListError::Version(self.version));
         }
@@ -123,37 +145,55 @@ impl CredentialList {
         if self.credentials.is_empty() {
             return Err(ListError::Empty);
         }
-        let mut seen = HashSet::with_capacity(self.credentials.len());
-        let mut summary = Summary::new(manifest);
+        let mut previous = previous_last;
+        let mut out: Vec<ValidCredential> = Vec::with_capacity(self.credentials.len());
         for (index, c) in self.credentials.iter().enumerate() {
-            if manifest.style(&c.style).is_none() {
-                return Err(ListError::UnknownStyle {
+            let style = manifest
+                .ballot_styles
+                .iter()
+                .position(|s| s.id == c.style)
+                .ok_or_else(|| ListError::UnknownStyle {
                     index,
                     style: c.style.clone(),
-                });
-            }
+                })?;
             check_weight(manifest, c.weight)
                 .map_err(|reason| ListError::Weight { index, reason })?;
             if c.credential.is_identity() {
                 return Err(ListError::Identity { index });
             }
-            if !seen.insert(c.credential.to_bytes()) {
-                return Err(ListError::Duplicate {
-                    index,
-                    credential: c.credential.to_hex(),
-                });
+            let bytes = c.credential.to_bytes();
+            if let Some(p) = previous {
+                // Equal to the previous one, or (out of order) to an earlier one of this entry:
+                // listed twice. Otherwise smaller: out of order.
+                if bytes == p || (bytes < p && out.iter().any(|o| o.credential == bytes)) {
+                    return Err(ListError::Duplicate {
+                        index,
+                        credential: c.credential.to_hex(),
+                    });
+                }
+                if bytes < p {
+                    return Err(ListError::Unsorted { index });
+                }
             }
-            summary.add(&c.style, c.weight);
+            previous = Some(bytes);
+            out.push(ValidCredential {
+                credential: bytes,
+                style,
+                weight: c.weight,
+            });
         }
-        if let Some(i) = self
-            .credentials
-            .windows(2)
-            .position(|w| w[0].credential.as_bytes() >= w[1].credential.as_bytes())
-        {
-            return Err(ListError::Unsorted { index: i + 1 });
-        }
-        Ok(summary)
+        Ok(out)
     }
+}
+
+/// One credential of a list that passed [`CredentialList::validate_entry`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidCredential {
+    /// The credential's canonical bytes.
+    pub credential: [u8; 32],
+    /// Its ballot style, as an index into the manifest's styles.
+    pub style: usize,
+    pub weight: u64,
 }
 
 /// Counts per ballot style and in total.

@@ -1,7 +1,10 @@
 //! Exporting a durable board as an election record (feature `store`).
 //!
-//! [`BoardExport`] takes a snapshot at the latest sealed block — the record holds exactly the
-//! entries that block's checkpoint covers, so every entry in it is under a signed checkpoint —
+//! [`BoardExport`] takes a snapshot at the latest sealed block whose checkpoint the witnesses
+//! have cosigned (at least the quorum of them; with no witnesses configured, simply the latest
+//! sealed block) — the record holds exactly the entries that block's checkpoint covers, so every
+//! entry in it is under a signed checkpoint, and the verifier's witness check (5) on the last
+//! checkpoint holds even while voting goes on and the newest blocks await their cosignatures —
 //! and produces the record in chunks of about one page of entries. The server streams the
 //! chunks as the body of `GET /api/v1/record`; `psephos record export` writes them to a file.
 //! Memory stays at one page whatever the size of the board.
@@ -42,12 +45,13 @@ pub struct BoardExport {
 }
 
 impl BoardExport {
-    /// Starts an export of `board` up to its latest sealed block. `witness_quorum` is what the
-    /// header asks of the last checkpoint (usually every configured witness, or a majority).
+    /// Starts an export of `board` up to its latest sealed block that carries `witness_quorum`
+    /// cosignatures (the latest sealed block if the board has no witnesses or the quorum is 0).
+    /// `witness_quorum` is also what the header asks of the last checkpoint (usually every
+    /// configured witness, or a majority). If no block has the quorum yet, the record is empty.
     pub async fn new(board: &Board, witness_quorum: u32) -> Result<Self, ExportError> {
-        let latest = board.latest_block().await?;
-        let (size, last_height) = match &latest {
-            Some(b) => (b.header.tree_size, Some(b.header.height)),
+        let (size, last_height) = match snapshot(board, witness_quorum).await? {
+            Some((size, height)) => (size, Some(height)),
             None => (0, None),
         };
         let header = RecordHeader {
@@ -162,6 +166,35 @@ impl BoardExport {
             self.next_height += 1;
         }
         Ok(self.pending.as_ref())
+    }
+}
+
+/// `(tree size, height)` of the block to export up to: the latest sealed block whose
+/// checkpoint has at least `quorum` witness cosignatures (stored cosignatures are verified on
+/// arrival, one per configured witness), walking back from the newest; the newest if the board
+/// has no witnesses or the quorum is 0; `None` if no block qualifies.
+async fn snapshot(board: &Board, quorum: u32) -> Result<Option<(u64, u64)>, ExportError> {
+    let Some(mut block) = board.latest_block().await? else {
+        return Ok(None);
+    };
+    if board.witnesses().is_empty() || quorum == 0 {
+        return Ok(Some((block.header.tree_size, block.header.height)));
+    }
+    loop {
+        let size = block.header.tree_size;
+        let published = board.checkpoint_for_size(size).await?.ok_or_else(|| {
+            ExportError::Inconsistent(format!("no checkpoint for tree size {size}"))
+        })?;
+        if published.cosignatures as u64 >= u64::from(quorum) {
+            return Ok(Some((size, block.header.height)));
+        }
+        let Some(below) = block.header.height.checked_sub(1) else {
+            return Ok(None);
+        };
+        block = board
+            .block(below)
+            .await?
+            .ok_or_else(|| ExportError::Inconsistent(format!("block {below} is missing")))?;
     }
 }
 

@@ -25,7 +25,7 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult}
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::credentials::{check_weight, CredentialList, ListError, LIST_VERSION};
+use crate::credentials::{CredentialList, ListError};
 use crate::payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
 
 /// Where the election is in its lifecycle.
@@ -119,6 +119,10 @@ pub enum RuleError {
     Tally(String),
     #[error("decryption share of trustee {trustee} rejected: {detail}")]
     Share { trustee: u32, detail: String },
+    #[error(
+        "decryption share of trustee {trustee} rejected: this trustee's share is already posted"
+    )]
+    ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
     Result(String),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
@@ -129,14 +133,12 @@ impl RuleError {
     pub fn kind(&self) -> RuleErrorKind {
         match self {
             RuleError::Phase { .. }
+            | RuleError::ShareAlreadyPosted { .. }
             | RuleError::Replayed { .. }
             | RuleError::ChallengedBallot(_)
             | RuleError::AlreadyCast(_)
             | RuleError::TooManyChallenges { .. } => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
-            RuleError::Share { detail, .. } if detail.contains("already posted") => {
-                RuleErrorKind::Conflict
-            }
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
             _ => RuleErrorKind::Invalid,
         }
@@ -493,26 +495,6 @@ impl ElectionState {
             action: "publish credentials",
             phase: self.phase,
         })?;
-        let err = |e: ListError| RuleError::Credentials(e.to_string());
-        if l.version != LIST_VERSION {
-            return Err(err(ListError::Version(l.version)));
-        }
-        if l.election_id != manifest.id {
-            return Err(err(ListError::ElectionId {
-                expected: manifest.id.clone(),
-                got: l.election_id.clone(),
-            }));
-        }
-        let mh = manifest.hash();
-        if l.manifest_hash != mh {
-            return Err(err(ListError::ManifestHash {
-                expected: mh,
-                got: l.manifest_hash,
-            }));
-        }
-        if l.credentials.is_empty() {
-            return Err(err(ListError::Empty));
-        }
         // What the entry's decoding allows: a longer entry could be applied but never replayed.
         if l.credentials.len() > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
             return Err(RuleError::Credentials(format!(
@@ -521,48 +503,40 @@ impl ElectionState {
                 crate::credentials::MAX_CREDENTIALS_PER_ENTRY
             )));
         }
-        let mut previous = self.last_listed;
-        let mut add = Vec::with_capacity(l.credentials.len());
-        let mut weight = 0u64;
-        for (index, c) in l.credentials.iter().enumerate() {
-            let style = manifest
-                .ballot_styles
-                .iter()
-                .position(|s| s.id == c.style)
-                .ok_or_else(|| {
-                    err(ListError::UnknownStyle {
-                        index,
-                        style: c.style.clone(),
-                    })
-                })?;
-            check_weight(manifest, c.weight)
-                .map_err(|reason| err(ListError::Weight { index, reason }))?;
-            if c.credential.is_identity() {
-                return Err(err(ListError::Identity { index }));
-            }
-            let bytes = c.credential.to_bytes();
-            if let Some(p) = previous {
-                if bytes == p || self.credentials.contains_key(&bytes) {
-                    return Err(err(ListError::Duplicate {
-                        index,
-                        credential: c.credential.to_hex(),
-                    }));
-                }
-                if bytes < p {
-                    return Err(err(ListError::Unsorted { index }));
-                }
-            }
-            previous = Some(bytes);
-            weight += c.weight;
-            add.push((
-                bytes,
-                Eligibility {
-                    style,
-                    weight: c.weight,
+        let listed = l
+            .validate_entry(manifest, self.last_listed)
+            .map_err(|e| match e {
+                // Smaller than the last credential published and already listed in an earlier
+                // entry: listed twice rather than merely out of order.
+                ListError::Unsorted { index } => match l.credentials.get(index) {
+                    Some(c) if self.credentials.contains_key(&c.credential.to_bytes()) => {
+                        ListError::Duplicate {
+                            index,
+                            credential: c.credential.to_hex(),
+                        }
+                    }
+                    _ => e,
                 },
-            ));
+                e => e,
+            })
+            .map_err(|e| RuleError::Credentials(e.to_string()))?;
+        if let Some(last) = listed.last() {
+            self.last_listed = Some(last.credential);
         }
-        self.last_listed = previous;
+        let mut weight = 0u64;
+        let add: Vec<([u8; 32], Eligibility)> = listed
+            .into_iter()
+            .map(|c| {
+                weight += c.weight;
+                (
+                    c.credential,
+                    Eligibility {
+                        style: c.style,
+                        weight: c.weight,
+                    },
+                )
+            })
+            .collect();
         self.total_weight += weight;
         let n = add.len();
         self.credentials.extend(add);
@@ -783,7 +757,7 @@ impl ElectionState {
             .verification_key(s.trustee)
             .ok_or_else(|| err("not a qualified trustee of this election".into()))?;
         if self.shares.contains_key(&s.trustee) {
-            return Err(err("this trustee's share is already posted".into()));
+            return Err(RuleError::ShareAlreadyPosted { trustee: s.trustee });
         }
         s.verify(tally, &vk).map_err(|e| match e {
             TallyError::InvalidShare { detail, .. } => err(detail),

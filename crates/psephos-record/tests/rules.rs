@@ -152,8 +152,24 @@ fn open_election() -> Setup {
     };
     // Two entries; the first posted twice is a duplicate; out of order is refused.
     state.apply(&part(b)).unwrap();
-    rejected(&mut state, &part(a), RuleErrorKind::Invalid);
-    rejected(&mut state, &part(b), RuleErrorKind::Invalid);
+    let e = rejected(&mut state, &part(a), RuleErrorKind::Invalid);
+    assert!(e.to_string().contains("out of order"), "{e}");
+    let e = rejected(&mut state, &part(b), RuleErrorKind::Invalid);
+    assert!(e.to_string().contains("listed twice"), "{e}");
+    // Within one entry too, and the whole list's own check says the same.
+    let mut twice = list.clone();
+    twice.credentials.insert(1, twice.credentials[0].clone());
+    assert!(matches!(
+        twice.validate(&manifest),
+        Err(psephos_record::credentials::ListError::Duplicate { index: 1, .. })
+    ));
+    let mut swapped = list.clone();
+    swapped.credentials.swap(0, 2);
+    assert!(matches!(
+        swapped.validate(&manifest),
+        Err(psephos_record::credentials::ListError::Unsorted { index: 1 })
+    ));
+    list.validate(&manifest).unwrap();
     // Start over on the same prefix and publish in order.
     let mut state = {
         let mut s = ElectionState::new();
@@ -334,11 +350,16 @@ fn a_whole_election_follows_the_rules() {
     let e = rejected(&mut s.state, &Payload::Share(bad), RuleErrorKind::Invalid);
     assert!(matches!(e, RuleError::Share { trustee: 2, .. }), "{e}");
     s.state.apply(&Payload::Share(shares[0].clone())).unwrap();
-    rejected(
+    let e = rejected(
         &mut s.state,
         &Payload::Share(shares[0].clone()),
         RuleErrorKind::Conflict,
     );
+    assert!(
+        matches!(e, RuleError::ShareAlreadyPosted { trustee: 1 }),
+        "{e}"
+    );
+    assert!(e.to_string().contains("already posted"), "{e}");
     assert!(s.state.combined_result().is_err(), "one share of 2 needed");
     s.state.apply(&Payload::Share(shares[1].clone())).unwrap();
     let result = s.state.combined_result().unwrap();

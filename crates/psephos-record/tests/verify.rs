@@ -18,7 +18,9 @@ use psephos_core::election::Manifest;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
 use psephos_record::format::{RecordItem, RecordReader, RecordWriter};
 use psephos_record::sim::{seal_record, Simulation};
-use psephos_record::verify::{verify_record_with, Anchor, NoProgress, Status, VerifyOptions};
+use psephos_record::verify::{
+    verify_record_with, Anchor, NoProgress, Source, Status, VerifyOptions,
+};
 use psephos_record::{CheckId, Control, ElectionState, Payload, Report};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -338,6 +340,104 @@ fn anchors_apply_when_given() {
         report.check(CheckId::BoardAnchors).unwrap().status,
         Status::Pass
     );
+}
+
+// A forged record names no witnesses and quorum 0 in its header and carries no cosignature.
+// Trusting the header, it passes check 5 — and the report says the keys come from the record.
+// With the real witness pinned, the quorum is that witness (never the header's 0), so check 5
+// fails; pinned keys and the quorum's source are reported separately.
+#[test]
+fn pinned_witnesses_ignore_the_record_quorum() {
+    let mut f = Fixture::new();
+    let voting = f.voting.clone();
+    let all = f.finish(&voting, Count::Last);
+    let honest = f.seal(&all);
+    let (mut header, mut items) = read(&honest);
+    assert_eq!(header.witness_quorum, 1);
+    header.witnesses.clear();
+    header.witness_quorum = 0;
+    for it in items.iter_mut() {
+        if let RecordItem::Block(b) = it {
+            b.cosignatures.clear();
+        }
+    }
+    let forged = write(&header, &items);
+    let witness_key = f.witness.verifier_key().clone();
+    let board_key = f.board.verifier_key().clone();
+
+    let report = verify(&forged);
+    assert!(report.passed, "{:?}", report.failed());
+    assert_eq!(report.trust.board_key, Source::RecordHeader);
+    assert_eq!(report.trust.witnesses, Source::RecordHeader);
+    assert_eq!(report.trust.quorum_source, Source::RecordHeader);
+    assert_eq!(report.trust.quorum, 0);
+
+    // The witness pinned, no quorum: every pinned witness must cosign.
+    let pinned = VerifyOptions {
+        witnesses: Some(vec![witness_key.clone()]),
+        ..VerifyOptions::default()
+    };
+    let report = verify_with(&forged, &pinned);
+    assert_only(&report, CheckId::BoardWitnesses, &[]);
+    assert_eq!(report.trust.board_key, Source::RecordHeader);
+    assert_eq!(report.trust.witnesses, Source::Pinned);
+    assert_eq!(report.trust.quorum_source, Source::AllPinnedWitnesses);
+    assert_eq!(report.trust.quorum, 1);
+
+    // The board key pinned too: still the witness check, and the board key is reported pinned.
+    let both = VerifyOptions {
+        board_key: Some(board_key.clone()),
+        ..pinned.clone()
+    };
+    let report = verify_with(&forged, &both);
+    assert_only(&report, CheckId::BoardWitnesses, &[]);
+    assert_eq!(report.trust.board_key, Source::Pinned);
+    // Only the board key pinned: the witnesses and quorum are the record's, and said to be.
+    let report = verify_with(
+        &forged,
+        &VerifyOptions {
+            board_key: Some(board_key),
+            ..VerifyOptions::default()
+        },
+    );
+    assert!(report.passed);
+    assert_eq!(report.trust.board_key, Source::Pinned);
+    assert_eq!(report.trust.witnesses, Source::RecordHeader);
+
+    // The honest record passes with its witness pinned; the same key twice counts once.
+    let twice = VerifyOptions {
+        witnesses: Some(vec![witness_key.clone(), witness_key.clone()]),
+        ..VerifyOptions::default()
+    };
+    let report = verify_with(&honest, &twice);
+    assert!(report.passed, "{:?}", report.failed());
+    assert_eq!(report.trust.quorum, 1);
+    assert_eq!(report.trust.witness_count, 1);
+
+    // Two pinned witnesses, one of whom never cosigned: all are required unless --quorum says.
+    let other = Cosigner::new(
+        "other-witness.example",
+        ed25519_dalek::SigningKey::from_bytes(&[3; 32]),
+    )
+    .unwrap();
+    let mut two = VerifyOptions {
+        witnesses: Some(vec![witness_key, other.verifier_key().clone()]),
+        ..VerifyOptions::default()
+    };
+    assert_only(&verify_with(&honest, &two), CheckId::BoardWitnesses, &[]);
+    two.quorum = Some(1);
+    let report = verify_with(&honest, &two);
+    assert!(report.passed, "{:?}", report.failed());
+    assert_eq!(report.trust.quorum_source, Source::Pinned);
+    // An explicit quorum is never replaced by the header's either.
+    let report = verify_with(
+        &forged,
+        &VerifyOptions {
+            quorum: Some(1),
+            ..VerifyOptions::default()
+        },
+    );
+    assert_only(&report, CheckId::BoardWitnesses, &[]);
 }
 
 #[test]

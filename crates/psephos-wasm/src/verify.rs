@@ -8,8 +8,9 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
-/// What the observer trusts, from the page: the board key it was given (if any) and the
-/// witness keys it entered.
+/// What the observer pinned on the page: the board key and witness keys the user typed in (never
+/// the keys the server itself supplies). Without witness keys the record header's witnesses and
+/// quorum are used, and the report's `trust` says so.
 #[derive(Debug, Default, Deserialize)]
 pub struct Trust {
     pub board_key: Option<String>,

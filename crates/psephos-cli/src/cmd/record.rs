@@ -90,7 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     );
                     if unsealed > 0 {
                         eprintln!(
-                            "note: {unsealed} entries after the last sealed block are not in the record"
+                            "note: {unsealed} entries after the last sealed block with the witness quorum are not in the record"
                         );
                     }
                 }

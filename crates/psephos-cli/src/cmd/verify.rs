@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use psephos_board::note::{Checkpoint, Note, VerifierKey};
 use psephos_record::verify::{
-    verify_record_with, Anchor, OpenWith, Progress, Report, Status, Step, VerifyOptions,
+    verify_record_with, Anchor, OpenWith, Progress, Report, Source, Status, Step, VerifyOptions,
 };
 
 #[derive(clap::Args, Debug)]
@@ -31,7 +31,8 @@ pub struct Args {
     /// A witness's verifier key (repeatable); replaces the record's list.
     #[arg(long = "witness")]
     pub witnesses: Vec<String>,
-    /// Witness cosignatures required on the last checkpoint (default: the record's).
+    /// Witness cosignatures required on the last checkpoint (default: every --witness given;
+    /// without --witness, the record's quorum).
     #[arg(long)]
     pub quorum: Option<u32>,
     /// A checkpoint note you already trust (from a receipt or a witness), repeatable: the
@@ -190,13 +191,29 @@ pub fn print_report(r: &Report) {
         r.entries,
         r.blocks
     );
+    let t = &r.trust;
     println!(
-        "  board key {} (from the {})",
+        "  board key {} ({})",
         r.board_key.as_deref().unwrap_or("?"),
-        if r.trust == "given" {
-            "command line"
+        if t.board_key.is_pinned() {
+            "pinned with --board-key"
         } else {
-            "record header: pin it with --board-key"
+            "from the record header, not independently checked: pin it with --board-key"
+        }
+    );
+    println!(
+        "  {} witness keys ({}); quorum {} ({})",
+        t.witness_count,
+        if t.witnesses.is_pinned() {
+            "pinned with --witness"
+        } else {
+            "from the record header, not independently checked: pin them with --witness"
+        },
+        t.quorum,
+        match t.quorum_source {
+            Source::Pinned => "given with --quorum",
+            Source::AllPinnedWitnesses => "every pinned witness",
+            _ => "from the record header",
         }
     );
     if let Some(name) = &r.election_name {
@@ -219,7 +236,7 @@ pub fn print_report(r: &Report) {
     for c in &r.checks {
         let eg = c
             .electionguard
-            .map(|e| format!("  [ElectionGuard 2.1 {e}]"))
+            .map(|e| format!("  [ElectionGuard 2.0 {e}]"))
             .unwrap_or_default();
         println!(
             "{:>3}. {:<7} {:<20} {}{}",

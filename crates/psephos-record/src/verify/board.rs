@@ -200,6 +200,9 @@ impl BoardChecker {
             self.witness.note(
                 "no witnesses are configured: the board's checkpoints are not independently cosigned".into(),
             );
+        } else if self.quorum == 0 {
+            self.witness
+                .note("the quorum is 0: no witness cosignature is required".into());
         }
         if let Some(b) = &self.last_block {
             let got = verified_witnesses(b, &self.witnesses).unwrap_or_default();

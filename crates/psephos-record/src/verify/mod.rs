@@ -14,7 +14,9 @@
 //! ballot (weighted) and notes which ballots a later revote superseded; a second pass re-reads
 //! just those (checking their leaf hashes against the first pass, so a source cannot change
 //! them) and subtracts them. Memory is bounded by the election's state (a few hash maps keyed
-//! by credential and ballot hash) and one chunk of ballots, not by the record's size. Without
+//! by credential and ballot hash) and one chunk of ballots (at most [`CHUNK`] entries and
+//! [`CHUNK_BYTES`] of payload, held raw and decoded once: the decoded ballots move into the
+//! batch verification), not by the record's size. Without
 //! revotes there is no second pass.
 
 mod board;
@@ -40,10 +42,13 @@ use crate::state::{Applied, ElectionState, Phase, RuleError};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
-pub use report::{CheckId, CheckResult, ContestLabels, Report, Status};
+pub use report::{CheckId, CheckResult, ContestLabels, Report, Source, Status, Trust};
 
-/// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs).
+/// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs)…
 const CHUNK: usize = 4096;
+/// …or fewer, once their payloads reach this many bytes (an entry may be up to 1 MiB; a chunk
+/// holds its raw entries and, once, their decoded payloads).
+const CHUNK_BYTES: usize = 64 << 20;
 
 /// Where the record comes from. Opened once, or twice when revotes must be re-read.
 pub trait RecordSource {
@@ -111,13 +116,15 @@ pub struct Anchor {
 }
 
 /// What to trust. By default the keys in the record's header (the board's own statement).
+/// See [`Trust`] for how pinned witness keys set the quorum.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
     /// The board's verifier key, if known from elsewhere.
     pub board_key: Option<VerifierKey>,
-    /// The witnesses to count, if known from elsewhere.
+    /// The witnesses to count, if known from elsewhere (replaces the header's list).
     pub witnesses: Option<Vec<VerifierKey>>,
-    /// The quorum to require, if not the header's.
+    /// The quorum to require. Without it: every pinned witness if `witnesses` is given, else
+    /// the header's quorum.
     pub quorum: Option<u32>,
     /// Checkpoints already trusted.
     pub anchors: Vec<Anchor>,
@@ -150,29 +157,16 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
         }
     };
     let header = reader.header().clone();
-    let mut trust = "record header";
-    let key = match &options.board_key {
-        Some(k) => {
-            trust = "given";
-            if k != &header.board_key {
-                v.tracker(CheckId::BoardCheckpoints).fail(|| {
-                    format!(
-                        "the record names board key {}, not the expected {k}",
-                        header.board_key
-                    )
-                });
-            }
-            k.clone()
+    let (key, witnesses, quorum, trust) = trusted_keys(&header, options);
+    if let Some(k) = &options.board_key {
+        if k != &header.board_key {
+            v.tracker(CheckId::BoardCheckpoints).fail(|| {
+                format!(
+                    "the record names board key {}, not the expected {k}",
+                    header.board_key
+                )
+            });
         }
-        None => header.board_key.clone(),
-    };
-    let witnesses = options
-        .witnesses
-        .clone()
-        .unwrap_or_else(|| header.witnesses.clone());
-    let quorum = options.quorum.unwrap_or(header.witness_quorum);
-    if options.witnesses.is_some() {
-        trust = "given";
     }
     let mut board = BoardChecker::new(
         header.origin.clone(),
@@ -187,23 +181,27 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
 
     let mut buffer: Vec<RecordItem> = Vec::new();
     let mut buffered = 0usize;
+    let mut buffered_bytes = 0usize;
     let mut read_ok = true;
     loop {
         match reader.next_item() {
             Ok(Some(RecordItem::Entry(e)))
                 if matches!(e.entry.kind, EntryKind::Ballot | EntryKind::Challenge) =>
             {
+                buffered_bytes = buffered_bytes.saturating_add(e.entry.payload.len());
                 buffer.push(RecordItem::Entry(e));
                 buffered += 1;
-                if buffered >= CHUNK {
+                if buffered >= CHUNK || buffered_bytes >= CHUNK_BYTES {
                     v.flush(&mut buffer, &mut board);
                     buffered = 0;
+                    buffered_bytes = 0;
                     progress.advance(v.done);
                 }
             }
             Ok(Some(RecordItem::Entry(e))) => {
                 v.flush(&mut buffer, &mut board);
                 buffered = 0;
+                buffered_bytes = 0;
                 let leaf = leaf_of(&e.entry);
                 board.leaf(leaf);
                 v.apply_other(e.index, &e.entry);
@@ -239,6 +237,54 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
     let mut report = v.report(Some(&header), options);
     report.trust = trust;
     report
+}
+
+/// The board key, witness keys and quorum to check against, and where each came from.
+///
+/// The header is the board's own statement: a forged record can name any keys and any quorum
+/// there. So once the user pins witness keys, the quorum never comes from the header: it is
+/// `--quorum` if given, else *every* pinned witness (the strictest reading of "these are the
+/// witnesses I rely on"; lower it explicitly with `--quorum`). A quorum given without witness
+/// keys applies to the header's witnesses. With nothing pinned, the header's witnesses and
+/// quorum are used and the report says they come from the record.
+fn trusted_keys(
+    header: &crate::format::RecordHeader,
+    options: &VerifyOptions,
+) -> (VerifierKey, Vec<VerifierKey>, u32, report::Trust) {
+    let (key, board_source) = match &options.board_key {
+        Some(k) => (k.clone(), report::Source::Pinned),
+        None => (header.board_key.clone(), report::Source::RecordHeader),
+    };
+    let (witnesses, witness_source) = match &options.witnesses {
+        Some(given) => {
+            let mut distinct: Vec<VerifierKey> = Vec::with_capacity(given.len());
+            for k in given {
+                if !distinct.contains(k) {
+                    distinct.push(k.clone());
+                }
+            }
+            (distinct, report::Source::Pinned)
+        }
+        None => (header.witnesses.clone(), report::Source::RecordHeader),
+    };
+    let (quorum, quorum_source) = match (options.quorum, witness_source) {
+        (Some(q), _) => (q, report::Source::Pinned),
+        (None, report::Source::RecordHeader) => {
+            (header.witness_quorum, report::Source::RecordHeader)
+        }
+        (None, _) => (
+            u32::try_from(witnesses.len()).unwrap_or(u32::MAX),
+            report::Source::AllPinnedWitnesses,
+        ),
+    };
+    let trust = report::Trust {
+        board_key: board_source,
+        witnesses: witness_source,
+        witness_count: witnesses.len(),
+        quorum,
+        quorum_source,
+    };
+    (key, witnesses, quorum, trust)
 }
 
 fn leaf_of(e: &Entry) -> Hash {
@@ -329,6 +375,33 @@ fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
         })
 }
 
+/// A buffered entry after the parallel decode.
+// As large as the decoded payload it holds, one per buffered entry (at most a few MB a chunk).
+#[allow(clippy::large_enum_variant)]
+enum Prepared {
+    /// Decoded (or not); not a ballot in the batch.
+    Decoded(Result<Payload, DecodeError>),
+    /// A ballot moved into the batch verification; its verdict comes back in order.
+    InBatch,
+}
+
+/// A ballot with its proof verdict.
+enum Checked {
+    Verified(VerifiedBallot),
+    Failed(EncryptedBallot, VerifyError),
+    /// No valid election definition: nothing to verify against.
+    NoElection(EncryptedBallot),
+}
+
+impl Checked {
+    fn ballot(&self) -> &EncryptedBallot {
+        match self {
+            Checked::Verified(vb) => vb.ballot(),
+            Checked::Failed(b, _) | Checked::NoElection(b) => b,
+        }
+    }
+}
+
 /// A ballot a later revote superseded: re-read in the second pass.
 #[derive(Debug, Clone, Copy)]
 struct Superseded {
@@ -410,45 +483,74 @@ impl Verifier {
         let prepared: Vec<Option<(Hash, Result<Payload, DecodeError>)>> =
             items.iter().map(prepare).collect();
 
-        // Batch-verify the well-formed ballots (signature and every proof).
-        let mut verdicts: Vec<Option<Result<VerifiedBallot, VerifyError>>> =
-            (0..items.len()).map(|_| None).collect();
+        // Batch-verify the well-formed ballots (signature and every proof). The decoded ballots
+        // move into the batch and come back inside their verdicts: never copied.
+        let mut slots: Vec<Option<(Hash, Prepared)>> = Vec::with_capacity(prepared.len());
+        let mut verdicts = Vec::new();
         if let Some(election) = self.state.election() {
-            let mut positions = Vec::new();
             let mut ballots = Vec::new();
-            for (i, p) in prepared.iter().enumerate() {
-                if let Some((_, Ok(Payload::Ballot(b)))) = p {
-                    positions.push(i);
-                    ballots.push(b.clone());
-                }
+            for p in prepared {
+                slots.push(p.map(|(leaf, payload)| match payload {
+                    Ok(Payload::Ballot(b)) => {
+                        ballots.push(b);
+                        (leaf, Prepared::InBatch)
+                    }
+                    other => (leaf, Prepared::Decoded(other)),
+                }));
             }
-            for (pos, verdict) in positions.into_iter().zip(verify_ballots(election, ballots)) {
-                if let Some(slot) = verdicts.get_mut(pos) {
-                    *slot = Some(verdict);
-                }
-            }
+            verdicts = verify_ballots(election, ballots);
+        } else {
+            slots.extend(
+                prepared
+                    .into_iter()
+                    .map(|p| p.map(|(leaf, payload)| (leaf, Prepared::Decoded(payload)))),
+            );
         }
+        let mut verdicts = verdicts.into_iter();
 
-        for ((item, prep), verdict) in items.into_iter().zip(prepared).zip(verdicts) {
-            match (item, prep) {
+        for (item, slot) in items.into_iter().zip(slots) {
+            match (item, slot) {
                 (RecordItem::Block(b), _) => board.block(b),
-                (RecordItem::Entry(e), Some((leaf, payload))) => {
+                (RecordItem::Entry(e), Some((leaf, prepared))) => {
                     board.leaf(leaf);
                     self.done += 1;
-                    match payload {
-                        Err(err) => {
-                            let check = if e.entry.kind == EntryKind::Challenge {
-                                CheckId::Challenges
-                            } else {
-                                CheckId::BallotsProofs
-                            };
-                            self.state.skip_entry();
-                            self.tracker(check).fail(|| {
-                                format!("entry {}: undecodable {}: {err}", e.index, e.entry.kind)
-                            });
+                    let undecodable = |v: &mut Self, err: DecodeError| {
+                        let check = if e.entry.kind == EntryKind::Challenge {
+                            CheckId::Challenges
+                        } else {
+                            CheckId::BallotsProofs
+                        };
+                        v.state.skip_entry();
+                        v.tracker(check).fail(|| {
+                            format!("entry {}: undecodable {}: {err}", e.index, e.entry.kind)
+                        });
+                    };
+                    match prepared {
+                        Prepared::Decoded(Err(err)) => undecodable(self, err),
+                        Prepared::Decoded(Ok(Payload::Ballot(b))) => {
+                            self.ballot(e.index, leaf, Checked::NoElection(b))
                         }
-                        Ok(Payload::Ballot(b)) => self.ballot(e.index, leaf, &b, verdict),
-                        Ok(p) => self.challenge(e.index, &p),
+                        Prepared::Decoded(Ok(p)) => self.challenge(e.index, &p),
+                        Prepared::InBatch => match verdicts.next() {
+                            Some(Ok(vb)) => self.ballot(e.index, leaf, Checked::Verified(vb)),
+                            // A failed ballot is decoded again (it was moved into the batch):
+                            // failures are rare, copies of every ballot are not.
+                            Some(Err(proof)) => {
+                                match Payload::decode(e.entry.kind, &e.entry.payload) {
+                                    Ok(Payload::Ballot(b)) => {
+                                        self.ballot(e.index, leaf, Checked::Failed(b, proof))
+                                    }
+                                    Ok(_) => {}
+                                    Err(err) => undecodable(self, err),
+                                }
+                            }
+                            None => {
+                                self.state.skip_entry();
+                                self.tracker(CheckId::BallotsProofs).fail(|| {
+                                    format!("entry {}: no verdict from the batch", e.index)
+                                });
+                            }
+                        },
                     }
                 }
                 (RecordItem::Entry(_), None) => {}
@@ -456,20 +558,14 @@ impl Verifier {
         }
     }
 
-    fn ballot(
-        &mut self,
-        index: u64,
-        leaf: Hash,
-        b: &EncryptedBallot,
-        verdict: Option<Result<VerifiedBallot, VerifyError>>,
-    ) {
-        let outcome = match verdict {
-            Some(Ok(vb)) => self.state.apply_verified_ballot(&vb),
-            Some(Err(proof)) => match self.state.check_ballot(b) {
+    fn ballot(&mut self, index: u64, leaf: Hash, checked: Checked) {
+        let outcome = match &checked {
+            Checked::Verified(vb) => self.state.apply_verified_ballot(vb),
+            Checked::Failed(b, proof) => match self.state.check_ballot(b) {
                 Err(rule) => Err(rule),
-                Ok(_) => Err(RuleError::Ballot(proof)),
+                Ok(_) => Err(RuleError::Ballot(proof.clone())),
             },
-            None => self.state.check_ballot(b).and_then(|_| {
+            Checked::NoElection(b) => self.state.check_ballot(b).and_then(|_| {
                 // Unreachable: without an election the phase rule rejects every ballot.
                 Err(RuleError::Phase {
                     action: "cast a ballot",
@@ -477,6 +573,7 @@ impl Verifier {
                 })
             }),
         };
+        let b = checked.ballot();
         match outcome {
             Ok(Applied::Ballot { superseded, .. }) => {
                 for id in [
@@ -489,10 +586,10 @@ impl Verifier {
                 let Some(e) = self.state.eligibility(&b.credential) else {
                     return;
                 };
-                if let Some(manifest) = self.state.manifest().cloned() {
-                    self.all.add(&manifest, e.style, b, e.weight);
+                if let Some(manifest) = self.state.manifest() {
+                    self.all.add(manifest, e.style, b, e.weight);
                     if let Some(old) = superseded {
-                        self.later.add(&manifest, e.style, b, e.weight);
+                        self.later.add(manifest, e.style, b, e.weight);
                         if let Some((leaf, style, weight)) = self.last_leaf.remove(&old) {
                             self.superseded.push(Superseded {
                                 index: old,
@@ -826,7 +923,7 @@ impl Verifier {
             passed,
             origin: header.map(|h| h.origin.clone()),
             board_key: header.map(|h| h.board_key.to_string()),
-            trust: "record header",
+            trust: report::Trust::default(),
             entries: self.entries,
             blocks: self.blocks,
             phase: header.map(|_| phase_name),

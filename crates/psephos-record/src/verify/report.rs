@@ -1,7 +1,8 @@
 //! The verifier's numbered checks and its report.
 //!
 //! Every check has a stable number and id (`docs/verification.md` documents each one and the
-//! ElectionGuard 2.1 verification step it corresponds to, where one does). Ids never change
+//! ElectionGuard verification step it corresponds to, where one does — numbered as in the 2.0
+//! verification list). Ids never change
 //! meaning; a new check gets a new number at the end of its group.
 
 use serde::Serialize;
@@ -160,7 +161,8 @@ impl CheckId {
         }
     }
 
-    /// The ElectionGuard 2.1 verification step this check corresponds to, if one does.
+    /// The ElectionGuard verification step this check corresponds to, if one does (numbered as
+    /// in the ElectionGuard 2.0 verification list, like `docs/verification.md`).
     pub fn electionguard(self) -> Option<&'static str> {
         match self {
             CheckId::ElectionParameters => Some("V1 parameter validation"),
@@ -239,6 +241,54 @@ pub struct ContestLabels {
     pub options: Vec<String>,
 }
 
+/// Where a key or a number the verifier relied on came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The record's own header: the board's statement, not independently checked (a forged
+    /// record can name any keys there).
+    RecordHeader,
+    /// Pinned by the verifier's user (`--board-key`, `--witness`, `--quorum`, or the keys
+    /// typed into the observer page).
+    Pinned,
+    /// Derived from the pinned witness keys: every one of them must cosign (no `--quorum`).
+    AllPinnedWitnesses,
+}
+
+impl Source {
+    /// Whether the value was chosen by the user rather than read from the record.
+    pub fn is_pinned(self) -> bool {
+        self != Source::RecordHeader
+    }
+}
+
+/// What the board and witness checks (2 and 5) were run against, and where each came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trust {
+    /// The board key's source.
+    pub board_key: Source,
+    /// The witness keys' source.
+    pub witnesses: Source,
+    /// How many distinct witness keys were counted.
+    pub witness_count: usize,
+    /// The cosignatures required on the last checkpoint.
+    pub quorum: u32,
+    /// The quorum's source. Never [`Source::RecordHeader`] once witness keys are pinned.
+    pub quorum_source: Source,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            board_key: Source::RecordHeader,
+            witnesses: Source::RecordHeader,
+            witness_count: 0,
+            quorum: 0,
+            quorum_source: Source::RecordHeader,
+        }
+    }
+}
+
 /// The verifier's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -247,8 +297,8 @@ pub struct Report {
     pub origin: Option<String>,
     /// The board key the checkpoints were verified with.
     pub board_key: Option<String>,
-    /// Where the board and witness keys came from: `"record header"` or `"given"`.
-    pub trust: &'static str,
+    /// Where the board key, the witness keys and the quorum came from.
+    pub trust: Trust,
     pub entries: u64,
     pub blocks: u64,
     /// The election's phase at the end of the record.
