@@ -11,7 +11,7 @@
 //! attack does not apply).
 
 use crate::credential::CredentialSecret;
-use crate::election::{Contest, Election, LinearLimit, Manifest, Rule};
+use crate::election::{BallotStyle, Contest, Election, LinearLimit, Manifest, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::{Canonical, Reader, Writer, MAX_SEQ, MAX_STRING};
 use crate::error::{DecodeError, PlaintextError, ProofKind, VerifyError};
@@ -652,6 +652,149 @@ fn shape(msg: String) -> VerifyError {
     VerifyError::Shape(msg)
 }
 
+fn mismatch(contest: &Contest) -> VerifyError {
+    shape(format!(
+        "contest {:?}: the proof does not fit the contest",
+        contest.id
+    ))
+}
+
+/// The branch counts of a disjunctive proof of `[lo, hi]`: wrong counts are the proof's own
+/// failure (as [`RangedProof::verify_into`] reports it), found here without any group work.
+fn check_branches(
+    p: &RangedProof,
+    lo: u64,
+    hi: u64,
+    kind: ProofKind,
+    ci: usize,
+    option: Option<usize>,
+) -> Result<(), VerifyError> {
+    let fits = hi >= lo
+        && hi - lo < crate::proofs::disjunctive::MAX_BRANCHES
+        && p.commitments.len() as u64 == hi - lo + 1
+        && p.challenges.len() as u64 == hi - lo
+        && p.responses.len() as u64 == hi - lo + 1;
+    if fits {
+        Ok(())
+    } else {
+        Err(VerifyError::proof(kind).at(ci, option))
+    }
+}
+
+/// The ballot's shape against the manifest, without any group operation: the style exists, the
+/// ballot's contests are exactly the style's in order, each with one ciphertext per option, and
+/// each proof is of the contest's kind with the sizes its rule fixes (proofs per option, limit
+/// proof present exactly when the rule needs one, branch counts). Returns the ballot's style.
+///
+/// Why separate: a decoded ballot is several times its wire size, so a server runs this before
+/// it queues a ballot for proof verification — a well-formed ballot's size is then bounded by
+/// the manifest. [`verify_ballot`] runs the same check, so the two can never disagree.
+pub fn check_shape<'m>(
+    manifest: &'m Manifest,
+    ballot: &EncryptedBallot,
+) -> Result<&'m BallotStyle, VerifyError> {
+    let style = manifest
+        .style(&ballot.style)
+        .ok_or_else(|| VerifyError::UnknownStyle(ballot.style.clone()))?;
+    if style.contests.len() != ballot.contests.len() {
+        return Err(shape(format!(
+            "style {:?} has {} contests, the ballot {}",
+            style.id,
+            style.contests.len(),
+            ballot.contests.len()
+        )));
+    }
+    for (&ci, ec) in style.contests.iter().zip(&ballot.contests) {
+        let contest = manifest
+            .contests
+            .get(ci)
+            .ok_or_else(|| shape(format!("style {:?} names no contest {ci}", style.id)))?;
+        if ec.contest != contest.id {
+            return Err(shape(format!(
+                "expected contest {:?}, found {:?}",
+                contest.id, ec.contest
+            )));
+        }
+        let n = contest.options.len();
+        if ec.ciphertexts.len() != n {
+            return Err(shape(format!(
+                "contest {:?} has {n} options, the ballot {} ciphertexts",
+                contest.id,
+                ec.ciphertexts.len()
+            )));
+        }
+        match (&contest.rule, &ec.proof) {
+            (Rule::Selection { min, max }, ContestProof::Selection { selections, limit }) => {
+                if selections.len() != n {
+                    return Err(shape(format!(
+                        "contest {:?}: wrong number of selection proofs",
+                        contest.id
+                    )));
+                }
+                for (j, p) in selections.iter().enumerate() {
+                    check_branches(p, 0, 1, ProofKind::Selection, ci, Some(j))?;
+                }
+                match (limit_implied(*min, *max, n), limit) {
+                    (true, None) => {}
+                    (false, Some(p)) => {
+                        check_branches(p, *min, *max, ProofKind::ContestLimit, ci, None)?
+                    }
+                    (true, Some(_)) => {
+                        return Err(shape(format!(
+                            "contest {:?}: unexpected limit proof",
+                            contest.id
+                        )))
+                    }
+                    (false, None) => {
+                        return Err(shape(format!(
+                            "contest {:?}: missing limit proof",
+                            contest.id
+                        )))
+                    }
+                }
+            }
+            (
+                Rule::Bounded { limit, .. },
+                ContestProof::Bounded {
+                    commitments,
+                    links,
+                    limit: limit_proof,
+                    ..
+                },
+            ) => {
+                if commitments.len() != n || links.len() != n {
+                    return Err(shape(format!(
+                        "contest {:?}: wrong number of commitments or link proofs",
+                        contest.id
+                    )));
+                }
+                match (limit, limit_proof) {
+                    (None, None) | (Some(_), Some(_)) => {}
+                    (None, Some(_)) => {
+                        return Err(shape(format!(
+                            "contest {:?}: unexpected limit proof",
+                            contest.id
+                        )))
+                    }
+                    (Some(_), None) => {
+                        return Err(shape(format!(
+                            "contest {:?}: missing limit proof",
+                            contest.id
+                        )))
+                    }
+                }
+            }
+            _ => {
+                return Err(shape(format!(
+                    "contest {:?}: the proof type does not match the contest kind",
+                    contest.id
+                )))
+            }
+        }
+    }
+    Ok(style)
+}
+
 /// After each Σ-proof of a ballot: in *locate* mode the equations added so far are checked at
 /// once, so a failure is pinned on this proof; in batch mode nothing happens here.
 fn settle(
@@ -682,38 +825,15 @@ fn check_into(
     if &ballot.election != election.hash() {
         return Err(VerifyError::WrongElection);
     }
-    let manifest = election.manifest();
-    let style = manifest
-        .style(&ballot.style)
-        .ok_or_else(|| VerifyError::UnknownStyle(ballot.style.clone()))?;
     if ballot.credential.is_identity() {
         return Err(shape("the credential is the identity".into()));
     }
-    if style.contests.len() != ballot.contests.len() {
-        return Err(shape(format!(
-            "style {:?} has {} contests, the ballot {}",
-            style.id,
-            style.contests.len(),
-            ballot.contests.len()
-        )));
-    }
+    let manifest = election.manifest();
+    let style = check_shape(manifest, ballot)?;
     let key = election.key();
     for (&ci, ec) in style.contests.iter().zip(&ballot.contests) {
         let contest = &manifest.contests[ci];
-        if ec.contest != contest.id {
-            return Err(shape(format!(
-                "expected contest {:?}, found {:?}",
-                contest.id, ec.contest
-            )));
-        }
         let n = contest.options.len();
-        if ec.ciphertexts.len() != n {
-            return Err(shape(format!(
-                "contest {:?} has {n} options, the ballot {} ciphertexts",
-                contest.id,
-                ec.ciphertexts.len()
-            )));
-        }
         let ctx = BallotContext {
             election_hash: election.hash(),
             election_key: key.point(),
@@ -722,12 +842,6 @@ fn check_into(
         };
         match (&contest.rule, &ec.proof) {
             (Rule::Selection { min, max }, ContestProof::Selection { selections, limit }) => {
-                if selections.len() != n {
-                    return Err(shape(format!(
-                        "contest {:?}: wrong number of selection proofs",
-                        contest.id
-                    )));
-                }
                 for (j, (ct, proof)) in ec.ciphertexts.iter().zip(selections).enumerate() {
                     let mut t = option_transcript(labels::SELECTION, &ctx, j);
                     proof
@@ -745,18 +859,8 @@ fn check_into(
                             .map_err(|e| e.at(ci, None))?;
                         settle(locate, batch, ProofKind::ContestLimit, Some(ci), None)?;
                     }
-                    (true, Some(_)) => {
-                        return Err(shape(format!(
-                            "contest {:?}: unexpected limit proof",
-                            contest.id
-                        )))
-                    }
-                    (false, None) => {
-                        return Err(shape(format!(
-                            "contest {:?}: missing limit proof",
-                            contest.id
-                        )))
-                    }
+                    // Ruled out by `check_shape`.
+                    _ => return Err(mismatch(contest)),
                 }
             }
             (
@@ -771,12 +875,6 @@ fn check_into(
                     limit: limit_proof,
                 },
             ) => {
-                if commitments.len() != n || links.len() != n {
-                    return Err(shape(format!(
-                        "contest {:?}: wrong number of commitments or link proofs",
-                        contest.id
-                    )));
-                }
                 for (j, ((ct, c), link)) in ec
                     .ciphertexts
                     .iter()
@@ -804,26 +902,12 @@ fn check_into(
                             .verify(&mut t, &[c], bits_for(l.total))
                             .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(ci, None))?;
                     }
-                    (None, Some(_)) => {
-                        return Err(shape(format!(
-                            "contest {:?}: unexpected limit proof",
-                            contest.id
-                        )))
-                    }
-                    (Some(_), None) => {
-                        return Err(shape(format!(
-                            "contest {:?}: missing limit proof",
-                            contest.id
-                        )))
-                    }
+                    // Ruled out by `check_shape`.
+                    _ => return Err(mismatch(contest)),
                 }
             }
-            _ => {
-                return Err(shape(format!(
-                    "contest {:?}: the proof type does not match the contest kind",
-                    contest.id
-                )))
-            }
+            // Ruled out by `check_shape`.
+            _ => return Err(mismatch(contest)),
         }
     }
     let content = ballot.content_hash();

@@ -393,8 +393,16 @@ impl ElectionState {
 
     /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
     /// runs before spending time on the proofs. Returns the credential's eligibility.
+    ///
+    /// Besides the rules it checks the ballot's shape against the manifest
+    /// ([`psephos_core::ballot::check_shape`]: the style's contests in order, one ciphertext per
+    /// option, proofs of the contest's kind and size), so that nothing larger than the style
+    /// allows is ever queued for proof verification.
     pub fn check_ballot(&self, b: &EncryptedBallot) -> Result<Eligibility, RuleError> {
         let e = self.check_ballot_rules(b, &b.hash())?;
+        if let Some(election) = &self.election {
+            psephos_core::ballot::check_shape(election.manifest(), b)?;
+        }
         b.verify_signature()?;
         Ok(e)
     }

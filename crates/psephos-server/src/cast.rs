@@ -15,6 +15,11 @@
 //! checks), the accepted ballots are appended in one transaction, and only after that commit
 //! is each client answered — with its own verdict, so one bad ballot never fails its batch.
 //!
+//! The queue is bounded twice, by ballots ([`CastConfig::queue`]) and by the canonical bytes of
+//! the ballots waiting or being verified ([`CastConfig::queue_bytes`]): a decoded ballot is a
+//! few times its encoding, so the byte bound caps the memory a flood of large ballots can hold.
+//! Beyond either bound a ballot is refused at once with 503 `overloaded`.
+//!
 //! Shutdown ([`Caster::shutdown`]): new ballots are refused with 503, every ballot already
 //! queued is verified and committed (or refused), then the pipeline stops.
 
@@ -23,8 +28,9 @@ use crate::metrics::Metrics;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_core::ballot::{verify_ballots, EncryptedBallot};
+use psephos_core::encoding::Canonical;
 use psephos_record::{Applied, Payload};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
@@ -41,6 +47,9 @@ pub struct CastConfig {
     pub parallel_batches: usize,
     /// Ballots that may wait in the queue before new ones are refused with 503.
     pub queue: usize,
+    /// Canonical ballot bytes that may be queued or under verification at once before new
+    /// ballots are refused with 503 (default 256 MiB).
+    pub queue_bytes: usize,
 }
 
 impl Default for CastConfig {
@@ -50,6 +59,7 @@ impl Default for CastConfig {
             max_wait: Duration::from_millis(2),
             parallel_batches: std::thread::available_parallelism().map_or(2, |n| n.get()),
             queue: 16_384,
+            queue_bytes: 256 << 20,
         }
     }
 }
@@ -66,11 +76,36 @@ pub struct Cast {
 struct Job {
     ballot: EncryptedBallot,
     reply: oneshot::Sender<Result<Cast, ApiError>>,
+    /// The ballot's share of [`CastConfig::queue_bytes`], given back when the job is done.
+    _held: Reservation,
+}
+
+/// Bytes counted against the queue's byte bound until dropped.
+struct Reservation {
+    bytes: usize,
+    counter: Arc<AtomicUsize>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+fn overloaded() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        "too many ballots are waiting for verification; send it again shortly",
+    )
 }
 
 /// The handle handlers submit ballots to.
 pub struct Caster {
     tx: mpsc::Sender<Job>,
+    /// Canonical bytes of the ballots queued or under verification.
+    bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
     accepting: AtomicBool,
     stop: Arc<Notify>,
     task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -101,10 +136,13 @@ impl Caster {
         metrics: Arc<Metrics>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let max_bytes = config.queue_bytes.max(1);
         let stop = Arc::new(Notify::new());
         let task = tokio::spawn(run(election, config, rx, metrics, stop.clone()));
         Caster {
             tx,
+            bytes: Arc::new(AtomicUsize::new(0)),
+            max_bytes,
             accepting: AtomicBool::new(true),
             stop,
             task: tokio::sync::Mutex::new(Some(task)),
@@ -117,18 +155,39 @@ impl Caster {
         if !self.accepting.load(Ordering::Acquire) {
             return Err(unavailable());
         }
+        let held = self.reserve(ballot.to_canonical_bytes().len())?;
         let (reply, rx) = oneshot::channel();
         self.tx
-            .try_send(Job { ballot, reply })
+            .try_send(Job {
+                ballot,
+                reply,
+                _held: held,
+            })
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "overloaded",
-                    "too many ballots are waiting for verification; send it again shortly",
-                ),
+                mpsc::error::TrySendError::Full(_) => overloaded(),
                 mpsc::error::TrySendError::Closed(_) => unavailable(),
             })?;
         rx.await.map_err(|_| unavailable())?
+    }
+
+    /// Counts `bytes` against the byte bound, or refuses if they do not fit. The reservation
+    /// travels with the job and is given back when the job is dropped (answered, or never
+    /// queued).
+    fn reserve(&self, bytes: usize) -> Result<Reservation, ApiError> {
+        let before = self.bytes.fetch_add(bytes, Ordering::AcqRel);
+        let held = Reservation {
+            bytes,
+            counter: self.bytes.clone(),
+        };
+        if before.saturating_add(bytes) > self.max_bytes {
+            return Err(overloaded()); // `held` is dropped: the bytes are given back.
+        }
+        Ok(held)
+    }
+
+    /// Canonical bytes of the ballots queued or under verification now.
+    pub fn queued_bytes(&self) -> usize {
+        self.bytes.load(Ordering::Acquire)
     }
 
     /// Whether new ballots are still taken.
@@ -204,8 +263,15 @@ async fn run(
 }
 
 async fn process(election: &ElectionService, batch: Vec<Job>) {
-    let (ballots, replies): (Vec<EncryptedBallot>, Vec<oneshot::Sender<_>>) =
-        batch.into_iter().map(|j| (j.ballot, j.reply)).unzip();
+    // The reservations are held until every ballot of the batch is answered.
+    let mut _held = Vec::with_capacity(batch.len());
+    let mut ballots = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    for j in batch {
+        ballots.push(j.ballot);
+        replies.push(j.reply);
+        _held.push(j._held);
+    }
     let Some(el) = election.read().await.election().cloned() else {
         // The election has no key (it cannot be open): the rules give the reason.
         let state = election.read().await;

@@ -277,16 +277,21 @@ impl ElectionService {
         Ok(applied)
     }
 
-    /// Applies each payload on its own and appends those the rules accept as one durable batch
-    /// (one group commit): unlike [`ElectionService::post_all`], a rejected payload does not
-    /// sink the others. Returns one verdict per payload, in order. What the cast pipeline uses
-    /// for a batch of verified ballots: each is re-checked here, under the write lock, so a
-    /// `Close` or a duplicate that raced in is caught.
+    /// Applies each payload on its own and appends those the rules accept in durable batches
+    /// (one group commit each, split to fit [`Board::batch_limits`]): unlike
+    /// [`ElectionService::post_all`], a rejected payload does not sink the others. Returns one
+    /// verdict per payload, in order. What the cast pipeline uses for a batch of verified
+    /// ballots: each is re-checked here, under the write lock, so a `Close` or a duplicate that
+    /// raced in is caught.
+    ///
+    /// If a board batch fails to append, the batches before it stand, that one and every later
+    /// one are answered with the error, and the state is rebuilt from the board.
     pub async fn post_each(&self, payloads: Vec<Payload>) -> Vec<Result<(u64, Applied), ApiError>> {
         let mut state = self.state.write().await;
         let mut verdicts: Vec<Result<(u64, Applied), ApiError>> =
             Vec::with_capacity(payloads.len());
-        let mut entries = Vec::new();
+        // (position in `verdicts`, entry) of every payload the rules accepted.
+        let mut accepted: Vec<(usize, Entry)> = Vec::new();
         for p in &payloads {
             let index = state.size();
             let entry = match entry_of(p) {
@@ -298,26 +303,32 @@ impl ElectionService {
             };
             match state.apply(p) {
                 Ok(a) => {
-                    entries.push(entry);
+                    accepted.push((verdicts.len(), entry));
                     verdicts.push(Ok((index, a)));
                 }
                 Err(e) => verdicts.push(Err(rule_error(e))),
             }
         }
-        if entries.is_empty() {
-            return verdicts;
-        }
-        if let Err(e) = self.board.append_all(entries).await {
-            tracing::error!(error = %e, "batch append failed; rebuilding the election state from the board");
-            self.resync(&mut state).await;
-            let e: ApiError = e.into();
-            return verdicts
-                .into_iter()
-                .map(|v| match v {
-                    Ok(_) => Err(ApiError::new(e.status, e.code, e.detail.clone())),
-                    Err(x) => Err(x),
-                })
-                .collect();
+        let groups = split_batches(
+            accepted,
+            |(_, e)| e.payload.len(),
+            self.board.batch_limits(),
+        );
+        let mut failed: Option<ApiError> = None;
+        for group in groups {
+            let (positions, entries): (Vec<usize>, Vec<Entry>) = group.into_iter().unzip();
+            if failed.is_none() {
+                if let Err(e) = self.board.append_all(entries).await {
+                    tracing::error!(error = %e, "batch append failed; rebuilding the election state from the board");
+                    self.resync(&mut state).await;
+                    failed = Some(e.into());
+                }
+            }
+            if let Some(e) = &failed {
+                for i in positions {
+                    verdicts[i] = Err(ApiError::new(e.status, e.code, e.detail.clone()));
+                }
+            }
         }
         let tracked: Vec<(u64, &Payload, &Applied)> = verdicts
             .iter()

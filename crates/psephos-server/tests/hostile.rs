@@ -105,6 +105,38 @@ async fn hostile(backend: Backend) {
         "invalid_ballot"
     );
 
+    // Ill-shaped but well-encoded and validly signed ballots (a decoded ballot is several
+    // times its wire size) are refused by the cheap checks — `rejected`, not the verifier's
+    // `invalid_ballot` — so they are never queued for proof verification.
+    let base = e.ballot(1, &mut rng).0;
+    let mut extra_contest = base.clone();
+    extra_contest.contests.push(base.contests[0].clone());
+    extra_contest.sign(&e.voters[1].0, &mut rng);
+    let mut extra_cts = base.clone();
+    let ct = extra_cts.contests[0].ciphertexts[0];
+    extra_cts.contests[0]
+        .ciphertexts
+        .extend(std::iter::repeat_n(ct, 500));
+    extra_cts.sign(&e.voters[1].0, &mut rng);
+    let mut fat_proof = base.clone();
+    if let psephos_core::ballot::ContestProof::Selection { selections, .. } =
+        &mut fat_proof.contests[0].proof
+    {
+        let c = selections[0].commitments[0];
+        selections[0]
+            .commitments
+            .extend(std::iter::repeat_n(c, 500));
+    } else {
+        panic!("contest 0 of the test election is a selection contest");
+    }
+    fat_proof.sign(&e.voters[1].0, &mut rng);
+    let mut reordered = base.clone();
+    reordered.contests.reverse();
+    reordered.sign(&e.voters[1].0, &mut rng);
+    for bad in [&extra_contest, &extra_cts, &fat_proof, &reordered] {
+        assert_eq!(refused(&s, b, to_string(bad), 422).await, "rejected");
+    }
+
     // One bad ballot among good ones sent together fails alone.
     let mut batch: Vec<String> = (2..4)
         .map(|v| to_string(&e.ballot(v, &mut rng).0))

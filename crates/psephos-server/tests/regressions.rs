@@ -319,3 +319,29 @@ async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
     let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
     assert_eq!(st, 200, "{v}");
 }
+
+/// The cast queue is bounded by bytes as well as by count: a ballot that does not fit the byte
+/// bound is refused at once with 503 `overloaded`, nothing is stored, and its bytes are given
+/// back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cast_queue_is_bounded_by_bytes() {
+    let mut config = common::quiet_config();
+    config.cast.queue_bytes = 256; // less than one ballot's encoding
+    let s = start(Backend::Sqlite, config).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 2);
+    e.open(&s).await;
+    let (ballot, _) = e.ballot(0, &mut rng);
+    let before = s.size();
+    let got = s
+        .post_raw(
+            "/api/v1/ballots",
+            serde_json::to_string(&ballot).unwrap(),
+            false,
+        )
+        .await;
+    assert_eq!(common::expect_error(&got, 503), "overloaded");
+    assert_eq!(s.size(), before);
+    assert_eq!(s.state.caster.queued_bytes(), 0);
+    in_step(&s).await;
+}
