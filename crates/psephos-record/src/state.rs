@@ -226,6 +226,10 @@ pub struct ElectionState {
     last: HashMap<[u8; 32], u64>,
     tally: Option<EncryptedTally>,
     shares: BTreeMap<u32, DecryptionShare>,
+    /// The combination of the shares, computed once when the `k`-th share is accepted (share
+    /// proofs, Lagrange interpolation and the discrete logarithms are the costly part of the
+    /// tally): what the server posts as the result and what a posted result is compared with.
+    combined: Option<Result<TallyResult, RuleError>>,
     result: Option<TallyResult>,
     /// Index of each control entry, by event.
     opened_at: Option<u64>,
@@ -260,6 +264,7 @@ impl ElectionState {
             last: HashMap::new(),
             tally: None,
             shares: BTreeMap::new(),
+            combined: None,
             result: None,
             opened_at: None,
             closed_at: None,
@@ -772,6 +777,12 @@ impl ElectionState {
             e => err(e.to_string()),
         })?;
         self.shares.insert(s.trustee, s.clone());
+        let threshold = election_threshold(self.definition.as_ref());
+        // Any `k` valid shares decrypt to the same counts, so once combined, later shares
+        // change nothing; a failed combination is retried with the next share.
+        if self.shares.len() >= threshold && !matches!(self.combined, Some(Ok(_))) {
+            self.combined = Some(self.combine_shares());
+        }
         Ok(Applied::Share { trustee: s.trustee })
     }
 
@@ -792,6 +803,24 @@ impl ElectionState {
 
     /// The result the shares on the board decrypt the tally to (what the server posts).
     pub fn combined_result(&self) -> Result<TallyResult, RuleError> {
+        if self.tally.is_none() {
+            return Err(RuleError::Phase {
+                action: "combine decryption shares",
+                phase: self.phase,
+            });
+        }
+        match &self.combined {
+            Some(r) => r.clone(),
+            None => Err(RuleError::Result(format!(
+                "need decryption shares from at least {} trustees, got {}",
+                election_threshold(self.definition.as_ref()),
+                self.shares.len()
+            ))),
+        }
+    }
+
+    /// Combines every share on the board (`psephos_core::tally::combine`).
+    fn combine_shares(&self) -> Result<TallyResult, RuleError> {
         let (Some(election), Some(tally), Some(key)) = (&self.election, &self.tally, &self.key)
         else {
             return Err(RuleError::Phase {
@@ -803,4 +832,9 @@ impl ElectionState {
         combine(election, tally, &shares, |j| key.verification_key(j))
             .map_err(|e| RuleError::Result(e.to_string()))
     }
+}
+
+/// `k`: how many decryption shares the result needs.
+fn election_threshold(definition: Option<&Definition>) -> usize {
+    definition.map_or(usize::MAX, |d| d.ceremony.threshold() as usize)
 }
