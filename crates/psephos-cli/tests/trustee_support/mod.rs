@@ -227,7 +227,8 @@ impl Setup {
 
     /// Polls `GET /api/v1/ceremony` until the server completed the ceremony.
     pub async fn wait_complete(&self) -> serde_json::Value {
-        for _ in 0..500 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while tokio::time::Instant::now() < deadline {
             let (_, v) = self.get("/api/v1/ceremony").await;
             if v["complete"] == true {
                 return v;
