@@ -9,8 +9,9 @@ export CARGO_TERM_COLOR ?= never
 all: test
 
 ## Serve the sample municipal election, open for voting, on http://127.0.0.1:8080: builds the
-## booth, runs a 3-trustee ceremony over HTTP, publishes credentials, and prints the booth and
-## observer URLs, credential codes to vote with, and the commands that close, tally and decrypt.
+## booth, runs a 3-trustee ceremony over HTTP, publishes credentials, runs a witness that cosigns
+## the board, and prints the booth and observer URLs, credential codes to vote with, the keys to
+## pin, and the commands (naming the built binary) that close, tally, decrypt, export and verify.
 demo: web
 	RUST_LOG=$${RUST_LOG:-warn} $(CARGO) run --locked -p psephos-cli --bin psephos -- demo-serve \
 	  --config election-config/municipal-2026.toml --web web/dist

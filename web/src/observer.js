@@ -163,7 +163,7 @@ $('verify').addEventListener('click', () => {
     st.dataset.verifyMs = String(Math.round(m.verifyMs));
     fill($('verify-trust'), trustItems(m.report.trust));
     fill($('verify-checks'), checks.map((c) => el('li', { class: c.status === 'fail' ? 'bad' : '' },
-      `${c.title}: `, el('strong', { text: c.status === 'fail' ? t('observer.verify.fail') : c.status === 'pass' ? t('observer.verify.pass') : c.status }),
+      `${c.title}: `, el('strong', { text: c.status === 'fail' ? t('observer.verify.fail') : c.status === 'pass' ? t('observer.verify.pass') : c.status === 'not_applicable' ? t('observer.verify.not_applicable') : c.status }),
       c.details.length ? el('ul', {}, c.details.map((d) => el('li', { text: d }))) : null)));
   };
 });

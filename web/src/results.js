@@ -45,7 +45,7 @@ async function start() {
             el('td', { class: 'num', text: number(n) }),
             el('td', {}, el('meter', { min: 0, max: Math.max(total, 1), value: n, 'aria-label': `${o.label}: ${total ? percent(n / total) : '0'}` }),
               ` ${total ? percent(n / total) : ''}`))))),
-        el('p', { class: 'hint', text: t('results.ballots', { ballots: number(r.ballots) }) }));
+        el('p', { class: 'hint', text: t(r.ballots === 1 ? 'results.ballots.one' : 'results.ballots', { ballots: number(r.ballots) }) }));
     }));
     const links = [el('li', {}, el('a', { href: 'observer.html#verify', text: t('results.verification.verify') }))];
     try {

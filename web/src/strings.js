@@ -170,6 +170,7 @@ const en = {
   'observer.verify.quorum.all_pinned_witnesses': 'every witness you pinned',
   'observer.verify.pass': 'pass',
   'observer.verify.fail': 'FAIL',
+  'observer.verify.not_applicable': 'not applicable',
 
   'results.title': 'Results',
   'results.heading': 'Results',
@@ -180,6 +181,7 @@ const en = {
   'results.points': 'Points',
   'results.share': 'Share',
   'results.ballots': '{ballots} ballots counted in this contest.',
+  'results.ballots.one': '1 ballot counted in this contest.',
   'results.verification.heading': 'Verification',
   'results.verification.text': 'The result was decrypted jointly by the trustees; each decryption share carries a proof, and the board holds the encrypted tally, the shares and the result.',
   'results.verification.verify': 'Verify the whole election in your browser',

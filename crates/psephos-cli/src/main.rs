@@ -1,6 +1,7 @@
 //! `psephos`: one binary, one file per subcommand (see `cmd/`).
 
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 
 #[derive(Parser)]
 #[command(
@@ -42,11 +43,16 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    quiet_on_broken_pipe();
+    // Colour only for a person at a terminal: log files and pipes get plain text (and
+    // `NO_COLOR`, https://no-color.org, turns it off everywhere).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
@@ -64,6 +70,32 @@ fn main() -> anyhow::Result<()> {
         Command::Record(a) => runtime()?.block_on(psephos_cli::cmd::record::run(a)),
     }
 }
+
+/// `psephos election status | head`: when the reader of standard output goes away, stop
+/// quietly with the shell's status for a broken pipe (128 + SIGPIPE), as `cat` does, instead of
+/// panicking. Rust ignores SIGPIPE (so that sockets report `EPIPE` rather than kill a server)
+/// and `println!` then panics on `EPIPE`; this hook turns exactly that panic into the exit.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout")
+            && message.contains(&format!("os error {}", BROKEN_PIPE))
+        {
+            std::process::exit(128 + SIGPIPE);
+        }
+        default(info);
+    }));
+}
+
+/// `EPIPE` and `SIGPIPE` (the same on Linux, the BSDs and macOS).
+const BROKEN_PIPE: i32 = 32;
+const SIGPIPE: i32 = 13;
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -328,3 +328,63 @@ fn tally_whole_flow_on_postgresql() {
         assert_eq!(counts(&r), expected);
     });
 }
+
+/// The witness lags: the last checkpoint it cosigned is from before the key ceremony completed,
+/// so the record (which stops at the last cosigned block) stops inside the ceremony. That is a
+/// record still to come, not a board to refuse: decrypt waits, and at its deadline says the
+/// tally is not yet cosigned — it does not report "ceremony.outcome failed". Once the witness
+/// cosigns the newest checkpoint, the same trustee decrypts.
+#[test]
+fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
+    trustee_support::block_on(|| async {
+        let witness = psephos_board::note::Cosigner::new(
+            "witness.test",
+            ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+        )
+        .unwrap();
+        let s = trustee_support::start_with(3, 2, None, vec![witness.verifier_key().clone()]).await;
+        let cosign = |size: u64| {
+            let (s, witness) = (&s, &witness);
+            async move {
+                let published = s.board.checkpoint_for_size(size).await.unwrap().unwrap();
+                let cp = psephos_board::note::SignedCheckpoint::open(
+                    published.note.as_bytes(),
+                    s.board.origin(),
+                    s.board.verifier_key(),
+                    &[],
+                )
+                .unwrap();
+                let line = witness.cosign(&cp, 1_700_000_000).unwrap();
+                s.board
+                    .add_cosignature(size, &line.to_string())
+                    .await
+                    .unwrap();
+            }
+        };
+        // Only the definition is sealed and cosigned.
+        let early = s.board.seal_now().await.unwrap().unwrap();
+        cosign(early.header.tree_size).await;
+        s.run_trustees(&[1, 2, 3]).await;
+        s.wait_complete().await;
+        s.vote_and_close(&[(0, 1), (2, 1)], &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        let mut trust = Trust::pinned(
+            s.board.verifier_key().clone(),
+            vec![witness.verifier_key().clone()],
+            1,
+        );
+        trust.poll = Duration::from_millis(50);
+        trust.wait = Duration::from_millis(300);
+        let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
+        assert!(!msg.contains("ceremony.outcome"), "{msg}");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+        // The witness catches up: the same trustee decrypts.
+        cosign(s.size()).await;
+        trust.wait = Duration::from_secs(20);
+        decrypt_with(&s, 1, &trust).await.unwrap();
+    });
+}

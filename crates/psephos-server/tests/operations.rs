@@ -220,7 +220,7 @@ async fn events_stream_phase_counts_and_checkpoints() {
         .starts_with(common::support::ORIGIN));
     // The stream ends when the service stops.
     s.state.shutdown().await;
-    let end = tokio::time::timeout(Duration::from_secs(5), async {
+    let end = tokio::time::timeout(Duration::from_secs(60), async {
         while let Ok(Some(_)) = resp.chunk().await {}
     })
     .await;
@@ -238,22 +238,30 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
     let ballots: Vec<String> = (0..40)
         .map(|v| serde_json::to_string(&e.ballot(v, &mut rng).0).unwrap())
         .collect();
+    // The stop starts once a first ballot is acknowledged, whatever the machine's speed: later
+    // sends (spread out) are then in flight or refused.
+    let first_ack = tokio::sync::Notify::new();
     let sends = futures_util::future::join_all(ballots.iter().enumerate().map(|(i, body)| {
-        let s = &s;
+        let (s, first_ack) = (&s, &first_ack);
         async move {
-            // Spread the sends so the stop lands in the middle.
             tokio::time::sleep(Duration::from_millis(i as u64 * 2)).await;
-            s.client
+            let status = s
+                .client
                 .post(format!("{}/api/v1/ballots", s.base))
                 .body(body.clone())
                 .send()
                 .await
                 .map(|r| r.status().as_u16())
-                .ok()
+                .ok();
+            if status == Some(201) {
+                first_ack.notify_one();
+            }
+            status
         }
     }));
     let stop = async {
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        let acked = tokio::time::timeout(Duration::from_secs(120), first_ack.notified()).await;
+        assert!(acked.is_ok(), "no ballot was acknowledged");
         // What `psephos serve` does on SIGTERM.
         s.state.shutdown().await;
         s.handle.stop(true).await;
@@ -330,8 +338,9 @@ async fn admin_token_store_postgres() {
 async fn slow_requests_time_out_with_json_503() {
     let mut config = common::quiet_config();
     config.request_timeout = Duration::from_millis(200);
-    // A lone ballot waits this long for company before its batch is verified.
-    config.cast.max_wait = Duration::from_millis(1500);
+    // A lone ballot waits this long for company before its batch is verified: far longer than
+    // the request timeout, so the timeout fires first however loaded the machine.
+    config.cast.max_wait = Duration::from_secs(5);
     let s = start(Backend::Sqlite, config).await;
     let mut rng = s.rng.clone();
     let mut e = TestElection::new(&mut rng, 2);
@@ -342,7 +351,7 @@ async fn slow_requests_time_out_with_json_503() {
         .await;
     assert_eq!(expect_error(&got, 503), "timeout");
     let code = tracking_code(&b.hash());
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;
         if st == 200 {

@@ -90,7 +90,10 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     let reveal = secrets.reveal(&probe);
     let code = psephos_core::ballot::tracking_code(&probe.hash());
     let before = s.size();
-    // Polled once and dropped, as the request timeout or a disconnect drops a handler.
+    // A reader holds the state, so the write cannot take its lock and cannot finish whatever
+    // the machine's load: the caller's future is certainly dropped mid-write, as the request
+    // timeout or a disconnect drops a handler.
+    let reader = s.state.election.read().await;
     let posted = s
         .state
         .election
@@ -99,7 +102,12 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
             reveal,
         }))
         .now_or_never();
-    assert!(posted.is_none(), "the write finished within one poll");
+    assert!(
+        posted.is_none(),
+        "the write finished while the state was held"
+    );
+    assert_eq!(s.size(), before, "appended while the state was held");
+    drop(reader);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;

@@ -5,8 +5,11 @@
 //! SQLite board in a demo directory, defines the election over HTTP with the admin token, lets
 //! three trustee clients (the code of `psephos trustee ceremony`, with key files in the demo
 //! directory) run the key ceremony against it, publishes a credential list made by the credential
-//! authority's code, and opens voting. It prints the booth and observer URLs, a few credential
-//! codes to vote with, and the commands that close, tally and decrypt.
+//! authority's code, and opens voting. A witness (the code of `psephos witness run`) follows the
+//! board and cosigns its checkpoints, so the booth's receipts and the observer page show the
+//! trust model at work. It prints the booth and observer URLs, a few credential codes to vote
+//! with, the witness's key to pin in the observer page, and the commands that close, tally,
+//! decrypt, export and verify — naming this very binary, so they work from where `make demo` ran.
 //!
 //! The demo directory holds secrets (trustee key files sealed under a passphrase printed on the
 //! screen, voter credential codes): it is a demonstration, not a deployment.
@@ -100,6 +103,64 @@ async fn phase(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     Ok(v["phase"].as_str().unwrap_or_default().to_string())
 }
 
+/// How to run this binary again from the current directory: `psephos` if that is what `PATH`
+/// finds, else its path relative to here (`target/debug/psephos` after `make demo`), else its
+/// full path.
+fn this_command() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "psephos".into();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|p| {
+        std::env::split_paths(&p).any(|d| {
+            d.join("psephos")
+                .canonicalize()
+                .is_ok_and(|found| exe.canonicalize().is_ok_and(|e| e == found))
+        })
+    });
+    if on_path {
+        return "psephos".into();
+    }
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|here| exe.strip_prefix(here).ok().map(Path::to_path_buf));
+    relative.unwrap_or(exe).display().to_string()
+}
+
+/// The demo's witness: `psephos witness run`'s loop, in this process, until the demo stops.
+async fn run_witness(
+    base: String,
+    board_key: psephos_board::note::VerifierKey,
+    key: SecretKey,
+    state: PathBuf,
+) {
+    let cosigner = match psephos_board::note::Cosigner::new(&key.name, key.signing_key.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the demo witness cannot start");
+            return;
+        }
+    };
+    let origin = board_key.name().to_string();
+    let mut w = match crate::witness::Witness::new(&base, &origin, board_key, cosigner, &state) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::error!(error = %e, "the demo witness cannot start");
+            return;
+        }
+    };
+    loop {
+        match w.step().await {
+            Ok(crate::witness::Step::Inconsistent { evidence }) => {
+                tracing::error!(evidence = %evidence.display(), "the demo witness saw an inconsistent board");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "demo witness step failed; retrying"),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let manifest_toml = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading {}", args.config.display()))?;
@@ -111,8 +172,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // The service, exactly as `psephos serve` runs it.
     let key = SecretKey::generate("demo.psephos.example/board", SignatureType::Ed25519)?;
     key.write_new(&dir.join("board.secret.key"))?;
+    // The demo's witness: in a real election another organisation runs it on its own machine.
+    let witness_key =
+        SecretKey::generate("witness.demo.psephos.example", SignatureType::CosignatureV1)?;
+    witness_key.write_new(&dir.join("witness.secret.key"))?;
+    let witness_verifier = witness_key.verifier_key()?;
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
     config.seal_interval = Duration::from_millis(500);
+    config.witnesses.push(witness_verifier.clone());
     let url = format!("sqlite://{}?mode=rwc", dir.join("board.db").display());
     let board = Board::open(&url, config)
         .await
@@ -144,6 +211,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let handle = server.handle();
     let running = tokio::spawn(server);
     let http = reqwest::Client::new();
+    let witness = tokio::spawn(run_witness(
+        base.clone(),
+        board.verifier_key().clone(),
+        witness_key,
+        dir.join("witness-state"),
+    ));
 
     // Trustees: key files sealed under the demo passphrase; the officials list their public keys.
     let count = manifest.trustees.count;
@@ -249,21 +322,28 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         println!("  {code}   (ballot style {style})");
     }
     println!();
+    let board_key = board.verifier_key();
+    println!("Keys to pin in the observer page (an observer gets them from the officials, not from this server):");
+    println!("  board     {board_key}");
+    println!("  witness   {witness_verifier}   (a witness running in this demo cosigns every checkpoint)");
+    println!();
     println!("Officials' admin token: {}", token.expose());
-    println!("To finish the election (in another terminal):");
+    let psephos = this_command();
+    let threshold = manifest.trustees.threshold as usize;
+    println!("To finish the election (in another terminal, from this directory):");
     println!(
         "  export PSEPHOS_SERVER={base} PSEPHOS_ADMIN_TOKEN={}",
         token.expose()
     );
-    println!("  psephos election close && psephos election tally");
-    let board_key = board.verifier_key();
-    for t in &trustees[..2] {
+    println!("  {psephos} election close && {psephos} election tally");
+    for t in trustees.iter().take(threshold) {
         println!(
-            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' psephos trustee decrypt --server {base} --key {} --board-key '{board_key}'",
+            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {base} --key {} --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1",
             t.0.display()
         );
     }
-    println!("  psephos record export --server {base} --out election.record && psephos verify election.record");
+    println!("  {psephos} record export --server {base} --out election.record");
+    println!("  {psephos} verify election.record --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1");
     println!();
     println!(
         "Ctrl-C stops the server (the board stays in {}).",
@@ -271,6 +351,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
 
     crate::cmd::serve::stop_signal().await;
+    witness.abort();
     state.shutdown().await;
     handle.stop(true).await;
     let _ = running.await;

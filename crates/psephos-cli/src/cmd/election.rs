@@ -7,6 +7,7 @@
 //! psephos election complete-ceremony      # if the server has not done it itself
 //! psephos election open | close | tally
 //! psephos election status                 # needs no token
+//! psephos election status --wait-for key_ready   # waits for the phase, then prints it
 //! ```
 //!
 //! Every command takes `--server URL` (or `PSEPHOS_SERVER`) and, for writes, the admin token
@@ -69,7 +70,65 @@ pub enum Command {
     /// Post the encrypted tally (after closing).
     Tally,
     /// Show the election's phase, counts and ceremony progress.
-    Status,
+    Status {
+        /// Wait until the election reaches this phase (e.g. `key_ready` before `open`), then
+        /// print the status; fail if it has not within `--timeout`.
+        #[arg(long, value_name = "PHASE")]
+        wait_for: Option<String>,
+        /// How long `--wait-for` waits.
+        #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
+}
+
+/// The phases of `GET /api/v1/election/status`, in order.
+const PHASES: [&str; 7] = [
+    "empty",
+    "ceremony",
+    "key_ready",
+    "open",
+    "closed",
+    "tallying",
+    "decrypted",
+];
+
+/// Polls the status until its phase is `want` (or later: a phase once passed is never
+/// reached again), or fails at `timeout`.
+async fn wait_for_phase(
+    client: &reqwest::Client,
+    url: &str,
+    want: &str,
+    timeout: std::time::Duration,
+) -> anyhow::Result<()> {
+    let Some(rank) = PHASES.iter().position(|p| *p == want) else {
+        bail!("unknown phase {want:?}: one of {}", PHASES.join(", "));
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let phase = match client.get(url).send().await {
+            Ok(r) if r.status().is_success() => r
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v["phase"].as_str().map(str::to_string)),
+            _ => None,
+        };
+        let reached = phase
+            .as_deref()
+            .and_then(|p| PHASES.iter().position(|q| *q == p))
+            .is_some_and(|r| r >= rank);
+        if reached {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "the election did not reach {want} within {} (phase now: {})",
+                humantime::format_duration(timeout),
+                phase.as_deref().unwrap_or("unknown")
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
@@ -82,7 +141,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let base = args.server.trim_end_matches('/').to_string();
     let client = reqwest::Client::new();
     let (path, body): (&str, Option<Value>) = match &args.command {
-        Command::Status => ("/api/v1/election/status", None),
+        Command::Status { wait_for, timeout } => {
+            if let Some(want) = wait_for {
+                let url = format!("{base}/api/v1/election/status");
+                wait_for_phase(&client, &url, want, *timeout).await?;
+            }
+            ("/api/v1/election/status", None)
+        }
         Command::Create {
             manifest,
             trustee,

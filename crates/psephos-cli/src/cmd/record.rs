@@ -41,7 +41,60 @@ pub enum Action {
         /// Where to write the record (must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// With --server: how long to wait for the entries already on the board when the
+        /// export starts (the last decryption share, the result) to be sealed and cosigned, so
+        /// that the record holds them. After that the record is written without them, and the
+        /// command says so.
+        #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+        wait: Duration,
     },
+}
+
+/// `GET {base}/api/v1/record` once it holds every entry the board had when called (its header
+/// `x-psephos-record-entries`), or at `wait`, whatever it holds then. Returns the response (body
+/// unread), the entries it holds and the board's size at the start.
+async fn settled_record(
+    base: &str,
+    wait: Duration,
+) -> anyhow::Result<(reqwest::Response, u64, u64)> {
+    let client = reqwest::Client::new();
+    let size_url = format!("{base}/api/v1/board/size");
+    let size: serde_json::Value = client
+        .get(&size_url)
+        .send()
+        .await
+        .with_context(|| format!("GET {size_url}"))?
+        .error_for_status()
+        .with_context(|| format!("GET {size_url}"))?
+        .json()
+        .await
+        .with_context(|| format!("GET {size_url}: not JSON"))?;
+    let size = size["size"]
+        .as_u64()
+        .with_context(|| format!("GET {size_url}: no size"))?;
+    let url = format!("{base}/api/v1/record");
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .error_for_status()
+            .with_context(|| format!("GET {url}"))?;
+        let entries = response
+            .headers()
+            .get("x-psephos-record-entries")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .with_context(|| format!("GET {url}: no x-psephos-record-entries header"))?;
+        if entries >= size || tokio::time::Instant::now() >= deadline {
+            return Ok((response, entries, size));
+        }
+        // Not yet: drop this answer unread and ask again after the next seal.
+        drop(response);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
@@ -53,6 +106,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             quorum,
             server,
             out,
+            wait,
         } => {
             let file = File::options()
                 .write(true)
@@ -94,19 +148,27 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         );
                     }
                 }
-                (None, _, Some(url)) => {
-                    let url = format!("{}/api/v1/record", url.trim_end_matches('/'));
-                    let mut response = reqwest::get(&url)
-                        .await
-                        .with_context(|| format!("GET {url}"))?
-                        .error_for_status()
-                        .with_context(|| format!("GET {url}"))?;
+                (None, _, Some(base)) => {
+                    let base = base.trim_end_matches('/');
+                    let (mut response, entries, size) = settled_record(base, wait).await?;
                     let mut n = 0u64;
                     while let Some(chunk) = response.chunk().await? {
                         w.write_all(&chunk)?;
                         n += chunk.len() as u64;
                     }
-                    println!("wrote {}: {n} bytes from {url}", out.display());
+                    println!(
+                        "wrote {}: {entries} entries, {n} bytes from {base}/api/v1/record",
+                        out.display()
+                    );
+                    if entries < size {
+                        eprintln!(
+                            "note: the board held {size} entries when the export began; the last {} \
+                             were not sealed and cosigned by the witness quorum within {}, so the \
+                             record stops at entry {entries}: export again later for them",
+                            size - entries,
+                            humantime::format_duration(wait)
+                        );
+                    }
                 }
                 _ => bail!("give either --database with --key, or --server"),
             }

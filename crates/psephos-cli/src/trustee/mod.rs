@@ -9,6 +9,7 @@ pub mod tally;
 
 use anyhow::{bail, Context};
 use keyfile::Passphrase;
+use std::io::IsTerminal;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -17,7 +18,8 @@ use zeroize::Zeroizing;
 pub const PASSPHRASE_ENV: &str = "PSEPHOS_TRUSTEE_PASSPHRASE";
 
 /// The passphrase from `--passphrase-file`, else `PSEPHOS_TRUSTEE_PASSPHRASE`, else a prompt on
-/// the terminal (twice when `confirm`).
+/// the terminal (twice when `confirm`), else — standard input is not a terminal (a script, a
+/// pipe) — the first line of standard input.
 pub fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Passphrase> {
     if let Some(f) = file {
         let text = Zeroizing::new(
@@ -29,6 +31,20 @@ pub fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Passphra
     }
     if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
         return Ok(Passphrase::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the passphrase from standard input")?;
+        let pass = line.trim_end_matches(['\n', '\r']);
+        if pass.is_empty() {
+            bail!(
+                "no passphrase: standard input is not a terminal and gave no line; give \
+                 --passphrase-file FILE, set {PASSPHRASE_ENV}, or pipe the passphrase in"
+            );
+        }
+        return Ok(Passphrase::new(pass.to_string()));
     }
     let first = Zeroizing::new(
         rpassword::prompt_password("Trustee passphrase: ").context("reading the passphrase")?,

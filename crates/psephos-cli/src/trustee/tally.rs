@@ -214,7 +214,18 @@ async fn verified_record(client: &Client, trust: &Trust) -> anyhow::Result<Verif
     let spool = tempfile::NamedTempFile::new().context("creating a temporary file")?;
     loop {
         let report = fetch_and_verify(client, spool.path(), trust).await?;
-        match gate(&report) {
+        // The record stops at the last block with the witness quorum: until the witnesses
+        // have cosigned past the tally it may even stop inside the ceremony, which is not yet
+        // a failure of the board.
+        let verdict = if report.entries <= index {
+            Verdict::Pending(format!(
+                "the record's last cosigned block holds {} entries, the tally is entry {index}",
+                report.entries
+            ))
+        } else {
+            gate(&report)
+        };
+        match verdict {
             Verdict::Ready => return read_verified(spool.path(), report),
             Verdict::Refused(failed) => bail!(
                 "REFUSING TO DECRYPT: the election record does not verify: {}; report this server",

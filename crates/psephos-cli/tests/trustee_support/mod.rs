@@ -95,6 +95,16 @@ pub async fn start(n: u32, k: u32) -> Setup {
 
 /// [`start`] on the board at `url` (a fresh database), or a new SQLite file when `None`.
 pub async fn start_on(n: u32, k: u32, url: Option<String>) -> Setup {
+    start_with(n, k, url, Vec::new()).await
+}
+
+/// [`start_on`] with a board that accepts these witnesses' cosignatures.
+pub async fn start_with(
+    n: u32,
+    k: u32,
+    url: Option<String>,
+    witnesses: Vec<psephos_board::note::VerifierKey>,
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let pass = Passphrase::new(PASS.into());
     let mut keys = Vec::new();
@@ -125,6 +135,7 @@ pub async fn start_on(n: u32, k: u32, url: Option<String>) -> Setup {
     });
     let mut config = BoardConfig::new("board.test/trustee", SigningKey::from_bytes(&[7; 32]));
     config.seal_interval = Duration::from_secs(3600);
+    config.witnesses = witnesses;
     let board = Board::open(&url, config).await.unwrap();
     let state = AppState::load(board.clone())
         .await
@@ -227,7 +238,8 @@ impl Setup {
 
     /// Polls `GET /api/v1/ceremony` until the server completed the ceremony.
     pub async fn wait_complete(&self) -> serde_json::Value {
-        for _ in 0..500 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while tokio::time::Instant::now() < deadline {
             let (_, v) = self.get("/api/v1/ceremony").await;
             if v["complete"] == true {
                 return v;

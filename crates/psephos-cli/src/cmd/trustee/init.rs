@@ -13,7 +13,8 @@ pub struct Args {
     /// Directory to write the two files in.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
-    /// Read the passphrase from this file (first line).
+    /// Read the passphrase (at least 8 characters) from this file (first line); otherwise from
+    /// PSEPHOS_TRUSTEE_PASSPHRASE, the terminal, or the first line of standard input.
     #[arg(long)]
     pub passphrase_file: Option<PathBuf>,
 }
