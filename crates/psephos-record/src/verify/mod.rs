@@ -1048,9 +1048,27 @@ impl Verifier {
                 *t = Tracker::default();
                 t.skip(|| format!("{why}: not checked"));
             }
-            let t = self.tracker(CheckId::BallotsRevote);
-            if t.checked == 0 && t.skipped == 0 {
-                t.skip(|| format!("{why}: not checked"));
+            for id in [CheckId::BallotsRevote, CheckId::TallyAggregate] {
+                let t = self.tracker(id);
+                if t.checked == 0 && t.skipped == 0 {
+                    t.skip(|| format!("{why}: not checked"));
+                }
+            }
+        }
+        // No valid definition first: the election checks are not run (docs: skipped).
+        if phase == Phase::Empty && self.tracker(CheckId::ElectionParameters).failed > 0 {
+            let why = self
+                .headless
+                .clone()
+                .unwrap_or_else(|| "the election definition is invalid".into());
+            for id in CheckId::ALL
+                .into_iter()
+                .filter(|&id| id > CheckId::ElectionParameters)
+            {
+                let t = self.tracker(id);
+                if t.failed == 0 && t.skipped == 0 {
+                    t.skip(|| format!("{why}: not checked"));
+                }
             }
         }
         let phase_name = phase.name();
