@@ -1120,6 +1120,10 @@ fn complaint_reasons_outside_one_to_four_do_not_decode() {
         let mut b = bytes.clone();
         b[last] = reason;
         let decoded = Message::from_canonical_bytes(&b);
-        assert_eq!(decoded.is_ok(), (1..=4).contains(&reason), "reason {reason}");
+        assert_eq!(
+            decoded.is_ok(),
+            (1..=4).contains(&reason),
+            "reason {reason}"
+        );
     }
 }

@@ -188,7 +188,13 @@ contests = ["c"]
 "#
         ))
     };
-    for blank in ["", " \\t", "\\u3000\\u0085", "\\u00a0\\u2028\\u205f", "\\u1680\\u202f"] {
+    for blank in [
+        "",
+        " \\t",
+        "\\u3000\\u0085",
+        "\\u00a0\\u2028\\u205f",
+        "\\u1680\\u202f",
+    ] {
         assert!(manifest(blank).is_err(), "{blank:?} is blank");
     }
     for not_blank in ["\\u200b", "x", " \\u3000x\\u3000 "] {
