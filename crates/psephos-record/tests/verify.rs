@@ -808,8 +808,11 @@ struct Reseal {
     /// No witness at all in the header (and quorum 0).
     no_witness: bool,
     /// Edit the header last (keys, quorum).
-    header: Option<Box<dyn Fn(&mut RecordHeader)>>,
+    header: Option<HeaderEdit>,
 }
+
+/// An edit of the record header, made last.
+type HeaderEdit = Box<dyn Fn(&mut RecordHeader)>;
 
 /// A note signed with the raw Ed25519 key: `text`, a blank line, the board's signature line.
 fn raw_signed_note(text: &str, seed: [u8; 32], name: &str) -> String {
