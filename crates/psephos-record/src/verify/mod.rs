@@ -617,6 +617,11 @@ impl Verifier {
                         CheckId::BallotsEligibility
                     };
                     if self.headless(own, e.index, e.entry.kind) {
+                        // Keep the batch's verdicts in step (there are none without an
+                        // election, but a verdict must never be taken by the wrong entry).
+                        if matches!(prepared, Prepared::InBatch) {
+                            verdicts.next();
+                        }
                         continue;
                     }
                     let undecodable = |v: &mut Self, err: DecodeError| {
