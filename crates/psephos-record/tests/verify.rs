@@ -1385,6 +1385,13 @@ fn entries_out_of_phase_fail_the_lifecycle_check() {
     twice.push(honest.last().unwrap().clone());
     assert_only(&verify(&f.seal(&twice)), CheckId::ElectionLifecycle, &[]);
 
+    // A second tally after the accepted one: a lifecycle failure that spoils nothing else.
+    let mut second = honest.clone();
+    let t = index_of(&second, |p| matches!(p, Payload::Tally(_)));
+    let again = second[t].clone();
+    second.insert(t + 1, again);
+    assert_only(&verify(&f.seal(&second)), CheckId::ElectionLifecycle, &[]);
+
     let mut late = honest.clone();
     let late_ballot = f.sim.ballot(1, &mut f.rng).unwrap();
     late.push(Payload::Ballot(late_ballot));

@@ -775,7 +775,9 @@ impl Verifier {
                     }
                     EntryKind::EncryptedTally => {
                         let why = format!("the encrypted tally (entry {index}) is undecodable");
-                        self.tally_unusable = Some(why.clone());
+                        if self.state.tally().is_none() {
+                            self.tally_unusable = Some(why.clone());
+                        }
                         self.block(why);
                     }
                     _ => {}
@@ -860,7 +862,10 @@ impl Verifier {
                     }
                     Payload::Tally(_) => {
                         let why = format!("the encrypted tally (entry {index}) was rejected");
-                        self.tally_unusable = Some(why.clone());
+                        // A second tally after an accepted one spoils nothing.
+                        if self.state.tally().is_none() {
+                            self.tally_unusable = Some(why.clone());
+                        }
                         self.block(why)
                     }
                     _ => {}
