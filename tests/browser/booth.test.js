@@ -328,6 +328,15 @@ test('the observer verifies the whole election in the browser', async () => {
   // Pin the board key (as an observer would, from the election's official publication).
   const info = await (await fetch(`${election.url}/api/v1/election`)).json();
   await page.click('#keys summary');
+  // The board key pasted as a witness key is refused and never kept: a key counts only as its
+  // type, and a board key among the witnesses would count the board's signature as a cosignature.
+  await page.fill('#witnesses', info.board.verifier_key);
+  await page.dispatchEvent('#witnesses', 'change');
+  assert.equal(await page.$eval('#witnesses', (e) => e.validationMessage),
+    t('observer.witnesses.wrongType', { key: info.board.verifier_key }));
+  assert.equal(await page.evaluate(() => localStorage.getItem('psephos.witnesses')), null);
+  await page.fill('#witnesses', '');
+  await page.dispatchEvent('#witnesses', 'change');
   await page.fill('#board-key', info.board.verifier_key);
   await page.click('#verify');
   await page.waitForFunction((s) => document.querySelector('#verify-trust').textContent.includes(s),

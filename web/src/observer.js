@@ -90,14 +90,42 @@ async function start() {
 // Only keys the user typed are pinned: the board key in /api/v1/election comes from the very
 // server being checked, so passing it as "pinned" would vouch for the server with its own word.
 
+// A key counts only as the type it says (docs/protocol.md §10.6): witness keys must be
+// cosignature/v1 (type 0x04), the board key an Ed25519 note key (0x01). A key of the wrong type is
+// refused here and never stored: a board key among the witnesses would make the board's own
+// signature count as a cosignature.
+
+/** The signature type byte of a verifier key `name+id+base64(type ‖ key)`, or null. */
+function keyType(k) {
+  const parts = k.split('+');
+  if (parts.length < 3) return null;
+  try { return atob(parts.slice(2).join('+')).charCodeAt(0); } catch { return null; }
+}
+
+/** Pins the input's keys under `item` if every one is of `type`; else pins none and says which. */
+function pinKeys(input, item, keys, type, message, report) {
+  const bad = keys.find((k) => keyType(k) !== type);
+  input.setCustomValidity(bad === undefined ? '' : t(message, { key: bad }));
+  if (bad === undefined) {
+    localStorage.setItem(item, input.value.trim());
+  } else {
+    localStorage.removeItem(item);
+    if (report) input.reportValidity();
+  }
+}
+
 $('witnesses').value = localStorage.getItem('psephos.witnesses') || '';
 $('witnesses').addEventListener('change', () => {
-  localStorage.setItem('psephos.witnesses', $('witnesses').value);
+  const keys = $('witnesses').value.split('\n').map((s) => s.trim()).filter(Boolean);
+  pinKeys($('witnesses'), 'psephos.witnesses', keys, 0x04, 'observer.witnesses.wrongType', true);
 });
 $('board-key').value = localStorage.getItem('psephos.boardKey') || '';
-$('board-key').addEventListener('input', () => {
-  localStorage.setItem('psephos.boardKey', $('board-key').value.trim());
-});
+const pinBoardKey = (report) => {
+  const k = $('board-key').value.trim();
+  pinKeys($('board-key'), 'psephos.boardKey', k === '' ? [] : [k], 0x01, 'observer.boardKey.wrongType', report);
+};
+$('board-key').addEventListener('input', () => pinBoardKey(false));
+$('board-key').addEventListener('change', () => pinBoardKey(true));
 
 /** The board key the user pinned, or null. */
 function pinnedBoardKey() {

@@ -150,6 +150,8 @@ const en = {
   'observer.keys.intro': 'Paste keys you obtained independently of this server (the election\'s official publication, your own witness). Without them the verification uses the keys the record names, which this server supplies. They are kept in this browser only.',
   'observer.boardKey.label': 'Board verifier key (optional)',
   'observer.witnesses.label': 'Witness keys to check cosignatures against (one per line, optional)',
+  'observer.witnesses.wrongType': 'Not a witness key: {key} (a witness key is a cosignature/v1 key, type 0x04; not kept)',
+  'observer.boardKey.wrongType': 'Not a board key: {key} (a board key is an Ed25519 note key, type 0x01; not kept)',
   'observer.verify.heading': 'Verify the whole election',
   'observer.verify.intro': 'Downloads the complete election record and re-checks everything in your browser, with the same code as the psephos verify command.',
   'observer.verify.button': 'Verify the election in my browser',

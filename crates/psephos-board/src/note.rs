@@ -66,7 +66,7 @@ pub enum NoteError {
     /// The note is not valid UTF-8.
     #[error("note is not valid UTF-8")]
     NotUtf8,
-    /// The note contains an ASCII control character other than newline.
+    /// The note contains an ASCII control character (0x00–0x1F or DEL, 0x7F) other than newline.
     #[error("note contains an ASCII control character other than newline")]
     ControlCharacter,
     /// Note text or signature block does not end in a newline.
@@ -353,6 +353,33 @@ impl FromStr for VerifierKey {
     }
 }
 
+impl VerifierKey {
+    /// Parses a verifier key string that must be of type `expected`: a board key must be an
+    /// Ed25519 note key (`0x01`), a witness key a `cosignature/v1` key (`0x04`). A key of the
+    /// other type is refused (`WrongKeyType`): a board key given as a witness would turn the
+    /// board's own signature line into a "cosignature".
+    pub fn parse_as(s: &str, expected: SignatureType) -> Result<Self, NoteError> {
+        let key: VerifierKey = s.parse()?;
+        key.require(expected)?;
+        Ok(key)
+    }
+
+    /// Checks that this key is of type `expected` (see [`VerifierKey::parse_as`]).
+    pub fn require(&self, expected: SignatureType) -> Result<(), NoteError> {
+        if self.signature_type == expected {
+            return Ok(());
+        }
+        Err(NoteError::WrongKeyType(match expected {
+            SignatureType::Ed25519 => {
+                "a board key must be an Ed25519 note key (type 0x01), not a cosignature/v1 key"
+            }
+            SignatureType::CosignatureV1 => {
+                "a witness key must be a cosignature/v1 key (type 0x04), not an Ed25519 note key"
+            }
+        }))
+    }
+}
+
 /// The signed message of an Ed25519 `cosignature/v1` over note text `text`.
 fn cosignature_message(text: &str, timestamp: u64) -> String {
     format!("{COSIGNATURE_V1_HEADER}time {timestamp}\n{text}")
@@ -556,8 +583,9 @@ fn check_text(text: &str) -> Result<(), NoteError> {
     Ok(())
 }
 
+/// ASCII control characters are 0x00–0x1F and DEL (0x7F); only newline is allowed.
 fn check_no_controls(text: &str) -> Result<(), NoteError> {
-    if text.bytes().any(|b| b < 0x20 && b != b'\n') {
+    if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f) {
         return Err(NoteError::ControlCharacter);
     }
     Ok(())
@@ -961,6 +989,39 @@ mod tests {
             "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\n\
              CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
         );
+    }
+
+    // DEL (0x7F) is an ASCII control character (§10.6): refused in text and in a whole note.
+    #[test]
+    fn del_is_a_control_character() {
+        assert_eq!(
+            Note::new("origin\u{7f}\n1\n".into()),
+            Err(NoteError::ControlCharacter)
+        );
+        assert_eq!(
+            Note::parse("a\n\n\u{2014} k AAAAAAE=\n\u{7f}".as_bytes()),
+            Err(NoteError::ControlCharacter)
+        );
+        assert!(Note::new("origin~\n1\n".into()).is_ok());
+    }
+
+    // A key of the wrong type for its role is refused where it enters.
+    #[test]
+    fn keys_are_parsed_for_their_role() {
+        let board = NoteSigner::new("board.example", SigningKey::from_bytes(&[1; 32])).unwrap();
+        let witness = Cosigner::new("witness.example", SigningKey::from_bytes(&[2; 32])).unwrap();
+        let b = board.verifier_key().to_string();
+        let w = witness.verifier_key().to_string();
+        assert!(VerifierKey::parse_as(&b, SignatureType::Ed25519).is_ok());
+        assert!(VerifierKey::parse_as(&w, SignatureType::CosignatureV1).is_ok());
+        assert!(matches!(
+            VerifierKey::parse_as(&b, SignatureType::CosignatureV1),
+            Err(NoteError::WrongKeyType(_))
+        ));
+        assert!(matches!(
+            VerifierKey::parse_as(&w, SignatureType::Ed25519),
+            Err(NoteError::WrongKeyType(_))
+        ));
     }
 
     #[test]

@@ -118,6 +118,117 @@ fn demo_record_verifies_and_tampering_fails() {
     assert_eq!(json["checks"][1]["id"], "board.checkpoints");
     assert_eq!(json["checks"][1]["status"], "fail");
 
+    // A key counts only as its type: a board (Ed25519 note) key given as a witness, or a
+    // witness key given as the board key, is refused with a message saying why.
+    let out = psephos(&["verify", rec, "--quiet", "--witness", &board_key]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--witness") && err.contains("cosignature/v1"),
+        "{err}"
+    );
+    let out = psephos(&["verify", rec, "--quiet", "--board-key", &witness]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--board-key") && err.contains("Ed25519"),
+        "{err}"
+    );
+
+    // --checkpoint: the record's own last checkpoint anchors it; the same tree head signed by
+    // another key under the board's origin anchors nothing (check 6 fails).
+    let (origin, last) = {
+        let mut r =
+            psephos_record::format::RecordReader::new(std::fs::File::open(&record).unwrap())
+                .unwrap();
+        let origin = r.header().origin.clone();
+        let mut last = None;
+        while let Some(item) = r.next_item().unwrap() {
+            if let psephos_record::format::RecordItem::Block(b) = item {
+                last = Some(b);
+            }
+        }
+        (origin, last.unwrap())
+    };
+    let receipt = dir.path().join("receipt.checkpoint");
+    std::fs::write(&receipt, last.cosigned_note()).unwrap();
+    let out = psephos(&[
+        "verify",
+        rec,
+        "--json",
+        "--checkpoint",
+        receipt.to_str().unwrap(),
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{json:#}");
+    assert_eq!(json["checks"][5]["status"], "pass");
+    let forger = psephos_board::note::NoteSigner::new(
+        &origin,
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    )
+    .unwrap();
+    let forged = psephos_board::note::Checkpoint::new(
+        origin.clone(),
+        last.header.tree_size,
+        last.header.root,
+    )
+    .sign(&forger)
+    .unwrap()
+    .encode()
+    .unwrap();
+    std::fs::write(&receipt, forged).unwrap();
+    let out = psephos(&[
+        "verify",
+        rec,
+        "--json",
+        "--checkpoint",
+        receipt.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["checks"][5]["id"], "board.anchors");
+    assert_eq!(json["checks"][5]["status"], "fail", "{json:#}");
+
+    // The same refusal where witness keys enter elsewhere: `trustee decrypt` and `serve`.
+    let out = psephos(&[
+        "trustee",
+        "decrypt",
+        "--server",
+        "http://127.0.0.1:9",
+        "--key",
+        "absent.json",
+        "--board-key",
+        &board_key,
+        "--witness",
+        &board_key,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cosignature/v1"), "{err}");
+    let board_secret = dir.path().join("board.secret.key");
+    SecretKey::generate(
+        "board.psephos.invalid/e",
+        psephos_board::note::SignatureType::Ed25519,
+    )
+    .unwrap()
+    .write_new(&board_secret)
+    .unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+    let out = psephos(&[
+        "serve",
+        "--database",
+        &db,
+        "--key",
+        board_secret.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--witness",
+        &board_key,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cosignature/v1"), "{err}");
+
     // One flipped bit in the middle of the record.
     let mut bytes = std::fs::read(&record).unwrap();
     let mid = bytes.len() / 2;

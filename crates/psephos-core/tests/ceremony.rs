@@ -1102,3 +1102,28 @@ proptest! {
         }
     }
 }
+
+// Complaint reasons are 1–4 (docs/protocol.md §9.5): any other byte is undecodable, so the
+// message (and its board entry) is refused; among 1–4 the verdict does not depend on it.
+#[test]
+fn complaint_reasons_outside_one_to_four_do_not_decode() {
+    let (_, log) = sample_board();
+    let complaint = log
+        .iter()
+        .find(|m| matches!(m.message, Message::Complaint(_)))
+        .expect("the sample board has a complaint")
+        .message
+        .clone();
+    let bytes = complaint.to_canonical_bytes();
+    let last = bytes.len() - 1;
+    for reason in 0u8..=255 {
+        let mut b = bytes.clone();
+        b[last] = reason;
+        let decoded = Message::from_canonical_bytes(&b);
+        assert_eq!(
+            decoded.is_ok(),
+            (1..=4).contains(&reason),
+            "reason {reason}"
+        );
+    }
+}

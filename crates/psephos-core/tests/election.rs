@@ -163,3 +163,41 @@ fn challenged_ballots_open_and_tampered_reveals_fail() {
         Err(VerifyError::ChallengeMismatch)
     );
 }
+
+// "Blank" is: nothing left after trimming Unicode White_Space (docs/protocol.md §6.3), so a
+// name of ideographic spaces, NEL or no-break spaces is blank; a zero-width space (not
+// White_Space) or a visible character is not.
+#[test]
+fn blank_names_are_unicode_white_space() {
+    let manifest = |name: &str| {
+        Manifest::from_toml(&format!(
+            r#"
+[election]
+id = "blank"
+name = "{name}"
+[trustees]
+count = 1
+threshold = 1
+[[contests]]
+id = "c"
+title = "C"
+kind = "referendum"
+[[ballot_styles]]
+id = "s"
+contests = ["c"]
+"#
+        ))
+    };
+    for blank in [
+        "",
+        " \\t",
+        "\\u3000\\u0085",
+        "\\u00a0\\u2028\\u205f",
+        "\\u1680\\u202f",
+    ] {
+        assert!(manifest(blank).is_err(), "{blank:?} is blank");
+    }
+    for not_blank in ["\\u200b", "x", " \\u3000x\\u3000 "] {
+        assert!(manifest(not_blank).is_ok(), "{not_blank:?} is not blank");
+    }
+}

@@ -19,7 +19,7 @@ use std::io::{self, Read, Write};
 
 use psephos_board::block::BlockHeader;
 use psephos_board::entry::{Entry, EntryKind, MAX_PAYLOAD_SIZE};
-use psephos_board::note::{VerifierKey, MAX_NOTE_SIZE, MAX_SIGNATURES};
+use psephos_board::note::{SignatureType, VerifierKey, MAX_NOTE_SIZE, MAX_SIGNATURES};
 use thiserror::Error;
 
 /// The first 14 bytes of every record file.
@@ -633,12 +633,20 @@ fn parse_header(body: &[u8]) -> Result<RecordHeader, FormatError> {
         rest: body,
     };
     let origin = b.str(MAX_HEADER_STRING)?.to_owned();
-    let key = |b: &Body<'_>, s: &str| -> Result<VerifierKey, FormatError> {
-        s.parse()
-            .map_err(|e| b.bad(format!("verifier key {s:?}: {e}")))
+    // Each key must be of its role's type: the board key an Ed25519 note key (0x01) named
+    // after the origin, every witness key a cosignature/v1 key (0x04) — a board key listed as
+    // a witness would make the board's own signature line count as a cosignature.
+    let key = |b: &Body<'_>, s: &str, t: SignatureType| -> Result<VerifierKey, FormatError> {
+        VerifierKey::parse_as(s, t).map_err(|e| b.bad(format!("verifier key {s:?}: {e}")))
     };
     let s = b.str(MAX_HEADER_STRING)?;
-    let board_key = key(&b, s)?;
+    let board_key = key(&b, s, SignatureType::Ed25519)?;
+    if board_key.name() != origin {
+        return Err(b.bad(format!(
+            "the board key is named {:?}, the origin is {origin:?}: they must be equal",
+            board_key.name()
+        )));
+    }
     let n = b.u32()? as usize;
     if n > MAX_WITNESSES {
         return Err(b.bad(format!("{n} witnesses (at most {MAX_WITNESSES})")));
@@ -646,7 +654,7 @@ fn parse_header(body: &[u8]) -> Result<RecordHeader, FormatError> {
     let mut witnesses = Vec::with_capacity(n);
     for _ in 0..n {
         let s = b.str(MAX_HEADER_STRING)?;
-        witnesses.push(key(&b, s)?);
+        witnesses.push(key(&b, s, SignatureType::CosignatureV1)?);
     }
     let witness_quorum = b.u32()?;
     let entries = b.u64()?;

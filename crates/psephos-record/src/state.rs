@@ -21,7 +21,7 @@ use psephos_core::election::{Election, Manifest};
 use psephos_core::error::{DecodeError, TallyError, VerifyError};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
-use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult};
+use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult, MAX_COUNT_BOUND};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -217,6 +217,9 @@ pub struct ElectionState {
     credentials: HashMap<[u8; 32], Eligibility>,
     last_listed: Option<[u8; 32]>,
     total_weight: u64,
+    /// Per contest (manifest order), the total weight of the listed credentials whose style
+    /// contains it: what bounds the contest's counts (§11.3, decryptable elections).
+    listed_weight: Vec<u64>,
     /// Every cast ballot's hash → its index.
     ballots: HashMap<Digest, u64>,
     challenged: HashMap<Digest, u64>,
@@ -258,6 +261,7 @@ impl ElectionState {
             credentials: HashMap::new(),
             last_listed: None,
             total_weight: 0,
+            listed_weight: Vec::new(),
             ballots: HashMap::new(),
             challenged: HashMap::new(),
             challenges_by: HashMap::new(),
@@ -533,6 +537,33 @@ impl ElectionState {
                 e => e,
             })
             .map_err(|e| RuleError::Credentials(e.to_string()))?;
+        // An election whose tally could never be decrypted is refused here, before anyone
+        // votes: the combination searches each count only up to `MAX_COUNT_BOUND` (§9.3 step
+        // 5), and a contest's counts reach (listed weight of its voters) × (option maximum).
+        let mut listed_weight = self.listed_weight.clone();
+        listed_weight.resize(manifest.contests.len(), 0);
+        for c in &listed {
+            if let Some(style) = manifest.ballot_styles.get(c.style) {
+                for &ci in &style.contests {
+                    if let Some(w) = listed_weight.get_mut(ci) {
+                        *w = w.saturating_add(c.weight);
+                    }
+                }
+            }
+        }
+        for (contest, &w) in manifest.contests.iter().zip(&listed_weight) {
+            let max = (0..contest.options.len())
+                .map(|o| contest.option_max(o))
+                .max()
+                .unwrap_or(0);
+            if w.checked_mul(max).is_none_or(|b| b > MAX_COUNT_BOUND) {
+                return Err(RuleError::Credentials(format!(
+                    "contest {:?}: the listed credentials' total weight {w} times the option maximum {max} exceeds {MAX_COUNT_BOUND} (2^40), the largest count a tally can be decrypted to: the election could never be tallied",
+                    contest.id
+                )));
+            }
+        }
+        self.listed_weight = listed_weight;
         if let Some(last) = listed.last() {
             self.last_listed = Some(last.credential);
         }

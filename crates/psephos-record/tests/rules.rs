@@ -405,3 +405,85 @@ fn every_payload_round_trips_through_its_canonical_bytes() {
     }
     assert!(Payload::decode(psephos_board::EntryKind::Control, &[9]).is_err());
 }
+
+// An election whose tally could never be decrypted is refused at its credential list, before
+// anyone votes (docs/protocol.md §11.3, "Decryptable elections"): a contest's counts reach its
+// listed weight times its largest option maximum, and the combination searches at most 2^40.
+// The limit holds across entries, and a refused entry changes nothing.
+#[test]
+fn credential_lists_keep_every_contest_decryptable() {
+    let manifest = Manifest::from_toml(
+        r#"
+[election]
+id = "heavy"
+name = "Heavy"
+weighted = true
+[trustees]
+count = 1
+threshold = 1
+[[contests]]
+id = "score"
+title = "Score"
+kind = "score"
+max_score = 1000000
+options = [{ id = "a", label = "A" }]
+[[ballot_styles]]
+id = "all"
+contests = ["score"]
+"#,
+    )
+    .unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let run = run_ceremony(manifest.hash(), 1, 1, &mut rng).unwrap();
+    let mut state = ElectionState::new();
+    state
+        .apply(&Payload::Definition(Definition {
+            manifest: manifest.clone(),
+            ceremony: run.params.clone(),
+        }))
+        .unwrap();
+    let listed = |weights: &[u64], rng: &mut ChaCha20Rng| -> Vec<ListedCredential> {
+        weights
+            .iter()
+            .map(|&weight| ListedCredential {
+                credential: CredentialCode::generate(rng).secret("heavy").public(),
+                style: "all".into(),
+                weight,
+            })
+            .collect()
+    };
+    // 2 × 10^6 × 10^6 = 2·10^12 > 2^40: refused, with the reason.
+    let two = CredentialList::new(&manifest, listed(&[1_000_000, 1_000_000], &mut rng));
+    let e = rejected(
+        &mut state,
+        &Payload::Credentials(two),
+        RuleErrorKind::Invalid,
+    );
+    assert!(e.to_string().contains("could never be tallied"), "{e}");
+    assert!(e.to_string().contains("\"score\""), "{e}");
+    // One voter of weight 10^6 fits (10^12 ≤ 2^40 ≈ 1.0995·10^12)…
+    let one = CredentialList::new(&manifest, listed(&[1_000_000], &mut rng));
+    state.apply(&Payload::Credentials(one.clone())).unwrap();
+    // …and a later entry that would push the contest over is refused in turn (credentials of a
+    // later entry sort after the last one listed).
+    let last = one.credentials[0].credential.to_bytes();
+    let mut above = |weight: u64| loop {
+        let c = listed(&[weight], &mut rng).remove(0);
+        if c.credential.to_bytes() > last {
+            break c;
+        }
+    };
+    let e = rejected(
+        &mut state,
+        &Payload::Credentials(CredentialList::new(&manifest, vec![above(99_512)])),
+        RuleErrorKind::Invalid,
+    );
+    assert!(e.to_string().contains("could never be tallied"), "{e}");
+    // 10^6 × (10^6 + 99,511) ≤ 2^40 still fits.
+    state
+        .apply(&Payload::Credentials(CredentialList::new(
+            &manifest,
+            vec![above(99_511)],
+        )))
+        .unwrap();
+}

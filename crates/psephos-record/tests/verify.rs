@@ -321,10 +321,7 @@ fn anchors_apply_when_given() {
     let anchors: Vec<Anchor> = items
         .iter()
         .filter_map(|i| match i {
-            RecordItem::Block(b) => Some(Anchor {
-                size: b.header.tree_size,
-                root: b.header.root,
-            }),
+            RecordItem::Block(b) => Some(Anchor::new(b.cosigned_note())),
             _ => None,
         })
         .collect();
@@ -572,10 +569,7 @@ fn tampered_records_fail_exactly_the_expected_check() {
             panic!()
         };
         let options = VerifyOptions {
-            anchors: vec![Anchor {
-                size: last.header.tree_size,
-                root: last.header.root,
-            }],
+            anchors: vec![Anchor::new(last.cosigned_note())],
             ..VerifyOptions::default()
         };
         assert_only(&verify_with(&forked, &options), CheckId::BoardAnchors, &[]);
@@ -695,7 +689,12 @@ fn tampered_records_fail_exactly_the_expected_check() {
         assert_only(
             &verify(&f.seal(&all)),
             CheckId::BallotsRevote,
-            &[CheckId::TallyAggregate],
+            &[
+                CheckId::TallyAggregate,
+                CheckId::TallyShares,
+                CheckId::TallyCombination,
+                CheckId::TallyResult,
+            ],
         );
     }
 
@@ -722,7 +721,12 @@ fn tampered_records_fail_exactly_the_expected_check() {
         assert_only(
             &verify(&f.seal(&all)),
             CheckId::TallyAggregate,
-            &[CheckId::BallotsRevote],
+            &[
+                CheckId::BallotsRevote,
+                CheckId::TallyShares,
+                CheckId::TallyCombination,
+                CheckId::TallyResult,
+            ],
         );
     }
 
@@ -778,4 +782,732 @@ fn forger_line_with_real_id(real: &str, forged: &str) -> String {
     raw.extend_from_slice(&forged_raw[4..]);
     let name = real.split(' ').nth(1).unwrap();
     format!("\u{2014} {name} {}", b64.encode(raw))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the verifier and its documents must agree (issue "[1/10]"): one tampered record per
+// point, each made the way a malicious operator holding the board key could.
+// ---------------------------------------------------------------------------------------------
+
+use psephos_board::note::{key_id, SignatureType, VerifierKey};
+use psephos_record::format::RecordHeader;
+
+/// How [`reseal`] departs from an honest board.
+#[derive(Default)]
+struct Reseal {
+    /// Sign the checkpoints with this board key seed and name instead of the fixture's (a
+    /// replaced board key).
+    board: Option<([u8; 32], &'static str)>,
+    /// Appended to every checkpoint body as an extension line, signed as is (the operator
+    /// signs raw bytes with its key, whatever the note rules say).
+    extension: Option<String>,
+    /// Put the witness cosignature lines inside the header's checkpoint note.
+    cosign_in_header: bool,
+    /// Leave the record's cosignature lines (beside the headers) empty.
+    no_cosign_beside: bool,
+    /// No witness at all in the header (and quorum 0).
+    no_witness: bool,
+    /// Edit the header last (keys, quorum).
+    header: Option<HeaderEdit>,
+}
+
+/// An edit of the record header, made last.
+type HeaderEdit = Box<dyn Fn(&mut RecordHeader)>;
+
+/// A note signed with the raw Ed25519 key: `text`, a blank line, the board's signature line.
+fn raw_signed_note(text: &str, seed: [u8; 32], name: &str) -> String {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+    let sk = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let id = key_id(name, SignatureType::Ed25519, &sk.verifying_key());
+    let mut raw = id.to_be_bytes().to_vec();
+    raw.extend_from_slice(&sk.sign(text.as_bytes()).to_bytes());
+    format!(
+        "{text}\n\u{2014} {name} {}\n",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+/// Seals `payloads` into a record as the board would (blocks every ten entries, chained
+/// headers, checkpoints signed by the board key, cosigned by the fixture's witness), with the
+/// departures of `how`. A re-sealing board: whatever it changed, every signature it can make
+/// is valid.
+fn reseal(f: &Fixture, payloads: &[Payload], how: &Reseal) -> Vec<u8> {
+    use psephos_board::block::{Block, BlockHeader};
+    use psephos_board::merkle::Hash;
+    use psephos_board::note::{Checkpoint, Note, SignedCheckpoint};
+    use psephos_record::format::{RecordBlock, RecordEntry};
+    use psephos_record::verify::MerkleFrontier;
+
+    let (seed, name) = how.board.unwrap_or(([1; 32], "board.example/verify-test"));
+    let board_key = VerifierKey::new(
+        name,
+        SignatureType::Ed25519,
+        ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key(),
+    )
+    .unwrap();
+    let entries: Vec<Entry> = payloads
+        .iter()
+        .map(|p| Entry::new(p.kind(), p.to_bytes()).unwrap())
+        .collect();
+    let sizes = block_sizes(entries.len() as u64);
+    let mut header = RecordHeader {
+        origin: name.to_owned(),
+        board_key: board_key.clone(),
+        witnesses: if how.no_witness {
+            vec![]
+        } else {
+            vec![f.witness.verifier_key().clone()]
+        },
+        witness_quorum: u32::from(!how.no_witness),
+        entries: entries.len() as u64,
+        blocks: sizes.len() as u64,
+    };
+    if let Some(edit) = &how.header {
+        edit(&mut header);
+    }
+    let mut w = RecordWriter::new(Vec::new(), header).unwrap();
+    let mut frontier = MerkleFrontier::default();
+    let mut prev: Option<Block> = None;
+    for (i, e) in entries.iter().enumerate() {
+        w.entry(
+            i as u64,
+            &RecordEntry {
+                index: i as u64,
+                entry: e.clone(),
+            }
+            .entry,
+        )
+        .unwrap();
+        frontier.push(e.leaf_hash().unwrap());
+        let size = frontier.size();
+        if !sizes.contains(&size) {
+            continue;
+        }
+        let root = frontier.root();
+        let mut body = Checkpoint::new(name, size, root).to_body().unwrap();
+        if let Some(ext) = &how.extension {
+            body.push_str(ext);
+            body.push('\n');
+        }
+        let board_note = raw_signed_note(&body, seed, name);
+        let mut cosignatures = Vec::new();
+        if !how.no_witness {
+            if let Ok(opened) = SignedCheckpoint::open(board_note.as_bytes(), name, &board_key, &[])
+            {
+                let line = f.witness.cosign(&opened, 1_700_000_000 + size).unwrap();
+                cosignatures.push(line.to_string());
+            }
+        }
+        let checkpoint = if how.cosign_in_header {
+            let mut text = board_note.clone();
+            for c in &cosignatures {
+                text.push_str(c);
+                text.push('\n');
+            }
+            assert!(Note::parse(text.as_bytes()).is_ok());
+            text
+        } else {
+            board_note
+        };
+        let height = prev.as_ref().map_or(0, |b| b.header.height + 1);
+        let bh = BlockHeader {
+            height,
+            prev_hash: prev.as_ref().map_or(Hash([0; 32]), |b| b.hash),
+            time_ms: 1_700_000_000_000 + height * 1000,
+            tree_size: size,
+            root,
+            checkpoint,
+        };
+        w.block(&RecordBlock {
+            header: bh.clone(),
+            cosignatures: if how.no_cosign_beside {
+                vec![]
+            } else {
+                cosignatures
+            },
+        })
+        .unwrap();
+        prev = Some(Block::new(bh).unwrap());
+    }
+    w.finish().unwrap()
+}
+
+fn honest_election(f: &mut Fixture) -> Vec<Payload> {
+    let voting = f.voting.clone();
+    f.finish(&voting, Count::Last)
+}
+
+fn status(r: &Report, id: CheckId) -> Status {
+    r.check(id).unwrap().status
+}
+
+// The helper itself: an honest re-seal passes everything, so each departure below is the only
+// defect of its record.
+#[test]
+fn reseal_of_an_honest_board_passes() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let report = verify(&reseal(&f, &all, &Reseal::default()));
+    assert!(report.passed, "{:?}", report.failed());
+}
+
+// 1. A type-0x01 key in the witness list (the board's own key) made the board's signature line
+// count as a cosignature: no witness at all, every check passed. The header's witness keys
+// must be cosignature/v1 (else the record is malformed, check 1); a pinned one is refused too
+// (check 5) and never counted.
+#[test]
+fn a_board_key_is_no_witness() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let board_key = f.board.verifier_key().clone();
+    let bk = board_key.clone();
+    let forged = reseal(
+        &f,
+        &all,
+        &Reseal {
+            no_cosign_beside: true,
+            header: Some(Box::new(move |h| {
+                h.witnesses = vec![bk.clone()];
+                h.witness_quorum = 1;
+            })),
+            ..Reseal::default()
+        },
+    );
+    let report = verify(&forged);
+    assert_only(&report, CheckId::RecordFormat, &CheckId::ALL);
+    assert!(
+        report.check(CheckId::RecordFormat).unwrap().details[0].contains("cosignature/v1"),
+        "{:?}",
+        report.check(CheckId::RecordFormat)
+    );
+
+    // Pinned with --witness: the key is refused and not counted, so the quorum of one fails.
+    let no_cosig = reseal(
+        &f,
+        &all,
+        &Reseal {
+            no_cosign_beside: true,
+            ..Reseal::default()
+        },
+    );
+    let report = verify_with(
+        &no_cosig,
+        &VerifyOptions {
+            witnesses: Some(vec![board_key]),
+            quorum: Some(1),
+            ..VerifyOptions::default()
+        },
+    );
+    assert_only(&report, CheckId::BoardWitnesses, &[]);
+    assert_eq!(report.trust.witness_count, 0);
+}
+
+// 2. Two voters of weight 10^6 on a 0–10^6 score contest: every check accepted the encrypted
+// tally, and no result could ever be decrypted (the election stuck in tallying). The credential
+// list that makes it undecryptable is refused (check 11), before anyone votes.
+#[test]
+fn an_undecryptable_election_is_refused_at_the_credential_list() {
+    use psephos_record::credentials::{CredentialList, ListedCredential};
+    let toml = r#"
+[election]
+id = "heavy"
+name = "Heavy weights"
+weighted = true
+
+[trustees]
+count = 3
+threshold = 2
+
+[[contests]]
+id = "score"
+title = "Score"
+kind = "score"
+max_score = 1000000
+options = [{ id = "a", label = "A" }, { id = "b", label = "B" }]
+
+[[ballot_styles]]
+id = "all"
+contests = ["score"]
+"#;
+    let mut f = Fixture::new();
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let manifest = Manifest::from_toml(toml).unwrap();
+    let sim = Simulation::new(manifest.clone(), 2, &mut rng).unwrap();
+    let listed: Vec<ListedCredential> = (0..2)
+        .map(|i| ListedCredential {
+            credential: sim.credential(i).public(),
+            style: "all".into(),
+            weight: 1_000_000,
+        })
+        .collect();
+    let mut v = vec![sim.definition()];
+    v.extend(sim.ceremony_messages());
+    v.extend(
+        CredentialList::new(&manifest, listed)
+            .chunks()
+            .into_iter()
+            .map(Payload::Credentials),
+    );
+    v.push(sim.key_announcement().unwrap());
+    v.push(Payload::Control(Control::Open));
+    for i in 0..2 {
+        v.push(Payload::Ballot(sim.ballot(i, &mut rng).unwrap()));
+    }
+    v.push(Payload::Control(Control::Close));
+    // The tally the rules would have taken: the weighted sum, which no share set can decrypt.
+    let mut acc = TallyAccumulator::new(&sim.election);
+    for p in &v {
+        if let Payload::Ballot(b) = p {
+            let vb = verify_ballot(&sim.election, b.clone()).unwrap();
+            acc.add(&vb, 1_000_000).unwrap();
+        }
+    }
+    let tally = acc.finish();
+    let share = sim.share(&tally, 2, &mut rng).unwrap();
+    let share3 = sim.share(&tally, 3, &mut rng).unwrap();
+    assert!(
+        sim.result(&tally, &[share, share3]).is_err(),
+        "the tally cannot be decrypted"
+    );
+    v.push(Payload::Tally(tally));
+    f.sim = sim;
+    let report = verify(&f.seal(&v));
+    assert_only(&report, CheckId::CredentialsList, &CheckId::ALL);
+    let detail = &report.check(CheckId::CredentialsList).unwrap().details[0];
+    assert!(detail.contains("could never be tallied"), "{detail}");
+}
+
+// 3. A trusted checkpoint (a voter's receipt) signed by the real board. The operator replaces
+// the board key in the header and re-seals the same entries with its own key: same roots, so
+// an anchor compared by size and root alone passed. It must open under the board's origin and
+// key (check 6).
+#[test]
+fn anchors_must_open_under_the_board_key() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let honest = f.seal(&all);
+    let (_, items) = read(&honest);
+    let receipt = items
+        .iter()
+        .find_map(|i| match i {
+            RecordItem::Block(b) => Some(b.cosigned_note()),
+            _ => None,
+        })
+        .unwrap();
+    let anchored = VerifyOptions {
+        anchors: vec![Anchor::new(receipt.clone())],
+        ..VerifyOptions::default()
+    };
+    assert!(verify_with(&honest, &anchored).passed);
+    let forged = reseal(
+        &f,
+        &all,
+        &Reseal {
+            board: Some(([9; 32], "board.example/verify-test")),
+            ..Reseal::default()
+        },
+    );
+    assert!(verify(&forged).passed, "the re-keyed record alone passes");
+    assert_only(&verify_with(&forged, &anchored), CheckId::BoardAnchors, &[]);
+    // Another origin and key altogether: refused just the same.
+    let other = raw_signed_note(
+        &psephos_board::note::Checkpoint::new("elsewhere.example", 1, {
+            let (_, its) = read(&honest);
+            match &its[1] {
+                RecordItem::Block(b) => b.header.root,
+                _ => psephos_board::merkle::Hash([0; 32]),
+            }
+        })
+        .to_body()
+        .unwrap(),
+        [5; 32],
+        "elsewhere.example",
+    );
+    assert_only(
+        &verify_with(
+            &honest,
+            &VerifyOptions {
+                anchors: vec![Anchor::new(other)],
+                ..VerifyOptions::default()
+            },
+        ),
+        CheckId::BoardAnchors,
+        &[],
+    );
+}
+
+// 4. The board key's name must be the origin (record.md), and a header board key of the wrong
+// type is a malformed record (check 1), not a checkpoint failure.
+#[test]
+fn the_header_board_key_is_the_origins_note_key() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let renamed = NoteSigner::new(
+        "another-name.example",
+        ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
+    )
+    .unwrap()
+    .verifier_key()
+    .clone();
+    let forged = reseal(
+        &f,
+        &all,
+        &Reseal {
+            header: Some(Box::new(move |h| h.board_key = renamed.clone())),
+            ..Reseal::default()
+        },
+    );
+    let report = verify(&forged);
+    assert_only(&report, CheckId::RecordFormat, &CheckId::ALL);
+    assert!(report.check(CheckId::RecordFormat).unwrap().details[0].contains("origin"));
+
+    let witness_typed = Cosigner::new(
+        "board.example/verify-test",
+        ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
+    )
+    .unwrap()
+    .verifier_key()
+    .clone();
+    let forged = reseal(
+        &f,
+        &all,
+        &Reseal {
+            header: Some(Box::new(move |h| h.board_key = witness_typed.clone())),
+            ..Reseal::default()
+        },
+    );
+    assert_only(&verify(&forged), CheckId::RecordFormat, &CheckId::ALL);
+}
+
+// 5. DEL (0x7F) is an ASCII control character: a checkpoint carrying one does not open (check 2).
+#[test]
+fn del_in_a_checkpoint_is_refused() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let forged = reseal(
+        &f,
+        &all,
+        &Reseal {
+            extension: Some("note\u{7f}".into()),
+            no_witness: true,
+            ..Reseal::default()
+        },
+    );
+    let report = verify(&forged);
+    assert_only(&report, CheckId::BoardCheckpoints, &[]);
+    // The same extension without DEL is fine: the line is not the problem, the byte is.
+    let fine = reseal(
+        &f,
+        &all,
+        &Reseal {
+            extension: Some("note~".into()),
+            no_witness: true,
+            ..Reseal::default()
+        },
+    );
+    assert!(verify(&fine).passed, "{:?}", verify(&fine).failed());
+}
+
+// 6. The header holds the checkpoint as the board signed it, without cosignatures (§10.9).
+// Cosignature lines inside it are refused (check 2) and never count towards the quorum
+// (check 5).
+#[test]
+fn cosignatures_inside_the_block_header_do_not_count() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let inside_only = reseal(
+        &f,
+        &all,
+        &Reseal {
+            cosign_in_header: true,
+            no_cosign_beside: true,
+            ..Reseal::default()
+        },
+    );
+    let report = verify(&inside_only);
+    assert_eq!(
+        report.failed(),
+        vec![CheckId::BoardCheckpoints, CheckId::BoardWitnesses],
+        "{:?}",
+        report.checks
+    );
+    // With the cosignatures beside the header as well, only the header's form is wrong.
+    let both = reseal(
+        &f,
+        &all,
+        &Reseal {
+            cosign_in_header: true,
+            ..Reseal::default()
+        },
+    );
+    assert_only(&verify(&both), CheckId::BoardCheckpoints, &[]);
+}
+
+// 7a. A ballot whose proof bytes were altered fails its proofs (§8.4 orders proofs before the
+// signature), although its signature, which covers the proofs, fails too.
+#[test]
+fn altered_proof_bytes_are_a_proof_failure() {
+    let mut f = Fixture::new();
+    let mut v = f.voting.clone();
+    let i = index_of(&v, |p| matches!(p, Payload::Ballot(_)));
+    let Payload::Ballot(b) = &mut v[i] else {
+        panic!()
+    };
+    let psephos_core::ballot::ContestProof::Selection { selections, .. } = &mut b.contests[0].proof
+    else {
+        panic!("the mayor contest is a selection")
+    };
+    selections.swap(0, 1);
+    let all = f.finish(&v, Count::Last);
+    let report = verify(&f.seal(&all));
+    assert_only(&report, CheckId::BallotsProofs, &[]);
+}
+
+// 7b. A tally rejected for its ciphertexts: its shares, combination and result are `skipped`
+// (they were checked against it and failed).
+#[test]
+fn checks_that_depend_on_a_rejected_tally_are_skipped() {
+    let mut f = Fixture::new();
+    let voting = f.voting.clone();
+    let honest = f.tally(&voting, Count::Last);
+    let mut shifted = honest.clone();
+    let ct = &mut shifted.contests[0].ciphertexts[0];
+    ct.beta = psephos_core::group::Point::from_point(
+        ct.beta.point() + curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT,
+    );
+    // The shares and result of the honest tally, behind the shifted one.
+    let mut all = f.decrypt(&voting, honest);
+    let t = index_of(&all, |p| matches!(p, Payload::Tally(_)));
+    all[t] = Payload::Tally(shifted);
+    let report = verify(&f.seal(&all));
+    assert_only(
+        &report,
+        CheckId::TallyAggregate,
+        &[
+            CheckId::BallotsRevote,
+            CheckId::TallyShares,
+            CheckId::TallyCombination,
+            CheckId::TallyResult,
+        ],
+    );
+    for id in [
+        CheckId::TallyShares,
+        CheckId::TallyCombination,
+        CheckId::TallyResult,
+    ] {
+        assert_eq!(status(&report, id), Status::Skipped, "{}", id.id());
+    }
+
+    // Wrong counts: the rules refuse the tally; revote and combination are `skipped`, not n/a.
+    let mut miscounted = f.tally(&voting, Count::Last);
+    miscounted.contests[0].ballots += 1;
+    miscounted.contests[0].weight += 1;
+    let all = f.decrypt(&voting, miscounted);
+    let report = verify(&f.seal(&all));
+    assert_only(
+        &report,
+        CheckId::TallyAggregate,
+        &[
+            CheckId::BallotsRevote,
+            CheckId::TallyShares,
+            CheckId::TallyCombination,
+            CheckId::TallyResult,
+        ],
+    );
+    for id in [
+        CheckId::BallotsRevote,
+        CheckId::TallyShares,
+        CheckId::TallyCombination,
+        CheckId::TallyResult,
+    ] {
+        assert_eq!(status(&report, id), Status::Skipped, "{}", id.id());
+    }
+}
+
+// 7c. A tally of every ballot, revotes included, that states every ballot's counts: the revote
+// check names it.
+#[test]
+fn a_tally_of_every_ballot_with_its_own_counts_is_a_revote_failure() {
+    let mut f = Fixture::new();
+    let voting = f.voting.clone();
+    // Every accepted ballot, superseded ones too, with the accumulator's own counts.
+    let mut state = ElectionState::new();
+    let mut acc = TallyAccumulator::new(&f.sim.election);
+    for p in &voting {
+        match p {
+            Payload::Ballot(b) => {
+                let vb = verify_ballot(&f.sim.election, b.clone()).unwrap();
+                state.apply_verified_ballot(&vb).unwrap();
+                let w = state.eligibility(&b.credential).unwrap().weight;
+                acc.add(&vb, w).unwrap();
+            }
+            p => {
+                state.apply(p).unwrap();
+            }
+        }
+    }
+    let all = f.decrypt(&voting, acc.finish());
+    let report = verify(&f.seal(&all));
+    assert_only(
+        &report,
+        CheckId::BallotsRevote,
+        &[
+            CheckId::TallyAggregate,
+            CheckId::TallyShares,
+            CheckId::TallyCombination,
+            CheckId::TallyResult,
+        ],
+    );
+    let detail = &report.check(CheckId::BallotsRevote).unwrap().details[0];
+    assert!(detail.contains("every ballot"), "{detail}");
+}
+
+// 7d. Entries in the wrong phase are lifecycle failures (check 8): a tally before the close, a
+// result after the result, a ballot after the result.
+#[test]
+fn entries_out_of_phase_fail_the_lifecycle_check() {
+    let mut f = Fixture::new();
+    let voting = f.voting.clone();
+    let honest = f.finish(&voting, Count::Last);
+    let tally = honest
+        .iter()
+        .find(|p| matches!(p, Payload::Tally(_)))
+        .unwrap()
+        .clone();
+
+    let mut early = honest.clone();
+    let close = index_of(&early, |p| matches!(p, Payload::Control(Control::Close)));
+    early.insert(close, tally);
+    assert_only(&verify(&f.seal(&early)), CheckId::ElectionLifecycle, &[]);
+
+    let mut twice = honest.clone();
+    twice.push(honest.last().unwrap().clone());
+    assert_only(&verify(&f.seal(&twice)), CheckId::ElectionLifecycle, &[]);
+
+    // A second tally after the accepted one: a lifecycle failure that spoils nothing else.
+    let mut second = honest.clone();
+    let t = index_of(&second, |p| matches!(p, Payload::Tally(_)));
+    let again = second[t].clone();
+    second.insert(t + 1, again);
+    assert_only(&verify(&f.seal(&second)), CheckId::ElectionLifecycle, &[]);
+
+    let mut late = honest.clone();
+    let late_ballot = f.sim.ballot(1, &mut f.rng).unwrap();
+    late.push(Payload::Ballot(late_ballot));
+    assert_only(&verify(&f.seal(&late)), CheckId::ElectionLifecycle, &[]);
+}
+
+// 7d. A record whose first entry is not the definition fails check 7, and nothing after it is
+// checked (every later election check is `skipped`), even when a definition follows.
+#[test]
+fn a_record_must_open_with_the_definition() {
+    let mut f = Fixture::new();
+    let mut all = honest_election(&mut f);
+    all.insert(0, Payload::Control(Control::Close));
+    let report = verify(&f.seal(&all));
+    assert_only(&report, CheckId::ElectionParameters, &CheckId::ALL);
+    for id in CheckId::ALL
+        .into_iter()
+        .filter(|&id| id > CheckId::ElectionParameters)
+    {
+        assert_eq!(status(&report, id), Status::Skipped, "{}", id.id());
+    }
+    // The board checks still run: they do not depend on the election.
+    assert_eq!(status(&report, CheckId::BoardMerkle), Status::Pass);
+}
+
+// 7d. A lifecycle entry that is refused (here an undecodable close) leaves the election where it
+// was; what follows and is refused only for that reason is `skipped`, for a close as for an open.
+#[test]
+fn a_rejected_close_skips_what_depends_on_it() {
+    let mut f = Fixture::new();
+    let all = honest_election(&mut f);
+    let close = index_of(&all, |p| matches!(p, Payload::Control(Control::Close)));
+    let mut entries: Vec<Entry> = all
+        .iter()
+        .map(|p| Entry::new(p.kind(), p.to_bytes()).unwrap())
+        .collect();
+    entries[close] = Entry::new(EntryKind::Control, vec![0xee]).unwrap();
+    let report = verify(&seal_entries(&f, &entries));
+    assert_only(
+        &report,
+        CheckId::ElectionLifecycle,
+        &[
+            CheckId::BallotsRevote,
+            CheckId::TallyAggregate,
+            CheckId::TallyShares,
+            CheckId::TallyCombination,
+            CheckId::TallyResult,
+        ],
+    );
+    assert_eq!(status(&report, CheckId::TallyAggregate), Status::Skipped);
+
+    // The same for an open refused for want of credentials: every ballot after it is skipped.
+    let mut no_list = honest_election(&mut f);
+    no_list.retain(|p| !matches!(p, Payload::Credentials(_)));
+    let report = verify(&f.seal(&no_list));
+    assert_only(&report, CheckId::CredentialsList, &CheckId::ALL);
+    assert_eq!(
+        status(&report, CheckId::BallotsEligibility),
+        Status::Skipped
+    );
+}
+
+// 7e. An empty record whose header asks for one witness cosignature has no checkpoint to carry
+// it: check 5 fails. Checks with nothing to check are `n/a`, never a vacuous pass.
+#[test]
+fn nothing_to_check_is_not_a_pass() {
+    let f = Fixture::new();
+    let empty = seal_record(&[], &[], &f.board, std::slice::from_ref(&f.witness), 1).unwrap();
+    let report = verify(&empty);
+    assert_only(&report, CheckId::BoardWitnesses, &[]);
+    for id in [
+        CheckId::BoardCheckpoints,
+        CheckId::BoardBlocks,
+        CheckId::BoardMerkle,
+    ] {
+        assert_eq!(status(&report, id), Status::NotApplicable, "{}", id.id());
+    }
+    let empty0 = seal_record(&[], &[], &f.board, &[], 0).unwrap();
+    let report = verify(&empty0);
+    assert!(report.passed);
+    assert_eq!(
+        status(&report, CheckId::BoardWitnesses),
+        Status::NotApplicable
+    );
+
+    // Voting opened, nobody voted yet: the ballot and challenge checks are n/a.
+    let open = index_of(&f.voting, |p| matches!(p, Payload::Control(Control::Open)));
+    let report = verify(&f.seal(&f.voting[..=open]));
+    assert!(report.passed, "{:?}", report.failed());
+    for id in [
+        CheckId::BallotsEligibility,
+        CheckId::BallotsSignature,
+        CheckId::BallotsProofs,
+        CheckId::Challenges,
+    ] {
+        assert_eq!(status(&report, id), Status::NotApplicable, "{}", id.id());
+    }
+}
+
+// 8. The key announcement lists the qualified set and the verification keys in ascending
+// trustee order (docs/protocol.md §11.1); another order is not the recomputed outcome.
+#[test]
+fn the_key_announcement_is_in_ascending_order() {
+    let mut f = Fixture::new();
+    let mut all = honest_election(&mut f);
+    let i = index_of(&all, |p| {
+        matches!(p, Payload::Control(Control::CeremonyComplete(_)))
+    });
+    let Payload::Control(Control::CeremonyComplete(k)) = &mut all[i] else {
+        panic!()
+    };
+    assert!(k.verification_keys.windows(2).all(|w| w[0].0 < w[1].0));
+    k.verification_keys.reverse();
+    assert_only(
+        &verify(&f.seal(&all)),
+        CheckId::CeremonyOutcome,
+        &CheckId::ALL,
+    );
 }

@@ -2,7 +2,7 @@
 //! `psephos verify`, run over the record the observer's worker downloaded
 //! (`GET /api/v1/record`), with progress reported to a JavaScript callback.
 
-use psephos_board::note::VerifierKey;
+use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_record::verify::{verify_record_with, Progress, Report, Step, VerifyOptions};
 use serde::Deserialize;
 
@@ -22,10 +22,14 @@ impl Trust {
     pub fn options(&self) -> Result<VerifyOptions, Error> {
         let board_key = match &self.board_key {
             None => None,
-            Some(k) => Some(k.parse::<VerifierKey>().map_err(|e| Error::Malformed {
-                what: "board key",
-                detail: e.to_string(),
-            })?),
+            Some(k) => Some(
+                VerifierKey::parse_as(k.trim(), SignatureType::Ed25519).map_err(|e| {
+                    Error::Malformed {
+                        what: "board key",
+                        detail: e.to_string(),
+                    }
+                })?,
+            ),
         };
         let witnesses = crate::receipt::parse_witness_keys(&self.witnesses)?;
         Ok(VerifyOptions {

@@ -121,9 +121,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     config.witnesses = witnesses
                         .iter()
                         .map(|k| {
-                            k.trim()
-                                .parse::<VerifierKey>()
-                                .map_err(|e| anyhow::anyhow!("witness key {k:?}: {e}"))
+                            VerifierKey::parse_as(
+                                k.trim(),
+                                psephos_board::note::SignatureType::CosignatureV1,
+                            )
+                            .map_err(|e| anyhow::anyhow!("witness key {k:?}: {e}"))
                         })
                         .collect::<anyhow::Result<_>>()?;
                     // Export what is sealed; never seal anything ourselves.

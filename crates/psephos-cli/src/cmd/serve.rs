@@ -235,7 +235,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     config.seal_interval = settings.seal_interval;
     for w in &settings.witnesses {
         config.witnesses.push(
-            w.parse::<VerifierKey>()
+            VerifierKey::parse_as(w.trim(), psephos_board::note::SignatureType::CosignatureV1)
                 .with_context(|| format!("witness key {w:?}"))?,
         );
     }

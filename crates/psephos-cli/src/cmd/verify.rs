@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use psephos_board::note::{Checkpoint, Note, VerifierKey};
+use psephos_board::note::{Checkpoint, Note, SignatureType, VerifierKey};
 use psephos_record::verify::{
     verify_record_with, Anchor, OpenWith, Progress, Report, Source, Status, Step, VerifyOptions,
 };
@@ -47,13 +47,13 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut options = VerifyOptions::default();
     if let Some(k) = &args.board_key {
-        options.board_key = Some(parse_key(k)?);
+        options.board_key = Some(parse_key(k, SignatureType::Ed25519, "--board-key")?);
     }
     if !args.witnesses.is_empty() {
         options.witnesses = Some(
             args.witnesses
                 .iter()
-                .map(|k| parse_key(k))
+                .map(|k| parse_key(k, SignatureType::CosignatureV1, "--witness"))
                 .collect::<anyhow::Result<_>>()?,
         );
     }
@@ -110,21 +110,20 @@ pub fn verify_file(path: &Path, options: &VerifyOptions, show: bool) -> anyhow::
     Ok(report)
 }
 
-fn parse_key(s: &str) -> anyhow::Result<VerifierKey> {
-    s.trim()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("verifier key {s:?}: {e}"))
+/// A verifier key for its role: `--board-key` an Ed25519 note key (0x01), `--witness` a
+/// `cosignature/v1` key (0x04). A key of the other type is refused, never counted.
+pub fn parse_key(s: &str, role: SignatureType, flag: &str) -> anyhow::Result<VerifierKey> {
+    VerifierKey::parse_as(s.trim(), role).map_err(|e| anyhow::anyhow!("{flag} {s:?}: {e}"))
 }
 
+/// A trusted checkpoint note: parsed here (a malformed file is an error before verifying);
+/// whether it opens under the board's origin and key is check 6.
 fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let note = Note::parse(text.as_bytes()).with_context(|| format!("{}", path.display()))?;
-    let cp = Checkpoint::parse_body(note.text()).with_context(|| format!("{}", path.display()))?;
-    Ok(Anchor {
-        size: cp.size,
-        root: cp.root,
-    })
+    Checkpoint::parse_body(note.text()).with_context(|| format!("{}", path.display()))?;
+    Ok(Anchor::new(text))
 }
 
 fn fetch(url: &str, to: &Path) -> anyhow::Result<u64> {

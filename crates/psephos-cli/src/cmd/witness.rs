@@ -62,7 +62,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             interval,
             once,
         } => {
-            let board_key: VerifierKey = board_key.parse().context("--board-key")?;
+            let board_key = VerifierKey::parse_as(board_key.trim(), SignatureType::Ed25519)
+                .context("--board-key")?;
             let key = SecretKey::read(&key)?;
             if key.signature_type != SignatureType::CosignatureV1 {
                 bail!("{} is not a witness (cosignature/v1) key", key.name);

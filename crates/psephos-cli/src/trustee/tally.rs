@@ -110,6 +110,12 @@ fn gate(report: &Report) -> Verdict {
                     format!("the record has no sealed encrypted tally yet ({detail})")
                 });
             }
+            // Nothing to check (e.g. no challenged ballot): not a failure.
+            (_, Status::NotApplicable)
+                if !matches!(
+                    c.id,
+                    CheckId::TallyAggregate | CheckId::BallotsRevote | CheckId::BoardWitnesses
+                ) => {}
             // Cosignatures arrive after the block is sealed.
             (CheckId::BoardWitnesses, Status::Fail) => {
                 pending.get_or_insert_with(|| detail.clone());

@@ -4,7 +4,7 @@
 
 use psephos_board::block::Block;
 use psephos_board::merkle::{node_hash, Hash};
-use psephos_board::note::{Note, NoteError, SignedCheckpoint, VerifierKey};
+use psephos_board::note::{Note, NoteError, SignatureType, SignedCheckpoint, VerifierKey};
 
 use super::report::Tracker;
 use super::Anchor;
@@ -57,7 +57,8 @@ pub(crate) struct BoardChecker {
     key: VerifierKey,
     witnesses: Vec<VerifierKey>,
     quorum: u32,
-    anchors: Vec<Anchor>,
+    /// The trusted checkpoints that opened under the board's origin and key: `(size, root)`.
+    anchors: Vec<(u64, Hash)>,
     frontier: Frontier,
     prev: Option<Block>,
     last_block: Option<RecordBlock>,
@@ -82,12 +83,25 @@ impl BoardChecker {
                 "no trusted checkpoint given (--checkpoint): a fork of the whole history is caught only by the witnesses".into(),
             );
         }
+        // A trusted checkpoint counts only if it is the board's: signed by the board key this
+        // verification uses (pinned or the header's) under the record's origin. A checkpoint of
+        // another key or origin would "anchor" nothing, and a receipt's checkpoint that does not
+        // open is exactly what exposes a record whose board key was replaced.
+        let mut opened = Vec::with_capacity(anchors.len());
+        for a in &anchors {
+            match SignedCheckpoint::open(a.note.as_bytes(), &origin, &key, &[]) {
+                Ok(cp) => opened.push((cp.checkpoint().size, cp.checkpoint().root)),
+                Err(e) => anchor.fail(|| {
+                    format!("a trusted checkpoint does not open under the board's origin {origin:?} and key {key}: {e}")
+                }),
+            }
+        }
         BoardChecker {
             origin,
             key,
             witnesses,
             quorum,
-            anchors,
+            anchors: opened,
             frontier: Frontier::default(),
             prev: None,
             last_block: None,
@@ -103,16 +117,16 @@ impl BoardChecker {
     pub fn leaf(&mut self, leaf: Hash) {
         self.frontier.push(leaf);
         let size = self.frontier.size();
-        if self.anchors.iter().any(|a| a.size == size) {
+        if self.anchors.iter().any(|a| a.0 == size) {
             let root = self.frontier.root();
-            for a in self.anchors.iter().filter(|a| a.size == size) {
-                if a.root == root {
+            for a in self.anchors.iter().filter(|a| a.0 == size) {
+                if a.1 == root {
                     self.anchor.pass();
                 } else {
                     self.anchor.fail(|| {
                         format!(
                             "the trusted checkpoint of size {size} has root {}, the record's first {size} entries have root {root}: the record is another history (a fork)",
-                            a.root
+                            a.1
                         )
                     });
                 }
@@ -141,7 +155,17 @@ impl BoardChecker {
         match SignedCheckpoint::open(h.checkpoint.as_bytes(), &self.origin, &self.key, &[]) {
             Ok(cp) => {
                 let body = cp.checkpoint();
-                if body.size != h.tree_size || body.root != h.root {
+                let lines = cp.note().signatures().len();
+                if lines != 1 {
+                    // §10.9: the header holds the note as the board signed it, without
+                    // cosignatures; those are the record's cosignature lines (counted by
+                    // check 5), never lines smuggled into the signed header.
+                    self.checkpoints.fail(|| {
+                        format!(
+                            "block {height}: the checkpoint in the header carries {lines} signature lines; it must carry only the board's (cosignatures come beside the header)"
+                        )
+                    });
+                } else if body.size != h.tree_size || body.root != h.root {
                     self.checkpoints.fail(|| {
                         format!(
                             "block {height}: the checkpoint states size {} and root {}, the header {} and {}",
@@ -196,6 +220,12 @@ impl BoardChecker {
                 .fail(|| format!("the record has {n} entries and no signed checkpoint")),
             None => {}
         }
+        if self.last_block.is_none() && self.quorum > 0 {
+            let q = self.quorum;
+            self.witness.fail(|| {
+                format!("the record has no checkpoint, so none carries the quorum of {q} witness cosignatures")
+            });
+        }
         if self.witnesses.is_empty() && self.quorum == 0 {
             self.witness.note(
                 "no witnesses are configured: the board's checkpoints are not independently cosigned".into(),
@@ -219,8 +249,8 @@ impl BoardChecker {
             }
         }
         for a in &self.anchors {
-            if a.size > n {
-                let size = a.size;
+            if a.0 > n {
+                let size = a.0;
                 self.anchor.fail(|| {
                     format!("a trusted checkpoint has size {size}, the record only {n} entries: it was truncated or forked")
                 });
@@ -231,12 +261,33 @@ impl BoardChecker {
 
 /// How many distinct listed witnesses validly cosigned this block's checkpoint; an error if a
 /// line by a listed witness does not verify.
+///
+/// Only the record's cosignature lines count, and only under `cosignature/v1` keys: the
+/// header's note contributes its text, never a signature line (§10.9), and a key of another
+/// type is no witness (the caller refuses such keys where they enter; this is the last guard).
 fn verified_witnesses(b: &RecordBlock, witnesses: &[VerifierKey]) -> Result<usize, NoteError> {
+    let witnesses: Vec<VerifierKey> = witnesses
+        .iter()
+        .filter(|w| w.signature_type() == SignatureType::CosignatureV1)
+        .cloned()
+        .collect();
     if witnesses.is_empty() {
         return Ok(0);
     }
-    let note = Note::parse(b.cosigned_note().as_bytes())?;
-    match note.verify(witnesses) {
+    let header = Note::parse(b.header.checkpoint.as_bytes())?;
+    let mut cosigned = header.text().to_owned();
+    cosigned.push('\n');
+    for line in &b.cosignatures {
+        cosigned.push_str(line);
+        cosigned.push('\n');
+    }
+    let note = match Note::parse(cosigned.as_bytes()) {
+        Ok(n) => n,
+        // No cosignature lines at all: nothing to count.
+        Err(NoteError::NoSignatures) => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    match note.verify(&witnesses) {
         Ok(v) => Ok(v.len()),
         Err(NoteError::NoKnownSignature) => Ok(0),
         Err(e) => Err(e),

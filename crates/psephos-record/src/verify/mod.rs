@@ -30,7 +30,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use psephos_board::entry::{Entry, EntryKind};
 use psephos_board::merkle::Hash;
-use psephos_board::note::VerifierKey;
+use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
 use psephos_core::election::Manifest;
 use psephos_core::error::{DecodeError, ProofKind, VerifyError};
@@ -108,11 +108,20 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 /// A checkpoint the verifier already trusts (from a receipt, a witness, an earlier look at the
-/// board): the record must contain that history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// board): the record must contain that history. It is the signed note as obtained; it counts
+/// only if it opens under the board's origin and the board key the verification uses (pinned
+/// or the header's), else check 6 fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Anchor {
-    pub size: u64,
-    pub root: Hash,
+    /// The signed checkpoint note (C2SP signed note; cosignature lines may follow the board's).
+    pub note: String,
+}
+
+impl Anchor {
+    /// A trusted checkpoint from its signed note text.
+    pub fn new(note: impl Into<String>) -> Self {
+        Anchor { note: note.into() }
+    }
 }
 
 /// What to trust. By default the keys in the record's header (the board's own statement).
@@ -166,6 +175,14 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
                     header.board_key
                 )
             });
+        }
+    }
+    if let Some(given) = &options.witnesses {
+        for k in given {
+            if let Err(e) = k.require(SignatureType::CosignatureV1) {
+                v.tracker(CheckId::BoardWitnesses)
+                    .fail(|| format!("pinned witness key {k}: {e}"));
+            }
         }
     }
     let mut board = BoardChecker::new(
@@ -258,7 +275,12 @@ fn trusted_keys(
     let (witnesses, witness_source) = match &options.witnesses {
         Some(given) => {
             let mut distinct: Vec<VerifierKey> = Vec::with_capacity(given.len());
-            for k in given {
+            // A pinned key of another type than cosignature/v1 is no witness: it is not
+            // counted (and `verify_record_with` fails check 5 for it).
+            for k in given
+                .iter()
+                .filter(|k| k.signature_type() == SignatureType::CosignatureV1)
+            {
                 if !distinct.contains(k) {
                     distinct.push(k.clone());
                 }
@@ -292,10 +314,12 @@ fn leaf_of(e: &Entry) -> Hash {
     e.leaf_hash().unwrap_or(Hash::EMPTY_TREE)
 }
 
-/// Per-weight sums of ballot ciphertexts, contest by option.
+/// Per-weight sums of ballot ciphertexts, contest by option, and per contest how many ballots
+/// were summed and their total weight.
 #[derive(Debug, Clone, Default)]
 struct Sums {
     by_weight: BTreeMap<u64, Vec<Vec<(RistrettoPoint, RistrettoPoint)>>>,
+    counts: Vec<(u64, u64)>,
 }
 
 impl Sums {
@@ -303,6 +327,15 @@ impl Sums {
         let Some(style) = manifest.ballot_styles.get(style) else {
             return;
         };
+        if self.counts.len() != manifest.contests.len() {
+            self.counts = vec![(0, 0); manifest.contests.len()];
+        }
+        for &ci in &style.contests {
+            if let Some(c) = self.counts.get_mut(ci) {
+                c.0 += 1;
+                c.1 = c.1.saturating_add(weight);
+            }
+        }
         let sums = self.by_weight.entry(weight).or_insert_with(|| {
             manifest
                 .contests
@@ -375,6 +408,15 @@ fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
         })
 }
 
+/// Whether the tally states, for every contest, the ballots and weight of `counts`.
+fn states_counts(t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
+    t.contests.len() == counts.len()
+        && t.contests
+            .iter()
+            .zip(counts)
+            .all(|(tc, &(b, w))| tc.ballots == b && tc.weight == w)
+}
+
 /// A buffered entry after the parallel decode.
 // As large as the decoded payload it holds, one per buffered entry (at most a few MB a chunk).
 #[allow(clippy::large_enum_variant)]
@@ -416,8 +458,16 @@ struct Verifier {
     state: ElectionState,
     trackers: BTreeMap<CheckId, Tracker>,
     board: Option<BoardChecker>,
-    /// Why later phase errors are consequences rather than new failures.
-    blocked: Option<String>,
+    /// Why later phase errors are consequences rather than new failures, and the phase the
+    /// election was left in: once the phase moves on, the rejection explains nothing more.
+    blocked: Option<(String, Phase)>,
+    /// The first entry is not the election definition: nothing after it is checked.
+    headless: Option<String>,
+    /// An encrypted tally the rules refused (index, tally): kept to say which ballots it sums.
+    rejected_tally: Option<(u64, EncryptedTally, String)>,
+    /// Why the encrypted tally cannot be relied on: its shares, combination and result are
+    /// `skipped`.
+    tally_unusable: Option<String>,
     entries: u64,
     blocks: u64,
     /// Entries processed.
@@ -442,21 +492,68 @@ impl Verifier {
 
     /// Reports a rejected entry under `check`: a phase error that follows from an earlier
     /// rejection is a skip, anything else a failure. The entry is left out of the election.
+    ///
+    /// An entry refused for its phase is reported under `election.lifecycle` when it is a
+    /// lifecycle matter (`docs/verification.md`, check 8): a second definition, an encrypted
+    /// tally, a share or a result out of place, and anything after the result. Ballots,
+    /// challenges, credential lists and ceremony messages out of their phase otherwise stay
+    /// under their own check.
     fn reject(&mut self, check: CheckId, index: u64, e: &RuleError) {
         self.state.skip_entry();
-        if let (RuleError::Phase { .. }, Some(why)) = (e, &self.blocked) {
-            let why = why.clone();
-            self.tracker(check)
-                .skip(|| format!("entry {index} not checked: {why}"));
-        } else {
-            self.tracker(check).fail(|| format!("entry {index}: {e}"));
+        if let RuleError::Phase { phase, .. } = e {
+            if let Some((why, at)) = &self.blocked {
+                if at == phase {
+                    let why = why.clone();
+                    self.tracker(check)
+                        .skip(|| format!("entry {index} not checked: {why}"));
+                    return;
+                }
+            }
+            let lifecycle = *phase == Phase::Decrypted
+                || matches!(
+                    check,
+                    CheckId::ElectionParameters
+                        | CheckId::TallyAggregate
+                        | CheckId::TallyShares
+                        | CheckId::TallyCombination
+                        | CheckId::TallyResult
+                );
+            if lifecycle {
+                self.tracker(CheckId::ElectionLifecycle)
+                    .fail(|| format!("entry {index}: {e}"));
+                return;
+            }
         }
+        self.tracker(check).fail(|| format!("entry {index}: {e}"));
     }
 
+    /// A lifecycle entry was rejected: the election stays in its phase, and later entries
+    /// refused for that phase are consequences (`skipped`), until the phase moves on.
     fn block(&mut self, why: String) {
-        if self.blocked.is_none() {
-            self.blocked = Some(why);
+        self.blocked = Some((why, self.state.phase()));
+    }
+
+    /// Whether entry `index` comes after a first entry that is not the definition: then it is
+    /// not checked (`skipped` under `check`). Entry 0 itself is judged here.
+    fn headless(&mut self, check: CheckId, index: u64, kind: EntryKind) -> bool {
+        if index == 0 && self.state.size() == 0 && kind != EntryKind::ElectionDefinition {
+            self.state.skip_entry();
+            self.tracker(CheckId::ElectionParameters).fail(|| {
+                format!(
+                    "entry 0 is a {kind} entry: the first entry must be the election definition"
+                )
+            });
+            self.headless = Some("the first entry is not the election definition".into());
+            return true;
         }
+        if let Some(why) = &self.headless {
+            let why = why.clone();
+            self.state.skip_entry();
+            self.tracker(check)
+                .skip(|| format!("entry {index} not checked: {why}"));
+            return true;
+        }
+        false
     }
 
     /// Decodes in parallel, verifies the ballots' proofs in a batch, then applies in order.
@@ -514,6 +611,19 @@ impl Verifier {
                 (RecordItem::Entry(e), Some((leaf, prepared))) => {
                     board.leaf(leaf);
                     self.done += 1;
+                    let own = if e.entry.kind == EntryKind::Challenge {
+                        CheckId::Challenges
+                    } else {
+                        CheckId::BallotsEligibility
+                    };
+                    if self.headless(own, e.index, e.entry.kind) {
+                        // Keep the batch's verdicts in step (there are none without an
+                        // election, but a verdict must never be taken by the wrong entry).
+                        if matches!(prepared, Prepared::InBatch) {
+                            verdicts.next();
+                        }
+                        continue;
+                    }
                     let undecodable = |v: &mut Self, err: DecodeError| {
                         let check = if e.entry.kind == EntryKind::Challenge {
                             CheckId::Challenges
@@ -561,9 +671,17 @@ impl Verifier {
     fn ballot(&mut self, index: u64, leaf: Hash, checked: Checked) {
         let outcome = match &checked {
             Checked::Verified(vb) => self.state.apply_verified_ballot(vb),
+            // The rules and the shape come first; then the batch's verdict, which follows
+            // §8.4's order (proofs, then the signature). The state's own signature check must
+            // not pre-empt it: a ballot whose proof bytes were altered also fails its
+            // signature (the signature covers the proofs), but it is a `ballots.proofs` failure.
             Checked::Failed(b, proof) => match self.state.check_ballot(b) {
+                Err(RuleError::Ballot(VerifyError::Proof {
+                    kind: ProofKind::BallotSignature,
+                    ..
+                }))
+                | Ok(_) => Err(RuleError::Ballot(proof.clone())),
                 Err(rule) => Err(rule),
-                Ok(_) => Err(RuleError::Ballot(proof.clone())),
             },
             Checked::NoElection(b) => self.state.check_ballot(b).and_then(|_| {
                 // Unreachable: without an election the phase rule rejects every ballot.
@@ -637,16 +755,32 @@ impl Verifier {
             EntryKind::DecryptionShare => CheckId::TallyShares,
             _ => CheckId::TallyResult,
         };
+        if self.headless(check, index, entry.kind) {
+            return;
+        }
         let payload = match Payload::decode(entry.kind, &entry.payload) {
             Ok(p) => p,
             Err(err) => {
                 self.state.skip_entry();
                 self.tracker(check)
                     .fail(|| format!("entry {index}: undecodable {}: {err}", entry.kind));
-                if check == CheckId::ElectionParameters {
-                    self.block(format!(
+                // An undecodable lifecycle entry is a rejected one: the election stays where it
+                // was, and what is refused only for that reason is `skipped`.
+                match entry.kind {
+                    EntryKind::ElectionDefinition => self.block(format!(
                         "the election definition (entry {index}) is invalid"
-                    ));
+                    )),
+                    EntryKind::Control => {
+                        self.block(format!("the control event (entry {index}) is undecodable"))
+                    }
+                    EntryKind::EncryptedTally => {
+                        let why = format!("the encrypted tally (entry {index}) is undecodable");
+                        if self.state.tally().is_none() {
+                            self.tally_unusable = Some(why.clone());
+                        }
+                        self.block(why);
+                    }
+                    _ => {}
                 }
                 return;
             }
@@ -685,7 +819,13 @@ impl Verifier {
             _ => check,
         };
         match self.state.apply(&payload) {
-            Ok(_) => self.tracker(check).pass(),
+            Ok(_) => {
+                if matches!(payload, Payload::Tally(_)) {
+                    self.tally_unusable = None;
+                    self.rejected_tally = None;
+                }
+                self.tracker(check).pass()
+            }
             Err(e) => {
                 let check = match (&payload, &e) {
                     (Payload::Control(Control::Open), RuleError::Credentials(_)) => {
@@ -696,6 +836,17 @@ impl Verifier {
                     }
                     _ => check,
                 };
+                if let (Payload::Tally(t), RuleError::Tally(why)) = (&payload, &e) {
+                    // Which check fails is decided once the ballots are summed
+                    // (`check_aggregate`): a tally that consistently counts every ballot,
+                    // revotes included, is a revote failure.
+                    self.state.skip_entry();
+                    self.rejected_tally = Some((index, t.clone(), why.clone()));
+                    self.tally_unusable =
+                        Some(format!("the encrypted tally (entry {index}) was rejected"));
+                    self.block(format!("the encrypted tally (entry {index}) was rejected"));
+                    return;
+                }
                 self.reject(check, index, &e);
                 match &payload {
                     Payload::Definition(_) => self.block(format!(
@@ -710,7 +861,12 @@ impl Verifier {
                         self.block(format!("{what} (entry {index}) was rejected"));
                     }
                     Payload::Tally(_) => {
-                        self.block(format!("the encrypted tally (entry {index}) was rejected"))
+                        let why = format!("the encrypted tally (entry {index}) was rejected");
+                        // A second tally after an accepted one spoils nothing.
+                        if self.state.tally().is_none() {
+                            self.tally_unusable = Some(why.clone());
+                        }
+                        self.block(why)
                     }
                     _ => {}
                 }
@@ -724,10 +880,16 @@ impl Verifier {
         source: &S,
         progress: &mut dyn Progress,
     ) {
-        let (Some(tally), Some(manifest)) =
-            (self.state.tally().cloned(), self.state.manifest().cloned())
-        else {
+        let Some(manifest) = self.state.manifest().cloned() else {
             return;
+        };
+        // The tally the rules accepted, or one they refused for its counts or shape: the
+        // latter is still compared with the ballots, to name the revote failure when it
+        // consistently sums every ballot (ciphertexts and counts).
+        let (tally, refused) = match (self.state.tally().cloned(), &self.rejected_tally) {
+            (Some(t), _) => (t, None),
+            (None, Some((index, t, why))) => (t.clone(), Some(format!("entry {index}: {why}"))),
+            (None, None) => return,
         };
         let all = self.all.total(&manifest);
         let mut gone = Sums::default();
@@ -739,12 +901,31 @@ impl Verifier {
                 self.tracker(CheckId::TallyAggregate).fail(|| detail);
                 self.tracker(CheckId::BallotsRevote)
                     .skip(|| "the superseded ballots could not be re-read".into());
+                self.tally_unusable
+                    .get_or_insert_with(|| "the encrypted tally could not be checked".into());
                 return;
             }
             progress.finish();
         }
         let counted = sub(&all, &gone.total(&manifest));
         let revotes = self.superseded.len() as u64;
+        if let Some(why) = refused {
+            // Refused by the rules (its counts or shape). A tally of every ballot that states
+            // every ballot's counts is the revote failure; anything else fails check 17.
+            if revotes > 0 && equals_tally(&tally, &all) && states_counts(&tally, &self.all.counts)
+            {
+                self.tracker(CheckId::BallotsRevote).fail(|| {
+                    format!("{why}: the encrypted tally counts every ballot, revotes included, instead of the last of each credential")
+                });
+                self.tracker(CheckId::TallyAggregate)
+                    .skip(|| "the tally sums another set of ballots (see the revote check)".into());
+            } else {
+                self.tracker(CheckId::TallyAggregate).fail(|| why);
+                self.tracker(CheckId::BallotsRevote)
+                    .skip(|| "the encrypted tally was rejected".into());
+            }
+            return;
+        }
         if equals_tally(&tally, &counted) {
             self.tracker(CheckId::TallyAggregate).pass();
             let t = self.tracker(CheckId::BallotsRevote);
@@ -765,7 +946,10 @@ impl Verifier {
                 .fail(|| format!("the encrypted tally counts {which}"));
             self.tracker(CheckId::TallyAggregate)
                 .skip(|| "the tally sums another set of ballots (see the revote check)".into());
+            self.tally_unusable = Some(format!("the encrypted tally counts {which}"));
         } else {
+            self.tally_unusable =
+                Some("the encrypted tally is not the weighted sum of the counted ballots".into());
             self.tracker(CheckId::TallyAggregate).fail(|| {
                 "the encrypted tally is not the weighted sum of the last ballot of each credential"
                     .into()
@@ -862,6 +1046,41 @@ impl Verifier {
                 }
             }
         }
+        if let Some(why) = self.tally_unusable.take() {
+            // Its shares, their combination and the result prove nothing about the ballots:
+            // `skipped`, whatever they said about the rejected tally.
+            for id in [
+                CheckId::TallyShares,
+                CheckId::TallyCombination,
+                CheckId::TallyResult,
+            ] {
+                let t = self.tracker(id);
+                *t = Tracker::default();
+                t.skip(|| format!("{why}: not checked"));
+            }
+            for id in [CheckId::BallotsRevote, CheckId::TallyAggregate] {
+                let t = self.tracker(id);
+                if t.checked == 0 && t.skipped == 0 {
+                    t.skip(|| format!("{why}: not checked"));
+                }
+            }
+        }
+        // No valid definition first: the election checks are not run (docs: skipped).
+        if phase == Phase::Empty && self.tracker(CheckId::ElectionParameters).failed > 0 {
+            let why = self
+                .headless
+                .clone()
+                .unwrap_or_else(|| "the election definition is invalid".into());
+            for id in CheckId::ALL
+                .into_iter()
+                .filter(|&id| id > CheckId::ElectionParameters)
+            {
+                let t = self.tracker(id);
+                if t.failed == 0 && t.skipped == 0 {
+                    t.skip(|| format!("{why}: not checked"));
+                }
+            }
+        }
         let phase_name = phase.name();
         if phase == Phase::Empty {
             na(
@@ -906,6 +1125,23 @@ impl Verifier {
             for id in [CheckId::TallyCombination, CheckId::TallyResult] {
                 na(&mut self, id, format!("no result yet (phase {phase_name})"));
             }
+        }
+        // A check with nothing to check is `n/a` (docs/verification.md, Statuses), never a
+        // vacuous pass.
+        for id in CheckId::ALL {
+            let why = match id {
+                CheckId::BoardCheckpoints | CheckId::BoardBlocks | CheckId::BoardMerkle => {
+                    "the record has no block"
+                }
+                CheckId::BoardWitnesses => "the record has no checkpoint and the quorum is 0",
+                CheckId::CredentialsList => "the record has no credential list",
+                CheckId::BallotsEligibility
+                | CheckId::BallotsSignature
+                | CheckId::BallotsProofs => "the record has no ballot",
+                CheckId::Challenges => "the record has no challenged ballot",
+                _ => "the record has nothing this check covers",
+            };
+            na(&mut self, id, why.into());
         }
         let checks: Vec<CheckResult> = CheckId::ALL
             .into_iter()

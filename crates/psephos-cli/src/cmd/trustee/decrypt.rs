@@ -8,8 +8,8 @@ use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;
 use crate::trustee::passphrase;
 use crate::trustee::tally::Trust;
-use anyhow::{bail, Context};
-use psephos_board::note::VerifierKey;
+use anyhow::bail;
+use psephos_board::note::SignatureType;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -39,18 +39,12 @@ pub struct Args {
     pub wait: Duration,
 }
 
-fn parse_key(s: &str) -> anyhow::Result<VerifierKey> {
-    s.trim()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("verifier key {s:?}: {e}"))
-}
-
 /// The trust settings of `args`, checked.
 pub fn trust(args: &Args) -> anyhow::Result<Trust> {
     let witnesses = args
         .witnesses
         .iter()
-        .map(|k| parse_key(k))
+        .map(|k| crate::cmd::verify::parse_key(k, SignatureType::CosignatureV1, "--witness"))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let quorum = args.quorum.unwrap_or(if witnesses.is_empty() {
         0
@@ -64,7 +58,11 @@ pub fn trust(args: &Args) -> anyhow::Result<Trust> {
         );
     }
     let board_key = match (&args.board_key, args.trust_server_key) {
-        (Some(k), _) => Some(parse_key(k).context("--board-key")?),
+        (Some(k), _) => Some(crate::cmd::verify::parse_key(
+            k,
+            SignatureType::Ed25519,
+            "--board-key",
+        )?),
         (None, true) => None,
         (None, false) => bail!("--board-key is required (or, unsafely, --trust-server-key)"),
     };
