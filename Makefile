@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors
+.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors fuzz fuzz-smoke
 
 all: test
 
@@ -23,8 +23,8 @@ demo-offline:
 
 ## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
 ## front end built from source (the core compiled to wasm32: the browser runs the same code)
-## and the browser tests in headless Chromium.
-test: lint unit vectors web browser-test
+## and the browser tests in headless Chromium, and every fuzz target briefly.
+test: lint unit vectors web browser-test fuzz-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -52,6 +52,16 @@ browser-test: web
 
 fmt:
 	$(CARGO) fmt --all
+
+## Every cargo-fuzz target (fuzz/) for FUZZ_SECONDS each (default 10 minutes); prints the
+## inputs each executed. A crash stops it and leaves the input in fuzz/artifacts/.
+FUZZ_SECONDS ?= 600
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+## What `make test` runs: each fuzz target for 10 seconds from the seeded corpus.
+fuzz-smoke:
+	scripts/fuzz.sh 10
 
 ## Regenerate tests/vectors/ after a deliberate protocol change (then review the diff).
 regenerate-vectors:
