@@ -7,6 +7,8 @@
 //! handler and no cryptography is reimplemented here.
 //!
 //! - [`routes`]: the API (`docs/api.md`), one module per audience;
+//! - [`intake`]: a ballot's cheap checks on its raw bytes, then its decoding off the HTTP
+//!   workers;
 //! - [`cast`]: the ballot pipeline (cheap checks → batched proofs on worker threads → one
 //!   group commit per batch → answers);
 //! - [`events`]: the watcher behind the Server-Sent Events stream;
@@ -19,6 +21,7 @@ pub mod cast;
 pub mod election;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;

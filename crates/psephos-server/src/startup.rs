@@ -59,6 +59,8 @@ pub struct AppState {
     pub admin: Option<Arc<crate::auth::AdminAuth>>,
     /// The ballot pipeline (batched proof verification, group commit).
     pub caster: Arc<Caster>,
+    /// Cheap checks on raw ballot bytes and bounded decoding ([`crate::intake`]).
+    pub intake: Arc<crate::intake::Intake>,
     /// Server-sent events for observers.
     pub events: Events,
     pub metrics: Arc<Metrics>,
@@ -100,6 +102,7 @@ impl AppState {
             election,
             admin: None,
             caster,
+            intake: Arc::new(crate::intake::Intake::default()),
             events,
             metrics,
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
@@ -141,23 +144,9 @@ impl AppState {
 
 /// Configures the routes on an actix `App` (shared by the server and tests).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY)
-            .error_handler(|err, _| {
-                use actix_web::error::JsonPayloadError as J;
-                match err {
-                    J::Overflow { .. } | J::OverflowKnownLength { .. } => crate::ApiError::new(
-                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!("the request body is larger than {MAX_BODY} bytes"),
-                    )
-                    .into(),
-                    err => crate::ApiError::bad_request(format!("invalid JSON body: {err}")).into(),
-                }
-            }),
-    )
-    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+    // Every body is read by `crate::body` (bounded, never inflated, one JSON error form):
+    // no route uses actix's `web::Json`.
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
         crate::ApiError::bad_request(format!("invalid query: {err}")).into()
     }))
     .app_data(web::PathConfig::default().error_handler(|err, _| {
