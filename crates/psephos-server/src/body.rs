@@ -21,7 +21,8 @@ pub const SHARE_BODY: usize = 8 << 20;
 /// Limit for a public credential list (split into entries by the server).
 pub const CREDENTIALS_BODY: usize = 128 << 20;
 
-fn too_large(limit: usize) -> ApiError {
+/// 413 for a body over `limit`.
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",

@@ -13,7 +13,8 @@
 //!   group commit per batch → answers);
 //! - [`events`]: the watcher behind the Server-Sent Events stream;
 //! - [`auth`]: the officials' admin token; [`middleware`]: request ids, logs, rate limits,
-//!   timeouts; [`metrics`]: Prometheus exposition.
+//!   timeouts; [`metrics`]: Prometheus exposition; [`transport`]: the HTTP/1.1 layer's own
+//!   answers (`Expect: 100-continue`, unparsable requests) in the API's form.
 
 pub mod auth;
 pub mod body;
@@ -27,6 +28,7 @@ pub mod middleware;
 pub mod routes;
 pub mod startup;
 pub mod tally;
+pub mod transport;
 
 pub use error::ApiError;
 pub use startup::{serve, AppState, ServiceConfig};
