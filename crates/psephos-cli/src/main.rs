@@ -42,11 +42,15 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A client's unparsable request is not the operator's error: the server logs it at INFO
+    // with its answer, and actix's ERROR line for it is left out.
+    if let Ok(d) = psephos_server::transport::LOG_FILTER.parse() {
+        filter = filter.add_directive(d);
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {

@@ -185,9 +185,8 @@ async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         s if s.is_server_error() => "internal",
-        _ => "error",
+        _ => "bad_request",
     };
     let detail = if text.is_empty() {
         match status {
