@@ -17,7 +17,9 @@
 //!    well-formed ballot of that style (plus 64 KiB of slack for spelling) is refused with 413
 //!    `too_large` before decoding; the CPU one request can cost is bounded by its style.
 //!    The size of a well-formed ballot is measured once per style, by encrypting a random
-//!    ballot with a throwaway credential.
+//!    ballot with a throwaway credential, when voting opens ([`Intake::ready`]); after a
+//!    restart, in the background from the first ballot on, the route's 2 MiB limit holding
+//!    until then.
 //! 3. **The decoding**, on the blocking pool, at most one per core at a time
 //!    ([`Intake::decode`]); the HTTP workers only await it.
 //!
@@ -28,13 +30,16 @@
 use crate::election::{rule_error, ElectionService};
 use crate::ApiError;
 use actix_web::http::StatusCode;
+use psephos_core::election::Election;
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
 use psephos_record::{Phase, RuleError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+type Sizes = HashMap<(Digest, String), usize>;
 use tokio::sync::Semaphore;
 
 /// Slack over twice a well-formed ballot's size (whitespace, key order, an unknown field that
@@ -69,7 +74,9 @@ struct ChallengeHead {
 #[derive(Debug)]
 pub struct Intake {
     /// (election hash, style id) → the JSON size of a well-formed ballot of that style.
-    sizes: Mutex<HashMap<(Digest, String), usize>>,
+    sizes: Arc<Mutex<Sizes>>,
+    /// Elections whose styles are measured or being measured.
+    warming: Mutex<HashSet<Digest>>,
     decoders: Semaphore,
 }
 
@@ -91,7 +98,8 @@ impl Intake {
     /// An intake decoding at most `parallel` bodies at a time.
     pub fn new(parallel: usize) -> Self {
         Intake {
-            sizes: Mutex::new(HashMap::new()),
+            sizes: Arc::new(Mutex::new(HashMap::new())),
+            warming: Mutex::new(HashSet::new()),
             decoders: Semaphore::new(parallel.max(1)),
         }
     }
@@ -146,7 +154,13 @@ impl Intake {
             }
             el
         };
-        let budget = self.budget(el, &head.style).await?
+        let Some(budget) = self.budget(&el, &head.style) else {
+            // Not measured yet (the first ballots after a restart): measured in the background,
+            // the route's limit holds meanwhile.
+            self.warm(el);
+            return Ok(());
+        };
+        let budget = budget
             * match kind {
                 Kind::Ballot => 1,
                 Kind::Challenge => 2,
@@ -169,30 +183,33 @@ impl Intake {
         Ok(())
     }
 
-    /// The most bytes a ballot of `style` may take: twice a well-formed one, plus the slack.
-    async fn budget(
-        &self,
-        election: psephos_core::election::Election,
-        style: &str,
-    ) -> Result<usize, ApiError> {
-        let key = (*election.hash(), style.to_string());
-        if let Some(&n) = lock(&self.sizes).get(&key) {
-            return Ok(2 * n + SLACK);
+    /// The most bytes a ballot of `style` may take (twice a well-formed one, plus the slack), if
+    /// measured.
+    fn budget(&self, election: &Election, style: &str) -> Option<usize> {
+        lock(&self.sizes)
+            .get(&(*election.hash(), style.to_string()))
+            .map(|&n| 2 * n + SLACK)
+    }
+
+    /// Measures every ballot style of `election` in the background, once.
+    pub fn warm(&self, election: Election) {
+        if !lock(&self.warming).insert(*election.hash()) {
+            return;
         }
-        let style = style.to_string();
-        let _slot = self.decoders.acquire().await.map_err(|_| busy())?;
-        let n = tokio::task::spawn_blocking(move || template_size(&election, &style))
-            .await
-            .map_err(|_| busy())?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "could not size a ballot of this style",
-                )
-            })?;
-        lock(&self.sizes).insert(key, n);
-        Ok(2 * n + SLACK)
+        let sizes = self.sizes.clone();
+        tokio::task::spawn_blocking(move || measure(&election, &sizes));
+    }
+
+    /// Measures every ballot style of the election on `service`, if it has a key; when this
+    /// returns, its ballots are held to their styles' sizes. Called when voting opens (and by
+    /// tests).
+    pub async fn ready(&self, service: &ElectionService) {
+        let Some(el) = service.read().await.election().cloned() else {
+            return;
+        };
+        lock(&self.warming).insert(*el.hash());
+        let sizes = self.sizes.clone();
+        let _ = tokio::task::spawn_blocking(move || measure(&el, &sizes)).await;
     }
 
     /// Step 3: decodes `body` as `T` ([`crate::body::parse`]) on the blocking pool, at most one
@@ -216,9 +233,25 @@ fn busy() -> ApiError {
     )
 }
 
+/// Measures every style of `election` into `sizes`.
+fn measure(election: &Election, sizes: &Mutex<Sizes>) {
+    for style in &election.manifest().ballot_styles {
+        let key = (*election.hash(), style.id.clone());
+        if lock(sizes).contains_key(&key) {
+            continue;
+        }
+        match template_size(election, &style.id) {
+            Some(n) => {
+                lock(sizes).insert(key, n);
+            }
+            None => tracing::warn!(style = %style.id, "could not measure a ballot of this style"),
+        }
+    }
+}
+
 /// The JSON size of a well-formed ballot of `style` (a random one, from a throwaway
 /// credential).
-fn template_size(election: &psephos_core::election::Election, style: &str) -> Option<usize> {
+fn template_size(election: &Election, style: &str) -> Option<usize> {
     let mut rng = rand_core_std::OsRng;
     let plaintext = psephos_core::sim::random_ballot(election.manifest(), style, &mut rng)?;
     let credential = psephos_core::credential::CredentialSecret::from_scalar(

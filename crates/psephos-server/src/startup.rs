@@ -82,6 +82,10 @@ impl AppState {
         config: ServiceConfig,
     ) -> Result<Self, crate::election::ReplayError> {
         let election = Arc::new(ElectionService::load(board.clone()).await?);
+        let intake = Arc::new(crate::intake::Intake::default());
+        if let Some(el) = election.read().await.election().cloned() {
+            intake.warm(el);
+        }
         let metrics = Arc::new(Metrics::default());
         let (stop, stopping) = watch::channel(false);
         let events = Events::new(stopping.clone());
@@ -102,7 +106,7 @@ impl AppState {
             election,
             admin: None,
             caster,
-            intake: Arc::new(crate::intake::Intake::default()),
+            intake,
             events,
             metrics,
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),

@@ -284,7 +284,10 @@ async fn control(state: &AppState, req: &HttpRequest, c: Control) -> Result<Http
 }
 
 async fn open(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    control(&state, &req, Control::Open).await
+    let answer = control(&state, &req, Control::Open).await?;
+    // Every ballot style's size, before the first ballot (`crate::intake`).
+    state.intake.ready(&state.election).await;
+    Ok(answer)
 }
 
 async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
