@@ -133,7 +133,7 @@ pub async fn request_context(
         }
     };
     if res.status().is_client_error() || res.status().is_server_error() {
-        res = json_error(res).await;
+        res = json_error(res, method).await;
     }
     if head && matches!(res.response().body().size(), BodySize::Stream) {
         res = res.map_body(|_, _| BoxBody::new(()));
@@ -163,7 +163,7 @@ pub async fn request_context(
 /// Errors that actix itself answers (405 for a known path with another method, payload
 /// errors of extractors) come with a plain-text body; the API promises JSON `{error, detail}`
 /// for every error, so such a body is rewritten, keeping its text as the detail.
-async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+async fn json_error(res: ServiceResponse<BoxBody>, method: &str) -> ServiceResponse<BoxBody> {
     let is_json = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -190,7 +190,8 @@ async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     };
     let detail = if text.is_empty() {
         match status {
-            StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed here", req.method()),
+            // The method as sent (a HEAD is routed as GET), or `other`.
+            StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed here"),
             s => s.canonical_reason().unwrap_or("error").to_string(),
         }
     } else {
