@@ -214,7 +214,7 @@ fn proof_errors_number_contests_by_their_position_in_the_ballot() {
     let ContestProof::Bounded { links, .. } = &mut bad.contests[pos].proof else {
         panic!("park-priorities is a bounded contest");
     };
-    links[0] = other[0].clone();
+    links[0] = other[0];
     bad.sign(&cred, &mut rng);
     let e = verify_ballot(&election, bad).unwrap_err();
     assert!(
