@@ -30,7 +30,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Log directives the server's binary adds to its filter: actix-http logs every connection
 /// that sent an unparsable request at ERROR ("stream error: request parse error"); the server
-/// logs those itself, at INFO, with the answer it gave ([`JsonErrors`]).
+/// logs those itself, at INFO, with the answer it gave ([`JsonErrors`]). The same module's other
+/// ERROR lines are a client gone mid-answer ("write zero") and a failed response stream, which
+/// the server logs itself where it can fail (the record export).
 pub const LOG_FILTER: &str = "actix_http::h1::dispatcher=off";
 
 /// The body limit of the route at `path` (what [`crate::body::read`] is called with there), for
