@@ -1,10 +1,10 @@
 //! `psephos bench attack`: the attacks of issue [2/10] replayed against a real server in this
 //! process, over HTTP on 127.0.0.1, with the figures an operator cares about.
 //!
-//! - `flood`: one address (127.0.0.1) sends 2 MiB ballots signed by *unlisted* credentials —
-//!   valid points throughout, so a server that decodes before it checks the credential pays
-//!   for ~27,000 point decompressions each — at `--rate` per second (default 20, the default
-//!   per-address limit), while a real voter on another address (127.0.0.2) casts a ballot every
+//! - `flood`: `--addresses` addresses (127.0.0.10, …; default one) each send 2 MiB ballots
+//!   signed by *unlisted* credentials — valid points throughout, so a server that decodes
+//!   before it checks the credential pays for ~27,000 point decompressions each — at `--rate`
+//!   per second (default 20, the default per-address limit), while a real voter on another address (127.0.0.2) casts a ballot every
 //!   `--every` and a monitor (127.0.0.3) polls `/health` as often. Reports the voter's
 //!   acknowledgement latency and `/health`'s (p50, p99, max) and what the flood got.
 //! - `gzip`: `--count` gzip bodies that inflate to 60 MiB each, sent at once to the routes
@@ -38,11 +38,15 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Attack {
-    /// Unlisted-credential 2 MiB ballots from one address while a real voter casts.
+    /// Unlisted-credential 2 MiB ballots from one or more addresses while a real voter casts.
     Flood {
-        /// Flood requests per second (the default per-address rate limit is 20).
+        /// Flood requests per second from each address (the default per-address rate limit
+        /// is 20).
         #[arg(long, default_value_t = 20.0)]
         rate: f64,
+        /// Attacking addresses (127.0.0.10, .11, …), each at `--rate`.
+        #[arg(long, default_value_t = 1)]
+        addresses: u8,
         /// How long the flood lasts.
         #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
         duration: Duration,
@@ -127,9 +131,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let result = match args.attack {
         Attack::Flood {
             rate,
+            addresses,
             duration,
             every,
-        } => flood(&base, bodies, rate, duration, every).await,
+        } => flood(&base, bodies, rate, addresses.max(1), duration, every).await,
         Attack::Gzip { count } => gzip(&base, count).await,
         Attack::Methods { count } => methods(&base, count).await,
     };
@@ -161,12 +166,19 @@ async fn flood(
     base: &str,
     bodies: Vec<Vec<u8>>,
     rate: f64,
+    addresses: u8,
     duration: Duration,
     every: Duration,
 ) -> anyhow::Result<()> {
     ensure!(rate > 0.0, "rate must be positive");
+    ensure!(
+        addresses <= 200,
+        "at most 200 addresses (127.0.0.10 to 127.0.0.209)"
+    );
     let bad = Arc::new(unlisted_ballot(&bodies[0])?);
-    let attacker = client_from(Ipv4Addr::new(127, 0, 0, 1))?;
+    let attackers = (0..addresses)
+        .map(|k| client_from(Ipv4Addr::new(127, 0, 0, 10 + k)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let voter = client_from(Ipv4Addr::new(127, 0, 0, 2))?;
     let monitor = client_from(Ipv4Addr::new(127, 0, 0, 3))?;
     let ballots_url = format!("{base}/api/v1/ballots");
@@ -196,12 +208,14 @@ async fn flood(
         tokio::spawn(async move {
             let mut tasks = Vec::new();
             let mut i = 0u64;
+            let total = rate * attackers.len() as f64;
             loop {
-                let at = start + Duration::from_secs_f64(i as f64 / rate);
+                let at = start + Duration::from_secs_f64(i as f64 / total);
                 if at >= end {
                     break;
                 }
                 tokio::time::sleep_until(at).await;
+                let attacker = &attackers[i as usize % attackers.len()];
                 let (c, url, body) = (attacker.clone(), url.clone(), bad.clone());
                 tasks.push(tokio::spawn(async move {
                     match c.post(&url).body(body.to_vec()).send().await {
@@ -250,8 +264,8 @@ async fn flood(
     let by_status = attack.await?;
     let health = health.await?;
     println!(
-        "bench attack flood: {} unlisted-credential ballots of {} bytes at {rate}/s for {duration:?} \
-         from one address; answers by status {by_status:?}",
+        "bench attack flood: {} unlisted-credential ballots of {} bytes at {rate}/s from each of \
+         {addresses} address(es) for {duration:?}; answers by status {by_status:?}",
         by_status.values().sum::<u64>(),
         bad.len()
     );
