@@ -67,6 +67,19 @@ pub async fn json<T: DeserializeOwned + Serialize>(
     parse(&bytes)
 }
 
+/// The body parsed as JSON of a type that refuses unknown fields itself at every level
+/// (`#[serde(deny_unknown_fields)]`: the election definition, the credential list), at most
+/// `limit` bytes: the same verdicts as [`json`], in one pass — for bodies too large to hold
+/// twice (a credential list may be 128 MiB).
+pub async fn json_denying<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = read(req, payload, limit).await?;
+    serde_json::from_slice(&bytes).map_err(json_error)
+}
+
 /// `bytes` parsed as JSON of type `T`, the same way on every route:
 ///
 /// - not JSON, or not the route's shape (a missing field, a value of the wrong type, a field

@@ -153,6 +153,12 @@ async fn unknown_fields_are_refused_on_every_route_and_bad_values_are_bad_encodi
     assert_eq!(expect_error(&got, 400), "bad_json");
     e.open(&s).await;
     let size = s.size();
+    // The credential list (a type that refuses unknown fields itself, read in one pass).
+    let mut list = serde_json::to_value(e.credential_list()).unwrap();
+    list["credentials"][0]["voter_id"] = json!("alice");
+    let got = s.post("/api/v1/election/credentials", &list, true).await;
+    assert_eq!(expect_error(&got, 400), "bad_json");
+    assert!(got.1["detail"].as_str().unwrap().contains("voter_id"));
     let (good, _) = e.ballot(0, &mut rng);
     let good_json = serde_json::to_value(&good).unwrap();
     // A ballot with an unknown field, at the top or deep inside.

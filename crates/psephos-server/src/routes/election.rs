@@ -124,7 +124,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     state.require_admin(&req)?;
-    let body: CreateElection = body::json(&req, payload, body::DEFINITION_BODY).await?;
+    let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
     let ceremony_id = *d.ceremony.id();
@@ -214,7 +214,8 @@ async fn credentials(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     state.require_admin(&req)?;
-    let list: CredentialList = body::json(&req, payload, body::CREDENTIALS_BODY).await?;
+    // `CredentialList` refuses unknown fields itself: one pass over up to 128 MiB.
+    let list: CredentialList = body::json_denying(&req, payload, body::CREDENTIALS_BODY).await?;
     if list.credentials.is_empty() {
         return Err(invalid(
             "rejected",
