@@ -92,7 +92,7 @@ pub async fn json_denying<T: DeserializeOwned>(
 /// understood (nothing signed or hashed depends on the JSON, which is never stored).
 pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json_error)?;
-    let parsed: T = serde_json::from_value(value.clone()).map_err(json_error)?;
+    let parsed = T::deserialize(&value).map_err(json_error)?;
     // Every field `T` knows is in its own serialisation (the API's types skip none): a field
     // of the input that is not there is unknown.
     let known = serde_json::to_value(&parsed).map_err(|e| {
