@@ -44,14 +44,18 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     quiet_on_broken_pipe();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A client's unparsable request is not the operator's error: the server logs it at INFO
+    // with its answer, and actix's ERROR line for it is left out.
+    if let Ok(d) = psephos_server::transport::LOG_FILTER.parse() {
+        filter = filter.add_directive(d);
+    }
     // Colour only for a person at a terminal: log files and pipes get plain text (and
     // `NO_COLOR`, https://no-color.org, turns it off everywhere).
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();

@@ -666,7 +666,7 @@ fn check_branches(
     lo: u64,
     hi: u64,
     kind: ProofKind,
-    ci: usize,
+    pos: usize,
     option: Option<usize>,
 ) -> Result<(), VerifyError> {
     let fits = hi >= lo
@@ -677,7 +677,7 @@ fn check_branches(
     if fits {
         Ok(())
     } else {
-        Err(VerifyError::proof(kind).at(ci, option))
+        Err(VerifyError::proof(kind).at(pos, option))
     }
 }
 
@@ -704,7 +704,7 @@ pub fn check_shape<'m>(
             ballot.contests.len()
         )));
     }
-    for (&ci, ec) in style.contests.iter().zip(&ballot.contests) {
+    for (pos, (&ci, ec)) in style.contests.iter().zip(&ballot.contests).enumerate() {
         let contest = manifest
             .contests
             .get(ci)
@@ -732,12 +732,12 @@ pub fn check_shape<'m>(
                     )));
                 }
                 for (j, p) in selections.iter().enumerate() {
-                    check_branches(p, 0, 1, ProofKind::Selection, ci, Some(j))?;
+                    check_branches(p, 0, 1, ProofKind::Selection, pos, Some(j))?;
                 }
                 match (limit_implied(*min, *max, n), limit) {
                     (true, None) => {}
                     (false, Some(p)) => {
-                        check_branches(p, *min, *max, ProofKind::ContestLimit, ci, None)?
+                        check_branches(p, *min, *max, ProofKind::ContestLimit, pos, None)?
                     }
                     (true, Some(_)) => {
                         return Err(shape(format!(
@@ -831,7 +831,9 @@ fn check_into(
     let manifest = election.manifest();
     let style = check_shape(manifest, ballot)?;
     let key = election.key();
-    for (&ci, ec) in style.contests.iter().zip(&ballot.contests) {
+    // `ci` is the contest's index in the manifest (what the transcripts bind); errors name the
+    // contest by `pos`, its position in this ballot (see `VerifyError::Proof`).
+    for (pos, (&ci, ec)) in style.contests.iter().zip(&ballot.contests).enumerate() {
         let contest = &manifest.contests[ci];
         let n = contest.options.len();
         let ctx = BallotContext {
@@ -846,8 +848,8 @@ fn check_into(
                     let mut t = option_transcript(labels::SELECTION, &ctx, j);
                     proof
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
-                        .map_err(|e| e.at(ci, Some(j)))?;
-                    settle(locate, batch, ProofKind::Selection, Some(ci), Some(j))?;
+                        .map_err(|e| e.at(pos, Some(j)))?;
+                    settle(locate, batch, ProofKind::Selection, Some(pos), Some(j))?;
                 }
                 match (limit_implied(*min, *max, n), limit) {
                     (true, None) => {}
@@ -856,8 +858,8 @@ fn check_into(
                         let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
                         limit
                             .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
-                            .map_err(|e| e.at(ci, None))?;
-                        settle(locate, batch, ProofKind::ContestLimit, Some(ci), None)?;
+                            .map_err(|e| e.at(pos, None))?;
+                        settle(locate, batch, ProofKind::ContestLimit, Some(pos), None)?;
                     }
                     // Ruled out by `check_shape`.
                     _ => return Err(mismatch(contest)),
@@ -884,7 +886,7 @@ fn check_into(
                 {
                     let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
                     link.verify_into(&mut t, ct, c, batch);
-                    settle(locate, batch, ProofKind::CommitmentLink, Some(ci), Some(j))?;
+                    settle(locate, batch, ProofKind::CommitmentLink, Some(pos), Some(j))?;
                 }
                 // The verifier derives the shifted commitments itself.
                 let all = option_range_commitments(maxima, commitments);
@@ -892,7 +894,7 @@ fn check_into(
                 let mut t = range_transcript(labels::RANGE, &ctx, commitments);
                 range
                     .verify(&mut t, &all, bits)
-                    .map_err(|e| e.at(ci, None))?;
+                    .map_err(|e| e.at(pos, None))?;
                 match (rule_limit, limit_proof) {
                     (None, None) => {}
                     (Some(l), Some(proof)) => {
@@ -900,7 +902,7 @@ fn check_into(
                         let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, commitments);
                         proof
                             .verify(&mut t, &[c], bits_for(l.total))
-                            .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(ci, None))?;
+                            .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(pos, None))?;
                     }
                     // Ruled out by `check_shape`.
                     _ => return Err(mismatch(contest)),

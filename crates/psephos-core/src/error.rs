@@ -92,7 +92,10 @@ pub enum VerifyError {
     #[error("{kind} does not verify{loc}", loc = location(*contest, *option))]
     Proof {
         kind: ProofKind,
+        /// The contest's position in the ballot (the order of its ballot style), from 0 — not
+        /// its index in the manifest: a voter's ballot holds only its style's contests.
         contest: Option<usize>,
+        /// The option's position in the contest, from 0.
         option: Option<usize>,
     },
     #[error("the revealed ballot does not re-encrypt to the published ciphertexts")]

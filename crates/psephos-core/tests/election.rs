@@ -201,3 +201,69 @@ contests = ["c"]
         assert!(manifest(not_blank).is_ok(), "{not_blank:?} is not blank");
     }
 }
+
+/// Proof errors name a contest by its position in the ballot, whatever the proof: in the
+/// "north" style the score contest `park-priorities` (manifest index 5) is the ballot's
+/// contest 3, and a range proof or a commitment link that fails there says "contest 3".
+#[test]
+fn proof_errors_number_contests_by_their_position_in_the_ballot() {
+    use psephos_core::ballot::ContestProof;
+    use psephos_core::error::{ProofKind, VerifyError};
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let m = config("municipal-2026.toml");
+    let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+    let election = Election::new(m.clone(), cer.joint_key).unwrap();
+    let style = m.style("north").unwrap();
+    let pos = 3;
+    assert_eq!(m.contests[style.contests[pos]].id, "park-priorities");
+    assert_ne!(style.contests[pos], pos);
+    let cred = CredentialCode::generate(&mut rng).secret(&m.id);
+    let make = |rng: &mut ChaCha20Rng| {
+        let p = sim::random_ballot(&m, "north", rng).unwrap();
+        encrypt_ballot(&election, &cred, &p, rng).unwrap().0
+    };
+    let (a, b) = (make(&mut rng), make(&mut rng));
+    // Another ballot's range proof: well formed, does not verify here.
+    let mut bad = a.clone();
+    let ContestProof::Bounded { range: other, .. } = &b.contests[pos].proof else {
+        panic!("park-priorities is a bounded contest");
+    };
+    let ContestProof::Bounded { range, .. } = &mut bad.contests[pos].proof else {
+        panic!("park-priorities is a bounded contest");
+    };
+    *range = other.clone();
+    bad.sign(&cred, &mut rng);
+    let e = verify_ballot(&election, bad).unwrap_err();
+    assert_eq!(
+        e,
+        VerifyError::Proof {
+            kind: ProofKind::Range,
+            contest: Some(pos),
+            option: None
+        },
+        "{e}"
+    );
+    assert!(e.to_string().contains("(contest 3)"), "{e}");
+    // A Σ-proof there (a commitment link) is numbered the same way.
+    let mut bad = a.clone();
+    let ContestProof::Bounded { links: other, .. } = &b.contests[pos].proof else {
+        panic!("park-priorities is a bounded contest");
+    };
+    let ContestProof::Bounded { links, .. } = &mut bad.contests[pos].proof else {
+        panic!("park-priorities is a bounded contest");
+    };
+    links[0] = other[0];
+    bad.sign(&cred, &mut rng);
+    let e = verify_ballot(&election, bad).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            VerifyError::Proof {
+                kind: ProofKind::CommitmentLink,
+                contest: Some(3),
+                option: Some(0)
+            }
+        ),
+        "{e}"
+    );
+}

@@ -6,7 +6,9 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use futures_util::StreamExt;
+use psephos_core::error::DecodeError;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Limit for ballots and challenges: an entry payload is at most 1 MiB, in hex twice that.
 pub const BALLOT_BODY: usize = 2 * psephos_board::entry::MAX_PAYLOAD_SIZE + 64 * 1024;
@@ -19,7 +21,8 @@ pub const SHARE_BODY: usize = 8 << 20;
 /// Limit for a public credential list (split into entries by the server).
 pub const CREDENTIALS_BODY: usize = 128 << 20;
 
-fn too_large(limit: usize) -> ApiError {
+/// 413 for a body over `limit`.
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
@@ -55,7 +58,7 @@ pub async fn read(
 }
 
 /// The body parsed as JSON of type `T`, at most `limit` bytes.
-pub async fn json<T: DeserializeOwned>(
+pub async fn json<T: DeserializeOwned + Serialize>(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
@@ -64,13 +67,182 @@ pub async fn json<T: DeserializeOwned>(
     parse(&bytes)
 }
 
-/// `bytes` parsed as JSON of type `T` (400 with serde's reason otherwise).
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+/// The body parsed as JSON of a type that refuses unknown fields itself at every level
+/// (`#[serde(deny_unknown_fields)]`: the election definition, the credential list), at most
+/// `limit` bytes: the same verdicts as [`json`], in one pass — for bodies too large to hold
+/// twice (a credential list may be 128 MiB).
+pub async fn json_denying<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let bytes = read(req, payload, limit).await?;
+    serde_json::from_slice(&bytes).map_err(json_error)
+}
+
+/// `bytes` parsed as JSON of type `T`, the same way on every route:
+///
+/// - not JSON, or not the route's shape (a missing field, a value of the wrong type, a field
+///   the route does not know): 400 `bad_json`;
+/// - well-formed JSON of the right shape with a value that does not decode (hex of the wrong
+///   length, a non-canonical point or scalar): 400 `bad_encoding`.
+///
+/// Unknown fields are refused everywhere rather than ignored: a client that sends a field the
+/// server does not know is of another version or mistaken, and must learn that it was not
+/// understood (nothing signed or hashed depends on the JSON, which is never stored).
+pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json_error)?;
+    let parsed = T::deserialize(&value).map_err(json_error)?;
+    // Every field `T` knows is in its own serialisation (the API's types skip none): a field
+    // of the input that is not there is unknown.
+    let known = serde_json::to_value(&parsed).map_err(|e| {
         ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("re-encoding the body: {e}"),
+        )
+    })?;
+    if let Some(path) = unknown_field(&value, &known, "") {
+        return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_json",
-            format!("invalid JSON body: {e}"),
+            format!("invalid JSON body: unknown field `{path}`"),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// The path of the first field of `input` that `known` does not have.
+fn unknown_field(input: &serde_json::Value, known: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value as V;
+    match (input, known) {
+        (V::Object(i), V::Object(k)) => i.iter().find_map(|(name, v)| {
+            let path = if at.is_empty() {
+                name.clone()
+            } else {
+                format!("{at}.{name}")
+            };
+            match k.get(name) {
+                None => Some(path),
+                Some(kv) => unknown_field(v, kv, &path),
+            }
+        }),
+        (V::Array(i), V::Array(k)) => i
+            .iter()
+            .zip(k)
+            .enumerate()
+            .find_map(|(n, (v, kv))| unknown_field(v, kv, &format!("{at}[{n}]"))),
+        _ => None,
+    }
+}
+
+/// The API error for a JSON decoding error: `bad_json` for text that is not JSON or not the
+/// expected shape, `bad_encoding` for a value whose own decoder refused it.
+pub fn json_error(e: serde_json::Error) -> ApiError {
+    match e.classify() {
+        serde_json::error::Category::Data => decode_error(e),
+        _ => bad_json(e),
+    }
+}
+
+fn bad_json(e: serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_json",
+        format!("invalid JSON body: {e}"),
+    )
+}
+
+/// A decoding error of well-formed JSON: `bad_encoding` when a value's own decoder refused it
+/// (the core's [`DecodeError`]s, which the value decoders report), `bad_json` otherwise.
+fn decode_error(e: serde_json::Error) -> ApiError {
+    let msg = e.to_string();
+    let encoding = [
+        DecodeError::NonCanonicalPoint.to_string(),
+        DecodeError::IdentityPoint.to_string(),
+        DecodeError::NonCanonicalScalar.to_string(),
+        DecodeError::Hex.to_string(),
+    ]
+    .iter()
+    .any(|m| msg.starts_with(m.as_str()))
+        || is_wrong_length(&msg);
+    if encoding {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+            format!("a value in the body does not decode: {e}"),
         )
+    } else {
+        bad_json(e)
+    }
+}
+
+/// `DecodeError::WrongLength`'s message: "expected N bytes, got M".
+fn is_wrong_length(msg: &str) -> bool {
+    let probe = DecodeError::WrongLength {
+        expected: 0,
+        got: 0,
+    }
+    .to_string();
+    let (Some(head), Some(mid)) = (probe.split('0').next(), probe.split('0').nth(1)) else {
+        return false;
+    };
+    msg.strip_prefix(head).is_some_and(|rest| {
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        rest.starts_with(mid)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Inner {
+        p: psephos_core::group::Point,
+    }
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Outer {
+        n: u32,
+        list: Vec<Inner>,
+    }
+
+    fn code(body: &str) -> &'static str {
+        match parse::<Outer>(body.as_bytes()) {
+            Ok(_) => "ok",
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn bodies_are_judged_the_same_way_on_every_route() {
+        let g = psephos_core::group::Point::identity().to_hex();
+        assert_eq!(code(&format!(r#"{{"n":1,"list":[{{"p":"{g}"}}]}}"#)), "ok");
+        assert_eq!(code("{"), "bad_json");
+        assert_eq!(code("[]"), "bad_json");
+        assert_eq!(code(r#"{"n":1}"#), "bad_json");
+        // Unknown fields, at the top and nested.
+        assert_eq!(
+            code(&format!(r#"{{"n":1,"x":0,"list":[{{"p":"{g}"}}]}}"#)),
+            "bad_json"
+        );
+        let e = parse::<Outer>(format!(r#"{{"n":1,"list":[{{"p":"{g}","q":1}}]}}"#).as_bytes())
+            .unwrap_err();
+        assert_eq!(e.code, "bad_json");
+        assert!(e.detail.contains("list[0].q"), "{}", e.detail);
+        // Values that do not decode.
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        let noncanonical = hex::encode(p);
+        for bad in [noncanonical.as_str(), "zz", "00"] {
+            assert_eq!(
+                code(&format!(r#"{{"n":1,"list":[{{"p":"{bad}"}}]}}"#)),
+                "bad_encoding",
+                "{bad}"
+            );
+        }
+    }
 }

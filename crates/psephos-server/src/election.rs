@@ -462,7 +462,13 @@ pub fn rule_error(e: RuleError) -> ApiError {
     let (status, code) = match (&e, e.kind()) {
         (RuleError::Decode { .. }, _) => (StatusCode::BAD_REQUEST, "bad_encoding"),
         (RuleError::Phase { .. }, _) => (StatusCode::CONFLICT, "wrong_phase"),
-        (RuleError::Replayed { .. }, _) => (StatusCode::CONFLICT, "replayed"),
+        // The same entry again: a ballot, a trustee's decryption share, a ceremony message.
+        (
+            RuleError::Replayed { .. }
+            | RuleError::ShareAlreadyPosted { .. }
+            | RuleError::Ceremony(psephos_core::ceremony::CeremonyError::Replayed { .. }),
+            _,
+        ) => (StatusCode::CONFLICT, "replayed"),
         (_, RuleErrorKind::Conflict) => (StatusCode::CONFLICT, "conflict"),
         (_, RuleErrorKind::Forbidden) => (StatusCode::FORBIDDEN, "unknown_credential"),
         (_, RuleErrorKind::Invalid) => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),

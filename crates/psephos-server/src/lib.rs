@@ -7,11 +7,14 @@
 //! handler and no cryptography is reimplemented here.
 //!
 //! - [`routes`]: the API (`docs/api.md`), one module per audience;
+//! - [`intake`]: a ballot's cheap checks on its raw bytes, then its decoding off the HTTP
+//!   workers;
 //! - [`cast`]: the ballot pipeline (cheap checks → batched proofs on worker threads → one
 //!   group commit per batch → answers);
 //! - [`events`]: the watcher behind the Server-Sent Events stream;
 //! - [`auth`]: the officials' admin token; [`middleware`]: request ids, logs, rate limits,
-//!   timeouts; [`metrics`]: Prometheus exposition.
+//!   timeouts; [`metrics`]: Prometheus exposition; [`transport`]: the HTTP/1.1 layer's own
+//!   answers (`Expect: 100-continue`, unparsable requests) in the API's form.
 
 pub mod auth;
 pub mod body;
@@ -19,11 +22,13 @@ pub mod cast;
 pub mod election;
 pub mod error;
 pub mod events;
+pub mod intake;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;
 pub mod startup;
 pub mod tally;
+pub mod transport;
 
 pub use error::ApiError;
 pub use startup::{serve, AppState, ServiceConfig};

@@ -80,8 +80,10 @@ pub struct Metrics {
     ballots_rejected: Mutex<BTreeMap<&'static str, u64>>,
     ballot_ack: Mutex<Histogram>,
     batch_size: Mutex<Histogram>,
-    /// (route pattern, method, status) → count
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// (route pattern, method label, status) → count. Every part comes from a bounded set the
+    /// server owns (its route table, [`crate::middleware::method_label`], the statuses it
+    /// answers), never from the request's own text: a client cannot add a series.
+    requests: Mutex<BTreeMap<(String, &'static str, u16), u64>>,
     /// route pattern → latency
     request_latency: Mutex<BTreeMap<String, Histogram>>,
     rate_limited: AtomicU64,
@@ -124,11 +126,11 @@ impl Metrics {
     pub fn rate_limited(&self) {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
-    /// One answered HTTP request. `route` is the matched pattern (never the raw path, so that
-    /// the label set stays bounded).
-    pub fn request(&self, route: &str, method: &str, status: u16, latency: Duration) {
+    /// One answered HTTP request. `route` is the matched pattern (never the raw path) and
+    /// `method` a [`crate::middleware::method_label`], so that the label set stays bounded.
+    pub fn request(&self, route: &str, method: &'static str, status: u16, latency: Duration) {
         *lock(&self.requests)
-            .entry((route.to_string(), method.to_string(), status))
+            .entry((route.to_string(), method, status))
             .or_insert(0) += 1;
         lock(&self.request_latency)
             .entry(route.to_string())

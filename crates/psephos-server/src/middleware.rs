@@ -11,7 +11,7 @@
 
 use crate::startup::AppState;
 use crate::ApiError;
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -60,9 +60,45 @@ fn request_id(req: &ServiceRequest) -> String {
     )
 }
 
+/// The method as a metrics label and in logs: one of the methods the API knows, or `other`
+/// (the method is chosen by the client: an invented one must not grow the label set).
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
+/// 415 for a request body in any content coding but `identity`: the server never inflates a
+/// request body (a few kilobytes of gzip can inflate to gigabytes, before any size limit could
+/// see them), so every body is read as sent, through the route's bounded reader.
+pub fn refuse_content_encoding(headers: &actix_web::http::header::HeaderMap) -> Option<ApiError> {
+    let mut codings = headers
+        .get_all(actix_web::http::header::CONTENT_ENCODING)
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|c| c.trim_ascii());
+    if codings.all(|c| c.is_empty() || c.eq_ignore_ascii_case(b"identity")) {
+        return None;
+    }
+    Some(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_encoding",
+        "request bodies are accepted only as sent (Content-Encoding: identity); \
+         send it uncompressed",
+    ))
+}
+
 /// Request ids, the span and log line, metrics (see the module documentation).
 pub async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = request_id(&req);
@@ -70,21 +106,37 @@ pub async fn request_context(
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let path = req.path().to_string();
     let span = tracing::info_span!("request", id = %id, method = %method, path = %path);
     let start = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    // HEAD is GET without the body: routed as GET; the HTTP layer sends the head only (a
+    // streamed body, which may never end, is dropped here).
+    let head = req.method() == Method::HEAD;
+    if head {
+        req.head_mut().method = Method::GET;
+    }
+    let result = match refuse_content_encoding(req.headers()) {
+        Some(e) => Ok(req.error_response(e)),
+        None => next
+            .call(req)
+            .instrument(span.clone())
+            .await
+            .map(|r| r.map_into_boxed_body()),
+    };
     let latency = start.elapsed();
     let mut res = match result {
-        Ok(r) => r.map_into_boxed_body(),
+        Ok(r) => r,
         Err(e) => {
             span.in_scope(|| tracing::info!(error = %e, "answered with an error"));
             return Err(e);
         }
     };
     if res.status().is_client_error() || res.status().is_server_error() {
-        res = json_error(res).await;
+        res = json_error(res, method).await;
+    }
+    if head && matches!(res.response().body().size(), BodySize::Stream) {
+        res = res.map_body(|_, _| BoxBody::new(()));
     }
     let status = res.status();
     let route = res
@@ -92,7 +144,7 @@ pub async fn request_context(
         .match_pattern()
         .unwrap_or_else(|| "(unmatched)".to_string());
     if let Some(m) = metrics {
-        m.request(&route, method.as_str(), status.as_u16(), latency);
+        m.request(&route, method, status.as_u16(), latency);
     }
     span.in_scope(|| {
         if status.is_server_error() {
@@ -111,7 +163,7 @@ pub async fn request_context(
 /// Errors that actix itself answers (405 for a known path with another method, payload
 /// errors of extractors) come with a plain-text body; the API promises JSON `{error, detail}`
 /// for every error, so such a body is rewritten, keeping its text as the detail.
-async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+async fn json_error(res: ServiceResponse<BoxBody>, method: &str) -> ServiceResponse<BoxBody> {
     let is_json = res
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -133,13 +185,13 @@ async fn json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         s if s.is_server_error() => "internal",
-        _ => "error",
+        _ => "bad_request",
     };
     let detail = if text.is_empty() {
         match status {
-            StatusCode::METHOD_NOT_ALLOWED => format!("{} is not allowed here", req.method()),
+            // The method as sent (a HEAD is routed as GET), or `other`.
+            StatusCode::METHOD_NOT_ALLOWED => format!("{method} is not allowed here"),
             s => s.canonical_reason().unwrap_or("error").to_string(),
         }
     } else {
@@ -199,6 +251,16 @@ impl RateLimiter {
     }
 }
 
+/// The whole seconds a client is told to wait (`Retry-After` and the message): the wait
+/// rounded up, at least 1.
+pub fn retry_after_secs(wait: f64) -> u64 {
+    if wait.is_finite() && wait > 0.0 {
+        (wait.ceil() as u64).max(1)
+    } else {
+        1
+    }
+}
+
 /// The rate limit on writes (see the module documentation).
 pub async fn rate_limit(
     req: ServiceRequest,
@@ -212,16 +274,18 @@ pub async fn rate_limit(
         ) {
             if let Err(wait) = state.limiter.check(ip) {
                 state.metrics.rate_limited();
+                // Retry-After is whole seconds: the message says the same number.
+                let secs = retry_after_secs(wait);
                 let err = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",
-                    format!("too many requests from this address; retry in {wait:.1} s"),
+                    format!("too many requests from this address; retry in {secs} s"),
                 );
                 let mut resp = err.error_response();
-                if let Ok(v) = HeaderValue::from_str(&format!("{}", wait.ceil().max(1.0) as u64)) {
-                    resp.headers_mut()
-                        .insert(actix_web::http::header::RETRY_AFTER, v);
-                }
+                resp.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    HeaderValue::from(secs),
+                );
                 return Ok(req.into_response(resp));
             }
         }

@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::middleware::{RateLimit, RateLimiter};
 use crate::routes;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use psephos_board::Board;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -59,6 +59,8 @@ pub struct AppState {
     pub admin: Option<Arc<crate::auth::AdminAuth>>,
     /// The ballot pipeline (batched proof verification, group commit).
     pub caster: Arc<Caster>,
+    /// Cheap checks on raw ballot bytes and bounded decoding ([`crate::intake`]).
+    pub intake: Arc<crate::intake::Intake>,
     /// Server-sent events for observers.
     pub events: Events,
     pub metrics: Arc<Metrics>,
@@ -80,6 +82,10 @@ impl AppState {
         config: ServiceConfig,
     ) -> Result<Self, crate::election::ReplayError> {
         let election = Arc::new(ElectionService::load(board.clone()).await?);
+        let intake = Arc::new(crate::intake::Intake::default());
+        if let Some(el) = election.read().await.election().cloned() {
+            intake.warm(el);
+        }
         let metrics = Arc::new(Metrics::default());
         let (stop, stopping) = watch::channel(false);
         let events = Events::new(stopping.clone());
@@ -100,6 +106,7 @@ impl AppState {
             election,
             admin: None,
             caster,
+            intake,
             events,
             metrics,
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
@@ -141,23 +148,9 @@ impl AppState {
 
 /// Configures the routes on an actix `App` (shared by the server and tests).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(MAX_BODY)
-            .error_handler(|err, _| {
-                use actix_web::error::JsonPayloadError as J;
-                match err {
-                    J::Overflow { .. } | J::OverflowKnownLength { .. } => crate::ApiError::new(
-                        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        format!("the request body is larger than {MAX_BODY} bytes"),
-                    )
-                    .into(),
-                    err => crate::ApiError::bad_request(format!("invalid JSON body: {err}")).into(),
-                }
-            }),
-    )
-    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+    // Every body is read by `crate::body` (bounded, never inflated, one JSON error form):
+    // no route uses actix's `web::Json`.
+    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
         crate::ApiError::bad_request(format!("invalid query: {err}")).into()
     }))
     .app_data(web::PathConfig::default().error_handler(|err, _| {
@@ -177,19 +170,43 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// gracefully (in-flight requests finish). It does not install signal handlers: the caller
 /// decides when to stop (`psephos serve` stops on SIGINT/SIGTERM, then calls
 /// [`AppState::shutdown`] and closes the board).
+///
+/// The server is `HttpServer`'s, assembled from its parts so that the HTTP layer's own answers
+/// are the API's too ([`crate::transport`]): `Expect: 100-continue` is answered by the route's
+/// limits, and the HTTP layer's bodiless errors get the JSON error body.
 pub fn serve(listener: TcpListener, state: AppState) -> std::io::Result<actix_web::dev::Server> {
+    use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
     let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .configure(configure)
-            .wrap(from_fn(crate::middleware::timeout))
-            .wrap(from_fn(crate::middleware::rate_limit))
-            .wrap(from_fn(crate::middleware::request_context))
-    })
-    .listen(listener)?
-    .disable_signals()
-    .shutdown_timeout(10)
-    .run();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let server = actix_server::Server::build()
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(10)
+        .listen("psephos", listener, move || {
+            let app = App::new()
+                .app_data(data.clone())
+                .configure(configure)
+                .wrap(from_fn(crate::middleware::timeout))
+                .wrap(from_fn(crate::middleware::rate_limit))
+                .wrap(from_fn(crate::middleware::request_context))
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.as_response_error().error_response());
+            let http = actix_http::HttpService::build()
+                // `HttpServer`'s defaults.
+                .keep_alive(actix_http::KeepAlive::Timeout(Duration::from_secs(5)))
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .expect(fn_service(crate::transport::expect))
+                .h1(map_config(app, |_| actix_web::dev::AppConfig::default()));
+            fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((
+                    crate::transport::JsonErrors::new(io),
+                    peer,
+                ))
+            })
+            .and_then(http)
+        })?
+        .run();
     Ok(server)
 }

@@ -116,16 +116,14 @@ async fn hostile(backend: Backend) {
     let ct = extra_cts.contests[0].ciphertexts[0];
     extra_cts.contests[0]
         .ciphertexts
-        .extend(std::iter::repeat_n(ct, 500));
+        .extend(std::iter::repeat_n(ct, 50));
     extra_cts.sign(&e.voters[1].0, &mut rng);
     let mut fat_proof = base.clone();
     if let psephos_core::ballot::ContestProof::Selection { selections, .. } =
         &mut fat_proof.contests[0].proof
     {
         let c = selections[0].commitments[0];
-        selections[0]
-            .commitments
-            .extend(std::iter::repeat_n(c, 500));
+        selections[0].commitments.extend(std::iter::repeat_n(c, 50));
     } else {
         panic!("contest 0 of the test election is a selection contest");
     }
@@ -136,6 +134,15 @@ async fn hostile(backend: Backend) {
     for bad in [&extra_contest, &extra_cts, &fat_proof, &reordered] {
         assert_eq!(refused(&s, b, to_string(bad), 422).await, "rejected");
     }
+    // Far beyond the style's shape (over twice a well-formed ballot's size): refused by its
+    // size before it is even decoded.
+    let mut bloated = base.clone();
+    let ct = bloated.contests[0].ciphertexts[0];
+    bloated.contests[0]
+        .ciphertexts
+        .extend(std::iter::repeat_n(ct, 5000));
+    bloated.sign(&e.voters[1].0, &mut rng);
+    assert_eq!(refused(&s, b, to_string(&bloated), 413).await, "too_large");
 
     // One bad ballot among good ones sent together fails alone.
     let mut batch: Vec<String> = (2..4)

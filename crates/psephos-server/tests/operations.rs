@@ -85,8 +85,8 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             };
             let status = r.status().as_u16();
             assert_ne!(status, 405, "{method} {path}");
-            if path == "/api/v1/events" {
-                continue; // a stream: the headers are the answer
+            if path == "/api/v1/events" || path == "/api/openapi.json" {
+                continue; // a stream: the headers are the answer; the document names every code
             }
             let text = r.text().await.unwrap();
             assert!(!text.contains("\"no_route\""), "{method} {path}: {text}");

@@ -33,6 +33,9 @@ pub enum Sub {
     /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
     /// phase.
     Election(super::bench_election::Args),
+    /// The attacks of issue [2/10] against a real server: an unlisted-credential flood while a
+    /// voter casts, gzip bombs, invented method names (see `bench_attack`).
+    Attack(super::bench_attack::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -49,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Load(a)) => return super::bench_load::run(a),
         Some(Sub::Election(a)) => return super::bench_election::run(a),
+        Some(Sub::Attack(a)) => return super::bench_attack::run(a),
         None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);

@@ -48,7 +48,7 @@ pub struct Args {
     pub batch_wait: Duration,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// An election ready for voting on a fresh board, and the ballots to cast.
-async fn setup(state: &AppState, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+pub(crate) async fn setup(state: &AppState, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
     let manifest = shapes::plurality(5);
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng)?;
@@ -294,7 +294,7 @@ async fn fixed_rate(
 }
 
 /// A temporary directory removed on drop.
-struct TempDir(std::path::PathBuf);
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -302,7 +302,7 @@ impl Drop for TempDir {
     }
 }
 
-fn tempfile_dir() -> anyhow::Result<TempDir> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<TempDir> {
     let mut r = [0u8; 8];
     getrandom::getrandom(&mut r).map_err(|e| anyhow::anyhow!("{e}"))?;
     let dir = std::env::temp_dir().join(format!("psephos-bench-load-{}", hex::encode(r)));

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod bench_attack;
 pub mod bench_election;
 pub mod bench_load;
 pub mod board;

@@ -7,14 +7,16 @@
 //! | GET | `/api/v1/receipts/{index}` | the sealed receipt, 202 until sealed |
 //! | POST | `/api/v1/challenges` | 201 `{index, tracking_code, choices}` |
 //!
-//! A ballot goes through the cheap checks first (body size, decoding, then the rules'
-//! [`psephos_record::ElectionState::check_ballot`]: phase, election hash, listed credential,
-//! ballot style, replay, challenged, signature), then to the batched proof verification of
-//! [`crate::cast`]. Voters are anonymous: nothing here authenticates anything but the
+//! A ballot goes through the cheap checks first (body size; then, on the raw bytes,
+//! [`crate::intake`]: phase, election hash, listed credential, ballot style, the size the style
+//! allows; then decoding, off the HTTP workers; then the rules'
+//! [`psephos_record::ElectionState::check_ballot`]: all of the above again, replay,
+//! challenged, shape, signature), then to the batched proof verification of [`crate::cast`]. Voters are anonymous: nothing here authenticates anything but the
 //! credential's signature.
 
 use crate::body;
 use crate::election::{parse_tracking_code, rule_error};
+use crate::intake::Kind;
 use crate::startup::AppState;
 use crate::ApiError;
 use actix_web::http::StatusCode;
@@ -64,7 +66,13 @@ async fn cast_inner(
     if state.stopping() {
         return Err(stopping());
     }
-    let ballot: EncryptedBallot = body::json(req, payload, body::BALLOT_BODY).await?;
+    let bytes = body::read(req, payload, body::BALLOT_BODY).await?;
+    // What costs nothing first, on the raw bytes; then the decoding, off the HTTP workers.
+    state
+        .intake
+        .precheck(&state.election, &bytes, Kind::Ballot)
+        .await?;
+    let ballot: EncryptedBallot = state.intake.decode(bytes).await?;
     // Cheap checks, under the read lock (the signature is ~60 µs; the proofs come later).
     state
         .election
@@ -130,7 +138,12 @@ async fn challenge(
     if state.stopping() {
         return Err(stopping());
     }
-    let c: Challenged = body::json(&req, payload, body::BALLOT_BODY).await?;
+    let bytes = body::read(&req, payload, body::BALLOT_BODY).await?;
+    state
+        .intake
+        .precheck(&state.election, &bytes, Kind::Challenge)
+        .await?;
+    let c: Challenged = state.intake.decode(bytes).await?;
     let code = tracking_code(&c.ballot.hash());
     // The cheap rules under the read lock (phase, eligibility, never cast or challenged, the
     // credential's challenge limit); then the ballot's proofs and the opening on the blocking

@@ -15,7 +15,7 @@
 
 use crate::startup::AppState;
 use crate::ApiError;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use psephos_board::store::MAX_ENTRIES_PAGE;
 use psephos_board::{Block, Entry};
 use serde::{Deserialize, Serialize};
@@ -198,8 +198,11 @@ pub struct CosignatureRequest {
 #[post("/cosignatures")]
 async fn post_cosignature(
     state: web::Data<AppState>,
-    body: web::Json<CosignatureRequest>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
+    let body: CosignatureRequest =
+        crate::body::json(&req, payload, crate::startup::MAX_BODY).await?;
     state
         .board
         .add_cosignature(body.size, &body.signature)

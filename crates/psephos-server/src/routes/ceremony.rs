@@ -29,7 +29,7 @@ use crate::election::ElectionService;
 use crate::startup::AppState;
 use crate::ApiError;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use psephos_board::EntryKind;
 use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
 use psephos_record::{KeyAnnouncement, Payload, Phase};
@@ -469,11 +469,12 @@ struct Posted {
 #[post("/api/v1/ceremony/messages")]
 async fn post_message(
     state: web::Data<AppState>,
-    body: web::Json<SignedMessage>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let message: SignedMessage = crate::body::json(&req, payload, crate::startup::MAX_BODY).await?;
     let election = &state.election;
     let desk = desk(election);
-    let message = body.into_inner();
     let index = {
         let mut t = desk.posting.lock().await;
         {

@@ -124,7 +124,7 @@ async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     state.require_admin(&req)?;
-    let body: CreateElection = body::json(&req, payload, body::DEFINITION_BODY).await?;
+    let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
     let ceremony_id = *d.ceremony.id();
@@ -214,7 +214,8 @@ async fn credentials(
     payload: web::Payload,
 ) -> Result<HttpResponse> {
     state.require_admin(&req)?;
-    let list: CredentialList = body::json(&req, payload, body::CREDENTIALS_BODY).await?;
+    // `CredentialList` refuses unknown fields itself: one pass over up to 128 MiB.
+    let list: CredentialList = body::json_denying(&req, payload, body::CREDENTIALS_BODY).await?;
     if list.credentials.is_empty() {
         return Err(invalid(
             "rejected",
@@ -284,7 +285,10 @@ async fn control(state: &AppState, req: &HttpRequest, c: Control) -> Result<Http
 }
 
 async fn open(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    control(&state, &req, Control::Open).await
+    let answer = control(&state, &req, Control::Open).await?;
+    // Every ballot style's size, before the first ballot (`crate::intake`).
+    state.intake.ready(&state.election).await;
+    Ok(answer)
 }
 
 async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {

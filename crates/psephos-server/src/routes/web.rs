@@ -2,7 +2,8 @@
 //! with a strict Content-Security-Policy, or a JSON 404.
 //!
 //! Paths are resolved strictly inside the directory: every segment must be a plain name (no
-//! `..`, no hidden files, no backslashes), and a directory serves its `index.html`.
+//! `..`, no hidden files, no backslashes), a directory serves its `index.html`, and a symbolic
+//! link is followed only to a file that is itself inside the directory.
 
 use crate::startup::AppState;
 use crate::ApiError;
@@ -40,7 +41,9 @@ fn content_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-/// The file under `root` that `path` names, if the path is acceptable.
+/// The file under `root` that `path` names, if the path is acceptable: plain segments only,
+/// and the file, once every symbolic link is resolved, still inside the (resolved) root — a
+/// link inside the web root never serves a file from outside it. Blocking (file system).
 fn resolve(root: &std::path::Path, path: &str) -> Option<PathBuf> {
     let mut p = root.to_path_buf();
     for seg in path.split('/').filter(|s| !s.is_empty()) {
@@ -52,7 +55,9 @@ fn resolve(root: &std::path::Path, path: &str) -> Option<PathBuf> {
     if p.is_dir() {
         p.push("index.html");
     }
-    Some(p)
+    let root = root.canonicalize().ok()?;
+    let file = p.canonicalize().ok()?;
+    (file.starts_with(&root) && file.is_file()).then_some(file)
 }
 
 /// The default service.
@@ -69,15 +74,18 @@ pub async fn fallback(
     if req.path().starts_with("/api/") {
         return Err(no_route(&req));
     }
-    let Some(file) = resolve(&root, req.path()) else {
+    let path = req.path().to_string();
+    let found = web::block(move || {
+        let file = resolve(&root, &path)?;
+        let bytes = std::fs::read(&file).ok()?;
+        Some((content_type(&file), bytes))
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some((ct, bytes)) = found else {
         return Err(no_route(&req));
     };
-    let ct = content_type(&file);
-    let bytes = web::block(move || std::fs::read(file))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| no_route(&req))?;
     Ok(HttpResponse::Ok()
         .content_type(ct)
         .insert_header(("content-security-policy", CSP))
