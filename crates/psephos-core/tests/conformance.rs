@@ -640,3 +640,325 @@ fn decryption_share_conformance() {
 fn ballot_conformance() {
     run_suite::<Ballot>();
 }
+
+// --- Shuffle proof (§13) -------------------------------------------------------------------
+
+use psephos_core::mix::{shuffle, CiphertextList, MixError, MixGenerators, MixStatement};
+use psephos_core::proofs::ShuffleProof;
+use std::sync::{Arc, OnceLock};
+
+/// The standard generators for up to 1000 rows, derived once for the whole suite.
+fn mix_gens() -> &'static MixGenerators {
+    static G: OnceLock<MixGenerators> = OnceLock::new();
+    G.get_or_init(|| MixGenerators::standard(1000).unwrap())
+}
+
+/// A list of `n` rows of width `w`: row `i`, column `k` encrypts `(i·w + k) mod 7`.
+fn mix_inputs(k: &ElectionKey, n: usize, w: usize, rng: &mut ChaCha20Rng) -> CiphertextList {
+    let items = (0..n * w)
+        .map(|j| Ciphertext::encrypt(k, &Scalar::from((j % 7) as u64), &random_scalar(rng)))
+        .collect();
+    CiphertextList::new(w, items).unwrap()
+}
+
+/// A shuffle with its statement: an election, a key, a mixer, inputs, outputs and a proof.
+#[derive(Clone)]
+struct Mix {
+    election: Digest,
+    key: Arc<ElectionKey>,
+    mixer: u32,
+    inputs: CiphertextList,
+    outputs: CiphertextList,
+    proof: ShuffleProof,
+}
+
+impl Mix {
+    fn new(n: usize, w: usize, rng: &mut ChaCha20Rng) -> Self {
+        let key = Arc::new(key(rng));
+        let inputs = mix_inputs(&key, n, w, rng);
+        let (outputs, witness) = shuffle(&key, &inputs, rng);
+        let election = context(1);
+        let st = MixStatement {
+            election_hash: &election,
+            key: &key,
+            generators: mix_gens(),
+            mixer: 2,
+            inputs: &inputs,
+            outputs: &outputs,
+        };
+        let proof = ShuffleProof::prove(&st, &witness, rng).unwrap();
+        Mix {
+            election,
+            key,
+            mixer: 2,
+            inputs,
+            outputs,
+            proof,
+        }
+    }
+    fn check_with(&self, gens: &MixGenerators) -> Result<(), MixError> {
+        self.proof.verify(&MixStatement {
+            election_hash: &self.election,
+            key: &self.key,
+            generators: gens,
+            mixer: self.mixer,
+            inputs: &self.inputs,
+            outputs: &self.outputs,
+        })
+    }
+    fn check(&self) -> Result<(), MixError> {
+        self.check_with(mix_gens())
+    }
+}
+
+impl ProofUnderTest for Mix {
+    const NAME: &'static str = "shuffle";
+    fn honest(rng: &mut ChaCha20Rng) -> Self {
+        Mix::new(3, 2, rng)
+    }
+    fn verifies(&self) -> bool {
+        self.check().is_ok()
+    }
+    fn proof_bytes(&self) -> Vec<u8> {
+        self.proof.to_canonical_bytes()
+    }
+    fn with_proof_bytes(&self, bytes: &[u8]) -> Option<Self> {
+        let proof = ShuffleProof::from_canonical_bytes(bytes).ok()?;
+        Some(Mix {
+            proof,
+            ..self.clone()
+        })
+    }
+    fn in_other_context(&self) -> Self {
+        Mix {
+            election: context(2),
+            ..self.clone()
+        }
+    }
+    fn for_other_statement(&self, rng: &mut ChaCha20Rng) -> Self {
+        // The same proof presented for another input list (same key, shape and outputs).
+        Mix {
+            inputs: mix_inputs(&self.key, self.inputs.len(), self.inputs.width(), rng),
+            ..self.clone()
+        }
+    }
+}
+
+#[test]
+fn shuffle_conformance() {
+    run_suite::<Mix>();
+}
+
+#[test]
+fn shuffle_completeness_widths_and_sizes() {
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    for w in 1..=8 {
+        for n in [0, 1, 2, 5] {
+            let m = Mix::new(n, w, &mut rng);
+            assert_eq!(m.check(), Ok(()), "n = {n}, w = {w}");
+            assert_eq!(
+                m.proof.to_canonical_bytes().len(),
+                ShuffleProof::encoded_len(n, w)
+            );
+            let json = serde_json::to_string(&m.proof).unwrap();
+            assert_eq!(serde_json::from_str::<ShuffleProof>(&json).unwrap(), m.proof);
+        }
+    }
+}
+
+/// n = 1000 (w = 1 and w = 3). The curve arithmetic is optimised even in debug builds
+/// (`[profile.dev.package.curve25519-dalek]`), so this takes seconds, not minutes.
+#[test]
+fn shuffle_completeness_thousand_rows() {
+    let mut rng = ChaCha20Rng::seed_from_u64(1000);
+    for w in [1, 3] {
+        let m = Mix::new(1000, w, &mut rng);
+        assert_eq!(m.check(), Ok(()), "w = {w}");
+        let mut bad = m.clone();
+        let mut items = bad.outputs.ciphertexts().to_vec();
+        items.swap(0, 999 * w);
+        bad.outputs = CiphertextList::new(w, items).unwrap();
+        assert_eq!(bad.check(), Err(MixError::Proof));
+    }
+}
+
+#[test]
+fn shuffle_negatives() {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let m = Mix::new(6, 2, &mut rng);
+    assert_eq!(m.check(), Ok(()));
+    let (n, w) = (6, 2);
+    let with_outputs = |items: Vec<Ciphertext>, width: usize| Mix {
+        outputs: CiphertextList::new(width, items).unwrap(),
+        ..m.clone()
+    };
+    let with_inputs = |items: Vec<Ciphertext>, width: usize| Mix {
+        inputs: CiphertextList::new(width, items).unwrap(),
+        ..m.clone()
+    };
+    let outs = m.outputs.ciphertexts().to_vec();
+    let ins = m.inputs.ciphertexts().to_vec();
+
+    // One output ciphertext changed: re-randomised (same plaintext!), or another plaintext.
+    let mut o = outs.clone();
+    o[3].beta = Point::from_point(o[3].beta.point() + g());
+    assert_eq!(with_outputs(o, w).check(), Err(MixError::Proof));
+    let mut o = outs.clone();
+    o[3].alpha = Point::from_point(o[3].alpha.point() + g());
+    o[3].beta = Point::from_point(o[3].beta.point() + m.key.point().point());
+    assert_eq!(with_outputs(o, w).check(), Err(MixError::Proof));
+    // Two output rows swapped after proving.
+    let mut o = outs.clone();
+    o.swap(0, 2 * w);
+    o.swap(1, 2 * w + 1);
+    assert_eq!(with_outputs(o, w).check(), Err(MixError::Proof));
+    // Two ciphertexts of one row swapped (columns are not interchangeable).
+    let mut o = outs.clone();
+    o.swap(0, 1);
+    assert_eq!(with_outputs(o, w).check(), Err(MixError::Proof));
+    // Another input list; one input row replaced by a duplicate of another.
+    let mut i = ins.clone();
+    i[0] = i[2];
+    i[1] = i[3];
+    assert_eq!(with_inputs(i, w).check(), Err(MixError::Proof));
+    // Another mixer index, election, key.
+    assert_eq!(Mix { mixer: 3, ..m.clone() }.check(), Err(MixError::Proof));
+    assert_eq!(
+        Mix {
+            election: context(9),
+            ..m.clone()
+        }
+        .check(),
+        Err(MixError::Proof)
+    );
+    assert_eq!(
+        Mix {
+            key: Arc::new(key(&mut rng)),
+            ..m.clone()
+        }
+        .check(),
+        Err(MixError::Proof)
+    );
+    // A wrong generator set: another label, or too few generators.
+    let other = MixGenerators::derive(b"psephos/mix-generators v0", 10).unwrap();
+    assert_eq!(m.check_with(&other), Err(MixError::Proof));
+    let small = MixGenerators::standard(5).unwrap();
+    assert_eq!(
+        m.check_with(&small),
+        Err(MixError::Generators { needed: 6, have: 5 })
+    );
+    // The standard set of another capacity is the same generators (prefix property).
+    assert_eq!(m.check_with(&MixGenerators::standard(7).unwrap()), Ok(()));
+    // Truncated and extended lists (outputs, inputs, both).
+    let short = |v: &[Ciphertext]| v[..(n - 1) * w].to_vec();
+    assert!(matches!(
+        with_outputs(short(&outs), w).check(),
+        Err(MixError::Shape { .. })
+    ));
+    let mut long = outs.clone();
+    long.extend_from_slice(&outs[..w]);
+    assert!(matches!(
+        with_outputs(long.clone(), w).check(),
+        Err(MixError::Shape { .. })
+    ));
+    let mut both = with_outputs(long, w);
+    let mut li = ins.clone();
+    li.extend_from_slice(&ins[..w]);
+    both.inputs = CiphertextList::new(w, li).unwrap();
+    assert!(matches!(both.check(), Err(MixError::Shape { .. })));
+    let both = Mix {
+        inputs: CiphertextList::new(w, short(&ins)).unwrap(),
+        outputs: CiphertextList::new(w, short(&outs)).unwrap(),
+        ..m.clone()
+    };
+    assert!(matches!(both.check(), Err(MixError::Shape { .. })));
+    // Width mismatch: the same ciphertexts read as rows of width 1 or 3.
+    assert!(matches!(
+        with_outputs(outs.clone(), 1).check(),
+        Err(MixError::Shape { .. })
+    ));
+    let both = Mix {
+        inputs: CiphertextList::new(3, ins[..6].to_vec()).unwrap(),
+        outputs: CiphertextList::new(3, outs[..6].to_vec()).unwrap(),
+        ..m.clone()
+    };
+    assert!(matches!(both.check(), Err(MixError::Shape { .. })));
+    assert_eq!(CiphertextList::new(0, vec![]).unwrap_err(), MixError::Width(0));
+    assert!(matches!(
+        CiphertextList::new(2, ins[..3].to_vec()),
+        Err(MixError::Shape { .. })
+    ));
+    // Proof vectors of the wrong length.
+    let mut p = m.clone();
+    p.proof.s_prime.pop();
+    assert!(matches!(p.check(), Err(MixError::Shape { .. })));
+    let mut p = m.clone();
+    p.proof.t4.push(p.proof.t4[0]);
+    assert!(matches!(p.check(), Err(MixError::Shape { .. })));
+    // Identity permutation commitment (JSON accepts it; verification does not).
+    let mut p = m.clone();
+    p.proof.commitments[0] = Point::identity();
+    assert!(p.check().is_err());
+}
+
+#[test]
+fn shuffle_encoding_is_strict() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let m = Mix::new(2, 1, &mut rng);
+    let bytes = m.proof.to_canonical_bytes();
+    assert_eq!(ShuffleProof::from_canonical_bytes(&bytes).unwrap(), m.proof);
+    // Trailing bytes.
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(
+        ShuffleProof::from_canonical_bytes(&longer).unwrap_err(),
+        psephos_core::DecodeError::TrailingBytes(1)
+    );
+    // A non-canonical point (the field element p = 2²⁵⁵ − 19) as the first commitment.
+    let mut nc = bytes.clone();
+    let mut p = [0xffu8; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    nc[4..36].copy_from_slice(&p);
+    assert_eq!(
+        ShuffleProof::from_canonical_bytes(&nc).unwrap_err(),
+        psephos_core::DecodeError::NonCanonicalPoint
+    );
+    // The identity as a permutation commitment.
+    let mut id = bytes.clone();
+    id[4..36].copy_from_slice(&[0; 32]);
+    assert_eq!(
+        ShuffleProof::from_canonical_bytes(&id).unwrap_err(),
+        psephos_core::DecodeError::IdentityPoint
+    );
+    // A non-canonical scalar (ℓ) as s₁: offset 4+64 + 4+64 + 96 + 4+64 + 4+64.
+    let s1 = 4 + 64 + 4 + 64 + 96 + 4 + 64 + 4 + 64;
+    let mut ns = bytes.clone();
+    ns[s1..s1 + 32].copy_from_slice(
+        &hex::decode("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010").unwrap(),
+    );
+    assert_eq!(
+        ShuffleProof::from_canonical_bytes(&ns).unwrap_err(),
+        psephos_core::DecodeError::NonCanonicalScalar
+    );
+    // Ciphertext lists: round trip, trailing bytes, width 0, a count the input cannot hold.
+    let lb = m.outputs.to_canonical_bytes();
+    assert_eq!(CiphertextList::from_canonical_bytes(&lb).unwrap(), m.outputs);
+    let mut l2 = lb.clone();
+    l2.push(1);
+    assert!(CiphertextList::from_canonical_bytes(&l2).is_err());
+    let mut l0 = lb.clone();
+    l0[..4].copy_from_slice(&[0; 4]);
+    assert!(CiphertextList::from_canonical_bytes(&l0).is_err());
+    let mut lc = lb.clone();
+    lc[4..8].copy_from_slice(&3u32.to_be_bytes());
+    assert_eq!(
+        CiphertextList::from_canonical_bytes(&lc).unwrap_err(),
+        psephos_core::DecodeError::UnexpectedEnd
+    );
+    let json = serde_json::to_string(&m.outputs).unwrap();
+    assert_eq!(
+        serde_json::from_str::<CiphertextList>(&json).unwrap(),
+        m.outputs
+    );
+}
