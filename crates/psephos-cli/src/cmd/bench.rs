@@ -33,6 +33,8 @@ pub enum Sub {
     /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
     /// phase.
     Election(super::bench_election::Args),
+    /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
+    Mix(super::bench_mix::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -49,6 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Load(a)) => return super::bench_load::run(a),
         Some(Sub::Election(a)) => return super::bench_election::run(a),
+        Some(Sub::Mix(a)) => return super::bench_mix::run(a),
         None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);
