@@ -29,7 +29,9 @@ fn mix(c: &mut Criterion) {
         .unwrap();
     for w in [1usize, 5] {
         let items = (0..n * w)
-            .map(|j| Ciphertext::encrypt(&key, &Scalar::from((j % 5) as u64), &random_scalar(&mut r)))
+            .map(|j| {
+                Ciphertext::encrypt(&key, &Scalar::from((j % 5) as u64), &random_scalar(&mut r))
+            })
             .collect();
         let inputs = CiphertextList::new(w, items).unwrap();
         let (outputs, witness) = shuffle(&key, &inputs, &mut r);
@@ -46,31 +48,16 @@ fn mix(c: &mut Criterion) {
         grp.sample_size(10)
             .measurement_time(Duration::from_secs(10))
             .throughput(Throughput::Elements((n * w) as u64));
-        for threads in [1usize, 0] {
-            let label = if threads == 1 { "1-thread" } else { "all-cores" };
-            let run = |f: &mut dyn FnMut()| {
-                if threads == 1 {
-                    one.install(f)
-                } else {
-                    f()
-                }
-            };
-            grp.bench_function(format!("shuffle+prove/{label}"), |b| {
-                b.iter(|| {
-                    run(&mut || {
-                        let (o, wit) = shuffle(&key, &inputs, &mut rng(1));
-                        let s = MixStatement {
-                            outputs: &o,
-                            ..st
-                        };
-                        ShuffleProof::prove(&s, &wit, &mut rng(2)).unwrap();
-                    })
-                })
-            });
-            grp.bench_function(format!("verify/{label}"), |b| {
-                b.iter(|| run(&mut || proof.verify(&st).unwrap()))
-            });
-        }
+        let prove = || {
+            let (o, wit) = shuffle(&key, &inputs, &mut rng(1));
+            let s = MixStatement { outputs: &o, ..st };
+            ShuffleProof::prove(&s, &wit, &mut rng(2)).unwrap();
+        };
+        let verify = || proof.verify(&st).unwrap();
+        grp.bench_function("shuffle+prove/1-thread", |b| b.iter(|| one.install(prove)));
+        grp.bench_function("verify/1-thread", |b| b.iter(|| one.install(verify)));
+        grp.bench_function("shuffle+prove/all-cores", |b| b.iter(prove));
+        grp.bench_function("verify/all-cores", |b| b.iter(verify));
         grp.finish();
     }
 }

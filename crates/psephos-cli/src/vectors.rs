@@ -19,8 +19,8 @@ use psephos_core::generators::{g, h};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
 use psephos_core::mix::{self, CiphertextList, MixError, MixGenerators, MixStatement};
-use psephos_core::proofs::ShuffleProof;
 use psephos_core::proofs::chaum_pedersen::DleqStatement;
+use psephos_core::proofs::ShuffleProof;
 use psephos_core::proofs::{ChaumPedersenProof, SchnorrProof};
 use psephos_core::sim;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
@@ -656,7 +656,11 @@ fn shuffle() -> anyhow::Result<Value> {
     });
     for c in &cases {
         let got = check_shuffle(&v, c);
-        anyhow::ensure!(got == c["expected"], "shuffle case {}: got {got}", c["name"]);
+        anyhow::ensure!(
+            got == c["expected"],
+            "shuffle case {}: got {got}",
+            c["name"]
+        );
     }
     v["cases"] = Value::Array(cases);
     Ok(v)

@@ -367,7 +367,11 @@ pub struct ShuffleWitness {
 
 impl std::fmt::Debug for ShuffleWitness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ShuffleWitness(<{} rows, secret>)", self.permutation.len())
+        write!(
+            f,
+            "ShuffleWitness(<{} rows, secret>)",
+            self.permutation.len()
+        )
     }
 }
 
@@ -420,7 +424,11 @@ fn uniform_below<R: RngCore>(rng: &mut R, bound: u32) -> u32 {
 }
 
 /// Re-encrypts `ct` with randomness `r`: `(α + r·G, β + r·K)`.
-pub fn reencrypt(key: &ElectionKey, ct: &Ciphertext, r: &Scalar) -> (RistrettoPoint, RistrettoPoint) {
+pub fn reencrypt(
+    key: &ElectionKey,
+    ct: &Ciphertext,
+    r: &Scalar,
+) -> (RistrettoPoint, RistrettoPoint) {
     (
         ct.alpha.point() + g_table() * r,
         ct.beta.point() + key.mul(r),

@@ -761,7 +761,10 @@ fn shuffle_completeness_widths_and_sizes() {
                 ShuffleProof::encoded_len(n, w)
             );
             let json = serde_json::to_string(&m.proof).unwrap();
-            assert_eq!(serde_json::from_str::<ShuffleProof>(&json).unwrap(), m.proof);
+            assert_eq!(
+                serde_json::from_str::<ShuffleProof>(&json).unwrap(),
+                m.proof
+            );
         }
     }
 }
@@ -822,7 +825,14 @@ fn shuffle_negatives() {
     i[1] = i[3];
     assert_eq!(with_inputs(i, w).check(), Err(MixError::Proof));
     // Another mixer index, election, key.
-    assert_eq!(Mix { mixer: 3, ..m.clone() }.check(), Err(MixError::Proof));
+    assert_eq!(
+        Mix {
+            mixer: 3,
+            ..m.clone()
+        }
+        .check(),
+        Err(MixError::Proof)
+    );
     assert_eq!(
         Mix {
             election: context(9),
@@ -883,7 +893,10 @@ fn shuffle_negatives() {
         ..m.clone()
     };
     assert!(matches!(both.check(), Err(MixError::Shape { .. })));
-    assert_eq!(CiphertextList::new(0, vec![]).unwrap_err(), MixError::Width(0));
+    assert_eq!(
+        CiphertextList::new(0, vec![]).unwrap_err(),
+        MixError::Width(0)
+    );
     assert!(matches!(
         CiphertextList::new(2, ins[..3].to_vec()),
         Err(MixError::Shape { .. })
@@ -943,7 +956,10 @@ fn shuffle_encoding_is_strict() {
     );
     // Ciphertext lists: round trip, trailing bytes, width 0, a count the input cannot hold.
     let lb = m.outputs.to_canonical_bytes();
-    assert_eq!(CiphertextList::from_canonical_bytes(&lb).unwrap(), m.outputs);
+    assert_eq!(
+        CiphertextList::from_canonical_bytes(&lb).unwrap(),
+        m.outputs
+    );
     let mut l2 = lb.clone();
     l2.push(1);
     assert!(CiphertextList::from_canonical_bytes(&l2).is_err());
@@ -967,8 +983,12 @@ fn shuffle_encoding_is_strict() {
 /// the generators are the ones derived here, and every case gets its recorded verdict code.
 #[test]
 fn shuffle_known_answer_vectors() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/shuffle.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/vectors/shuffle.json"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let label = v["generators_label"].as_str().unwrap();
     assert_eq!(label.as_bytes(), labels::MIX_GENERATORS);
     let hs = v["generators"]["h_1_to_n"].as_array().unwrap();

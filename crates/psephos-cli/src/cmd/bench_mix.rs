@@ -87,7 +87,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         for &w in &args.widths {
             let items: Vec<Ciphertext> = (0..n * w)
                 .map(|j| {
-                    Ciphertext::encrypt(&key, &Scalar::from((j % 5) as u64), &random_scalar(&mut rng))
+                    Ciphertext::encrypt(
+                        &key,
+                        &Scalar::from((j % 5) as u64),
+                        &random_scalar(&mut rng),
+                    )
                 })
                 .collect();
             let inputs = CiphertextList::new(w, items)?;

@@ -258,7 +258,8 @@ impl ShuffleProof {
                         - g_table() * &omega4[k],
                 ),
                 beta: Point::from_point(
-                    ct_msm(&omega_prime, |i| *outs[i * w + k].beta.point()) - st.key.mul(&omega4[k]),
+                    ct_msm(&omega_prime, |i| *outs[i * w + k].beta.point())
+                        - st.key.mul(&omega4[k]),
                 ),
             })
             .collect();
@@ -281,8 +282,7 @@ impl ShuffleProof {
         let c = challenge_c(&mut t, &proof);
 
         let r_bar: Zeroizing<Scalar> = Zeroizing::new(r.iter().sum());
-        let r_tilde: Zeroizing<Scalar> =
-            Zeroizing::new(r.iter().zip(&u).map(|(a, b)| a * b).sum());
+        let r_tilde: Zeroizing<Scalar> = Zeroizing::new(r.iter().zip(&u).map(|(a, b)| a * b).sum());
         proof.s1 = omega[0] + c * *r_bar;
         proof.s2 = omega[1] + c * big_r[n];
         proof.s3 = omega[2] + c * *r_tilde;
