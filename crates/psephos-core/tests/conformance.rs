@@ -1024,3 +1024,83 @@ fn shuffle_known_answer_vectors() {
         assert_eq!(verdict, case["expected"], "{}", case["name"]);
     }
 }
+
+/// A cheating mixer that uses the honest prover with a witness that does not produce its output
+/// (a ballot replaced, a ballot duplicated, a wrong re-encryption) gets a proof that fails;
+/// witnesses of the wrong shape are refused; the witness never prints.
+#[test]
+fn shuffle_cheating_mixers_are_caught() {
+    use psephos_core::mix::ShuffleWitness;
+    let mut rng = ChaCha20Rng::seed_from_u64(23);
+    let k = key(&mut rng);
+    let (n, w) = (5, 2);
+    let inputs = mix_inputs(&k, n, w, &mut rng);
+    let (outputs, witness) = shuffle(&k, &inputs, &mut rng);
+    let election = context(1);
+    let st = MixStatement {
+        election_hash: &election,
+        key: &k,
+        generators: mix_gens(),
+        mixer: 1,
+        inputs: &inputs,
+        outputs: &outputs,
+    };
+    assert_eq!(format!("{witness:?}"), "ShuffleWitness(<5 rows, secret>)");
+    let prove_and_check = |outs: &CiphertextList, wit: &ShuffleWitness, rng: &mut ChaCha20Rng| {
+        let s = MixStatement {
+            outputs: outs,
+            ..st
+        };
+        ShuffleProof::prove(&s, wit, rng).unwrap().verify(&s)
+    };
+    assert_eq!(prove_and_check(&outputs, &witness, &mut rng), Ok(()));
+    let mut items = outputs.ciphertexts().to_vec();
+    // Replaced: row 0 becomes a fresh encryption of another value.
+    items[0] = Ciphertext::encrypt(&k, &Scalar::from(100u64), &random_scalar(&mut rng));
+    let replaced = CiphertextList::new(w, items).unwrap();
+    assert_eq!(
+        prove_and_check(&replaced, &witness, &mut rng),
+        Err(MixError::Proof)
+    );
+    // Duplicated: row 1 is a re-encryption of the same input as row 0.
+    let perm = witness.permutation().to_vec();
+    let mut items = outputs.ciphertexts().to_vec();
+    for c in 0..w {
+        let src = inputs.row(perm[0] as usize)[c];
+        let r = random_scalar(&mut rng);
+        let (a, b) = psephos_core::mix::reencrypt(&k, &src, &r);
+        items[w + c] = Ciphertext {
+            alpha: a.into(),
+            beta: b.into(),
+        };
+    }
+    let duplicated = CiphertextList::new(w, items).unwrap();
+    assert_eq!(
+        prove_and_check(&duplicated, &witness, &mut rng),
+        Err(MixError::Proof)
+    );
+    // The right permutation with wrong randomness for one ciphertext.
+    let mut randomness: Vec<Scalar> = (0..n * w).map(|_| random_scalar(&mut rng)).collect();
+    let wrong = ShuffleWitness::new(perm.clone(), randomness.clone()).unwrap();
+    assert_eq!(
+        prove_and_check(&outputs, &wrong, &mut rng),
+        Err(MixError::Proof)
+    );
+    // Shapes: not a permutation, too little randomness.
+    let mut bad = perm.clone();
+    bad[0] = bad[1];
+    assert_eq!(
+        ShuffleWitness::new(bad, randomness.clone()).unwrap_err(),
+        MixError::Witness
+    );
+    randomness.pop();
+    let short = ShuffleWitness::new(
+        (0..n as u32 - 1).collect(),
+        randomness[..(n - 1) * w].to_vec(),
+    )
+    .unwrap();
+    assert_eq!(
+        ShuffleProof::prove(&st, &short, &mut rng).unwrap_err(),
+        MixError::Witness
+    );
+}
