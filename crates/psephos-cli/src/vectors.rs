@@ -18,7 +18,9 @@ use psephos_core::encoding::Canonical;
 use psephos_core::generators::{g, h};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
+use psephos_core::mix::{self, CiphertextList, MixError, MixGenerators, MixStatement};
 use psephos_core::proofs::chaum_pedersen::DleqStatement;
+use psephos_core::proofs::ShuffleProof;
 use psephos_core::proofs::{ChaumPedersenProof, SchnorrProof};
 use psephos_core::sim;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
@@ -522,6 +524,148 @@ pub fn check_ceremony(
     }
 }
 
+/// The verdict code of a shuffle case (§13): `base` holds the honest statement and proof, `case`
+/// may override any of `election`, `K`, `generators_label`, `mixer`, `inputs`, `outputs`,
+/// `proof_hex`. `"ok"`, `"decode"` (bad JSON or proof bytes) or [`MixError::code`].
+pub fn check_shuffle(base: &Value, case: &Value) -> String {
+    let field = |k: &str| case.get(k).unwrap_or(&base[k]).clone();
+    let run = || -> Result<(), MixError> {
+        let bad = |e: serde_json::Error| {
+            MixError::Decode(psephos_core::DecodeError::Invalid {
+                what: "shuffle vector",
+                detail: e.to_string(),
+            })
+        };
+        let election: Digest = serde_json::from_value(field("election")).map_err(bad)?;
+        let key = ElectionKey::new(serde_json::from_value(field("K")).map_err(bad)?)?;
+        let label: String = serde_json::from_value(field("generators_label")).map_err(bad)?;
+        let mixer: u32 = serde_json::from_value(field("mixer")).map_err(bad)?;
+        let inputs: CiphertextList = serde_json::from_value(field("inputs")).map_err(bad)?;
+        let outputs: CiphertextList = serde_json::from_value(field("outputs")).map_err(bad)?;
+        let proof_hex: String = serde_json::from_value(field("proof_hex")).map_err(bad)?;
+        let bytes = hex::decode(proof_hex).map_err(|_| psephos_core::DecodeError::Hex)?;
+        let proof = ShuffleProof::from_canonical_bytes(&bytes)?;
+        let generators = MixGenerators::derive(label.as_bytes(), inputs.len())?;
+        proof.verify(&MixStatement {
+            election_hash: &election,
+            key: &key,
+            generators: &generators,
+            mixer,
+            inputs: &inputs,
+            outputs: &outputs,
+        })
+    };
+    match run() {
+        Ok(()) => "ok".into(),
+        Err(e) => e.code().into(),
+    }
+}
+
+fn shuffle() -> anyhow::Result<Value> {
+    let mut r = rng(17);
+    let s = random_scalar(&mut r);
+    let key = ElectionKey::new(Point::from_point(g() * s))?;
+    let election = Digest::of(labels::ELECTION_HASH, b"shuffle vector");
+    let (n, w) = (4usize, 2usize);
+    let items = (0..n * w)
+        .map(|j| Ciphertext::encrypt(&key, &Scalar::from(j as u64 + 1), &random_scalar(&mut r)))
+        .collect();
+    let inputs = CiphertextList::new(w, items)?;
+    let (outputs, witness) = mix::shuffle(&key, &inputs, &mut r);
+    let gens = MixGenerators::standard(n)?;
+    let st = MixStatement {
+        election_hash: &election,
+        key: &key,
+        generators: &gens,
+        mixer: 2,
+        inputs: &inputs,
+        outputs: &outputs,
+    };
+    let proof = ShuffleProof::prove(&st, &witness, &mut r)?;
+    let proof_hex = hex::encode(proof.to_canonical_bytes());
+    let empty = CiphertextList::new(w, vec![])?;
+    let (empty_out, empty_witness) = mix::shuffle(&key, &empty, &mut r);
+    let empty_proof = ShuffleProof::prove(
+        &MixStatement {
+            inputs: &empty,
+            outputs: &empty_out,
+            ..st
+        },
+        &empty_witness,
+        &mut r,
+    )?;
+    let label = String::from_utf8_lossy(labels::MIX_GENERATORS).into_owned();
+    let hs = gens.hs(n)?;
+    let outs = outputs.ciphertexts();
+    let list = |items: Vec<Ciphertext>, width: usize| -> anyhow::Result<Value> {
+        Ok(serde_json::to_value(CiphertextList::new(width, items)?)?)
+    };
+    let mut changed = outs.to_vec();
+    changed[1].beta = Point::from_point(changed[1].beta.point() + g());
+    let mut swapped = outs.to_vec();
+    swapped.swap(0, w);
+    swapped.swap(1, w + 1);
+    let other_inputs = CiphertextList::new(
+        w,
+        (0..n * w)
+            .map(|j| Ciphertext::encrypt(&key, &Scalar::from(j as u64 + 1), &random_scalar(&mut r)))
+            .collect(),
+    )?;
+    let mut extended_in = inputs.ciphertexts().to_vec();
+    extended_in.extend_from_slice(&inputs.ciphertexts()[..w]);
+    let mut extended_out = outs.to_vec();
+    extended_out.extend_from_slice(&outs[..w]);
+    let non_canonical = format!(
+        "{}{}{}",
+        &proof_hex[..8],
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        &proof_hex[72..]
+    );
+    let identity = format!("{}{}{}", &proof_hex[..8], "00".repeat(32), &proof_hex[72..]);
+    // s₁ sits after c, ĉ (4 + 32n each), t₁ t₂ t₃, t₄ (4 + 64w) and t̂ (4 + 32n).
+    let s1 = 2 * (3 * (4 + 32 * n) + 96 + 4 + 64 * w);
+    let mut flipped = hex::decode(&proof_hex)?;
+    flipped[s1 / 2] ^= 1;
+    let cases = vec![
+        json!({ "name": "honest shuffle", "expected": "ok" }),
+        json!({ "name": "empty list", "inputs": empty, "outputs": empty_out,
+                "proof_hex": hex::encode(empty_proof.to_canonical_bytes()), "expected": "ok" }),
+        json!({ "name": "one output ciphertext changed", "outputs": list(changed, w)?, "expected": "proof" }),
+        json!({ "name": "two output rows swapped after proving", "outputs": list(swapped, w)?, "expected": "proof" }),
+        json!({ "name": "proof checked against another input list", "inputs": other_inputs, "expected": "proof" }),
+        json!({ "name": "another election hash", "election": Digest::of(labels::ELECTION_HASH, b"other"), "expected": "proof" }),
+        json!({ "name": "another mixer index", "mixer": 3, "expected": "proof" }),
+        json!({ "name": "another election key", "K": Point::from_point(g() * random_scalar(&mut r)), "expected": "proof" }),
+        json!({ "name": "wrong generator label", "generators_label": "psephos/mix-generators v0", "expected": "proof" }),
+        json!({ "name": "truncated output list", "outputs": list(outs[..(n - 1) * w].to_vec(), w)?, "expected": "shape" }),
+        json!({ "name": "extended input and output lists", "inputs": list(extended_in, w)?, "outputs": list(extended_out, w)?, "expected": "shape" }),
+        json!({ "name": "output width mismatch", "outputs": list(outs.to_vec(), 1)?, "expected": "shape" }),
+        json!({ "name": "non-canonical point as the first permutation commitment", "proof_hex": non_canonical, "expected": "decode" }),
+        json!({ "name": "identity as the first permutation commitment", "proof_hex": identity, "expected": "decode" }),
+        json!({ "name": "trailing byte after the proof", "proof_hex": format!("{proof_hex}00"), "expected": "decode" }),
+        json!({ "name": "truncated proof", "proof_hex": &proof_hex[..proof_hex.len() - 2], "expected": "decode" }),
+        json!({ "name": "low bit of s1 flipped", "proof_hex": hex::encode(flipped), "expected": "proof" }),
+    ];
+    let mut v = json!({
+        "description": "Terelius–Wikström shuffle proof (docs/protocol.md §13): one honest statement and proof, and cases that override parts of it, each with its verdict code.",
+        "generators": { "label": label, "h": Point::from_point(*gens.h()).to_hex(),
+                        "h_1_to_n": hs.iter().map(|p| Point::from_point(*p).to_hex()).collect::<Vec<_>>() },
+        "election": election, "K": key.point(), "generators_label": label, "mixer": 2,
+        "inputs": inputs, "outputs": outputs, "proof": proof, "proof_hex": proof_hex,
+        "secret": { "election_secret": hex::encode(s.as_bytes()), "permutation": witness.permutation() },
+    });
+    for c in &cases {
+        let got = check_shuffle(&v, c);
+        anyhow::ensure!(
+            got == c["expected"],
+            "shuffle case {}: got {got}",
+            c["name"]
+        );
+    }
+    v["cases"] = Value::Array(cases);
+    Ok(v)
+}
+
 /// Generates every vector file.
 pub fn generate() -> anyhow::Result<VectorSet> {
     let prims = primitives()?;
@@ -533,6 +677,7 @@ pub fn generate() -> anyhow::Result<VectorSet> {
     set.insert("ballots.json", ballots()?);
     set.insert("tally.json", tally()?);
     set.insert("ceremony.json", ceremony()?);
+    set.insert("shuffle.json", shuffle()?);
     Ok(set)
 }
 

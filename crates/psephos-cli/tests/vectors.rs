@@ -293,3 +293,18 @@ fn ceremony_vectors() {
         assert_eq!(verdict, n["expected"], "{}", n["name"]);
     }
 }
+
+#[test]
+fn shuffle_vectors() {
+    let v = load("shuffle.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 15);
+    for c in cases {
+        assert_eq!(
+            vectors::check_shuffle(&v, c),
+            c["expected"].as_str().unwrap(),
+            "{}",
+            c["name"]
+        );
+    }
+}

@@ -27,6 +27,8 @@
 //!   shares, Lagrange combination and the bounded discrete logarithm.
 //! - [`ceremony`]: the trustees' key ceremony (Feldman-VSS DKG with complaints and blame) as a
 //!   pure message-driven state machine, and its public verifier.
+//! - [`mix`] and [`proofs::ShuffleProof`]: re-encryption mixing of ballot rows with the
+//!   Terelius–Wikström shuffle proof, for contests that must be decrypted ballot by ballot.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -43,6 +45,7 @@ pub mod error;
 pub mod generators;
 pub mod group;
 pub mod hash;
+pub mod mix;
 pub mod proofs;
 pub mod sim;
 pub mod tally;

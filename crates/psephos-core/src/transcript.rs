@@ -74,6 +74,11 @@ pub mod labels {
     pub const CEREMONY_POLYNOMIAL: &[u8] = b"psephos/ceremony-polynomial v1";
     /// The hedged generator of a share encryption's ephemeral key (prover side only).
     pub const CEREMONY_EPHEMERAL: &[u8] = b"psephos/ceremony-ephemeral v1";
+
+    /// Terelius–Wikström shuffle proof of a re-encryption mixer (§13).
+    pub const SHUFFLE: &[u8] = b"psephos/shuffle v1";
+    /// Hash-to-group label of the shuffle proof's independent generators `h, h₁ … hₙ` (§13.2).
+    pub const MIX_GENERATORS: &[u8] = b"psephos/mix-generators v1";
 }
 
 /// Where a ballot proof sits: binds a proof to one election, one voter and one position.

@@ -148,3 +148,59 @@ fn ballot_round_trips_through_bytes_and_json() {
     assert_eq!(from_json.to_canonical_bytes(), *bytes);
     assert!(verify_ballot(e, from_json).is_ok());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A shuffle decrypts to the same multiset of rows as its input, its proof verifies, and
+    /// the witness's permutation maps every output row to the input row it re-encrypts.
+    #[test]
+    fn shuffle_decrypts_to_the_same_multiset(
+        values in prop::collection::vec(0u64..20, 0..24),
+        width in 1usize..4,
+        seed: u64,
+    ) {
+        use psephos_core::mix::{shuffle, CiphertextList, MixGenerators, MixStatement};
+        use psephos_core::proofs::ShuffleProof;
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let s = random_scalar(&mut rng);
+        let key = ElectionKey::new(Point::from_point(g() * s)).unwrap();
+        let n = values.len() / width;
+        let rows: Vec<Vec<u64>> = values.chunks_exact(width).take(n).map(<[u64]>::to_vec).collect();
+        let items = rows
+            .iter()
+            .flatten()
+            .map(|m| Ciphertext::encrypt(&key, &Scalar::from(*m), &random_scalar(&mut rng)))
+            .collect();
+        let inputs = CiphertextList::new(width, items).unwrap();
+        let (outputs, witness) = shuffle(&key, &inputs, &mut rng);
+        let decrypt = |l: &CiphertextList| -> Vec<Vec<u64>> {
+            l.rows()
+                .map(|r| r.iter().map(|c| table().solve(&c.decrypt_to_point(&s), 20).unwrap()).collect())
+                .collect()
+        };
+        let out_rows = decrypt(&outputs);
+        for (i, &p) in witness.permutation().iter().enumerate() {
+            prop_assert_eq!(&out_rows[i], &rows[p as usize]);
+        }
+        let (mut a, mut b) = (rows.clone(), out_rows);
+        a.sort();
+        b.sort();
+        prop_assert_eq!(a, b);
+        // Fresh randomness: no output ciphertext equals an input ciphertext.
+        for c in outputs.ciphertexts() {
+            prop_assert!(!inputs.ciphertexts().contains(c));
+        }
+        let gens = MixGenerators::standard(n).unwrap();
+        let election = psephos_core::hash::Digest::of(b"test", b"shuffle");
+        let st = MixStatement { election_hash: &election, key: &key, generators: &gens, mixer: 1, inputs: &inputs, outputs: &outputs };
+        let proof = ShuffleProof::prove(&st, &witness, &mut rng).unwrap();
+        prop_assert!(proof.verify(&st).is_ok());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_the_mix_decoders(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = psephos_core::proofs::ShuffleProof::from_canonical_bytes(&bytes);
+        let _ = psephos_core::mix::CiphertextList::from_canonical_bytes(&bytes);
+    }
+}

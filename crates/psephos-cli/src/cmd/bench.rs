@@ -36,6 +36,8 @@ pub enum Sub {
     /// The attacks of issue [2/10] against a real server: an unlisted-credential flood while a
     /// voter casts, gzip bombs, invented method names (see `bench_attack`).
     Attack(super::bench_attack::Args),
+    /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
+    Mix(super::bench_mix::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -53,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Load(a)) => return super::bench_load::run(a),
         Some(Sub::Election(a)) => return super::bench_election::run(a),
         Some(Sub::Attack(a)) => return super::bench_attack::run(a),
+        Some(Sub::Mix(a)) => return super::bench_mix::run(a),
         None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);

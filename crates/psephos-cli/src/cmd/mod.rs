@@ -4,6 +4,7 @@ pub mod bench;
 pub mod bench_attack;
 pub mod bench_election;
 pub mod bench_load;
+pub mod bench_mix;
 pub mod board;
 pub mod credentials;
 pub mod demo;

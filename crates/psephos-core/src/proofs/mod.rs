@@ -17,6 +17,7 @@ pub mod disjunctive;
 pub mod link;
 pub mod range;
 pub mod schnorr;
+pub mod shuffle;
 
 pub use batch::BatchVerifier;
 pub use chaum_pedersen::ChaumPedersenProof;
@@ -24,3 +25,4 @@ pub use disjunctive::RangedProof;
 pub use link::LinkProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;
+pub use shuffle::ShuffleProof;
