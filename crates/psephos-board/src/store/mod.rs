@@ -421,6 +421,21 @@ impl Board {
         rx.await.map_err(|_| BoardError::Closed)?
     }
 
+    /// The log's durable size, as the database has it. After a failed
+    /// commit the writer re-reads its state first (a `COMMIT` that reported
+    /// an error may still have been applied), so this tells a caller whether
+    /// the entries it was refused are in the log after all. Queued appends
+    /// before it are committed first.
+    pub async fn refresh(&self) -> Result<u64, BoardError> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Refresh { reply })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
     // -- publishing --------------------------------------------------------
 
     /// Seals a block now if the tree grew since the last one; returns it.
