@@ -33,6 +33,9 @@ pub enum Sub {
     /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
     /// phase.
     Election(super::bench_election::Args),
+    /// Restart time of an election on a large board, and its state's memory per voter and per
+    /// ballot.
+    Restart(super::bench_restart::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -49,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Some(Sub::Load(a)) => return super::bench_load::run(a),
         Some(Sub::Election(a)) => return super::bench_election::run(a),
+        Some(Sub::Restart(a)) => return super::bench_restart::run(a),
         None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_election;
 pub mod bench_load;
+pub mod bench_restart;
 pub mod board;
 pub mod credentials;
 pub mod demo;
