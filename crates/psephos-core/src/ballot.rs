@@ -528,7 +528,7 @@ impl EncryptedBallot {
 /// What the election's rules need of a cast ballot — its election, style, credential and hash —
 /// read from its canonical bytes without decoding the contests (no point is decompressed, no
 /// proof or signature is looked at). For replaying a board whose ballots were verified before
-/// they were appended (`docs/protocol.md`, §11.6): the hash is
+/// they were appended (`docs/protocol.md`, §11.4): the hash is
 /// `SHA-256(label ‖ canonical bytes)`, the same as [`EncryptedBallot::hash`], and the
 /// credential is its 32 encoded bytes, unchecked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

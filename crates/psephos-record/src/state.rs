@@ -426,7 +426,7 @@ impl ElectionState {
 
     /// Applies an entry of a board whose ballots and challenges were verified before they were
     /// appended — the server replaying its own board at start or catching up after a failed
-    /// commit (`docs/protocol.md`, §11.6). Every rule of [`ElectionState::apply`] is checked,
+    /// commit (`docs/protocol.md`, §11.4). Every rule of [`ElectionState::apply`] is checked,
     /// but a ballot is not decoded past its header ([`BallotHeader::peek`]: no point is
     /// decompressed, its shape, signature and proofs are not checked) and a challenge's opening
     /// is not re-checked. Never for a record from elsewhere: the verifier checks everything.

@@ -11,7 +11,7 @@
 //! need: no point decompression, no signature or proof); an entry the rules reject there means
 //! the database was edited, and the service refuses to start. A failed commit never replays the
 //! board: the batch is taken back ([`ElectionState::rollback`]) and the state catches up with
-//! whatever the board holds beyond it (`docs/protocol.md`, §11.6).
+//! whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
