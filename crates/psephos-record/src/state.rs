@@ -381,6 +381,13 @@ impl ElectionState {
         }
     }
 
+    /// Bytes allocated for the credential table and for the ballot table, the bulk of the
+    /// state (`docs/protocol.md` §11.4): what `psephos bench restart` reports per credential and
+    /// per ballot.
+    pub fn table_bytes(&self) -> (usize, usize) {
+        self.tables.allocated()
+    }
+
     /// Decodes an entry and applies it; see [`ElectionState::apply`].
     pub fn apply_bytes(
         &mut self,

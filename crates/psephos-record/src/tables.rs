@@ -264,6 +264,16 @@ impl Tables {
         })
     }
 
+    /// Bytes allocated for the credential table and for the ballot table (rows and index).
+    pub fn allocated(&self) -> (usize, usize) {
+        (
+            self.credentials.capacity() * std::mem::size_of::<CredentialRow>()
+                + self.credential_index.allocation_size(),
+            self.ballots.capacity() * std::mem::size_of::<BallotRow>()
+                + self.ballot_index.allocation_size(),
+        )
+    }
+
     pub fn mark(&self) -> Mark {
         Mark {
             credentials: self.credentials.len(),

@@ -7,7 +7,8 @@
 //! cannot accept an entry that an observer replaying the board would reject.
 //!
 //! On start the state is rebuilt by replaying every entry of the board with
-//! [`ElectionState::replay_entry`] (every rule, but ballots are read no further than the rules
+//! [`ElectionState::replay_entry`], in the same read as the board's tamper check
+//! ([`ElectionService::open`]) (every rule, but ballots are read no further than the rules
 //! need: no point decompression, no signature or proof); an entry the rules reject there means
 //! the database was edited, and the service refuses to start. A failed commit never replays the
 //! board: the batch is taken back ([`ElectionState::rollback`]) and the state catches up with
@@ -15,7 +16,7 @@
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
-use psephos_board::{Board, BoardError, Entry};
+use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::hash::Digest;
 use psephos_record::{
     Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind, StateMark,
@@ -116,12 +117,46 @@ impl ElectionService {
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
         let mut state = ElectionState::new();
         let replayed = catch_up_to(&board, &mut state, board.size()).await?;
-        Ok(ElectionService {
+        Ok(Self::with_state(board, state, replayed))
+    }
+
+    /// Opens the board at `url` and replays it into the election's state in the same pass as
+    /// the board's tamper check at open ([`Board::open_reading`]): every entry is read from the
+    /// database once, and the next page is read while this one is checked and replayed. What
+    /// `psephos serve` runs at start; the rules are those of [`ElectionService::load`].
+    pub async fn open(url: &str, config: BoardConfig) -> Result<Self, ReplayError> {
+        let mut state = ElectionState::new();
+        let mut refused: Option<ReplayError> = None;
+        let opened = Board::open_reading(url, config, |start, entries| {
+            for (i, e) in entries.iter().enumerate() {
+                let index = start + i as u64;
+                if let Err(source) = state.replay_entry(e.kind, &e.payload) {
+                    let error = ReplayError::Rule { index, source };
+                    let text = error.to_string();
+                    refused = Some(error);
+                    return Err(text);
+                }
+            }
+            Ok(())
+        })
+        .await;
+        let board = match (opened, refused) {
+            (Ok(board), _) => board,
+            (Err(_), Some(rule)) => return Err(rule),
+            (Err(e), None) => return Err(e.into()),
+        };
+        let mut replayed = state.size();
+        replayed += catch_up_to(&board, &mut state, board.size()).await?;
+        Ok(Self::with_state(board, state, replayed))
+    }
+
+    fn with_state(board: Board, state: ElectionState, replayed: u64) -> Self {
+        ElectionService {
             board,
             state: RwLock::new(state),
             behind: AtomicBool::new(false),
             replayed: AtomicU64::new(replayed),
-        })
+        }
     }
 
     /// The ballot or challenge with this tracking code (see [`parse_tracking_code`]).

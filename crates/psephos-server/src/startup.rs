@@ -79,7 +79,16 @@ impl AppState {
         board: Board,
         config: ServiceConfig,
     ) -> Result<Self, crate::election::ReplayError> {
-        let election = Arc::new(ElectionService::load(board.clone()).await?);
+        let election = ElectionService::load(board).await?;
+        Ok(Self::start(election, config))
+    }
+
+    /// The state handlers share, over an election already loaded ([`ElectionService::open`]
+    /// opens the board and replays it in one pass). Starts the ballot pipeline and the watcher
+    /// on the current runtime.
+    pub fn start(election: ElectionService, config: ServiceConfig) -> Self {
+        let board = election.board().clone();
+        let election = Arc::new(election);
         let metrics = Arc::new(Metrics::default());
         let (stop, stopping) = watch::channel(false);
         let events = Events::new(stopping.clone());
@@ -95,7 +104,7 @@ impl AppState {
             config.watcher.clone(),
             stopping,
         ));
-        Ok(AppState {
+        AppState {
             board,
             election,
             admin: None,
@@ -105,7 +114,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
             config: Arc::new(config),
             stop: Arc::new(stop),
-        })
+        }
     }
 
     /// Enables the admin routes for the token whose hash is `token_hash`.

@@ -190,3 +190,54 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     assert_eq!(s.state.election.entries_replayed(), replayed);
     drop(state);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_the_rules() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 3);
+    e.open(&s).await;
+    let mut ballots = Vec::new();
+    for v in [0, 1, 2, 0] {
+        let (b, _) = e.ballot(v, &mut rng);
+        let (st, got) = s
+            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .await;
+        assert_eq!(st, 201, "{got}");
+        ballots.push(b);
+    }
+    let live = observe(&s.state.election, &ballots).await;
+    // (Sealed first, so that the second handle on the database has nothing to seal.)
+    s.board.seal_now().await.unwrap();
+    let opened = ElectionService::open(&s.db.url, common::support::config())
+        .await
+        .unwrap();
+    assert_eq!(opened.entries_replayed(), s.size());
+    assert_eq!(observe(&opened, &ballots).await, live);
+    opened.board().close().await.unwrap();
+
+    // A ballot appended behind the rules' back (the same ballot again: a replay). The board's
+    // tree and checkpoints are consistent with it; the election's rules are not.
+    let index = s.size();
+    s.board
+        .append(
+            psephos_board::Entry::new(
+                psephos_board::EntryKind::Ballot,
+                psephos_core::encoding::Canonical::to_canonical_bytes(&ballots[0]),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    s.board.seal_now().await.unwrap();
+    match ElectionService::open(&s.db.url, common::support::config()).await {
+        Err(psephos_server::election::ReplayError::Rule { index: at, source }) => {
+            assert_eq!(at, index);
+            assert!(
+                matches!(source, psephos_record::RuleError::Replayed { .. }),
+                "{source}"
+            );
+        }
+        other => panic!("expected the rules to refuse entry {index}, got {other:?}"),
+    }
+}
