@@ -26,7 +26,7 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult}
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::credentials::{CredentialList, ListError};
+use crate::credentials::{CredentialList, ListError, RawCredentialList};
 use crate::payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
 pub use crate::tables::TrackedBallot;
 use crate::tables::{Full, Tables};
@@ -435,8 +435,9 @@ impl ElectionState {
     /// appended — the server replaying its own board at start or catching up after a failed
     /// commit (`docs/protocol.md`, §11.4). Every rule of [`ElectionState::apply`] is checked,
     /// but a ballot is not decoded past its header ([`BallotHeader::peek`]: no point is
-    /// decompressed, its shape, signature and proofs are not checked) and a challenge's opening
-    /// is not re-checked. Never for a record from elsewhere: the verifier checks everything.
+    /// decompressed, its shape, signature and proofs are not checked), a credential list's
+    /// points are not decompressed ([`RawCredentialList`]) and a challenge's opening is not
+    /// re-checked. Never for a record from elsewhere: the verifier checks everything.
     pub fn replay_entry(
         &mut self,
         kind: psephos_board::EntryKind,
@@ -461,6 +462,17 @@ impl ElectionState {
             EntryKind::Challenge => {
                 let c = Challenged::from_canonical_bytes(payload).map_err(decode)?;
                 self.apply_verified_challenge(&c)
+            }
+            EntryKind::CredentialList => {
+                let l = RawCredentialList::peek(payload).map_err(decode)?;
+                let applied = self.list_credentials(
+                    l.credentials.len(),
+                    |manifest, last| l.validate_entry(manifest, last),
+                    |index| l.credentials.get(index).map(|c| c.0),
+                )?;
+                self.events += 1;
+                self.size += 1;
+                Ok(applied)
             }
             _ => self.apply_bytes(kind, payload).map(|(_, a)| a),
         }
@@ -647,6 +659,25 @@ impl ElectionState {
     }
 
     fn apply_credentials(&mut self, l: &CredentialList) -> Result<Applied, RuleError> {
+        self.list_credentials(
+            l.credentials.len(),
+            |manifest, last| l.validate_entry(manifest, last),
+            |index| l.credentials.get(index).map(|c| c.credential.to_bytes()),
+        )
+    }
+
+    /// The credential-list rule over an entry of `count` credentials: `validate` is
+    /// [`CredentialList::validate_entry`] (or its raw twin in the replay), `credential_at` the
+    /// bytes of the entry's credential at an index.
+    fn list_credentials(
+        &mut self,
+        count: usize,
+        validate: impl FnOnce(
+            &Manifest,
+            Option<[u8; 32]>,
+        ) -> Result<Vec<crate::credentials::ValidCredential>, ListError>,
+        credential_at: impl Fn(usize) -> Option<[u8; 32]>,
+    ) -> Result<Applied, RuleError> {
         if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {
             return Err(RuleError::Phase {
                 action: "publish credentials",
@@ -658,25 +689,22 @@ impl ElectionState {
             phase: self.phase,
         })?;
         // What the entry's decoding allows: a longer entry could be applied but never replayed.
-        if l.credentials.len() > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
+        if count > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
             return Err(RuleError::Credentials(format!(
                 "{} credentials in one entry, more than {}",
-                l.credentials.len(),
+                count,
                 crate::credentials::MAX_CREDENTIALS_PER_ENTRY
             )));
         }
-        let listed = l
-            .validate_entry(manifest, self.last_listed)
+        let listed = validate(manifest, self.last_listed)
             .map_err(|e| match e {
                 // Smaller than the last credential published and already listed in an earlier
                 // entry: listed twice rather than merely out of order.
-                ListError::Unsorted { index } => match l.credentials.get(index) {
-                    Some(c) if self.tables.credential(&c.credential.to_bytes()).is_some() => {
-                        ListError::Duplicate {
-                            index,
-                            credential: c.credential.to_hex(),
-                        }
-                    }
+                ListError::Unsorted { index } => match credential_at(index) {
+                    Some(c) if self.tables.credential(&c).is_some() => ListError::Duplicate {
+                        index,
+                        credential: hex::encode(c),
+                    },
                     _ => e,
                 },
                 e => e,

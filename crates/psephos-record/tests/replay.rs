@@ -209,3 +209,48 @@ fn credentials_published_in_a_failed_batch_are_taken_back() {
     }
     assert_same(&s, &applied(&payloads), &sim, &payloads);
 }
+
+#[test]
+fn the_fast_replay_of_credential_lists_refuses_what_the_full_rules_refuse() {
+    let (_, payloads, _) = board();
+    let first = payloads
+        .iter()
+        .position(|p| matches!(p, Payload::Credentials(_)))
+        .unwrap();
+    let Payload::Credentials(list) = &payloads[first] else {
+        unreachable!()
+    };
+    let mut full = applied(&payloads[..=first]);
+    let mut fast = replayed(&payloads[..=first]);
+    let mut bad_lists = Vec::new();
+    // The same list again (every credential listed twice), one credential again, unsorted,
+    // the identity, another election's list.
+    bad_lists.push(list.clone());
+    let mut one = list.clone();
+    one.credentials.truncate(1);
+    bad_lists.push(one);
+    let mut unsorted = list.clone();
+    unsorted.credentials.reverse();
+    bad_lists.push(unsorted);
+    let mut identity = list.clone();
+    identity.credentials[0].credential = psephos_core::group::Point::identity();
+    bad_lists.push(identity);
+    let mut foreign = list.clone();
+    foreign.election_id.push('x');
+    bad_lists.push(foreign);
+    for l in bad_lists {
+        let p = Payload::Credentials(l);
+        let bytes = p.to_bytes();
+        let a = full
+            .apply_bytes(EntryKind::CredentialList, &bytes)
+            .unwrap_err();
+        let b = fast
+            .replay_entry(EntryKind::CredentialList, &bytes)
+            .unwrap_err();
+        // The same words, except that the identity fails the full decoding before the rules.
+        if !matches!(a, RuleError::Decode { .. }) {
+            assert_eq!(a, b);
+        }
+        assert_eq!(full.counts(), fast.counts());
+    }
+}
