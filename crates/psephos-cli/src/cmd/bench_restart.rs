@@ -126,6 +126,16 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let mut c = config();
     c.verify_on_open = false;
     let board = Board::open(&url, c).await?;
+    // One read of the whole board first, so that the allocator's arenas already hold the
+    // buffers that reading pages needs: what grows afterwards is the state.
+    let mut start = 0;
+    while start < size {
+        let n = board.entries(start, 1000).await?.len() as u64;
+        start += n;
+        if n == 0 {
+            break;
+        }
+    }
     let mut state = ElectionState::new();
     let base = rss_kib();
     let mut at_open = None;
