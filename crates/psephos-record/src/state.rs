@@ -381,10 +381,10 @@ impl ElectionState {
         }
     }
 
-    /// Bytes allocated for the credential table and for the ballot table, the bulk of the
-    /// state (`docs/protocol.md` §11.4): what `psephos bench restart` reports per credential and
-    /// per ballot.
-    pub fn table_bytes(&self) -> (usize, usize) {
+    /// `[credentials, ballots]`: the bytes of the credential table and of the ballot table,
+    /// the bulk of the state (`docs/protocol.md` §11.4), each as `(allocated, in use)` — with
+    /// and without the row vectors' spare capacity. What `psephos bench restart` reports.
+    pub fn table_bytes(&self) -> [(usize, usize); 2] {
         self.tables.allocated()
     }
 

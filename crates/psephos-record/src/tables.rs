@@ -264,14 +264,21 @@ impl Tables {
         })
     }
 
-    /// Bytes allocated for the credential table and for the ballot table (rows and index).
-    pub fn allocated(&self) -> (usize, usize) {
-        (
-            self.credentials.capacity() * std::mem::size_of::<CredentialRow>()
-                + self.credential_index.allocation_size(),
-            self.ballots.capacity() * std::mem::size_of::<BallotRow>()
-                + self.ballot_index.allocation_size(),
-        )
+    /// Bytes of the credential table and of the ballot table (rows and index): with the row
+    /// vectors' spare capacity, and without it (the pages a process touches).
+    pub fn allocated(&self) -> [(usize, usize); 2] {
+        let cred = std::mem::size_of::<CredentialRow>();
+        let ballot = std::mem::size_of::<BallotRow>();
+        [
+            (
+                self.credentials.capacity() * cred + self.credential_index.allocation_size(),
+                self.credentials.len() * cred + self.credential_index.allocation_size(),
+            ),
+            (
+                self.ballots.capacity() * ballot + self.ballot_index.allocation_size(),
+                self.ballots.len() * ballot + self.ballot_index.allocation_size(),
+            ),
+        ]
     }
 
     pub fn mark(&self) -> Mark {

@@ -172,11 +172,18 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             end.saturating_sub(base) as f64 / 1024.0
         );
     }
-    let (cred_bytes, ballot_bytes) = state.table_bytes();
+    let [(cred_alloc, cred_used), (ballot_alloc, ballot_used)] = state.table_bytes();
+    let (creds, ballots) = (
+        counts.credentials.max(1) as f64,
+        (counts.ballots_cast + counts.challenges).max(1) as f64,
+    );
     println!(
-        "tables allocated: {:.1} bytes per credential, {:.1} bytes per ballot (cast or challenged)",
-        cred_bytes as f64 / counts.credentials.max(1) as f64,
-        ballot_bytes as f64 / (counts.ballots_cast + counts.challenges).max(1) as f64
+        "tables: {:.1} bytes per credential in use ({:.1} allocated), {:.1} bytes per ballot in \
+         use ({:.1} allocated)",
+        cred_used as f64 / creds,
+        cred_alloc as f64 / creds,
+        ballot_used as f64 / ballots,
+        ballot_alloc as f64 / ballots
     );
     drop(state);
     board.close().await?;
