@@ -764,6 +764,7 @@ impl ElectionState {
                 }
                 self.phase = Phase::Open;
                 self.opened_at = Some(self.size);
+                self.tables.reserve_ballots(self.tables.credential_count());
                 Ok(Applied::Opened)
             }
             Control::Close => {

@@ -146,6 +146,16 @@ impl Tables {
         Ok(())
     }
 
+    /// Makes room for `n` more ballots at once: what voting opening does with one per listed
+    /// credential, so that the ballot table is not copied as it grows during the vote (a
+    /// vector's pages that stay unused are never touched).
+    pub fn reserve_ballots(&mut self, n: usize) {
+        self.ballots.reserve(n);
+        let (rows, hasher) = (&self.ballots, &self.hasher);
+        self.ballot_index
+            .reserve(n, |&r| hasher.hash_one(code_of(&rows[r as usize].hash)));
+    }
+
     fn find_ballot(&self, hash: &[u8; 32]) -> Option<&BallotRow> {
         let rows = &self.ballots;
         self.ballot_index
