@@ -5,8 +5,8 @@
 //! ballot, ballot hash → index, challenged hash → index, tracking code → entry) the server grew
 //! by about 530 bytes per ballot. Here a credential is one 48-byte row and a ballot (cast or
 //! challenged) one 48-byte row, each in a `Vec` in the order the board listed them, and each
-//! table is indexed by a `hashbrown::HashTable` of 4-byte row numbers: about 70 bytes per
-//! credential and 61 per ballot allocated, spare capacity included (`BENCHMARKS.md`, "Restart and memory per ballot").
+//! table is indexed by a `hashbrown::HashTable` of 4-byte row numbers: about 58 bytes per
+//! credential and 57 per ballot at `10⁶` (`BENCHMARKS.md`, "Restart and memory per ballot").
 //!
 //! The ballot index is keyed by a ballot hash's first 10 bytes — the tracking code — so the same
 //! index answers "is this hash on the board" (comparing all 32 bytes) and "which ballot has this
