@@ -17,6 +17,10 @@ pub enum BoardError {
     /// The database URL is neither `sqlite:` nor `postgres:`/`postgresql:`.
     #[error("unsupported database URL (expected sqlite:… or postgres://…)")]
     UnsupportedUrl,
+    /// The caller of [`crate::Board::open_reading`] refused a stored entry;
+    /// the board was not opened.
+    #[error("a stored entry was refused on open: {0}")]
+    Refused(String),
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(sqlx::Error),

@@ -525,6 +525,43 @@ impl EncryptedBallot {
     }
 }
 
+/// What the election's rules need of a cast ballot — its election, style, credential and hash —
+/// read from its canonical bytes without decoding the contests (no point is decompressed, no
+/// proof or signature is looked at). For replaying a board whose ballots were verified before
+/// they were appended (`docs/protocol.md`, §11.4): the hash is
+/// `SHA-256(label ‖ canonical bytes)`, the same as [`EncryptedBallot::hash`], and the
+/// credential is its 32 encoded bytes, unchecked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BallotHeader<'a> {
+    pub election: Digest,
+    pub style: &'a str,
+    pub credential: [u8; 32],
+    pub hash: Digest,
+}
+
+impl<'a> BallotHeader<'a> {
+    /// Reads the header of a ballot's canonical bytes and hashes them all.
+    pub fn peek(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != BALLOT_VERSION {
+            return Err(DecodeError::UnknownTag {
+                what: "ballot version",
+                tag: version,
+            });
+        }
+        let election = r.digest()?;
+        let style = std::str::from_utf8(r.bytes(MAX_STRING)?).map_err(|_| DecodeError::Utf8)?;
+        let credential = r.array32()?;
+        Ok(BallotHeader {
+            election,
+            style,
+            credential,
+            hash: Digest::of(labels::BALLOT_HASH, bytes),
+        })
+    }
+}
+
 impl Canonical for EncryptedBallot {
     const MIN_ENCODED_LEN: usize = 1 + 32 + 4 + 32 + 4 + 64;
     fn encode(&self, w: &mut Writer) {

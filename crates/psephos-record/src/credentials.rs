@@ -126,64 +126,145 @@ impl CredentialList {
         manifest: &Manifest,
         previous_last: Option<[u8; 32]>,
     ) -> Result<Vec<ValidCredential>, ListError> {
-        if self.version != LIST_VERSION {
-            return Err(ListError::Version(self.version));
-        }
-        if self.election_id != manifest.id {
-            return Err(ListError::ElectionId {
-                expected: manifest.id.clone(),
-                got: self.election_id.clone(),
-            });
-        }
-        let expected = manifest.hash();
-        if self.manifest_hash != expected {
-            return Err(ListError::ManifestHash {
-                expected,
-                got: self.manifest_hash,
-            });
-        }
-        if self.credentials.is_empty() {
-            return Err(ListError::Empty);
-        }
-        let mut previous = previous_last;
-        let mut out: Vec<ValidCredential> = Vec::with_capacity(self.credentials.len());
-        for (index, c) in self.credentials.iter().enumerate() {
-            let style = manifest
-                .ballot_styles
+        validate_entry(
+            self.version,
+            &self.election_id,
+            &self.manifest_hash,
+            self.credentials
                 .iter()
-                .position(|s| s.id == c.style)
-                .ok_or_else(|| ListError::UnknownStyle {
-                    index,
-                    style: c.style.clone(),
-                })?;
-            check_weight(manifest, c.weight)
-                .map_err(|reason| ListError::Weight { index, reason })?;
-            if c.credential.is_identity() {
-                return Err(ListError::Identity { index });
-            }
-            let bytes = c.credential.to_bytes();
-            if let Some(p) = previous {
-                // Equal to the previous one, or (out of order) to an earlier one of this entry:
-                // listed twice. Otherwise smaller: out of order.
-                if bytes == p || (bytes < p && out.iter().any(|o| o.credential == bytes)) {
-                    return Err(ListError::Duplicate {
-                        index,
-                        credential: c.credential.to_hex(),
-                    });
-                }
-                if bytes < p {
-                    return Err(ListError::Unsorted { index });
-                }
-            }
-            previous = Some(bytes);
-            out.push(ValidCredential {
-                credential: bytes,
-                style,
-                weight: c.weight,
-            });
-        }
-        Ok(out)
+                .map(|c| (c.credential.to_bytes(), c.style.as_str(), c.weight)),
+            manifest,
+            previous_last,
+        )
     }
+}
+
+/// A credential-list entry read without decompressing its points: what the server's replay of
+/// its own board reads (`docs/protocol.md` §11.4), every point having been decoded strictly
+/// when the entry was posted. [`RawCredentialList::validate_entry`] checks exactly what
+/// [`CredentialList::validate_entry`] checks (the identity is the all-zero encoding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawCredentialList<'a> {
+    pub version: u32,
+    pub election_id: &'a str,
+    pub manifest_hash: Digest,
+    /// `(credential bytes, style id, weight)`, in entry order.
+    pub credentials: Vec<([u8; 32], &'a str, u64)>,
+}
+
+impl<'a> RawCredentialList<'a> {
+    /// Reads an entry's canonical bytes (the whole of them) as [`CredentialList`]'s decoding
+    /// does, but for the points.
+    pub fn peek(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u32()?;
+        let election_id = utf8(r.bytes(MAX_STRING)?)?;
+        let manifest_hash = r.digest()?;
+        let n = r.len(
+            MAX_CREDENTIALS_PER_ENTRY,
+            <ListedCredential as Canonical>::MIN_ENCODED_LEN,
+        )?;
+        let mut credentials = Vec::with_capacity(n);
+        for _ in 0..n {
+            let point = r.array32()?;
+            let style = utf8(r.bytes(MAX_STRING)?)?;
+            credentials.push((point, style, r.u64()?));
+        }
+        r.finish()?;
+        Ok(RawCredentialList {
+            version,
+            election_id,
+            manifest_hash,
+            credentials,
+        })
+    }
+
+    /// [`CredentialList::validate_entry`] on the raw entry.
+    pub fn validate_entry(
+        &self,
+        manifest: &Manifest,
+        previous_last: Option<[u8; 32]>,
+    ) -> Result<Vec<ValidCredential>, ListError> {
+        validate_entry(
+            self.version,
+            self.election_id,
+            &self.manifest_hash,
+            self.credentials.iter().copied(),
+            manifest,
+            previous_last,
+        )
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<&str, DecodeError> {
+    std::str::from_utf8(b).map_err(|_| DecodeError::Utf8)
+}
+
+/// The checks of [`CredentialList::validate_entry`], over `(credential bytes, style, weight)`.
+fn validate_entry<'s>(
+    version: u32,
+    election_id: &str,
+    manifest_hash: &Digest,
+    credentials: impl ExactSizeIterator<Item = ([u8; 32], &'s str, u64)>,
+    manifest: &Manifest,
+    previous_last: Option<[u8; 32]>,
+) -> Result<Vec<ValidCredential>, ListError> {
+    if version != LIST_VERSION {
+        return Err(ListError::Version(version));
+    }
+    if election_id != manifest.id {
+        return Err(ListError::ElectionId {
+            expected: manifest.id.clone(),
+            got: election_id.to_owned(),
+        });
+    }
+    let expected = manifest.hash();
+    if *manifest_hash != expected {
+        return Err(ListError::ManifestHash {
+            expected,
+            got: *manifest_hash,
+        });
+    }
+    if credentials.len() == 0 {
+        return Err(ListError::Empty);
+    }
+    let mut previous = previous_last;
+    let mut out: Vec<ValidCredential> = Vec::with_capacity(credentials.len());
+    for (index, (bytes, style_id, weight)) in credentials.enumerate() {
+        let style = manifest
+            .ballot_styles
+            .iter()
+            .position(|s| s.id == style_id)
+            .ok_or_else(|| ListError::UnknownStyle {
+                index,
+                style: style_id.to_owned(),
+            })?;
+        check_weight(manifest, weight).map_err(|reason| ListError::Weight { index, reason })?;
+        // The identity's only canonical encoding is 32 zero bytes.
+        if bytes == [0u8; 32] {
+            return Err(ListError::Identity { index });
+        }
+        if let Some(p) = previous {
+            // Equal to the previous one, or (out of order) to an earlier one of this entry:
+            // listed twice. Otherwise smaller: out of order.
+            if bytes == p || (bytes < p && out.iter().any(|o| o.credential == bytes)) {
+                return Err(ListError::Duplicate {
+                    index,
+                    credential: hex::encode(bytes),
+                });
+            }
+            if bytes < p {
+                return Err(ListError::Unsorted { index });
+            }
+        }
+        previous = Some(bytes);
+        out.push(ValidCredential {
+            credential: bytes,
+            style,
+            weight,
+        });
+    }
+    Ok(out)
 }
 
 /// One credential of a list that passed [`CredentialList::validate_entry`].

@@ -20,9 +20,13 @@ pub mod format;
 pub mod payload;
 pub mod sim;
 pub mod state;
+mod tables;
 pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
-pub use state::{Applied, Counts, ElectionState, Eligibility, Phase, RuleError, RuleErrorKind};
+pub use state::{
+    Applied, Counts, ElectionState, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind,
+    StateMark, TrackedBallot,
+};
 pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

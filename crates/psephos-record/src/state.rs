@@ -12,12 +12,13 @@
 //! whole record): [`ElectionState::apply`] takes a ballot on the promise that its proofs were
 //! verified, and checks everything else — including the signature — itself.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use psephos_core::ballot::{EncryptedBallot, VerifiedBallot};
+use psephos_core::ballot::{BallotHeader, EncryptedBallot, VerifiedBallot};
 use psephos_core::ceremony::{CeremonyError, CeremonyState, SignedMessage};
 use psephos_core::challenge::check_challenge;
 use psephos_core::election::{Election, Manifest};
+use psephos_core::encoding::Canonical;
 use psephos_core::error::{DecodeError, TallyError, VerifyError};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
@@ -25,8 +26,10 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult,
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::credentials::{CredentialList, ListError};
+use crate::credentials::{CredentialList, ListError, RawCredentialList};
 use crate::payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
+pub use crate::tables::TrackedBallot;
+use crate::tables::{Full, Tables};
 
 /// Where the election is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -127,6 +130,8 @@ pub enum RuleError {
     Result(String),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
+    #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
+    Capacity(&'static str),
 }
 
 impl RuleError {
@@ -137,7 +142,8 @@ impl RuleError {
             | RuleError::Replayed { .. }
             | RuleError::ChallengedBallot(_)
             | RuleError::AlreadyCast(_)
-            | RuleError::TooManyChallenges { .. } => RuleErrorKind::Conflict,
+            | RuleError::TooManyChallenges { .. }
+            | RuleError::Capacity(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
             _ => RuleErrorKind::Invalid,
@@ -205,28 +211,39 @@ pub struct Counts {
     pub shares: u64,
 }
 
+/// A point of an [`ElectionState`] to return to ([`ElectionState::mark`]).
+#[derive(Debug)]
+pub struct StateMark {
+    size: u64,
+    events: u64,
+    tables: crate::tables::Mark,
+    rest: Option<Box<ElectionState>>,
+}
+
+/// [`ElectionState::rollback`] to a `ballots_only` mark after another kind of entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("an entry other than a ballot or challenge was applied after a ballots-only mark")]
+pub struct RollbackError;
+
 /// The election as the board has it so far. Feed it every entry in board order.
 #[derive(Debug, Clone)]
 pub struct ElectionState {
     phase: Phase,
     size: u64,
+    /// Entries applied other than ballots and challenges (see [`ElectionState::rollback`]).
+    events: u64,
     definition: Option<Definition>,
     ceremony: Option<CeremonyState>,
     key: Option<KeyAnnouncement>,
     election: Option<Election>,
-    credentials: HashMap<[u8; 32], Eligibility>,
     last_listed: Option<[u8; 32]>,
     total_weight: u64,
     /// Per contest (manifest order), the total weight of the listed credentials whose style
     /// contains it: what bounds the contest's counts (§11.3, decryptable elections).
     listed_weight: Vec<u64>,
-    /// Every cast ballot's hash → its index.
-    ballots: HashMap<Digest, u64>,
-    challenged: HashMap<Digest, u64>,
-    /// Credential → how many ballots it challenged.
-    challenges_by: HashMap<[u8; 32], u32>,
-    /// Credential → index of its last cast ballot.
-    last: HashMap<[u8; 32], u64>,
+    /// Every listed credential and every cast or challenged ballot, with the credentials' last
+    /// ballots (the bulk of the state: see [`crate::tables`]).
+    tables: Tables,
     tally: Option<EncryptedTally>,
     shares: BTreeMap<u32, DecryptionShare>,
     /// The combination of the shares, computed once when the `k`-th share is accepted (share
@@ -254,18 +271,15 @@ impl ElectionState {
         ElectionState {
             phase: Phase::Empty,
             size: 0,
+            events: 0,
             definition: None,
             ceremony: None,
             key: None,
             election: None,
-            credentials: HashMap::new(),
             last_listed: None,
             total_weight: 0,
             listed_weight: Vec::new(),
-            ballots: HashMap::new(),
-            challenged: HashMap::new(),
-            challenges_by: HashMap::new(),
-            last: HashMap::new(),
+            tables: Tables::default(),
             tally: None,
             shares: BTreeMap::new(),
             combined: None,
@@ -303,30 +317,40 @@ impl ElectionState {
         self.election.as_ref()
     }
     pub fn eligibility(&self, credential: &Point) -> Option<Eligibility> {
-        self.credentials.get(credential.as_bytes()).copied()
+        self.eligibility_of(credential.as_bytes())
+    }
+    fn eligibility_of(&self, credential: &[u8; 32]) -> Option<Eligibility> {
+        self.tables.credential(credential).map(|row| {
+            let (style, weight) = self.tables.eligibility(row);
+            Eligibility { style, weight }
+        })
     }
     /// The index of a cast ballot, by ballot hash.
     pub fn ballot_index(&self, hash: &Digest) -> Option<u64> {
-        self.ballots.get(hash).copied()
+        self.tables.cast_index(&hash.0)
     }
     /// The index of a challenged ballot, by ballot hash.
     pub fn challenge_index(&self, hash: &Digest) -> Option<u64> {
-        self.challenged.get(hash).copied()
+        self.tables.challenge_index(&hash.0)
+    }
+    /// The cast or challenged ballot whose tracking code shows `code` (the first 10 bytes of
+    /// its hash); if several do, the latest on the board.
+    pub fn tracked(&self, code: &[u8; 10]) -> Option<TrackedBallot> {
+        self.tables.by_code(code)
     }
     /// The index of the last cast ballot of `credential` (the one that counts).
     pub fn last_ballot(&self, credential: &Point) -> Option<u64> {
-        self.last.get(credential.as_bytes()).copied()
+        self.tables
+            .credential(credential.as_bytes())
+            .and_then(|row| self.tables.last_index(row))
     }
     /// `(credential, index of its last ballot, weight)` for every credential that voted, sorted
     /// by index: exactly the ballots the tally counts.
     pub fn counted(&self) -> Vec<(Point, u64, u64)> {
         let mut v: Vec<(Point, u64, u64)> = self
-            .last
-            .iter()
-            .filter_map(|(c, &i)| {
-                let p = Point::from_bytes(c).ok()?;
-                Some((p, i, self.credentials.get(c)?.weight))
-            })
+            .tables
+            .voted()
+            .filter_map(|(c, i, _, weight)| Some((Point::from_bytes(c).ok()?, i, weight)))
             .collect();
         v.sort_by_key(|&(_, i, _)| i);
         v
@@ -349,15 +373,23 @@ impl ElectionState {
         (self.key_at, self.tally_at, self.result_at)
     }
     pub fn counts(&self) -> Counts {
+        let (ballots_cast, voters, challenges) = self.tables.counts();
         Counts {
             entries: self.size,
-            credentials: self.credentials.len() as u64,
+            credentials: self.tables.credential_count() as u64,
             total_weight: self.total_weight,
-            ballots_cast: self.ballots.len() as u64,
-            voters: self.last.len() as u64,
-            challenges: self.challenged.len() as u64,
+            ballots_cast,
+            voters,
+            challenges,
             shares: self.shares.len() as u64,
         }
+    }
+
+    /// `[credentials, ballots]`: the bytes of the credential table and of the ballot table,
+    /// the bulk of the state (`docs/protocol.md` §11.4), each as `(allocated, in use)` — with
+    /// and without the row vectors' spare capacity. What `psephos bench restart` reports.
+    pub fn table_bytes(&self) -> [(usize, usize); 2] {
+        self.tables.allocated()
     }
 
     /// Decodes an entry and applies it; see [`ElectionState::apply`].
@@ -389,6 +421,9 @@ impl ElectionState {
             Payload::Share(s) => self.apply_share(s)?,
             Payload::Result(r) => self.apply_result(r)?,
         };
+        if !matches!(payload, Payload::Ballot(_) | Payload::Challenge(_)) {
+            self.events += 1;
+        }
         self.size += 1;
         Ok(applied)
     }
@@ -398,6 +433,110 @@ impl ElectionState {
     /// it appends nothing that [`ElectionState::apply`] rejects.)
     pub fn skip_entry(&mut self) {
         self.size += 1;
+    }
+
+    /// Applies an entry of a board whose ballots and challenges were verified before they were
+    /// appended — the server replaying its own board at start or catching up after a failed
+    /// commit (`docs/protocol.md`, §11.4). Every rule of [`ElectionState::apply`] is checked,
+    /// but a ballot is not decoded past its header ([`BallotHeader::peek`]: no point is
+    /// decompressed, its shape, signature and proofs are not checked), a credential list's
+    /// points are not decompressed ([`RawCredentialList`]) and a challenge's opening is not
+    /// re-checked. Never for a record from elsewhere: the verifier checks everything.
+    pub fn replay_entry(
+        &mut self,
+        kind: psephos_board::EntryKind,
+        payload: &[u8],
+    ) -> Result<Applied, RuleError> {
+        use psephos_board::EntryKind;
+        let decode = |source| RuleError::Decode {
+            kind: kind.name(),
+            source,
+        };
+        match kind {
+            EntryKind::Ballot => {
+                let h = BallotHeader::peek(payload).map_err(decode)?;
+                let row = self.ballot_rules(&h.election, h.style, &h.credential, &h.hash)?;
+                let superseded = self.record_ballot(h.hash, row)?;
+                self.size += 1;
+                Ok(Applied::Ballot {
+                    hash: h.hash,
+                    superseded,
+                })
+            }
+            EntryKind::Challenge => {
+                let c = Challenged::from_canonical_bytes(payload).map_err(decode)?;
+                self.apply_verified_challenge(&c)
+            }
+            EntryKind::CredentialList => {
+                let l = RawCredentialList::peek(payload).map_err(decode)?;
+                let applied = self.list_credentials(
+                    l.credentials.len(),
+                    |manifest, last| l.validate_entry(manifest, last),
+                    |index| l.credentials.get(index).map(|c| c.0),
+                )?;
+                self.events += 1;
+                self.size += 1;
+                Ok(applied)
+            }
+            _ => self.apply_bytes(kind, payload).map(|(_, a)| a),
+        }
+    }
+
+    /// A point to come back to with [`ElectionState::rollback`]. Cheap when
+    /// `ballots_only` (the entries applied after it will all be ballots and challenges: O(1));
+    /// otherwise it copies everything but the credential and ballot tables.
+    pub fn mark(&self, ballots_only: bool) -> StateMark {
+        StateMark {
+            size: self.size,
+            events: self.events,
+            tables: self.tables.mark(),
+            rest: (!ballots_only).then(|| Box::new(self.without_tables())),
+        }
+    }
+
+    /// Takes back every entry applied since `mark`, in time linear in their number: what the
+    /// server does when the board could not commit them. Fails, changing nothing, if `mark`
+    /// was taken with `ballots_only` and another kind of entry was applied since.
+    pub fn rollback(&mut self, mark: StateMark) -> Result<(), RollbackError> {
+        if mark.rest.is_none() && self.events != mark.events {
+            return Err(RollbackError);
+        }
+        self.tables.rollback(mark.tables);
+        match mark.rest {
+            Some(rest) => {
+                let tables = std::mem::take(&mut self.tables);
+                *self = *rest;
+                self.tables = tables;
+            }
+            None => self.size = mark.size,
+        }
+        Ok(())
+    }
+
+    /// A copy of the state with empty credential and ballot tables.
+    fn without_tables(&self) -> ElectionState {
+        ElectionState {
+            phase: self.phase,
+            size: self.size,
+            events: self.events,
+            definition: self.definition.clone(),
+            ceremony: self.ceremony.clone(),
+            key: self.key.clone(),
+            election: self.election.clone(),
+            last_listed: self.last_listed,
+            total_weight: self.total_weight,
+            listed_weight: self.listed_weight.clone(),
+            tables: Tables::default(),
+            tally: self.tally.clone(),
+            shares: self.shares.clone(),
+            combined: self.combined.clone(),
+            result: self.result.clone(),
+            opened_at: self.opened_at,
+            closed_at: self.closed_at,
+            key_at: self.key_at,
+            tally_at: self.tally_at,
+            result_at: self.result_at,
+        }
     }
 
     /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
@@ -423,11 +562,22 @@ impl ElectionState {
     pub fn apply_verified_ballot(&mut self, b: &VerifiedBallot) -> Result<Applied, RuleError> {
         let hash = *b.hash();
         let ballot = b.ballot();
-        self.check_ballot_rules(ballot, &hash)?;
-        self.ballots.insert(hash, self.size);
-        let superseded = self.last.insert(ballot.credential.to_bytes(), self.size);
+        let row = self.ballot_rules(
+            &ballot.election,
+            &ballot.style,
+            ballot.credential.as_bytes(),
+            &hash,
+        )?;
+        let superseded = self.record_ballot(hash, row)?;
         self.size += 1;
         Ok(Applied::Ballot { hash, superseded })
+    }
+
+    /// Records a cast ballot that passed the rules, signed by credential row `row`.
+    fn record_ballot(&mut self, hash: Digest, row: u32) -> Result<Option<u64>, RuleError> {
+        self.tables
+            .cast(hash.0, self.size, row)
+            .map_err(|Full| RuleError::Capacity("ballots"))
     }
 
     /// The ballot rules but the signature: phase, election, credential, style, replay and
@@ -437,38 +587,50 @@ impl ElectionState {
         b: &EncryptedBallot,
         hash: &Digest,
     ) -> Result<Eligibility, RuleError> {
+        let row = self.ballot_rules(&b.election, &b.style, b.credential.as_bytes(), hash)?;
+        let (style, weight) = self.tables.eligibility(row);
+        Ok(Eligibility { style, weight })
+    }
+
+    /// The ballot rules on the fields they read; returns the credential's row.
+    fn ballot_rules(
+        &self,
+        election_hash: &Digest,
+        style: &str,
+        credential: &[u8; 32],
+        hash: &Digest,
+    ) -> Result<u32, RuleError> {
         self.require(Phase::Open, "cast a ballot")?;
         let election = self.election.as_ref().ok_or(RuleError::Phase {
             action: "cast a ballot",
             phase: self.phase,
         })?;
-        if &b.election != election.hash() {
+        if election_hash != election.hash() {
             return Err(RuleError::WrongElection);
         }
-        let e = self
-            .credentials
-            .get(b.credential.as_bytes())
-            .copied()
+        let row = self
+            .tables
+            .credential(credential)
             .ok_or(RuleError::UnknownCredential)?;
-        let listed = &election.manifest().ballot_styles[e.style].id;
-        if listed != &b.style {
+        let listed = &election.manifest().ballot_styles[self.tables.eligibility(row).0].id;
+        if listed != style {
             return Err(RuleError::WrongStyle {
                 listed: listed.clone(),
-                got: b.style.clone(),
+                got: style.to_owned(),
             });
         }
-        if let Some(&index) = self.ballots.get(hash) {
+        if let Some(index) = self.tables.cast_index(&hash.0) {
             return Err(RuleError::Replayed {
                 tracking_code: psephos_core::ballot::tracking_code(hash),
                 index,
             });
         }
-        if self.challenged.contains_key(hash) {
+        if self.tables.challenge_index(&hash.0).is_some() {
             return Err(RuleError::ChallengedBallot(
                 psephos_core::ballot::tracking_code(hash),
             ));
         }
-        Ok(e)
+        Ok(row)
     }
 
     fn require(&self, phase: Phase, action: &'static str) -> Result<(), RuleError> {
@@ -502,6 +664,25 @@ impl ElectionState {
     }
 
     fn apply_credentials(&mut self, l: &CredentialList) -> Result<Applied, RuleError> {
+        self.list_credentials(
+            l.credentials.len(),
+            |manifest, last| l.validate_entry(manifest, last),
+            |index| l.credentials.get(index).map(|c| c.credential.to_bytes()),
+        )
+    }
+
+    /// The credential-list rule over an entry of `count` credentials: `validate` is
+    /// [`CredentialList::validate_entry`] (or its raw twin in the replay), `credential_at` the
+    /// bytes of the entry's credential at an index.
+    fn list_credentials(
+        &mut self,
+        count: usize,
+        validate: impl FnOnce(
+            &Manifest,
+            Option<[u8; 32]>,
+        ) -> Result<Vec<crate::credentials::ValidCredential>, ListError>,
+        credential_at: impl Fn(usize) -> Option<[u8; 32]>,
+    ) -> Result<Applied, RuleError> {
         if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {
             return Err(RuleError::Phase {
                 action: "publish credentials",
@@ -513,25 +694,22 @@ impl ElectionState {
             phase: self.phase,
         })?;
         // What the entry's decoding allows: a longer entry could be applied but never replayed.
-        if l.credentials.len() > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
+        if count > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
             return Err(RuleError::Credentials(format!(
                 "{} credentials in one entry, more than {}",
-                l.credentials.len(),
+                count,
                 crate::credentials::MAX_CREDENTIALS_PER_ENTRY
             )));
         }
-        let listed = l
-            .validate_entry(manifest, self.last_listed)
+        let listed = validate(manifest, self.last_listed)
             .map_err(|e| match e {
                 // Smaller than the last credential published and already listed in an earlier
                 // entry: listed twice rather than merely out of order.
-                ListError::Unsorted { index } => match l.credentials.get(index) {
-                    Some(c) if self.credentials.contains_key(&c.credential.to_bytes()) => {
-                        ListError::Duplicate {
-                            index,
-                            credential: c.credential.to_hex(),
-                        }
-                    }
+                ListError::Unsorted { index } => match credential_at(index) {
+                    Some(c) if self.tables.credential(&c).is_some() => ListError::Duplicate {
+                        index,
+                        credential: hex::encode(c),
+                    },
                     _ => e,
                 },
                 e => e,
@@ -563,28 +741,21 @@ impl ElectionState {
                 )));
             }
         }
-        self.listed_weight = listed_weight;
+        let mark = self.tables.mark();
+        let mut weight = 0u64;
+        for c in &listed {
+            if let Err(Full) = self.tables.list(c.credential, c.style, c.weight) {
+                self.tables.rollback(mark);
+                return Err(RuleError::Capacity("credentials"));
+            }
+            weight += c.weight;
+        }
         if let Some(last) = listed.last() {
             self.last_listed = Some(last.credential);
         }
-        let mut weight = 0u64;
-        let add: Vec<([u8; 32], Eligibility)> = listed
-            .into_iter()
-            .map(|c| {
-                weight += c.weight;
-                (
-                    c.credential,
-                    Eligibility {
-                        style: c.style,
-                        weight: c.weight,
-                    },
-                )
-            })
-            .collect();
         self.total_weight += weight;
-        let n = add.len();
-        self.credentials.extend(add);
-        Ok(Applied::Credentials(n))
+        self.listed_weight = listed_weight;
+        Ok(Applied::Credentials(listed.len()))
     }
 
     fn apply_control(&mut self, c: &Control) -> Result<Applied, RuleError> {
@@ -618,13 +789,14 @@ impl ElectionState {
             }
             Control::Open => {
                 self.require(Phase::KeyReady, "open voting")?;
-                if self.credentials.is_empty() {
+                if self.tables.credential_count() == 0 {
                     return Err(RuleError::Credentials(
                         "no credentials are published: nobody could vote".into(),
                     ));
                 }
                 self.phase = Phase::Open;
                 self.opened_at = Some(self.size);
+                self.tables.reserve_ballots(self.tables.credential_count());
                 Ok(Applied::Opened)
             }
             Control::Close => {
@@ -637,17 +809,20 @@ impl ElectionState {
     }
 
     fn apply_ballot(&mut self, b: &EncryptedBallot) -> Result<Applied, RuleError> {
-        self.check_ballot(b)?;
         let hash = b.hash();
-        self.ballots.insert(hash, self.size);
-        let superseded = self.last.insert(b.credential.to_bytes(), self.size);
+        let row = self.ballot_rules(&b.election, &b.style, b.credential.as_bytes(), &hash)?;
+        if let Some(election) = &self.election {
+            psephos_core::ballot::check_shape(election.manifest(), b)?;
+        }
+        b.verify_signature()?;
+        let superseded = self.record_ballot(hash, row)?;
         Ok(Applied::Ballot { hash, superseded })
     }
 
     fn apply_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         let election = self.check_challenge_rules(c)?;
         check_challenge(election, &c.ballot, &c.reveal)?;
-        Ok(self.record_challenge(c))
+        self.record_challenge(c)
     }
 
     /// The rules of a challenge but its opening: phase, election, credential, style, never
@@ -658,10 +833,10 @@ impl ElectionState {
         self.require(Phase::Open, "challenge a ballot")?;
         let hash = c.ballot.hash();
         let code = || psephos_core::ballot::tracking_code(&hash);
-        if self.ballots.contains_key(&hash) {
+        if self.tables.cast_index(&hash.0).is_some() {
             return Err(RuleError::AlreadyCast(code()));
         }
-        if let Some(&index) = self.challenged.get(&hash) {
+        if let Some(index) = self.tables.challenge_index(&hash.0) {
             return Err(RuleError::Replayed {
                 tracking_code: code(),
                 index,
@@ -676,20 +851,18 @@ impl ElectionState {
         if &c.ballot.election != election.hash() {
             return Err(RuleError::WrongElection);
         }
-        let credential = c.ballot.credential.as_bytes();
-        let e = self
-            .credentials
-            .get(credential)
+        let row = self
+            .tables
+            .credential(c.ballot.credential.as_bytes())
             .ok_or(RuleError::UnknownCredential)?;
-        let listed = &election.manifest().ballot_styles[e.style].id;
+        let listed = &election.manifest().ballot_styles[self.tables.eligibility(row).0].id;
         if listed != &c.ballot.style {
             return Err(RuleError::WrongStyle {
                 listed: listed.clone(),
                 got: c.ballot.style.clone(),
             });
         }
-        if self.challenges_by.get(credential).copied().unwrap_or(0) >= MAX_CHALLENGES_PER_CREDENTIAL
-        {
+        if self.tables.challenges_of(row) >= MAX_CHALLENGES_PER_CREDENTIAL {
             return Err(RuleError::TooManyChallenges {
                 limit: MAX_CHALLENGES_PER_CREDENTIAL,
             });
@@ -703,19 +876,22 @@ impl ElectionState {
     /// opening outside its lock (mirrors [`ElectionState::apply_verified_ballot`]).
     pub fn apply_verified_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         self.check_challenge_rules(c)?;
-        let applied = self.record_challenge(c);
+        let applied = self.record_challenge(c)?;
         self.size += 1;
         Ok(applied)
     }
 
-    fn record_challenge(&mut self, c: &Challenged) -> Applied {
+    /// Records a challenge that passed [`ElectionState::check_challenge_rules`].
+    fn record_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         let hash = c.ballot.hash();
-        self.challenged.insert(hash, self.size);
-        *self
-            .challenges_by
-            .entry(c.ballot.credential.to_bytes())
-            .or_insert(0) += 1;
-        Applied::Challenge { hash }
+        let row = self
+            .tables
+            .credential(c.ballot.credential.as_bytes())
+            .ok_or(RuleError::UnknownCredential)?;
+        self.tables
+            .challenge(hash.0, self.size, row)
+            .map_err(|Full| RuleError::Capacity("challenged ballots"))?;
+        Ok(Applied::Challenge { hash })
     }
 
     /// `(ballots, weight)` the tally must state for each contest, in manifest order.
@@ -724,10 +900,10 @@ impl ElectionState {
             return Vec::new();
         };
         let mut per_style = vec![(0u64, 0u64); manifest.ballot_styles.len()];
-        for c in self.last.keys() {
-            if let Some(e) = self.credentials.get(c) {
-                per_style[e.style].0 += 1;
-                per_style[e.style].1 += e.weight;
+        for (_, _, style, weight) in self.tables.voted() {
+            if let Some(s) = per_style.get_mut(style) {
+                s.0 += 1;
+                s.1 += weight;
             }
         }
         let mut out = vec![(0u64, 0u64); manifest.contests.len()];

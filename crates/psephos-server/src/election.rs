@@ -6,15 +6,22 @@
 //! is the same replayable machine the verifier runs ([`psephos_record::state`]), the server
 //! cannot accept an entry that an observer replaying the board would reject.
 //!
-//! On start the state is rebuilt by replaying every entry of the board; an entry the rules
-//! reject there means the database was edited, and the service refuses to start.
+//! On start the state is rebuilt by replaying every entry of the board with
+//! [`ElectionState::replay_entry`], in the same read as the board's tamper check
+//! ([`ElectionService::open`]) (every rule, but ballots are read no further than the rules
+//! need: no point decompression, no signature or proof); an entry the rules reject there means
+//! the database was edited, and the service refuses to start. A failed commit never replays the
+//! board: the batch is taken back ([`ElectionState::rollback`]) and the state catches up with
+//! whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
-use psephos_board::{Board, BoardError, Entry};
+use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::hash::Digest;
-use psephos_record::{Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind};
-use std::collections::HashMap;
+use psephos_record::{
+    Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind, StateMark,
+};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::RwLock;
 
@@ -25,10 +32,14 @@ const REPLAY_PAGE: u64 = 1024;
 #[derive(Debug)]
 pub struct ElectionService {
     board: Board,
+    /// The rules' state; it also answers tracking codes ([`ElectionState::tracked`]).
     state: RwLock<ElectionState>,
-    /// Ballots and challenges by tracking code, for `GET /api/v1/ballots/{code}`. Updated under
-    /// the state's write lock, after the durable append.
-    tracking: std::sync::RwLock<Tracking>,
+    /// Whether the state may be behind the board: a commit failed and the board could not say
+    /// whether it was applied. The next write catches up first.
+    behind: AtomicBool,
+    /// Entries applied by replaying the board (at start, and catching up after a failed
+    /// commit), for tests and metrics.
+    replayed: AtomicU64,
 }
 
 /// Where a tracking code points on the board.
@@ -40,41 +51,6 @@ pub struct Tracked {
     pub credential: [u8; 32],
     /// A challenged ballot (opened, never counted) rather than a cast one.
     pub challenged: bool,
-}
-
-/// The tracking index: the 80-bit tracking code (the first 10 bytes of the ballot hash) → the
-/// entry. Kept in memory and rebuilt from the board at start.
-#[derive(Debug, Default)]
-pub struct Tracking {
-    by_code: HashMap<[u8; 10], Tracked>,
-}
-
-impl Tracking {
-    fn record(&mut self, index: u64, payload: &Payload, applied: &Applied) {
-        let (hash, credential, challenged) = match (payload, applied) {
-            (Payload::Ballot(b), Applied::Ballot { hash, .. }) => {
-                (*hash, b.credential.to_bytes(), false)
-            }
-            (Payload::Challenge(c), Applied::Challenge { hash }) => {
-                (*hash, c.ballot.credential.to_bytes(), true)
-            }
-            _ => return,
-        };
-        self.by_code.insert(
-            code_key(&hash),
-            Tracked {
-                index,
-                hash,
-                credential,
-                challenged,
-            },
-        );
-    }
-
-    /// The entry whose tracking code is `code`.
-    pub fn get(&self, code: &[u8; 10]) -> Option<Tracked> {
-        self.by_code.get(code).copied()
-    }
 }
 
 /// The part of a ballot hash its tracking code shows.
@@ -122,6 +98,8 @@ pub fn parse_tracking_code(text: &str) -> Option<[u8; 10]> {
 pub enum ReplayError {
     #[error(transparent)]
     Board(#[from] BoardError),
+    #[error("the board has {board} entries, fewer than the {state} already applied")]
+    Shrunk { board: u64, state: u64 },
     #[error("board entry {index} breaks the election's rules: {source}")]
     Rule {
         index: u64,
@@ -131,52 +109,124 @@ pub enum ReplayError {
 }
 
 impl ElectionService {
-    /// Replays `board` into the election's state. Ballot proofs are not re-verified here (they
-    /// were verified before they were appended, and `psephos verify` re-checks them all).
+    /// Replays `board` into the election's state ([`ElectionState::replay_entry`]: every rule,
+    /// but ballots are read only as far as the rules need and neither their signatures nor
+    /// their proofs are re-verified — they were verified before they were appended, the
+    /// board's tamper check at open ties every entry to the stored tree and the signed
+    /// checkpoints, and `psephos verify` re-checks everything).
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
-        let (state, tracking) = replay_tracked(&board).await?;
-        Ok(ElectionService {
+        let mut state = ElectionState::new();
+        let replayed = catch_up_to(&board, &mut state, board.size()).await?;
+        Ok(Self::with_state(board, state, replayed))
+    }
+
+    /// Opens the board at `url` and replays it into the election's state in the same pass as
+    /// the board's tamper check at open ([`Board::open_reading`]): every entry is read from the
+    /// database once, and the next page is read while this one is checked and replayed. What
+    /// `psephos serve` runs at start; the rules are those of [`ElectionService::load`].
+    pub async fn open(url: &str, config: BoardConfig) -> Result<Self, ReplayError> {
+        let mut state = ElectionState::new();
+        let mut refused: Option<ReplayError> = None;
+        let opened = Board::open_reading(url, config, |start, entries| {
+            for (i, e) in entries.iter().enumerate() {
+                let index = start + i as u64;
+                if let Err(source) = state.replay_entry(e.kind, &e.payload) {
+                    let error = ReplayError::Rule { index, source };
+                    let text = error.to_string();
+                    refused = Some(error);
+                    return Err(text);
+                }
+            }
+            Ok(())
+        })
+        .await;
+        let board = match (opened, refused) {
+            (Ok(board), _) => board,
+            (Err(_), Some(rule)) => return Err(rule),
+            (Err(e), None) => return Err(e.into()),
+        };
+        let mut replayed = state.size();
+        replayed += catch_up_to(&board, &mut state, board.size()).await?;
+        Ok(Self::with_state(board, state, replayed))
+    }
+
+    fn with_state(board: Board, state: ElectionState, replayed: u64) -> Self {
+        ElectionService {
             board,
             state: RwLock::new(state),
-            tracking: std::sync::RwLock::new(tracking),
-        })
+            behind: AtomicBool::new(false),
+            replayed: AtomicU64::new(replayed),
+        }
     }
 
     /// The ballot or challenge with this tracking code (see [`parse_tracking_code`]).
-    pub fn tracked(&self, code: &[u8; 10]) -> Option<Tracked> {
-        match self.tracking.read() {
-            Ok(t) => t.get(code),
-            Err(poisoned) => poisoned.into_inner().get(code),
-        }
+    pub async fn tracked(&self, code: &[u8; 10]) -> Option<Tracked> {
+        self.state.read().await.tracked(code).map(|t| Tracked {
+            index: t.index,
+            hash: Digest(t.hash),
+            credential: t.credential,
+            challenged: t.challenged,
+        })
     }
 
-    fn track(&self, entries: &[(u64, &Payload, &Applied)]) {
-        let mut t = match self.tracking.write() {
-            Ok(t) => t,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        for (index, p, a) in entries {
-            t.record(*index, p, a);
-        }
+    /// Entries applied by replaying the board since this service was loaded: the whole board
+    /// at start, then only entries a failed commit left in doubt.
+    pub fn entries_replayed(&self) -> u64 {
+        self.replayed.load(Ordering::Relaxed)
     }
 
-    /// Rebuilds state and tracking index from the board after a failed append (the board is the
-    /// truth; an append that failed may or may not have been committed).
-    async fn resync(&self, state: &mut ElectionState) {
-        match replay_tracked(&self.board).await {
-            Ok((s, t)) => {
-                *state = s;
-                match self.tracking.write() {
-                    Ok(mut g) => *g = t,
-                    Err(poisoned) => *poisoned.into_inner() = t,
-                }
+    /// After a failed append: takes back what was applied since `mark`, then applies what the
+    /// board actually holds beyond it (the failed `COMMIT` may have been applied after all).
+    /// Linear in the batch, never in the board. If the board cannot say, the state stays at
+    /// `mark` and the next write catches up first.
+    async fn recover(&self, state: &mut ElectionState, mark: StateMark) {
+        if let Err(e) = state.rollback(mark) {
+            // Not reachable: every mark is taken for the payloads it covers.
+            tracing::error!(error = %e, "cannot take back a failed batch; replaying the board");
+            match replay(&self.board).await {
+                Ok(s) => *state = s,
+                Err(re) => tracing::error!(error = %re, "replay after a failed append failed"),
             }
-            Err(re) => tracing::error!(error = %re, "replay after a failed append failed"),
+            return;
+        }
+        self.behind.store(true, Ordering::Relaxed);
+        if let Err(e) = self.catch_up(state).await {
+            tracing::error!(error = %e, "catching up with the board after a failed append failed; the next write retries");
+        }
+    }
+
+    /// Applies the entries the board holds beyond the state, if a failed commit left the two
+    /// in doubt; 503 if the board cannot be read.
+    async fn catch_up(&self, state: &mut ElectionState) -> Result<(), ApiError> {
+        if !self.behind.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let result = match self.board.refresh().await {
+            Ok(size) => catch_up_to(&self.board, state, size).await,
+            Err(e) => Err(e.into()),
+        };
+        match result {
+            Ok(n) => {
+                self.replayed.fetch_add(n, Ordering::Relaxed);
+                self.behind.store(false, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the board cannot be read after a failed commit: {e}"),
+            )),
         }
     }
 
     pub fn board(&self) -> &Board {
         &self.board
+    }
+
+    /// The election (once its key is announced) without waiting: `None` also while a writer
+    /// holds the state. For start-up, before anyone else can.
+    pub fn election_now(&self) -> Option<psephos_core::election::Election> {
+        self.state.try_read().ok()?.election().cloned()
     }
 
     /// The state, for reading (status pages, cheap pre-checks).
@@ -245,35 +295,27 @@ impl ElectionService {
         apply: fn(&mut ElectionState, &Payload) -> Result<Applied, RuleError>,
     ) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
-        let mut scratch: Option<ElectionState> = None;
-        if payloads.len() > 1 {
-            // Rejection of a later payload must leave no trace of the earlier ones.
-            scratch = Some(state.clone());
-        }
+        self.catch_up(&mut state).await?;
+        // Rejection of a later payload, or a failed append, must leave no trace of the batch.
+        let mark = state.mark(ballots_only(payloads));
         let mut applied = Vec::with_capacity(payloads.len());
         for p in payloads {
             let index = state.size();
             match apply(&mut state, p) {
                 Ok(a) => applied.push((index, a)),
                 Err(e) => {
-                    if let Some(s) = scratch {
-                        *state = s;
+                    if let Err(re) = state.rollback(mark) {
+                        tracing::error!(error = %re, "cannot take back a rejected batch");
                     }
                     return Err(rule_error(e));
                 }
             }
         }
         if let Err(e) = self.board.append_all(entries).await {
-            tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
-            self.resync(&mut state).await;
+            tracing::error!(error = %e, "append failed; taking the batch back and catching up with the board");
+            self.recover(&mut state, mark).await;
             return Err(e.into());
         }
-        let tracked: Vec<(u64, &Payload, &Applied)> = applied
-            .iter()
-            .zip(payloads)
-            .map(|((i, a), p)| (*i, p, a))
-            .collect();
-        self.track(&tracked);
         Ok(applied)
     }
 
@@ -288,6 +330,13 @@ impl ElectionService {
     /// one are answered with the error, and the state is rebuilt from the board.
     pub async fn post_each(&self, payloads: Vec<Payload>) -> Vec<Result<(u64, Applied), ApiError>> {
         let mut state = self.state.write().await;
+        if let Err(e) = self.catch_up(&mut state).await {
+            return payloads
+                .iter()
+                .map(|_| Err(ApiError::new(e.status, e.code, e.detail.clone())))
+                .collect();
+        }
+        let mut mark = Some(state.mark(ballots_only(&payloads)));
         let mut verdicts: Vec<Result<(u64, Applied), ApiError>> =
             Vec::with_capacity(payloads.len());
         // (position in `verdicts`, entry) of every payload the rules accepted.
@@ -319,8 +368,10 @@ impl ElectionService {
             let (positions, entries): (Vec<usize>, Vec<Entry>) = group.into_iter().unzip();
             if failed.is_none() {
                 if let Err(e) = self.board.append_all(entries).await {
-                    tracing::error!(error = %e, "batch append failed; rebuilding the election state from the board");
-                    self.resync(&mut state).await;
+                    tracing::error!(error = %e, "batch append failed; taking the batches back and catching up with the board");
+                    if let Some(mark) = mark.take() {
+                        self.recover(&mut state, mark).await;
+                    }
                     failed = Some(e.into());
                 }
             }
@@ -330,12 +381,6 @@ impl ElectionService {
                 }
             }
         }
-        let tracked: Vec<(u64, &Payload, &Applied)> = verdicts
-            .iter()
-            .zip(&payloads)
-            .filter_map(|(v, p)| v.as_ref().ok().map(|(i, a)| (*i, p, a)))
-            .collect();
-        self.track(&tracked);
         verdicts
     }
 
@@ -358,16 +403,17 @@ impl ElectionService {
         F: FnOnce(&ElectionState) -> Result<Payload, ApiError>,
     {
         let mut state = self.state.write().await;
+        self.catch_up(&mut state).await?;
         let payload = build(&state)?;
         let index = state.size();
         let entry = entry_of(&payload)?;
+        let mark = state.mark(ballots_only(std::slice::from_ref(&payload)));
         let applied = state.apply(&payload).map_err(rule_error)?;
         if let Err(e) = self.board.append_all(vec![entry]).await {
-            tracing::error!(error = %e, "append failed; rebuilding the election state from the board");
-            self.resync(&mut state).await;
+            tracing::error!(error = %e, "append failed; taking the entry back and catching up with the board");
+            self.recover(&mut state, mark).await;
             return Err(e.into());
         }
-        self.track(&[(index, &payload, &applied)]);
         Ok((index, applied, payload))
     }
 
@@ -428,32 +474,49 @@ fn entry_of(p: &Payload) -> Result<Entry, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()))
 }
 
-/// Rebuilds the state from every entry on the board.
-pub async fn replay(board: &Board) -> Result<ElectionState, ReplayError> {
-    replay_tracked(board).await.map(|(s, _)| s)
+/// Whether every payload is a ballot or a challenge (a cheap [`ElectionState::mark`]).
+fn ballots_only(payloads: &[Payload]) -> bool {
+    payloads
+        .iter()
+        .all(|p| matches!(p, Payload::Ballot(_) | Payload::Challenge(_)))
 }
 
-/// Rebuilds the state and the tracking index from every entry on the board.
-async fn replay_tracked(board: &Board) -> Result<(ElectionState, Tracking), ReplayError> {
+/// Rebuilds the state from every entry on the board (see [`ElectionService::load`]).
+pub async fn replay(board: &Board) -> Result<ElectionState, ReplayError> {
     let mut state = ElectionState::new();
-    let mut tracking = Tracking::default();
-    let size = board.size();
-    let mut start = 0;
+    catch_up_to(board, &mut state, board.size()).await?;
+    Ok(state)
+}
+
+/// Applies the board's entries from `state.size()` up to `size` with
+/// [`ElectionState::replay_entry`]; returns how many.
+async fn catch_up_to(
+    board: &Board,
+    state: &mut ElectionState,
+    size: u64,
+) -> Result<u64, ReplayError> {
+    let from = state.size();
+    if size < from {
+        return Err(ReplayError::Shrunk {
+            board: size,
+            state: from,
+        });
+    }
+    let mut start = from;
     while start < size {
         let page = board.entries(start, REPLAY_PAGE.min(size - start)).await?;
         for (i, entry) in page.iter().enumerate() {
             let index = start + i as u64;
-            let (payload, applied) = state
-                .apply_bytes(entry.kind, &entry.payload)
+            state
+                .replay_entry(entry.kind, &entry.payload)
                 .map_err(|source| ReplayError::Rule { index, source })?;
-            tracking.record(index, &payload, &applied);
         }
         start += page.len() as u64;
         if page.is_empty() {
             break;
         }
     }
-    Ok((state, tracking))
+    Ok(start - from)
 }
 
 /// The HTTP answer for a rejected entry: 409 for "not now / not again", 403 for an unknown

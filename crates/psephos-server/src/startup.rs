@@ -81,11 +81,20 @@ impl AppState {
         board: Board,
         config: ServiceConfig,
     ) -> Result<Self, crate::election::ReplayError> {
-        let election = Arc::new(ElectionService::load(board.clone()).await?);
+        let election = ElectionService::load(board).await?;
+        Ok(Self::start(election, config))
+    }
+
+    /// The state handlers share, over an election already loaded ([`ElectionService::open`]
+    /// opens the board and replays it in one pass). Starts the ballot pipeline, the watcher and
+    /// the measuring of ballot sizes (when the key is known) on the current runtime.
+    pub fn start(election: ElectionService, config: ServiceConfig) -> Self {
+        let board = election.board().clone();
         let intake = Arc::new(crate::intake::Intake::default());
-        if let Some(el) = election.read().await.election().cloned() {
+        if let Some(el) = election.election_now() {
             intake.warm(el);
         }
+        let election = Arc::new(election);
         let metrics = Arc::new(Metrics::default());
         let (stop, stopping) = watch::channel(false);
         let events = Events::new(stopping.clone());
@@ -101,7 +110,7 @@ impl AppState {
             config.watcher.clone(),
             stopping,
         ));
-        Ok(AppState {
+        AppState {
             board,
             election,
             admin: None,
@@ -112,7 +121,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
             config: Arc::new(config),
             stop: Arc::new(stop),
-        })
+        }
     }
 
     /// Enables the admin routes for the token whose hash is `token_hash`.

@@ -32,6 +32,72 @@ use super::writer::block_from_row;
 
 /// Entries read per page.
 const ENTRY_PAGE: u64 = 2048;
+
+/// Who is handed each checked page of entries (see `Board::open_reading`).
+pub(crate) type Visitor<'a> =
+    &'a mut (dyn FnMut(u64, Vec<crate::Entry>) -> Result<(), String> + Send);
+
+/// Reads entries `[a, b)` in a task of their own, so that the next page is
+/// read from the database while this one is hashed (and visited).
+fn fetch(
+    pool: &Pool,
+    log: i64,
+    a: u64,
+    b: u64,
+) -> tokio::task::JoinHandle<Result<Vec<db::EntryRow>, BoardError>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.entries(log, db::to_i64(a)?, db::to_i64(b)?).await })
+}
+
+async fn fetched(
+    page: tokio::task::JoinHandle<Result<Vec<db::EntryRow>, BoardError>>,
+) -> Result<Vec<db::EntryRow>, BoardError> {
+    page.await
+        .map_err(|e| BoardError::Corrupt(format!("reading entries: {e}")))?
+}
+
+/// The page's rows as entries, moving the payloads.
+fn entries_of(rows: Vec<db::EntryRow>) -> Result<Vec<crate::Entry>, BoardError> {
+    rows.into_iter()
+        .map(|row| {
+            let kind = u8::try_from(row.kind)
+                .ok()
+                .and_then(EntryKind::from_u8)
+                .ok_or_else(|| {
+                    BoardError::Corrupt(format!("entry {} has kind {}", row.idx, row.kind))
+                })?;
+            Ok(crate::Entry {
+                kind,
+                payload: row.payload,
+            })
+        })
+        .collect()
+}
+
+/// Hands entries `[0, size)` to `visit` without checking them (an open
+/// without the tamper check).
+pub(crate) async fn read_all(
+    pool: &Pool,
+    log: i64,
+    size: u64,
+    visit: Visitor<'_>,
+) -> Result<(), BoardError> {
+    let mut a = 0u64;
+    let mut next = (a < size).then(|| fetch(pool, log, a, ENTRY_PAGE.min(size)));
+    while let Some(page) = next.take() {
+        let rows = fetched(page).await?;
+        let b = a + rows.len() as u64;
+        if rows.is_empty() || rows.first().map(|r| r.idx) != Some(db::to_i64(a)?) {
+            return Err(BoardError::Corrupt(format!("entry {a} is missing")));
+        }
+        if b < size {
+            next = Some(fetch(pool, log, b, b.saturating_add(ENTRY_PAGE).min(size)));
+        }
+        visit(a, entries_of(rows)?).map_err(BoardError::Refused)?;
+        a = b;
+    }
+    Ok(())
+}
 /// Blocks read per page.
 const BLOCK_PAGE: u64 = 512;
 
@@ -188,6 +254,7 @@ pub(crate) async fn run(
     size: u64,
     max_height: Option<u64>,
     strict: bool,
+    mut visit: Option<Visitor<'_>>,
 ) -> Result<CheckReport, BoardError> {
     let mut report = CheckReport {
         tree_size: size,
@@ -258,9 +325,16 @@ pub(crate) async fn run(
     let mut frontier = Frontier::default();
     let mut checkpoints = sealed.iter().peekable();
     let mut a = 0u64;
+    let mut prefetched = (a < size).then(|| fetch(pool, log, a, ENTRY_PAGE.min(size)));
     while a < size && !entry_bad.found() {
         let b = a.saturating_add(ENTRY_PAGE).min(size);
-        let rows = pool.entries(log, db::to_i64(a)?, db::to_i64(b)?).await?;
+        let rows = match prefetched.take() {
+            Some(page) => fetched(page).await?,
+            None => pool.entries(log, db::to_i64(a)?, db::to_i64(b)?).await?,
+        };
+        if b < size {
+            prefetched = Some(fetch(pool, log, b, b.saturating_add(ENTRY_PAGE).min(size)));
+        }
         let mut expected: HashMap<NodeId, Hash> = HashMap::with_capacity(2 * rows.len() + 64);
         let mut next = a;
         for row in &rows {
@@ -321,7 +395,15 @@ pub(crate) async fn run(
                 }
             }
         }
+        if let Some(visit) = visit.as_mut() {
+            if !entry_bad.found() {
+                visit(a, entries_of(rows)?).map_err(BoardError::Refused)?;
+            }
+        }
         a = b;
+    }
+    if let Some(page) = prefetched {
+        page.abort();
     }
 
     if strict && !entry_bad.found() {

@@ -219,6 +219,30 @@ impl Board {
     /// if the stored log does not verify, and with [`BoardError::Config`] if
     /// the log was created with another board key.
     pub async fn open(url: &str, config: BoardConfig) -> Result<Board, BoardError> {
+        Self::open_with(url, config, None).await
+    }
+
+    /// Opens the log like [`Board::open`] and hands every stored entry, in
+    /// order and in pages (`visit(index of the page's first entry, entries)`),
+    /// to `visit` as the open-time tamper check reads it — after the page's
+    /// entries and the stored nodes over them verified — so that a caller who
+    /// must read the whole log at start (the election service rebuilding its
+    /// state) reads it once. Without the tamper check (`verify_on_open`
+    /// false) the entries are read for `visit` alone. An error from `visit`
+    /// stops the open with [`BoardError::Refused`].
+    pub async fn open_reading(
+        url: &str,
+        config: BoardConfig,
+        mut visit: impl FnMut(u64, Vec<Entry>) -> Result<(), String> + Send,
+    ) -> Result<Board, BoardError> {
+        Self::open_with(url, config, Some(&mut visit)).await
+    }
+
+    async fn open_with(
+        url: &str,
+        config: BoardConfig,
+        visit: Option<check::Visitor<'_>>,
+    ) -> Result<Board, BoardError> {
         let signer = NoteSigner::new(&config.origin, config.signing_key.clone())
             .map_err(|e| BoardError::Config(format!("origin {:?}: {e}", config.origin)))?;
         if config.origin.contains('\n') {
@@ -243,7 +267,7 @@ impl Board {
         }
         let verifier = signer.verifier_key().clone();
         let (mut conn, pool) = db::connect(url, config.read_connections).await?;
-        let prepared = Self::prepare(&mut conn, &pool, &config, &verifier).await;
+        let prepared = Self::prepare(&mut conn, &pool, &config, &verifier, visit).await;
         let (log, state) = match prepared {
             Ok(p) => p,
             Err(e) => {
@@ -303,6 +327,7 @@ impl Board {
         pool: &Pool,
         config: &BoardConfig,
         verifier: &VerifierKey,
+        visit: Option<check::Visitor<'_>>,
     ) -> Result<(i64, writer::State), BoardError> {
         let (log, stored_key) = conn.log(&config.origin, &verifier.to_string()).await?;
         if stored_key != verifier.to_string() {
@@ -329,9 +354,12 @@ impl Board {
                 size,
                 state.sealed().height,
                 true,
+                visit,
             )
             .await?;
             report.into_result()?;
+        } else if let Some(visit) = visit {
+            check::read_all(pool, log, state.frontier.size(), visit).await?;
         }
         Ok((log, state))
     }
@@ -416,6 +444,21 @@ impl Board {
                 bytes,
                 reply,
             })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
+    /// The log's durable size, as the database has it. After a failed
+    /// commit the writer re-reads its state first (a `COMMIT` that reported
+    /// an error may still have been applied), so this tells a caller whether
+    /// the entries it was refused are in the log after all. Queued appends
+    /// before it are committed first.
+    pub async fn refresh(&self) -> Result<u64, BoardError> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Refresh { reply })
             .await
             .map_err(|_| BoardError::Closed)?;
         rx.await.map_err(|_| BoardError::Closed)?
@@ -752,6 +795,7 @@ impl Board {
             self.size(),
             sealed.height,
             false,
+            None,
         )
         .await
     }

@@ -68,6 +68,10 @@ pub(crate) enum Command {
     Close {
         reply: oneshot::Sender<Result<(), BoardError>>,
     },
+    /// Re-reads the state after a failed commit (if one failed) and answers the size.
+    Refresh {
+        reply: oneshot::Sender<Result<u64, BoardError>>,
+    },
 }
 
 /// The published state: what has been sealed so far.
@@ -250,6 +254,10 @@ impl Writer {
                         .upsert_cosignature(self.log, tree_size, &witness, key_id, timestamp, &line)
                         .await;
                     let _ = reply.send(r);
+                }
+                Command::Refresh { reply } => {
+                    let r = self.reload_if_stale().await;
+                    let _ = reply.send(r.map(|()| self.state.frontier.size()));
                 }
                 Command::Close { reply } => {
                     let r = self.seal().await.map(|_| ());

@@ -38,6 +38,9 @@ pub enum Sub {
     Attack(super::bench_attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(super::bench_mix::Args),
+    /// Restart time of an election on a large board, and its state's memory per voter and per
+    /// ballot.
+    Restart(super::bench_restart::Args),
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -56,6 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Election(a)) => return super::bench_election::run(a),
         Some(Sub::Attack(a)) => return super::bench_attack::run(a),
         Some(Sub::Mix(a)) => return super::bench_mix::run(a),
+        Some(Sub::Restart(a)) => return super::bench_restart::run(a),
         None => {}
     }
     let mut rng = ChaCha20Rng::seed_from_u64(1);

@@ -5,6 +5,7 @@ pub mod bench_attack;
 pub mod bench_election;
 pub mod bench_load;
 pub mod bench_mix;
+pub mod bench_restart;
 pub mod board;
 pub mod credentials;
 pub mod demo;

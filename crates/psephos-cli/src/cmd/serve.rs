@@ -17,7 +17,8 @@
 use crate::keys::SecretKey;
 use anyhow::Context;
 use psephos_board::note::VerifierKey;
-use psephos_board::{Board, BoardConfig};
+use psephos_board::BoardConfig;
+use psephos_server::election::ElectionService;
 use psephos_server::middleware::RateLimit;
 use psephos_server::routes::ceremony::CeremonySchedule;
 use psephos_server::{serve, AppState, ServiceConfig};
@@ -239,12 +240,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("witness key {w:?}"))?,
         );
     }
-    let board = Board::open(&settings.database, config)
+    // The board's tamper check and the replay into the election's rules read the board once.
+    let election = ElectionService::open(&settings.database, config)
         .await
-        .with_context(|| format!("opening the board at {}", settings.database))?;
-    let mut state = AppState::load_with(board.clone(), settings.service.clone())
-        .await
-        .context("replaying the board into its election")?;
+        .with_context(|| {
+            format!(
+                "opening the board at {} and replaying it into its election",
+                settings.database
+            )
+        })?;
+    let board = election.board().clone();
+    let mut state = AppState::start(election, settings.service.clone());
     psephos_server::routes::ceremony::set_schedule(&state, settings.schedule);
     if !args.no_admin {
         let (hash, fresh) =

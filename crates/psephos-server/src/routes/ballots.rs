@@ -97,10 +97,10 @@ async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
             "a tracking code is 16 characters of Crockford base32 (XXXX-XXXX-XXXX-XXXX)",
         )
     })?;
-    let t = state
-        .election
-        .tracked(&key)
-        .ok_or_else(|| ApiError::not_found("no ballot with this tracking code is on the board"))?;
+    let t =
+        state.election.tracked(&key).await.ok_or_else(|| {
+            ApiError::not_found("no ballot with this tracking code is on the board")
+        })?;
     let status = if t.challenged {
         "challenged"
     } else {
