@@ -19,10 +19,10 @@ use crate::generators::{g_table, h_table};
 use crate::group::Point;
 use crate::hash::Digest;
 use crate::proofs::disjunctive::Witness;
-use crate::proofs::range::bits_for;
+use crate::proofs::range::{bits_for, RangeCommitment};
 use crate::proofs::{BatchVerifier, LinkProof, RangeProof, RangedProof, SchnorrProof};
 use crate::transcript::{labels, random_scalar, BallotContext, TranscriptProtocol};
-use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
 use merlin::Transcript;
@@ -249,20 +249,35 @@ fn limit_value(limit: &LinearLimit, values: &[u64], blindings: &[Scalar]) -> (u6
 
 /// The commitments of a bounded contest's option range statement, computed by the verifier:
 /// `[C₀ … C_{n−1}, u₀·G − C₀ … u_{n−1}·G − C_{n−1}]`.
-fn option_range_commitments(maxima: &[u64], commitments: &[Point]) -> Vec<CompressedRistretto> {
-    let mut all: Vec<CompressedRistretto> = commitments.iter().map(Point::compressed).collect();
+fn option_range_commitments(maxima: &[u64], commitments: &[Point]) -> Vec<RangeCommitment> {
+    let mut all: Vec<RangeCommitment> = commitments
+        .iter()
+        .map(|c| (c.compressed(), *c.point()))
+        .collect();
+    // `u·G` once per distinct maximum (usually one for the whole contest).
+    let mut multiples: Vec<(u64, RistrettoPoint)> = Vec::new();
     for (c, &u) in commitments.iter().zip(maxima) {
-        all.push((g_table() * &Scalar::from(u) - c.point()).compress());
+        let ug = match multiples.iter().find(|(v, _)| *v == u) {
+            Some((_, p)) => *p,
+            None => {
+                let p = g_table() * &Scalar::from(u);
+                multiples.push((u, p));
+                p
+            }
+        };
+        let shifted = ug - c.point();
+        all.push((shifted.compress(), shifted));
     }
     all
 }
 
 /// The commitment of a linear limit's statement: `L·G − Σ wᵢ·Cᵢ`.
-fn limit_commitment(limit: &LinearLimit, commitments: &[Point]) -> CompressedRistretto {
+fn limit_commitment(limit: &LinearLimit, commitments: &[Point]) -> RangeCommitment {
     let weights: Vec<Scalar> = limit.weights.iter().map(|&w| Scalar::from(w)).collect();
     let weighted =
         RistrettoPoint::vartime_multiscalar_mul(&weights, commitments.iter().map(Point::point));
-    (g_table() * &Scalar::from(limit.total) - weighted).compress()
+    let p = g_table() * &Scalar::from(limit.total) - weighted;
+    (p.compress(), p)
 }
 
 /// The transcript of a bounded contest's range proofs: context, then every commitment.
@@ -891,16 +906,18 @@ fn check_into(
                 let bits = bits_for(maxima.iter().copied().max().unwrap_or(0));
                 let mut t = range_transcript(labels::RANGE, &ctx, commitments);
                 range
-                    .verify(&mut t, &all, bits)
+                    .verify_into(&mut t, &all, bits, batch)
                     .map_err(|e| e.at(ci, None))?;
+                settle(locate, batch, ProofKind::Range, Some(ci), None)?;
                 match (rule_limit, limit_proof) {
                     (None, None) => {}
                     (Some(l), Some(proof)) => {
                         let c = limit_commitment(l, commitments);
                         let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, commitments);
                         proof
-                            .verify(&mut t, &[c], bits_for(l.total))
+                            .verify_into(&mut t, &[c], bits_for(l.total), batch)
                             .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(ci, None))?;
+                        settle(locate, batch, ProofKind::RangeLimit, Some(ci), None)?;
                     }
                     // Ruled out by `check_shape`.
                     _ => return Err(mismatch(contest)),
