@@ -810,16 +810,39 @@ pub fn check_shape<'m>(
     Ok(style)
 }
 
-/// After each Σ-proof of a ballot: in *locate* mode the equations added so far are checked at
-/// once, so a failure is pinned on this proof; in batch mode nothing happens here.
+/// How [`check_into`] treats the equations it adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Everything joins the batch; the caller checks it once.
+    Batch,
+    /// Only the range proofs are judged, each as soon as it is added; the Σ-proofs' equations
+    /// are discarded. The first pass of locating a failure: range proofs come first in the
+    /// verdict order (`docs/protocol.md` §8.4).
+    LocateRange,
+    /// Every proof is judged as soon as it is added, to name the first that fails.
+    Locate,
+}
+
+/// After each proof of a ballot: in the locating modes the equations added so far are checked
+/// at once (or, for a Σ-proof in [`Mode::LocateRange`], dropped), so a failure is pinned on this
+/// proof; in batch mode nothing happens here.
 fn settle(
-    locate: bool,
+    mode: Mode,
     batch: &mut BatchVerifier,
     kind: ProofKind,
     contest: Option<usize>,
     option: Option<usize>,
 ) -> Result<(), VerifyError> {
-    if !locate || batch.verify_and_reset() {
+    let range = matches!(kind, ProofKind::Range | ProofKind::RangeLimit);
+    match mode {
+        Mode::Batch => return Ok(()),
+        Mode::LocateRange if !range => {
+            batch.verify_and_reset();
+            return Ok(());
+        }
+        Mode::LocateRange | Mode::Locate => {}
+    }
+    if batch.verify_and_reset() {
         return Ok(());
     }
     Err(match contest {
@@ -829,13 +852,13 @@ fn settle(
 }
 
 /// Checks the ballot's structure against the manifest, verifies its range proofs, and adds every
-/// Σ-proof equation (and the signature's) to `batch`. With `locate`, each proof's equations are
-/// checked as soon as they are added, to name the first proof that fails.
+/// Σ-proof equation (and the signature's) to `batch`. In the locating modes, each proof's equations
+/// are checked as soon as they are added, to name the first proof that fails.
 fn check_into(
     election: &Election,
     ballot: &EncryptedBallot,
     batch: &mut BatchVerifier,
-    locate: bool,
+    mode: Mode,
 ) -> Result<(), VerifyError> {
     if &ballot.election != election.hash() {
         return Err(VerifyError::WrongElection);
@@ -862,7 +885,7 @@ fn check_into(
                     proof
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
                         .map_err(|e| e.at(ci, Some(j)))?;
-                    settle(locate, batch, ProofKind::Selection, Some(ci), Some(j))?;
+                    settle(mode, batch, ProofKind::Selection, Some(ci), Some(j))?;
                 }
                 match (limit_implied(*min, *max, n), limit) {
                     (true, None) => {}
@@ -872,7 +895,7 @@ fn check_into(
                         limit
                             .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
                             .map_err(|e| e.at(ci, None))?;
-                        settle(locate, batch, ProofKind::ContestLimit, Some(ci), None)?;
+                        settle(mode, batch, ProofKind::ContestLimit, Some(ci), None)?;
                     }
                     // Ruled out by `check_shape`.
                     _ => return Err(mismatch(contest)),
@@ -899,7 +922,7 @@ fn check_into(
                 {
                     let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
                     link.verify_into(&mut t, ct, c, batch);
-                    settle(locate, batch, ProofKind::CommitmentLink, Some(ci), Some(j))?;
+                    settle(mode, batch, ProofKind::CommitmentLink, Some(ci), Some(j))?;
                 }
                 // The verifier derives the shifted commitments itself.
                 let all = option_range_commitments(maxima, commitments);
@@ -908,7 +931,7 @@ fn check_into(
                 range
                     .verify_into(&mut t, &all, bits, batch)
                     .map_err(|e| e.at(ci, None))?;
-                settle(locate, batch, ProofKind::Range, Some(ci), None)?;
+                settle(mode, batch, ProofKind::Range, Some(ci), None)?;
                 match (rule_limit, limit_proof) {
                     (None, None) => {}
                     (Some(l), Some(proof)) => {
@@ -917,7 +940,7 @@ fn check_into(
                         proof
                             .verify_into(&mut t, &[c], bits_for(l.total), batch)
                             .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(ci, None))?;
-                        settle(locate, batch, ProofKind::RangeLimit, Some(ci), None)?;
+                        settle(mode, batch, ProofKind::RangeLimit, Some(ci), None)?;
                     }
                     // Ruled out by `check_shape`.
                     _ => return Err(mismatch(contest)),
@@ -932,7 +955,7 @@ fn check_into(
     ballot
         .signature
         .verify_into(&mut t, &ballot.credential, batch);
-    settle(locate, batch, ProofKind::BallotSignature, None, None)
+    settle(mode, batch, ProofKind::BallotSignature, None, None)
 }
 
 fn batch_seed(hashes: &[Digest]) -> [u8; 32] {
@@ -950,7 +973,7 @@ pub fn verify_ballot(
 ) -> Result<VerifiedBallot, VerifyError> {
     let hash = ballot.hash();
     let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&[hash]));
-    check_into(election, &ballot, &mut batch, false)?;
+    check_into(election, &ballot, &mut batch, Mode::Batch)?;
     if batch.verify() {
         Ok(VerifiedBallot { ballot, hash })
     } else {
@@ -961,15 +984,18 @@ pub fn verify_ballot(
 
 /// Re-checks a ballot whose combined equation failed, one proof at a time, to name the culprit.
 fn locate_failure(election: &Election, ballot: &EncryptedBallot, hash: Digest) -> VerifyError {
-    let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&[hash]));
-    match check_into(election, ballot, &mut batch, true) {
-        Err(e) => e,
-        // Unreachable with a sound verifier: the combined check failed, so one proof must.
-        Ok(()) => VerifyError::proof(ProofKind::BallotSignature),
+    // Range proofs first (they come first in the verdict order), then every proof in order.
+    for mode in [Mode::LocateRange, Mode::Locate] {
+        let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&[hash]));
+        if let Err(e) = check_into(election, ballot, &mut batch, mode) {
+            return e;
+        }
     }
+    // Unreachable with a sound verifier: the combined check failed, so one proof must.
+    VerifyError::proof(ProofKind::BallotSignature)
 }
 
-/// Verifies many ballots together: all Σ-proof equations of a chunk of ballots go into one
+/// Verifies many ballots together: all proof equations (Σ-proofs and range proofs) of a chunk of ballots go into one
 /// multiscalar multiplication; chunks run in parallel (feature `parallel`). The verdicts are
 /// exactly those of [`verify_ballot`], in input order: a chunk whose combined check fails is
 /// re-verified ballot by ballot to find the bad ones.
@@ -991,7 +1017,7 @@ pub fn verify_ballots(
         let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&hashes));
         let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
         for b in &chunk {
-            structural.push(check_into(election, b, &mut batch, false));
+            structural.push(check_into(election, b, &mut batch, Mode::Batch));
         }
         if structural.iter().all(Result::is_ok) && batch.verify() {
             return chunk

@@ -5,7 +5,9 @@
 //! weighted sum is the identity with a single (Pippenger) multiscalar multiplication. If any
 //! equation is false, the sum is the identity with probability at most 2⁻¹²⁸ over the weights.
 //! Coefficients of the fixed generators `G`, `H` and the election key `K` are accumulated into one
-//! scalar each, so they cost one term per batch instead of one per equation.
+//! scalar each, so they cost one term per batch instead of one per equation. Bulletproofs range
+//! proofs join the same batch (`proofs::range::RangeProof::verify_into`, §5.5): the coefficients of
+//! their vector generators are accumulated per generator, so those cost one term per batch too.
 //!
 //! The weights come from a ChaCha20 stream keyed by a hash of everything being verified (the
 //! caller supplies the seed, e.g. the hashes of all ballots in the batch). The prover has fixed all
