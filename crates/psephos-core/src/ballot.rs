@@ -1047,3 +1047,55 @@ pub fn verify_ballots(
         chunks.into_iter().flat_map(verify_chunk).collect()
     }
 }
+
+/// Cost measures of verification, for benchmarks (`psephos bench` judges its figures against
+/// the floor they imply).
+pub mod cost {
+    use super::*;
+
+    /// The group elements a verifier decompresses for `ballot`: every point of its encoding
+    /// (decoded strictly with [`Canonical`]) and the points inside its range proofs.
+    pub fn decompressions(ballot: &EncryptedBallot) -> usize {
+        let range_points = |p: &RangeProof| (p.0.len() / 32).saturating_sub(5);
+        let contests: usize = ballot
+            .contests
+            .iter()
+            .map(|c| {
+                2 * c.ciphertexts.len()
+                    + match &c.proof {
+                        ContestProof::Selection { selections, limit } => selections
+                            .iter()
+                            .chain(limit)
+                            .map(|p| 2 * p.commitments.len())
+                            .sum(),
+                        ContestProof::Bounded {
+                            commitments,
+                            links,
+                            range,
+                            limit,
+                        } => {
+                            commitments.len()
+                                + 3 * links.len()
+                                + range_points(range)
+                                + limit.as_ref().map_or(0, range_points)
+                        }
+                    }
+            })
+            .sum();
+        // The credential and the signature's commitment.
+        2 + contests
+    }
+
+    /// The number of terms of the one multiscalar multiplication that verifies `ballots`
+    /// together (as one chunk of [`verify_ballots`]), or the first ballot's error.
+    pub fn batch_terms(
+        election: &Election,
+        ballots: &[EncryptedBallot],
+    ) -> Result<usize, VerifyError> {
+        let mut batch = BatchVerifier::new(*election.key().point().point(), [0; 32]);
+        for b in ballots {
+            check_into(election, b, &mut batch, Mode::Batch)?;
+        }
+        Ok(batch.terms())
+    }
+}

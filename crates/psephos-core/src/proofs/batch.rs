@@ -144,6 +144,12 @@ impl BatchVerifier {
         (&mut self.bp_g[..len], &mut self.bp_h[..len])
     }
 
+    /// Number of terms of the multiscalar multiplication that [`BatchVerifier::verify`] would
+    /// compute now.
+    pub fn terms(&self) -> usize {
+        self.points.len() + 3 + 2 * self.bp_parties * self.bp_bits
+    }
+
     /// Number of equations added so far.
     pub fn len(&self) -> usize {
         self.equations
