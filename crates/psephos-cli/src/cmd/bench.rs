@@ -284,14 +284,18 @@ fn measure_shape(
     // The encryption floor is defined for 0/1 options without a limit proof: 8 fixed-base
     // multiplications per option (2 to encrypt, 3 per branch of the proof) and one for the
     // signature's commitment.
-    let encrypt_floor = m
+    let fixed_base_count = m
         .contests
         .iter()
         .all(|c| {
             matches!(c.rule, Rule::Selection { min, max }
                 if psephos_core::ballot::limit_implied(min, max, c.options.len()))
         })
-        .then(|| floors.fixed_base * (8 * options as u32 + 1));
+        .then_some(8 * options + 1);
+    // Floors are sampled right after each sample of the figure, so that both see the same
+    // load on a shared machine (the medians of the two are compared).
+    let floor_scalars: Vec<Scalar> = (0..8 * options + 1).map(|_| random_scalar(rng)).collect();
+    let mut enc_floor = Vec::with_capacity(samples);
     let e = election(m.clone(), rng)?;
     let cred = CredentialSecret::from_scalar(random_scalar(rng));
     let mut enc = Vec::with_capacity(samples);
@@ -303,6 +307,13 @@ fn measure_shape(
         let t = Instant::now();
         let (b, _) = encrypt_ballot(&e, &cred, &p, rng)?;
         enc.push(t.elapsed());
+        if fixed_base_count.is_some() {
+            let t = Instant::now();
+            for x in &floor_scalars {
+                std::hint::black_box(psephos_core::generators::g_table() * x);
+            }
+            enc_floor.push(t.elapsed());
+        }
         let bytes = b.to_canonical_bytes();
         let t = Instant::now();
         let decoded = EncryptedBallot::from_canonical_bytes(&bytes)?;
@@ -331,10 +342,21 @@ fn measure_shape(
         .map(|b| EncryptedBallot::from_canonical_bytes(b))
         .collect::<Result<_, _>>()?;
     let chunk_terms = cost::batch_terms(&e, &chunk)?;
-    let chunk_msm = Floors::msm(chunk_terms, rng);
-    let per_ballot_msm = chunk_msm / chunk.len() as u32;
-    // Chunks are spread over the threads.
-    let batch_floor = (per_ballot_msm + floors.decompress * decompressions as u32) / threads as u32;
+    let compressed: Vec<_> = (0..decompressions)
+        .map(|_| (psephos_core::generators::g_table() * &random_scalar(rng)).compress())
+        .collect();
+    // One floor sample after each batch sample: the chunk's multiscalar multiplication per
+    // ballot plus the ballot's decompressions, on one thread; chunks are spread over the
+    // threads.
+    let mut floor_samples = Vec::new();
+    let mut floor_sample = |rng: &mut ChaCha20Rng| {
+        let msm = Floors::msm(chunk_terms, rng) / chunk.len() as u32;
+        let t = Instant::now();
+        for p in &compressed {
+            std::hint::black_box(p.decompress());
+        }
+        floor_samples.push((msm + t.elapsed()) / threads as u32);
+    };
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
@@ -348,11 +370,13 @@ fn measure_shape(
         })?;
         times.push(t.elapsed());
         anyhow::ensure!(out.iter().all(Result::is_ok), "batch verification failed");
+        floor_sample(rng);
     }
+    let batch_floor = median(floor_samples);
     Ok(ShapeFigures {
         options,
         encrypt: median(enc),
-        encrypt_floor,
+        encrypt_floor: fixed_base_count.map(|_| median(enc_floor)),
         single: median(ver),
         single_floor,
         single_terms,
