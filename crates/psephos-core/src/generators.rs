@@ -93,9 +93,78 @@ pub fn bulletproof_gens(parties: usize) -> &'static BulletproofGens {
     BY_CLASS[class].get_or_init(|| BulletproofGens::new(MAX_RANGE_BITS, 1 << class))
 }
 
+/// The vector generators `G_{j,i}` and `H_{j,i}` (party `j`, bit `i < 64`) of the Bulletproofs
+/// range proofs, for batch verification (`proofs::range`, `docs/protocol.md` §5.5).
+///
+/// They are the `bulletproofs` crate's generators, re-derived here because the crate does not
+/// expose `H`: party `j`'s `G` chain is SHAKE256 of `"GeneratorsChain" ‖ "G" ‖ u32_le(j)`, read
+/// 64 bytes at a time, each block mapped to the group by `RistrettoPoint::from_uniform_bytes`;
+/// `H` the same with `"H"`. A test checks `G` against the crate's public `share(j).G(n)`, and
+/// batch verification of the crate's own proofs checks `H`.
+#[derive(Debug)]
+pub struct BpVectors {
+    /// `g[j][i]`, for `j < parties`, `i < 64`.
+    pub g: Vec<Vec<RistrettoPoint>>,
+    /// `h[j][i]`, likewise.
+    pub h: Vec<Vec<RistrettoPoint>>,
+}
+
+fn bp_chain(kind: u8, party: u32) -> Vec<RistrettoPoint> {
+    use sha3::digest::{ExtendableOutput, Update, XofReader};
+    let mut shake = sha3::Shake256::default();
+    shake.update(b"GeneratorsChain");
+    let mut label = [kind, 0, 0, 0, 0];
+    label[1..].copy_from_slice(&party.to_le_bytes());
+    shake.update(&label);
+    let mut reader = shake.finalize_xof();
+    (0..MAX_RANGE_BITS)
+        .map(|_| {
+            let mut bytes = [0u8; 64];
+            reader.read(&mut bytes);
+            RistrettoPoint::from_uniform_bytes(&bytes)
+        })
+        .collect()
+}
+
+/// The Bulletproofs vector generators for at least `parties` parties (built once per power of
+/// two, like [`bulletproof_gens`]).
+pub fn bp_vectors(parties: usize) -> &'static BpVectors {
+    static BY_CLASS: [OnceLock<BpVectors>; 9] = [
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+        OnceLock::new(),
+    ];
+    let class = parties.max(1).next_power_of_two().trailing_zeros() as usize;
+    let class = class.min(BY_CLASS.len() - 1);
+    BY_CLASS[class].get_or_init(|| {
+        let n = 1u32 << class;
+        BpVectors {
+            g: (0..n).map(|j| bp_chain(b'G', j)).collect(),
+            h: (0..n).map(|j| bp_chain(b'H', j)).collect(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bp_vectors_are_the_crates() {
+        let ours = bp_vectors(4);
+        let theirs = bulletproof_gens(4);
+        for j in 0..4 {
+            let g: Vec<RistrettoPoint> = theirs.share(j).G(MAX_RANGE_BITS).copied().collect();
+            assert_eq!(ours.g[j], g);
+            assert_ne!(ours.h[j][0], ours.g[j][0]);
+        }
+    }
 
     #[test]
     fn h_is_independent_of_g_and_stable() {

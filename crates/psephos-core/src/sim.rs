@@ -174,6 +174,28 @@ pub mod shapes {
         manifest(&[format!("kind = \"plurality\"\n{}", options(n, None))])
     }
 
+    /// `contests` contests of one kind, `n` options each: `approval`, `plurality`, `score`
+    /// (each option in `[0, max]`), `cumulative` (each in `[0, max]`, total at most `max`) or
+    /// `budget` (costs 100, 200, …; budget `100·n`). `None` for an unknown kind.
+    pub fn of_kind(kind: &str, contests: usize, n: usize, max: u64) -> Option<Manifest> {
+        let c = match kind {
+            "approval" => format!("kind = \"approval\"\n{}", options(n, None)),
+            "plurality" => format!("kind = \"plurality\"\n{}", options(n, None)),
+            "score" => format!("kind = \"score\"\nmax_score = {max}\n{}", options(n, None)),
+            "cumulative" => format!(
+                "kind = \"cumulative\"\nmax_per_option = {max}\nmax_total = {max}\n{}",
+                options(n, None)
+            ),
+            "budget" => format!(
+                "kind = \"budget\"\nbudget = {}\n{}",
+                100 * n,
+                options(n, Some(100))
+            ),
+            _ => return None,
+        };
+        Some(manifest(&vec![c; contests]))
+    }
+
     /// One score contest of `n` options, each in `[0, max]`.
     pub fn score(n: usize, max: u64) -> Manifest {
         manifest(&[format!(

@@ -21,6 +21,23 @@ pub struct Args {
     /// Ballots in the batch-verification measurement.
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
+    /// Measure only this ballot shape: contest kind (approval, plurality, score, cumulative,
+    /// budget), with `--options`, `--contests` and `--max`. Without it, a standard list of
+    /// shapes, then the ceremony, tally and dlog figures.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Options per contest (with `--kind`).
+    #[arg(long, default_value_t = 5)]
+    pub options: usize,
+    /// Contests per ballot (with `--kind`).
+    #[arg(long, default_value_t = 1)]
+    pub contests: usize,
+    /// Maximum per option of score and cumulative contests (with `--kind`).
+    #[arg(long, default_value_t = 10)]
+    pub max: u64,
+    /// Threads for batch verification (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
     #[command(subcommand)]
     pub command: Option<Sub>,
 }
@@ -62,78 +79,79 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Restart(a)) => return super::bench_restart::run(a),
         None => {}
     }
+    let threads = args.threads.unwrap_or_else(rayon_threads).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let samples = args.samples.max(3);
-    println!(
-        "{:<22} {:>8} {:>14} {:>14} {:>12}",
-        "shape", "options", "encrypt+prove", "verify", "verify/opt"
-    );
-    let all: Vec<(&str, Manifest)> = vec![
-        ("approval 1x1", shapes::approval(1, 1)),
-        ("approval 1x5", shapes::approval(1, 5)),
-        ("approval 1x10", shapes::approval(1, 10)),
-        ("approval 10x5", shapes::approval(10, 5)),
-        ("plurality 1x5", shapes::plurality(5)),
-        ("score 1x5 0..10", shapes::score(5, 10)),
-        ("budget 1x5", shapes::budget(5)),
-    ];
-    for (name, m) in all {
-        let options: usize = m.contests.iter().map(|c| c.options.len()).sum();
-        let e = election(m, &mut rng)?;
-        let cred = CredentialSecret::from_scalar(random_scalar(&mut rng));
-        let mut enc = Vec::with_capacity(samples);
-        let mut ver = Vec::with_capacity(samples);
-        for _ in 0..samples {
-            let p = sim::random_ballot(e.manifest(), "all", &mut rng)
-                .ok_or_else(|| anyhow::anyhow!("style"))?;
-            let t = Instant::now();
-            let (b, _) = encrypt_ballot(&e, &cred, &p, &mut rng)?;
-            enc.push(t.elapsed());
-            let t = Instant::now();
-            verify_ballot(&e, b)?;
-            ver.push(t.elapsed());
+    let shapes_to_run: Vec<(String, Manifest)> = match &args.kind {
+        Some(kind) => {
+            let m = shapes::of_kind(kind, args.contests, args.options, args.max)
+                .ok_or_else(|| anyhow::anyhow!("unknown contest kind {kind:?}"))?;
+            vec![(format!("{kind} {}x{}", args.contests, args.options), m)]
         }
-        let (enc, ver) = (median(enc), median(ver));
+        None => vec![
+            ("approval 1x1".into(), shapes::approval(1, 1)),
+            ("approval 1x5".into(), shapes::approval(1, 5)),
+            ("approval 1x10".into(), shapes::approval(1, 10)),
+            ("approval 10x5".into(), shapes::approval(10, 5)),
+            ("plurality 1x5".into(), shapes::plurality(5)),
+            ("score 1x5 0..10".into(), shapes::score(5, 10)),
+            ("budget 1x5".into(), shapes::budget(5)),
+        ],
+    };
+    let floors = Floors::measure(&mut rng);
+    println!(
+        "floors: fixed-base multiplication {:.1?}, decompression {:.1?}; \
+         batch verification on {threads} thread(s), decoding from canonical bytes included",
+        floors.fixed_base, floors.decompress
+    );
+    println!(
+        "{:<18} {:>4} | {:>9} {:>9} {:>5} | {:>9} {:>9} {:>5} | {:>9} {:>9} {:>9} {:>5}",
+        "shape",
+        "opts",
+        "encrypt",
+        "floor",
+        "ratio",
+        "verify 1",
+        "floor",
+        "ratio",
+        "batch/blt",
+        "/option",
+        "floor",
+        "ratio"
+    );
+    for (name, m) in shapes_to_run {
+        let r = measure_shape(&m, samples, args.batch, &pool, &floors, threads, &mut rng)?;
+        let ratio = |x: Duration, f: Option<Duration>| match f {
+            Some(f) if !f.is_zero() => format!("{:.2}", x.as_secs_f64() / f.as_secs_f64()),
+            _ => "-".into(),
+        };
+        let fmt = |f: Option<Duration>| f.map_or("-".into(), |f| format!("{f:.1?}"));
         println!(
-            "{:<22} {:>8} {:>14.1?} {:>14.1?} {:>12.1?}",
+            "{:<18} {:>4} | {:>9.1?} {:>9} {:>5} | {:>9.1?} {:>9.1?} {:>5} | {:>9.1?} {:>9.1?} {:>9.1?} {:>5}",
             name,
-            options,
-            enc,
-            ver,
-            ver / options as u32
+            r.options,
+            r.encrypt,
+            fmt(r.encrypt_floor),
+            ratio(r.encrypt, r.encrypt_floor),
+            r.single,
+            r.single_floor,
+            ratio(r.single, Some(r.single_floor)),
+            r.batch,
+            r.batch / r.options as u32,
+            r.batch_floor,
+            ratio(r.batch, Some(r.batch_floor)),
+        );
+        println!(
+            "{:<18}      (per ballot: {} decompressions, {} MSM terms singly, {:.1} in a batch \
+             of {}; floor = decompressions + a multiscalar multiplication of that size)",
+            "", r.decompressions, r.single_terms, r.batch_terms_per_ballot, args.batch
         );
     }
-
-    for (name, m) in [
-        ("approval 1x5", shapes::approval(1, 5)),
-        ("plurality 1x5", shapes::plurality(5)),
-    ] {
-        let e = election(m, &mut rng)?;
-        let ballots: Vec<_> = (0..args.batch)
-            .map(|_| {
-                let cred = CredentialSecret::from_scalar(random_scalar(&mut rng));
-                let p = sim::random_ballot(e.manifest(), "all", &mut rng)
-                    .ok_or_else(|| anyhow::anyhow!("style"))?;
-                Ok(encrypt_ballot(&e, &cred, &p, &mut rng)?.0)
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let input = ballots.clone();
-            let t = Instant::now();
-            let out = verify_ballots(&e, input);
-            times.push(t.elapsed());
-            anyhow::ensure!(out.iter().all(Result::is_ok), "batch verification failed");
-        }
-        let t = median(times);
-        println!(
-            "batch verify {} x {name}: {:.1?} total, {:.1?}/ballot, {:.1?}/option ({} threads)",
-            args.batch,
-            t,
-            t / args.batch as u32,
-            t / (args.batch as u32 * 5),
-            rayon_threads()
-        );
+    if args.kind.is_some() {
+        return Ok(());
     }
 
     for (n, k) in [(5u32, 3u32), (10, 6)] {
@@ -173,6 +191,211 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         median(times)
     );
     Ok(())
+}
+
+/// The primitive costs each figure is judged against, measured in the same run.
+struct Floors {
+    fixed_base: Duration,
+    decompress: Duration,
+}
+
+impl Floors {
+    fn measure(rng: &mut ChaCha20Rng) -> Self {
+        use psephos_core::generators::g_table;
+        let scalars: Vec<Scalar> = (0..400).map(|_| random_scalar(rng)).collect();
+        let points: Vec<_> = scalars.iter().map(|s| (g_table() * s).compress()).collect();
+        let per = |total: Duration, n: usize| total / n as u32;
+        let fixed_base = median(
+            (0..9)
+                .map(|_| {
+                    let t = Instant::now();
+                    for s in &scalars {
+                        std::hint::black_box(g_table() * s);
+                    }
+                    per(t.elapsed(), scalars.len())
+                })
+                .collect(),
+        );
+        let decompress = median(
+            (0..9)
+                .map(|_| {
+                    let t = Instant::now();
+                    for p in &points {
+                        std::hint::black_box(p.decompress());
+                    }
+                    per(t.elapsed(), points.len())
+                })
+                .collect(),
+        );
+        Floors {
+            fixed_base,
+            decompress,
+        }
+    }
+
+    /// Median time of a variable-time multiscalar multiplication of `n` random terms.
+    fn msm(n: usize, rng: &mut ChaCha20Rng) -> Duration {
+        use psephos_core::generators::g_table;
+        use psephos_core::RistrettoPoint;
+        let scalars: Vec<Scalar> = (0..n).map(|_| random_scalar(rng)).collect();
+        // Distinct points (cheap to make: a running sum).
+        let step = g_table() * &random_scalar(rng);
+        let mut acc = g_table() * &random_scalar(rng);
+        let points: Vec<RistrettoPoint> = (0..n)
+            .map(|_| {
+                acc += step;
+                acc
+            })
+            .collect();
+        median(
+            (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(
+                        <RistrettoPoint as curve25519_dalek::traits::VartimeMultiscalarMul>::vartime_multiscalar_mul(
+                            &scalars, &points,
+                        ),
+                    );
+                    t.elapsed()
+                })
+                .collect(),
+        )
+    }
+}
+
+struct ShapeFigures {
+    options: usize,
+    encrypt: Duration,
+    encrypt_floor: Option<Duration>,
+    single: Duration,
+    single_floor: Duration,
+    single_terms: usize,
+    batch: Duration,
+    batch_floor: Duration,
+    batch_terms_per_ballot: f64,
+    decompressions: usize,
+}
+
+/// Encrypts `samples` ballots of the shape and verifies each from its canonical bytes, then
+/// verifies `batch` ballots from their canonical bytes with `verify_ballots` on `pool`; measures
+/// the floors of those figures alongside.
+fn measure_shape(
+    m: &Manifest,
+    samples: usize,
+    batch: usize,
+    pool: &rayon::ThreadPool,
+    floors: &Floors,
+    threads: usize,
+    rng: &mut ChaCha20Rng,
+) -> anyhow::Result<ShapeFigures> {
+    use psephos_core::ballot::{cost, EncryptedBallot};
+    use psephos_core::election::Rule;
+    use psephos_core::encoding::Canonical;
+    let options: usize = m.contests.iter().map(|c| c.options.len()).sum();
+    // The encryption floor is defined for 0/1 options without a limit proof: 8 fixed-base
+    // multiplications per option (2 to encrypt, 3 per branch of the proof) and one for the
+    // signature's commitment.
+    let fixed_base_count = m
+        .contests
+        .iter()
+        .all(|c| {
+            matches!(c.rule, Rule::Selection { min, max }
+                if psephos_core::ballot::limit_implied(min, max, c.options.len()))
+        })
+        .then_some(8 * options + 1);
+    // Floors are sampled right after each sample of the figure, so that both see the same
+    // load on a shared machine (the medians of the two are compared).
+    let floor_scalars: Vec<Scalar> = (0..8 * options + 1).map(|_| random_scalar(rng)).collect();
+    let mut enc_floor = Vec::with_capacity(samples);
+    let e = election(m.clone(), rng)?;
+    let cred = CredentialSecret::from_scalar(random_scalar(rng));
+    let mut enc = Vec::with_capacity(samples);
+    let mut ver = Vec::with_capacity(samples);
+    let mut sample_ballot = None;
+    for _ in 0..samples {
+        let p =
+            sim::random_ballot(e.manifest(), "all", rng).ok_or_else(|| anyhow::anyhow!("style"))?;
+        let t = Instant::now();
+        let (b, _) = encrypt_ballot(&e, &cred, &p, rng)?;
+        enc.push(t.elapsed());
+        if fixed_base_count.is_some() {
+            let t = Instant::now();
+            for x in &floor_scalars {
+                std::hint::black_box(psephos_core::generators::g_table() * x);
+            }
+            enc_floor.push(t.elapsed());
+        }
+        let bytes = b.to_canonical_bytes();
+        let t = Instant::now();
+        let decoded = EncryptedBallot::from_canonical_bytes(&bytes)?;
+        verify_ballot(&e, decoded)?;
+        ver.push(t.elapsed());
+        sample_ballot = Some(b);
+    }
+    let b = sample_ballot.ok_or_else(|| anyhow::anyhow!("no samples"))?;
+    let decompressions = cost::decompressions(&b);
+    let single_terms = cost::batch_terms(&e, std::slice::from_ref(&b))?;
+    let single_floor = Floors::msm(single_terms, rng) + floors.decompress * decompressions as u32;
+
+    let ballots: Vec<Vec<u8>> = (0..batch.max(1))
+        .map(|_| {
+            let cred = CredentialSecret::from_scalar(random_scalar(rng));
+            let p = sim::random_ballot(e.manifest(), "all", rng)
+                .ok_or_else(|| anyhow::anyhow!("style"))?;
+            Ok(encrypt_ballot(&e, &cred, &p, rng)?.0.to_canonical_bytes())
+        })
+        .collect::<anyhow::Result<_>>()?;
+    // The chunk of `verify_ballots` and its multiscalar multiplication.
+    const CHUNK: usize = 128;
+    let chunk: Vec<EncryptedBallot> = ballots
+        .iter()
+        .take(CHUNK)
+        .map(|b| EncryptedBallot::from_canonical_bytes(b))
+        .collect::<Result<_, _>>()?;
+    let chunk_terms = cost::batch_terms(&e, &chunk)?;
+    let compressed: Vec<_> = (0..decompressions)
+        .map(|_| (psephos_core::generators::g_table() * &random_scalar(rng)).compress())
+        .collect();
+    // One floor sample after each batch sample: the chunk's multiscalar multiplication per
+    // ballot plus the ballot's decompressions, on one thread; chunks are spread over the
+    // threads.
+    let mut floor_samples = Vec::new();
+    let mut floor_sample = |rng: &mut ChaCha20Rng| {
+        let msm = Floors::msm(chunk_terms, rng) / chunk.len() as u32;
+        let t = Instant::now();
+        for p in &compressed {
+            std::hint::black_box(p.decompress());
+        }
+        floor_samples.push((msm + t.elapsed()) / threads as u32);
+    };
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let out = pool.install(|| -> anyhow::Result<_> {
+            use rayon::prelude::*;
+            let decoded: Vec<EncryptedBallot> = ballots
+                .par_iter()
+                .map(|b| EncryptedBallot::from_canonical_bytes(b))
+                .collect::<Result<_, _>>()?;
+            Ok(verify_ballots(&e, decoded))
+        })?;
+        times.push(t.elapsed());
+        anyhow::ensure!(out.iter().all(Result::is_ok), "batch verification failed");
+        floor_sample(rng);
+    }
+    let batch_floor = median(floor_samples);
+    Ok(ShapeFigures {
+        options,
+        encrypt: median(enc),
+        encrypt_floor: fixed_base_count.map(|_| median(enc_floor)),
+        single: median(ver),
+        single_floor,
+        single_terms,
+        batch: median(times) / ballots.len() as u32,
+        batch_floor,
+        batch_terms_per_ballot: chunk_terms as f64 / chunk.len() as f64,
+        decompressions,
+    })
 }
 
 /// Times the tally of `ballots` ballots of one 5-option contest: the homomorphic sum of their

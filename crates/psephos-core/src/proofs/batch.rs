@@ -5,14 +5,16 @@
 //! weighted sum is the identity with a single (Pippenger) multiscalar multiplication. If any
 //! equation is false, the sum is the identity with probability at most 2⁻¹²⁸ over the weights.
 //! Coefficients of the fixed generators `G`, `H` and the election key `K` are accumulated into one
-//! scalar each, so they cost one term per batch instead of one per equation.
+//! scalar each, so they cost one term per batch instead of one per equation. Bulletproofs range
+//! proofs join the same batch (`proofs::range::RangeProof::verify_into`, §5.5): the coefficients of
+//! their vector generators are accumulated per generator, so those cost one term per batch too.
 //!
 //! The weights come from a ChaCha20 stream keyed by a hash of everything being verified (the
 //! caller supplies the seed, e.g. the hashes of all ballots in the batch). The prover has fixed all
 //! its messages before the weights are known, so deterministic weights are as good as random ones,
 //! and verification is reproducible: two verifiers given the same data reach the same verdict.
 
-use crate::generators::{g, h};
+use crate::generators::{bp_vectors, g, h, MAX_RANGE_BITS};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
@@ -29,6 +31,13 @@ pub struct BatchVerifier {
     k_coeff: Scalar,
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
+    /// Coefficients of the Bulletproofs vector generators `G_{j,i}`, `H_{j,i}` at `j·64 + i`,
+    /// shared by every range proof of the batch (see [`crate::generators::bp_vectors`]).
+    bp_g: Vec<Scalar>,
+    bp_h: Vec<Scalar>,
+    /// Largest party count and bit size used so far (the generators the check must include).
+    bp_parties: usize,
+    bp_bits: usize,
     equations: usize,
 }
 
@@ -62,6 +71,10 @@ impl BatchVerifier {
             k_coeff: Scalar::ZERO,
             scalars: Vec::new(),
             points: Vec::new(),
+            bp_g: Vec::new(),
+            bp_h: Vec::new(),
+            bp_parties: 0,
+            bp_bits: 0,
             equations: 0,
         }
     }
@@ -112,6 +125,31 @@ impl BatchVerifier {
         self.equations += equations;
     }
 
+    /// The accumulated coefficients of the Bulletproofs vector generators for `parties` parties
+    /// of `bits` bits, as two slices indexed `j·64 + i` (party `j`, bit `i`). Range proofs add
+    /// their weighted coefficients here, so the `2·bits·parties` generators appear once per
+    /// batch, not once per proof.
+    pub fn bp_coefficients(
+        &mut self,
+        parties: usize,
+        bits: usize,
+    ) -> (&mut [Scalar], &mut [Scalar]) {
+        let len = parties * MAX_RANGE_BITS;
+        if self.bp_g.len() < len {
+            self.bp_g.resize(len, Scalar::ZERO);
+            self.bp_h.resize(len, Scalar::ZERO);
+        }
+        self.bp_parties = self.bp_parties.max(parties);
+        self.bp_bits = self.bp_bits.max(bits);
+        (&mut self.bp_g[..len], &mut self.bp_h[..len])
+    }
+
+    /// Number of terms of the multiscalar multiplication that [`BatchVerifier::verify`] would
+    /// compute now.
+    pub fn terms(&self) -> usize {
+        self.points.len() + 3 + 2 * self.bp_parties * self.bp_bits
+    }
+
     /// Number of equations added so far.
     pub fn len(&self) -> usize {
         self.equations
@@ -129,6 +167,10 @@ impl BatchVerifier {
         self.k_coeff = Scalar::ZERO;
         self.scalars.clear();
         self.points.clear();
+        self.bp_g.iter_mut().for_each(|s| *s = Scalar::ZERO);
+        self.bp_h.iter_mut().for_each(|s| *s = Scalar::ZERO);
+        self.bp_parties = 0;
+        self.bp_bits = 0;
         self.equations = 0;
         ok
     }
@@ -144,10 +186,24 @@ impl BatchVerifier {
         }
         let fixed_scalars = [self.g_coeff, self.h_coeff, self.k_coeff];
         let fixed_points = [g(), h(), self.k];
-        let sum = RistrettoPoint::vartime_multiscalar_mul(
-            self.scalars.iter().chain(fixed_scalars.iter()),
-            self.points.iter().chain(fixed_points.iter()),
-        );
+        let (parties, bits) = (self.bp_parties, self.bp_bits);
+        let mut scalars: Vec<Scalar> =
+            Vec::with_capacity(self.scalars.len() + 3 + 2 * parties * bits);
+        let mut points: Vec<RistrettoPoint> = Vec::with_capacity(scalars.capacity());
+        scalars.extend_from_slice(&self.scalars);
+        scalars.extend_from_slice(&fixed_scalars);
+        points.extend_from_slice(&self.points);
+        points.extend_from_slice(&fixed_points);
+        if parties > 0 {
+            let vectors = bp_vectors(parties);
+            for (coeffs, gens) in [(&self.bp_g, &vectors.g), (&self.bp_h, &vectors.h)] {
+                for (j, party) in gens.iter().enumerate().take(parties) {
+                    scalars.extend_from_slice(&coeffs[j * MAX_RANGE_BITS..][..bits]);
+                    points.extend_from_slice(&party[..bits]);
+                }
+            }
+        }
+        let sum = RistrettoPoint::vartime_multiscalar_mul(&scalars, &points);
         sum.is_identity()
     }
 }

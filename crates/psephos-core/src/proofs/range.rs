@@ -12,12 +12,13 @@
 
 use crate::encoding::{Canonical, Reader, Writer};
 use crate::error::{DecodeError, ProofKind, VerifyError};
-use crate::generators::{bulletproof_gens, pedersen_gens, MAX_RANGE_PARTIES};
+use crate::generators::{bulletproof_gens, pedersen_gens, MAX_RANGE_BITS, MAX_RANGE_PARTIES};
 use crate::group::serde_bytes_hex;
+use crate::proofs::BatchVerifier;
 use crate::transcript::verification_seed;
-use curve25519_dalek::ristretto::CompressedRistretto;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::Identity;
+use curve25519_dalek::traits::{Identity, IsIdentity};
 use merlin::Transcript;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -112,6 +113,212 @@ impl RangeProof {
     }
 }
 
+/// A range proof's statement commitment `V_j` as the verifier holds it: the compressed encoding
+/// (absorbed by the transcript) and the point (a term of the batch equation).
+pub type RangeCommitment = (CompressedRistretto, RistrettoPoint);
+
+/// The transcript operations of the `bulletproofs` crate (its private `TranscriptProtocol`),
+/// replayed to recompute the same challenges.
+fn append_nonidentity(
+    t: &mut Transcript,
+    label: &'static [u8],
+    p: &CompressedRistretto,
+) -> Option<RistrettoPoint> {
+    if p.is_identity() {
+        return None;
+    }
+    t.append_message(label, p.as_bytes());
+    p.decompress()
+}
+
+fn challenge(t: &mut Transcript, label: &'static [u8]) -> Scalar {
+    let mut buf = [0u8; 64];
+    t.challenge_bytes(label, &mut buf);
+    Scalar::from_bytes_mod_order_wide(&buf)
+}
+
+fn scalar_at(bytes: &[u8], i: usize) -> Option<Scalar> {
+    let b: [u8; 32] = bytes.get(32 * i..32 * i + 32)?.try_into().ok()?;
+    Option::from(Scalar::from_canonical_bytes(b))
+}
+
+fn point_at(bytes: &[u8], i: usize) -> Option<CompressedRistretto> {
+    CompressedRistretto::from_slice(bytes.get(32 * i..32 * i + 32)?).ok()
+}
+
+/// `1 + x + … + x^{n−1}`.
+fn sum_of_powers(x: &Scalar, n: usize) -> Scalar {
+    let (mut sum, mut p) = (Scalar::ZERO, Scalar::ONE);
+    for _ in 0..n {
+        sum += p;
+        p *= x;
+    }
+    sum
+}
+
+impl RangeProof {
+    /// Adds this proof's verification equation to `batch` (`docs/protocol.md` §5.5.1): the
+    /// equation the `bulletproofs` crate checks in `verify_multiple`, with its random weight
+    /// `c` and an outer weight `ρ` both drawn from the batch's weight stream, and the
+    /// coefficients of the shared vector generators accumulated in the batch. Fails at once,
+    /// without touching `batch`, if the proof is malformed (length, a non-canonical scalar, a
+    /// point that does not decode or is the identity where the crate rejects it).
+    ///
+    /// # The equation, in the crate's notation
+    ///
+    /// The proof is `A, S, T₁, T₂ ∈ 𝔾`, `t̂, τₓ, μ ∈ ℤ_ℓ` and an inner-product proof
+    /// `(L_k, R_k)_{k<log₂(nm)}, a, b` for `m` values of `n` bits. Replaying the crate's
+    /// transcript gives `y, z` (after `V_j, A, S`), `x` (after `T₁, T₂`), `w` (after
+    /// `t̂, τₓ, μ`) and `u_k` (after each `L_k, R_k`). With `s_i = Π_k u_k^{±1}` (the sign of
+    /// `u_k` given by bit `k` of `i`, as in the crate's `verification_scalars`), `y⁻ⁱ`, and
+    /// `d_i = z^{2+⌊i/n⌋}·2^{i mod n}`, the proof is valid iff
+    ///
+    /// ```text
+    ///   A + x·S + c·x·T₁ + c·x²·T₂ + Σ_k (u_k²·L_k + u_k⁻²·R_k)
+    ///   − (μ + c·τₓ)·H + (w·(t̂ − a·b) + c·(δ(y,z) − t̂))·G
+    ///   + Σ_i (−z − a·s_i)·G_i + Σ_i (z + y⁻ⁱ·(d_i − b·s_{nm−1−i}))·H_i
+    ///   + Σ_j c·z^{2+j}·V_j  =  0
+    /// ```
+    ///
+    /// where `δ(y,z) = (z − z²)·Σ_{i<nm} yⁱ − z³·(2ⁿ − 1)·Σ_{j<m} zʲ`. The `c`-part is the
+    /// polynomial check `t̂·G + τₓ·H = z²·Σ zʲ·V_j + δ·G + x·T₁ + x²·T₂`; the rest is the
+    /// inner-product argument for `P = A + x·S − z·⟨1,G⟩ + ⟨z·1 + y⁻ⁱ·d, H⟩ − μ·H` with
+    /// `Q = w·G`. The batch multiplies the whole by `ρ`; generators `G_i = G_{⌊i/n⌋, i mod n}`
+    /// and `H_i` likewise are shared across proofs.
+    pub fn verify_into(
+        &self,
+        t: &mut Transcript,
+        commitments: &[RangeCommitment],
+        bits: usize,
+        batch: &mut BatchVerifier,
+    ) -> Result<(), VerifyError> {
+        self.add_equation(t, commitments, bits, batch)
+            .ok_or_else(|| VerifyError::proof(ProofKind::Range))
+    }
+
+    fn add_equation(
+        &self,
+        t: &mut Transcript,
+        commitments: &[RangeCommitment],
+        n: usize,
+        batch: &mut BatchVerifier,
+    ) -> Option<()> {
+        let m = padded(commitments.len())?;
+        let bytes = &self.0;
+        let nm = n * m;
+        let lg = nm.trailing_zeros() as usize;
+        if !matches!(n, 8 | 16 | 32 | 64) || bytes.len() != 32 * (9 + 2 * lg) {
+            return None;
+        }
+        t.append_message(b"dom-sep", b"rangeproof v1");
+        t.append_u64(b"n", n as u64);
+        t.append_u64(b"m", m as u64);
+        let identity = CompressedRistretto::identity();
+        for j in 0..m {
+            let v = commitments.get(j).map_or(&identity, |c| &c.0);
+            t.append_message(b"V", v.as_bytes());
+        }
+        let a_pt = append_nonidentity(t, b"A", &point_at(bytes, 0)?)?;
+        let s_pt = append_nonidentity(t, b"S", &point_at(bytes, 1)?)?;
+        let y = challenge(t, b"y");
+        let z = challenge(t, b"z");
+        let t1 = append_nonidentity(t, b"T_1", &point_at(bytes, 2)?)?;
+        let t2 = append_nonidentity(t, b"T_2", &point_at(bytes, 3)?)?;
+        let x = challenge(t, b"x");
+        let (t_x, t_x_blinding, e_blinding) = (
+            scalar_at(bytes, 4)?,
+            scalar_at(bytes, 5)?,
+            scalar_at(bytes, 6)?,
+        );
+        t.append_message(b"t_x", t_x.as_bytes());
+        t.append_message(b"t_x_blinding", t_x_blinding.as_bytes());
+        t.append_message(b"e_blinding", e_blinding.as_bytes());
+        let w = challenge(t, b"w");
+        // The inner-product argument.
+        t.append_message(b"dom-sep", b"ipp v1");
+        t.append_u64(b"n", nm as u64);
+        let mut lr = Vec::with_capacity(2 * lg);
+        let mut u = Vec::with_capacity(lg);
+        for k in 0..lg {
+            lr.push(append_nonidentity(t, b"L", &point_at(bytes, 7 + 2 * k)?)?);
+            lr.push(append_nonidentity(t, b"R", &point_at(bytes, 8 + 2 * k)?)?);
+            u.push(challenge(t, b"u"));
+        }
+        let a = scalar_at(bytes, 7 + 2 * lg)?;
+        let b = scalar_at(bytes, 8 + 2 * lg)?;
+
+        let mut u_inv = u.clone();
+        let all_inv = Scalar::batch_invert(&mut u_inv);
+        let u_sq: Vec<Scalar> = u.iter().map(|x| x * x).collect();
+        let u_inv_sq: Vec<Scalar> = u_inv.iter().map(|x| x * x).collect();
+        // s_i, as in the crate: s_0 = Π u_k⁻¹, s_i = s_{i−2^⌊lg i⌋}·u²_{lg−1−⌊lg i⌋}.
+        let mut s = Vec::with_capacity(nm);
+        s.push(all_inv);
+        for i in 1..nm {
+            let lg_i = (usize::BITS - 1 - i.leading_zeros()) as usize;
+            let prev = s[i - (1 << lg_i)];
+            s.push(prev * u_sq[lg - 1 - lg_i]);
+        }
+
+        let rho = batch.weight();
+        let c = batch.weight();
+        let zz = z * z;
+        let delta = (z - zz) * sum_of_powers(&y, nm)
+            - zz * z * sum_of_powers(&Scalar::from(2u64), n) * sum_of_powers(&z, m);
+        let g_coeff = rho * (w * (t_x - a * b) + c * (delta - t_x));
+        let h_coeff = -rho * (e_blinding + c * t_x_blinding);
+
+        let rho_c_x = rho * c * x;
+        let mut scalars = Vec::with_capacity(4 + 2 * lg + m);
+        scalars.extend([rho, rho * x, rho_c_x, rho_c_x * x]);
+        for k in 0..lg {
+            scalars.push(rho * u_sq[k]);
+            scalars.push(rho * u_inv_sq[k]);
+        }
+        let mut terms: Vec<(Scalar, &RistrettoPoint)> = scalars
+            .iter()
+            .zip([&a_pt, &s_pt, &t1, &t2].into_iter().chain(lr.iter()))
+            .map(|(s, p)| (*s, p))
+            .collect();
+        // V_j: c·z^{2+j}, times ρ (the identity padding contributes nothing).
+        let mut zj = rho * c * zz;
+        for (_, v) in commitments {
+            terms.push((zj, v));
+            zj *= z;
+        }
+
+        let (gs, hs) = batch.bp_coefficients(m, n);
+        let rho_minus_z = -rho * z;
+        let rho_a = rho * a;
+        let rho_z = rho * z;
+        let y_inv = y.invert();
+        let mut rho_y_inv_i = rho; // ρ·y⁻ⁱ
+        let mut z_pow = zz; // z^{2+j}
+        let twos: Vec<Scalar> = {
+            let mut p = Scalar::ONE;
+            (0..n)
+                .map(|_| {
+                    let q = p;
+                    p += p;
+                    q
+                })
+                .collect()
+        };
+        for j in 0..m {
+            for (bit, two) in twos.iter().enumerate() {
+                let i = j * n + bit;
+                let idx = j * MAX_RANGE_BITS + bit;
+                gs[idx] += rho_minus_z - rho_a * s[i];
+                hs[idx] += rho_z + rho_y_inv_i * (z_pow * two - b * s[nm - 1 - i]);
+                rho_y_inv_i *= y_inv;
+            }
+            z_pow *= z;
+        }
+        batch.push_weighted(g_coeff, h_coeff, Scalar::ZERO, &terms, 1);
+        Some(())
+    }
+}
+
 impl Canonical for RangeProof {
     const MIN_ENCODED_LEN: usize = 4;
     fn encode(&self, w: &mut Writer) {
@@ -125,6 +332,88 @@ impl Canonical for RangeProof {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::generators::{g, g_table, h_table};
+
+    fn statement(values: &[u64], rng: &mut ChaCha20Rng) -> (Vec<Scalar>, Vec<RangeCommitment>) {
+        let blindings: Vec<Scalar> = values.iter().map(|_| Scalar::random(rng)).collect();
+        let commitments = values
+            .iter()
+            .zip(&blindings)
+            .map(|(v, b)| {
+                let p = g_table() * &Scalar::from(*v) + h_table() * b;
+                (p.compress(), p)
+            })
+            .collect();
+        (blindings, commitments)
+    }
+
+    /// The batch equation agrees with the `bulletproofs` crate's own verifier, for several
+    /// shapes in one batch (generators shared), and a proof against the wrong commitments or
+    /// with a changed byte fails the batch.
+    #[test]
+    fn batch_equation_agrees_with_the_crate() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let mut batch = BatchVerifier::new(g(), [7; 32]);
+        let mut cases = Vec::new();
+        for (values, bits) in [
+            (vec![3u64, 200, 0], 8usize),
+            (vec![70_000], 32),
+            (vec![5; 8], 16),
+        ] {
+            let (blindings, commitments) = statement(&values, &mut rng);
+            let proof = RangeProof::prove(
+                &mut Transcript::new(b"t"),
+                &values,
+                &blindings,
+                bits,
+                &mut rng,
+            )
+            .expect("in range");
+            let compressed: Vec<_> = commitments.iter().map(|c| c.0).collect();
+            assert!(proof
+                .verify(&mut Transcript::new(b"t"), &compressed, bits)
+                .is_ok());
+            proof
+                .verify_into(&mut Transcript::new(b"t"), &commitments, bits, &mut batch)
+                .expect("well formed");
+            cases.push((proof, commitments, bits));
+        }
+        assert!(batch.verify_and_reset());
+        // Another statement.
+        let (proof, commitments, bits) = &cases[0];
+        let mut swapped = commitments.clone();
+        swapped.swap(0, 1);
+        proof
+            .verify_into(&mut Transcript::new(b"t"), &swapped, *bits, &mut batch)
+            .expect("well formed");
+        assert!(!batch.verify_and_reset());
+        // Another transcript.
+        proof
+            .verify_into(&mut Transcript::new(b"u"), commitments, *bits, &mut batch)
+            .expect("well formed");
+        assert!(!batch.verify_and_reset());
+        // Each byte position class: a point, t̂, the inner-product scalars.
+        for at in [0, 4 * 32, proof.0.len() - 32, proof.0.len() - 1] {
+            let mut bad = proof.clone();
+            bad.0[at] ^= 1;
+            let ok = bad
+                .verify_into(&mut Transcript::new(b"t"), commitments, *bits, &mut batch)
+                .is_ok()
+                && batch.verify_and_reset();
+            assert!(!ok, "byte {at}");
+            batch.verify_and_reset();
+        }
+        // Wrong lengths and bit sizes are refused before any group work.
+        let mut short = proof.clone();
+        short.0.truncate(proof.0.len() - 32);
+        assert!(short
+            .verify_into(&mut Transcript::new(b"t"), commitments, *bits, &mut batch)
+            .is_err());
+        assert!(proof
+            .verify_into(&mut Transcript::new(b"t"), commitments, 16, &mut batch)
+            .is_err());
+        assert!(batch.is_empty());
+    }
 
     #[test]
     fn bit_sizes() {
