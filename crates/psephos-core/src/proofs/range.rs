@@ -30,8 +30,24 @@ use zeroize::Zeroize;
 pub const MAX_RANGE_PROOF_BYTES: usize = 32 * (2 * 14 + 9);
 
 /// An aggregated Bulletproofs range proof, in the `bulletproofs` crate's byte encoding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// JSON and canonical bytes accept exactly the same proofs: at most [`MAX_RANGE_PROOF_BYTES`]
+/// (a longer one would be accepted as a JSON body and then fail to decode from the board).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RangeProof(#[serde(with = "serde_bytes_hex")] pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for RangeProof {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = serde_bytes_hex::deserialize(d)?;
+        if bytes.len() > MAX_RANGE_PROOF_BYTES {
+            return Err(serde::de::Error::custom(DecodeError::TooLong {
+                got: bytes.len() as u64,
+                limit: MAX_RANGE_PROOF_BYTES as u64,
+            }));
+        }
+        Ok(RangeProof(bytes))
+    }
+}
 
 /// The smallest supported bit size `n` with `max < 2ⁿ`.
 pub fn bits_for(max: u64) -> usize {
@@ -413,6 +429,24 @@ mod tests {
             .verify_into(&mut Transcript::new(b"t"), commitments, 16, &mut batch)
             .is_err());
         assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn json_and_canonical_bytes_accept_the_same_lengths() {
+        // Found by the `challenge` fuzz target: JSON took any length, the canonical decoder
+        // (what the board's entries are read with) at most MAX_RANGE_PROOF_BYTES.
+        for len in [0, 1, MAX_RANGE_PROOF_BYTES, MAX_RANGE_PROOF_BYTES + 1, 4096] {
+            let proof = RangeProof(vec![7; len]);
+            let json = serde_json::to_string(&proof).unwrap();
+            let from_json = serde_json::from_str::<RangeProof>(&json).ok();
+            let from_bytes = RangeProof::from_canonical_bytes(&proof.to_canonical_bytes()).ok();
+            assert_eq!(from_json, from_bytes, "length {len}");
+            assert_eq!(
+                from_json.is_some(),
+                len <= MAX_RANGE_PROOF_BYTES,
+                "length {len}"
+            );
+        }
     }
 
     #[test]
