@@ -177,20 +177,33 @@ fn decode_error(e: serde_json::Error) -> ApiError {
     }
 }
 
-/// `DecodeError::WrongLength`'s message: "expected N bytes, got M".
+/// Whether `msg` starts with the message of a length error (`WrongLength`: "expected N bytes,
+/// got M"; `TooLong`: "length N exceeds the limit M"), whatever its numbers.
 fn is_wrong_length(msg: &str) -> bool {
-    let probe = DecodeError::WrongLength {
-        expected: 0,
-        got: 0,
+    [
+        DecodeError::WrongLength {
+            expected: 0,
+            got: 0,
+        },
+        DecodeError::TooLong { got: 0, limit: 0 },
+    ]
+    .iter()
+    .any(|probe| has_shape(msg, &probe.to_string()))
+}
+
+/// Whether `msg` starts like `probe` with each `0` of `probe` standing for any number.
+fn has_shape(msg: &str, probe: &str) -> bool {
+    let mut rest = msg;
+    for (i, part) in probe.split('0').enumerate() {
+        if i > 0 {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        match rest.strip_prefix(part) {
+            Some(r) => rest = r,
+            None => return false,
+        }
     }
-    .to_string();
-    let (Some(head), Some(mid)) = (probe.split('0').next(), probe.split('0').nth(1)) else {
-        return false;
-    };
-    msg.strip_prefix(head).is_some_and(|rest| {
-        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-        rest.starts_with(mid)
-    })
+    true
 }
 
 #[cfg(test)]
@@ -244,5 +257,23 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn values_over_their_length_limit_are_bad_encoding() {
+        use psephos_core::proofs::range::{RangeProof, MAX_RANGE_PROOF_BYTES};
+        let within = format!("\"{}\"", "07".repeat(MAX_RANGE_PROOF_BYTES));
+        assert!(parse::<RangeProof>(within.as_bytes()).is_ok());
+        let over = format!("\"{}\"", "07".repeat(MAX_RANGE_PROOF_BYTES + 1));
+        let e = parse::<RangeProof>(over.as_bytes()).unwrap_err();
+        assert_eq!(e.code, "bad_encoding", "{}", e.detail);
+        assert!(has_shape(
+            "length 12 exceeds the limit 3 at line 1",
+            "length 0 exceeds the limit 0"
+        ));
+        assert!(!has_shape(
+            "length x exceeds",
+            "length 0 exceeds the limit 0"
+        ));
     }
 }
