@@ -196,6 +196,11 @@ impl BatchVerifier {
         points.extend_from_slice(&fixed_points);
         if parties > 0 {
             let vectors = bp_vectors(parties);
+            // Fail closed rather than drop generator terms: `bp_vectors` covers at most
+            // `MAX_RANGE_PARTIES` parties, which `padded` never exceeds.
+            if vectors.g.len() < parties || vectors.h.len() < parties {
+                return false;
+            }
             for (coeffs, gens) in [(&self.bp_g, &vectors.g), (&self.bp_h, &vectors.h)] {
                 for (j, party) in gens.iter().enumerate().take(parties) {
                     scalars.extend_from_slice(&coeffs[j * MAX_RANGE_BITS..][..bits]);
