@@ -87,8 +87,15 @@ pub(crate) async fn read_all(
     while let Some(page) = next.take() {
         let rows = fetched(page).await?;
         let b = a + rows.len() as u64;
-        if rows.is_empty() || rows.first().map(|r| r.idx) != Some(db::to_i64(a)?) {
+        if rows.is_empty() {
             return Err(BoardError::Corrupt(format!("entry {a} is missing")));
+        }
+        // Every row in its place: a gap would shift the indices handed to `visit`.
+        for (i, r) in rows.iter().enumerate() {
+            let want = a + i as u64;
+            if r.idx != db::to_i64(want)? {
+                return Err(BoardError::Corrupt(format!("entry {want} is missing")));
+            }
         }
         if b < size {
             next = Some(fetch(pool, log, b, b.saturating_add(ENTRY_PAGE).min(size)));
