@@ -90,19 +90,17 @@ pub async fn json_denying<T: DeserializeOwned>(
 /// Unknown fields are refused everywhere rather than ignored: a client that sends a field the
 /// server does not know is of another version or mistaken, and must learn that it was not
 /// understood (nothing signed or hashed depends on the JSON, which is never stored).
-pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(json_error)?;
-    let parsed = T::deserialize(&value).map_err(json_error)?;
-    // Every field `T` knows is in its own serialisation (the API's types skip none): a field
-    // of the input that is not there is unknown.
-    let known = serde_json::to_value(&parsed).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("re-encoding the body: {e}"),
-        )
-    })?;
-    if let Some(path) = unknown_field(&value, &known, "") {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // One pass: serde refuses a duplicate field of a struct, and `serde_ignored` reports every
+    // field the type did not take.
+    let mut unknown: Option<String> = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed: T = serde_ignored::deserialize(&mut de, |path| {
+        unknown.get_or_insert_with(|| json_path(&path));
+    })
+    .map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    if let Some(path) = unknown {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_json",
@@ -112,27 +110,19 @@ pub fn parse<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiErro
     Ok(parsed)
 }
 
-/// The path of the first field of `input` that `known` does not have.
-fn unknown_field(input: &serde_json::Value, known: &serde_json::Value, at: &str) -> Option<String> {
-    use serde_json::Value as V;
-    match (input, known) {
-        (V::Object(i), V::Object(k)) => i.iter().find_map(|(name, v)| {
-            let path = if at.is_empty() {
-                name.clone()
-            } else {
-                format!("{at}.{name}")
-            };
-            match k.get(name) {
-                None => Some(path),
-                Some(kv) => unknown_field(v, kv, &path),
-            }
-        }),
-        (V::Array(i), V::Array(k)) => i
-            .iter()
-            .zip(k)
-            .enumerate()
-            .find_map(|(n, (v, kv))| unknown_field(v, kv, &format!("{at}[{n}]"))),
-        _ => None,
+/// A field's path as a client writes it: `list[0].q`.
+fn json_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => String::new(),
+        P::Seq { parent, index } => format!("{}[{index}]", json_path(parent)),
+        P::Map { parent, key } => match json_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            json_path(parent)
+        }
     }
 }
 
@@ -245,6 +235,11 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, "bad_json");
         assert!(e.detail.contains("list[0].q"), "{}", e.detail);
+        // A field given twice is refused, not "last one wins".
+        let e = parse::<Outer>(format!(r#"{{"n":1,"n":2,"list":[{{"p":"{g}"}}]}}"#).as_bytes())
+            .unwrap_err();
+        assert_eq!(e.code, "bad_json");
+        assert!(e.detail.contains("duplicate field"), "{}", e.detail);
         // Values that do not decode.
         let mut p = [0xffu8; 32];
         p[0] = 0xed;
