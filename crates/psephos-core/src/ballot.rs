@@ -138,7 +138,7 @@ impl PlaintextBallot {
 
 /// The validity proof of one contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ContestProof {
     /// One 0/1 proof per option and one proof that the number selected is in `[min, max]`.
     /// The limit proof is absent exactly when the rule implies it (`min = 0` and `max ≥` the

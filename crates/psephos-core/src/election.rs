@@ -87,7 +87,7 @@ impl ContestKind {
 
 /// What the cryptography enforces for a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// Each option 0 or 1; the number selected in `[min, max]`.
     Selection { min: u64, max: u64 },

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
+use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots, EncryptedBallot};
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::{Election, Manifest};
 use psephos_core::sim;
@@ -328,5 +328,34 @@ fn batch_verification_names_a_bad_range_proof() {
         };
         assert_eq!(s, &want, "ballot {i}, single");
         assert_eq!(b.as_ref().err(), want.as_ref(), "ballot {i}, batch");
+    }
+}
+
+/// A ballot's JSON (the HTTP body) takes no field its types do not know, at any depth: inside
+/// the internally tagged proof too (the server refuses unknown fields on every route, and serde
+/// does not report those of a tagged enum's variant unless the enum denies them).
+#[test]
+fn ballot_json_refuses_unknown_fields_at_any_depth() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let m = config("municipal-2026.toml");
+    let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+    let election = Election::new(m.clone(), cer.joint_key).unwrap();
+    let cred = CredentialCode::generate(&mut rng).secret(&m.id);
+    let p = sim::random_ballot(&m, "north", &mut rng).unwrap();
+    let ballot = encrypt_ballot(&election, &cred, &p, &mut rng).unwrap().0;
+    let json: serde_json::Value = serde_json::to_value(&ballot).unwrap();
+    assert!(serde_json::from_value::<EncryptedBallot>(json.clone()).is_ok());
+    for pointer in ["/contests/0/proof", "/contests/3/proof"] {
+        let mut extra = json.clone();
+        extra
+            .pointer_mut(pointer)
+            .and_then(|v| v.as_object_mut())
+            .unwrap()
+            .insert("extra".into(), serde_json::Value::from(1));
+        let e = serde_json::from_value::<EncryptedBallot>(extra).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown field `extra`"),
+            "{pointer}: {e}"
+        );
     }
 }

@@ -114,7 +114,7 @@ impl KeyAnnouncement {
 
 /// A control event, posted by the election officials (through the server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(clippy::large_enum_variant)] // rare entries; boxing would only complicate matching
 pub enum Control {
     /// The key ceremony is over; no ceremony message is accepted after this entry.
