@@ -874,7 +874,7 @@ fn settle(
     match mode {
         Mode::Batch => return Ok(()),
         Mode::LocateRange if !range => {
-            batch.verify_and_reset();
+            batch.reset();
             return Ok(());
         }
         Mode::LocateRange | Mode::Locate => {}

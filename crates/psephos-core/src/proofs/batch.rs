@@ -162,6 +162,13 @@ impl BatchVerifier {
     /// Checks the equations added so far and starts afresh (the weight stream continues).
     pub fn verify_and_reset(&mut self) -> bool {
         let ok = self.check();
+        self.reset();
+        ok
+    }
+
+    /// Drops the equations added so far, unchecked, and starts afresh (the weight stream
+    /// continues).
+    pub fn reset(&mut self) {
         self.g_coeff = Scalar::ZERO;
         self.h_coeff = Scalar::ZERO;
         self.k_coeff = Scalar::ZERO;
@@ -172,7 +179,6 @@ impl BatchVerifier {
         self.bp_parties = 0;
         self.bp_bits = 0;
         self.equations = 0;
-        ok
     }
 
     /// Checks all equations at once.
