@@ -74,23 +74,27 @@ pub fn pedersen_gens() -> &'static PedersenGens {
 /// Generators are deterministic (SHAKE256 chains), so a set with more parties is a superset of
 /// one with fewer; we build the largest set once per size class.
 pub fn bulletproof_gens(parties: usize) -> &'static BulletproofGens {
-    static BY_CLASS: [OnceLock<BulletproofGens>; 9] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
+    static BY_CLASS: [OnceLock<BulletproofGens>; CLASSES] = [const { OnceLock::new() }; CLASSES];
     if parties <= 1 {
         return &generators().bulletproofs;
     }
-    let class = parties.next_power_of_two().trailing_zeros() as usize;
-    let class = class.min(BY_CLASS.len() - 1);
-    BY_CLASS[class].get_or_init(|| BulletproofGens::new(MAX_RANGE_BITS, 1 << class))
+    by_class(&BY_CLASS, parties, |n| {
+        BulletproofGens::new(MAX_RANGE_BITS, n)
+    })
+}
+
+/// Size classes of the generator sets: powers of two up to 2⁸ = 256 parties.
+const CLASSES: usize = 9;
+
+/// The value for the smallest power of two `n ≥ parties` (capped at the last class), made by
+/// `make(n)` on first use.
+fn by_class<T>(
+    cells: &'static [OnceLock<T>; CLASSES],
+    parties: usize,
+    make: impl FnOnce(usize) -> T,
+) -> &'static T {
+    let class = (parties.max(1).next_power_of_two().trailing_zeros() as usize).min(CLASSES - 1);
+    cells[class].get_or_init(|| make(1 << class))
 }
 
 /// The vector generators `G_{j,i}` and `H_{j,i}` (party `j`, bit `i < 64`) of the Bulletproofs
@@ -129,21 +133,9 @@ fn bp_chain(kind: u8, party: u32) -> Vec<RistrettoPoint> {
 /// The Bulletproofs vector generators for at least `parties` parties (built once per power of
 /// two, like [`bulletproof_gens`]).
 pub fn bp_vectors(parties: usize) -> &'static BpVectors {
-    static BY_CLASS: [OnceLock<BpVectors>; 9] = [
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-        OnceLock::new(),
-    ];
-    let class = parties.max(1).next_power_of_two().trailing_zeros() as usize;
-    let class = class.min(BY_CLASS.len() - 1);
-    BY_CLASS[class].get_or_init(|| {
-        let n = 1u32 << class;
+    static BY_CLASS: [OnceLock<BpVectors>; CLASSES] = [const { OnceLock::new() }; CLASSES];
+    by_class(&BY_CLASS, parties, |n| {
+        let n = n as u32;
         BpVectors {
             g: (0..n).map(|j| bp_chain(b'G', j)).collect(),
             h: (0..n).map(|j| bp_chain(b'H', j)).collect(),
