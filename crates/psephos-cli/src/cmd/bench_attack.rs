@@ -15,9 +15,8 @@
 //!
 //! The same attacks, bounded, are the tests of `crates/psephos-server/tests/attacks.rs`.
 
-use super::bench_load::{percentile, setup, tempfile_dir};
+use super::bench_load::{percentile, setup, temp_board};
 use anyhow::ensure;
-use psephos_board::{Board, BoardConfig};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::credential::CredentialSecret;
 use psephos_core::transcript::random_scalar;
@@ -104,15 +103,7 @@ fn summary(label: &str, mut v: Vec<Duration>) -> String {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("board.db").display());
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let config = BoardConfig::new(
-        "bench.invalid/attack",
-        ed25519_dalek::SigningKey::from_bytes(&seed),
-    );
-    let board = Board::open(&url, config).await?;
+    let (_dir, board) = temp_board("bench.invalid/attack").await?;
     // The server as `psephos serve` runs it: default limits, rate limit included.
     let state = AppState::load_with(board.clone(), ServiceConfig::default()).await?;
     let voters = match &args.attack {

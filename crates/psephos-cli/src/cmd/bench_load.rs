@@ -137,15 +137,7 @@ fn make_ballots(election: &Election, voters: &[CredentialSecret]) -> anyhow::Res
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("board.db").display());
-    let mut seed = [0u8; 32];
-    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let config = BoardConfig::new(
-        "bench.invalid/load",
-        ed25519_dalek::SigningKey::from_bytes(&seed),
-    );
-    let board = Board::open(&url, config).await?;
+    let (_dir, board) = temp_board("bench.invalid/load").await?;
     let mut service = ServiceConfig {
         rate_limit: None,
         ..ServiceConfig::default()
@@ -300,6 +292,18 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A fresh SQLite board under `origin` with a random key, in a directory removed when the
+/// returned guard drops.
+pub(crate) async fn temp_board(origin: &str) -> anyhow::Result<(TempDir, Board)> {
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("board.db").display());
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = BoardConfig::new(origin, ed25519_dalek::SigningKey::from_bytes(&seed));
+    let board = Board::open(&url, config).await?;
+    Ok((dir, board))
 }
 
 pub(crate) fn tempfile_dir() -> anyhow::Result<TempDir> {
