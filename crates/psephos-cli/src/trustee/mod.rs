@@ -3,8 +3,13 @@
 //! messages and decryption shares with their proofs are ever sent.
 
 pub mod ceremony;
+pub mod ceremony_command;
 pub mod client;
+pub mod command;
+pub mod decrypt;
+pub mod init;
 pub mod keyfile;
+pub mod status;
 pub mod tally;
 
 use anyhow::{bail, Context};

@@ -1,8 +1,10 @@
 //! `psephos witness`: make a witness key, or follow a board and cosign its checkpoints.
 
+pub mod follow;
+
 use crate::keys::SecretKey;
-use crate::witness::{Step, Witness};
 use anyhow::{bail, Context};
+pub use follow::{Step, Witness};
 use psephos_board::note::{Cosigner, SignatureType, VerifierKey};
 use std::path::PathBuf;
 use std::time::Duration;

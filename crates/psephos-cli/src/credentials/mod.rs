@@ -3,10 +3,10 @@
 //! mail merge); `check` validates a public list against the manifest. Formats: `docs/protocol.md`
 //! §7.1 and [`crate::credentials`].
 
-use crate::credentials::{
-    csv_field, read_voters, CredentialList, ListedCredential, PRIVATE_HEADER,
-};
+pub mod format;
+
 use anyhow::{bail, Context};
+pub use format::{csv_field, read_voters, CredentialList, ListedCredential, PRIVATE_HEADER};
 use psephos_core::credential::CredentialCode;
 use rand_core::OsRng;
 use std::fs::File;

@@ -367,7 +367,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     );
     d.board.close().await?;
     let vclock = Instant::now();
-    let report = super::verify::verify_file(
+    let report = crate::verify::verify_file(
         &record_path,
         &psephos_record::VerifyOptions::default(),
         false,
@@ -377,7 +377,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         vclock.elapsed()
     );
     println!();
-    super::verify::print_report(&report);
+    crate::verify::print_report(&report);
     if !report.passed {
         bail!("the demo election does not verify");
     }

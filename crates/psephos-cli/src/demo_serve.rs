@@ -350,7 +350,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         dir.display()
     );
 
-    crate::cmd::serve::stop_signal().await;
+    crate::serve::stop_signal().await;
     witness.abort();
     state.shutdown().await;
     handle.stop(true).await;

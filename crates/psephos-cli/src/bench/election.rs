@@ -17,7 +17,7 @@ use psephos_record::sim::Simulation;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::demo::{CastTimes, Driver, BATCH};
+use crate::demo::{CastTimes, Driver, BATCH};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -156,7 +156,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     reset_peak();
     let clock = Instant::now();
     let report =
-        super::verify::verify_file(&record, &psephos_record::VerifyOptions::default(), false)
+        crate::verify::verify_file(&record, &psephos_record::VerifyOptions::default(), false)
             .context("verifying")?;
     phases.push(Phase {
         name: "verify (every check)",
@@ -186,7 +186,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         );
     }
     if !report.passed {
-        super::verify::print_report(&report);
+        crate::verify::print_report(&report);
         bail!("the benchmark election does not verify");
     }
     println!("every check passes");

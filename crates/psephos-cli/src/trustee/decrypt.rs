@@ -3,7 +3,7 @@
 //! board and witness keys pinned here, refuses unless every check up to the encrypted tally
 //! passes, and posts this trustee's decryption share of the record's tally (§9.5.7).
 
-use super::KeyArgs;
+use super::command::KeyArgs;
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;
 use crate::trustee::passphrase;
@@ -44,7 +44,7 @@ pub fn trust(args: &Args) -> anyhow::Result<Trust> {
     let witnesses = args
         .witnesses
         .iter()
-        .map(|k| crate::cmd::verify::parse_key(k, SignatureType::CosignatureV1, "--witness"))
+        .map(|k| crate::verify::parse_key(k, SignatureType::CosignatureV1, "--witness"))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let quorum = args.quorum.unwrap_or(if witnesses.is_empty() {
         0
@@ -58,7 +58,7 @@ pub fn trust(args: &Args) -> anyhow::Result<Trust> {
         );
     }
     let board_key = match (&args.board_key, args.trust_server_key) {
-        (Some(k), _) => Some(crate::cmd::verify::parse_key(
+        (Some(k), _) => Some(crate::verify::parse_key(
             k,
             SignatureType::Ed25519,
             "--board-key",

@@ -2,7 +2,7 @@
 //! round until the server announces the joint key; then seals this trustee's secret share next
 //! to the key file. Safe to interrupt and run again: it resumes from the board.
 
-use super::KeyArgs;
+use super::command::KeyArgs;
 use crate::trustee::ceremony::{run as run_ceremony, Options};
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;

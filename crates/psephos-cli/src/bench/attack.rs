@@ -15,7 +15,7 @@
 //!
 //! The same attacks, bounded, are the tests of `crates/psephos-server/tests/attacks.rs`.
 
-use super::bench_load::{percentile, setup, temp_board};
+use super::load::{percentile, setup, temp_board};
 use anyhow::ensure;
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::credential::CredentialSecret;

@@ -1,9 +1,6 @@
 //! `psephos trustee`: what a trustee runs on its own machine, one file per subcommand.
 
-pub mod ceremony;
-pub mod decrypt;
-pub mod init;
-pub mod status;
+use super::{ceremony_command as ceremony, decrypt, init, status};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
