@@ -1,5 +1,8 @@
-//! The `psephos` command-line tool. The library part holds the subcommands (one module each) and
-//! the known-answer vector generator, which the tests call directly.
+//! The `psephos` command-line tool. The library holds every subcommand, one module per subject
+//! with its clap arguments beside its logic — a single file for a small subject (`verify.rs`,
+//! `serve.rs`, …), a folder when it has parts (`trustee/`, `witness/`, `credentials/`,
+//! `vectors/`, `bench/`) — so that the tests can call the logic directly. `keys` (the board's
+//! and witnesses' secret key files) is shared by several subjects.
 
 pub mod bench;
 pub mod board;

@@ -1,4 +1,5 @@
-//! `psephos`: one binary, one file per subcommand (see `cmd/`).
+//! `psephos`: one binary; each subcommand's arguments and logic live in its own module of the
+//! library (`src/<subcommand>.rs` or `src/<subcommand>/`).
 
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -35,7 +36,7 @@ enum Command {
     /// Generate or check voter credentials (credential authority, offline).
     Credentials(psephos_cli::credentials::Args),
     /// Trustee tools: keys, the key ceremony, decryption shares.
-    Trustee(psephos_cli::trustee::command::Args),
+    Trustee(psephos_cli::trustee::Args),
     /// Verify an election record (file or board URL): every check, numbered.
     Verify(psephos_cli::verify::Args),
     /// Export an election record from a board's database or a server.
@@ -69,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         Command::Board(a) => runtime()?.block_on(psephos_cli::board::run(a)),
         Command::Witness(a) => runtime()?.block_on(psephos_cli::witness::run(a)),
         Command::Credentials(a) => psephos_cli::credentials::run(a),
-        Command::Trustee(a) => runtime()?.block_on(psephos_cli::trustee::command::run(a)),
+        Command::Trustee(a) => runtime()?.block_on(psephos_cli::trustee::run(a)),
         Command::Verify(a) => psephos_cli::verify::run(a),
         Command::Record(a) => runtime()?.block_on(psephos_cli::record::run(a)),
     }

@@ -51,13 +51,13 @@ pub struct Args {
 /// Benchmarks other than the core overview.
 #[derive(clap::Subcommand, Debug)]
 pub enum Sub {
-    /// The election service under load over HTTP (see `bench_load`).
+    /// The election service under load over HTTP (see `bench::load`).
     Load(load::Args),
     /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
     /// phase.
     Election(election::Args),
     /// The attacks of issue [2/10] against a real server: an unlisted-credential flood while a
-    /// voter casts, gzip bombs, invented method names (see `bench_attack`).
+    /// voter casts, gzip bombs, invented method names (see `bench::attack`).
     Attack(attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(mix::Args),

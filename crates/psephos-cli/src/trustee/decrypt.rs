@@ -3,7 +3,7 @@
 //! board and witness keys pinned here, refuses unless every check up to the encrypted tally
 //! passes, and posts this trustee's decryption share of the record's tally (§9.5.7).
 
-use super::command::KeyArgs;
+use super::KeyArgs;
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;
 use crate::trustee::passphrase;
