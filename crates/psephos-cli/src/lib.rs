@@ -2,7 +2,8 @@
 //! with its clap arguments beside its logic — a single file for a small subject (`verify.rs`,
 //! `serve.rs`, …), a folder when it has parts (`trustee/`, `witness/`, `credentials/`,
 //! `vectors/`, `bench/`) — so that the tests can call the logic directly. `keys` (the board's
-//! and witnesses' secret key files) is shared by several subjects.
+//! and witnesses' secret key files) and `trust` (the keys a relying party pins, and the
+//! default witness quorum) are shared by several subjects.
 
 pub mod bench;
 pub mod board;
@@ -13,6 +14,7 @@ pub mod election;
 pub mod keys;
 pub mod record;
 pub mod serve;
+pub mod trust;
 pub mod trustee;
 pub mod vectors;
 pub mod verify;

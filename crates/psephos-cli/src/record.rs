@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use psephos_board::note::VerifierKey;
 use psephos_board::{Board, BoardConfig};
+use psephos_record::verify::default_quorum;
 
 use crate::keys::SecretKey;
 
@@ -32,7 +32,9 @@ pub enum Action {
         /// A witness's verifier key whose cosignatures the record carries (repeatable).
         #[arg(long = "witness")]
         witnesses: Vec<String>,
-        /// Cosignatures the record asks of the last checkpoint (default: every witness).
+        /// Cosignatures the record asks of the last checkpoint; the export stops at the last
+        /// block that carries them [default: a majority of the --witness keys, as the server's
+        /// own record asks (`docs/verification.md`)]
         #[arg(long)]
         quorum: Option<u32>,
         /// A running server's base URL instead of a database.
@@ -118,22 +120,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 (Some(db), Some(key), None) => {
                     let key = SecretKey::read(&key)?;
                     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
-                    config.witnesses = witnesses
-                        .iter()
-                        .map(|k| {
-                            VerifierKey::parse_as(
-                                k.trim(),
-                                psephos_board::note::SignatureType::CosignatureV1,
-                            )
-                            .map_err(|e| anyhow::anyhow!("witness key {k:?}: {e}"))
-                        })
-                        .collect::<anyhow::Result<_>>()?;
+                    config.witnesses = crate::trust::witness_keys(&witnesses)?;
                     // Export what is sealed; never seal anything ourselves.
                     config.seal_interval = Duration::from_secs(365 * 24 * 3600);
                     let board = Board::open(&db, config)
                         .await
                         .with_context(|| format!("opening {db}"))?;
-                    let q = quorum.unwrap_or(witnesses.len() as u32);
+                    let q = quorum.unwrap_or(default_quorum(witnesses.len()));
                     let header = psephos_record::export::export_board(&board, q, &mut w).await?;
                     let unsealed = board.size().saturating_sub(header.entries);
                     // Dropped, not closed: closing would seal a block.

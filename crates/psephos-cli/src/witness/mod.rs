@@ -3,9 +3,9 @@
 pub mod follow;
 
 use crate::keys::SecretKey;
-use anyhow::{bail, Context};
+use anyhow::bail;
 pub use follow::{Step, Witness};
-use psephos_board::note::{Cosigner, SignatureType, VerifierKey};
+use psephos_board::note::{Cosigner, SignatureType};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -64,8 +64,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             interval,
             once,
         } => {
-            let board_key = VerifierKey::parse_as(board_key.trim(), SignatureType::Ed25519)
-                .context("--board-key")?;
+            let board_key = crate::trust::board_key(&board_key)?;
             let key = SecretKey::read(&key)?;
             if key.signature_type != SignatureType::CosignatureV1 {
                 bail!("{} is not a witness (cosignature/v1) key", key.name);
