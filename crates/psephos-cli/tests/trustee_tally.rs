@@ -142,7 +142,7 @@ fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
                 .map(|e| e.unwrap().path())
                 .find(|p| {
                     let n = p.file_name().unwrap().to_string_lossy().to_string();
-                    n.starts_with(&format!("{name}.")) && n.ends_with(".share-SECRET.json")
+                    n.starts_with(&format!("{name}.")) && n.ends_with(".share.secret.json")
                 })
                 .unwrap();
             TrusteeShare::read(&f, &pass).unwrap()

@@ -1,10 +1,10 @@
 //! A trustee's files (`docs/protocol.md` §9.5.7).
 //!
-//! - `<name>.trustee-SECRET.json`: the long-term Ed25519 identity key and the ceremony key
+//! - `<name>.trustee.secret.json`: the long-term Ed25519 identity key and the ceremony key
 //!   (`CeremonySecretKey`), sealed under a passphrase. Mode 0600, never overwritten.
 //! - `<name>.trustee.json`: the public half (name, signing key, ceremony key) that officials
 //!   list in the election definition.
-//! - `<name>.<ceremony id, 16 hex>.share-SECRET.json`: the trustee's final secret share of one
+//! - `<name>.<ceremony id, 16 hex>.share.secret.json`: the trustee's final secret share of one
 //!   election's key, sealed under the same passphrase, written when its ceremony completes.
 //!
 //! Sealing: a 32-byte key is derived from the passphrase with Argon2id (parameters and a random
@@ -232,7 +232,7 @@ impl std::fmt::Debug for TrusteeKeys {
 /// Where `init` writes the secret and public files for `name` in `dir`.
 pub fn key_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (
-        dir.join(format!("{name}.trustee-SECRET.json")),
+        dir.join(format!("{name}.trustee.secret.json")),
         dir.join(format!("{name}.trustee.json")),
     )
 }
@@ -328,7 +328,7 @@ impl TrusteeKeys {
         Ok(keys)
     }
 
-    /// Writes `<name>.trustee-SECRET.json` (0600, new) and `<name>.trustee.json` (new) in `dir`.
+    /// Writes `<name>.trustee.secret.json` (0600, new) and `<name>.trustee.json` (new) in `dir`.
     pub fn write_new(&self, dir: &Path, pass: &Passphrase) -> anyhow::Result<(PathBuf, PathBuf)> {
         let (secret, public) = key_paths(dir, &self.name);
         if public.exists() {
@@ -420,7 +420,7 @@ impl std::fmt::Debug for TrusteeShare {
 pub fn share_path(key: &Path, name: &str, id: &Digest) -> PathBuf {
     let dir = key.parent().unwrap_or_else(|| Path::new("."));
     let hex = id.to_hex();
-    dir.join(format!("{name}.{}.share-SECRET.json", &hex[..16]))
+    dir.join(format!("{name}.{}.share.secret.json", &hex[..16]))
 }
 
 impl TrusteeShare {

@@ -49,7 +49,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 /// Options shared by the subcommands that open the secret key file.
 #[derive(clap::Args, Debug, Clone)]
 pub struct KeyArgs {
-    /// The trustee's secret key file (`<name>.trustee-SECRET.json`).
+    /// The trustee's secret key file (`<name>.trustee.secret.json`).
     #[arg(long)]
     pub key: std::path::PathBuf,
     /// Read the passphrase from this file (first line) instead of
