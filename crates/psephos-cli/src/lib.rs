@@ -11,6 +11,8 @@ pub mod credentials;
 pub mod demo;
 pub mod demo_serve;
 pub mod election;
+pub mod files;
+pub mod http;
 pub mod keys;
 pub mod record;
 pub mod serve;
@@ -19,6 +21,13 @@ pub mod trustee;
 pub mod vectors;
 pub mod verify;
 pub mod witness;
+
+/// The multi-threaded tokio runtime a command's async work runs on.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
 
 /// Loads an election manifest from a TOML file, with the path in the error.
 pub fn load_manifest(path: &std::path::Path) -> anyhow::Result<psephos_core::election::Manifest> {

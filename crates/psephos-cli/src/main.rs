@@ -2,6 +2,7 @@
 //! library (`src/<subcommand>.rs` or `src/<subcommand>/`).
 
 use clap::{Parser, Subcommand};
+use psephos_cli::runtime;
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -101,9 +102,3 @@ fn quiet_on_broken_pipe() {
 /// `EPIPE` and `SIGPIPE` (the same on Linux, the BSDs and macOS).
 const BROKEN_PIPE: i32 = 32;
 const SIGPIPE: i32 = 13;
-
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-}

@@ -1,7 +1,6 @@
 //! `psephos record export`: writes an election record (`docs/record.md`) from a board's
 //! database (with the server stopped) or from a running server (`GET /api/v1/record`).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -110,15 +109,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             out,
             wait,
         } => {
-            let file = File::options()
-                .write(true)
-                .create_new(true)
-                .open(&out)
-                .with_context(|| format!("creating {} (it must not exist)", out.display()))?;
+            let file = crate::files::create_new(&out, crate::files::Access::Public)?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             match (database, key, server) {
                 (Some(db), Some(key), None) => {
-                    let key = SecretKey::read(&key)?;
+                    let key =
+                        SecretKey::read_as(&key, psephos_board::note::SignatureType::Ed25519)?;
                     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
                     config.witnesses = crate::trust::witness_keys(&witnesses)?;
                     // Export what is sealed; never seal anything ourselves.
@@ -145,12 +141,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 }
                 (None, _, Some(base)) => {
                     let base = base.trim_end_matches('/');
-                    let (mut response, entries, size) = settled_record(base, wait).await?;
-                    let mut n = 0u64;
-                    while let Some(chunk) = response.chunk().await? {
-                        w.write_all(&chunk)?;
-                        n += chunk.len() as u64;
-                    }
+                    let (response, entries, size) = settled_record(base, wait).await?;
+                    let n = crate::http::save_body(response, &mut w, "the record").await?;
                     println!(
                         "wrote {}: {entries} entries, {n} bytes from {base}/api/v1/record",
                         out.display()

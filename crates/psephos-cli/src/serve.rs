@@ -224,13 +224,7 @@ pub(crate) async fn stop_signal() {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let key = SecretKey::read(&settings.key)?;
-    if key.signature_type != psephos_board::note::SignatureType::Ed25519 {
-        anyhow::bail!(
-            "{} is not a board key (it is a witness key)",
-            settings.key.display()
-        );
-    }
+    let key = SecretKey::read_as(&settings.key, psephos_board::note::SignatureType::Ed25519)?;
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
     config.seal_interval = settings.seal_interval;
     config.witnesses = crate::trust::witness_keys(&settings.witnesses)?;

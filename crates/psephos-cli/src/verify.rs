@@ -106,19 +106,15 @@ fn fetch(url: &str, to: &Path) -> anyhow::Result<u64> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let mut response = reqwest::get(url)
+        let response = reqwest::get(url)
             .await
             .with_context(|| format!("GET {url}"))?
             .error_for_status()
             .with_context(|| format!("GET {url}"))?;
-        let mut out = std::io::BufWriter::new(File::create(to)?);
-        let mut n = 0u64;
-        while let Some(chunk) = response.chunk().await.context("reading the record")? {
-            std::io::Write::write_all(&mut out, &chunk)?;
-            n += chunk.len() as u64;
-        }
-        std::io::Write::flush(&mut out)?;
-        Ok(n)
+        let mut out = std::io::BufWriter::new(
+            File::create(to).with_context(|| format!("creating {}", to.display()))?,
+        );
+        crate::http::save_body(response, &mut out, "the record").await
     })
 }
 

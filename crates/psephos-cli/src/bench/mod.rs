@@ -66,9 +66,18 @@ pub enum Sub {
     Restart(restart::Args),
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// The median of some timings (zero for none); every `psephos bench` figure is one.
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// A `/proc/self/status` figure of this process in KiB (`"VmRSS:"`, `"VmHWM:"`), where Linux
+/// gives it.
+pub(crate) fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {

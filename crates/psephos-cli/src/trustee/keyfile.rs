@@ -15,6 +15,7 @@
 //! a key that does not match what it claims. Secrets are held in `Zeroizing` buffers and no type
 //! here prints them.
 
+use crate::files::{self, Access};
 use anyhow::{bail, Context};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -26,7 +27,6 @@ use psephos_core::hash::Digest;
 use psephos_core::threshold::SecretShare;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -339,14 +339,11 @@ impl TrusteeKeys {
         }
         let sealed = self.seal(pass)?;
         write_new_secret(&secret, &serde_json::to_vec_pretty(&sealed)?)?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        let mut f = opts
-            .open(&public)
-            .with_context(|| format!("creating {}", public.display()))?;
-        f.write_all(&serde_json::to_vec_pretty(&self.public())?)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
+        files::write_new(
+            &public,
+            &serde_json::to_vec_pretty(&self.public())?,
+            Access::Public,
+        )?;
         Ok((secret, public))
     }
 
@@ -362,23 +359,7 @@ impl TrusteeKeys {
 
 /// Creates `path` with mode 0600 and writes `bytes`; refuses to overwrite.
 pub fn write_new_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| {
-        format!(
-            "creating {} (it must not exist yet: a secret file is never overwritten)",
-            path.display()
-        )
-    })?;
-    f.write_all(bytes)?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    Ok(())
+    files::write_new(path, bytes, Access::Secret)
 }
 
 /// The secret share file as stored.

@@ -65,10 +65,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             once,
         } => {
             let board_key = crate::trust::board_key(&board_key)?;
-            let key = SecretKey::read(&key)?;
-            if key.signature_type != SignatureType::CosignatureV1 {
-                bail!("{} is not a witness (cosignature/v1) key", key.name);
-            }
+            let key = SecretKey::read_as(&key, SignatureType::CosignatureV1)?;
             let cosigner = Cosigner::new(&key.name, key.signing_key.clone())?;
             let origin = board_key.name().to_string();
             let mut w = Witness::new(&board, &origin, board_key, cosigner, &state)?;
