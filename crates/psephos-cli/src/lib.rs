@@ -1,9 +1,10 @@
 //! The `psephos` command-line tool. The library holds every subcommand, one module per subject
 //! with its clap arguments beside its logic — a single file for a small subject (`verify.rs`,
 //! `serve.rs`, …), a folder when it has parts (`trustee/`, `witness/`, `credentials/`,
-//! `vectors/`, `bench/`) — so that the tests can call the logic directly. `keys` (the board's
-//! and witnesses' secret key files) and `trust` (the keys a relying party pins, and the
-//! default witness quorum) are shared by several subjects.
+//! `vectors/`, `bench/`) — so that the tests can call the logic directly. Shared by several
+//! subjects: `keys` (the board's and witnesses' secret key files), `trust` (the keys a relying
+//! party pins, and the default witness quorum), `files` (new files, secret ones mode 0600) and
+//! `http` (streaming a record download).
 
 pub mod bench;
 pub mod board;
