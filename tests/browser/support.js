@@ -75,7 +75,7 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
   }
   await writeFile(join(dir, 'trustees.json'), JSON.stringify(trustees));
   await election('create', '--manifest', manifest, '--trustees', join(dir, 'trustees.json'));
-  const key = (name) => join(dir, `${name}.trustee-SECRET.json`);
+  const key = (name) => join(dir, `${name}.trustee.secret.json`);
   await Promise.all(['alice', 'bob', 'carol'].map((name) =>
     psephos(['trustee', 'ceremony', '--server', url, '--key', key(name), '--passphrase-file', pass])));
   const status = async () => (await fetch(`${url}/api/v1/election/status`)).json();

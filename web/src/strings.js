@@ -169,7 +169,7 @@ const en = {
   'observer.verify.source.pinned': 'pinned by you',
   'observer.verify.quorum.record_header': 'from the record, not independently checked',
   'observer.verify.quorum.pinned': 'set by you',
-  'observer.verify.quorum.all_pinned_witnesses': 'every witness you pinned',
+  'observer.verify.quorum.majority_of_pinned_witnesses': 'a majority of the witnesses you pinned',
   'observer.verify.pass': 'pass',
   'observer.verify.fail': 'FAIL',
   'observer.verify.not_applicable': 'not applicable',

@@ -6,11 +6,11 @@
 //! nobody mistakes them for public material. The public verifier key is printed for operators to
 //! publish.
 
+use crate::files::{self, Access};
 use anyhow::{bail, Context};
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
 use psephos_board::note::{key_id, SignatureType, VerifierKey};
-use std::io::Write;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -124,20 +124,7 @@ impl SecretKey {
 
     /// Writes the key to a new file with mode 0600 (refuses to overwrite).
     pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts
-            .open(path)
-            .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-        f.write_all(self.to_text().as_bytes())?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
-        Ok(())
+        files::write_new(path, self.to_text().as_bytes(), Access::Secret)
     }
 
     /// Reads a key file.
@@ -146,6 +133,26 @@ impl SecretKey {
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
         );
         SecretKey::from_text(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Reads a key file that must hold a key for `role`: a board's key (Ed25519) for `serve`,
+    /// `board check` and `record export`, a witness's (`cosignature/v1`) for `witness run`.
+    pub fn read_as(path: &Path, role: SignatureType) -> anyhow::Result<Self> {
+        let key = SecretKey::read(path)?;
+        if key.signature_type != role {
+            let what = |t| match t {
+                SignatureType::Ed25519 => "a board (Ed25519)",
+                SignatureType::CosignatureV1 => "a witness (cosignature/v1)",
+                _ => "another type of",
+            };
+            bail!(
+                "{} holds {} key, not {} key",
+                path.display(),
+                what(key.signature_type),
+                what(role)
+            );
+        }
+        Ok(key)
     }
 }
 
@@ -168,5 +175,22 @@ mod tests {
         assert!(SecretKey::from_text(&damaged).is_err());
         assert!(SecretKey::from_text("hello").is_err());
         assert_eq!(format!("{k:?}"), "SecretKey(board.example/e1, <secret>)");
+    }
+
+    #[test]
+    fn a_key_file_is_read_only_for_its_role() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("witness.secret.key");
+        SecretKey::generate("witness.example", SignatureType::CosignatureV1)
+            .unwrap()
+            .write_new(&path)
+            .unwrap();
+        assert!(SecretKey::read_as(&path, SignatureType::CosignatureV1).is_ok());
+        let err = SecretKey::read_as(&path, SignatureType::Ed25519).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("holds a witness (cosignature/v1) key, not a board (Ed25519) key"),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! `psephos`: one binary, one file per subcommand (see `cmd/`).
+//! `psephos`: one binary; each subcommand's arguments and logic live in its own module of the
+//! library (`src/<subcommand>.rs` or `src/<subcommand>/`).
 
 use clap::{Parser, Subcommand};
+use psephos_cli::runtime;
 use std::io::IsTerminal;
 
 #[derive(Parser)]
@@ -17,29 +19,29 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a whole election in process and print the verified result.
-    Demo(psephos_cli::cmd::demo::Args),
+    Demo(psephos_cli::demo::Args),
     /// Serve a sample election, open for voting, with its booth and observer pages (`make demo`).
-    DemoServe(psephos_cli::cmd::demo_server::Args),
+    DemoServe(psephos_cli::demo_serve::Args),
     /// Regenerate or check the known-answer test vectors.
-    Vectors(psephos_cli::cmd::vectors::Args),
+    Vectors(psephos_cli::vectors::Args),
     /// Measure the core operations on this machine.
-    Bench(psephos_cli::cmd::bench::Args),
+    Bench(psephos_cli::bench::Args),
     /// Serve an election (and its bulletin board) over HTTP.
-    Serve(psephos_cli::cmd::serve::Args),
+    Serve(psephos_cli::serve::Args),
     /// Officials' commands against a running server: create, credentials, open, close, tally.
-    Election(psephos_cli::cmd::election::Args),
+    Election(psephos_cli::election::Args),
     /// Board keys and storage checks.
-    Board(psephos_cli::cmd::board::Args),
+    Board(psephos_cli::board::Args),
     /// Follow a board, check its consistency and cosign its checkpoints.
-    Witness(psephos_cli::cmd::witness::Args),
+    Witness(psephos_cli::witness::Args),
     /// Generate or check voter credentials (credential authority, offline).
-    Credentials(psephos_cli::cmd::credentials::Args),
+    Credentials(psephos_cli::credentials::Args),
     /// Trustee tools: keys, the key ceremony, decryption shares.
-    Trustee(psephos_cli::cmd::trustee::Args),
+    Trustee(psephos_cli::trustee::Args),
     /// Verify an election record (file or board URL): every check, numbered.
-    Verify(psephos_cli::cmd::verify::Args),
+    Verify(psephos_cli::verify::Args),
     /// Export an election record from a board's database or a server.
-    Record(psephos_cli::cmd::record::Args),
+    Record(psephos_cli::record::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,18 +62,18 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Demo(a) => psephos_cli::cmd::demo::run(a),
-        Command::DemoServe(a) => runtime()?.block_on(psephos_cli::cmd::demo_server::run(a)),
-        Command::Vectors(a) => psephos_cli::cmd::vectors::run(a),
-        Command::Bench(a) => psephos_cli::cmd::bench::run(a),
-        Command::Serve(a) => runtime()?.block_on(psephos_cli::cmd::serve::run(a)),
-        Command::Election(a) => runtime()?.block_on(psephos_cli::cmd::election::run(a)),
-        Command::Board(a) => runtime()?.block_on(psephos_cli::cmd::board::run(a)),
-        Command::Witness(a) => runtime()?.block_on(psephos_cli::cmd::witness::run(a)),
-        Command::Credentials(a) => psephos_cli::cmd::credentials::run(a),
-        Command::Trustee(a) => runtime()?.block_on(psephos_cli::cmd::trustee::run(a)),
-        Command::Verify(a) => psephos_cli::cmd::verify::run(a),
-        Command::Record(a) => runtime()?.block_on(psephos_cli::cmd::record::run(a)),
+        Command::Demo(a) => psephos_cli::demo::run(a),
+        Command::DemoServe(a) => runtime()?.block_on(psephos_cli::demo_serve::run(a)),
+        Command::Vectors(a) => psephos_cli::vectors::run(a),
+        Command::Bench(a) => psephos_cli::bench::run(a),
+        Command::Serve(a) => runtime()?.block_on(psephos_cli::serve::run(a)),
+        Command::Election(a) => runtime()?.block_on(psephos_cli::election::run(a)),
+        Command::Board(a) => runtime()?.block_on(psephos_cli::board::run(a)),
+        Command::Witness(a) => runtime()?.block_on(psephos_cli::witness::run(a)),
+        Command::Credentials(a) => psephos_cli::credentials::run(a),
+        Command::Trustee(a) => runtime()?.block_on(psephos_cli::trustee::run(a)),
+        Command::Verify(a) => psephos_cli::verify::run(a),
+        Command::Record(a) => runtime()?.block_on(psephos_cli::record::run(a)),
     }
 }
 
@@ -100,9 +102,3 @@ fn quiet_on_broken_pipe() {
 /// `EPIPE` and `SIGPIPE` (the same on Linux, the BSDs and macOS).
 const BROKEN_PIPE: i32 = 32;
 const SIGPIPE: i32 = 13;
-
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-}

@@ -169,7 +169,7 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
         .map(|t| {
             env.psephos()
                 .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
-                .arg(format!("{t}.trustee-SECRET.json"))
+                .arg(format!("{t}.trustee.secret.json"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -195,7 +195,7 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
             "--public",
             "credentials.public.json",
             "--private",
-            "credentials-SECRET.csv",
+            "credentials.secret.csv",
         ],
         None,
     );
@@ -234,7 +234,7 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
     let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
     let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-    let codes = std::fs::read_to_string(env.dir.join("credentials-SECRET.csv")).unwrap();
+    let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
     let ballots = codes
         .lines()
         .skip(1)

@@ -317,7 +317,7 @@ fn vote(dir: &Path, base: &str) -> usize {
         let key: psephos_record::KeyAnnouncement =
             serde_json::from_value(v["key"].clone()).unwrap();
         let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-        let codes = std::fs::read_to_string(dir.join("credentials-SECRET.csv")).unwrap();
+        let codes = std::fs::read_to_string(dir.join("credentials.secret.csv")).unwrap();
         let mut cast = 0;
         for row in codes.lines().skip(1) {
             let fields: Vec<&str> = row.split(',').collect();

@@ -7,7 +7,7 @@
 
 mod trustee_support;
 
-use psephos_cli::cmd::record::{run, Action, Args};
+use psephos_cli::record::{run, Action, Args};
 use std::time::Duration;
 
 fn export_args(base: &str, out: &std::path::Path, wait: Duration) -> Args {

@@ -135,7 +135,7 @@ fn ceremony_n3_k2_over_http_outcome_is_recomputable_from_the_board() {
                 assert_eq!(mode & 0o777, 0o600, "{}", f.share_file.display());
             }
             let text = std::fs::read_to_string(&f.share_file).unwrap();
-            assert!(f.share_file.to_string_lossy().contains("share-SECRET"));
+            assert!(f.share_file.to_string_lossy().contains("share.secret"));
             let share = psephos_cli::trustee::keyfile::TrusteeShare::read(
                 &f.share_file,
                 &psephos_cli::trustee::keyfile::Passphrase::new(PASS.into()),

@@ -142,7 +142,7 @@ fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
                 .map(|e| e.unwrap().path())
                 .find(|p| {
                     let n = p.file_name().unwrap().to_string_lossy().to_string();
-                    n.starts_with(&format!("{name}.")) && n.ends_with(".share-SECRET.json")
+                    n.starts_with(&format!("{name}.")) && n.ends_with(".share.secret.json")
                 })
                 .unwrap();
             TrusteeShare::read(&f, &pass).unwrap()
@@ -384,6 +384,118 @@ fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
         assert_eq!(t["shares"], serde_json::json!([]));
         // The witness catches up: the same trustee decrypts.
         cosign(s.size()).await;
+        trust.wait = Duration::from_secs(20);
+        decrypt_with(&s, 1, &trust).await.unwrap();
+    });
+}
+
+/// `psephos verify` and `psephos trustee decrypt` take the same `--board-key`, `--witness` and
+/// `--quorum` (`TrustArgs`) and apply the same default quorum, a majority of the pinned
+/// witnesses: with three witnesses pinned and no `--quorum`, one cosignature on the tally's
+/// checkpoint is refused by both, and two are accepted by both.
+#[test]
+fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
+    use psephos_cli::trust::TrustArgs;
+    use psephos_cli::trustee::{decrypt as decrypt_command, KeyArgs};
+    use psephos_record::verify::{CheckId, Source, Status};
+
+    trustee_support::block_on(|| async {
+        let witnesses: Vec<psephos_board::note::Cosigner> = (0..3u8)
+            .map(|i| {
+                psephos_board::note::Cosigner::new(
+                    &format!("witness-{i}.test"),
+                    ed25519_dalek::SigningKey::from_bytes(&[20 + i; 32]),
+                )
+                .unwrap()
+            })
+            .collect();
+        let keys: Vec<_> = witnesses.iter().map(|w| w.verifier_key().clone()).collect();
+        let s = trustee_support::start_with(3, 2, None, keys.clone()).await;
+        s.run_trustees(&[1, 2, 3]).await;
+        s.wait_complete().await;
+        s.vote_and_close(&[(0, 1), (2, 1)], &[]).await;
+        let (status, body) = s.post_admin("/api/v1/tally").await;
+        assert_eq!(status, 201, "{body}");
+        let size = s.board.seal_now().await.unwrap().unwrap().header.tree_size;
+        let cosign = |w: usize| {
+            let (s, witness) = (&s, &witnesses[w]);
+            async move {
+                let published = s.board.checkpoint_for_size(size).await.unwrap().unwrap();
+                let cp = psephos_board::note::SignedCheckpoint::open(
+                    published.note.as_bytes(),
+                    s.board.origin(),
+                    s.board.verifier_key(),
+                    &[],
+                )
+                .unwrap();
+                let line = witness.cosign(&cp, 1_700_000_000).unwrap();
+                s.board
+                    .add_cosignature(size, &line.to_string())
+                    .await
+                    .unwrap();
+            }
+        };
+
+        // What an observer and a trustee both type.
+        let pinned = TrustArgs {
+            board_key: Some(s.board.verifier_key().to_string()),
+            witnesses: keys.iter().map(|k| k.to_string()).collect(),
+            quorum: None,
+        };
+        let decrypt_args = decrypt_command::Args {
+            server: s.base.clone(),
+            key: KeyArgs {
+                key: s.key_files[0].clone(),
+                passphrase_file: None,
+            },
+            trust: pinned.clone(),
+            trust_server_key: false,
+            wait: Duration::from_millis(300),
+        };
+        let mut trust = decrypt_command::trust(&decrypt_args).unwrap();
+        trust.poll = Duration::from_millis(50);
+        assert_eq!(trust.quorum, 2);
+        // `psephos verify --board-key … --witness ×3` over the record up to the tally's block.
+        let verify = |name: &'static str| {
+            let (s, pinned) = (&s, &pinned);
+            async move {
+                let path = s.dir.path().join(name);
+                let file = std::fs::File::create(&path).unwrap();
+                psephos_record::export::export_board(&s.board, 0, std::io::BufWriter::new(file))
+                    .await
+                    .unwrap();
+                let options = pinned.verify_options().unwrap();
+                psephos_cli::verify::verify_file(&path, &options, false).unwrap()
+            }
+        };
+        let witness_check = |r: &psephos_record::verify::Report| {
+            r.checks
+                .iter()
+                .find(|c| c.id == CheckId::BoardWitnesses)
+                .unwrap()
+                .status
+        };
+
+        // One cosignature of three: both refuse.
+        cosign(0).await;
+        let report = verify("one-cosignature.record").await;
+        assert_eq!(witness_check(&report), Status::Fail, "{report:?}");
+        assert_eq!(report.trust.quorum, 2);
+        assert_eq!(
+            report.trust.quorum_source,
+            Source::MajorityOfPinnedWitnesses
+        );
+        let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
+        let (_, t) = s.get("/api/v1/tally").await;
+        assert_eq!(t["shares"], serde_json::json!([]));
+
+        // Two of three: both accept.
+        cosign(1).await;
+        let report = verify("two-cosignatures.record").await;
+        assert_eq!(witness_check(&report), Status::Pass, "{report:?}");
+        assert!(report.passed, "{:?}", report.failed());
         trust.wait = Duration::from_secs(20);
         decrypt_with(&s, 1, &trust).await.unwrap();
     });

@@ -103,7 +103,10 @@ fn demo_record_verifies_and_tampering_fails() {
     assert_eq!(json["trust"]["board_key"], "record_header");
     assert_eq!(json["trust"]["witnesses"], "pinned");
     assert_eq!(json["trust"]["quorum"], 1);
-    assert_eq!(json["trust"]["quorum_source"], "all_pinned_witnesses");
+    assert_eq!(
+        json["trust"]["quorum_source"],
+        "majority_of_pinned_witnesses"
+    );
     let other = SecretKey::generate(
         "demo.psephos.invalid/referendum-2026",
         psephos_board::note::SignatureType::Ed25519,

@@ -47,8 +47,9 @@ pub struct BoardExport {
 impl BoardExport {
     /// Starts an export of `board` up to its latest sealed block that carries `witness_quorum`
     /// cosignatures (the latest sealed block if the board has no witnesses or the quorum is 0).
-    /// `witness_quorum` is also what the header asks of the last checkpoint (usually every
-    /// configured witness, or a majority). If no block has the quorum yet, the record is empty.
+    /// `witness_quorum` is also what the header asks of the last checkpoint (usually
+    /// [`crate::verify::default_quorum`] of the configured witnesses, a majority). If no block
+    /// has the quorum yet, the record is empty.
     pub async fn new(board: &Board, witness_quorum: u32) -> Result<Self, ExportError> {
         let (size, last_height) = match snapshot(board, witness_quorum).await? {
             Some((size, height)) => (size, Some(height)),

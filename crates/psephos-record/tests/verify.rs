@@ -369,7 +369,7 @@ fn pinned_witnesses_ignore_the_record_quorum() {
     assert_eq!(report.trust.quorum_source, Source::RecordHeader);
     assert_eq!(report.trust.quorum, 0);
 
-    // The witness pinned, no quorum: every pinned witness must cosign.
+    // The witness pinned, no quorum: a majority of the pinned witnesses (here the one) must cosign.
     let pinned = VerifyOptions {
         witnesses: Some(vec![witness_key.clone()]),
         ..VerifyOptions::default()
@@ -378,7 +378,10 @@ fn pinned_witnesses_ignore_the_record_quorum() {
     assert_only(&report, CheckId::BoardWitnesses, &[]);
     assert_eq!(report.trust.board_key, Source::RecordHeader);
     assert_eq!(report.trust.witnesses, Source::Pinned);
-    assert_eq!(report.trust.quorum_source, Source::AllPinnedWitnesses);
+    assert_eq!(
+        report.trust.quorum_source,
+        Source::MajorityOfPinnedWitnesses
+    );
     assert_eq!(report.trust.quorum, 1);
 
     // The board key pinned too: still the witness check, and the board key is reported pinned.
@@ -411,7 +414,8 @@ fn pinned_witnesses_ignore_the_record_quorum() {
     assert_eq!(report.trust.quorum, 1);
     assert_eq!(report.trust.witness_count, 1);
 
-    // Two pinned witnesses, one of whom never cosigned: all are required unless --quorum says.
+    // Two pinned witnesses, one of whom never cosigned: a majority of two is both, unless
+    // --quorum says otherwise.
     let other = Cosigner::new(
         "other-witness.example",
         ed25519_dalek::SigningKey::from_bytes(&[3; 32]),

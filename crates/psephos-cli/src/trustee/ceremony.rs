@@ -8,9 +8,14 @@
 //! ceremony id, so an interrupted trustee resumes by replaying the board: it rebuilds exactly the
 //! polynomial it committed to and carries on. Nothing secret is stored until the end, when the
 //! final share is sealed next to the key file.
+//!
+//! `psephos trustee ceremony --server URL --key FILE` ([`command`]) runs this loop until the
+//! server announces the joint key and prints where the sealed share went; it is safe to
+//! interrupt and run again.
 
 use super::client::{status_of, Client};
 use super::keyfile::{share_path, Passphrase, TrusteeKeys, TrusteeShare};
+use super::{passphrase, KeyArgs};
 use anyhow::{bail, Context};
 use psephos_core::ceremony::{
     CeremonyError, CeremonyParams, Round, SignedMessage, Trustee, TrusteeIndex,
@@ -18,6 +23,40 @@ use psephos_core::ceremony::{
 use psephos_record::KeyAnnouncement;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The election server (`http://host:port`).
+    #[arg(long)]
+    pub server: String,
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Pause between checks of the board.
+    #[arg(long, default_value = "250ms", value_parser = humantime::parse_duration)]
+    pub poll: Duration,
+}
+
+/// `psephos trustee ceremony`: opens the key file, runs the ceremony to its end and prints the
+/// trustee's index, the announced key and the sealed share's file as JSON.
+pub async fn command(args: Args) -> anyhow::Result<()> {
+    let pass = passphrase(args.key.passphrase_file.as_deref(), false)?;
+    let keys = TrusteeKeys::read(&args.key.key, &pass)?;
+    let client = Client::new(&args.server)?;
+    let opts = Options {
+        poll: args.poll,
+        verbose: true,
+    };
+    let done = run(&client, &args.key.key, &keys, &pass, &opts).await?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "trustee": done.index,
+            "key": done.key,
+            "share_file": done.share_file,
+        }))?
+    );
+    Ok(())
+}
 
 /// How the loop behaves.
 #[derive(Debug, Clone)]

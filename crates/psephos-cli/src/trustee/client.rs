@@ -182,10 +182,9 @@ impl Client {
     /// Downloads the election record (`GET /api/v1/record`, `docs/record.md`) into `to`,
     /// streamed; returns its size in bytes.
     pub async fn record_to(&self, to: &std::path::Path) -> anyhow::Result<u64> {
-        use std::io::Write;
         let url = format!("{}/api/v1/record", self.base);
         // A record can be large: no overall timeout, only the connection's.
-        let mut r = reqwest::Client::new()
+        let r = reqwest::Client::new()
             .get(&url)
             .send()
             .await
@@ -196,13 +195,7 @@ impl Client {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(to).with_context(|| format!("creating {}", to.display()))?,
         );
-        let mut n = 0u64;
-        while let Some(chunk) = r.chunk().await.context("reading the record")? {
-            out.write_all(&chunk)?;
-            n += chunk.len() as u64;
-        }
-        out.flush()?;
-        Ok(n)
+        crate::http::save_body(r, &mut out, "the record").await
     }
 
     /// Board entries `[start, start + limit)` (fewer at the end of the board).

@@ -1,10 +1,10 @@
 //! A trustee's files (`docs/protocol.md` §9.5.7).
 //!
-//! - `<name>.trustee-SECRET.json`: the long-term Ed25519 identity key and the ceremony key
+//! - `<name>.trustee.secret.json`: the long-term Ed25519 identity key and the ceremony key
 //!   (`CeremonySecretKey`), sealed under a passphrase. Mode 0600, never overwritten.
 //! - `<name>.trustee.json`: the public half (name, signing key, ceremony key) that officials
 //!   list in the election definition.
-//! - `<name>.<ceremony id, 16 hex>.share-SECRET.json`: the trustee's final secret share of one
+//! - `<name>.<ceremony id, 16 hex>.share.secret.json`: the trustee's final secret share of one
 //!   election's key, sealed under the same passphrase, written when its ceremony completes.
 //!
 //! Sealing: a 32-byte key is derived from the passphrase with Argon2id (parameters and a random
@@ -15,6 +15,7 @@
 //! a key that does not match what it claims. Secrets are held in `Zeroizing` buffers and no type
 //! here prints them.
 
+use crate::files::{self, Access};
 use anyhow::{bail, Context};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -26,7 +27,6 @@ use psephos_core::hash::Digest;
 use psephos_core::threshold::SecretShare;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -232,7 +232,7 @@ impl std::fmt::Debug for TrusteeKeys {
 /// Where `init` writes the secret and public files for `name` in `dir`.
 pub fn key_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (
-        dir.join(format!("{name}.trustee-SECRET.json")),
+        dir.join(format!("{name}.trustee.secret.json")),
         dir.join(format!("{name}.trustee.json")),
     )
 }
@@ -328,7 +328,7 @@ impl TrusteeKeys {
         Ok(keys)
     }
 
-    /// Writes `<name>.trustee-SECRET.json` (0600, new) and `<name>.trustee.json` (new) in `dir`.
+    /// Writes `<name>.trustee.secret.json` (0600, new) and `<name>.trustee.json` (new) in `dir`.
     pub fn write_new(&self, dir: &Path, pass: &Passphrase) -> anyhow::Result<(PathBuf, PathBuf)> {
         let (secret, public) = key_paths(dir, &self.name);
         if public.exists() {
@@ -339,14 +339,11 @@ impl TrusteeKeys {
         }
         let sealed = self.seal(pass)?;
         write_new_secret(&secret, &serde_json::to_vec_pretty(&sealed)?)?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        let mut f = opts
-            .open(&public)
-            .with_context(|| format!("creating {}", public.display()))?;
-        f.write_all(&serde_json::to_vec_pretty(&self.public())?)?;
-        f.write_all(b"\n")?;
-        f.sync_all()?;
+        files::write_new(
+            &public,
+            &serde_json::to_vec_pretty(&self.public())?,
+            Access::Public,
+        )?;
         Ok((secret, public))
     }
 
@@ -362,23 +359,7 @@ impl TrusteeKeys {
 
 /// Creates `path` with mode 0600 and writes `bytes`; refuses to overwrite.
 pub fn write_new_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).with_context(|| {
-        format!(
-            "creating {} (it must not exist yet: a secret file is never overwritten)",
-            path.display()
-        )
-    })?;
-    f.write_all(bytes)?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    Ok(())
+    files::write_new(path, bytes, Access::Secret)
 }
 
 /// The secret share file as stored.
@@ -420,7 +401,7 @@ impl std::fmt::Debug for TrusteeShare {
 pub fn share_path(key: &Path, name: &str, id: &Digest) -> PathBuf {
     let dir = key.parent().unwrap_or_else(|| Path::new("."));
     let hex = id.to_hex();
-    dir.join(format!("{name}.{}.share-SECRET.json", &hex[..16]))
+    dir.join(format!("{name}.{}.share.secret.json", &hex[..16]))
 }
 
 impl TrusteeShare {

@@ -1,10 +1,16 @@
-//! The trustee's side of an election (`psephos trustee …`): key files, the HTTP client, the
-//! ceremony loop and the decryption. Secrets stay on the trustee's machine: only signed ceremony
+//! `psephos trustee`: what a trustee runs on its own machine — `init` (key files, [`init`]),
+//! `ceremony` (the key ceremony loop, [`ceremony`]), `decrypt` (verify, then post a decryption
+//! share: [`decrypt`], [`tally`]) and `status`. The clap arguments of each subcommand sit with
+//! its logic; this module holds the subcommand list and what they share: the key file's
+//! arguments and the passphrase. Secrets stay on the trustee's machine: only signed ceremony
 //! messages and decryption shares with their proofs are ever sent.
 
 pub mod ceremony;
 pub mod client;
+pub mod decrypt;
+pub mod init;
 pub mod keyfile;
+pub mod status;
 pub mod tally;
 
 use anyhow::{bail, Context};
@@ -12,6 +18,45 @@ use keyfile::Passphrase;
 use std::io::IsTerminal;
 use std::path::Path;
 use zeroize::Zeroizing;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Create this trustee's identity and ceremony keys (secret file sealed under a passphrase).
+    Init(init::Args),
+    /// Join the key ceremony on a server and run every round (resumes after an interruption).
+    Ceremony(ceremony::Args),
+    /// Verify the election record up to the encrypted tally and post this trustee's decryption share.
+    Decrypt(decrypt::Args),
+    /// Show the ceremony and tally status of a server.
+    Status(status::Args),
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Init(a) => init::run(a),
+        Command::Ceremony(a) => ceremony::command(a).await,
+        Command::Decrypt(a) => decrypt::run(a).await,
+        Command::Status(a) => status::run(a).await,
+    }
+}
+
+/// Options shared by the subcommands that open the secret key file.
+#[derive(clap::Args, Debug, Clone)]
+pub struct KeyArgs {
+    /// The trustee's secret key file (`<name>.trustee.secret.json`).
+    #[arg(long)]
+    pub key: std::path::PathBuf,
+    /// Read the passphrase from this file (first line) instead of
+    /// `PSEPHOS_TRUSTEE_PASSPHRASE` or the terminal.
+    #[arg(long)]
+    pub passphrase_file: Option<std::path::PathBuf>,
+}
 
 /// Environment variable that may hold the passphrase (for automation; prefer a file or the
 /// prompt on a shared machine).

@@ -132,8 +132,8 @@ pub struct VerifyOptions {
     pub board_key: Option<VerifierKey>,
     /// The witnesses to count, if known from elsewhere (replaces the header's list).
     pub witnesses: Option<Vec<VerifierKey>>,
-    /// The quorum to require. Without it: every pinned witness if `witnesses` is given, else
-    /// the header's quorum.
+    /// The quorum to require. Without it: [`default_quorum`] of the pinned witnesses (a
+    /// majority) if `witnesses` is given, else the header's quorum.
     pub quorum: Option<u32>,
     /// Checkpoints already trusted.
     pub anchors: Vec<Anchor>,
@@ -256,14 +256,26 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
     report
 }
 
+/// The witness quorum of `witnesses` distinct keys when nobody names one: a majority, more than
+/// half of them (0 when there is none). This is the one default: for the witnesses a verifier or
+/// a trustee pins (`psephos verify`, `psephos trustee decrypt`, the observer page) and for the
+/// quorum a record's header asks for (`GET /api/v1/record`, `psephos record export`). Why a
+/// majority and not every witness: `docs/verification.md`, "What you trust".
+pub fn default_quorum(witnesses: usize) -> u32 {
+    if witnesses == 0 {
+        0
+    } else {
+        u32::try_from(witnesses / 2 + 1).unwrap_or(u32::MAX)
+    }
+}
+
 /// The board key, witness keys and quorum to check against, and where each came from.
 ///
 /// The header is the board's own statement: a forged record can name any keys and any quorum
 /// there. So once the user pins witness keys, the quorum never comes from the header: it is
-/// `--quorum` if given, else *every* pinned witness (the strictest reading of "these are the
-/// witnesses I rely on"; lower it explicitly with `--quorum`). A quorum given without witness
-/// keys applies to the header's witnesses. With nothing pinned, the header's witnesses and
-/// quorum are used and the report says they come from the record.
+/// `--quorum` if given, else [`default_quorum`] of the distinct pinned witnesses (a majority).
+/// A quorum given without witness keys applies to the header's witnesses. With nothing pinned,
+/// the header's witnesses and quorum are used and the report says they come from the record.
 fn trusted_keys(
     header: &crate::format::RecordHeader,
     options: &VerifyOptions,
@@ -295,8 +307,8 @@ fn trusted_keys(
             (header.witness_quorum, report::Source::RecordHeader)
         }
         (None, _) => (
-            u32::try_from(witnesses.len()).unwrap_or(u32::MAX),
-            report::Source::AllPinnedWitnesses,
+            default_quorum(witnesses.len()),
+            report::Source::MajorityOfPinnedWitnesses,
         ),
     };
     let trust = report::Trust {

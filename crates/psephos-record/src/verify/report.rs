@@ -251,8 +251,9 @@ pub enum Source {
     /// Pinned by the verifier's user (`--board-key`, `--witness`, `--quorum`, or the keys
     /// typed into the observer page).
     Pinned,
-    /// Derived from the pinned witness keys: every one of them must cosign (no `--quorum`).
-    AllPinnedWitnesses,
+    /// Derived from the pinned witness keys: a majority of them must cosign (no `--quorum`;
+    /// [`super::default_quorum`]).
+    MajorityOfPinnedWitnesses,
 }
 
 impl Source {

@@ -84,11 +84,10 @@ pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 /// ([`psephos_record::format`]): a snapshot at the latest sealed block — every entry and block
 /// header up to it, with the checkpoints and their cosignatures — written one page at a time
 /// ([`BoardExport`]), so memory stays small whatever the size of the board. Entries appended
-/// after the latest block are in the next export. The header asks for a majority of the
-/// configured witnesses (0 if there are none).
+/// after the latest block are in the next export. The header asks for the default quorum of the
+/// configured witnesses ([`psephos_record::verify::default_quorum`]: a majority, 0 if none).
 async fn record(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let witnesses = state.board.witnesses().len() as u32;
-    let quorum = if witnesses == 0 { 0 } else { witnesses / 2 + 1 };
+    let quorum = psephos_record::verify::default_quorum(state.board.witnesses().len());
     let export = BoardExport::new(&state.board, quorum)
         .await
         .map_err(export_error)?;

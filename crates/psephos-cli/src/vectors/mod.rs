@@ -1,6 +1,10 @@
 //! `psephos vectors`: writes the known-answer vectors to `tests/vectors/` (`generate`), or
 //! checks that the committed files are exactly what the generator produces (`check`).
 
+pub mod generate;
+
+pub use generate::*;
+
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -25,13 +29,13 @@ pub enum Action {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let set = crate::vectors::generate()?;
+    let set = generate::generate()?;
     match args.action {
         Action::Generate { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             for (name, v) in &set {
                 let path = out.join(name);
-                std::fs::write(&path, crate::vectors::render(v)?)
+                std::fs::write(&path, generate::render(v)?)
                     .with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote {}", path.display());
             }
@@ -42,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 let old = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 anyhow::ensure!(
-                    old == crate::vectors::render(v)?,
+                    old == generate::render(v)?,
                     "{} differs from a fresh generation",
                     path.display()
                 );

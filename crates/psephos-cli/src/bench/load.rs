@@ -61,10 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.ballots > 0 && args.clients > 0,
         "need ballots and clients"
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run_async(args))
+    crate::runtime()?.block_on(run_async(args))
 }
 
 /// An election ready for voting on a fresh board, and the ballots to cast.

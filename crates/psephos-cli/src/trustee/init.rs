@@ -1,4 +1,4 @@
-//! `psephos trustee init NAME`: a new trustee identity. Writes `<name>.trustee-SECRET.json`
+//! `psephos trustee init NAME`: a new trustee identity. Writes `<name>.trustee.secret.json`
 //! (mode 0600, sealed under a passphrase, never overwritten) and the public
 //! `<name>.trustee.json` that the officials list in the election definition.
 

@@ -2,6 +2,12 @@
 //! `BENCHMARKS.md`. The criterion benches in `benches/` are the careful measurement; this is the
 //! one-command overview.
 
+pub mod attack;
+pub mod election;
+pub mod load;
+pub mod mix;
+pub mod restart;
+
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
 use psephos_core::credential::CredentialSecret;
 use psephos_core::dlog::DlogTable;
@@ -45,24 +51,33 @@ pub struct Args {
 /// Benchmarks other than the core overview.
 #[derive(clap::Subcommand, Debug)]
 pub enum Sub {
-    /// The election service under load over HTTP (see `bench_load`).
-    Load(super::bench_load::Args),
+    /// The election service under load over HTTP (see `bench::load`).
+    Load(load::Args),
     /// Simulate, ingest, tally, export and verify a whole election; time and peak memory per
     /// phase.
-    Election(super::bench_election::Args),
+    Election(election::Args),
     /// The attacks of issue [2/10] against a real server: an unlisted-credential flood while a
-    /// voter casts, gzip bombs, invented method names (see `bench_attack`).
-    Attack(super::bench_attack::Args),
+    /// voter casts, gzip bombs, invented method names (see `bench::attack`).
+    Attack(attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
-    Mix(super::bench_mix::Args),
+    Mix(mix::Args),
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
-    Restart(super::bench_restart::Args),
+    Restart(restart::Args),
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+/// The median of some timings (zero for none); every `psephos bench` figure is one.
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
-    v[v.len() / 2]
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// A `/proc/self/status` figure of this process in KiB (`"VmRSS:"`, `"VmHWM:"`), where Linux
+/// gives it.
+pub(crate) fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
@@ -72,11 +87,11 @@ fn election(m: Manifest, rng: &mut ChaCha20Rng) -> anyhow::Result<Election> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Some(Sub::Load(a)) => return super::bench_load::run(a),
-        Some(Sub::Election(a)) => return super::bench_election::run(a),
-        Some(Sub::Attack(a)) => return super::bench_attack::run(a),
-        Some(Sub::Mix(a)) => return super::bench_mix::run(a),
-        Some(Sub::Restart(a)) => return super::bench_restart::run(a),
+        Some(Sub::Load(a)) => return load::run(a),
+        Some(Sub::Election(a)) => return election::run(a),
+        Some(Sub::Attack(a)) => return attack::run(a),
+        Some(Sub::Mix(a)) => return mix::run(a),
+        Some(Sub::Restart(a)) => return restart::run(a),
         None => {}
     }
     let threads = args.threads.unwrap_or_else(rayon_threads).max(1);

@@ -4,12 +4,12 @@
 //! passes, and posts this trustee's decryption share of the record's tally (§9.5.7).
 
 use super::KeyArgs;
+use crate::trust::TrustArgs;
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::TrusteeKeys;
 use crate::trustee::passphrase;
 use crate::trustee::tally::Trust;
 use anyhow::bail;
-use psephos_board::note::SignatureType;
 use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
@@ -19,21 +19,14 @@ pub struct Args {
     pub server: String,
     #[command(flatten)]
     pub key: KeyArgs,
-    /// The board's verifier key (`origin+hash+key`), obtained from the election officials
-    /// through a channel the server does not control. Required unless `--trust-server-key`.
-    #[arg(long, required_unless_present = "trust_server_key")]
-    pub board_key: Option<String>,
+    /// The board key (required unless `--trust-server-key`) and the witnesses whose quorum the
+    /// record's last checkpoint must carry (none without `--witness`).
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Believe the board key the server's record names (a dishonest server could then show this
     /// trustee a private board). Only for tests and demonstrations.
     #[arg(long, conflicts_with = "board_key")]
     pub trust_server_key: bool,
-    /// A witness's verifier key (repeatable): the record's last checkpoint must carry
-    /// `--quorum` of these witnesses' cosignatures.
-    #[arg(long = "witness")]
-    pub witnesses: Vec<String>,
-    /// Witness cosignatures required (default: a majority of the `--witness` keys; 0 without).
-    #[arg(long)]
-    pub quorum: Option<u32>,
     /// How long to wait for the tally to be sealed and cosigned.
     #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
     pub wait: Duration,
@@ -41,28 +34,10 @@ pub struct Args {
 
 /// The trust settings of `args`, checked.
 pub fn trust(args: &Args) -> anyhow::Result<Trust> {
-    let witnesses = args
-        .witnesses
-        .iter()
-        .map(|k| crate::cmd::verify::parse_key(k, SignatureType::CosignatureV1, "--witness"))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let quorum = args.quorum.unwrap_or(if witnesses.is_empty() {
-        0
-    } else {
-        witnesses.len() as u32 / 2 + 1
-    });
-    if quorum as usize > witnesses.len() {
-        bail!(
-            "--quorum {quorum} is more than the {} witness key(s) given",
-            witnesses.len()
-        );
-    }
-    let board_key = match (&args.board_key, args.trust_server_key) {
-        (Some(k), _) => Some(crate::cmd::verify::parse_key(
-            k,
-            SignatureType::Ed25519,
-            "--board-key",
-        )?),
+    let witnesses = args.trust.witnesses()?;
+    let quorum = args.trust.quorum_of(&witnesses)?;
+    let board_key = match (args.trust.board_key()?, args.trust_server_key) {
+        (Some(k), _) => Some(k),
         (None, true) => None,
         (None, false) => bail!("--board-key is required (or, unsafely, --trust-server-key)"),
     };

@@ -15,7 +15,7 @@
 //!
 //! The same attacks, bounded, are the tests of `crates/psephos-server/tests/attacks.rs`.
 
-use super::bench_load::{percentile, setup, temp_board};
+use super::load::{percentile, setup, temp_board};
 use anyhow::ensure;
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::credential::CredentialSecret;
@@ -66,23 +66,13 @@ pub enum Attack {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run_async(args))
+    crate::runtime()?.block_on(run_async(args))
 }
 
 /// `(VmRSS, VmHWM)` of this process in MiB (Linux), or zeros.
 fn memory() -> (f64, f64) {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+    let mib = |key: &str| super::status_kib(key).unwrap_or(0) as f64 / 1024.0;
+    (mib("VmRSS:"), mib("VmHWM:"))
 }
 
 fn client_from(ip: Ipv4Addr) -> anyhow::Result<reqwest::Client> {

@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use psephos_board::note::{Checkpoint, Note, SignatureType, VerifierKey};
+use psephos_board::note::{Checkpoint, Note};
 use psephos_record::verify::{
     verify_record_with, Anchor, OpenWith, Progress, Report, Source, Status, Step, VerifyOptions,
 };
+
+use crate::trust::TrustArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -24,17 +26,8 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// The board's verifier key, if you have it from elsewhere (else the record's header is
-    /// trusted and the report says so).
-    #[arg(long)]
-    pub board_key: Option<String>,
-    /// A witness's verifier key (repeatable); replaces the record's list.
-    #[arg(long = "witness")]
-    pub witnesses: Vec<String>,
-    /// Witness cosignatures required on the last checkpoint (default: every --witness given;
-    /// without --witness, the record's quorum).
-    #[arg(long)]
-    pub quorum: Option<u32>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// A checkpoint note you already trust (from a receipt or a witness), repeatable: the
     /// record must contain its history.
     #[arg(long = "checkpoint")]
@@ -45,19 +38,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut options = VerifyOptions::default();
-    if let Some(k) = &args.board_key {
-        options.board_key = Some(parse_key(k, SignatureType::Ed25519, "--board-key")?);
-    }
-    if !args.witnesses.is_empty() {
-        options.witnesses = Some(
-            args.witnesses
-                .iter()
-                .map(|k| parse_key(k, SignatureType::CosignatureV1, "--witness"))
-                .collect::<anyhow::Result<_>>()?,
-        );
-    }
-    options.quorum = args.quorum;
+    let mut options = args.trust.verify_options()?;
     for path in &args.checkpoints {
         options.anchors.push(read_anchor(path)?);
     }
@@ -110,12 +91,6 @@ pub fn verify_file(path: &Path, options: &VerifyOptions, show: bool) -> anyhow::
     Ok(report)
 }
 
-/// A verifier key for its role: `--board-key` an Ed25519 note key (0x01), `--witness` a
-/// `cosignature/v1` key (0x04). A key of the other type is refused, never counted.
-pub fn parse_key(s: &str, role: SignatureType, flag: &str) -> anyhow::Result<VerifierKey> {
-    VerifierKey::parse_as(s.trim(), role).map_err(|e| anyhow::anyhow!("{flag} {s:?}: {e}"))
-}
-
 /// A trusted checkpoint note: parsed here (a malformed file is an error before verifying);
 /// whether it opens under the board's origin and key is check 6.
 fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
@@ -131,19 +106,15 @@ fn fetch(url: &str, to: &Path) -> anyhow::Result<u64> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let mut response = reqwest::get(url)
+        let response = reqwest::get(url)
             .await
             .with_context(|| format!("GET {url}"))?
             .error_for_status()
             .with_context(|| format!("GET {url}"))?;
-        let mut out = std::io::BufWriter::new(File::create(to)?);
-        let mut n = 0u64;
-        while let Some(chunk) = response.chunk().await.context("reading the record")? {
-            std::io::Write::write_all(&mut out, &chunk)?;
-            n += chunk.len() as u64;
-        }
-        std::io::Write::flush(&mut out)?;
-        Ok(n)
+        let mut out = std::io::BufWriter::new(
+            File::create(to).with_context(|| format!("creating {}", to.display()))?,
+        );
+        crate::http::save_body(response, &mut out, "the record").await
     })
 }
 
@@ -211,7 +182,7 @@ pub fn print_report(r: &Report) {
         t.quorum,
         match t.quorum_source {
             Source::Pinned => "given with --quorum",
-            Source::AllPinnedWitnesses => "every pinned witness",
+            Source::MajorityOfPinnedWitnesses => "a majority of the pinned witnesses",
             _ => "from the record header",
         }
     );

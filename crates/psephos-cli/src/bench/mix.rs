@@ -29,11 +29,6 @@ pub struct Args {
     pub samples: usize,
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 /// Times of one configuration: (shuffle + prove, verify).
 fn measure(
     key: &ElectionKey,
@@ -64,7 +59,7 @@ fn measure(
         proof.verify(&st)?;
         verify.push(t.elapsed());
     }
-    Ok((median(prove), median(verify)))
+    Ok((super::median(prove), super::median(verify)))
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

@@ -96,7 +96,7 @@ const PHASES: [&str; 7] = [
 /// reached again), or fails at `timeout`.
 async fn wait_for_phase(
     client: &reqwest::Client,
-    url: &str,
+    base: &str,
     want: &str,
     timeout: std::time::Duration,
 ) -> anyhow::Result<()> {
@@ -105,14 +105,7 @@ async fn wait_for_phase(
     };
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let phase = match client.get(url).send().await {
-            Ok(r) if r.status().is_success() => r
-                .json::<Value>()
-                .await
-                .ok()
-                .and_then(|v| v["phase"].as_str().map(str::to_string)),
-            _ => None,
-        };
+        let phase = phase(client, base).await;
         let reached = phase
             .as_deref()
             .and_then(|p| PHASES.iter().position(|q| *q == p))
@@ -131,6 +124,53 @@ async fn wait_for_phase(
     }
 }
 
+/// The election's phase (`GET /api/v1/election/status`), or `None` if the server does not say.
+pub async fn phase(client: &reqwest::Client, base: &str) -> Option<String> {
+    let r = client
+        .get(format!("{base}/api/v1/election/status"))
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    let v: Value = r.json().await.ok()?;
+    v["phase"].as_str().map(str::to_string)
+}
+
+/// Posts an officials' command with the admin token; the server's JSON answer, or its refusal.
+pub async fn post_as_official(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let url = format!("{base}{path}");
+    let resp = client
+        .post(&url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .with_context(|| format!("contacting {url}"))?;
+    answer(resp).await
+}
+
+/// The server's answer as JSON (a text answer as a JSON string), or its refusal — status, error
+/// code and detail — as the error.
+async fn answer(resp: reqwest::Response) -> anyhow::Result<Value> {
+    let status = resp.status();
+    let text = resp.text().await.context("reading the answer")?;
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if !status.is_success() {
+        let reason = value["detail"].as_str().unwrap_or("(no detail)");
+        let code = value["error"].as_str().unwrap_or("error");
+        bail!("the server refused ({status}, {code}): {reason}");
+    }
+    Ok(value)
+}
+
 fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -143,8 +183,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let (path, body): (&str, Option<Value>) = match &args.command {
         Command::Status { wait_for, timeout } => {
             if let Some(want) = wait_for {
-                let url = format!("{base}/api/v1/election/status");
-                wait_for_phase(&client, &url, want, *timeout).await?;
+                wait_for_phase(&client, &base, want, *timeout).await?;
             }
             ("/api/v1/election/status", None)
         }
@@ -178,25 +217,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Close => ("/api/v1/election/close", Some(json!({}))),
         Command::Tally => ("/api/v1/election/tally", Some(json!({}))),
     };
-    let url = format!("{base}{path}");
-    let resp = match body {
-        None => client.get(&url).send().await,
+    let value = match body {
+        None => {
+            let url = format!("{base}{path}");
+            let resp = client
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("contacting {url}"))?;
+            answer(resp).await?
+        }
         Some(b) => {
             let token = args.token.as_deref().context(
                 "this command needs the admin token: set PSEPHOS_ADMIN_TOKEN or give --token",
             )?;
-            client.post(&url).bearer_auth(token).json(&b).send().await
+            post_as_official(&client, &base, token, path, &b).await?
         }
-    }
-    .with_context(|| format!("contacting {url}"))?;
-    let status = resp.status();
-    let text = resp.text().await.context("reading the answer")?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    if !status.is_success() {
-        let reason = value["detail"].as_str().unwrap_or("(no detail)");
-        let code = value["error"].as_str().unwrap_or("error");
-        bail!("the server refused ({status}, {code}): {reason}");
-    }
+    };
     println!("{}", serde_json::to_string_pretty(&value)?);
     Ok(())
 }

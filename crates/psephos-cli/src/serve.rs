@@ -16,7 +16,6 @@
 
 use crate::keys::SecretKey;
 use anyhow::Context;
-use psephos_board::note::VerifierKey;
 use psephos_board::BoardConfig;
 use psephos_server::election::ElectionService;
 use psephos_server::middleware::RateLimit;
@@ -225,21 +224,10 @@ pub(crate) async fn stop_signal() {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let key = SecretKey::read(&settings.key)?;
-    if key.signature_type != psephos_board::note::SignatureType::Ed25519 {
-        anyhow::bail!(
-            "{} is not a board key (it is a witness key)",
-            settings.key.display()
-        );
-    }
+    let key = SecretKey::read_as(&settings.key, psephos_board::note::SignatureType::Ed25519)?;
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
     config.seal_interval = settings.seal_interval;
-    for w in &settings.witnesses {
-        config.witnesses.push(
-            VerifierKey::parse_as(w.trim(), psephos_board::note::SignatureType::CosignatureV1)
-                .with_context(|| format!("witness key {w:?}"))?,
-        );
-    }
+    config.witnesses = crate::trust::witness_keys(&settings.witnesses)?;
     // The board's tamper check and the replay into the election's rules read the board once.
     let election = ElectionService::open(&settings.database, config)
         .await

@@ -1,14 +1,13 @@
 //! `psephos record export`: writes an election record (`docs/record.md`) from a board's
 //! database (with the server stopped) or from a running server (`GET /api/v1/record`).
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use psephos_board::note::VerifierKey;
 use psephos_board::{Board, BoardConfig};
+use psephos_record::verify::default_quorum;
 
 use crate::keys::SecretKey;
 
@@ -32,7 +31,9 @@ pub enum Action {
         /// A witness's verifier key whose cosignatures the record carries (repeatable).
         #[arg(long = "witness")]
         witnesses: Vec<String>,
-        /// Cosignatures the record asks of the last checkpoint (default: every witness).
+        /// Cosignatures the record asks of the last checkpoint; the export stops at the last
+        /// block that carries them [default: a majority of the --witness keys, as the server's
+        /// own record asks (`docs/verification.md`)]
         #[arg(long)]
         quorum: Option<u32>,
         /// A running server's base URL instead of a database.
@@ -108,32 +109,20 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             out,
             wait,
         } => {
-            let file = File::options()
-                .write(true)
-                .create_new(true)
-                .open(&out)
-                .with_context(|| format!("creating {} (it must not exist)", out.display()))?;
+            let file = crate::files::create_new(&out, crate::files::Access::Public)?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             match (database, key, server) {
                 (Some(db), Some(key), None) => {
-                    let key = SecretKey::read(&key)?;
+                    let key =
+                        SecretKey::read_as(&key, psephos_board::note::SignatureType::Ed25519)?;
                     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
-                    config.witnesses = witnesses
-                        .iter()
-                        .map(|k| {
-                            VerifierKey::parse_as(
-                                k.trim(),
-                                psephos_board::note::SignatureType::CosignatureV1,
-                            )
-                            .map_err(|e| anyhow::anyhow!("witness key {k:?}: {e}"))
-                        })
-                        .collect::<anyhow::Result<_>>()?;
+                    config.witnesses = crate::trust::witness_keys(&witnesses)?;
                     // Export what is sealed; never seal anything ourselves.
                     config.seal_interval = Duration::from_secs(365 * 24 * 3600);
                     let board = Board::open(&db, config)
                         .await
                         .with_context(|| format!("opening {db}"))?;
-                    let q = quorum.unwrap_or(witnesses.len() as u32);
+                    let q = quorum.unwrap_or(default_quorum(witnesses.len()));
                     let header = psephos_record::export::export_board(&board, q, &mut w).await?;
                     let unsealed = board.size().saturating_sub(header.entries);
                     // Dropped, not closed: closing would seal a block.
@@ -152,12 +141,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 }
                 (None, _, Some(base)) => {
                     let base = base.trim_end_matches('/');
-                    let (mut response, entries, size) = settled_record(base, wait).await?;
-                    let mut n = 0u64;
-                    while let Some(chunk) = response.chunk().await? {
-                        w.write_all(&chunk)?;
-                        n += chunk.len() as u64;
-                    }
+                    let (response, entries, size) = settled_record(base, wait).await?;
+                    let n = crate::http::save_body(response, &mut w, "the record").await?;
                     println!(
                         "wrote {}: {entries} entries, {n} bytes from {base}/api/v1/record",
                         out.display()

@@ -3,10 +3,11 @@
 //! mail merge); `check` validates a public list against the manifest. Formats: `docs/protocol.md`
 //! §7.1 and [`crate::credentials`].
 
-use crate::credentials::{
-    csv_field, read_voters, CredentialList, ListedCredential, PRIVATE_HEADER,
-};
+pub mod format;
+
+use crate::files::{create_new, Access};
 use anyhow::{bail, Context};
+pub use format::{csv_field, read_voters, CredentialList, ListedCredential, PRIVATE_HEADER};
 use psephos_core::credential::CredentialCode;
 use rand_core::OsRng;
 use std::fs::File;
@@ -139,9 +140,9 @@ fn write_both(
 ) -> anyhow::Result<()> {
     let mut created: Vec<&Path> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
-        let mut pf = create_new(private, true)?;
+        let mut pf = create_new(private, Access::Secret)?;
         created.push(private);
-        let mut qf = create_new(public, false)?;
+        let mut qf = create_new(public, Access::Public)?;
         created.push(public);
         pf.write_all(private_bytes)
             .and_then(|()| pf.sync_all())
@@ -157,20 +158,6 @@ fn write_both(
         }
     }
     result
-}
-
-fn create_new(path: &Path, secret: bool) -> anyhow::Result<File> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    opts.open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))
 }
 
 fn check(election: &Path, public: &Path) -> anyhow::Result<()> {

@@ -46,7 +46,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             )?;
         }
         Action::Check { database, key } => {
-            let key = SecretKey::read(&key)?;
+            let key = SecretKey::read_as(&key, SignatureType::Ed25519)?;
             let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
             config.verify_on_open = false;
             let board = Board::open(&database, config)

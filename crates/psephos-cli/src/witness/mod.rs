@@ -1,9 +1,11 @@
 //! `psephos witness`: make a witness key, or follow a board and cosign its checkpoints.
 
+pub mod follow;
+
 use crate::keys::SecretKey;
-use crate::witness::{Step, Witness};
-use anyhow::{bail, Context};
-use psephos_board::note::{Cosigner, SignatureType, VerifierKey};
+use anyhow::bail;
+pub use follow::{Step, Witness};
+use psephos_board::note::{Cosigner, SignatureType};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -62,12 +64,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             interval,
             once,
         } => {
-            let board_key = VerifierKey::parse_as(board_key.trim(), SignatureType::Ed25519)
-                .context("--board-key")?;
-            let key = SecretKey::read(&key)?;
-            if key.signature_type != SignatureType::CosignatureV1 {
-                bail!("{} is not a witness (cosignature/v1) key", key.name);
-            }
+            let board_key = crate::trust::board_key(&board_key)?;
+            let key = SecretKey::read_as(&key, SignatureType::CosignatureV1)?;
             let cosigner = Cosigner::new(&key.name, key.signing_key.clone())?;
             let origin = board_key.name().to_string();
             let mut w = Witness::new(&board, &origin, board_key, cosigner, &state)?;

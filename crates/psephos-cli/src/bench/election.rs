@@ -17,7 +17,7 @@ use psephos_record::sim::Simulation;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::demo::{CastTimes, Driver, BATCH};
+use crate::demo::{CastTimes, Driver, BATCH};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -46,17 +46,11 @@ fn reset_peak() {
 }
 
 fn peak_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+    super::status_kib("VmHWM:").map(|kib| kib / 1024)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run_async(args))
+    crate::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
@@ -156,7 +150,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     reset_peak();
     let clock = Instant::now();
     let report =
-        super::verify::verify_file(&record, &psephos_record::VerifyOptions::default(), false)
+        crate::verify::verify_file(&record, &psephos_record::VerifyOptions::default(), false)
             .context("verifying")?;
     phases.push(Phase {
         name: "verify (every check)",
@@ -186,7 +180,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         );
     }
     if !report.passed {
-        super::verify::print_report(&report);
+        crate::verify::print_report(&report);
         bail!("the benchmark election does not verify");
     }
     println!("every check passes");

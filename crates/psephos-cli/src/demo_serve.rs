@@ -14,6 +14,9 @@
 //! The demo directory holds secrets (trustee key files sealed under a passphrase printed on the
 //! screen, voter credential codes): it is a demonstration, not a deployment.
 
+use crate::credentials::PRIVATE_HEADER;
+use crate::election::{phase, post_as_official};
+use crate::files::{self, Access};
 use crate::keys::SecretKey;
 use crate::trustee::ceremony::{self, Options};
 use crate::trustee::client::Client;
@@ -26,7 +29,7 @@ use psephos_core::election::Manifest;
 use psephos_record::credentials::{CredentialList, ListedCredential};
 use psephos_server::auth::{AdminAuth, NewToken};
 use psephos_server::{serve, AppState, ServiceConfig};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -68,39 +71,6 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("trustees"))?;
     std::fs::write(dir.join(MARKER), "made by psephos demo --serve\n")?;
     Ok(())
-}
-
-/// Posts an officials' command and returns the JSON answer, or the server's refusal.
-async fn admin_post(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
-    let r = http
-        .post(format!("{base}{path}"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .with_context(|| format!("POST {path}"))?;
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("POST {path}: {status}: {}", v["detail"]);
-    }
-    Ok(v)
-}
-
-async fn phase(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
-    let v: Value = http
-        .get(format!("{base}/api/v1/election/status"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(v["phase"].as_str().unwrap_or_default().to_string())
 }
 
 /// How to run this binary again from the current directory: `psephos` if that is what `PATH`
@@ -233,7 +203,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         publics.push(serde_json::to_value(keys.public())?);
         trustees.push((secret_path, keys));
     }
-    admin_post(
+    post_as_official(
         &http,
         &base,
         token.expose(),
@@ -256,7 +226,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         r.context("a trustee's ceremony failed")?;
     }
     for _ in 0..600 {
-        if phase(&http, &base).await? != "ceremony" {
+        if phase(&http, &base).await.as_deref() != Some("ceremony") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -265,7 +235,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     // Credentials: the credential authority's job, done here with the same code.
     let mut rng = rand_core::OsRng;
     let mut listed = Vec::new();
-    let mut codes = String::from("voter_id,style,weight,credential_code\n");
+    let mut codes = format!("{PRIVATE_HEADER}\n");
     let mut shown = Vec::new();
     for style in &manifest.ballot_styles {
         for v in 0..args.voters_per_style {
@@ -282,12 +252,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             });
         }
     }
-    crate::trustee::keyfile::write_new_secret(
+    files::write_new(
         &dir.join("credentials.secret.csv"),
         codes.as_bytes(),
+        Access::Secret,
     )?;
     let list = CredentialList::new(&manifest, listed);
-    admin_post(
+    post_as_official(
         &http,
         &base,
         token.expose(),
@@ -295,7 +266,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &serde_json::to_value(&list)?,
     )
     .await?;
-    admin_post(
+    post_as_official(
         &http,
         &base,
         token.expose(),
@@ -350,7 +321,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         dir.display()
     );
 
-    crate::cmd::serve::stop_signal().await;
+    crate::serve::stop_signal().await;
     witness.abort();
     state.shutdown().await;
     handle.stop(true).await;

@@ -263,11 +263,7 @@ impl Driver {
         &self,
         path: &Path,
     ) -> anyhow::Result<psephos_record::format::RecordHeader> {
-        let file = std::fs::File::options()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+        let file = crate::files::create_new(path, crate::files::Access::Public)?;
         let w = std::io::BufWriter::with_capacity(1 << 20, file);
         Ok(psephos_record::export::export_board(&self.board, 1, w).await?)
     }
@@ -285,10 +281,7 @@ fn add_tallies(mut a: EncryptedTally, b: &EncryptedTally) -> EncryptedTally {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run_async(args))
+    crate::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
@@ -367,7 +360,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     );
     d.board.close().await?;
     let vclock = Instant::now();
-    let report = super::verify::verify_file(
+    let report = crate::verify::verify_file(
         &record_path,
         &psephos_record::VerifyOptions::default(),
         false,
@@ -377,7 +370,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         vclock.elapsed()
     );
     println!();
-    super::verify::print_report(&report);
+    crate::verify::print_report(&report);
     if !report.passed {
         bail!("the demo election does not verify");
     }
