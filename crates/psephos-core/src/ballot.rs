@@ -20,7 +20,7 @@ use crate::group::Point;
 use crate::hash::Digest;
 use crate::proofs::disjunctive::Witness;
 use crate::proofs::range::{bits_for, RangeCommitment};
-use crate::proofs::{BatchVerifier, LinkProof, RangeProof, RangedProof, SchnorrProof};
+use crate::proofs::{BatchVerifier, DisjunctiveProof, LinkProof, RangeProof, SchnorrProof};
 use crate::transcript::{labels, random_scalar, BallotContext, TranscriptProtocol};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -144,8 +144,8 @@ pub enum ContestProof {
     /// The limit proof is absent exactly when the rule implies it (`min = 0` and `max ≥` the
     /// number of options), as for "approve any number".
     Selection {
-        selections: Vec<RangedProof>,
-        limit: Option<RangedProof>,
+        selections: Vec<DisjunctiveProof>,
+        limit: Option<DisjunctiveProof>,
     },
     /// Pedersen commitments to every option's value, a link proof per option, one aggregated
     /// Bulletproof that every option is within its maximum, and — for contests with a linear
@@ -406,7 +406,7 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                         nonce: r,
                     };
                     selections.push(
-                        RangedProof::prove(&mut t, key, ct, &w, 0, 1, rng)
+                        DisjunctiveProof::prove(&mut t, key, ct, &w, 0, 1, rng)
                             .ok_or_else(|| internal(contest))?,
                     );
                 }
@@ -421,7 +421,7 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                         value: v_sum.clamp(*min, *max),
                         nonce: &r_sum,
                     };
-                    let proof = RangedProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
+                    let proof = DisjunctiveProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
                         .ok_or_else(|| internal(contest))?;
                     r_sum.zeroize();
                     Some(proof)
@@ -712,9 +712,9 @@ fn mismatch(contest: &Contest) -> VerifyError {
 }
 
 /// The branch counts of a disjunctive proof of `[lo, hi]`: wrong counts are the proof's own
-/// failure (as [`RangedProof::verify_into`] reports it), found here without any group work.
+/// failure (as [`DisjunctiveProof::verify_into`] reports it), found here without any group work.
 fn check_branches(
-    p: &RangedProof,
+    p: &DisjunctiveProof,
     lo: u64,
     hi: u64,
     kind: ProofKind,

@@ -48,7 +48,7 @@ pub enum ProofKind {
     ChaumPedersen,
     /// Disjunctive Chaum–Pedersen proof that one option encrypts 0 or 1.
     Selection,
-    /// Ranged Chaum–Pedersen proof on the sum of a contest's options.
+    /// Disjunctive Chaum–Pedersen proof on the sum of a contest's options.
     ContestLimit,
     /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
     CommitmentLink,

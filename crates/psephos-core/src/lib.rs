@@ -18,7 +18,7 @@
 //!   encodings, the canonical byte encoding, domain-separated hashing, Fiat–Shamir transcripts.
 //! - [`election`]: the election manifest (parsed from TOML) and its hashes.
 //! - [`elgamal`], [`generators`]: the cryptosystem and the independent Pedersen generator `H`.
-//! - [`proofs`]: Schnorr, Chaum–Pedersen, disjunctive (ranged) Chaum–Pedersen, the commitment
+//! - [`proofs`]: Schnorr, Chaum–Pedersen, disjunctive Chaum–Pedersen, the commitment
 //!   link proof, Bulletproofs range statements, and the batch verifier they all feed.
 //! - [`credential`]: voter credentials and ballot signatures.
 //! - [`ballot`]: encryption of a plaintext ballot, verification to a [`ballot::VerifiedBallot`],
