@@ -11,7 +11,7 @@ use crate::credential::CredentialSecret;
 use crate::election::{Contest, Election, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::Writer;
-use crate::error::PlaintextError;
+use crate::error::{ContestViolation, PlaintextError};
 use crate::generators::{g_table, h_table};
 use crate::group::Point;
 use crate::proofs::disjunctive::Witness;
@@ -104,16 +104,18 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
     let rng = &mut hedged;
     let mut contests = Vec::with_capacity(style.contests.len());
     let mut secrets = Vec::with_capacity(style.contests.len());
-    let internal = |contest: &Contest| PlaintextError::Contest {
+    let internal = |contest: &Contest| PlaintextError::Prover {
         contest: contest.id.clone(),
-        detail: "internal error: the proof could not be made".into(),
     };
     for (&ci, pc) in style.contests.iter().zip(&plaintext.contests) {
         let contest = &manifest.contests[ci];
         if pc.values.len() != contest.options.len() {
             return Err(PlaintextError::Contest {
                 contest: contest.id.clone(),
-                detail: "wrong number of values".into(),
+                violation: ContestViolation::ValueCount {
+                    expected: contest.options.len(),
+                    got: pc.values.len(),
+                },
             });
         }
         let ctx = BallotContext {

@@ -26,4 +26,7 @@ mod verify;
 pub use encrypt::{encrypt_ballot, encrypt_invalid_ballot, BallotSecrets};
 pub use statement::limit_implied;
 pub use types::*;
-pub use verify::{check_shape, cost, verify_ballot, verify_ballots, VerifiedBallot};
+pub use verify::{
+    check_shape, cost, verify_ballot, verify_ballots, RangeBounds, ShapedBallot, ShapedContest,
+    ShapedProofs, VerifiedBallot,
+};

@@ -6,7 +6,7 @@
 use crate::election::{Contest, Manifest, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::{Canonical, Reader, Writer, MAX_SEQ, MAX_STRING};
-use crate::error::{DecodeError, PlaintextError};
+use crate::error::{ContestViolation, DecodeError, PlaintextError};
 use crate::group::Point;
 use crate::hash::Digest;
 use crate::proofs::{DisjunctiveProof, LinkProof, RangeProof, SchnorrProof};
@@ -31,50 +31,68 @@ pub struct PlaintextBallot {
     pub contests: Vec<PlaintextContest>,
 }
 
-/// Checks one contest's values against its rule; the message is for the voter.
-pub fn check_contest_values(contest: &Contest, values: &[u64]) -> Result<(), String> {
+/// Checks one contest's values against its rule (`docs/protocol.md` §6.3): the first
+/// violation, in this order — the number of values, then each option's value, then the count
+/// of selections or the linear limit.
+pub fn check_contest_values(contest: &Contest, values: &[u64]) -> Result<(), ContestViolation> {
     if values.len() != contest.options.len() {
-        return Err(format!(
-            "{} values for {} options",
-            values.len(),
-            contest.options.len()
-        ));
+        return Err(ContestViolation::ValueCount {
+            expected: contest.options.len(),
+            got: values.len(),
+        });
     }
     match &contest.rule {
         Rule::Selection { min, max } => {
-            if let Some(i) = values.iter().position(|&v| v > 1) {
-                return Err(format!(
-                    "option {:?} must be selected (1) or not (0)",
-                    contest.options[i].id
-                ));
+            if let Some((i, (&v, o))) = values
+                .iter()
+                .zip(&contest.options)
+                .enumerate()
+                .find(|(_, (&v, _))| v > 1)
+            {
+                return Err(ContestViolation::NotZeroOrOne {
+                    option: i,
+                    id: o.id.clone(),
+                    value: v,
+                });
             }
-            let n: u64 = values.iter().sum();
-            if n > *max {
-                return Err(format!(
-                    "{n} options selected, at most {max} allowed (over-vote)"
-                ));
+            let selected: u64 = values.iter().sum();
+            if selected > *max {
+                return Err(ContestViolation::TooMany {
+                    selected,
+                    max: *max,
+                });
             }
-            if n < *min {
-                return Err(format!("{n} options selected, at least {min} required"));
+            if selected < *min {
+                return Err(ContestViolation::TooFew {
+                    selected,
+                    min: *min,
+                });
             }
         }
         Rule::Bounded { maxima, limit } => {
-            for (i, (&v, &u)) in values.iter().zip(maxima).enumerate() {
-                if v > u {
-                    return Err(format!(
-                        "option {:?} has {v}, at most {u} allowed",
-                        contest.options[i].id
-                    ));
+            for (i, ((&value, &max), o)) in
+                values.iter().zip(maxima).zip(&contest.options).enumerate()
+            {
+                if value > max {
+                    return Err(ContestViolation::AboveMaximum {
+                        option: i,
+                        id: o.id.clone(),
+                        value,
+                        max,
+                    });
                 }
             }
             if let Some(l) = limit {
-                let total: u128 = values
+                let used: u128 = values
                     .iter()
                     .zip(&l.weights)
                     .map(|(&v, &w)| u128::from(v) * u128::from(w))
                     .sum();
-                if total > u128::from(l.total) {
-                    return Err(format!("total {total} exceeds the limit {}", l.total));
+                if used > u128::from(l.total) {
+                    return Err(ContestViolation::OverLimit {
+                        used,
+                        total: l.total,
+                    });
                 }
             }
         }
@@ -98,15 +116,15 @@ impl PlaintextBallot {
         for (&ci, pc) in style.contests.iter().zip(&self.contests) {
             let contest = &manifest.contests[ci];
             if contest.id != pc.contest {
-                return Err(PlaintextError::Contest {
+                return Err(PlaintextError::WrongContest {
                     contest: pc.contest.clone(),
-                    detail: format!("expected contest {:?} at this position", contest.id),
+                    expected: contest.id.clone(),
                 });
             }
-            check_contest_values(contest, &pc.values).map_err(|detail| {
+            check_contest_values(contest, &pc.values).map_err(|violation| {
                 PlaintextError::Contest {
                     contest: pc.contest.clone(),
-                    detail,
+                    violation,
                 }
             })?;
         }

@@ -7,13 +7,14 @@ use super::statement::{
     option_transcript, range_transcript, signature_transcript,
 };
 use super::types::{tracking_code, ContestProof, EncryptedBallot};
-use crate::election::{BallotStyle, Contest, Election, Manifest, Rule};
+use crate::election::{BallotStyle, Contest, Election, LinearLimit, Manifest, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::Writer;
-use crate::error::{ProofKind, VerifyError};
+use crate::error::{ProofKind, ProofPart, ShapeError, VerifyError};
+use crate::group::Point;
 use crate::hash::Digest;
 use crate::proofs::range::bits_for;
-use crate::proofs::{BatchVerifier, DisjunctiveProof, RangeProof};
+use crate::proofs::{BatchVerifier, DisjunctiveProof, LinkProof, RangeProof};
 use crate::transcript::{labels, BallotContext};
 
 impl EncryptedBallot {
@@ -51,17 +52,6 @@ impl VerifiedBallot {
     }
 }
 
-fn shape(msg: String) -> VerifyError {
-    VerifyError::Shape(msg)
-}
-
-fn mismatch(contest: &Contest) -> VerifyError {
-    shape(format!(
-        "contest {:?}: the proof does not fit the contest",
-        contest.id
-    ))
-}
-
 /// The branch counts of a disjunctive proof of `[lo, hi]`: wrong counts are the proof's own
 /// failure (as [`DisjunctiveProof::verify_into`] reports it), found here without any group work.
 fn check_branches(
@@ -84,118 +74,207 @@ fn check_branches(
     }
 }
 
+/// A ballot whose shape fits its style: each contest of the style paired with the ballot's
+/// ciphertexts and proofs for it, the proof already matched to the contest's rule. Only
+/// [`check_shape`] makes one, so what follows it (the verifier) has no case left to rule out.
+#[derive(Debug, Clone)]
+pub struct ShapedBallot<'m, 'b> {
+    style: &'m BallotStyle,
+    contests: Vec<ShapedContest<'m, 'b>>,
+}
+
+impl<'m, 'b> ShapedBallot<'m, 'b> {
+    /// The ballot's style.
+    pub fn style(&self) -> &'m BallotStyle {
+        self.style
+    }
+    /// The contests, in style order.
+    pub fn contests(&self) -> &[ShapedContest<'m, 'b>] {
+        &self.contests
+    }
+}
+
+/// One contest of a [`ShapedBallot`].
+#[derive(Debug, Clone)]
+pub struct ShapedContest<'m, 'b> {
+    /// Position in the ballot (style order), from 0: how errors name the contest.
+    pub position: usize,
+    /// Index in the manifest: what the transcripts bind.
+    pub index: usize,
+    pub contest: &'m Contest,
+    /// One ciphertext per option.
+    pub ciphertexts: &'b [Ciphertext],
+    pub proofs: ShapedProofs<'m, 'b>,
+}
+
+/// A contest's proofs, matched to its rule with the sizes the rule fixes.
+#[derive(Debug, Clone)]
+pub enum ShapedProofs<'m, 'b> {
+    /// A selection contest: one 0/1 proof per option (branch counts checked) and the limit proof
+    /// on `[min, max]` exactly when the rule is not implied ([`limit_implied`]).
+    Selection {
+        selections: &'b [DisjunctiveProof],
+        limit: Option<(RangeBounds, &'b DisjunctiveProof)>,
+    },
+    /// A bounded contest: one commitment and one link proof per option, the option range proof,
+    /// and the limit range proof exactly when the rule has a linear limit.
+    Bounded {
+        maxima: &'m [u64],
+        commitments: &'b [Point],
+        links: &'b [LinkProof],
+        range: &'b RangeProof,
+        limit: Option<(&'m LinearLimit, &'b RangeProof)>,
+    },
+}
+
+/// The `[min, max]` a selection contest's limit proof proves the number of selections in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeBounds {
+    pub min: u64,
+    pub max: u64,
+}
+
 /// The ballot's shape against the manifest, without any group operation: the style exists, the
 /// ballot's contests are exactly the style's in order, each with one ciphertext per option, and
 /// each proof is of the contest's kind with the sizes its rule fixes (proofs per option, limit
-/// proof present exactly when the rule needs one, branch counts). Returns the ballot's style.
+/// proof present exactly when the rule needs one, branch counts). Returns the ballot paired with
+/// its style's contests.
 ///
 /// Why separate: a decoded ballot is several times its wire size, so a server runs this before
 /// it queues a ballot for proof verification — a well-formed ballot's size is then bounded by
 /// the manifest. [`verify_ballot`] runs the same check, so the two can never disagree.
-pub fn check_shape<'m>(
+pub fn check_shape<'m, 'b>(
     manifest: &'m Manifest,
-    ballot: &EncryptedBallot,
-) -> Result<&'m BallotStyle, VerifyError> {
+    ballot: &'b EncryptedBallot,
+) -> Result<ShapedBallot<'m, 'b>, VerifyError> {
     let style = manifest
         .style(&ballot.style)
         .ok_or_else(|| VerifyError::UnknownStyle(ballot.style.clone()))?;
     if style.contests.len() != ballot.contests.len() {
-        return Err(shape(format!(
-            "style {:?} has {} contests, the ballot {}",
-            style.id,
-            style.contests.len(),
-            ballot.contests.len()
-        )));
+        return Err(ShapeError::ContestCount {
+            style: style.id.clone(),
+            expected: style.contests.len(),
+            got: ballot.contests.len(),
+        }
+        .into());
     }
+    let mut contests = Vec::with_capacity(style.contests.len());
     for (pos, (&ci, ec)) in style.contests.iter().zip(&ballot.contests).enumerate() {
         let contest = manifest
             .contests
             .get(ci)
-            .ok_or_else(|| shape(format!("style {:?} names no contest {ci}", style.id)))?;
+            .ok_or_else(|| ShapeError::StyleContest {
+                style: style.id.clone(),
+                index: ci,
+            })?;
         if ec.contest != contest.id {
-            return Err(shape(format!(
-                "expected contest {:?}, found {:?}",
-                contest.id, ec.contest
-            )));
+            return Err(ShapeError::WrongContest {
+                contest: pos,
+                expected: contest.id.clone(),
+                got: ec.contest.clone(),
+            }
+            .into());
         }
+        let id = || contest.id.clone();
         let n = contest.options.len();
         if ec.ciphertexts.len() != n {
-            return Err(shape(format!(
-                "contest {:?} has {n} options, the ballot {} ciphertexts",
-                contest.id,
-                ec.ciphertexts.len()
-            )));
+            return Err(ShapeError::CiphertextCount {
+                contest: pos,
+                id: id(),
+                expected: n,
+                got: ec.ciphertexts.len(),
+            }
+            .into());
         }
-        match (&contest.rule, &ec.proof) {
+        let count = |part: ProofPart, got: usize| -> Result<(), VerifyError> {
+            if got == n {
+                return Ok(());
+            }
+            Err(ShapeError::ProofCount {
+                contest: pos,
+                id: id(),
+                part,
+                expected: n,
+                got,
+            }
+            .into())
+        };
+        let unexpected = || ShapeError::UnexpectedLimitProof {
+            contest: pos,
+            id: id(),
+        };
+        let missing = || ShapeError::MissingLimitProof {
+            contest: pos,
+            id: id(),
+        };
+        let proofs = match (&contest.rule, &ec.proof) {
             (Rule::Selection { min, max }, ContestProof::Selection { selections, limit }) => {
-                if selections.len() != n {
-                    return Err(shape(format!(
-                        "contest {:?}: wrong number of selection proofs",
-                        contest.id
-                    )));
-                }
+                count(ProofPart::Selections, selections.len())?;
                 for (j, p) in selections.iter().enumerate() {
                     check_branches(p, 0, 1, ProofKind::Selection, pos, Some(j))?;
                 }
-                match (limit_implied(*min, *max, n), limit) {
-                    (true, None) => {}
+                let limit = match (limit_implied(*min, *max, n), limit) {
+                    (true, None) => None,
                     (false, Some(p)) => {
-                        check_branches(p, *min, *max, ProofKind::ContestLimit, pos, None)?
+                        check_branches(p, *min, *max, ProofKind::ContestLimit, pos, None)?;
+                        Some((
+                            RangeBounds {
+                                min: *min,
+                                max: *max,
+                            },
+                            p,
+                        ))
                     }
-                    (true, Some(_)) => {
-                        return Err(shape(format!(
-                            "contest {:?}: unexpected limit proof",
-                            contest.id
-                        )))
-                    }
-                    (false, None) => {
-                        return Err(shape(format!(
-                            "contest {:?}: missing limit proof",
-                            contest.id
-                        )))
-                    }
+                    (true, Some(_)) => return Err(unexpected().into()),
+                    (false, None) => return Err(missing().into()),
+                };
+                ShapedProofs::Selection {
+                    selections: selections.as_slice(),
+                    limit,
                 }
             }
             (
-                Rule::Bounded { limit, .. },
+                Rule::Bounded { maxima, limit },
                 ContestProof::Bounded {
                     commitments,
                     links,
+                    range,
                     limit: limit_proof,
-                    ..
                 },
             ) => {
-                if commitments.len() != n || links.len() != n {
-                    return Err(shape(format!(
-                        "contest {:?}: wrong number of commitments or link proofs",
-                        contest.id
-                    )));
-                }
-                match (limit, limit_proof) {
-                    (None, None) | (Some(_), Some(_)) => {}
-                    (None, Some(_)) => {
-                        return Err(shape(format!(
-                            "contest {:?}: unexpected limit proof",
-                            contest.id
-                        )))
-                    }
-                    (Some(_), None) => {
-                        return Err(shape(format!(
-                            "contest {:?}: missing limit proof",
-                            contest.id
-                        )))
-                    }
+                count(ProofPart::Commitments, commitments.len())?;
+                count(ProofPart::Links, links.len())?;
+                let limit = match (limit, limit_proof) {
+                    (None, None) => None,
+                    (Some(l), Some(p)) => Some((l, p)),
+                    (None, Some(_)) => return Err(unexpected().into()),
+                    (Some(_), None) => return Err(missing().into()),
+                };
+                ShapedProofs::Bounded {
+                    maxima: maxima.as_slice(),
+                    commitments: commitments.as_slice(),
+                    links: links.as_slice(),
+                    range,
+                    limit,
                 }
             }
             _ => {
-                return Err(shape(format!(
-                    "contest {:?}: the proof type does not match the contest kind",
-                    contest.id
-                )))
+                return Err(ShapeError::WrongProofType {
+                    contest: pos,
+                    id: id(),
+                }
+                .into())
             }
-        }
+        };
+        contests.push(ShapedContest {
+            position: pos,
+            index: ci,
+            contest,
+            ciphertexts: &ec.ciphertexts,
+            proofs,
+        });
     }
-    Ok(style)
+    Ok(ShapedBallot { style, contests })
 }
 
 /// How [`check_into`] treats the equations it adds.
@@ -252,62 +331,50 @@ fn check_into(
         return Err(VerifyError::WrongElection);
     }
     if ballot.credential.is_identity() {
-        return Err(shape("the credential is the identity".into()));
+        return Err(ShapeError::IdentityCredential.into());
     }
-    let manifest = election.manifest();
-    let style = check_shape(manifest, ballot)?;
+    let shaped = check_shape(election.manifest(), ballot)?;
     let key = election.key();
-    // `ci` is the contest's index in the manifest (what the transcripts bind); errors name the
-    // contest by `pos`, its position in this ballot (see `VerifyError::Proof`).
-    for (pos, (&ci, ec)) in style.contests.iter().zip(&ballot.contests).enumerate() {
-        let contest = &manifest.contests[ci];
-        let n = contest.options.len();
+    // `index` is the contest's index in the manifest (what the transcripts bind); errors name
+    // the contest by `pos`, its position in this ballot (see `VerifyError::Proof`).
+    for sc in shaped.contests() {
+        let pos = sc.position;
         let ctx = BallotContext {
             election_hash: election.hash(),
             election_key: key.point(),
             credential: &ballot.credential,
-            contest: ci as u32,
+            contest: sc.index as u32,
         };
-        match (&contest.rule, &ec.proof) {
-            (Rule::Selection { min, max }, ContestProof::Selection { selections, limit }) => {
-                for (j, (ct, proof)) in ec.ciphertexts.iter().zip(selections).enumerate() {
+        match &sc.proofs {
+            ShapedProofs::Selection { selections, limit } => {
+                for (j, (ct, proof)) in sc.ciphertexts.iter().zip(*selections).enumerate() {
                     let mut t = option_transcript(labels::SELECTION, &ctx, j);
                     proof
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
                         .map_err(|e| e.at(pos, Some(j)))?;
                     settle(mode, batch, ProofKind::Selection, Some(pos), Some(j))?;
                 }
-                match (limit_implied(*min, *max, n), limit) {
-                    (true, None) => {}
-                    (false, Some(limit)) => {
-                        let sum = Ciphertext::sum(&ec.ciphertexts);
-                        let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                        limit
-                            .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
-                            .map_err(|e| e.at(pos, None))?;
-                        settle(mode, batch, ProofKind::ContestLimit, Some(pos), None)?;
-                    }
-                    // Ruled out by `check_shape`.
-                    _ => return Err(mismatch(contest)),
+                if let Some((RangeBounds { min, max }, limit)) = limit {
+                    let sum = Ciphertext::sum(sc.ciphertexts);
+                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                    limit
+                        .verify_into(&mut t, &sum, *min, *max, ProofKind::ContestLimit, batch)
+                        .map_err(|e| e.at(pos, None))?;
+                    settle(mode, batch, ProofKind::ContestLimit, Some(pos), None)?;
                 }
             }
-            (
-                Rule::Bounded {
-                    maxima,
-                    limit: rule_limit,
-                },
-                ContestProof::Bounded {
-                    commitments,
-                    links,
-                    range,
-                    limit: limit_proof,
-                },
-            ) => {
-                for (j, ((ct, c), link)) in ec
+            ShapedProofs::Bounded {
+                maxima,
+                commitments,
+                links,
+                range,
+                limit,
+            } => {
+                for (j, ((ct, c), link)) in sc
                     .ciphertexts
                     .iter()
-                    .zip(commitments)
-                    .zip(links)
+                    .zip(*commitments)
+                    .zip(*links)
                     .enumerate()
                 {
                     let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
@@ -322,22 +389,15 @@ fn check_into(
                     .verify_into(&mut t, &all, bits, batch)
                     .map_err(|e| e.at(pos, None))?;
                 settle(mode, batch, ProofKind::Range, Some(pos), None)?;
-                match (rule_limit, limit_proof) {
-                    (None, None) => {}
-                    (Some(l), Some(proof)) => {
-                        let c = limit_commitment(l, commitments);
-                        let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, commitments);
-                        proof
-                            .verify_into(&mut t, &[c], bits_for(l.total), batch)
-                            .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(pos, None))?;
-                        settle(mode, batch, ProofKind::RangeLimit, Some(pos), None)?;
-                    }
-                    // Ruled out by `check_shape`.
-                    _ => return Err(mismatch(contest)),
+                if let Some((l, proof)) = limit {
+                    let c = limit_commitment(l, commitments);
+                    let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, commitments);
+                    proof
+                        .verify_into(&mut t, &[c], bits_for(l.total), batch)
+                        .map_err(|_| VerifyError::proof(ProofKind::RangeLimit).at(pos, None))?;
+                    settle(mode, batch, ProofKind::RangeLimit, Some(pos), None)?;
                 }
             }
-            // Ruled out by `check_shape`.
-            _ => return Err(mismatch(contest)),
         }
     }
     let content = ballot.content_hash();
