@@ -8,8 +8,8 @@
 //! copied from another voter, an over-vote, a budget overrun).
 
 use psephos_core::ballot::{
-    encrypt_ballot, encrypt_invalid_ballot, tracking_code, verify_ballot, EncryptedBallot,
-    PlaintextBallot,
+    encrypt_ballot, encrypt_invalid_ballot, verify_ballot, EncryptedBallot, PlaintextBallot,
+    TrackingCode,
 };
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::{Election, Manifest};
@@ -147,7 +147,7 @@ fn primitives() -> anyhow::Result<Value> {
         "elgamal": { "secret": hex::encode(s.as_bytes()), "K": key.point().to_hex(), "m": 3,
                      "nonce": hex::encode(nonce.as_bytes()), "ciphertext": ct },
         "credential": { "code": code.expose(), "election_id": election_id, "public": cred_public },
-        "tracking_code": { "digest": digest, "code": tracking_code(&digest) },
+        "tracking_code": { "digest": digest, "code": TrackingCode::of(&digest).to_string() },
         "schnorr": { "context": ctx, "X": xp, "proof": schnorr },
         "chaum_pedersen": { "context": ctx, "X": xp, "P": base, "Y": y, "proof": cp },
         "non_canonical_points_source": "RFC 9496, Appendix A.2 (bad encodings)",
@@ -245,7 +245,7 @@ fn ballots() -> anyhow::Result<Value> {
             "canonical_hex": hex::encode(b.to_canonical_bytes()),
             "content_hash": b.content_hash(),
             "ballot_hash": b.hash(),
-            "tracking_code": tracking_code(&b.hash()),
+            "tracking_code": TrackingCode::of(&b.hash()).to_string(),
         }));
         secrets.push((secret, p));
     }

@@ -9,7 +9,7 @@
 //! ballot is signed.
 
 use psephos_core::ballot::{
-    encrypt_ballot, tracking_code, BallotSecrets, EncryptedBallot, PlaintextBallot,
+    encrypt_ballot, BallotSecrets, EncryptedBallot, PlaintextBallot, TrackingCode,
 };
 use psephos_core::challenge::ChallengeReveal;
 use psephos_core::credential::{CredentialCode, CredentialError};
@@ -164,7 +164,7 @@ impl Booth {
         drop(credential);
         let hash = ballot.hash();
         let out = Encrypted {
-            tracking_code: tracking_code(&hash),
+            tracking_code: TrackingCode::of(&hash).to_string(),
             ballot_hash: hash.to_hex(),
             ballot: ballot.clone(),
         };

@@ -23,7 +23,7 @@ pub mod verify;
 
 pub use error::Error;
 
-use psephos_core::ballot::{tracking_code as code_of, EncryptedBallot};
+use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use rand_core::OsRng;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -92,7 +92,7 @@ pub fn check_election(election_json: &str) -> Result<String, JsError> {
 pub fn tracking_code(ballot_json: &str) -> Result<String, JsError> {
     let ballot: EncryptedBallot =
         serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
-    Ok(code_of(&ballot.hash()))
+    Ok(TrackingCode::of(&ballot.hash()).to_string())
 }
 
 /// Checks a cast ballot's receipt (`GET /api/v1/receipts/{index}`) against the ballot the

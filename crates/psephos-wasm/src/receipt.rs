@@ -180,7 +180,7 @@ pub fn verify_entry_receipt(
         }
     })?;
     Ok(BoardBallotView {
-        tracking_code: psephos_core::ballot::tracking_code(&ballot.hash()),
+        tracking_code: psephos_core::ballot::TrackingCode::of(&ballot.hash()).to_string(),
         receipt: verify_receipt(&ballot, receipt, board, witnesses)?,
     })
 }

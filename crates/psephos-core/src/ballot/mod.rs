@@ -17,14 +17,17 @@
 //!   by the prover and the verifier, so the two cannot drift apart.
 //! - `encrypt`: the prover, run on the voter's device.
 //! - `verify`: the verifier, singly or in batches, and the shape check a server runs first.
+//! - `tracking`: the voter's tracking code of a ballot hash, printed and parsed.
 
 mod encrypt;
 mod statement;
+mod tracking;
 mod types;
 mod verify;
 
 pub use encrypt::{encrypt_ballot, encrypt_invalid_ballot, BallotSecrets};
 pub use statement::limit_implied;
+pub use tracking::{TrackingCode, TrackingCodeError, TRACKING_SYMBOLS};
 pub use types::*;
 pub use verify::{
     check_shape, cost, verify_ballot, verify_ballots, RangeBounds, ShapedBallot, ShapedContest,

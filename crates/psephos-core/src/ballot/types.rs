@@ -312,21 +312,3 @@ impl Canonical for EncryptedContest {
 
 // Silence an unused-import lint for `MAX_SEQ` on some feature sets.
 const _: usize = MAX_SEQ;
-
-/// The voter-facing tracking code of a ballot hash: the first 80 bits in Crockford base32,
-/// `XXXX-XXXX-XXXX-XXXX`.
-pub fn tracking_code(hash: &Digest) -> String {
-    let mut bits: u128 = 0;
-    for b in &hash.0[..10] {
-        bits = (bits << 8) | u128::from(*b);
-    }
-    let mut out = String::with_capacity(19);
-    for i in 0..16 {
-        if i > 0 && i % 4 == 0 {
-            out.push('-');
-        }
-        let v = ((bits >> (75 - 5 * i)) & 31) as usize;
-        out.push(crate::credential::ALPHABET[v] as char);
-    }
-    out
-}

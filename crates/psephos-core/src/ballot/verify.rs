@@ -6,7 +6,8 @@ use super::statement::{
     contest_transcript, limit_commitment, limit_implied, option_range_commitments,
     option_transcript, range_transcript, signature_transcript,
 };
-use super::types::{tracking_code, ContestProof, EncryptedBallot};
+use super::tracking::TrackingCode;
+use super::types::{ContestProof, EncryptedBallot};
 use crate::election::{BallotStyle, Contest, Election, LinearLimit, Manifest, Rule};
 use crate::elgamal::Ciphertext;
 use crate::encoding::Writer;
@@ -44,8 +45,8 @@ impl VerifiedBallot {
     pub fn hash(&self) -> &Digest {
         &self.hash
     }
-    pub fn tracking_code(&self) -> String {
-        tracking_code(&self.hash)
+    pub fn tracking_code(&self) -> TrackingCode {
+        TrackingCode::of(&self.hash)
     }
     pub fn into_inner(self) -> EncryptedBallot {
         self.ballot
