@@ -107,7 +107,7 @@ pub fn verify_receipt(
     let info = ElectionInfo::parse(election_json).map_err(js)?;
     let ballot: EncryptedBallot =
         serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
-    let receipt: receipt::Receipt =
+    let receipt: psephos_board::SealedReceipt =
         serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
     let witnesses = witness_keys(witness_keys_json).map_err(js)?;
     to_json(&receipt::verify_receipt(&ballot, &receipt, &info.board, &witnesses).map_err(js)?)
@@ -123,7 +123,7 @@ pub fn verify_entry_receipt(
     witness_keys_json: &str,
 ) -> Result<String, JsError> {
     let info = ElectionInfo::parse(election_json).map_err(js)?;
-    let receipt: receipt::Receipt =
+    let receipt: psephos_board::SealedReceipt =
         serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
     let witnesses = witness_keys(witness_keys_json).map_err(js)?;
     to_json(
