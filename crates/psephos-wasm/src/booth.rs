@@ -159,8 +159,7 @@ impl Booth {
         let choices: PlaintextBallot =
             serde_json::from_str(choices_json).map_err(Error::json("choices"))?;
         let credential = CredentialCode::parse(code)?.secret(&election.manifest().id);
-        let (ballot, secrets) = encrypt_ballot(election, &credential, &choices, rng)
-            .map_err(|e| Error::Choices(e.to_string()))?;
+        let (ballot, secrets) = encrypt_ballot(election, &credential, &choices, rng)?;
         drop(credential);
         let hash = ballot.hash();
         let out = Encrypted {

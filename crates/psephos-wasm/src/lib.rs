@@ -9,13 +9,14 @@
 //! The exported functions take and return JSON text (the serde forms of the core types, as the
 //! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one
 //! of [`Error::code`] for the page to translate. The Rust API under the `#[wasm_bindgen]` shims
-//! ([`booth`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
+//! ([`booth`], [`choices`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod booth;
 pub mod challenge;
+pub mod choices;
 pub mod election;
 pub mod error;
 pub mod receipt;
@@ -85,6 +86,14 @@ pub fn check_election(election_json: &str) -> Result<String, JsError> {
         origin: &info.board.origin,
         board_key: info.board.key.to_string(),
     })
+}
+
+/// Checks one contest's values as the ballot form holds them (`contest_json`: a contest of the
+/// manifest; `values_json`: an array of numbers) against the contest's rule: `null`, or the JSON
+/// [`choices::ChoiceProblem`] `{code, …}` for the page to word.
+#[wasm_bindgen(js_name = checkContest)]
+pub fn check_contest(contest_json: &str, values_json: &str) -> Result<String, JsError> {
+    to_json(&choices::check_contest_json(contest_json, values_json).map_err(js)?)
 }
 
 /// The tracking code of a ballot (JSON [`EncryptedBallot`]).
