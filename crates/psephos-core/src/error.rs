@@ -387,6 +387,20 @@ pub enum TallyError {
     Shape(String),
 }
 
+impl TallyError {
+    /// A stable code for the failure, the `reject` of a vector verdict.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TallyError::NotEnoughShares { .. } => "not_enough_shares",
+            TallyError::DuplicateTrustee(_) => "duplicate_trustee",
+            TallyError::UnknownTrustee(_) => "unknown_trustee",
+            TallyError::InvalidShare { .. } => "invalid_share",
+            TallyError::CountOutOfBound { .. } => "count_out_of_bound",
+            TallyError::Shape(_) => "tally_shape",
+        }
+    }
+}
+
 /// Any error of the core.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
