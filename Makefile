@@ -63,7 +63,8 @@ fuzz:
 fuzz-smoke:
 	scripts/fuzz.sh 10
 
-## Regenerate tests/vectors/ after a deliberate protocol change (then review the diff).
+## Regenerate every committed vector file after a deliberate protocol change (then review the
+## diff): the core's tests/vectors/*.json and the board's Merkle vectors (docs/protocol.md §14).
 regenerate-vectors:
 	$(CARGO) run -p psephos-cli --bin psephos -- vectors generate
 	$(CARGO) run -p psephos-board --example gen_vectors

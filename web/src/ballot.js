@@ -1,6 +1,7 @@
 // The ballot form: one fieldset per contest of the voter's style, for every contest kind, with
-// live counters (selected, remaining budget, points left), the voter-facing checks of the
-// contest rules (the wasm encryption checks them again), and the review in words.
+// live counters (selected, remaining budget, points left), the contest rules checked by the
+// core itself (wasm `checkContest`: the very check the encryption and every verifier make) and
+// worded here from the violation's code, and the review in words.
 
 import { el, number, t } from './common.js';
 
@@ -24,8 +25,30 @@ function hint(c) {
   return t('booth.ballot.hint.score', { max: Math.max(...r.maxima) });
 }
 
-/** A rendered contest: its fieldset, `values()`, `check()` → message or null, `set(values)`. */
-export function renderContest(c, index) {
+/** The message key of each violation code of `checkContest` (strings in strings.js). */
+const VIOLATIONS = {
+  too_few: 'booth.ballot.error.tooFew',
+  too_many: 'booth.ballot.error.tooMany',
+  not_zero_or_one: 'booth.ballot.error.notZeroOrOne',
+  above_maximum: 'booth.ballot.error.range',
+  not_a_whole_number: 'booth.ballot.error.range',
+  over_limit: 'booth.ballot.error.limit',
+  value_count: 'booth.ballot.error.valueCount',
+};
+
+/** The voter-facing message of a violation `v` (`{code, …}`) of contest `c`. */
+function explain(c, v) {
+  const key = VIOLATIONS[v.code] ?? 'booth.ballot.error.other';
+  return t(key, {
+    ...v, contest: c.title, used: number(v.used ?? 0), total: number(v.total ?? 0),
+  });
+}
+
+/**
+ * A rendered contest: its fieldset, `values()`, `check()` → message or null, `set(values)`.
+ * `wasm` is the loaded psephos wasm module (for `checkContest`).
+ */
+export function renderContest(c, index, wasm) {
   const kind = presentation(c);
   const id = `c${index}`;
   const hintId = `${id}-hint`;
@@ -87,22 +110,8 @@ export function renderContest(c, index) {
   update();
 
   const check = () => {
-    const vs = values();
-    const r = c.rule;
-    if (r.rule === 'selection') {
-      const n = vs.reduce((a, b) => a + b, 0);
-      if (n < r.min) return t('booth.ballot.error.tooFew', { contest: c.title, min: r.min });
-      if (n > r.max) return t('booth.ballot.error.tooMany', { contest: c.title, max: r.max });
-      return null;
-    }
-    const max = Math.max(...r.maxima);
-    if (vs.some((v, i) => !Number.isInteger(v) || v < 0 || v > r.maxima[i])) {
-      return t('booth.ballot.error.range', { contest: c.title, max });
-    }
-    if (r.limit && used(vs) > r.limit.total) {
-      return t('booth.ballot.error.limit', { contest: c.title, used: number(used(vs)), total: number(r.limit.total) });
-    }
-    return null;
+    const v = JSON.parse(wasm.checkContest(JSON.stringify(c), JSON.stringify(values())));
+    return v ? explain(c, v) : null;
   };
 
   const set = (vs) => {

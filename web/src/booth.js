@@ -109,7 +109,7 @@ $('credential-form').addEventListener('submit', async (e) => {
 // --- Ballot ----------------------------------------------------------------------------------
 
 function buildBallot() {
-  contests = style.contests.map((ci, i) => renderContest(election.manifest.contests[ci], i));
+  contests = style.contests.map((ci, i) => renderContest(election.manifest.contests[ci], i, wasm));
   fill($('contests'), contests.map((c) => c.fieldset));
   fill($('ballot-errors'));
 }

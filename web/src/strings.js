@@ -66,6 +66,9 @@ const en = {
   'booth.ballot.error.tooMany': '{contest}: choose at most {max}.',
   'booth.ballot.error.range': '{contest}: each value must be a whole number from 0 to {max}.',
   'booth.ballot.error.limit': '{contest}: {used} is more than the allowed {total}.',
+  'booth.ballot.error.notZeroOrOne': '{contest}: each option is either chosen or not.',
+  'booth.ballot.error.valueCount': '{contest}: the form does not match this contest; please reload the page.',
+  'booth.ballot.error.other': '{contest}: these choices break the contest rules.',
   'booth.ballot.errors': 'Please correct your ballot:',
 
   'booth.review.heading': 'Review your choices',

@@ -11,7 +11,7 @@
 //! fixed-width big-endian:
 //!
 //! ```text
-//! "psephos/block/v1"          16 bytes, domain separation
+//! "psephos/block v1"          16 bytes, domain separation
 //! height                      u64
 //! previous header hash        32 bytes (all zero for height 0)
 //! time                        u64, Unix milliseconds
@@ -32,7 +32,7 @@ use crate::merkle::Hash;
 use crate::note::MAX_NOTE_SIZE;
 
 /// Domain-separation prefix of the header encoding.
-pub const BLOCK_HEADER_TAG: &[u8; 16] = b"psephos/block/v1";
+pub const BLOCK_HEADER_TAG: &[u8; 16] = b"psephos/block v1";
 
 /// Size of the fixed part of the encoding, before the checkpoint bytes.
 const FIXED_LEN: usize = 16 + 8 + 32 + 8 + 8 + 32 + 4;
@@ -252,7 +252,7 @@ mod tests {
     fn encoding_layout_and_round_trip() {
         let h = header(3, Hash([9; 32]));
         let bytes = h.encode().unwrap();
-        assert_eq!(&bytes[..16], b"psephos/block/v1");
+        assert_eq!(&bytes[..16], b"psephos/block v1");
         assert_eq!(&bytes[16..24], &3u64.to_be_bytes());
         assert_eq!(&bytes[24..56], &[9; 32]);
         assert_eq!(bytes.len(), FIXED_LEN + h.checkpoint.len());

@@ -15,7 +15,9 @@
 //! - [`note`]: the C2SP signed-note text format, `tlog-checkpoint` bodies, and
 //!   `cosignature/v1` witness cosignatures with a quorum check;
 //! - [`entry`]: typed entries and their canonical bytes (the Merkle leaves);
-//! - [`block`]: block headers, their canonical encoding and chaining.
+//! - [`block`]: block headers, their canonical encoding and chaining;
+//! - [`receipt`]: the voter's receipt (an inclusion proof against a signed
+//!   checkpoint) and its verification, shared with the browser.
 //!
 //! The durable board itself, `Board` in `store` (the default `store` feature;
 //! without it the crate builds for wasm32 and does no I/O), keeps one election's log
@@ -31,6 +33,7 @@ pub mod entry;
 mod error;
 pub mod merkle;
 pub mod note;
+pub mod receipt;
 #[cfg(feature = "store")]
 pub mod store;
 
@@ -38,7 +41,6 @@ pub use block::{Block, BlockHeader};
 pub use entry::{Entry, EntryKind};
 #[cfg(feature = "store")]
 pub use error::BoardError;
+pub use receipt::{ReceiptError, SealedReceipt};
 #[cfg(feature = "store")]
-pub use store::{
-    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt,
-};
+pub use store::{AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint};

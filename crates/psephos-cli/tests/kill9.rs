@@ -14,7 +14,7 @@
 #[path = "../../psephos-board/tests/support/mod.rs"]
 mod board_support;
 
-use psephos_core::ballot::{encrypt_ballot, tracking_code, EncryptedBallot};
+use psephos_core::ballot::{encrypt_ballot, EncryptedBallot, TrackingCode};
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::{Election, Manifest};
 use std::io::{BufRead, BufReader};
@@ -298,7 +298,10 @@ fn cast_and_kill(
                     sent.fetch_add(1, Ordering::SeqCst);
                     match http.post(&url).json(&b).send().await {
                         Ok(r) if r.status().as_u16() == 201 => {
-                            acked.lock().unwrap().push(tracking_code(&b.hash()));
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push(TrackingCode::of(&b.hash()).to_string());
                             n_acked.fetch_add(1, Ordering::SeqCst);
                         }
                         Ok(r) => {

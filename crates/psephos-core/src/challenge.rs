@@ -84,7 +84,7 @@ pub fn check_challenge(
     };
     plaintext
         .validate(election.manifest())
-        .map_err(|e| VerifyError::ChallengePlaintext(e.to_string()))?;
+        .map_err(VerifyError::ChallengePlaintext)?;
     Ok(plaintext)
 }
 

@@ -56,7 +56,8 @@ impl std::fmt::Debug for CredentialCode {
     }
 }
 
-fn symbol_value(c: char) -> Option<u8> {
+/// The value of a typed symbol: case-insensitive, `O` reads as `0` and `I`, `L` as `1`.
+pub(crate) fn symbol_value(c: char) -> Option<u8> {
     let c = match c.to_ascii_uppercase() {
         'O' => '0',
         'I' | 'L' => '1',

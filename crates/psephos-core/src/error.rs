@@ -5,8 +5,14 @@
 //!   with the *format*, because that helps an honest client fix a bug.
 //! - [`VerifyError`]: a well-formed object whose proofs or signature do not verify. Says *where*
 //!   (which contest, which option, which proof) but nothing about *why* the maths failed.
+//!   A ballot that does not have its style's shape gets a [`ShapeError`] naming the cause
+//!   (which contest, what count, which proof is missing), found before any group operation.
 //! - [`ConfigError`] and [`PlaintextError`]: an election definition or a voter's choices that break
-//!   the rules, with a message meant for a human.
+//!   the rules, with a message meant for a human; a contest's broken rule is a typed
+//!   [`ContestViolation`] that the booth words for the voter.
+//!
+//! Verification errors carry stable codes (`code()`): the verdicts of the committed test
+//! vectors are these codes, never the English messages.
 
 use thiserror::Error;
 
@@ -48,7 +54,7 @@ pub enum ProofKind {
     ChaumPedersen,
     /// Disjunctive Chaum–Pedersen proof that one option encrypts 0 or 1.
     Selection,
-    /// Ranged Chaum–Pedersen proof on the sum of a contest's options.
+    /// Disjunctive Chaum–Pedersen proof on the sum of a contest's options.
     ContestLimit,
     /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
     CommitmentLink,
@@ -60,6 +66,23 @@ pub enum ProofKind {
     BallotSignature,
     /// A trustee's decryption share proof.
     DecryptionShare,
+}
+
+impl ProofKind {
+    /// A stable code for the proof, the `reject` of a vector verdict when it does not verify.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofKind::Schnorr => "schnorr",
+            ProofKind::ChaumPedersen => "chaum_pedersen",
+            ProofKind::Selection => "selection",
+            ProofKind::ContestLimit => "contest_limit",
+            ProofKind::CommitmentLink => "commitment_link",
+            ProofKind::Range => "range",
+            ProofKind::RangeLimit => "range_limit",
+            ProofKind::BallotSignature => "ballot_signature",
+            ProofKind::DecryptionShare => "decryption_share",
+        }
+    }
 }
 
 impl std::fmt::Display for ProofKind {
@@ -88,7 +111,7 @@ pub enum VerifyError {
     #[error("unknown ballot style {0:?}")]
     UnknownStyle(String),
     #[error("ballot shape does not match the manifest: {0}")]
-    Shape(String),
+    Shape(#[from] ShapeError),
     #[error("{kind} does not verify{loc}", loc = location(*contest, *option))]
     Proof {
         kind: ProofKind,
@@ -101,7 +124,7 @@ pub enum VerifyError {
     #[error("the revealed ballot does not re-encrypt to the published ciphertexts")]
     ChallengeMismatch,
     #[error("the revealed choices are not a valid plaintext ballot: {0}")]
-    ChallengePlaintext(String),
+    ChallengePlaintext(PlaintextError),
 }
 
 fn location(contest: Option<usize>, option: Option<usize>) -> String {
@@ -130,6 +153,132 @@ impl VerifyError {
             other => other,
         }
     }
+
+    /// A stable code for the failure, the `reject` of a vector verdict (`docs/protocol.md`
+    /// §14): for a proof the proof's [`ProofKind::code`], for a shape error its
+    /// [`ShapeError::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::WrongElection => "wrong_election",
+            VerifyError::UnknownStyle(_) => "unknown_style",
+            VerifyError::Shape(e) => e.code(),
+            VerifyError::Proof { kind, .. } => kind.code(),
+            VerifyError::ChallengeMismatch => "challenge_mismatch",
+            VerifyError::ChallengePlaintext(_) => "challenge_plaintext",
+        }
+    }
+
+    /// The contest (its position in the ballot) and option the failure is pinned on, if any.
+    pub fn position(&self) -> (Option<usize>, Option<usize>) {
+        match self {
+            VerifyError::Proof {
+                contest, option, ..
+            } => (*contest, *option),
+            VerifyError::Shape(e) => (e.contest(), None),
+            _ => (None, None),
+        }
+    }
+}
+
+/// Which part of a contest's proof a [`ShapeError::ProofCount`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProofPart {
+    /// The selection proofs of a selection contest, one per option.
+    Selections,
+    /// The Pedersen commitments of a bounded contest, one per option.
+    Commitments,
+    /// The commitment link proofs of a bounded contest, one per option.
+    Links,
+}
+
+impl std::fmt::Display for ProofPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProofPart::Selections => "selection proofs",
+            ProofPart::Commitments => "commitments",
+            ProofPart::Links => "link proofs",
+        })
+    }
+}
+
+/// Why an encrypted ballot does not have the shape its style fixes, found without any group
+/// operation (`check_shape`). Contests are named by their position in the ballot, from 0, as in
+/// [`VerifyError::Proof`], and by their id.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ShapeError {
+    #[error("the credential is the identity")]
+    IdentityCredential,
+    #[error("style {style:?} has {expected} contests, the ballot {got}")]
+    ContestCount {
+        style: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("style {style:?} names no contest {index}")]
+    StyleContest { style: String, index: usize },
+    #[error("expected contest {expected:?}, found {got:?}")]
+    WrongContest {
+        contest: usize,
+        expected: String,
+        got: String,
+    },
+    #[error("contest {id:?} has {expected} options, the ballot {got} ciphertexts")]
+    CiphertextCount {
+        contest: usize,
+        id: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest {id:?}: {got} {part} for {expected} options")]
+    ProofCount {
+        contest: usize,
+        id: String,
+        part: ProofPart,
+        expected: usize,
+        got: usize,
+    },
+    #[error("contest {id:?}: unexpected limit proof")]
+    UnexpectedLimitProof { contest: usize, id: String },
+    #[error("contest {id:?}: missing limit proof")]
+    MissingLimitProof { contest: usize, id: String },
+    #[error("contest {id:?}: the proof type does not match the contest kind")]
+    WrongProofType { contest: usize, id: String },
+}
+
+impl ShapeError {
+    /// A stable code for the cause, the `reject` of a vector verdict.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShapeError::IdentityCredential => "identity_credential",
+            ShapeError::ContestCount { .. } => "contest_count",
+            ShapeError::StyleContest { .. } => "style_contest",
+            ShapeError::WrongContest { .. } => "wrong_contest",
+            ShapeError::CiphertextCount { .. } => "ciphertext_count",
+            ShapeError::ProofCount { part, .. } => match part {
+                ProofPart::Selections => "selection_count",
+                ProofPart::Commitments => "commitment_count",
+                ProofPart::Links => "link_count",
+            },
+            ShapeError::UnexpectedLimitProof { .. } => "unexpected_limit_proof",
+            ShapeError::MissingLimitProof { .. } => "missing_limit_proof",
+            ShapeError::WrongProofType { .. } => "wrong_proof_type",
+        }
+    }
+
+    /// The contest's position in the ballot, when the error concerns one contest.
+    pub fn contest(&self) -> Option<usize> {
+        match self {
+            ShapeError::WrongContest { contest, .. }
+            | ShapeError::CiphertextCount { contest, .. }
+            | ShapeError::ProofCount { contest, .. }
+            | ShapeError::UnexpectedLimitProof { contest, .. }
+            | ShapeError::MissingLimitProof { contest, .. }
+            | ShapeError::WrongProofType { contest, .. } => Some(*contest),
+            _ => None,
+        }
+    }
 }
 
 /// An election definition that breaks the rules.
@@ -148,14 +297,72 @@ pub enum ConfigError {
 pub enum PlaintextError {
     #[error("unknown ballot style {0:?}")]
     UnknownStyle(String),
-    #[error("contest {contest:?}: {detail}")]
-    Contest { contest: String, detail: String },
+    #[error("contest {contest:?}: expected contest {expected:?} at this position")]
+    WrongContest { contest: String, expected: String },
+    #[error("contest {contest:?}: {violation}")]
+    Contest {
+        contest: String,
+        violation: ContestViolation,
+    },
+    #[error("contest {contest:?}: internal error: the proof could not be made")]
+    Prover { contest: String },
     #[error("ballot has {got} contests, the style {style:?} has {expected}")]
     ContestCount {
         style: String,
         expected: usize,
         got: usize,
     },
+}
+
+/// How one contest's values break its rule (`docs/protocol.md` §6.3): what the booth tells the
+/// voter before encrypting, and what no valid ballot can prove. Options are named by their
+/// position in the contest, from 0, and by their id. Serialized with a `code` tag (the codes of
+/// [`ContestViolation::code`]) for the browser, which words the message itself.
+#[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContestViolation {
+    /// Not one value per option.
+    #[error("{got} values for {expected} options")]
+    ValueCount { expected: usize, got: usize },
+    /// A selection contest's option with a value other than 0 or 1.
+    #[error("option {id:?} must be selected (1) or not (0)")]
+    NotZeroOrOne {
+        option: usize,
+        id: String,
+        value: u64,
+    },
+    /// More options selected than the contest allows (an over-vote).
+    #[error("{selected} options selected, at most {max} allowed (over-vote)")]
+    TooMany { selected: u64, max: u64 },
+    /// Fewer options selected than the contest requires.
+    #[error("{selected} options selected, at least {min} required")]
+    TooFew { selected: u64, min: u64 },
+    /// A bounded contest's option above its maximum.
+    #[error("option {id:?} has {value}, at most {max} allowed")]
+    AboveMaximum {
+        option: usize,
+        id: String,
+        value: u64,
+        max: u64,
+    },
+    /// A contest's weighted total above its linear limit (points or budget).
+    #[error("total {used} exceeds the limit {total}")]
+    OverLimit { used: u128, total: u64 },
+}
+
+impl ContestViolation {
+    /// A stable code for the violation (its serialized `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ContestViolation::ValueCount { .. } => "value_count",
+            ContestViolation::NotZeroOrOne { .. } => "not_zero_or_one",
+            ContestViolation::TooMany { .. } => "too_many",
+            ContestViolation::TooFew { .. } => "too_few",
+            ContestViolation::AboveMaximum { .. } => "above_maximum",
+            ContestViolation::OverLimit { .. } => "over_limit",
+        }
+    }
 }
 
 /// Tally, decryption and key-ceremony arithmetic errors.
@@ -178,6 +385,20 @@ pub enum TallyError {
     },
     #[error("tally shape does not match the manifest: {0}")]
     Shape(String),
+}
+
+impl TallyError {
+    /// A stable code for the failure, the `reject` of a vector verdict.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TallyError::NotEnoughShares { .. } => "not_enough_shares",
+            TallyError::DuplicateTrustee(_) => "duplicate_trustee",
+            TallyError::UnknownTrustee(_) => "unknown_trustee",
+            TallyError::InvalidShare { .. } => "invalid_share",
+            TallyError::CountOutOfBound { .. } => "count_out_of_bound",
+            TallyError::Shape(_) => "tally_shape",
+        }
+    }
 }
 
 /// Any error of the core.

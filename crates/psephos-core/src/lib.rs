@@ -18,7 +18,7 @@
 //!   encodings, the canonical byte encoding, domain-separated hashing, Fiat–Shamir transcripts.
 //! - [`election`]: the election manifest (parsed from TOML) and its hashes.
 //! - [`elgamal`], [`generators`]: the cryptosystem and the independent Pedersen generator `H`.
-//! - [`proofs`]: Schnorr, Chaum–Pedersen, disjunctive (ranged) Chaum–Pedersen, the commitment
+//! - [`proofs`]: Schnorr, Chaum–Pedersen, disjunctive Chaum–Pedersen, the commitment
 //!   link proof, Bulletproofs range statements, and the batch verifier they all feed.
 //! - [`credential`]: voter credentials and ballot signatures.
 //! - [`ballot`]: encryption of a plaintext ballot, verification to a [`ballot::VerifiedBallot`],
@@ -29,6 +29,7 @@
 //!   pure message-driven state machine, and its public verifier.
 //! - [`mix`] and [`proofs::ShuffleProof`]: re-encryption mixing of ballot rows with the
 //!   Terelius–Wikström shuffle proof, for contests that must be decrypted ballot by ballot.
+//! - [`verdict`]: the stable verdict codes the committed test vectors record.
 
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
@@ -51,6 +52,7 @@ pub mod sim;
 pub mod tally;
 pub mod threshold;
 pub mod transcript;
+pub mod verdict;
 
 pub use error::{DecodeError, Error, VerifyError};
 

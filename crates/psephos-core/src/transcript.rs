@@ -26,7 +26,7 @@ pub mod labels {
     pub const CHAUM_PEDERSEN: &[u8] = b"psephos/chaum-pedersen v1";
     /// Disjunctive Chaum–Pedersen proof that one option's ciphertext encrypts 0 or 1.
     pub const SELECTION: &[u8] = b"psephos/selection v1";
-    /// Ranged Chaum–Pedersen proof that a contest's summed ciphertext encrypts a value in [min, max].
+    /// Disjunctive Chaum–Pedersen proof that a contest's summed ciphertext encrypts a value in [min, max].
     pub const CONTEST_LIMIT: &[u8] = b"psephos/contest-limit v1";
     /// Σ-proof that a Pedersen commitment and a ciphertext hold the same value.
     pub const COMMITMENT_LINK: &[u8] = b"psephos/commitment-link v1";

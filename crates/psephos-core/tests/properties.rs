@@ -13,7 +13,9 @@ use psephos_core::elgamal::{Ciphertext, ElectionKey};
 use psephos_core::encoding::Canonical;
 use psephos_core::generators::g;
 use psephos_core::group::Point;
-use psephos_core::proofs::{ChaumPedersenProof, LinkProof, RangeProof, RangedProof, SchnorrProof};
+use psephos_core::proofs::{
+    ChaumPedersenProof, DisjunctiveProof, LinkProof, RangeProof, SchnorrProof,
+};
 use psephos_core::sim::{self, shapes};
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use psephos_core::threshold::{lagrange_at_zero, SecretPolynomial};
@@ -84,7 +86,7 @@ proptest! {
         check::<Ciphertext>(&bytes);
         check::<SchnorrProof>(&bytes);
         check::<ChaumPedersenProof>(&bytes);
-        check::<RangedProof>(&bytes);
+        check::<DisjunctiveProof>(&bytes);
         check::<LinkProof>(&bytes);
         check::<RangeProof>(&bytes);
         check::<EncryptedBallot>(&bytes);

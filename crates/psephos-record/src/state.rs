@@ -621,13 +621,13 @@ impl ElectionState {
         }
         if let Some(index) = self.tables.cast_index(&hash.0) {
             return Err(RuleError::Replayed {
-                tracking_code: psephos_core::ballot::tracking_code(hash),
+                tracking_code: psephos_core::ballot::TrackingCode::of(hash).to_string(),
                 index,
             });
         }
         if self.tables.challenge_index(&hash.0).is_some() {
             return Err(RuleError::ChallengedBallot(
-                psephos_core::ballot::tracking_code(hash),
+                psephos_core::ballot::TrackingCode::of(hash).to_string(),
             ));
         }
         Ok(row)
@@ -832,7 +832,7 @@ impl ElectionState {
     pub fn check_challenge_rules(&self, c: &Challenged) -> Result<&Election, RuleError> {
         self.require(Phase::Open, "challenge a ballot")?;
         let hash = c.ballot.hash();
-        let code = || psephos_core::ballot::tracking_code(&hash);
+        let code = || psephos_core::ballot::TrackingCode::of(&hash).to_string();
         if self.tables.cast_index(&hash.0).is_some() {
             return Err(RuleError::AlreadyCast(code()));
         }

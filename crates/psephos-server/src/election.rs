@@ -17,6 +17,7 @@
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardConfig, BoardError, Entry};
+use psephos_core::ballot::TrackingCode;
 use psephos_core::hash::Digest;
 use psephos_record::{
     Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind, StateMark,
@@ -51,46 +52,6 @@ pub struct Tracked {
     pub credential: [u8; 32],
     /// A challenged ballot (opened, never counted) rather than a cast one.
     pub challenged: bool,
-}
-
-/// The part of a ballot hash its tracking code shows.
-pub fn code_key(hash: &Digest) -> [u8; 10] {
-    let mut k = [0u8; 10];
-    k.copy_from_slice(&hash.0[..10]);
-    k
-}
-
-/// Parses a tracking code (`XXXX-XXXX-XXXX-XXXX`, Crockford base32; case, dashes and spaces
-/// are ignored, `O` reads as `0` and `I`/`L` as `1`) into the 10 bytes it shows.
-pub fn parse_tracking_code(text: &str) -> Option<[u8; 10]> {
-    let mut bits: u128 = 0;
-    let mut n = 0;
-    for c in text.chars() {
-        if c == '-' || c == ' ' {
-            continue;
-        }
-        let c = match c.to_ascii_uppercase() {
-            'O' => '0',
-            'I' | 'L' => '1',
-            c => c,
-        };
-        let v = psephos_core::credential::ALPHABET
-            .iter()
-            .position(|&a| a as char == c)?;
-        bits = (bits << 5) | v as u128;
-        n += 1;
-        if n > 16 {
-            return None;
-        }
-    }
-    if n != 16 {
-        return None;
-    }
-    let mut out = [0u8; 10];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = (bits >> (72 - 8 * i)) as u8;
-    }
-    Some(out)
 }
 
 /// Why the board could not be replayed into an election at start.
@@ -159,14 +120,18 @@ impl ElectionService {
         }
     }
 
-    /// The ballot or challenge with this tracking code (see [`parse_tracking_code`]).
-    pub async fn tracked(&self, code: &[u8; 10]) -> Option<Tracked> {
-        self.state.read().await.tracked(code).map(|t| Tracked {
-            index: t.index,
-            hash: Digest(t.hash),
-            credential: t.credential,
-            challenged: t.challenged,
-        })
+    /// The ballot or challenge with this tracking code.
+    pub async fn tracked(&self, code: &TrackingCode) -> Option<Tracked> {
+        self.state
+            .read()
+            .await
+            .tracked(code.bytes())
+            .map(|t| Tracked {
+                index: t.index,
+                hash: Digest(t.hash),
+                credential: t.credential,
+                challenged: t.challenged,
+            })
     }
 
     /// Entries applied by replaying the board since this service was loaded: the whole board

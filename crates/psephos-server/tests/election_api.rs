@@ -7,7 +7,7 @@
 mod common;
 
 use common::{expect_error, start, Backend, TestElection};
-use psephos_core::ballot::tracking_code;
+use psephos_core::ballot::TrackingCode;
 use psephos_core::credential::CredentialSecret;
 use psephos_core::transcript::random_scalar;
 use serde_json::{json, Value};
@@ -168,7 +168,7 @@ async fn lifecycle(backend: Backend) {
     let mut indices = Vec::new();
     for (b, (st, v)) in ballots.iter().zip(&answers) {
         assert_eq!(*st, 201, "{v}");
-        assert_eq!(v["tracking_code"], tracking_code(&b.hash()));
+        assert_eq!(v["tracking_code"], TrackingCode::of(&b.hash()).to_string());
         assert_eq!(v["ballot_hash"], json!(b.hash()));
         assert_eq!(v["superseded"], Value::Null);
         let i = v["index"].as_u64().unwrap();
@@ -179,7 +179,7 @@ async fn lifecycle(backend: Backend) {
         );
         indices.push(i);
     }
-    let first_code = tracking_code(&ballots[0].hash());
+    let first_code = TrackingCode::of(&ballots[0].hash()).to_string();
     let (st, v) = s.get(&format!("/api/v1/ballots/{first_code}")).await;
     assert_eq!((st, v["status"].as_str()), (200, Some("cast")), "{v}");
     assert_eq!(v["index"], indices[0]);
@@ -219,9 +219,12 @@ async fn lifecycle(backend: Backend) {
         )
         .await;
     assert_eq!(st, 201, "{v}");
-    assert_eq!(v["tracking_code"], tracking_code(&probe.hash()));
+    assert_eq!(
+        v["tracking_code"],
+        TrackingCode::of(&probe.hash()).to_string()
+    );
     assert_eq!(v["choices"]["style"], "all");
-    let probe_code = tracking_code(&probe.hash());
+    let probe_code = TrackingCode::of(&probe.hash()).to_string();
     assert_eq!(
         s.get(&format!("/api/v1/ballots/{probe_code}")).await.1["status"],
         "challenged"

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{expect_error, start, Backend, TestElection};
-use psephos_core::ballot::tracking_code;
+use psephos_core::ballot::TrackingCode;
 use psephos_server::auth::{load_or_create_token, AdminAuth};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -282,7 +282,7 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
     for (i, body) in ballots.iter().enumerate() {
         let b: psephos_core::ballot::EncryptedBallot = serde_json::from_str(body).unwrap();
         let (st, v) = s2
-            .get(&format!("/api/v1/ballots/{}", tracking_code(&b.hash())))
+            .get(&format!("/api/v1/ballots/{}", TrackingCode::of(&b.hash())))
             .await;
         if acked.contains(&i) {
             assert_eq!(
@@ -350,7 +350,7 @@ async fn slow_requests_time_out_with_json_503() {
         .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
         .await;
     assert_eq!(expect_error(&got, 503), "timeout");
-    let code = tracking_code(&b.hash());
+    let code = TrackingCode::of(&b.hash()).to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;

@@ -88,7 +88,7 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     e.open(&s).await;
     let (probe, secrets) = e.ballot(0, &mut rng);
     let reveal = secrets.reveal(&probe);
-    let code = psephos_core::ballot::tracking_code(&probe.hash());
+    let code = psephos_core::ballot::TrackingCode::of(&probe.hash()).to_string();
     let before = s.size();
     // A reader holds the state, so the write cannot take its lock and cannot finish whatever
     // the machine's load: the caller's future is certainly dropped mid-write, as the request

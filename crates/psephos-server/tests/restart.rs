@@ -10,8 +10,9 @@ mod common;
 use common::support::{exec, Backend};
 use common::{start, start_on, TestElection};
 use psephos_core::ballot::EncryptedBallot;
+use psephos_core::ballot::TrackingCode;
 use psephos_record::ElectionState;
-use psephos_server::election::{code_key, ElectionService};
+use psephos_server::election::ElectionService;
 
 /// Everything the service answers from its state about `ballots`, as comparable values.
 async fn observe(
@@ -24,7 +25,10 @@ async fn observe(
 ) {
     let mut tracked = Vec::new();
     for b in ballots {
-        tracked.push(format!("{:?}", service.tracked(&code_key(&b.hash())).await));
+        tracked.push(format!(
+            "{:?}",
+            service.tracked(&TrackingCode::of(&b.hash())).await
+        ));
     }
     let s = service.read().await;
     (s.counts(), s.counted(), tracked)
@@ -163,7 +167,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     assert!(s
         .state
         .election
-        .tracked(&code_key(&b1.hash()))
+        .tracked(&TrackingCode::of(&b1.hash()))
         .await
         .is_none());
 
@@ -181,7 +185,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     let t = s
         .state
         .election
-        .tracked(&code_key(&b1.hash()))
+        .tracked(&TrackingCode::of(&b1.hash()))
         .await
         .unwrap();
     assert_eq!(t.index, size);

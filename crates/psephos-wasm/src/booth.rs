@@ -9,7 +9,7 @@
 //! ballot is signed.
 
 use psephos_core::ballot::{
-    encrypt_ballot, tracking_code, BallotSecrets, EncryptedBallot, PlaintextBallot,
+    encrypt_ballot, BallotSecrets, EncryptedBallot, PlaintextBallot, TrackingCode,
 };
 use psephos_core::challenge::ChallengeReveal;
 use psephos_core::credential::{CredentialCode, CredentialError};
@@ -159,12 +159,11 @@ impl Booth {
         let choices: PlaintextBallot =
             serde_json::from_str(choices_json).map_err(Error::json("choices"))?;
         let credential = CredentialCode::parse(code)?.secret(&election.manifest().id);
-        let (ballot, secrets) = encrypt_ballot(election, &credential, &choices, rng)
-            .map_err(|e| Error::Choices(e.to_string()))?;
+        let (ballot, secrets) = encrypt_ballot(election, &credential, &choices, rng)?;
         drop(credential);
         let hash = ballot.hash();
         let out = Encrypted {
-            tracking_code: tracking_code(&hash),
+            tracking_code: TrackingCode::of(&hash).to_string(),
             ballot_hash: hash.to_hex(),
             ballot: ballot.clone(),
         };

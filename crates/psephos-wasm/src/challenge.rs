@@ -6,7 +6,7 @@
 //! they are not what the voter chose, the first device cheated.
 
 use psephos_board::{Entry, EntryKind};
-use psephos_core::ballot::{tracking_code, PlaintextBallot};
+use psephos_core::ballot::{PlaintextBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
 use psephos_core::election::Election;
 use psephos_record::{Challenged, Payload};
@@ -77,7 +77,7 @@ pub fn open(
         .collect();
     Ok(OpenedBallot {
         index,
-        tracking_code: tracking_code(&challenged.ballot.hash()),
+        tracking_code: TrackingCode::of(&challenged.ballot.hash()).to_string(),
         style: challenged.ballot.style.clone(),
         choices,
         contests,

@@ -22,7 +22,7 @@ pub enum Error {
     Credential(#[from] psephos_core::credential::CredentialError),
     /// The choices break a contest rule.
     #[error("invalid choices: {0}")]
-    Choices(String),
+    Choices(#[from] psephos_core::error::PlaintextError),
     /// No ballot is held (none encrypted, or already cast, challenged or forgotten).
     #[error("no encrypted ballot is held: encrypt your choices first")]
     NoBallot,

@@ -9,13 +9,14 @@
 //! The exported functions take and return JSON text (the serde forms of the core types, as the
 //! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one
 //! of [`Error::code`] for the page to translate. The Rust API under the `#[wasm_bindgen]` shims
-//! ([`booth`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
+//! ([`booth`], [`choices`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod booth;
 pub mod challenge;
+pub mod choices;
 pub mod election;
 pub mod error;
 pub mod receipt;
@@ -23,7 +24,7 @@ pub mod verify;
 
 pub use error::Error;
 
-use psephos_core::ballot::{tracking_code as code_of, EncryptedBallot};
+use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use rand_core::OsRng;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -87,12 +88,20 @@ pub fn check_election(election_json: &str) -> Result<String, JsError> {
     })
 }
 
+/// Checks one contest's values as the ballot form holds them (`contest_json`: a contest of the
+/// manifest; `values_json`: an array of numbers) against the contest's rule: `null`, or the JSON
+/// [`choices::ChoiceProblem`] `{code, …}` for the page to word.
+#[wasm_bindgen(js_name = checkContest)]
+pub fn check_contest(contest_json: &str, values_json: &str) -> Result<String, JsError> {
+    to_json(&choices::check_contest_json(contest_json, values_json).map_err(js)?)
+}
+
 /// The tracking code of a ballot (JSON [`EncryptedBallot`]).
 #[wasm_bindgen(js_name = trackingCode)]
 pub fn tracking_code(ballot_json: &str) -> Result<String, JsError> {
     let ballot: EncryptedBallot =
         serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
-    Ok(code_of(&ballot.hash()))
+    Ok(TrackingCode::of(&ballot.hash()).to_string())
 }
 
 /// Checks a cast ballot's receipt (`GET /api/v1/receipts/{index}`) against the ballot the
@@ -107,7 +116,7 @@ pub fn verify_receipt(
     let info = ElectionInfo::parse(election_json).map_err(js)?;
     let ballot: EncryptedBallot =
         serde_json::from_str(ballot_json).map_err(|e| js(Error::json("ballot")(e)))?;
-    let receipt: receipt::Receipt =
+    let receipt: psephos_board::SealedReceipt =
         serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
     let witnesses = witness_keys(witness_keys_json).map_err(js)?;
     to_json(&receipt::verify_receipt(&ballot, &receipt, &info.board, &witnesses).map_err(js)?)
@@ -123,7 +132,7 @@ pub fn verify_entry_receipt(
     witness_keys_json: &str,
 ) -> Result<String, JsError> {
     let info = ElectionInfo::parse(election_json).map_err(js)?;
-    let receipt: receipt::Receipt =
+    let receipt: psephos_board::SealedReceipt =
         serde_json::from_str(receipt_json).map_err(|e| js(Error::json("receipt")(e)))?;
     let witnesses = witness_keys(witness_keys_json).map_err(js)?;
     to_json(

@@ -6,28 +6,20 @@
 //! proof against the checkpoint's size *and* root (a proof alone does not pin the tree size).
 //! Witness cosignatures are verified against the witness keys the page was given and reported;
 //! other signature lines are listed by name only, as unverified.
+//!
+//! The receipt is the board's own type ([`SealedReceipt`], as `GET /api/v1/receipts/{index}`
+//! serves it) and so is its check ([`SealedReceipt::verify`]); this module adds only what the
+//! page shows.
 
-use psephos_board::merkle::{verify_inclusion, Hash, InclusionProof};
+use psephos_board::merkle::Hash;
 use psephos_board::note::{SignatureType, SignedCheckpoint, VerifierKey};
-use psephos_board::{Entry, EntryKind};
+use psephos_board::{Entry, EntryKind, SealedReceipt};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::encoding::Canonical;
 use serde::{Deserialize, Serialize};
 
 use crate::election::BoardIdentity;
 use crate::error::Error;
-
-/// A sealed receipt as served by `GET /api/v1/receipts/{index}` (other fields ignored).
-#[derive(Debug, Deserialize)]
-pub struct Receipt {
-    pub index: u64,
-    pub leaf_hash: Hash,
-    pub block_height: u64,
-    pub tree_size: u64,
-    pub root: Hash,
-    pub checkpoint: String,
-    pub inclusion_proof: InclusionProof,
-}
 
 /// One signature line of a checkpoint, as shown to a person.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -90,6 +82,15 @@ pub fn open_checkpoint(
 ) -> Result<CheckpointView, Error> {
     let signed = SignedCheckpoint::open(note.as_bytes(), &board.origin, &board.key, witnesses)
         .map_err(|e| Error::Verify(format!("checkpoint: {e}")))?;
+    Ok(checkpoint_view(&signed, board, witnesses))
+}
+
+/// What the page shows of an opened checkpoint: every signature line with its role.
+fn checkpoint_view(
+    signed: &SignedCheckpoint,
+    board: &BoardIdentity,
+    witnesses: &[VerifierKey],
+) -> CheckpointView {
     let mut signers = Vec::new();
     for line in signed.note().signatures() {
         let verified = signed
@@ -110,13 +111,13 @@ pub fn open_checkpoint(
     }
     let witness_count = signed.check_quorum(witnesses, 0).unwrap_or(0);
     let cp = signed.checkpoint();
-    Ok(CheckpointView {
+    CheckpointView {
         origin: cp.origin.clone(),
         size: cp.size,
         root: cp.root.to_string(),
         signers,
         witnesses: witness_count,
-    })
+    }
 }
 
 /// The Merkle leaf of a cast ballot: the board entry of kind `ballot` holding its canonical
@@ -132,7 +133,7 @@ pub fn ballot_leaf(ballot: &EncryptedBallot) -> Result<Hash, Error> {
 /// root at the checkpoint's size.
 pub fn verify_receipt(
     ballot: &EncryptedBallot,
-    receipt: &Receipt,
+    receipt: &SealedReceipt,
     board: &BoardIdentity,
     witnesses: &[VerifierKey],
 ) -> Result<ReceiptView, Error> {
@@ -150,7 +151,7 @@ pub struct BoardBallotView {
 /// ballot, and that the receipt proves exactly this entry at this index.
 pub fn verify_entry_receipt(
     entry_json: &str,
-    receipt: &Receipt,
+    receipt: &SealedReceipt,
     board: &BoardIdentity,
     witnesses: &[VerifierKey],
 ) -> Result<BoardBallotView, Error> {
@@ -180,40 +181,24 @@ pub fn verify_entry_receipt(
         }
     })?;
     Ok(BoardBallotView {
-        tracking_code: psephos_core::ballot::tracking_code(&ballot.hash()),
+        tracking_code: psephos_core::ballot::TrackingCode::of(&ballot.hash()).to_string(),
         receipt: verify_receipt(&ballot, receipt, board, witnesses)?,
     })
 }
 
 fn verify_leaf(
     leaf: &Hash,
-    receipt: &Receipt,
+    receipt: &SealedReceipt,
     board: &BoardIdentity,
     witnesses: &[VerifierKey],
 ) -> Result<ReceiptView, Error> {
-    if *leaf != receipt.leaf_hash {
-        return Err(Error::Verify(
-            "the receipt is for another entry than this ballot".into(),
-        ));
-    }
-    let checkpoint = open_checkpoint(&receipt.checkpoint, board, witnesses)?;
-    if checkpoint.size != receipt.tree_size || checkpoint.root != receipt.root.to_string() {
-        return Err(Error::Verify(
-            "the receipt's tree size or root differs from its signed checkpoint".into(),
-        ));
-    }
-    verify_inclusion(
-        leaf,
-        receipt.index,
-        receipt.tree_size,
-        &receipt.inclusion_proof,
-        &receipt.root,
-    )
-    .map_err(|e| Error::Verify(format!("inclusion proof: {e}")))?;
+    let signed = receipt
+        .verify(leaf, &board.origin, &board.key, witnesses)
+        .map_err(|e| Error::Verify(e.to_string()))?;
     Ok(ReceiptView {
         index: receipt.index,
         block_height: receipt.block_height,
         leaf_hash: leaf.to_string(),
-        checkpoint,
+        checkpoint: checkpoint_view(&signed, board, witnesses),
     })
 }

@@ -7,6 +7,7 @@
 use ed25519_dalek::SigningKey;
 use psephos_board::merkle::{inclusion_proof, MemoryTree};
 use psephos_board::note::{Checkpoint, Cosigner, NoteSigner, SignedCheckpoint};
+use psephos_board::SealedReceipt;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::{EncryptedBallot, PlaintextBallot};
 use psephos_core::credential::CredentialCode;
@@ -16,9 +17,7 @@ use psephos_core::sim;
 use psephos_record::Challenged;
 use psephos_wasm::booth::{check_code, public_credential, Booth, CodeCheck};
 use psephos_wasm::election::ElectionInfo;
-use psephos_wasm::receipt::{
-    ballot_leaf, open_checkpoint, parse_witness_keys, verify_receipt, Receipt,
-};
+use psephos_wasm::receipt::{ballot_leaf, open_checkpoint, parse_witness_keys, verify_receipt};
 use psephos_wasm::{challenge, Error};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -288,7 +287,7 @@ fn receipts_verify_only_for_their_ballot_and_board() {
         .ballot;
     let witness = Cosigner::new("witness.example", SigningKey::from_bytes(&[9; 32])).unwrap();
     let wkeys = parse_witness_keys(&[witness.verifier_key().to_string()]).unwrap();
-    let parse = |v: &Value| -> Receipt { serde_json::from_value(v.clone()).unwrap() };
+    let parse = |v: &Value| -> SealedReceipt { serde_json::from_value(v.clone()).unwrap() };
 
     for (before, after) in [(0, 0), (5, 0), (6, 9), (1000, 23)] {
         let r = receipt_for(&ballot, before, after, &witness);
@@ -364,7 +363,7 @@ fn a_ballot_found_on_the_board_is_proven_by_its_receipt() {
         .unwrap();
     let witness = Cosigner::new("witness.example", SigningKey::from_bytes(&[9; 32])).unwrap();
     let r = receipt_for(&enc.ballot, 4, 2, &witness);
-    let receipt: Receipt = serde_json::from_value(r).unwrap();
+    let receipt: SealedReceipt = serde_json::from_value(r).unwrap();
     let entry = Entry::new(EntryKind::Ballot, enc.ballot.to_canonical_bytes()).unwrap();
     let mut view = serde_json::to_value(&entry).unwrap();
     view["index"] = json!(4);

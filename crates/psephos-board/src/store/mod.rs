@@ -57,6 +57,7 @@ use crate::merkle::{
     tree_root_nodes, ConsistencyProof, Hash, InclusionProof, NodeId,
 };
 use crate::note::{Note, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE};
+use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
@@ -139,26 +140,6 @@ pub struct AppendReceipt {
     pub index: u64,
     /// `leaf_hash(canonical entry bytes)`.
     pub leaf_hash: Hash,
-}
-
-/// A receipt a voter keeps: the entry's position, the first signed
-/// checkpoint that covers it, and the inclusion proof against it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedReceipt {
-    /// Position in the log.
-    pub index: u64,
-    /// `leaf_hash(canonical entry bytes)`.
-    pub leaf_hash: Hash,
-    /// Height of the block that sealed the checkpoint.
-    pub block_height: u64,
-    /// Tree size of the checkpoint (the proof is against this size).
-    pub tree_size: u64,
-    /// Root of the checkpoint.
-    pub root: Hash,
-    /// The signed checkpoint note, with the witness cosignatures received so far.
-    pub checkpoint: String,
-    /// Inclusion proof of `leaf_hash` at `index` in the tree of `tree_size`.
-    pub inclusion_proof: InclusionProof,
 }
 
 /// A published checkpoint with its cosignatures.

@@ -3,13 +3,15 @@
 //!
 //! Each file holds positive cases (valid objects with the values an independent implementation
 //! must reproduce: encodings, hashes, tracking codes) and negative cases, each with the verdict
-//! the verifier must reach. Negative ballot cases are *patches* to a valid base ballot (a JSON
+//! the verifier must reach: `"ok"` or a stable code (`{"reject": "selection", "contest": 0,
+//! "option": 2}`, [`psephos_core::verdict`]), never an English message, so that another
+//! implementation can use the files (`docs/protocol.md` §14). Negative ballot cases are *patches* to a valid base ballot (a JSON
 //! pointer and a bit to flip), or whole ballots where a patch cannot express the attack (a proof
 //! copied from another voter, an over-vote, a budget overrun).
 
 use psephos_core::ballot::{
-    encrypt_ballot, encrypt_invalid_ballot, tracking_code, verify_ballot, EncryptedBallot,
-    PlaintextBallot,
+    encrypt_ballot, encrypt_invalid_ballot, verify_ballot, EncryptedBallot, PlaintextBallot,
+    TrackingCode,
 };
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::{Election, Manifest};
@@ -25,6 +27,7 @@ use psephos_core::proofs::{ChaumPedersenProof, SchnorrProof};
 use psephos_core::sim;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
 use psephos_core::transcript::{labels, random_scalar, Transcript, TranscriptProtocol};
+use psephos_core::verdict::{Coded, Verdict};
 use psephos_core::Scalar;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -45,12 +48,13 @@ fn config(name: &str) -> anyhow::Result<Manifest> {
     crate::load_manifest(&path)
 }
 
-/// The verdict string of a result: `"ok"` or the error's message.
-pub fn verdict<T, E: std::fmt::Display>(r: Result<T, E>) -> String {
-    match r {
-        Ok(_) => "ok".into(),
-        Err(e) => e.to_string(),
-    }
+/// The verdict of a result: `"ok"` or the error's stable code, as JSON.
+pub fn verdict<T, E: Coded>(r: Result<T, E>) -> Value {
+    to_json(&Verdict::of(&r))
+}
+
+fn to_json(v: &Verdict) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Flips bit `bit` of the hex string at JSON pointer `path` (bit 0 = lowest bit of byte 0).
@@ -147,7 +151,7 @@ fn primitives() -> anyhow::Result<Value> {
         "elgamal": { "secret": hex::encode(s.as_bytes()), "K": key.point().to_hex(), "m": 3,
                      "nonce": hex::encode(nonce.as_bytes()), "ciphertext": ct },
         "credential": { "code": code.expose(), "election_id": election_id, "public": cred_public },
-        "tracking_code": { "digest": digest, "code": tracking_code(&digest) },
+        "tracking_code": { "digest": digest, "code": TrackingCode::of(&digest).to_string() },
         "schnorr": { "context": ctx, "X": xp, "proof": schnorr },
         "chaum_pedersen": { "context": ctx, "X": xp, "P": base, "Y": y, "proof": cp },
         "non_canonical_points_source": "RFC 9496, Appendix A.2 (bad encodings)",
@@ -168,8 +172,8 @@ fn primitives() -> anyhow::Result<Value> {
 }
 
 /// Verdicts of the small proofs in `primitives.json` (also used on their mutations).
-pub fn check_small_proof(kind: &str, case: &Value) -> String {
-    let parse = || -> anyhow::Result<String> {
+pub fn check_small_proof(kind: &str, case: &Value) -> Value {
+    let parse = || -> anyhow::Result<Value> {
         let ctx: Digest = serde_json::from_value(case["context"].clone())?;
         let xp: Point = serde_json::from_value(case["X"].clone())?;
         Ok(match kind {
@@ -196,7 +200,7 @@ pub fn check_small_proof(kind: &str, case: &Value) -> String {
             }
         })
     };
-    parse().unwrap_or_else(|e| format!("decode: {e}"))
+    parse().unwrap_or_else(|_| to_json(&Verdict::decode()))
 }
 
 fn small_proof_negatives(prims: &Value) -> anyhow::Result<Value> {
@@ -211,7 +215,7 @@ fn small_proof_negatives(prims: &Value) -> anyhow::Result<Value> {
                 flip_bit(&mut v, &path, bit)?;
                 let expected = check_small_proof(kind, &v);
                 anyhow::ensure!(expected != "ok", "{kind}{path} bit {bit} still verifies");
-                cases.push(json!({ "proof_type": kind, "path": path, "flip_bit": bit, "expected": expected }));
+                cases.push(json!({ "proof_type": kind, "path": path, "flip_bit": bit, "verdict": expected }));
             }
         }
     }
@@ -219,9 +223,9 @@ fn small_proof_negatives(prims: &Value) -> anyhow::Result<Value> {
 }
 
 /// Verdict of verifying a ballot given as JSON against `election`.
-pub fn check_ballot(election: &Election, ballot: &Value) -> String {
+pub fn check_ballot(election: &Election, ballot: &Value) -> Value {
     match serde_json::from_value::<EncryptedBallot>(ballot.clone()) {
-        Err(e) => format!("decode: {e}"),
+        Err(_) => to_json(&Verdict::decode()),
         Ok(b) => verdict(verify_ballot(election, b)),
     }
 }
@@ -245,7 +249,7 @@ fn ballots() -> anyhow::Result<Value> {
             "canonical_hex": hex::encode(b.to_canonical_bytes()),
             "content_hash": b.content_hash(),
             "ballot_hash": b.hash(),
-            "tracking_code": tracking_code(&b.hash()),
+            "tracking_code": TrackingCode::of(&b.hash()).to_string(),
         }));
         secrets.push((secret, p));
     }
@@ -267,7 +271,7 @@ fn ballots() -> anyhow::Result<Value> {
             flip_bit(&mut v, path, bit)?;
             let expected = check_ballot(&election, &v);
             anyhow::ensure!(expected != "ok", "{path} bit {bit} still verifies");
-            patches.push(json!({ "base": 0, "path": path, "flip_bit": bit, "expected": expected }));
+            patches.push(json!({ "base": 0, "path": path, "flip_bit": bit, "verdict": expected }));
         }
     }
 
@@ -276,20 +280,20 @@ fn ballots() -> anyhow::Result<Value> {
     let other = Election::new(m.clone(), Point::from_point(g() * random_scalar(&mut r)))?;
     whole.push(
         json!({ "name": "wrong election (other joint key)", "election": "other",
-        "ballot": base, "expected": check_ballot(&other, &base) }),
+        "ballot": base, "verdict": check_ballot(&other, &base) }),
     );
     // Non-canonical and identity credential.
     let mut v = base.clone();
     v["credential"] = json!("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
     whole.push(
         json!({ "name": "non-canonical credential point", "election": "municipal", "ballot": v,
-        "expected": check_ballot(&election, &v) }),
+        "verdict": check_ballot(&election, &v) }),
     );
     let mut v = base.clone();
     v["credential"] = json!("0000000000000000000000000000000000000000000000000000000000000000");
     whole.push(
         json!({ "name": "identity credential", "election": "municipal", "ballot": v,
-        "expected": check_ballot(&election, &v) }),
+        "verdict": check_ballot(&election, &v) }),
     );
     // A proof copied into another voter's ballot: voter 1 takes voter 0's mayor contest
     // (ciphertexts and proofs) and re-signs the ballot with its own credential.
@@ -304,7 +308,7 @@ fn ballots() -> anyhow::Result<Value> {
         let v = serde_json::to_value(&resigned)?;
         whole.push(
             json!({ "name": "contest proof copied from another credential", "election": "municipal",
-            "ballot": v, "expected": check_ballot(&election, &v) }),
+            "ballot": v, "verdict": check_ballot(&election, &v) }),
         );
     }
     // Over-vote: three councillors where at most two are allowed, proved by a cheating prover.
@@ -316,7 +320,7 @@ fn ballots() -> anyhow::Result<Value> {
         let v = serde_json::to_value(&b)?;
         whole.push(
             json!({ "name": "over-vote (3 of at most 2)", "election": "municipal", "ballot": v,
-            "expected": check_ballot(&election, &v) }),
+            "verdict": check_ballot(&election, &v) }),
         );
         let mut p = p0.clone();
         p.contests[3].values = vec![6, 0, 0, 0, 0];
@@ -324,7 +328,7 @@ fn ballots() -> anyhow::Result<Value> {
         let v = serde_json::to_value(&b)?;
         whole.push(
             json!({ "name": "score above the maximum (6 of at most 5)", "election": "municipal",
-            "ballot": v, "expected": check_ballot(&election, &v) }),
+            "ballot": v, "verdict": check_ballot(&election, &v) }),
         );
         let mut p = p0.clone();
         p.contests[1].values = vec![2, 0, 0, 0, 0];
@@ -332,7 +336,7 @@ fn ballots() -> anyhow::Result<Value> {
         let v = serde_json::to_value(&b)?;
         whole.push(
             json!({ "name": "approval option with value 2", "election": "municipal",
-            "ballot": v, "expected": check_ballot(&election, &v) }),
+            "ballot": v, "verdict": check_ballot(&election, &v) }),
         );
     }
     // Budget overrun in the participatory budget.
@@ -356,7 +360,7 @@ fn ballots() -> anyhow::Result<Value> {
         let b = encrypt_invalid_ballot(&budget, &secret, &p, &mut r)?;
         let v = serde_json::to_value(&b)?;
         whole.push(json!({ "name": "budget overrun (550,000 of 500,000)", "election": "budget", "ballot": v,
-            "expected": check_ballot(&budget, &v) }));
+            "verdict": check_ballot(&budget, &v) }));
         let ok = PlaintextBallot {
             style: "resident".into(),
             contests: vec![
@@ -373,23 +377,25 @@ fn ballots() -> anyhow::Result<Value> {
         let (b, _) = encrypt_ballot(&budget, &secret, &ok, &mut r)?;
         let v = serde_json::to_value(&b)?;
         whole.push(json!({ "name": "budget within the limit is valid (430,000 of 500,000)", "election": "budget",
-            "ballot": v, "expected": check_ballot(&budget, &v) }));
+            "ballot": v, "verdict": check_ballot(&budget, &v) }));
     }
     for w in &whole {
         let name = w["name"].as_str().unwrap_or_default();
         anyhow::ensure!(
-            (w["expected"] == "ok") == name.contains("is valid"),
+            (w["verdict"] == "ok") == name.contains("is valid"),
             "unexpected verdict for {name}: {}",
-            w["expected"]
+            w["verdict"]
         );
     }
 
     Ok(json!({
         "description": "Ballots of the municipal election (election-config/municipal-2026.toml) under the joint key of the simulated ceremony with seed 1, and negative cases.",
+        "manifest": election.manifest(),
         "manifest_hash": election.manifest_hash(),
         "joint_key": election.key().point(),
         "election_hash": election.hash(),
         "other_joint_key": other.key().point(),
+        "budget_manifest": budget.manifest(),
         "budget_joint_key": budget.key().point(),
         "budget_election_hash": budget.hash(),
         "valid": valid,
@@ -446,22 +452,23 @@ fn tally() -> anyhow::Result<Value> {
         vk,
     ));
     Ok(json!({
-        "description": "A tally of 6 municipal ballots, decrypted by trustees 2 and 3 (trustee 1 absent).",
+        "description": "A tally of 6 municipal ballots, decrypted by trustees 2 and 3 (trustee 1 absent). The election is the municipal election of ballots.json.",
+        "election_hash": election.hash(),
         "verification_keys": cer.verification_keys,
         "tally": tally,
         "tally_canonical_hex": hex::encode(tally.to_canonical_bytes()),
         "shares": shares,
         "result": result,
         "negative": [
-            { "name": "flipped bit in trustee 2's proof", "share": bad, "expected": bad_verdict },
-            { "name": "trustee 2's share presented as trustee 1's", "share": swapped, "expected": swapped_verdict },
-            { "name": "only one share (threshold 2)", "expected": one_verdict },
+            { "name": "flipped bit in trustee 2's proof", "share": bad, "verdict": bad_verdict },
+            { "name": "trustee 2's share presented as trustee 1's", "share": swapped, "verdict": swapped_verdict },
+            { "name": "only one share (threshold 2)", "verdict": one_verdict },
         ]
     }))
 }
 
 /// The key ceremony among 3 trustees (k = 2): parameters and every signed message in board order
-/// (canonical hex), the outcome an observer must recompute, and tampered transcripts.
+/// (canonical hex), the outcome an observer must recompute, and tampered ceremony logs.
 fn ceremony() -> anyhow::Result<Value> {
     let manifest = config("referendum.toml")?;
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng(40))?;
@@ -479,16 +486,16 @@ fn ceremony() -> anyhow::Result<Value> {
         ms = serde_json::from_value(v)?;
         let expected = check_ceremony(&params, &ms);
         anyhow::ensure!(
-            !expected.starts_with("ok"),
+            !expected.is_ok(),
             "flipping bit {bit} of message {i} went unnoticed"
         );
-        negative.push(json!({ "name": format!("bit {bit} of message {i} flipped"), "messages": ms, "expected": expected }));
+        negative.push(json!({ "name": format!("bit {bit} of message {i} flipped"), "messages": ms, "verdict": expected }));
     }
     let mut replayed = messages.clone();
     replayed.push(messages[0].clone());
     let expected = check_ceremony(&params, &replayed);
     negative.push(
-        json!({ "name": "a commitment posted twice", "messages": replayed, "expected": expected }),
+        json!({ "name": "a commitment posted twice", "messages": replayed, "verdict": expected }),
     );
     Ok(json!({
         "description": "Key ceremony among 3 trustees (k = 2) for election-config/referendum.toml, seed 40: canonical parameters, the signed messages in board order, and the outcome every observer recomputes.",
@@ -501,33 +508,42 @@ fn ceremony() -> anyhow::Result<Value> {
     }))
 }
 
-/// The verdict of an observer's verification of a ceremony transcript given as hex messages:
-/// `"ok <joint key>"` or the error.
+/// The verdict of an observer's verification of a ceremony log given as hex messages, and the
+/// joint key it yields when it verifies.
 pub fn check_ceremony(
     params: &psephos_core::ceremony::CeremonyParams,
     messages: &[String],
-) -> String {
+) -> Verdict {
+    ceremony_outcome(params, messages).0
+}
+
+/// [`check_ceremony`] with the joint key of a verified ceremony log.
+pub fn ceremony_outcome(
+    params: &psephos_core::ceremony::CeremonyParams,
+    messages: &[String],
+) -> (Verdict, Option<Point>) {
     use psephos_core::ceremony::SignedMessage;
-    let decoded: Result<Vec<SignedMessage>, String> = messages
+    let decoded: Option<Vec<SignedMessage>> = messages
         .iter()
         .map(|h| {
-            let bytes = hex::decode(h).map_err(|e| format!("decode: {e}"))?;
-            SignedMessage::from_canonical_bytes(&bytes).map_err(|e| format!("decode: {e}"))
+            let bytes = hex::decode(h).ok()?;
+            SignedMessage::from_canonical_bytes(&bytes).ok()
         })
         .collect();
     match decoded {
-        Err(e) => e,
-        Ok(ms) => match psephos_core::ceremony::verify_ceremony(params, &ms) {
-            Ok(o) => format!("ok {}", o.joint_key.to_hex()),
-            Err(e) => e.to_string(),
-        },
+        None => (Verdict::decode(), None),
+        Some(ms) => {
+            let r = psephos_core::ceremony::verify_ceremony(params, &ms);
+            let key = r.as_ref().ok().map(|o| o.joint_key);
+            (Verdict::of(&r), key)
+        }
     }
 }
 
 /// The verdict code of a shuffle case (§13): `base` holds the honest statement and proof, `case`
 /// may override any of `election`, `K`, `generators_label`, `mixer`, `inputs`, `outputs`,
-/// `proof_hex`. `"ok"`, `"decode"` (bad JSON or proof bytes) or [`MixError::code`].
-pub fn check_shuffle(base: &Value, case: &Value) -> String {
+/// `proof_hex`. `"ok"`, or the rejection `decode` (bad JSON or proof bytes) or [`MixError::code`].
+pub fn check_shuffle(base: &Value, case: &Value) -> Verdict {
     let field = |k: &str| case.get(k).unwrap_or(&base[k]).clone();
     let run = || -> Result<(), MixError> {
         let bad = |e: serde_json::Error| {
@@ -555,10 +571,7 @@ pub fn check_shuffle(base: &Value, case: &Value) -> String {
             outputs: &outputs,
         })
     };
-    match run() {
-        Ok(()) => "ok".into(),
-        Err(e) => e.code().into(),
-    }
+    Verdict::of(&run())
 }
 
 fn shuffle() -> anyhow::Result<Value> {
@@ -627,24 +640,24 @@ fn shuffle() -> anyhow::Result<Value> {
     let mut flipped = hex::decode(&proof_hex)?;
     flipped[s1 / 2] ^= 1;
     let cases = vec![
-        json!({ "name": "honest shuffle", "expected": "ok" }),
+        json!({ "name": "honest shuffle", "verdict": "ok" }),
         json!({ "name": "empty list", "inputs": empty, "outputs": empty_out,
-                "proof_hex": hex::encode(empty_proof.to_canonical_bytes()), "expected": "ok" }),
-        json!({ "name": "one output ciphertext changed", "outputs": list(changed, w)?, "expected": "proof" }),
-        json!({ "name": "two output rows swapped after proving", "outputs": list(swapped, w)?, "expected": "proof" }),
-        json!({ "name": "proof checked against another input list", "inputs": other_inputs, "expected": "proof" }),
-        json!({ "name": "another election hash", "election": Digest::of(labels::ELECTION_HASH, b"other"), "expected": "proof" }),
-        json!({ "name": "another mixer index", "mixer": 3, "expected": "proof" }),
-        json!({ "name": "another election key", "K": Point::from_point(g() * random_scalar(&mut r)), "expected": "proof" }),
-        json!({ "name": "wrong generator label", "generators_label": "psephos/mix-generators v0", "expected": "proof" }),
-        json!({ "name": "truncated output list", "outputs": list(outs[..(n - 1) * w].to_vec(), w)?, "expected": "shape" }),
-        json!({ "name": "extended input and output lists", "inputs": list(extended_in, w)?, "outputs": list(extended_out, w)?, "expected": "shape" }),
-        json!({ "name": "output width mismatch", "outputs": list(outs.to_vec(), 1)?, "expected": "shape" }),
-        json!({ "name": "non-canonical point as the first permutation commitment", "proof_hex": non_canonical, "expected": "decode" }),
-        json!({ "name": "identity as the first permutation commitment", "proof_hex": identity, "expected": "decode" }),
-        json!({ "name": "trailing byte after the proof", "proof_hex": format!("{proof_hex}00"), "expected": "decode" }),
-        json!({ "name": "truncated proof", "proof_hex": &proof_hex[..proof_hex.len() - 2], "expected": "decode" }),
-        json!({ "name": "low bit of s1 flipped", "proof_hex": hex::encode(flipped), "expected": "proof" }),
+                "proof_hex": hex::encode(empty_proof.to_canonical_bytes()), "verdict": "ok" }),
+        json!({ "name": "one output ciphertext changed", "outputs": list(changed, w)?, "verdict": { "reject": "proof" } }),
+        json!({ "name": "two output rows swapped after proving", "outputs": list(swapped, w)?, "verdict": { "reject": "proof" } }),
+        json!({ "name": "proof checked against another input list", "inputs": other_inputs, "verdict": { "reject": "proof" } }),
+        json!({ "name": "another election hash", "election": Digest::of(labels::ELECTION_HASH, b"other"), "verdict": { "reject": "proof" } }),
+        json!({ "name": "another mixer index", "mixer": 3, "verdict": { "reject": "proof" } }),
+        json!({ "name": "another election key", "K": Point::from_point(g() * random_scalar(&mut r)), "verdict": { "reject": "proof" } }),
+        json!({ "name": "wrong generator label", "generators_label": "psephos/mix-generators v0", "verdict": { "reject": "proof" } }),
+        json!({ "name": "truncated output list", "outputs": list(outs[..(n - 1) * w].to_vec(), w)?, "verdict": { "reject": "shape" } }),
+        json!({ "name": "extended input and output lists", "inputs": list(extended_in, w)?, "outputs": list(extended_out, w)?, "verdict": { "reject": "shape" } }),
+        json!({ "name": "output width mismatch", "outputs": list(outs.to_vec(), 1)?, "verdict": { "reject": "shape" } }),
+        json!({ "name": "non-canonical point as the first permutation commitment", "proof_hex": non_canonical, "verdict": { "reject": "decode" } }),
+        json!({ "name": "identity as the first permutation commitment", "proof_hex": identity, "verdict": { "reject": "decode" } }),
+        json!({ "name": "trailing byte after the proof", "proof_hex": format!("{proof_hex}00"), "verdict": { "reject": "decode" } }),
+        json!({ "name": "truncated proof", "proof_hex": &proof_hex[..proof_hex.len() - 2], "verdict": { "reject": "decode" } }),
+        json!({ "name": "low bit of s1 flipped", "proof_hex": hex::encode(flipped), "verdict": { "reject": "proof" } }),
     ];
     let mut v = json!({
         "description": "Terelius–Wikström shuffle proof (docs/protocol.md §13): one honest statement and proof, and cases that override parts of it, each with its verdict code.",
@@ -655,12 +668,8 @@ fn shuffle() -> anyhow::Result<Value> {
         "secret": { "election_secret": hex::encode(s.as_bytes()), "permutation": witness.permutation() },
     });
     for c in &cases {
-        let got = check_shuffle(&v, c);
-        anyhow::ensure!(
-            got == c["expected"],
-            "shuffle case {}: got {got}",
-            c["name"]
-        );
+        let got = serde_json::to_value(check_shuffle(&v, c))?;
+        anyhow::ensure!(got == c["verdict"], "shuffle case {}: got {got}", c["name"]);
     }
     v["cases"] = Value::Array(cases);
     Ok(v)

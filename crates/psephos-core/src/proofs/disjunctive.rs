@@ -1,4 +1,4 @@
-//! Disjunctive ("ranged") Chaum–Pedersen proofs (`docs/protocol.md`, §5.3): a ciphertext
+//! Disjunctive Chaum–Pedersen proofs (`docs/protocol.md`, §5.3): a ciphertext
 //! `(α, β)` under `K` encrypts some value `v ∈ [lo, hi]`.
 //!
 //! The proof is the OR (Cramer–Damgård–Schoenmakers) of `hi − lo + 1` Chaum–Pedersen proofs that
@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroize;
 
-/// Most branches a ranged proof may have (`hi − lo + 1`).
+/// Most branches a disjunctive proof may have (`hi − lo + 1`).
 pub const MAX_BRANCHES: u64 = 256;
 
 /// The commitments `(aⱼ, bⱼ)` of one branch.
@@ -45,7 +45,7 @@ pub struct BranchCommitment {
 /// `challenges` holds `c₀ … c_{n−2}`; the last challenge is `c − Σ cⱼ`, recomputed by the
 /// verifier, so the proof cannot choose it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RangedProof {
+pub struct DisjunctiveProof {
     pub commitments: Vec<BranchCommitment>,
     #[serde(with = "serde_scalar_vec")]
     pub challenges: Vec<Scalar>,
@@ -72,7 +72,7 @@ impl std::fmt::Debug for Witness<'_> {
     }
 }
 
-impl RangedProof {
+impl DisjunctiveProof {
     /// Proves that `ct = (r·G, m·G + r·K)` encrypts `m ∈ [lo, hi]`. The transcript must already
     /// hold the domain label and context. Returns `None` if `m ∉ [lo, hi]` or the range is empty
     /// or too wide (the caller has validated the plaintext before, so this is a bug guard).
@@ -140,7 +140,7 @@ impl RangedProof {
         m.zeroize();
         sim_z.zeroize();
         sim_c.zeroize();
-        Some(RangedProof {
+        Some(DisjunctiveProof {
             commitments,
             challenges,
             responses,
@@ -219,7 +219,7 @@ impl Canonical for BranchCommitment {
     }
 }
 
-impl Canonical for RangedProof {
+impl Canonical for DisjunctiveProof {
     const MIN_ENCODED_LEN: usize = 12;
     fn encode(&self, w: &mut Writer) {
         w.seq(&self.commitments)
@@ -227,7 +227,7 @@ impl Canonical for RangedProof {
             .seq(&self.responses);
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(RangedProof {
+        Ok(DisjunctiveProof {
             commitments: r.seq(MAX_SEQ)?,
             challenges: r.seq(MAX_SEQ)?,
             responses: r.seq(MAX_SEQ)?,

@@ -21,7 +21,7 @@ pub mod shuffle;
 
 pub use batch::BatchVerifier;
 pub use chaum_pedersen::ChaumPedersenProof;
-pub use disjunctive::RangedProof;
+pub use disjunctive::DisjunctiveProof;
 pub use link::LinkProof;
 pub use range::RangeProof;
 pub use schnorr::SchnorrProof;

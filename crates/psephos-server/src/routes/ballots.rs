@@ -15,13 +15,13 @@
 //! credential's signature.
 
 use crate::body;
-use crate::election::{parse_tracking_code, rule_error};
+use crate::election::rule_error;
 use crate::intake::Kind;
 use crate::startup::AppState;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::ballot::{tracking_code, EncryptedBallot};
+use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
 use psephos_record::{Challenged, RuleError};
 use serde_json::json;
@@ -81,7 +81,7 @@ async fn cast_inner(
         .check_ballot(&ballot)
         .map_err(rule_error)?;
     let cast = state.caster.cast(ballot).await?;
-    let code = tracking_code(&cast.hash);
+    let code = TrackingCode::of(&cast.hash).to_string();
     Ok(HttpResponse::Created().json(json!({
         "tracking_code": code,
         "ballot_hash": cast.hash,
@@ -92,7 +92,7 @@ async fn cast_inner(
 }
 
 async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse> {
-    let key = parse_tracking_code(&path).ok_or_else(|| {
+    let key: TrackingCode = path.parse().map_err(|_| {
         ApiError::bad_request(
             "a tracking code is 16 characters of Crockford base32 (XXXX-XXXX-XXXX-XXXX)",
         )
@@ -115,7 +115,7 @@ async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
         "status": status,
         "index": t.index,
         "ballot_hash": t.hash,
-        "tracking_code": tracking_code(&t.hash),
+        "tracking_code": TrackingCode::of(&t.hash).to_string(),
     })))
 }
 
@@ -144,7 +144,7 @@ async fn challenge(
         .precheck(&state.election, &bytes, Kind::Challenge)
         .await?;
     let c: Challenged = state.intake.decode(bytes).await?;
-    let code = tracking_code(&c.ballot.hash());
+    let code = TrackingCode::of(&c.ballot.hash()).to_string();
     // The cheap rules under the read lock (phase, eligibility, never cast or challenged, the
     // credential's challenge limit); then the ballot's proofs and the opening on the blocking
     // pool, outside any lock, so that a challenge never holds up casting; then the rules again
