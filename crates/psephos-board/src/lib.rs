@@ -26,6 +26,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod block;
+pub mod checkpoint;
 pub mod entry;
 #[cfg(feature = "store")]
 mod error;

@@ -9,10 +9,10 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use psephos_board::checkpoint::{verify_quorum, SignedCheckpoint};
 use psephos_board::merkle::{
     leaf_hash, verify_consistency, verify_inclusion, Hash, MemoryTree, NodeReader as _,
 };
-use psephos_board::note::{verify_quorum, SignedCheckpoint};
 use psephos_board::store::ProblemLocation;
 use psephos_board::{Board, BoardError, Entry, EntryKind};
 use support::{config, exec, witness, Arg, Backend, TestDb, ORIGIN};
@@ -714,7 +714,7 @@ async fn tamper_checkpoint(b: Backend) {
     // caught too (a board key misused): sign a wrong root.
     let db = tamper_fixture(b).await;
     let signer = psephos_board::note::NoteSigner::new(ORIGIN, support::board_key()).unwrap();
-    let wrong = psephos_board::note::Checkpoint::new(ORIGIN, 16, Hash([5; 32]))
+    let wrong = psephos_board::checkpoint::Checkpoint::new(ORIGIN, 16, Hash([5; 32]))
         .sign(&signer)
         .unwrap()
         .encode()

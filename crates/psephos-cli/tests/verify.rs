@@ -167,7 +167,7 @@ fn demo_record_verifies_and_tampering_fails() {
         ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
     )
     .unwrap();
-    let forged = psephos_board::note::Checkpoint::new(
+    let forged = psephos_board::checkpoint::Checkpoint::new(
         origin.clone(),
         last.header.tree_size,
         last.header.root,
@@ -365,7 +365,7 @@ async fn record_export_from_a_database() {
 /// witness pinned; a snapshot at the newest block (quorum 0) would fail it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_during_voting_stops_at_the_last_cosigned_block() {
-    use psephos_board::note::{Cosigner, SignedCheckpoint};
+    use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
     use psephos_record::export::export_board;
     use psephos_record::verify::{verify_record_with, NoProgress, VerifyOptions};
     use psephos_record::CheckId;

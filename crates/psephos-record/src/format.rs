@@ -726,8 +726,9 @@ fn parse_block(frame: u64, body: &[u8]) -> Result<RecordBlock, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psephos_board::checkpoint::Checkpoint;
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, NoteSigner};
+    use psephos_board::note::NoteSigner;
 
     fn signer() -> NoteSigner {
         NoteSigner::new(

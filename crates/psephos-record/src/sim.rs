@@ -264,13 +264,13 @@ pub fn seal_record(
     entries: &[psephos_board::Entry],
     block_sizes: &[u64],
     board: &psephos_board::note::NoteSigner,
-    witnesses: &[psephos_board::note::Cosigner],
+    witnesses: &[psephos_board::checkpoint::Cosigner],
     witness_quorum: u32,
 ) -> Result<Vec<u8>, SimError> {
     use crate::format::{RecordBlock, RecordHeader, RecordWriter};
     use psephos_board::block::{Block, BlockHeader};
+    use psephos_board::checkpoint::{Checkpoint, SignedCheckpoint};
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, SignedCheckpoint};
 
     let err = |e: &dyn std::fmt::Display| SimError::Other(e.to_string());
     let origin = board.verifier_key().name().to_owned();

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use psephos_board::note::{Cosigner, NoteSigner};
+use psephos_board::checkpoint::Cosigner;
+use psephos_board::note::NoteSigner;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::{verify_ballot, VerifiedBallot};
 use psephos_core::election::Manifest;
@@ -834,8 +835,9 @@ fn raw_signed_note(text: &str, seed: [u8; 32], name: &str) -> String {
 /// is valid.
 fn reseal(f: &Fixture, payloads: &[Payload], how: &Reseal) -> Vec<u8> {
     use psephos_board::block::{Block, BlockHeader};
+    use psephos_board::checkpoint::{Checkpoint, SignedCheckpoint};
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, Note, SignedCheckpoint};
+    use psephos_board::note::Note;
     use psephos_record::format::{RecordBlock, RecordEntry};
     use psephos_record::verify::MerkleFrontier;
 
@@ -1112,7 +1114,7 @@ fn anchors_must_open_under_the_board_key() {
     assert_only(&verify_with(&forged, &anchored), CheckId::BoardAnchors, &[]);
     // Another origin and key altogether: refused just the same.
     let other = raw_signed_note(
-        &psephos_board::note::Checkpoint::new("elsewhere.example", 1, {
+        &psephos_board::checkpoint::Checkpoint::new("elsewhere.example", 1, {
             let (_, its) = read(&honest);
             match &its[1] {
                 RecordItem::Block(b) => b.header.root,

@@ -7,8 +7,9 @@
 //! Witness cosignatures are verified against the witness keys the page was given and reported;
 //! other signature lines are listed by name only, as unverified.
 
+use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::{verify_inclusion, Hash, InclusionProof};
-use psephos_board::note::{SignatureType, SignedCheckpoint, VerifierKey};
+use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::encoding::Canonical;

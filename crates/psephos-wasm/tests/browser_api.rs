@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ed25519_dalek::SigningKey;
+use psephos_board::checkpoint::{Checkpoint, Cosigner, SignedCheckpoint};
 use psephos_board::merkle::{inclusion_proof, MemoryTree};
-use psephos_board::note::{Checkpoint, Cosigner, NoteSigner, SignedCheckpoint};
+use psephos_board::note::NoteSigner;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::{EncryptedBallot, PlaintextBallot};
 use psephos_core::credential::CredentialCode;

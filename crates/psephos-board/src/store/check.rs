@@ -20,10 +20,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::block::Block;
+use crate::checkpoint::SignedCheckpoint;
 use crate::entry::{entry_leaf_hash, EntryKind, MAX_PAYLOAD_SIZE};
 use crate::error::BoardError;
 use crate::merkle::{Hash, NodeId};
-use crate::note::{SignedCheckpoint, VerifierKey};
+use crate::note::VerifierKey;
 
 use super::db::{self, Pool};
 use super::frontier::Frontier;

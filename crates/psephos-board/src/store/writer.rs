@@ -23,10 +23,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::MissedTickBehavior;
 
 use crate::block::{Block, BlockHeader};
+use crate::checkpoint::Checkpoint;
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::merkle::Hash;
-use crate::note::{Checkpoint, NoteSigner};
+use crate::note::NoteSigner;
 
 use super::db::{self, BlockRow, Conn, NewEntry, NewNode, Pool};
 use super::frontier::Frontier;

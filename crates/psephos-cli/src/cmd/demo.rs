@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use psephos_board::note::{Cosigner, SignedCheckpoint};
+use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
 use psephos_board::{Board, BoardConfig, Entry};
 use psephos_core::ballot::{verify_ballots, VerifiedBallot};
 use psephos_core::elgamal::Ciphertext;

@@ -3,7 +3,8 @@
 use crate::keys::SecretKey;
 use crate::witness::{Step, Witness};
 use anyhow::{bail, Context};
-use psephos_board::note::{Cosigner, SignatureType, VerifierKey};
+use psephos_board::checkpoint::Cosigner;
+use psephos_board::note::{SignatureType, VerifierKey};
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -3,8 +3,9 @@
 //! cosignatures and quorum, and the checkpoints the verifier already trusts.
 
 use psephos_board::block::Block;
+use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::{node_hash, Hash};
-use psephos_board::note::{Note, NoteError, SignatureType, SignedCheckpoint, VerifierKey};
+use psephos_board::note::{Note, NoteError, SignatureType, VerifierKey};
 
 use super::report::Tracker;
 use super::Anchor;
