@@ -1,13 +1,35 @@
-//! Checkpoints and witness cosignatures: `tlog-checkpoint` bodies, the board's
-//! signed checkpoint, `cosignature/v1` cosigners and the witness quorum.
+//! Signed checkpoints and the witnesses' cosignatures: `tlog-checkpoint`
+//! bodies, `cosignature/v1` cosigners and the quorum check, on top of the
+//! signed notes of [`note`](crate::note) (as Go's `sumdb/tlog` sits on top of
+//! `sumdb/note`).
+//!
+//! The board publishes the head of its Merkle tree as a *checkpoint*: a short
+//! text (origin, tree size, root hash) in the format of
+//! <https://c2sp.org/tlog-checkpoint>, signed with the board's Ed25519 key as a
+//! signed note, so that existing transparency tooling can read and check it.
+//! Witnesses check that each new checkpoint is consistent with the last one they
+//! saw and then append a timestamped cosignature line
+//! (<https://c2sp.org/tlog-cosignature>, Ed25519 `cosignature/v1`, made by a
+//! [`Cosigner`]). A voter or observer trusts a checkpoint — and the inclusion
+//! and consistency proofs made against its size and root — only if it carries
+//! the board's signature and a quorum of witness cosignatures
+//! ([`SignedCheckpoint::open`], [`SignedCheckpoint::check_quorum`]).
+//!
+//! The body is parsed as strictly as the note around it: canonical decimal
+//! tree size (no sign, no leading zero), a 32-byte root in canonical base64,
+//! non-empty extension lines and nothing else.
+
+use core::fmt;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use core::fmt;
 use ed25519_dalek::{Signer as _, SigningKey};
 
 use crate::merkle::Hash;
-use crate::note::*;
+use crate::note::{
+    check_text, cosignature_message, Note, NoteError, NoteSigner, SignatureLine, SignatureType,
+    VerifiedSignature, VerifierKey, MAX_COSIGNATURE_TIMESTAMP,
+};
 
 /// A witness's cosigner: timestamped Ed25519 `cosignature/v1` signatures
 /// (type `0x04`). The secret key is zeroized on drop and never printed.

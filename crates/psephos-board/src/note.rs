@@ -1,24 +1,20 @@
-//! Signed checkpoints: the C2SP signed-note format, `tlog-checkpoint` bodies
-//! and `cosignature/v1` witness cosignatures.
+//! Signed notes and their keys: the C2SP signed-note format
+//! (<https://c2sp.org/signed-note>), the way Go's `sumdb/note` package speaks it.
 //!
-//! The board publishes the head of its Merkle tree as a *checkpoint*: a short
-//! text (origin, tree size, root hash) in the format of
-//! <https://c2sp.org/tlog-checkpoint>, signed with the board's Ed25519 key as
-//! a signed note (<https://c2sp.org/signed-note>), so that existing
-//! transparency tooling can read and check it. Witnesses check that each new
-//! checkpoint is consistent with the last one they saw and then append a
-//! timestamped cosignature line (<https://c2sp.org/tlog-cosignature>, Ed25519
-//! `cosignature/v1`). A voter or observer trusts a checkpoint — and the
-//! inclusion and consistency proofs made against its size and root — only if
-//! it carries the board's signature and a quorum of witness cosignatures
-//! ([`SignedCheckpoint::open`], [`SignedCheckpoint::check_quorum`]).
+//! A note is text followed by signature lines, one per key that signed it. This
+//! module knows the note format, the key types (Ed25519 `0x01`, the board's;
+//! timestamped `cosignature/v1` `0x04`, the witnesses'), verifier keys and key
+//! IDs, the board's [`NoteSigner`], and [`Note::verify`] against a set of known
+//! keys. It knows nothing of what the text says: the checkpoint body a note
+//! carries, the witnesses' cosigners and the quorum are in
+//! [`checkpoint`](crate::checkpoint), as Go's `tlog` sits on top of `note`.
 //!
 //! Notes arrive from anyone, so parsing is strict and bounded: at most
 //! [`MAX_NOTE_SIZE`] bytes and [`MAX_SIGNATURES`] signature lines, canonical
-//! decimal sizes, canonical padded base64, no stray bytes. Signatures from
-//! unknown keys are ignored (and never counted); a signature from a known key
-//! that fails to verify rejects the whole note. Ed25519 verification is
-//! `verify_strict` (no small-order keys, canonical `S`).
+//! padded base64, no stray bytes. Signatures from unknown keys are ignored (and
+//! never counted); a signature from a known key that fails to verify rejects the
+//! whole note. Ed25519 verification is `verify_strict` (no small-order keys,
+//! canonical `S`).
 
 use core::fmt;
 use core::str::FromStr;
