@@ -2,7 +2,7 @@
 //!
 //! - [`payload`]: the typed payload of every entry kind and its canonical bytes;
 //! - [`credentials`]: the public credential list;
-//! - [`state`]: the election's rules as a state machine over the board's entries, run by the
+//! - [`rules`]: the election's rules as a state machine over the board's entries, run by the
 //!   server before it appends and by every verifier when it replays the record;
 //! - [`format`]: the election record file (`docs/record.md`), and with the `store` feature
 //!   [`export`], which writes a durable board as a record;
@@ -19,13 +19,13 @@ pub mod export;
 pub mod format;
 pub mod payload;
 pub mod sim;
-pub mod state;
+pub mod rules;
 mod tables;
 pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
-pub use state::{
+pub use rules::{
     Applied, Counts, ElectionState, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind,
     StateMark, TrackedBallot,
 };

@@ -3,7 +3,7 @@
 //! Every write goes through [`ElectionService::post`] (or, for ballots, the batched cast
 //! pipeline): the rules decide under the write lock whether the entry may be the board's next
 //! entry, the board appends it durably, and only then is the client answered. Because the state
-//! is the same replayable machine the verifier runs ([`psephos_record::state`]), the server
+//! is the same replayable machine the verifier runs ([`psephos_record::rules`]), the server
 //! cannot accept an entry that an observer replaying the board would reject.
 //!
 //! On start the state is rebuilt by replaying every entry of the board with

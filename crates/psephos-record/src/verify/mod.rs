@@ -38,7 +38,7 @@ use psephos_core::tally::EncryptedTally;
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Control, Payload};
-use crate::state::{Applied, ElectionState, Phase, RuleError};
+use crate::rules::{Applied, ElectionState, Phase, RuleError};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;

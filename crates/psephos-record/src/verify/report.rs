@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::state::Counts;
+use crate::rules::Counts;
 use psephos_core::tally::TallyResult;
 
 /// One of the verifier's checks.
