@@ -13,7 +13,7 @@ use psephos_board::{Board, BoardConfig, Entry};
 use psephos_cli::keys::SecretKey;
 use psephos_core::election::Manifest;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload};
+use psephos_record::{Control, Payload, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -301,7 +301,7 @@ async fn record_export_from_a_database() {
     for i in 0..5 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());
     }
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     for p in &payloads {
         state.apply(p).unwrap();
         board

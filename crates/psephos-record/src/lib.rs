@@ -18,15 +18,15 @@ pub mod credentials;
 pub mod export;
 pub mod format;
 pub mod payload;
-pub mod sim;
 pub mod rules;
+pub mod sim;
 mod tables;
 pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
 pub use rules::{
-    Applied, Counts, ElectionState, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind,
-    StateMark, TrackedBallot,
+    Applied, Counts, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind, Rules, StateMark,
+    TrackedBallot,
 };
 pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

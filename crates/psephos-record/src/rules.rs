@@ -1,6 +1,6 @@
 //! The election's rules, as a state machine replayed over the board (`docs/protocol.md`, §11).
 //!
-//! [`ElectionState`] is fed the board's entries in order. For each it decides whether the entry
+//! [`Rules`] is fed the board's entries in order. For each it decides whether the entry
 //! may stand at that position — the lifecycle (definition → ceremony → credentials → open →
 //! closed → tally → result), who may post what, replays, revotes and challenges — and records
 //! its effect. The server runs it *before* appending (an entry it rejects is never written, and
@@ -9,7 +9,7 @@
 //!
 //! The one rule this module leaves to its caller is the ballots' zero-knowledge proofs, which
 //! are verified in batches across cores (the server on its worker pool, the verifier over the
-//! whole record): [`ElectionState::apply`] takes a ballot on the promise that its proofs were
+//! whole record): [`Rules::apply`] takes a ballot on the promise that its proofs were
 //! verified, and checks everything else — including the signature — itself.
 
 use std::collections::BTreeMap;
@@ -211,26 +211,26 @@ pub struct Counts {
     pub shares: u64,
 }
 
-/// A point of an [`ElectionState`] to return to ([`ElectionState::mark`]).
+/// A point of the [`Rules`] to return to ([`Rules::mark`]).
 #[derive(Debug)]
 pub struct StateMark {
     size: u64,
     events: u64,
     tables: crate::tables::Mark,
-    rest: Option<Box<ElectionState>>,
+    rest: Option<Box<Rules>>,
 }
 
-/// [`ElectionState::rollback`] to a `ballots_only` mark after another kind of entry.
+/// [`Rules::rollback`] to a `ballots_only` mark after another kind of entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("an entry other than a ballot or challenge was applied after a ballots-only mark")]
 pub struct RollbackError;
 
 /// The election as the board has it so far. Feed it every entry in board order.
 #[derive(Debug, Clone)]
-pub struct ElectionState {
+pub struct Rules {
     phase: Phase,
     size: u64,
-    /// Entries applied other than ballots and challenges (see [`ElectionState::rollback`]).
+    /// Entries applied other than ballots and challenges (see [`Rules::rollback`]).
     events: u64,
     definition: Option<Definition>,
     ceremony: Option<CeremonyState>,
@@ -259,16 +259,16 @@ pub struct ElectionState {
     result_at: Option<u64>,
 }
 
-impl Default for ElectionState {
+impl Default for Rules {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl ElectionState {
+impl Rules {
     /// An empty board.
     pub fn new() -> Self {
-        ElectionState {
+        Rules {
             phase: Phase::Empty,
             size: 0,
             events: 0,
@@ -392,7 +392,7 @@ impl ElectionState {
         self.tables.allocated()
     }
 
-    /// Decodes an entry and applies it; see [`ElectionState::apply`].
+    /// Decodes an entry and applies it; see [`Rules::apply`].
     pub fn apply_bytes(
         &mut self,
         kind: psephos_board::EntryKind,
@@ -430,14 +430,14 @@ impl ElectionState {
 
     /// Counts an entry that a verifier found invalid and leaves out of the election, so that
     /// the indices this state records stay those of the board. (The server never needs this:
-    /// it appends nothing that [`ElectionState::apply`] rejects.)
+    /// it appends nothing that [`Rules::apply`] rejects.)
     pub fn skip_entry(&mut self) {
         self.size += 1;
     }
 
     /// Applies an entry of a board whose ballots and challenges were verified before they were
     /// appended — the server replaying its own board at start or catching up after a failed
-    /// commit (`docs/protocol.md`, §11.4). Every rule of [`ElectionState::apply`] is checked,
+    /// commit (`docs/protocol.md`, §11.4). Every rule of [`Rules::apply`] is checked,
     /// but a ballot is not decoded past its header ([`BallotHeader::peek`]: no point is
     /// decompressed, its shape, signature and proofs are not checked), a credential list's
     /// points are not decompressed ([`RawCredentialList`]) and a challenge's opening is not
@@ -482,7 +482,7 @@ impl ElectionState {
         }
     }
 
-    /// A point to come back to with [`ElectionState::rollback`]. Cheap when
+    /// A point to come back to with [`Rules::rollback`]. Cheap when
     /// `ballots_only` (the entries applied after it will all be ballots and challenges: O(1));
     /// otherwise it copies everything but the credential and ballot tables.
     pub fn mark(&self, ballots_only: bool) -> StateMark {
@@ -514,8 +514,8 @@ impl ElectionState {
     }
 
     /// A copy of the state with empty credential and ballot tables.
-    fn without_tables(&self) -> ElectionState {
-        ElectionState {
+    fn without_tables(&self) -> Rules {
+        Rules {
             phase: self.phase,
             size: self.size,
             events: self.events,
@@ -539,7 +539,7 @@ impl ElectionState {
         }
     }
 
-    /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
+    /// The checks of [`Rules::apply`] for a ballot, without recording it: what the server
     /// runs before spending time on the proofs. Returns the credential's eligibility.
     ///
     /// Besides the rules it checks the ballot's shape against the manifest
@@ -557,7 +557,7 @@ impl ElectionState {
 
     /// Applies a ballot whose signature and proofs [`psephos_core::ballot::verify_ballots`]
     /// verified (for this election: the rules below check the election hash): every rule of
-    /// [`ElectionState::apply`] but the signature, which the batch verification covered. What
+    /// [`Rules::apply`] but the signature, which the batch verification covered. What
     /// a verifier replaying a large record runs, so that no signature is checked twice.
     pub fn apply_verified_ballot(&mut self, b: &VerifiedBallot) -> Result<Applied, RuleError> {
         let hash = *b.hash();
@@ -872,8 +872,8 @@ impl ElectionState {
 
     /// Applies a challenge whose ballot and opening the caller checked with
     /// [`psephos_core::challenge::check_challenge`] against this election: every other rule of
-    /// [`ElectionState::apply`] is checked again here. What the server runs after verifying the
-    /// opening outside its lock (mirrors [`ElectionState::apply_verified_ballot`]).
+    /// [`Rules::apply`] is checked again here. What the server runs after verifying the
+    /// opening outside its lock (mirrors [`Rules::apply_verified_ballot`]).
     pub fn apply_verified_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         self.check_challenge_rules(c)?;
         let applied = self.record_challenge(c)?;
@@ -881,7 +881,7 @@ impl ElectionState {
         Ok(applied)
     }
 
-    /// Records a challenge that passed [`ElectionState::check_challenge_rules`].
+    /// Records a challenge that passed [`Rules::check_challenge_rules`].
     fn record_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         let hash = c.ballot.hash();
         let row = self

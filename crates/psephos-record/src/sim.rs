@@ -2,7 +2,7 @@
 //! verifier's tests: a real key ceremony among in-process trustees
 //! ([`psephos_core::sim::run_ceremony`]), credentials derived from a seed, voters casting
 //! random valid ballots (some challenge first, some vote twice), and the trustees' decryption
-//! shares. It only *makes* payloads; the caller posts them through [`crate::ElectionState`] and
+//! shares. It only *makes* payloads; the caller posts them through [`crate::Rules`] and
 //! a board, exactly as a server would. Nothing here is used by a real election.
 
 use psephos_core::ballot::{encrypt_ballot, EncryptedBallot};

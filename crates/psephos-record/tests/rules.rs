@@ -1,4 +1,4 @@
-//! The election's rules, replayed: a whole election through `ElectionState`, with every
+//! The election's rules, replayed: a whole election through `Rules`, with every
 //! illegal transition and hostile entry rejected (and leaving the state unchanged).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,8 +10,8 @@ use psephos_core::sim::{random_ballot, run_ceremony, CeremonyRun};
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
 use psephos_record::credentials::{CredentialList, ListedCredential};
 use psephos_record::{
-    Applied, Challenged, Control, Definition, ElectionState, KeyAnnouncement, Payload, Phase,
-    RuleError, RuleErrorKind,
+    Applied, Challenged, Control, Definition, KeyAnnouncement, Payload, Phase, RuleError,
+    RuleErrorKind, Rules,
 };
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -31,7 +31,7 @@ struct Voter {
 }
 
 struct Setup {
-    state: ElectionState,
+    state: Rules,
     run: CeremonyRun,
     election: Election,
     voters: Vec<Voter>,
@@ -39,7 +39,7 @@ struct Setup {
 }
 
 /// Asserts that `payload` is rejected with `kind` and that nothing changed.
-fn rejected(state: &mut ElectionState, payload: &Payload, kind: RuleErrorKind) -> RuleError {
+fn rejected(state: &mut Rules, payload: &Payload, kind: RuleErrorKind) -> RuleError {
     let before = (state.size(), state.phase(), state.counts());
     let e = state.apply(payload).unwrap_err();
     assert_eq!(e.kind(), kind, "{e}");
@@ -68,7 +68,7 @@ fn open_election() -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = manifest();
     let run = run_ceremony(manifest.hash(), 3, 2, &mut rng).unwrap();
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
 
     rejected(
         &mut state,
@@ -172,7 +172,7 @@ fn open_election() -> Setup {
     list.validate(&manifest).unwrap();
     // Start over on the same prefix and publish in order.
     let mut state = {
-        let mut s = ElectionState::new();
+        let mut s = Rules::new();
         s.apply(&def).unwrap();
         for m in &run.transcript {
             s.apply(&Payload::Ceremony(m.clone())).unwrap();
@@ -435,7 +435,7 @@ contests = ["score"]
     .unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let run = run_ceremony(manifest.hash(), 1, 1, &mut rng).unwrap();
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     state
         .apply(&Payload::Definition(Definition {
             manifest: manifest.clone(),

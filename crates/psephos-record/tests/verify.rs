@@ -22,7 +22,7 @@ use psephos_record::sim::{seal_record, Simulation};
 use psephos_record::verify::{
     verify_record_with, Anchor, NoProgress, Source, Status, VerifyOptions,
 };
-use psephos_record::{CheckId, Control, ElectionState, Payload, Report};
+use psephos_record::{CheckId, Control, Payload, Report, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -113,7 +113,7 @@ impl Fixture {
     /// The ballots the rules accept (signature, proofs, eligibility), replayed in order, and the
     /// tally of the last (or first) ballot of each credential.
     fn tally(&self, payloads: &[Payload], count: Count) -> EncryptedTally {
-        let mut state = ElectionState::new();
+        let mut state = Rules::new();
         let mut accepted: BTreeMap<[u8; 32], Vec<(VerifiedBallot, u64)>> = BTreeMap::new();
         for p in payloads {
             match p {
@@ -1334,7 +1334,7 @@ fn a_tally_of_every_ballot_with_its_own_counts_is_a_revote_failure() {
     let mut f = Fixture::new();
     let voting = f.voting.clone();
     // Every accepted ballot, superseded ones too, with the accumulator's own counts.
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     let mut acc = TallyAccumulator::new(&f.sim.election);
     for p in &voting {
         match p {

@@ -24,7 +24,7 @@
 //!    ([`Intake::decode`]); the HTTP workers only await it.
 //!
 //! The election's rules still check everything again on the decoded ballot
-//! ([`psephos_record::ElectionState::check_ballot`]) and once more under the write lock: this
+//! ([`psephos_record::Rules::check_ballot`]) and once more under the write lock: this
 //! module only refuses early what would be refused anyway.
 
 use crate::election::{rule_error, ElectionService};

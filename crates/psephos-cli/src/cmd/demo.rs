@@ -3,7 +3,7 @@
 //! ballots (some revote, some challenge first), close, the tally decrypted with one trustee
 //! absent, and the independent verifier run over the exported record.
 //!
-//! Every entry goes through [`ElectionState`] (the server's rules) and is appended to a
+//! Every entry goes through the server's [`Rules`] and is appended to a
 //! `psephos_board::Board` on SQLite in a temporary directory, sealed into signed checkpoints and
 //! cosigned by an in-process witness, so the record `--record FILE` writes is a real board
 //! export. [`Driver`] is shared with `psephos bench election`.
@@ -19,7 +19,7 @@ use psephos_core::ballot::{verify_ballots, VerifiedBallot};
 use psephos_core::elgamal::Ciphertext;
 use psephos_core::tally::{EncryptedTally, TallyAccumulator};
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload};
+use psephos_record::{Control, Payload, Rules};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -45,7 +45,7 @@ pub const BATCH: usize = 2048;
 /// An election driven through the server's rules onto a real board.
 pub struct Driver {
     pub sim: Simulation,
-    pub state: ElectionState,
+    pub state: Rules,
     pub board: Board,
     witness: Cosigner,
     seed: [u8; 32],
@@ -90,7 +90,7 @@ impl Driver {
         rng.fill_bytes(&mut seed);
         Ok(Driver {
             sim,
-            state: ElectionState::new(),
+            state: Rules::new(),
             board,
             witness,
             seed,

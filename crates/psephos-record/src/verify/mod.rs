@@ -5,7 +5,7 @@
 //!
 //! The record streams through once ([`RecordReader`]): each entry's leaf goes into a compact
 //! Merkle frontier, each block is checked as it arrives, and each entry is replayed through
-//! [`ElectionState`] — the very rules the server applies before appending — so the verifier
+//! [`Rules`] — the very rules the server applies before appending — so the verifier
 //! cannot accept what the server would have refused, nor the reverse. Ballots are buffered in
 //! chunks: decoded and verified in parallel (batch verification), then applied in board order.
 //!
@@ -38,7 +38,7 @@ use psephos_core::tally::EncryptedTally;
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Control, Payload};
-use crate::rules::{Applied, ElectionState, Phase, RuleError};
+use crate::rules::{Applied, Phase, RuleError, Rules};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
@@ -455,7 +455,7 @@ struct Superseded {
 
 #[derive(Default)]
 struct Verifier {
-    state: ElectionState,
+    state: Rules,
     trackers: BTreeMap<CheckId, Tracker>,
     board: Option<BoardChecker>,
     /// Why later phase errors are consequences rather than new failures, and the phase the
