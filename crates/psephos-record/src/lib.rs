@@ -24,9 +24,10 @@ mod tables;
 pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
-pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
+pub use payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use rules::{
-    Applied, Counts, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind, Rules, StateMark,
+    AnnouncementError, Applied, Counts, CredentialsError, Eligibility, Phase, ResultError,
+    RollbackError, RuleError, RuleErrorKind, Rules, ShareError, StateMark, TallyMismatch,
     TrackedBallot,
 };
 pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

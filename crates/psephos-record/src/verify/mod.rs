@@ -38,7 +38,7 @@ use psephos_core::tally::EncryptedTally;
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Control, Payload};
-use crate::rules::{Applied, Phase, RuleError, Rules};
+use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
@@ -464,7 +464,7 @@ struct Verifier {
     /// The first entry is not the election definition: nothing after it is checked.
     headless: Option<String>,
     /// An encrypted tally the rules refused (index, tally): kept to say which ballots it sums.
-    rejected_tally: Option<(u64, EncryptedTally, String)>,
+    rejected_tally: Option<(u64, EncryptedTally, TallyMismatch)>,
     /// Why the encrypted tally cannot be relied on: its shares, combination and result are
     /// `skipped`.
     tally_unusable: Option<String>,

@@ -114,7 +114,8 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     let ceremony = CeremonyParams::for_manifest(&manifest, trustees)
         .map_err(|e| invalid("invalid_definition", format!("trustees: {e}")))?;
     let d = Definition { manifest, ceremony };
-    d.check().map_err(|e| invalid("invalid_definition", e))?;
+    d.check()
+        .map_err(|e| invalid("invalid_definition", e.to_string()))?;
     Ok(d)
 }
 
