@@ -196,7 +196,7 @@ struct Inner {
     size: watch::Receiver<u64>,
     sealed: watch::Receiver<Sealed>,
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    last_error: Arc<Mutex<Option<String>>>,
+    last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     commits: Arc<AtomicU64>,
 }
 
@@ -390,8 +390,9 @@ impl Board {
     }
 
     /// The last error of a background seal, if any (a seal that failed is
-    /// retried at the next tick).
-    pub fn background_error(&self) -> Option<String> {
+    /// retried at the next tick). Shared, since the board keeps it for the
+    /// next caller too.
+    pub fn background_error(&self) -> Option<Arc<BoardError>> {
         self.inner.last_error.lock().ok().and_then(|e| e.clone())
     }
 

@@ -171,7 +171,7 @@ pub(crate) struct Writer {
     pub seal_interval: Duration,
     pub max_batch_entries: usize,
     pub max_batch_bytes: usize,
-    pub last_error: Arc<Mutex<Option<String>>>,
+    pub last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     pub commits: Arc<AtomicU64>,
 }
 
@@ -278,7 +278,7 @@ impl Writer {
     fn note_error(&self, e: Option<BoardError>) {
         if let Some(e) = e {
             if let Ok(mut slot) = self.last_error.lock() {
-                *slot = Some(e.to_string());
+                *slot = Some(Arc::new(e));
             }
         }
     }
