@@ -132,7 +132,7 @@ const en = {
   'observer.title': 'Observe the board',
   'observer.heading': 'The public board, live',
   'observer.phase': 'Election',
-  'observer.size': 'Board height (entries)',
+  'observer.size': 'Board size (entries)',
   'observer.checkpoint': 'Latest checkpoint',
   'observer.checkpoint.none': 'none yet',
   'observer.checkpoint.bad': 'The latest checkpoint does NOT verify: {detail}',

@@ -332,7 +332,7 @@ fn check_block_position(
             frame,
             detail: format!(
                 "block {} (tree size {}) must come right after entry {}, but {} entries precede it",
-                header.height,
+                header.number,
                 header.tree_size,
                 header.tree_size.wrapping_sub(1),
                 entries
@@ -749,7 +749,7 @@ mod tests {
             .unwrap();
         let block = RecordBlock {
             header: BlockHeader {
-                height: 0,
+                number: 0,
                 prev_hash: Hash([0; 32]),
                 time_ms: 5,
                 tree_size: 2,

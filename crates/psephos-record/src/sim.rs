@@ -296,11 +296,11 @@ pub fn seal_record(
             .sign(board)
             .map_err(|e| err(&e))?;
         let text = note.encode().map_err(|e| err(&e))?;
-        let height = prev.as_ref().map_or(0, |b| b.header.height + 1);
+        let number = prev.as_ref().map_or(0, |b| b.header.number + 1);
         let header = BlockHeader {
-            height,
+            number,
             prev_hash: prev.as_ref().map_or(Hash([0; 32]), |b| b.hash),
-            time_ms: 1_700_000_000_000 + height * 1000,
+            time_ms: 1_700_000_000_000 + number * 1000,
             tree_size: size,
             root,
             checkpoint: text.clone(),
@@ -310,7 +310,7 @@ pub fn seal_record(
         let mut cosignatures = Vec::new();
         for c in witnesses {
             let line = c
-                .cosign(&opened, 1_700_000_000 + height)
+                .cosign(&opened, 1_700_000_000 + number)
                 .map_err(|e| err(&e))?;
             cosignatures.push(line.to_string().trim_end_matches('\n').to_owned());
         }

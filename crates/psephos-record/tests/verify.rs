@@ -487,7 +487,7 @@ fn tampered_records_fail_exactly_the_expected_check() {
         let b = items
             .iter_mut()
             .filter_map(|i| match i {
-                RecordItem::Block(b) if b.header.height == 2 => Some(b),
+                RecordItem::Block(b) if b.header.number == 2 => Some(b),
                 _ => None,
             })
             .next()
@@ -912,11 +912,11 @@ fn reseal(f: &Fixture, payloads: &[Payload], how: &Reseal) -> Vec<u8> {
         } else {
             board_note
         };
-        let height = prev.as_ref().map_or(0, |b| b.header.height + 1);
+        let number = prev.as_ref().map_or(0, |b| b.header.number + 1);
         let bh = BlockHeader {
-            height,
+            number,
             prev_hash: prev.as_ref().map_or(Hash([0; 32]), |b| b.hash),
-            time_ms: 1_700_000_000_000 + height * 1000,
+            time_ms: 1_700_000_000_000 + number * 1000,
             tree_size: size,
             root,
             checkpoint,

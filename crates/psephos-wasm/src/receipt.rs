@@ -23,7 +23,7 @@ use crate::error::Error;
 pub struct Receipt {
     pub index: u64,
     pub leaf_hash: Hash,
-    pub block_height: u64,
+    pub block_number: u64,
     pub tree_size: u64,
     pub root: Hash,
     pub checkpoint: String,
@@ -57,7 +57,7 @@ pub struct CheckpointView {
 #[derive(Debug, Serialize)]
 pub struct ReceiptView {
     pub index: u64,
-    pub block_height: u64,
+    pub block_number: u64,
     pub leaf_hash: String,
     pub checkpoint: CheckpointView,
 }
@@ -213,7 +213,7 @@ fn verify_leaf(
     .map_err(|e| Error::Verify(format!("inclusion proof: {e}")))?;
     Ok(ReceiptView {
         index: receipt.index,
-        block_height: receipt.block_height,
+        block_number: receipt.block_number,
         leaf_hash: leaf.to_string(),
         checkpoint,
     })

@@ -265,7 +265,7 @@ fn receipt_for(ballot: &EncryptedBallot, before: u64, after: u64, witness: &Cosi
     json!({
         "index": index,
         "leaf_hash": leaf,
-        "block_height": 3,
+        "block_number": 3,
         "tree_size": size,
         "root": root,
         "checkpoint": note.encode().unwrap(),

@@ -27,7 +27,7 @@
 //! the dense indices, every block header hash and link, and every
 //! checkpoint's signature and root, streaming in pages. A problem is named by
 //! the length of the intact prefix of the log (`first_bad_index`) or by the
-//! height of the first bad block.
+//! number of the first bad block.
 //!
 //! Engines: SQLite (`sqlite://path?mode=rwc`; WAL, `synchronous=FULL`) and
 //! PostgreSQL (`postgres://…`). One writer per log: on PostgreSQL an advisory
@@ -149,8 +149,8 @@ pub struct SealedReceipt {
     pub index: u64,
     /// `leaf_hash(canonical entry bytes)`.
     pub leaf_hash: Hash,
-    /// Height of the block that sealed the checkpoint.
-    pub block_height: u64,
+    /// Number of the block that sealed the checkpoint.
+    pub block_number: u64,
     /// Tree size of the checkpoint (the proof is against this size).
     pub tree_size: u64,
     /// Root of the checkpoint.
@@ -164,8 +164,8 @@ pub struct SealedReceipt {
 /// A published checkpoint with its cosignatures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedCheckpoint {
-    /// Height of the block that holds it.
-    pub block_height: u64,
+    /// Number of the block that holds it.
+    pub block_number: u64,
     /// Tree size.
     pub size: u64,
     /// Tree root.
@@ -352,7 +352,7 @@ impl Board {
                 verifier,
                 &config.witnesses,
                 size,
-                state.sealed().height,
+                state.sealed().block_number,
                 true,
                 visit,
             )
@@ -601,18 +601,18 @@ impl Board {
         }
     }
 
-    /// The block at `height`, if sealed.
-    pub async fn block(&self, height: u64) -> Result<Option<Block>, BoardError> {
-        let Ok(h) = db::to_i64(height) else {
+    /// Block number `number`, if sealed.
+    pub async fn block(&self, number: u64) -> Result<Option<Block>, BoardError> {
+        let Ok(n) = db::to_i64(number) else {
             return Ok(None);
         };
-        match self.inner.pool.block_by_height(self.inner.log, h).await? {
+        match self.inner.pool.block_by_number(self.inner.log, n).await? {
             Some(row) => Ok(Some(writer::block_from_row(&row)?)),
             None => Ok(None),
         }
     }
 
-    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from height `start`.
+    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from block number `start`.
     pub async fn blocks(&self, start: u64, limit: u64) -> Result<Vec<Block>, BoardError> {
         let Ok(from) = db::to_i64(start) else {
             return Ok(Vec::new());
@@ -671,7 +671,7 @@ impl Board {
             }
         }
         Ok(PublishedCheckpoint {
-            block_height: block.header.height,
+            block_number: block.header.number,
             size: block.header.tree_size,
             root: block.header.root,
             note,
@@ -758,7 +758,7 @@ impl Board {
         Ok(Some(SealedReceipt {
             index,
             leaf_hash,
-            block_height: block.header.height,
+            block_number: block.header.number,
             tree_size,
             root: block.header.root,
             checkpoint: published.note,
@@ -794,7 +794,7 @@ impl Board {
             &self.inner.verifier,
             &self.inner.witnesses,
             self.size(),
-            sealed.height,
+            sealed.block_number,
             false,
             None,
         )

@@ -78,7 +78,7 @@ pub(crate) enum Command {
 /// The published state: what has been sealed so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Sealed {
-    pub height: Option<u64>,
+    pub block_number: Option<u64>,
     pub size: u64,
 }
 
@@ -92,7 +92,7 @@ pub(crate) struct State {
 impl State {
     pub fn sealed(&self) -> Sealed {
         Sealed {
-            height: self.last_block.as_ref().map(|b| b.header.height),
+            block_number: self.last_block.as_ref().map(|b| b.header.number),
             size: self.last_block.as_ref().map_or(0, |b| b.header.tree_size),
         }
     }
@@ -101,7 +101,7 @@ impl State {
 pub(crate) fn block_from_row(row: &BlockRow) -> Result<Block, BoardError> {
     Ok(Block {
         header: BlockHeader {
-            height: db::to_u64(row.height, "block height")?,
+            number: db::to_u64(row.number, "block number")?,
             prev_hash: db::to_hash(&row.prev_hash, "previous block hash")?,
             time_ms: db::to_u64(row.time_ms, "block time")?,
             tree_size: db::to_u64(row.tree_size, "block tree size")?,
@@ -390,7 +390,7 @@ impl Writer {
             .sign(&self.signer)?
             .encode()?;
         let header = BlockHeader {
-            height: last.map_or(0, |b| b.header.height + 1),
+            number: last.map_or(0, |b| b.header.number + 1),
             prev_hash: last.map_or(Hash([0; 32]), |b| b.hash),
             time_ms: db::now_ms().max(last.map_or(0, |b| b.header.time_ms)),
             tree_size: size,
@@ -399,7 +399,7 @@ impl Writer {
         };
         let block = Block::new(header)?;
         let row = BlockRow {
-            height: db::to_i64(block.header.height)?,
+            number: db::to_i64(block.header.number)?,
             prev_hash: block.header.prev_hash.0.to_vec(),
             time_ms: db::to_i64(block.header.time_ms)?,
             tree_size: db::to_i64(size)?,

@@ -51,7 +51,7 @@ pub struct Driver {
     seed: [u8; 32],
     /// The running encrypted tally of the voters cast so far (last ballot of each).
     tally: Option<EncryptedTally>,
-    cosigned_height: Option<u64>,
+    cosigned_block: Option<u64>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -95,7 +95,7 @@ impl Driver {
             witness,
             seed,
             tally: None,
-            cosigned_height: None,
+            cosigned_block: None,
         })
     }
 
@@ -235,8 +235,8 @@ impl Driver {
         let Some(latest) = self.board.latest_block().await? else {
             return Ok(());
         };
-        let mut h = self.cosigned_height.map_or(0, |h| h + 1);
-        while h <= latest.header.height {
+        let mut h = self.cosigned_block.map_or(0, |h| h + 1);
+        while h <= latest.header.number {
             for b in self.board.blocks(h, 1000).await? {
                 let cp = SignedCheckpoint::open(
                     b.header.checkpoint.as_bytes(),
@@ -251,8 +251,8 @@ impl Driver {
                 self.board
                     .add_cosignature(b.header.tree_size, &line.to_string())
                     .await?;
-                h = b.header.height + 1;
-                self.cosigned_height = Some(b.header.height);
+                h = b.header.number + 1;
+                self.cosigned_block = Some(b.header.number);
             }
         }
         Ok(())
