@@ -461,11 +461,11 @@ fn tally() -> anyhow::Result<Value> {
 }
 
 /// The key ceremony among 3 trustees (k = 2): parameters and every signed message in board order
-/// (canonical hex), the outcome an observer must recompute, and tampered transcripts.
+/// (canonical hex), the outcome an observer must recompute, and tampered ceremony logs.
 fn ceremony() -> anyhow::Result<Value> {
     let manifest = config("referendum.toml")?;
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng(40))?;
-    let (params, log) = (run.params, run.transcript);
+    let (params, log) = (run.params, run.log);
     let outcome = psephos_core::ceremony::verify_ceremony(&params, &log)?;
     let messages: Vec<String> = log
         .iter()
@@ -501,7 +501,7 @@ fn ceremony() -> anyhow::Result<Value> {
     }))
 }
 
-/// The verdict of an observer's verification of a ceremony transcript given as hex messages:
+/// The verdict of an observer's verification of a ceremony log given as hex messages:
 /// `"ok <joint key>"` or the error.
 pub fn check_ceremony(
     params: &psephos_core::ceremony::CeremonyParams,

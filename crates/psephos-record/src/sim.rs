@@ -47,7 +47,7 @@ pub struct VotePlan {
 pub struct Simulation {
     pub manifest: Manifest,
     pub election: Election,
-    /// The ceremony's parameters, signed transcript and each trustee's outcome (secret share).
+    /// The ceremony's parameters, ceremony log and each trustee's outcome (secret share).
     pub ceremony: CeremonyRun,
     pub voters: usize,
     seed: [u8; 32],
@@ -128,7 +128,7 @@ impl Simulation {
     /// Every ceremony message, in board order.
     pub fn ceremony_messages(&self) -> Vec<Payload> {
         self.ceremony
-            .transcript
+            .log
             .iter()
             .cloned()
             .map(Payload::Ceremony)
@@ -156,14 +156,12 @@ impl Simulation {
             .collect()
     }
 
-    /// The key announcement the ceremony's outcome gives (recomputed from the transcript, as
+    /// The key announcement the ceremony's outcome gives (recomputed from the ceremony log, as
     /// the rules and every observer do).
     pub fn key_announcement(&self) -> Result<Payload, SimError> {
-        let outcome = psephos_core::ceremony::verify_ceremony(
-            &self.ceremony.params,
-            &self.ceremony.transcript,
-        )
-        .map_err(|e| SimError::Other(e.to_string()))?;
+        let outcome =
+            psephos_core::ceremony::verify_ceremony(&self.ceremony.params, &self.ceremony.log)
+                .map_err(|e| SimError::Other(e.to_string()))?;
         Ok(Payload::Control(Control::CeremonyComplete(
             KeyAnnouncement::from_outcome(&outcome, self.election.manifest()),
         )))

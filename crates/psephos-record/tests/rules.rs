@@ -83,12 +83,12 @@ fn open_election() -> Setup {
     rejected(&mut state, &def, RuleErrorKind::Conflict);
     assert_eq!(state.phase(), Phase::Ceremony);
 
-    for m in &run.transcript {
+    for m in &run.log {
         state.apply(&Payload::Ceremony(m.clone())).unwrap();
     }
     rejected(
         &mut state,
-        &Payload::Ceremony(run.transcript[0].clone()),
+        &Payload::Ceremony(run.log[0].clone()),
         RuleErrorKind::Conflict,
     );
     let outcome = state.ceremony().unwrap().outcome().unwrap();
@@ -112,7 +112,7 @@ fn open_election() -> Setup {
         )))
         .unwrap();
     assert_eq!(state.phase(), Phase::KeyReady);
-    let late = run.transcript[run.transcript.len() - 1].clone();
+    let late = run.log[run.log.len() - 1].clone();
     rejected(
         &mut state,
         &Payload::Ceremony(late),
@@ -174,7 +174,7 @@ fn open_election() -> Setup {
     let mut state = {
         let mut s = Rules::new();
         s.apply(&def).unwrap();
-        for m in &run.transcript {
+        for m in &run.log {
             s.apply(&Payload::Ceremony(m.clone())).unwrap();
         }
         s.apply(&Payload::Control(Control::CeremonyComplete(announcement)))
@@ -389,7 +389,7 @@ fn every_payload_round_trips_through_its_canonical_bytes() {
     let announcement = s.state.key().unwrap().clone();
     let payloads = vec![
         Payload::Definition(s.state.definition().unwrap().clone()),
-        Payload::Ceremony(s.run.transcript[0].clone()),
+        Payload::Ceremony(s.run.log[0].clone()),
         Payload::Ballot(b),
         Payload::Control(Control::CeremonyComplete(announcement)),
         Payload::Control(Control::Open),

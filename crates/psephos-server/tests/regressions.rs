@@ -248,7 +248,7 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     }))
     .await
     .unwrap();
-    for m in &run.transcript {
+    for m in &run.log {
         svc.post(Payload::Ceremony(m.clone())).await.unwrap();
     }
     let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;

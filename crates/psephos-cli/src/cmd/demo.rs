@@ -318,7 +318,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let key = d.state.key().context("the key is announced")?;
     println!(
         "1. Key ceremony: {} signed messages from {} trustees; joint key {}",
-        d.sim.ceremony.transcript.len(),
+        d.sim.ceremony.log.len(),
         t.count,
         key.joint_key.to_hex()
     );
