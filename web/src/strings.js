@@ -19,7 +19,7 @@ const en = {
   'error.election': 'The election description from the server does not check out ({detail}). Do not vote here; tell the election officials.',
   'error.detail': 'Technical detail: {detail}',
 
-  'election.hash': 'Election fingerprint',
+  'election.hash': 'Election hash',
   'election.hash.help': 'Compare it with the one the officials published. Every ballot is bound to it.',
   'election.details': 'About this election',
   'election.phase.empty': 'not set up yet',
