@@ -515,10 +515,18 @@ async fn catch_up_to(board: &Board, state: &mut Rules, size: u64) -> Result<u64,
 
 /// The HTTP answer for a rejected entry: 409 for "not now / not again", 403 for an unknown
 /// credential, 422 for content that does not verify, 400 for bytes that do not decode.
+///
+/// A ballot (cast or challenged) that fails any validity check — another election, the wrong
+/// style, its shape, its signature, its proofs, its opening — is `invalid_ballot`, whichever
+/// stage found it (the intake's raw-JSON checks, the rules, the batch verifier in `cast`);
+/// `rejected` is for the other entries the rules refuse.
 pub fn rule_error(e: RuleError) -> ApiError {
     let (status, code) = match (&e, e.kind()) {
         (RuleError::Decode { .. }, _) => (StatusCode::BAD_REQUEST, "bad_encoding"),
         (RuleError::Phase { .. }, _) => (StatusCode::CONFLICT, "wrong_phase"),
+        (RuleError::WrongElection | RuleError::WrongStyle { .. } | RuleError::Ballot(_), _) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_ballot")
+        }
         // The same entry again: a ballot, a trustee's decryption share, a ceremony message.
         (
             RuleError::Replayed { .. }
