@@ -185,7 +185,7 @@ impl Checkpoint {
     /// The checkpoint as a note signed by the board's `signer`.
     pub fn sign(&self, signer: &NoteSigner) -> Result<Note, NoteError> {
         let mut note = Note::new(self.to_body()?)?;
-        note.add_signature(signer.sign(&note.text())?)?;
+        note.add_signature(signer.sign(note.text())?)?;
         Ok(note)
     }
 }
