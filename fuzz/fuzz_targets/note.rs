@@ -2,7 +2,8 @@
 //! witness, a receipt or the command line (the first byte chooses the parser).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use psephos_board::note::{Checkpoint, Note, SignatureLine, VerifierKey};
+use psephos_board::checkpoint::Checkpoint;
+use psephos_board::note::{Note, SignatureLine, VerifierKey};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {

@@ -155,7 +155,7 @@ export function receiptView(trackingCode, v) {
   return dl([
     [t('receipt.tracking'), el('code', { class: 'code', text: trackingCode })],
     [t('receipt.index'), number(v.index)],
-    [t('receipt.block'), number(v.block_height)],
+    [t('receipt.block'), number(v.block_number)],
     [t('receipt.checkpoint'), t('receipt.checkpointValue',
       { size: number(v.checkpoint.size), root: v.checkpoint.root.slice(0, 16) + '…' })],
     [t('receipt.signers'), el('ul', {}, v.checkpoint.signers.map((s) =>

@@ -12,8 +12,8 @@
 //!
 //! ```text
 //! "psephos/block v1"          16 bytes, domain separation
-//! height                      u64
-//! previous header hash        32 bytes (all zero for height 0)
+//! block number                u64
+//! previous header hash        32 bytes (all zero for block 0)
 //! time                        u64, Unix milliseconds
 //! tree size                   u64
 //! tree root                   32 bytes
@@ -48,16 +48,16 @@ pub enum BlockError {
     #[error("checkpoint note is {0} bytes, more than the note limit")]
     CheckpointTooLarge(usize),
     /// The previous-hash field does not name the previous block.
-    #[error("block {height} does not link to the previous block")]
+    #[error("block {number} does not link to the previous block")]
     BrokenLink {
-        /// Height of the block whose link is wrong.
-        height: u64,
+        /// Number of the block whose link is wrong.
+        number: u64,
     },
-    /// Heights, sizes or times do not follow on from the previous block.
-    #[error("block {height} does not follow the previous block: {reason}")]
+    /// Numbers, sizes or times do not follow on from the previous block.
+    #[error("block {number} does not follow the previous block: {reason}")]
     OutOfOrder {
-        /// Height of the offending block.
-        height: u64,
+        /// Number of the offending block.
+        number: u64,
         /// What is wrong.
         reason: &'static str,
     },
@@ -66,9 +66,9 @@ pub enum BlockError {
 /// A block header (see the module docs for its encoding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
-    /// Position in the chain, from 0.
-    pub height: u64,
-    /// Hash of the previous header; all zeros for height 0.
+    /// The block number: its position in the chain, from 0.
+    pub number: u64,
+    /// Hash of the previous header; all zeros for block 0.
     pub prev_hash: Hash,
     /// Sealing time, Unix milliseconds; never decreases along the chain.
     pub time_ms: u64,
@@ -91,7 +91,7 @@ impl BlockHeader {
             u32::try_from(note.len()).map_err(|_| BlockError::CheckpointTooLarge(note.len()))?;
         let mut out = Vec::with_capacity(FIXED_LEN + note.len());
         out.extend_from_slice(BLOCK_HEADER_TAG);
-        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.number.to_be_bytes());
         out.extend_from_slice(self.prev_hash.as_bytes());
         out.extend_from_slice(&self.time_ms.to_be_bytes());
         out.extend_from_slice(&self.tree_size.to_be_bytes());
@@ -107,7 +107,7 @@ impl BlockHeader {
         if r.take(16)? != BLOCK_HEADER_TAG {
             return Err(BlockError::Malformed("wrong tag"));
         }
-        let height = r.u64()?;
+        let number = r.u64()?;
         let prev_hash = r.hash()?;
         let time_ms = r.u64()?;
         let tree_size = r.u64()?;
@@ -123,7 +123,7 @@ impl BlockHeader {
         let checkpoint = String::from_utf8(note.to_vec())
             .map_err(|_| BlockError::Malformed("checkpoint is not UTF-8"))?;
         Ok(BlockHeader {
-            height,
+            number,
             prev_hash,
             time_ms,
             tree_size,
@@ -138,49 +138,49 @@ impl BlockHeader {
     }
 
     /// Checks that this header follows `prev` (or is the first block when
-    /// `prev` is `None`): height one more, previous hash equal to `prev`'s
+    /// `prev` is `None`): number one more, previous hash equal to `prev`'s
     /// hash, time not earlier, tree size strictly larger. The checkpoint's
     /// signature and root are checked by whoever holds the board key and the
     /// tree.
     pub fn check_follows(&self, prev: Option<&Block>) -> Result<(), BlockError> {
-        let height = self.height;
+        let number = self.number;
         match prev {
             None => {
-                if height != 0 {
+                if number != 0 {
                     return Err(BlockError::OutOfOrder {
-                        height,
-                        reason: "the first block must have height 0",
+                        number,
+                        reason: "the first block must have number 0",
                     });
                 }
                 if self.prev_hash != Hash([0; 32]) {
-                    return Err(BlockError::BrokenLink { height });
+                    return Err(BlockError::BrokenLink { number });
                 }
                 if self.tree_size == 0 {
                     return Err(BlockError::OutOfOrder {
-                        height,
+                        number,
                         reason: "a block seals at least one entry",
                     });
                 }
             }
             Some(prev) => {
-                if prev.header.height.checked_add(1) != Some(height) {
+                if prev.header.number.checked_add(1) != Some(number) {
                     return Err(BlockError::OutOfOrder {
-                        height,
-                        reason: "height is not one more than the previous block's",
+                        number,
+                        reason: "its number is not one more than the previous block's",
                     });
                 }
                 if self.prev_hash != prev.hash {
-                    return Err(BlockError::BrokenLink { height });
+                    return Err(BlockError::BrokenLink { number });
                 }
                 if self.time_ms < prev.header.time_ms {
                     return Err(BlockError::OutOfOrder {
-                        height,
+                        number,
                         reason: "time is earlier than the previous block's",
                     });
                 }
                 if self.tree_size <= prev.header.tree_size {
                     return Err(BlockError::OutOfOrder {
-                        height,
+                        number,
                         reason: "tree size does not grow",
                     });
                 }
@@ -237,12 +237,12 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn header(height: u64, prev: Hash) -> BlockHeader {
+    fn header(number: u64, prev: Hash) -> BlockHeader {
         BlockHeader {
-            height,
+            number,
             prev_hash: prev,
-            time_ms: 1_700_000_000_000 + height,
-            tree_size: 10 * (height + 1),
+            time_ms: 1_700_000_000_000 + number,
+            tree_size: 10 * (number + 1),
             root: Hash([7; 32]),
             checkpoint: "o\n10\nroot\n\n\u{2014} o AAAA\n".to_owned(),
         }
@@ -280,7 +280,7 @@ mod tests {
         let bad = header(1, Hash([1; 32]));
         assert_eq!(
             bad.check_follows(Some(&b0)),
-            Err(BlockError::BrokenLink { height: 1 })
+            Err(BlockError::BrokenLink { number: 1 })
         );
         let mut shrink = header(1, b0.hash);
         shrink.tree_size = 5;

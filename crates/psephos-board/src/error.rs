@@ -105,10 +105,10 @@ pub enum BoardError {
     },
     /// A stored block (header, link, checkpoint or cosignature) is wrong while
     /// the entries and tree are intact.
-    #[error("board storage tampered with or corrupt at block {height}: {detail}")]
+    #[error("board storage tampered with or corrupt at block {number}: {detail}")]
     TamperedBlock {
-        /// Height of the first bad block.
-        height: u64,
+        /// Number of the first bad block.
+        number: u64,
         /// What was found.
         detail: String,
     },

@@ -12,7 +12,9 @@
 //!
 //! - [`merkle`]: RFC 9162 tree hashing, provers over a stored-hash reader, and
 //!   the inclusion and consistency proof verifiers;
-//! - [`note`]: the C2SP signed-note text format, `tlog-checkpoint` bodies, and
+//! - [`note`]: the C2SP signed-note text format, key types, verifier keys and
+//!   the board's note signer;
+//! - [`checkpoint`]: `tlog-checkpoint` bodies, signed checkpoints and
 //!   `cosignature/v1` witness cosignatures with a quorum check;
 //! - [`entry`]: typed entries and their canonical bytes (the Merkle leaves);
 //! - [`block`]: block headers, their canonical encoding and chaining;
@@ -28,6 +30,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod block;
+pub mod checkpoint;
 pub mod entry;
 #[cfg(feature = "store")]
 mod error;

@@ -184,7 +184,7 @@ pub enum MerkleError {
 /// starting at leaf `index · 2^level`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NodeId {
-    /// Height of the subtree; 0 for a leaf hash. At most 63.
+    /// Level of the subtree: 0 for a leaf hash, one more for each parent. At most 63.
     pub level: u8,
     /// Index of the subtree among those of its level.
     pub index: u64,

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::merkle::{verify_inclusion, Hash, InclusionProof, MerkleError};
-use crate::note::{NoteError, SignedCheckpoint, VerifierKey};
+use crate::checkpoint::SignedCheckpoint;
+use crate::note::{NoteError, VerifierKey};
 
 /// A receipt a voter keeps: the entry's position, the first signed
 /// checkpoint that covers it, and the inclusion proof against it.
@@ -22,7 +23,7 @@ pub struct SealedReceipt {
     /// `leaf_hash(canonical entry bytes)`.
     pub leaf_hash: Hash,
     /// Height of the block that sealed the checkpoint.
-    pub block_height: u64,
+    pub block_number: u64,
     /// Tree size of the checkpoint (the proof is against this size).
     pub tree_size: u64,
     /// Root of the checkpoint.

@@ -17,8 +17,8 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::verify_consistency;
-use psephos_board::note::SignedCheckpoint;
 use psephos_board::{Board, Entry, EntryKind};
 use support::{config, pg_cluster, TestDb, ORIGIN};
 

@@ -7,10 +7,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
 use proptest::prelude::*;
+use psephos_board::checkpoint::{verify_quorum, Checkpoint, Cosigner, SignedCheckpoint};
 use psephos_board::merkle::{leaf_hash, Hash};
 use psephos_board::note::{
-    key_id, verify_quorum, Checkpoint, Cosigner, Note, NoteError, NoteSigner, SignatureType,
-    SignedCheckpoint, VerifierKey, MAX_NOTE_SIZE, MAX_SIGNATURES,
+    key_id, Note, NoteError, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE, MAX_SIGNATURES,
 };
 use sha2::{Digest, Sha256};
 

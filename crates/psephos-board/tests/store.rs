@@ -9,10 +9,10 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use psephos_board::checkpoint::{verify_quorum, SignedCheckpoint};
 use psephos_board::merkle::{
     leaf_hash, verify_consistency, verify_inclusion, Hash, MemoryTree, NodeReader as _,
 };
-use psephos_board::note::{verify_quorum, SignedCheckpoint};
 use psephos_board::store::ProblemLocation;
 use psephos_board::{Board, BoardError, Entry, EntryKind};
 use support::{config, exec, witness, Arg, Backend, TestDb, ORIGIN};
@@ -209,7 +209,7 @@ async fn receipts(b: Backend) {
             &sealed.root,
         )
         .unwrap();
-        let block = board.block(sealed.block_height).await.unwrap().unwrap();
+        let block = board.block(sealed.block_number).await.unwrap().unwrap();
         assert_eq!(block.header.tree_size, sealed.tree_size);
     }
     // Polling: an append is not sealed at once, then is.
@@ -247,7 +247,7 @@ async fn blocks_chain(b: Backend) {
             board.append(entry(round * 10 + i)).await.unwrap();
         }
         let block = board.seal_now().await.unwrap().unwrap();
-        assert_eq!(block.header.height, round);
+        assert_eq!(block.header.number, round);
         assert_eq!(block.hash, block.header.hash().unwrap());
         block.header.check_follows(prev.as_ref()).unwrap();
         assert!(board.seal_now().await.unwrap().is_none(), "nothing new");
@@ -258,7 +258,7 @@ async fn blocks_chain(b: Backend) {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(cp.block_height, round);
+        assert_eq!(cp.block_number, round);
         assert_eq!(cp.note, block.header.checkpoint);
         prev = Some(block);
     }
@@ -377,7 +377,7 @@ async fn cosignatures(b: Backend) {
     )
     .await;
     match Board::open(&db.url, config()).await {
-        Err(BoardError::TamperedBlock { height: 1, .. }) => {}
+        Err(BoardError::TamperedBlock { number: 1, .. }) => {}
         other => panic!("expected TamperedBlock at 1, got {other:?}"),
     }
 }
@@ -540,7 +540,7 @@ async fn integrates_on_open(b: Backend) {
 
 // -- tamper detection --------------------------------------------------------
 
-/// A closed board of 40 entries in blocks of 8 (heights 0–4).
+/// A closed board of 40 entries in blocks of 8 (blocks 0–4).
 async fn tamper_fixture(b: Backend) -> TestDb {
     let db = TestDb::new(b).await;
     let board = filled(&db, 40, 8).await;
@@ -569,17 +569,17 @@ async fn expect_entry_tamper(db: &TestDb, first_bad: u64) {
     let _ = board.close().await;
 }
 
-async fn expect_block_tamper(db: &TestDb, bad_height: u64) {
+async fn expect_block_tamper(db: &TestDb, bad_block: u64) {
     match Board::open(&db.url, config()).await {
-        Err(BoardError::TamperedBlock { height, .. }) => assert_eq!(height, bad_height),
-        other => panic!("expected TamperedBlock at {bad_height}, got {other:?}"),
+        Err(BoardError::TamperedBlock { number, .. }) => assert_eq!(number, bad_block),
+        other => panic!("expected TamperedBlock at {bad_block}, got {other:?}"),
     }
     let mut c = config();
     c.verify_on_open = false;
     let board = Board::open(&db.url, c).await.unwrap();
     let report = board.check().await.unwrap();
     assert_eq!(report.first_bad_index(), None, "{report:?}");
-    assert_eq!(report.first_bad_block(), Some(bad_height), "{report:?}");
+    assert_eq!(report.first_bad_block(), Some(bad_block), "{report:?}");
     board.close().await.unwrap();
 }
 
@@ -714,7 +714,7 @@ async fn tamper_checkpoint(b: Backend) {
     // caught too (a board key misused): sign a wrong root.
     let db = tamper_fixture(b).await;
     let signer = psephos_board::note::NoteSigner::new(ORIGIN, support::board_key()).unwrap();
-    let wrong = psephos_board::note::Checkpoint::new(ORIGIN, 16, Hash([5; 32]))
+    let wrong = psephos_board::checkpoint::Checkpoint::new(ORIGIN, 16, Hash([5; 32]))
         .sign(&signer)
         .unwrap()
         .encode()

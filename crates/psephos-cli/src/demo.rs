@@ -3,7 +3,7 @@
 //! ballots (some revote, some challenge first), close, the tally decrypted with one trustee
 //! absent, and the independent verifier run over the exported record.
 //!
-//! Every entry goes through [`ElectionState`] (the server's rules) and is appended to a
+//! Every entry goes through the server's [`Rules`] and is appended to a
 //! `psephos_board::Board` on SQLite in a temporary directory, sealed into signed checkpoints and
 //! cosigned by an in-process witness, so the record `--record FILE` writes is a real board
 //! export. [`Driver`] is shared with `psephos bench election`.
@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use psephos_board::note::{Cosigner, SignedCheckpoint};
+use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
 use psephos_board::{Board, BoardConfig, Entry};
 use psephos_core::ballot::{verify_ballots, VerifiedBallot};
 use psephos_core::elgamal::Ciphertext;
 use psephos_core::tally::{EncryptedTally, TallyAccumulator};
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload};
+use psephos_record::{Control, Payload, Rules};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
@@ -45,13 +45,13 @@ pub const BATCH: usize = 2048;
 /// An election driven through the server's rules onto a real board.
 pub struct Driver {
     pub sim: Simulation,
-    pub state: ElectionState,
+    pub state: Rules,
     pub board: Board,
     witness: Cosigner,
     seed: [u8; 32],
     /// The running encrypted tally of the voters cast so far (last ballot of each).
     tally: Option<EncryptedTally>,
-    cosigned_height: Option<u64>,
+    cosigned_block: Option<u64>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -90,12 +90,12 @@ impl Driver {
         rng.fill_bytes(&mut seed);
         Ok(Driver {
             sim,
-            state: ElectionState::new(),
+            state: Rules::new(),
             board,
             witness,
             seed,
             tally: None,
-            cosigned_height: None,
+            cosigned_block: None,
         })
     }
 
@@ -235,8 +235,8 @@ impl Driver {
         let Some(latest) = self.board.latest_block().await? else {
             return Ok(());
         };
-        let mut h = self.cosigned_height.map_or(0, |h| h + 1);
-        while h <= latest.header.height {
+        let mut h = self.cosigned_block.map_or(0, |h| h + 1);
+        while h <= latest.header.number {
             for b in self.board.blocks(h, 1000).await? {
                 let cp = SignedCheckpoint::open(
                     b.header.checkpoint.as_bytes(),
@@ -251,8 +251,8 @@ impl Driver {
                 self.board
                     .add_cosignature(b.header.tree_size, &line.to_string())
                     .await?;
-                h = b.header.height + 1;
-                self.cosigned_height = Some(b.header.height);
+                h = b.header.number + 1;
+                self.cosigned_block = Some(b.header.number);
             }
         }
         Ok(())
@@ -311,7 +311,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let key = d.state.key().context("the key is announced")?;
     println!(
         "1. Key ceremony: {} signed messages from {} trustees; joint key {}",
-        d.sim.ceremony.transcript.len(),
+        d.sim.ceremony.log.len(),
         t.count,
         key.joint_key.to_hex()
     );

@@ -103,13 +103,14 @@ async fn run_witness(
     key: SecretKey,
     state: PathBuf,
 ) {
-    let cosigner = match psephos_board::note::Cosigner::new(&key.name, key.signing_key.clone()) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "the demo witness cannot start");
-            return;
-        }
-    };
+    let cosigner =
+        match psephos_board::checkpoint::Cosigner::new(&key.name, key.signing_key.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "the demo witness cannot start");
+                return;
+            }
+        };
     let origin = board_key.name().to_string();
     let mut w = match crate::witness::Witness::new(&base, &origin, board_key, cosigner, &state) {
         Ok(w) => w,

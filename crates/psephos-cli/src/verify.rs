@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
-use psephos_board::note::{Checkpoint, Note};
+use psephos_board::checkpoint::Checkpoint;
+use psephos_board::note::Note;
 use psephos_record::verify::{
     verify_record_with, Anchor, OpenWith, Progress, Report, Source, Status, Step, VerifyOptions,
 };

@@ -268,7 +268,7 @@ fn tally_on_a_board_signed_by_another_key_is_refused() {
         assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
         assert!(msg.contains("board.checkpoints failed"), "{msg}");
         // A witness quorum that the board's checkpoints do not carry is not reached either.
-        let witness = psephos_board::note::Cosigner::new(
+        let witness = psephos_board::checkpoint::Cosigner::new(
             "witness.test",
             ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
         )
@@ -337,7 +337,7 @@ fn tally_whole_flow_on_postgresql() {
 #[test]
 fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
     trustee_support::block_on(|| async {
-        let witness = psephos_board::note::Cosigner::new(
+        let witness = psephos_board::checkpoint::Cosigner::new(
             "witness.test",
             ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
         )
@@ -347,7 +347,7 @@ fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
             let (s, witness) = (&s, &witness);
             async move {
                 let published = s.board.checkpoint_for_size(size).await.unwrap().unwrap();
-                let cp = psephos_board::note::SignedCheckpoint::open(
+                let cp = psephos_board::checkpoint::SignedCheckpoint::open(
                     published.note.as_bytes(),
                     s.board.origin(),
                     s.board.verifier_key(),
@@ -400,9 +400,9 @@ fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
     use psephos_record::verify::{CheckId, Source, Status};
 
     trustee_support::block_on(|| async {
-        let witnesses: Vec<psephos_board::note::Cosigner> = (0..3u8)
+        let witnesses: Vec<psephos_board::checkpoint::Cosigner> = (0..3u8)
             .map(|i| {
-                psephos_board::note::Cosigner::new(
+                psephos_board::checkpoint::Cosigner::new(
                     &format!("witness-{i}.test"),
                     ed25519_dalek::SigningKey::from_bytes(&[20 + i; 32]),
                 )
@@ -421,7 +421,7 @@ fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
             let (s, witness) = (&s, &witnesses[w]);
             async move {
                 let published = s.board.checkpoint_for_size(size).await.unwrap().unwrap();
-                let cp = psephos_board::note::SignedCheckpoint::open(
+                let cp = psephos_board::checkpoint::SignedCheckpoint::open(
                     published.note.as_bytes(),
                     s.board.origin(),
                     s.board.verifier_key(),

@@ -13,7 +13,7 @@ use psephos_board::{Board, BoardConfig, Entry};
 use psephos_cli::keys::SecretKey;
 use psephos_core::election::Manifest;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload};
+use psephos_record::{Control, Payload, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -170,7 +170,7 @@ fn demo_record_verifies_and_tampering_fails() {
         ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
     )
     .unwrap();
-    let forged = psephos_board::note::Checkpoint::new(
+    let forged = psephos_board::checkpoint::Checkpoint::new(
         origin.clone(),
         last.header.tree_size,
         last.header.root,
@@ -304,7 +304,7 @@ async fn record_export_from_a_database() {
     for i in 0..5 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());
     }
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     for p in &payloads {
         state.apply(p).unwrap();
         board
@@ -368,7 +368,7 @@ async fn record_export_from_a_database() {
 /// witness pinned; a snapshot at the newest block (quorum 0) would fail it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_during_voting_stops_at_the_last_cosigned_block() {
-    use psephos_board::note::{Cosigner, SignedCheckpoint};
+    use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
     use psephos_record::export::export_board;
     use psephos_record::verify::{verify_record_with, NoProgress, VerifyOptions};
     use psephos_record::CheckId;

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use ed25519_dalek::SigningKey;
-use psephos_board::note::{Cosigner, SignedCheckpoint, VerifierKey};
+use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
+use psephos_board::note::VerifierKey;
 use psephos_board::{Board, BoardConfig, Entry, EntryKind};
 use psephos_cli::witness::{Step, Witness};
 use psephos_server::{serve, AppState};

@@ -218,8 +218,8 @@ pub mod shapes {
 #[derive(Debug)]
 pub struct CeremonyRun {
     pub params: crate::ceremony::CeremonyParams,
-    /// Every signed message in board order.
-    pub transcript: Vec<crate::ceremony::SignedMessage>,
+    /// The ceremony log: every signed message in board order.
+    pub log: Vec<crate::ceremony::SignedMessage>,
     /// What each trustee ends with, trustee `j` at index `j − 1`.
     pub outcomes: Vec<crate::ceremony::TrusteeOutcome>,
 }
@@ -258,7 +258,7 @@ pub fn run_ceremony<R: RngCore + CryptoRng>(
     for (i, (sk, cs)) in secrets.into_iter().enumerate() {
         trustees.push(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?);
     }
-    let mut transcript = Vec::new();
+    let mut log = Vec::new();
     for round in 1..=4 {
         let mut posted = Vec::new();
         for t in &trustees {
@@ -274,7 +274,7 @@ pub fn run_ceremony<R: RngCore + CryptoRng>(
                 t.receive(m)?;
             }
         }
-        transcript.extend(posted);
+        log.extend(posted);
     }
     let outcomes = trustees
         .iter()
@@ -282,7 +282,7 @@ pub fn run_ceremony<R: RngCore + CryptoRng>(
         .collect::<Result<_, _>>()?;
     Ok(CeremonyRun {
         params,
-        transcript,
+        log,
         outcomes,
     })
 }

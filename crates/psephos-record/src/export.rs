@@ -36,10 +36,10 @@ pub struct BoardExport {
     writer: Option<RecordWriter<Vec<u8>>>,
     /// Tree size of the snapshot (the last block's).
     size: u64,
-    /// Height of the last block of the snapshot, if any.
-    last_height: Option<u64>,
+    /// Number of the last block of the snapshot, if any.
+    last_block: Option<u64>,
     next_entry: u64,
-    next_height: u64,
+    next_block: u64,
     /// The next block to write, fetched ahead.
     pending: Option<RecordBlock>,
 }
@@ -51,8 +51,8 @@ impl BoardExport {
     /// [`crate::verify::default_quorum`] of the configured witnesses, a majority). If no block
     /// has the quorum yet, the record is empty.
     pub async fn new(board: &Board, witness_quorum: u32) -> Result<Self, ExportError> {
-        let (size, last_height) = match snapshot(board, witness_quorum).await? {
-            Some((size, height)) => (size, Some(height)),
+        let (size, last_block) = match snapshot(board, witness_quorum).await? {
+            Some((size, number)) => (size, Some(number)),
             None => (0, None),
         };
         let header = RecordHeader {
@@ -61,16 +61,16 @@ impl BoardExport {
             witnesses: board.witnesses().to_vec(),
             witness_quorum,
             entries: size,
-            blocks: last_height.map_or(0, |h| h + 1),
+            blocks: last_block.map_or(0, |h| h + 1),
         };
         let writer = RecordWriter::new(Vec::new(), header)?;
         Ok(BoardExport {
             board: board.clone(),
             writer: Some(writer),
             size,
-            last_height,
+            last_block,
             next_entry: 0,
-            next_height: 0,
+            next_block: 0,
             pending: None,
         })
     }
@@ -112,7 +112,7 @@ impl BoardExport {
             if let Some(b) = self.peek_block().await? {
                 return Err(ExportError::Inconsistent(format!(
                     "block {} has tree size {} beyond the snapshot",
-                    b.header.height, b.header.tree_size
+                    b.header.number, b.header.tree_size
                 )));
             }
             return Ok(Some(writer.finish()?));
@@ -144,14 +144,14 @@ impl BoardExport {
     /// The next block of the snapshot not yet written, fetched with its cosignatures.
     async fn peek_block(&mut self) -> Result<Option<&RecordBlock>, ExportError> {
         if self.pending.is_none() {
-            let Some(last) = self.last_height else {
+            let Some(last) = self.last_block else {
                 return Ok(None);
             };
-            if self.next_height > last {
+            if self.next_block > last {
                 return Ok(None);
             }
-            let block = self.board.block(self.next_height).await?.ok_or_else(|| {
-                ExportError::Inconsistent(format!("block {} is missing", self.next_height))
+            let block = self.board.block(self.next_block).await?.ok_or_else(|| {
+                ExportError::Inconsistent(format!("block {} is missing", self.next_block))
             })?;
             let published = self
                 .board
@@ -164,13 +164,13 @@ impl BoardExport {
                     ))
                 })?;
             self.pending = Some(RecordBlock::from_published(block.header, &published.note));
-            self.next_height += 1;
+            self.next_block += 1;
         }
         Ok(self.pending.as_ref())
     }
 }
 
-/// `(tree size, height)` of the block to export up to: the latest sealed block whose
+/// `(tree size, block number)` of the block to export up to: the latest sealed block whose
 /// checkpoint has at least `quorum` witness cosignatures (stored cosignatures are verified on
 /// arrival, one per configured witness), walking back from the newest; the newest if the board
 /// has no witnesses or the quorum is 0; `None` if no block qualifies.
@@ -179,7 +179,7 @@ async fn snapshot(board: &Board, quorum: u32) -> Result<Option<(u64, u64)>, Expo
         return Ok(None);
     };
     if board.witnesses().is_empty() || quorum == 0 {
-        return Ok(Some((block.header.tree_size, block.header.height)));
+        return Ok(Some((block.header.tree_size, block.header.number)));
     }
     loop {
         let size = block.header.tree_size;
@@ -187,9 +187,9 @@ async fn snapshot(board: &Board, quorum: u32) -> Result<Option<(u64, u64)>, Expo
             ExportError::Inconsistent(format!("no checkpoint for tree size {size}"))
         })?;
         if published.cosignatures as u64 >= u64::from(quorum) {
-            return Ok(Some((size, block.header.height)));
+            return Ok(Some((size, block.header.number)));
         }
-        let Some(below) = block.header.height.checked_sub(1) else {
+        let Some(below) = block.header.number.checked_sub(1) else {
             return Ok(None);
         };
         block = board

@@ -332,7 +332,7 @@ fn check_block_position(
             frame,
             detail: format!(
                 "block {} (tree size {}) must come right after entry {}, but {} entries precede it",
-                header.height,
+                header.number,
                 header.tree_size,
                 header.tree_size.wrapping_sub(1),
                 entries
@@ -726,8 +726,9 @@ fn parse_block(frame: u64, body: &[u8]) -> Result<RecordBlock, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use psephos_board::checkpoint::Checkpoint;
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, NoteSigner};
+    use psephos_board::note::NoteSigner;
 
     fn signer() -> NoteSigner {
         NoteSigner::new(
@@ -748,7 +749,7 @@ mod tests {
             .unwrap();
         let block = RecordBlock {
             header: BlockHeader {
-                height: 0,
+                number: 0,
                 prev_hash: Hash([0; 32]),
                 time_ms: 5,
                 tree_size: 2,

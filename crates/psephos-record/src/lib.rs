@@ -2,7 +2,7 @@
 //!
 //! - [`payload`]: the typed payload of every entry kind and its canonical bytes;
 //! - [`credentials`]: the public credential list;
-//! - [`state`]: the election's rules as a state machine over the board's entries, run by the
+//! - [`rules`]: the election's rules as a state machine over the board's entries, run by the
 //!   server before it appends and by every verifier when it replays the record;
 //! - [`format`]: the election record file (`docs/record.md`), and with the `store` feature
 //!   [`export`], which writes a durable board as a record;
@@ -18,15 +18,16 @@ pub mod credentials;
 pub mod export;
 pub mod format;
 pub mod payload;
+pub mod rules;
 pub mod sim;
-pub mod state;
 mod tables;
 pub mod verify;
 
 pub use credentials::{CredentialList, ListedCredential};
-pub use payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
-pub use state::{
-    Applied, Counts, ElectionState, Eligibility, Phase, RollbackError, RuleError, RuleErrorKind,
-    StateMark, TrackedBallot,
+pub use payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
+pub use rules::{
+    AnnouncementError, Applied, Counts, CredentialsError, Eligibility, Phase, ResultError,
+    RollbackError, RuleError, RuleErrorKind, Rules, ShareError, StateMark, TallyMismatch,
+    TrackedBallot,
 };
 pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

@@ -39,30 +39,48 @@ impl Canonical for Definition {
         let manifest = Manifest::decode(r)?;
         let ceremony = CeremonyParams::decode(r)?;
         let d = Definition { manifest, ceremony };
-        d.check().map_err(|detail| DecodeError::Invalid {
+        d.check().map_err(|e| DecodeError::Invalid {
             what: "election definition",
-            detail,
+            detail: e.to_string(),
         })?;
         Ok(d)
     }
 }
 
+/// Why an election definition does not hold together: its ceremony is not the manifest's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DefinitionError {
+    /// The ceremony parameters name another manifest's hash.
+    #[error("the ceremony parameters are for another manifest")]
+    OtherManifest,
+    /// The ceremony's `k`-of-`n` is not the manifest's.
+    #[error(
+        "the ceremony is {ceremony_threshold}-of-{ceremony_count} but the manifest asks for {manifest_threshold}-of-{manifest_count}"
+    )]
+    Trustees {
+        ceremony_threshold: u32,
+        ceremony_count: u32,
+        manifest_threshold: u32,
+        manifest_count: u32,
+    },
+}
+
 impl Definition {
     /// The ceremony must be for this manifest, with its `k` of `n`.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), DefinitionError> {
         if self.ceremony.manifest_hash() != &self.manifest.hash() {
-            return Err("the ceremony parameters are for another manifest".into());
+            return Err(DefinitionError::OtherManifest);
         }
         if self.ceremony.count() != self.manifest.trustees.count
             || self.ceremony.threshold() != self.manifest.trustees.threshold
         {
-            return Err(format!(
-                "the ceremony is {}-of-{} but the manifest asks for {}-of-{}",
-                self.ceremony.threshold(),
-                self.ceremony.count(),
-                self.manifest.trustees.threshold,
-                self.manifest.trustees.count
-            ));
+            return Err(DefinitionError::Trustees {
+                ceremony_threshold: self.ceremony.threshold(),
+                ceremony_count: self.ceremony.count(),
+                manifest_threshold: self.manifest.trustees.threshold,
+                manifest_count: self.manifest.trustees.count,
+            });
         }
         Ok(())
     }

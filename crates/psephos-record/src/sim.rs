@@ -2,7 +2,7 @@
 //! verifier's tests: a real key ceremony among in-process trustees
 //! ([`psephos_core::sim::run_ceremony`]), credentials derived from a seed, voters casting
 //! random valid ballots (some challenge first, some vote twice), and the trustees' decryption
-//! shares. It only *makes* payloads; the caller posts them through [`crate::ElectionState`] and
+//! shares. It only *makes* payloads; the caller posts them through [`crate::Rules`] and
 //! a board, exactly as a server would. Nothing here is used by a real election.
 
 use psephos_core::ballot::{encrypt_ballot, EncryptedBallot};
@@ -47,7 +47,7 @@ pub struct VotePlan {
 pub struct Simulation {
     pub manifest: Manifest,
     pub election: Election,
-    /// The ceremony's parameters, signed transcript and each trustee's outcome (secret share).
+    /// The ceremony's parameters, ceremony log and each trustee's outcome (secret share).
     pub ceremony: CeremonyRun,
     pub voters: usize,
     seed: [u8; 32],
@@ -128,7 +128,7 @@ impl Simulation {
     /// Every ceremony message, in board order.
     pub fn ceremony_messages(&self) -> Vec<Payload> {
         self.ceremony
-            .transcript
+            .log
             .iter()
             .cloned()
             .map(Payload::Ceremony)
@@ -156,14 +156,12 @@ impl Simulation {
             .collect()
     }
 
-    /// The key announcement the ceremony's outcome gives (recomputed from the transcript, as
+    /// The key announcement the ceremony's outcome gives (recomputed from the ceremony log, as
     /// the rules and every observer do).
     pub fn key_announcement(&self) -> Result<Payload, SimError> {
-        let outcome = psephos_core::ceremony::verify_ceremony(
-            &self.ceremony.params,
-            &self.ceremony.transcript,
-        )
-        .map_err(|e| SimError::Other(e.to_string()))?;
+        let outcome =
+            psephos_core::ceremony::verify_ceremony(&self.ceremony.params, &self.ceremony.log)
+                .map_err(|e| SimError::Other(e.to_string()))?;
         Ok(Payload::Control(Control::CeremonyComplete(
             KeyAnnouncement::from_outcome(&outcome, self.election.manifest()),
         )))
@@ -264,13 +262,13 @@ pub fn seal_record(
     entries: &[psephos_board::Entry],
     block_sizes: &[u64],
     board: &psephos_board::note::NoteSigner,
-    witnesses: &[psephos_board::note::Cosigner],
+    witnesses: &[psephos_board::checkpoint::Cosigner],
     witness_quorum: u32,
 ) -> Result<Vec<u8>, SimError> {
     use crate::format::{RecordBlock, RecordHeader, RecordWriter};
     use psephos_board::block::{Block, BlockHeader};
+    use psephos_board::checkpoint::{Checkpoint, SignedCheckpoint};
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, SignedCheckpoint};
 
     let err = |e: &dyn std::fmt::Display| SimError::Other(e.to_string());
     let origin = board.verifier_key().name().to_owned();
@@ -296,11 +294,11 @@ pub fn seal_record(
             .sign(board)
             .map_err(|e| err(&e))?;
         let text = note.encode().map_err(|e| err(&e))?;
-        let height = prev.as_ref().map_or(0, |b| b.header.height + 1);
+        let number = prev.as_ref().map_or(0, |b| b.header.number + 1);
         let header = BlockHeader {
-            height,
+            number,
             prev_hash: prev.as_ref().map_or(Hash([0; 32]), |b| b.hash),
-            time_ms: 1_700_000_000_000 + height * 1000,
+            time_ms: 1_700_000_000_000 + number * 1000,
             tree_size: size,
             root,
             checkpoint: text.clone(),
@@ -310,7 +308,7 @@ pub fn seal_record(
         let mut cosignatures = Vec::new();
         for c in witnesses {
             let line = c
-                .cosign(&opened, 1_700_000_000 + height)
+                .cosign(&opened, 1_700_000_000 + number)
                 .map_err(|e| err(&e))?;
             cosignatures.push(line.to_string().trim_end_matches('\n').to_owned());
         }

@@ -1,6 +1,6 @@
-//! The server's fast replay and its rollback: `ElectionState::replay_entry` over a board must
-//! give exactly the state that `ElectionState::apply` gave when the entries were posted, and
-//! `ElectionState::rollback` must take a batch back exactly (a failed commit), in both cases
+//! The server's fast replay and its rollback: `Rules::replay_entry` over a board must
+//! give exactly the state that `Rules::apply` gave when the entries were posted, and
+//! `Rules::rollback` must take a batch back exactly (a failed commit), in both cases
 //! including the credential and ballot tables and the tracking-code index.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +9,7 @@ use psephos_board::EntryKind;
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::encoding::Canonical;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload, Phase, RuleError};
+use psephos_record::{Control, Payload, Phase, RuleError, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -32,16 +32,16 @@ fn board() -> (Simulation, Vec<Payload>, usize) {
     (sim, p, opened)
 }
 
-fn applied(payloads: &[Payload]) -> ElectionState {
-    let mut s = ElectionState::new();
+fn applied(payloads: &[Payload]) -> Rules {
+    let mut s = Rules::new();
     for p in payloads {
         s.apply(p).unwrap();
     }
     s
 }
 
-fn replayed(payloads: &[Payload]) -> ElectionState {
-    let mut s = ElectionState::new();
+fn replayed(payloads: &[Payload]) -> Rules {
+    let mut s = Rules::new();
     for p in payloads {
         s.replay_entry(p.kind(), &p.to_bytes()).unwrap();
     }
@@ -57,7 +57,7 @@ fn ballot_of(p: &Payload) -> Option<(&EncryptedBallot, bool)> {
 }
 
 /// Everything a caller can observe of `s` about the election in `payloads`.
-fn assert_same(a: &ElectionState, b: &ElectionState, sim: &Simulation, payloads: &[Payload]) {
+fn assert_same(a: &Rules, b: &Rules, sim: &Simulation, payloads: &[Payload]) {
     assert_eq!(a.size(), b.size());
     assert_eq!(a.phase(), b.phase());
     assert_eq!(a.counts(), b.counts());

@@ -1,4 +1,4 @@
-//! The election's rules, replayed: a whole election through `ElectionState`, with every
+//! The election's rules, replayed: a whole election through `Rules`, with every
 //! illegal transition and hostile entry rejected (and leaving the state unchanged).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,8 +10,8 @@ use psephos_core::sim::{random_ballot, run_ceremony, CeremonyRun};
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyAccumulator};
 use psephos_record::credentials::{CredentialList, ListedCredential};
 use psephos_record::{
-    Applied, Challenged, Control, Definition, ElectionState, KeyAnnouncement, Payload, Phase,
-    RuleError, RuleErrorKind,
+    Applied, Challenged, Control, Definition, KeyAnnouncement, Payload, Phase, RuleError,
+    RuleErrorKind, Rules,
 };
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -31,7 +31,7 @@ struct Voter {
 }
 
 struct Setup {
-    state: ElectionState,
+    state: Rules,
     run: CeremonyRun,
     election: Election,
     voters: Vec<Voter>,
@@ -39,7 +39,7 @@ struct Setup {
 }
 
 /// Asserts that `payload` is rejected with `kind` and that nothing changed.
-fn rejected(state: &mut ElectionState, payload: &Payload, kind: RuleErrorKind) -> RuleError {
+fn rejected(state: &mut Rules, payload: &Payload, kind: RuleErrorKind) -> RuleError {
     let before = (state.size(), state.phase(), state.counts());
     let e = state.apply(payload).unwrap_err();
     assert_eq!(e.kind(), kind, "{e}");
@@ -68,7 +68,7 @@ fn open_election() -> Setup {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let manifest = manifest();
     let run = run_ceremony(manifest.hash(), 3, 2, &mut rng).unwrap();
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
 
     rejected(
         &mut state,
@@ -83,12 +83,12 @@ fn open_election() -> Setup {
     rejected(&mut state, &def, RuleErrorKind::Conflict);
     assert_eq!(state.phase(), Phase::Ceremony);
 
-    for m in &run.transcript {
+    for m in &run.log {
         state.apply(&Payload::Ceremony(m.clone())).unwrap();
     }
     rejected(
         &mut state,
-        &Payload::Ceremony(run.transcript[0].clone()),
+        &Payload::Ceremony(run.log[0].clone()),
         RuleErrorKind::Conflict,
     );
     let outcome = state.ceremony().unwrap().outcome().unwrap();
@@ -112,7 +112,7 @@ fn open_election() -> Setup {
         )))
         .unwrap();
     assert_eq!(state.phase(), Phase::KeyReady);
-    let late = run.transcript[run.transcript.len() - 1].clone();
+    let late = run.log[run.log.len() - 1].clone();
     rejected(
         &mut state,
         &Payload::Ceremony(late),
@@ -172,9 +172,9 @@ fn open_election() -> Setup {
     list.validate(&manifest).unwrap();
     // Start over on the same prefix and publish in order.
     let mut state = {
-        let mut s = ElectionState::new();
+        let mut s = Rules::new();
         s.apply(&def).unwrap();
-        for m in &run.transcript {
+        for m in &run.log {
             s.apply(&Payload::Ceremony(m.clone())).unwrap();
         }
         s.apply(&Payload::Control(Control::CeremonyComplete(announcement)))
@@ -389,7 +389,7 @@ fn every_payload_round_trips_through_its_canonical_bytes() {
     let announcement = s.state.key().unwrap().clone();
     let payloads = vec![
         Payload::Definition(s.state.definition().unwrap().clone()),
-        Payload::Ceremony(s.run.transcript[0].clone()),
+        Payload::Ceremony(s.run.log[0].clone()),
         Payload::Ballot(b),
         Payload::Control(Control::CeremonyComplete(announcement)),
         Payload::Control(Control::Open),
@@ -435,7 +435,7 @@ contests = ["score"]
     .unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let run = run_ceremony(manifest.hash(), 1, 1, &mut rng).unwrap();
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     state
         .apply(&Payload::Definition(Definition {
             manifest: manifest.clone(),

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use psephos_board::note::{Cosigner, NoteSigner};
+use psephos_board::checkpoint::Cosigner;
+use psephos_board::note::NoteSigner;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::{verify_ballot, VerifiedBallot};
 use psephos_core::election::Manifest;
@@ -21,7 +22,7 @@ use psephos_record::sim::{seal_record, Simulation};
 use psephos_record::verify::{
     verify_record_with, Anchor, NoProgress, Source, Status, VerifyOptions,
 };
-use psephos_record::{CheckId, Control, ElectionState, Payload, Report};
+use psephos_record::{CheckId, Control, Payload, Report, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -112,7 +113,7 @@ impl Fixture {
     /// The ballots the rules accept (signature, proofs, eligibility), replayed in order, and the
     /// tally of the last (or first) ballot of each credential.
     fn tally(&self, payloads: &[Payload], count: Count) -> EncryptedTally {
-        let mut state = ElectionState::new();
+        let mut state = Rules::new();
         let mut accepted: BTreeMap<[u8; 32], Vec<(VerifiedBallot, u64)>> = BTreeMap::new();
         for p in payloads {
             match p {
@@ -490,7 +491,7 @@ fn tampered_records_fail_exactly_the_expected_check() {
         let b = items
             .iter_mut()
             .filter_map(|i| match i {
-                RecordItem::Block(b) if b.header.height == 2 => Some(b),
+                RecordItem::Block(b) if b.header.number == 2 => Some(b),
                 _ => None,
             })
             .next()
@@ -838,8 +839,9 @@ fn raw_signed_note(text: &str, seed: [u8; 32], name: &str) -> String {
 /// is valid.
 fn reseal(f: &Fixture, payloads: &[Payload], how: &Reseal) -> Vec<u8> {
     use psephos_board::block::{Block, BlockHeader};
+    use psephos_board::checkpoint::{Checkpoint, SignedCheckpoint};
     use psephos_board::merkle::Hash;
-    use psephos_board::note::{Checkpoint, Note, SignedCheckpoint};
+    use psephos_board::note::Note;
     use psephos_record::format::{RecordBlock, RecordEntry};
     use psephos_record::verify::MerkleFrontier;
 
@@ -914,11 +916,11 @@ fn reseal(f: &Fixture, payloads: &[Payload], how: &Reseal) -> Vec<u8> {
         } else {
             board_note
         };
-        let height = prev.as_ref().map_or(0, |b| b.header.height + 1);
+        let number = prev.as_ref().map_or(0, |b| b.header.number + 1);
         let bh = BlockHeader {
-            height,
+            number,
             prev_hash: prev.as_ref().map_or(Hash([0; 32]), |b| b.hash),
-            time_ms: 1_700_000_000_000 + height * 1000,
+            time_ms: 1_700_000_000_000 + number * 1000,
             tree_size: size,
             root,
             checkpoint,
@@ -1116,7 +1118,7 @@ fn anchors_must_open_under_the_board_key() {
     assert_only(&verify_with(&forged, &anchored), CheckId::BoardAnchors, &[]);
     // Another origin and key altogether: refused just the same.
     let other = raw_signed_note(
-        &psephos_board::note::Checkpoint::new("elsewhere.example", 1, {
+        &psephos_board::checkpoint::Checkpoint::new("elsewhere.example", 1, {
             let (_, its) = read(&honest);
             match &its[1] {
                 RecordItem::Block(b) => b.header.root,
@@ -1336,7 +1338,7 @@ fn a_tally_of_every_ballot_with_its_own_counts_is_a_revote_failure() {
     let mut f = Fixture::new();
     let voting = f.voting.clone();
     // Every accepted ballot, superseded ones too, with the accumulator's own counts.
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     let mut acc = TallyAccumulator::new(&f.sim.election);
     for p in &voting {
         match p {

@@ -1,17 +1,17 @@
-//! The election service: the board plus the election's rules ([`ElectionState`]), kept in step.
+//! The election service: the board plus the election's rules ([`Rules`]), kept in step.
 //!
 //! Every write goes through [`ElectionService::post`] (or, for ballots, the batched cast
 //! pipeline): the rules decide under the write lock whether the entry may be the board's next
 //! entry, the board appends it durably, and only then is the client answered. Because the state
-//! is the same replayable machine the verifier runs ([`psephos_record::state`]), the server
+//! is the same replayable machine the verifier runs ([`psephos_record::rules`]), the server
 //! cannot accept an entry that an observer replaying the board would reject.
 //!
 //! On start the state is rebuilt by replaying every entry of the board with
-//! [`ElectionState::replay_entry`], in the same read as the board's tamper check
+//! [`Rules::replay_entry`], in the same read as the board's tamper check
 //! ([`ElectionService::open`]) (every rule, but ballots are read no further than the rules
 //! need: no point decompression, no signature or proof); an entry the rules reject there means
 //! the database was edited, and the service refuses to start. A failed commit never replays the
-//! board: the batch is taken back ([`ElectionState::rollback`]) and the state catches up with
+//! board: the batch is taken back ([`Rules::rollback`]) and the state catches up with
 //! whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::ApiError;
@@ -19,9 +19,7 @@ use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::ballot::TrackingCode;
 use psephos_core::hash::Digest;
-use psephos_record::{
-    Applied, Challenged, ElectionState, Payload, RuleError, RuleErrorKind, StateMark,
-};
+use psephos_record::{Applied, Challenged, Payload, RuleError, RuleErrorKind, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -33,8 +31,8 @@ const REPLAY_PAGE: u64 = 1024;
 #[derive(Debug)]
 pub struct ElectionService {
     board: Board,
-    /// The rules' state; it also answers tracking codes ([`ElectionState::tracked`]).
-    state: RwLock<ElectionState>,
+    /// The rules' state; it also answers tracking codes ([`Rules::tracked`]).
+    state: RwLock<Rules>,
     /// Whether the state may be behind the board: a commit failed and the board could not say
     /// whether it was applied. The next write catches up first.
     behind: AtomicBool,
@@ -70,13 +68,13 @@ pub enum ReplayError {
 }
 
 impl ElectionService {
-    /// Replays `board` into the election's state ([`ElectionState::replay_entry`]: every rule,
+    /// Replays `board` into the election's state ([`Rules::replay_entry`]: every rule,
     /// but ballots are read only as far as the rules need and neither their signatures nor
     /// their proofs are re-verified — they were verified before they were appended, the
     /// board's tamper check at open ties every entry to the stored tree and the signed
     /// checkpoints, and `psephos verify` re-checks everything).
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
-        let mut state = ElectionState::new();
+        let mut state = Rules::new();
         let replayed = catch_up_to(&board, &mut state, board.size()).await?;
         Ok(Self::with_state(board, state, replayed))
     }
@@ -86,7 +84,7 @@ impl ElectionService {
     /// database once, and the next page is read while this one is checked and replayed. What
     /// `psephos serve` runs at start; the rules are those of [`ElectionService::load`].
     pub async fn open(url: &str, config: BoardConfig) -> Result<Self, ReplayError> {
-        let mut state = ElectionState::new();
+        let mut state = Rules::new();
         let mut refused: Option<ReplayError> = None;
         let opened = Board::open_reading(url, config, |start, entries| {
             for (i, e) in entries.iter().enumerate() {
@@ -111,7 +109,7 @@ impl ElectionService {
         Ok(Self::with_state(board, state, replayed))
     }
 
-    fn with_state(board: Board, state: ElectionState, replayed: u64) -> Self {
+    fn with_state(board: Board, state: Rules, replayed: u64) -> Self {
         ElectionService {
             board,
             state: RwLock::new(state),
@@ -144,7 +142,7 @@ impl ElectionService {
     /// board actually holds beyond it (the failed `COMMIT` may have been applied after all).
     /// Linear in the batch, never in the board. If the board cannot say, the state stays at
     /// `mark` and the next write catches up first.
-    async fn recover(&self, state: &mut ElectionState, mark: StateMark) {
+    async fn recover(&self, state: &mut Rules, mark: StateMark) {
         if let Err(e) = state.rollback(mark) {
             // Not reachable: every mark is taken for the payloads it covers.
             tracing::error!(error = %e, "cannot take back a failed batch; replaying the board");
@@ -162,7 +160,7 @@ impl ElectionService {
 
     /// Applies the entries the board holds beyond the state, if a failed commit left the two
     /// in doubt; 503 if the board cannot be read.
-    async fn catch_up(&self, state: &mut ElectionState) -> Result<(), ApiError> {
+    async fn catch_up(&self, state: &mut Rules) -> Result<(), ApiError> {
         if !self.behind.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -195,13 +193,13 @@ impl ElectionService {
     }
 
     /// The state, for reading (status pages, cheap pre-checks).
-    pub async fn read(&self) -> tokio::sync::RwLockReadGuard<'_, ElectionState> {
+    pub async fn read(&self) -> tokio::sync::RwLockReadGuard<'_, Rules> {
         self.state.read().await
     }
 
     /// The state, for writing. Hold it across "apply to the state, append to the board" so that
     /// the state's next index is the board's; see [`ElectionService::post`].
-    pub async fn write(&self) -> tokio::sync::RwLockWriteGuard<'_, ElectionState> {
+    pub async fn write(&self) -> tokio::sync::RwLockWriteGuard<'_, Rules> {
         self.state.write().await
     }
 
@@ -224,7 +222,7 @@ impl ElectionService {
             .collect::<Result<Vec<Entry>, ApiError>>()?;
         let this = self.clone();
         to_completion(async move {
-            this.apply_and_append(&payloads, entries, ElectionState::apply)
+            this.apply_and_append(&payloads, entries, Rules::apply)
                 .await
         })
         .await
@@ -232,7 +230,7 @@ impl ElectionService {
 
     /// Posts a challenge whose ballot and opening the caller verified
     /// ([`psephos_core::challenge::check_challenge`], off the async workers): the rules run
-    /// again under the write lock ([`ElectionState::apply_verified_challenge`]) without the
+    /// again under the write lock ([`Rules::apply_verified_challenge`]) without the
     /// expensive part.
     pub async fn post_verified_challenge(
         self: &Arc<Self>,
@@ -257,7 +255,7 @@ impl ElectionService {
         &self,
         payloads: &[Payload],
         entries: Vec<Entry>,
-        apply: fn(&mut ElectionState, &Payload) -> Result<Applied, RuleError>,
+        apply: fn(&mut Rules, &Payload) -> Result<Applied, RuleError>,
     ) -> Result<Vec<(u64, Applied)>, ApiError> {
         let mut state = self.state.write().await;
         self.catch_up(&mut state).await?;
@@ -357,7 +355,7 @@ impl ElectionService {
         build: F,
     ) -> Result<(u64, Applied, Payload), ApiError>
     where
-        F: FnOnce(&ElectionState) -> Result<Payload, ApiError> + Send + 'static,
+        F: FnOnce(&Rules) -> Result<Payload, ApiError> + Send + 'static,
     {
         let this = self.clone();
         to_completion(async move { this.build_apply_append(build).await }).await
@@ -365,7 +363,7 @@ impl ElectionService {
 
     async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
     where
-        F: FnOnce(&ElectionState) -> Result<Payload, ApiError>,
+        F: FnOnce(&Rules) -> Result<Payload, ApiError>,
     {
         let mut state = self.state.write().await;
         self.catch_up(&mut state).await?;
@@ -439,7 +437,7 @@ fn entry_of(p: &Payload) -> Result<Entry, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()))
 }
 
-/// Whether every payload is a ballot or a challenge (a cheap [`ElectionState::mark`]).
+/// Whether every payload is a ballot or a challenge (a cheap [`Rules::mark`]).
 fn ballots_only(payloads: &[Payload]) -> bool {
     payloads
         .iter()
@@ -447,19 +445,15 @@ fn ballots_only(payloads: &[Payload]) -> bool {
 }
 
 /// Rebuilds the state from every entry on the board (see [`ElectionService::load`]).
-pub async fn replay(board: &Board) -> Result<ElectionState, ReplayError> {
-    let mut state = ElectionState::new();
+pub async fn replay(board: &Board) -> Result<Rules, ReplayError> {
+    let mut state = Rules::new();
     catch_up_to(board, &mut state, board.size()).await?;
     Ok(state)
 }
 
 /// Applies the board's entries from `state.size()` up to `size` with
-/// [`ElectionState::replay_entry`]; returns how many.
-async fn catch_up_to(
-    board: &Board,
-    state: &mut ElectionState,
-    size: u64,
-) -> Result<u64, ReplayError> {
+/// [`Rules::replay_entry`]; returns how many.
+async fn catch_up_to(board: &Board, state: &mut Rules, size: u64) -> Result<u64, ReplayError> {
     let from = state.size();
     if size < from {
         return Err(ReplayError::Shrunk {
@@ -486,10 +480,18 @@ async fn catch_up_to(
 
 /// The HTTP answer for a rejected entry: 409 for "not now / not again", 403 for an unknown
 /// credential, 422 for content that does not verify, 400 for bytes that do not decode.
+///
+/// A ballot (cast or challenged) that fails any validity check — another election, the wrong
+/// style, its shape, its signature, its proofs, its opening — is `invalid_ballot`, whichever
+/// stage found it (the intake's raw-JSON checks, the rules, the batch verifier in `cast`);
+/// `rejected` is for the other entries the rules refuse.
 pub fn rule_error(e: RuleError) -> ApiError {
     let (status, code) = match (&e, e.kind()) {
         (RuleError::Decode { .. }, _) => (StatusCode::BAD_REQUEST, "bad_encoding"),
         (RuleError::Phase { .. }, _) => (StatusCode::CONFLICT, "wrong_phase"),
+        (RuleError::WrongElection | RuleError::WrongStyle { .. } | RuleError::Ballot(_), _) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_ballot")
+        }
         // The same entry again: a ballot, a trustee's decryption share, a ceremony message.
         (
             RuleError::Replayed { .. }

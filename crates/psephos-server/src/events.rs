@@ -92,7 +92,7 @@ impl Default for Watcher {
 
 /// The key announcement the ceremony on the board leads to, if it can be computed.
 pub fn announcement(
-    state: &psephos_record::ElectionState,
+    state: &psephos_record::Rules,
 ) -> Result<KeyAnnouncement, psephos_record::RuleError> {
     let (Some(ceremony), Some(manifest)) = (state.ceremony(), state.manifest()) else {
         return Err(psephos_record::RuleError::Phase {

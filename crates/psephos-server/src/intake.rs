@@ -9,9 +9,9 @@
 //!
 //! 1. **The head, from the raw JSON**: only `election`, `style` and `credential` are read (the
 //!    rest is skipped as text, a linear scan with no point decoded), and checked against the
-//!    election's rules — voting open (409 `wrong_phase`), this election (422 `rejected`), a
+//!    election's rules — voting open (409 `wrong_phase`), this election (422 `invalid_ballot`), a
 //!    listed credential (one point decoded; 403 `unknown_credential`), the credential's own
-//!    ballot style (422 `rejected`).
+//!    ballot style (422 `invalid_ballot`).
 //! 2. **The size the style allows**: a ballot's JSON size is fixed by its style's shape (hex of
 //!    fixed-width points, scalars and proofs), so a body more than twice the size of a
 //!    well-formed ballot of that style (plus 64 KiB of slack for spelling) is refused with 413
@@ -24,7 +24,7 @@
 //!    ([`Intake::decode`]); the HTTP workers only await it.
 //!
 //! The election's rules still check everything again on the decoded ballot
-//! ([`psephos_record::ElectionState::check_ballot`]) and once more under the write lock: this
+//! ([`psephos_record::Rules::check_ballot`]) and once more under the write lock: this
 //! module only refuses early what would be refused anyway.
 
 use crate::election::{rule_error, ElectionService};

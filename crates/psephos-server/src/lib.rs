@@ -1,7 +1,7 @@
 //! The psephos HTTP service: one election on one bulletin board.
 //!
 //! Thin handlers over the board ([`psephos_board::Board`]) and the election's rules
-//! ([`psephos_record::ElectionState`], through [`election::ElectionService`]): every route
+//! ([`psephos_record::Rules`], through [`election::ElectionService`]): every route
 //! parses its input into the protocol's own types, asks the rules, appends durably, and maps
 //! errors to an HTTP status with a JSON body `{ "error": …, "detail": … }`. No SQL lives in a
 //! handler and no cryptography is reimplemented here.

@@ -2,7 +2,7 @@
 //!
 //! After voting closes, the tally is the homomorphic sum of the *last* cast ballot of every
 //! credential, each multiplied by its credential's weight. The election's state knows which
-//! entries count ([`psephos_record::ElectionState::counted`]); this module reads exactly those
+//! entries count ([`psephos_record::Rules::counted`]); this module reads exactly those
 //! entries back from the board, decodes them and sums them with
 //! [`psephos_core::tally::TallyAccumulator::add_cast`] — the same code a trustee runs before it
 //! trusts the posted tally, and that `psephos verify` runs over the record.

@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use ed25519_dalek::SigningKey;
+use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
 use psephos_board::merkle::{
     verify_consistency, verify_inclusion, ConsistencyProof, InclusionProof,
 };
-use psephos_board::note::{Cosigner, SignedCheckpoint};
 use psephos_board::{Board, BoardConfig, Entry, EntryKind, SealedReceipt};
 use psephos_server::{serve, AppState};
 use serde_json::Value;

@@ -316,7 +316,7 @@ async fn lifecycle(backend: Backend) {
     // witnesses (both configured ones: the majority of 2) have cosigned.
     s.board.seal_now().await.unwrap();
     let cp = s.board.latest_checkpoint().await.unwrap().unwrap();
-    let signed = psephos_board::note::SignedCheckpoint::open(
+    let signed = psephos_board::checkpoint::SignedCheckpoint::open(
         cp.note.as_bytes(),
         common::support::ORIGIN,
         s.board.verifier_key(),

@@ -23,6 +23,17 @@ async fn refused(s: &Server, path: &str, body: String, status: u16) -> String {
     code
 }
 
+/// How many ballots have been queued for proof verification so far (the sum of the
+/// `psephos_verify_batch_ballots` histogram).
+async fn ballots_sent_to_verifier(s: &Server) -> String {
+    let (status, text) = s.get_text("/metrics").await;
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .find_map(|l| l.strip_prefix("psephos_verify_batch_ballots_sum "))
+        .expect("the verify batch histogram in /metrics")
+        .to_string()
+}
+
 fn to_string(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap()
 }
@@ -72,7 +83,10 @@ async fn hostile(backend: Backend) {
     let other = Election::new(e.manifest.clone(), other_key).unwrap();
     let p0 = psephos_core::sim::random_ballot(&e.manifest, "all", &mut rng).unwrap();
     let (foreign, _) = encrypt_ballot(&other, &e.voters[0].0, &p0, &mut rng).unwrap();
-    refused(&s, b, to_string(&foreign), 422).await;
+    assert_eq!(
+        refused(&s, b, to_string(&foreign), 422).await,
+        "invalid_ballot"
+    );
 
     // An unknown credential.
     let stranger = CredentialSecret::from_scalar(random_scalar(&mut rng));
@@ -84,15 +98,24 @@ async fn hostile(backend: Backend) {
 
     // The wrong ballot style for the credential (voter 4 is listed for "short").
     let (wrong_style, _) = encrypt_ballot(e.election(), &e.voters[4].0, &p0, &mut rng).unwrap();
-    refused(&s, b, to_string(&wrong_style), 422).await;
+    assert_eq!(
+        refused(&s, b, to_string(&wrong_style), 422).await,
+        "invalid_ballot"
+    );
 
     // A tampered signature; a tampered ciphertext (signature no longer matches).
     let mut bad_sig = good.clone();
     bad_sig.signature = unknown.signature;
-    refused(&s, b, to_string(&bad_sig), 422).await;
+    assert_eq!(
+        refused(&s, b, to_string(&bad_sig), 422).await,
+        "invalid_ballot"
+    );
     let mut bad_ct = good.clone();
     bad_ct.contests[0].ciphertexts.swap(0, 1);
-    refused(&s, b, to_string(&bad_ct), 422).await;
+    assert_eq!(
+        refused(&s, b, to_string(&bad_ct), 422).await,
+        "invalid_ballot"
+    );
 
     // A proof copied from another ballot: voter 1 takes voter 0's encrypted contests (with
     // their proofs) and signs them with its own credential. The signature is fine; the proofs
@@ -106,8 +129,8 @@ async fn hostile(backend: Backend) {
     );
 
     // Ill-shaped but well-encoded and validly signed ballots (a decoded ballot is several
-    // times its wire size) are refused by the cheap checks — `rejected`, not the verifier's
-    // `invalid_ballot` — so they are never queued for proof verification.
+    // times its wire size) are refused by the cheap checks — `invalid_ballot`, like any invalid
+    // ballot — and are never queued for proof verification.
     let base = e.ballot(1, &mut rng).0;
     let mut extra_contest = base.clone();
     extra_contest.contests.push(base.contests[0].clone());
@@ -131,9 +154,15 @@ async fn hostile(backend: Backend) {
     let mut reordered = base.clone();
     reordered.contests.reverse();
     reordered.sign(&e.voters[1].0, &mut rng);
+    let verified_before = ballots_sent_to_verifier(&s).await;
     for bad in [&extra_contest, &extra_cts, &fat_proof, &reordered] {
-        assert_eq!(refused(&s, b, to_string(bad), 422).await, "rejected");
+        assert_eq!(refused(&s, b, to_string(bad), 422).await, "invalid_ballot");
     }
+    assert_eq!(
+        ballots_sent_to_verifier(&s).await,
+        verified_before,
+        "an ill-shaped ballot was queued for proof verification"
+    );
     // Far beyond the style's shape (over twice a well-formed ballot's size): refused by its
     // size before it is even decoded.
     let mut bloated = base.clone();
@@ -174,13 +203,14 @@ async fn hostile(backend: Backend) {
     )
     .await;
     let (probe2, _) = e.ballot(6, &mut rng);
-    refused(
+    let reveal_elsewhere = refused(
         &s,
         c,
         json!({ "ballot": probe2, "reveal": reveal }).to_string(),
         422,
     )
     .await;
+    assert_eq!(reveal_elsewhere, "invalid_ballot");
 
     // Officials' routes without the token, or with a wrong one.
     let admin_routes = [

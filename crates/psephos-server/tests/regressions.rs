@@ -181,7 +181,7 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
         let reveal = secrets.reveal(&probe);
         serde_json::json!({ "ballot": probe, "reveal": reveal })
     };
-    for i in 0..psephos_record::state::MAX_CHALLENGES_PER_CREDENTIAL {
+    for i in 0..psephos_record::rules::MAX_CHALLENGES_PER_CREDENTIAL {
         let (st, v) = s
             .post("/api/v1/challenges", &challenge(0, &mut rng), false)
             .await;
@@ -248,7 +248,7 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     }))
     .await
     .unwrap();
-    for m in &run.transcript {
+    for m in &run.log {
         svc.post(Payload::Ceremony(m.clone())).await.unwrap();
     }
     let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;

@@ -11,7 +11,7 @@ use common::support::{exec, Backend};
 use common::{start, start_on, TestElection};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::ballot::TrackingCode;
-use psephos_record::ElectionState;
+use psephos_record::Rules;
 use psephos_server::election::ElectionService;
 
 /// Everything the service answers from its state about `ballots`, as comparable values.
@@ -36,8 +36,8 @@ async fn observe(
 
 /// The state a full application of every rule to every entry gives (the verifier's way,
 /// signatures and challenge openings included).
-async fn applied_in_full(board: &psephos_board::Board) -> ElectionState {
-    let mut s = ElectionState::new();
+async fn applied_in_full(board: &psephos_board::Board) -> Rules {
+    let mut s = Rules::new();
     let mut start = 0;
     while start < board.size() {
         let page = board.entries(start, 500).await.unwrap();

@@ -2,9 +2,9 @@
 //!
 //! The browser's psephos: the voting booth, the receipt and challenge checks and the observer's
 //! checks, compiled to WebAssembly from the very code the server and the verifier run
-//! (`psephos-core`, `psephos-record`, and `psephos-board`'s pure `merkle` and `note`), so that a
-//! ballot is encrypted on the voter's device by audited code and a voter can check their receipt
-//! without trusting the server.
+//! (`psephos-core`, `psephos-record`, and `psephos-board`'s pure `merkle`, `note` and
+//! `checkpoint`), so that a ballot is encrypted on the voter's device by audited code and a voter
+//! can check their receipt without trusting the server.
 //!
 //! The exported functions take and return JSON text (the serde forms of the core types, as the
 //! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one

@@ -11,8 +11,9 @@
 //! serves it) and so is its check ([`SealedReceipt::verify`]); this module adds only what the
 //! page shows.
 
+use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::Hash;
-use psephos_board::note::{SignatureType, SignedCheckpoint, VerifierKey};
+use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_board::{Entry, EntryKind, SealedReceipt};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::encoding::Canonical;
@@ -48,7 +49,7 @@ pub struct CheckpointView {
 #[derive(Debug, Serialize)]
 pub struct ReceiptView {
     pub index: u64,
-    pub block_height: u64,
+    pub block_number: u64,
     pub leaf_hash: String,
     pub checkpoint: CheckpointView,
 }
@@ -197,7 +198,7 @@ fn verify_leaf(
         .map_err(|e| Error::Verify(e.to_string()))?;
     Ok(ReceiptView {
         index: receipt.index,
-        block_height: receipt.block_height,
+        block_number: receipt.block_number,
         leaf_hash: leaf.to_string(),
         checkpoint: checkpoint_view(&signed, board, witnesses),
     })

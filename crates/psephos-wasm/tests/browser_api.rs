@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use ed25519_dalek::SigningKey;
+use psephos_board::checkpoint::{Checkpoint, Cosigner, SignedCheckpoint};
 use psephos_board::merkle::{inclusion_proof, MemoryTree};
-use psephos_board::note::{Checkpoint, Cosigner, NoteSigner, SignedCheckpoint};
+use psephos_board::note::NoteSigner;
 use psephos_board::SealedReceipt;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::{EncryptedBallot, PlaintextBallot};
@@ -263,7 +264,7 @@ fn receipt_for(ballot: &EncryptedBallot, before: u64, after: u64, witness: &Cosi
     json!({
         "index": index,
         "leaf_hash": leaf,
-        "block_height": 3,
+        "block_number": 3,
         "tree_size": size,
         "root": root,
         "checkpoint": note.encode().unwrap(),

@@ -13,17 +13,18 @@
 //! wrong stored node gives the index of the leaf that completed it (the tree of
 //! that many leaves is still intact). A problem confined to the blocks
 //! (a broken link, an altered header or checkpoint, a bad cosignature) is
-//! named by the height of the first bad block.
+//! named by the number of the first bad block.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
 use crate::block::Block;
+use crate::checkpoint::SignedCheckpoint;
 use crate::entry::{entry_leaf_hash, EntryKind, MAX_PAYLOAD_SIZE};
 use crate::error::BoardError;
 use crate::merkle::{Hash, NodeId};
-use crate::note::{SignedCheckpoint, VerifierKey};
+use crate::note::VerifierKey;
 
 use super::db::{self, Pool};
 use super::frontier::Frontier;
@@ -118,10 +119,10 @@ pub enum ProblemLocation {
         /// Length of the intact prefix.
         first_bad_index: u64,
     },
-    /// In the block chain, checkpoints or cosignatures, at this height.
+    /// In the block chain, checkpoints or cosignatures, at this block.
     Block {
-        /// Height of the bad block.
-        height: u64,
+        /// Number of the bad block.
+        number: u64,
     },
 }
 
@@ -170,12 +171,12 @@ impl CheckReport {
             .min()
     }
 
-    /// The height of the first bad block, if any.
+    /// The number of the first bad block, if any.
     pub fn first_bad_block(&self) -> Option<u64> {
         self.problems
             .iter()
             .filter_map(|p| match p.location {
-                ProblemLocation::Block { height } => Some(height),
+                ProblemLocation::Block { number } => Some(number),
                 ProblemLocation::Entry { .. } => None,
             })
             .min()
@@ -195,9 +196,9 @@ impl CheckReport {
                 detail,
             }),
             Some(Problem {
-                location: ProblemLocation::Block { height },
+                location: ProblemLocation::Block { number },
                 detail,
-            }) => Err(BoardError::TamperedBlock { height, detail }),
+            }) => Err(BoardError::TamperedBlock { number, detail }),
         }
     }
 }
@@ -220,7 +221,7 @@ impl First {
 /// A published checkpoint, as the entries pass needs it.
 struct Sealed {
     size: u64,
-    height: u64,
+    block_number: u64,
     root: Hash,
 }
 
@@ -248,7 +249,7 @@ fn verify_block(
     Ok(())
 }
 
-/// Runs the check up to tree size `size` and block height `max_height`.
+/// Runs the check up to tree size `size` and block number `last_block`.
 /// `strict` (on open, when nothing is being appended) also rejects stored
 /// nodes beyond the tree.
 #[allow(clippy::too_many_arguments)]
@@ -259,7 +260,7 @@ pub(crate) async fn run(
     verifier: &VerifierKey,
     witnesses: &[VerifierKey],
     size: u64,
-    max_height: Option<u64>,
+    last_block: Option<u64>,
     strict: bool,
     mut visit: Option<Visitor<'_>>,
 ) -> Result<CheckReport, BoardError> {
@@ -272,11 +273,11 @@ pub(crate) async fn run(
 
     // Blocks, checkpoints and cosignatures.
     let mut sealed: Vec<Sealed> = Vec::new();
-    if let Some(max_height) = max_height {
+    if let Some(last_block) = last_block {
         let mut prev: Option<Block> = None;
         let mut next = 0u64;
-        'pages: while next <= max_height {
-            let limit = BLOCK_PAGE.min(max_height - next + 1);
+        'pages: while next <= last_block {
+            let limit = BLOCK_PAGE.min(last_block - next + 1);
             let rows = pool
                 .blocks(log, db::to_i64(next)?, db::to_i64(limit)?)
                 .await?;
@@ -286,9 +287,9 @@ pub(crate) async fn run(
                 block_bad.offer(next, || format!("block {next} is missing"));
             }
             for row in &rows {
-                let height = next;
-                if row.height != db::to_i64(height)? {
-                    block_bad.offer(height, || format!("block {height} is missing"));
+                let number = next;
+                if row.number != db::to_i64(number)? {
+                    block_bad.offer(number, || format!("block {number} is missing"));
                     stop = true;
                     break;
                 }
@@ -298,7 +299,7 @@ pub(crate) async fn run(
                 let block = match checked {
                     Ok(b) => b,
                     Err(detail) => {
-                        block_bad.offer(height, || format!("block {height}: {detail}"));
+                        block_bad.offer(number, || format!("block {number}: {detail}"));
                         stop = true;
                         break;
                     }
@@ -306,14 +307,14 @@ pub(crate) async fn run(
                 if block.header.tree_size > size {
                     let n = block.header.tree_size;
                     entry_bad.offer(size, || {
-                        format!("block {height} seals {n} entries but only {size} are stored")
+                        format!("block {number} seals {n} entries but only {size} are stored")
                     });
                     stop = true;
                     break;
                 }
                 sealed.push(Sealed {
                     size: block.header.tree_size,
-                    height,
+                    block_number: number,
                     root: block.header.root,
                 });
                 report.blocks += 1;
@@ -367,7 +368,7 @@ pub(crate) async fn run(
             report.entries += 1;
             while let Some(cp) = checkpoints.next_if(|cp| cp.size <= next) {
                 if cp.size == next && frontier.root()? != cp.root {
-                    let h = cp.height;
+                    let h = cp.block_number;
                     block_bad.offer(h, || {
                         format!("block {h}: checkpoint root does not match the stored entries")
                     });
@@ -430,9 +431,9 @@ pub(crate) async fn run(
             detail,
         });
     }
-    if let Some((height, detail)) = block_bad.0 {
+    if let Some((number, detail)) = block_bad.0 {
         report.problems.push(Problem {
-            location: ProblemLocation::Block { height },
+            location: ProblemLocation::Block { number },
             detail,
         });
     }
@@ -440,7 +441,7 @@ pub(crate) async fn run(
 }
 
 /// Verifies the stored cosignatures of the checkpoints of `page` (blocks in
-/// height order). Cosignatures from keys that are no longer configured are
+/// order). Cosignatures from keys that are no longer configured are
 /// not served and are skipped here.
 async fn check_cosignatures(
     pool: &Pool,
@@ -466,10 +467,10 @@ async fn check_cosignatures(
         let Some(block) = page.get(pos) else {
             continue;
         };
-        let height = block.header.height;
+        let number = block.header.number;
         if i128::from(row.tree_size) != block.header.tree_size as i128 {
             let s = row.tree_size;
-            block_bad.offer(height, || {
+            block_bad.offer(number, || {
                 format!("cosignature for size {s}, which no block published")
             });
             continue;
@@ -484,10 +485,10 @@ async fn check_cosignatures(
             Ok((w, _)) if w.name() == row.witness && i64::from(w.key_id()) == row.key_id => {
                 report.cosignatures += 1;
             }
-            Ok(_) => block_bad.offer(height, || {
-                format!("block {height}: stored cosignature is filed under another witness")
+            Ok(_) => block_bad.offer(number, || {
+                format!("block {number}: stored cosignature is filed under another witness")
             }),
-            Err(e) => block_bad.offer(height, || format!("block {height}: cosignature: {e}")),
+            Err(e) => block_bad.offer(number, || format!("block {number}: cosignature: {e}")),
         }
     }
     Ok(())

@@ -293,7 +293,8 @@ pub(crate) struct EntryRow {
 /// A block row as stored.
 #[derive(Debug)]
 pub(crate) struct BlockRow {
-    pub height: i64,
+    /// The block number (stored in the column `height`).
+    pub number: i64,
     pub prev_hash: Vec<u8>,
     pub time_ms: i64,
     pub tree_size: i64,
@@ -343,7 +344,7 @@ const BLOCK_COLUMNS: &str =
 macro_rules! block_row {
     ($r:expr) => {
         BlockRow {
-            height: $r.try_get(0)?,
+            number: $r.try_get(0)?,
             prev_hash: $r.try_get(1)?,
             time_ms: $r.try_get(2)?,
             tree_size: $r.try_get(3)?,
@@ -502,7 +503,7 @@ impl Pool {
         Ok(row)
     }
 
-    /// Up to `limit` blocks from height `from`, in height order.
+    /// Up to `limit` blocks from block number `from`, in order.
     pub async fn blocks(
         &self,
         log: i64,
@@ -557,12 +558,12 @@ impl Pool {
         .await
     }
 
-    pub async fn block_by_height(
+    pub async fn block_by_number(
         &self,
         log: i64,
-        height: i64,
+        number: i64,
     ) -> Result<Option<BlockRow>, BoardError> {
-        self.block_where("WHERE log_id = $1 AND height = $2", log, height)
+        self.block_where("WHERE log_id = $1 AND height = $2", log, number)
             .await
     }
 
@@ -774,7 +775,7 @@ impl Conn {
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(log)
-            .bind(b.height)
+            .bind(b.number)
             .bind(b.prev_hash.as_slice())
             .bind(b.time_ms)
             .bind(b.tree_size)

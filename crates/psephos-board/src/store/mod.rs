@@ -27,7 +27,7 @@
 //! the dense indices, every block header hash and link, and every
 //! checkpoint's signature and root, streaming in pages. A problem is named by
 //! the length of the intact prefix of the log (`first_bad_index`) or by the
-//! height of the first bad block.
+//! number of the first bad block.
 //!
 //! Engines: SQLite (`sqlite://path?mode=rwc`; WAL, `synchronous=FULL`) and
 //! PostgreSQL (`postgres://…`). One writer per log: on PostgreSQL an advisory
@@ -145,8 +145,8 @@ pub struct AppendReceipt {
 /// A published checkpoint with its cosignatures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedCheckpoint {
-    /// Height of the block that holds it.
-    pub block_height: u64,
+    /// Number of the block that holds it.
+    pub block_number: u64,
     /// Tree size.
     pub size: u64,
     /// Tree root.
@@ -177,7 +177,7 @@ struct Inner {
     size: watch::Receiver<u64>,
     sealed: watch::Receiver<Sealed>,
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
-    last_error: Arc<Mutex<Option<String>>>,
+    last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     commits: Arc<AtomicU64>,
 }
 
@@ -333,7 +333,7 @@ impl Board {
                 verifier,
                 &config.witnesses,
                 size,
-                state.sealed().height,
+                state.sealed().block_number,
                 true,
                 visit,
             )
@@ -371,8 +371,9 @@ impl Board {
     }
 
     /// The last error of a background seal, if any (a seal that failed is
-    /// retried at the next tick).
-    pub fn background_error(&self) -> Option<String> {
+    /// retried at the next tick). Shared, since the board keeps it for the
+    /// next caller too.
+    pub fn background_error(&self) -> Option<Arc<BoardError>> {
         self.inner.last_error.lock().ok().and_then(|e| e.clone())
     }
 
@@ -581,18 +582,18 @@ impl Board {
         }
     }
 
-    /// The block at `height`, if sealed.
-    pub async fn block(&self, height: u64) -> Result<Option<Block>, BoardError> {
-        let Ok(h) = db::to_i64(height) else {
+    /// Block number `number`, if sealed.
+    pub async fn block(&self, number: u64) -> Result<Option<Block>, BoardError> {
+        let Ok(n) = db::to_i64(number) else {
             return Ok(None);
         };
-        match self.inner.pool.block_by_height(self.inner.log, h).await? {
+        match self.inner.pool.block_by_number(self.inner.log, n).await? {
             Some(row) => Ok(Some(writer::block_from_row(&row)?)),
             None => Ok(None),
         }
     }
 
-    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from height `start`.
+    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from block number `start`.
     pub async fn blocks(&self, start: u64, limit: u64) -> Result<Vec<Block>, BoardError> {
         let Ok(from) = db::to_i64(start) else {
             return Ok(Vec::new());
@@ -651,7 +652,7 @@ impl Board {
             }
         }
         Ok(PublishedCheckpoint {
-            block_height: block.header.height,
+            block_number: block.header.number,
             size: block.header.tree_size,
             root: block.header.root,
             note,
@@ -738,7 +739,7 @@ impl Board {
         Ok(Some(SealedReceipt {
             index,
             leaf_hash,
-            block_height: block.header.height,
+            block_number: block.header.number,
             tree_size,
             root: block.header.root,
             checkpoint: published.note,
@@ -774,7 +775,7 @@ impl Board {
             &self.inner.verifier,
             &self.inner.witnesses,
             self.size(),
-            sealed.height,
+            sealed.block_number,
             false,
             None,
         )

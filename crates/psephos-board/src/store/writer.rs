@@ -23,10 +23,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::MissedTickBehavior;
 
 use crate::block::{Block, BlockHeader};
+use crate::checkpoint::Checkpoint;
 use crate::entry::Entry;
 use crate::error::BoardError;
 use crate::merkle::Hash;
-use crate::note::{Checkpoint, NoteSigner};
+use crate::note::NoteSigner;
 
 use super::db::{self, BlockRow, Conn, NewEntry, NewNode, Pool};
 use super::frontier::Frontier;
@@ -77,7 +78,7 @@ pub(crate) enum Command {
 /// The published state: what has been sealed so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Sealed {
-    pub height: Option<u64>,
+    pub block_number: Option<u64>,
     pub size: u64,
 }
 
@@ -91,7 +92,7 @@ pub(crate) struct State {
 impl State {
     pub fn sealed(&self) -> Sealed {
         Sealed {
-            height: self.last_block.as_ref().map(|b| b.header.height),
+            block_number: self.last_block.as_ref().map(|b| b.header.number),
             size: self.last_block.as_ref().map_or(0, |b| b.header.tree_size),
         }
     }
@@ -100,7 +101,7 @@ impl State {
 pub(crate) fn block_from_row(row: &BlockRow) -> Result<Block, BoardError> {
     Ok(Block {
         header: BlockHeader {
-            height: db::to_u64(row.height, "block height")?,
+            number: db::to_u64(row.number, "block number")?,
             prev_hash: db::to_hash(&row.prev_hash, "previous block hash")?,
             time_ms: db::to_u64(row.time_ms, "block time")?,
             tree_size: db::to_u64(row.tree_size, "block tree size")?,
@@ -170,7 +171,7 @@ pub(crate) struct Writer {
     pub seal_interval: Duration,
     pub max_batch_entries: usize,
     pub max_batch_bytes: usize,
-    pub last_error: Arc<Mutex<Option<String>>>,
+    pub last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     pub commits: Arc<AtomicU64>,
 }
 
@@ -277,7 +278,7 @@ impl Writer {
     fn note_error(&self, e: Option<BoardError>) {
         if let Some(e) = e {
             if let Ok(mut slot) = self.last_error.lock() {
-                *slot = Some(e.to_string());
+                *slot = Some(Arc::new(e));
             }
         }
     }
@@ -389,7 +390,7 @@ impl Writer {
             .sign(&self.signer)?
             .encode()?;
         let header = BlockHeader {
-            height: last.map_or(0, |b| b.header.height + 1),
+            number: last.map_or(0, |b| b.header.number + 1),
             prev_hash: last.map_or(Hash([0; 32]), |b| b.hash),
             time_ms: db::now_ms().max(last.map_or(0, |b| b.header.time_ms)),
             tree_size: size,
@@ -398,7 +399,7 @@ impl Writer {
         };
         let block = Block::new(header)?;
         let row = BlockRow {
-            height: db::to_i64(block.header.height)?,
+            number: db::to_i64(block.header.number)?,
             prev_hash: block.header.prev_hash.0.to_vec(),
             time_ms: db::to_i64(block.header.time_ms)?,
             tree_size: db::to_i64(size)?,

@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::SigningKey;
-use psephos_board::note::{Cosigner, VerifierKey};
+use psephos_board::checkpoint::Cosigner;
+use psephos_board::note::VerifierKey;
 use psephos_board::BoardConfig;
 use sqlx::Connection as _;
 

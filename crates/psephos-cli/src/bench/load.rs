@@ -76,7 +76,7 @@ pub(crate) async fn setup(state: &AppState, n: usize) -> anyhow::Result<Vec<Vec<
         ceremony: run.params.clone(),
     }))
     .await?;
-    for m in &run.transcript {
+    for m in &run.log {
         post(Payload::Ceremony(m.clone())).await?;
     }
     svc.post_with(|s| {

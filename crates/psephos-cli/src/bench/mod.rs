@@ -173,7 +173,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let (total, per_trustee, verify) = ceremony(n, k, &mut rng)?;
         println!(
             "key ceremony n={n} k={k}: {total:.1?} for all {n} trustees in one process \
-             ({per_trustee:.1?} per trustee), public verification of the transcript {verify:.1?}"
+             ({per_trustee:.1?} per trustee), public verification of the ceremony log {verify:.1?}"
         );
     }
 
@@ -489,7 +489,7 @@ fn tally(ballots: usize, rng: &mut ChaCha20Rng) -> anyhow::Result<(Duration, Dur
 }
 
 /// Runs an honest ceremony among `n` in-process trustees ([`sim::run_ceremony`]: each makes its
-/// messages and processes every posted one) and verifies the transcript as an observer. Returns
+/// messages and processes every posted one) and verifies the ceremony log as an observer. Returns
 /// the total time, the time per trustee, and the observer's verification time.
 fn ceremony(
     n: u32,
@@ -501,7 +501,7 @@ fn ceremony(
     let run = sim::run_ceremony(manifest_hash, n, k, rng)?;
     let total = start.elapsed();
     let t = Instant::now();
-    let public = psephos_core::ceremony::verify_ceremony(&run.params, &run.transcript)?;
+    let public = psephos_core::ceremony::verify_ceremony(&run.params, &run.log)?;
     let verify = t.elapsed();
     anyhow::ensure!(
         run.outcomes.iter().all(|o| o.joint_key == public.joint_key),

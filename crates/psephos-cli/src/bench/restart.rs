@@ -16,7 +16,7 @@
 //!
 //! Memory: the state's growth in resident memory (`VmRSS`) while the credentials are applied
 //! (per voter) and while the ballots are (per ballot), replayed with
-//! [`ElectionState::replay_entry`] as the service does.
+//! [`Rules::replay_entry`] as the service does.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ use anyhow::Context;
 use psephos_board::{Board, BoardConfig, Entry, EntryKind};
 use psephos_core::encoding::Canonical;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, ElectionState, Payload};
+use psephos_record::{Control, Payload, Rules};
 use psephos_server::election::ElectionService;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -136,7 +136,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             break;
         }
     }
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     let base = rss_kib();
     let mut at_open = None;
     let mut start = 0;
@@ -222,7 +222,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
 /// The election's setup through the rules, then the copied, re-signed ballots.
 async fn build(board: &Board, voters: usize, rng: &mut ChaCha20Rng) -> anyhow::Result<()> {
     let sim = Simulation::new(psephos_core::sim::shapes::approval(2, 5), voters, rng)?;
-    let mut state = ElectionState::new();
+    let mut state = Rules::new();
     let mut setup = vec![sim.definition()];
     setup.extend(sim.ceremony_messages());
     setup.extend(sim.credential_lists());

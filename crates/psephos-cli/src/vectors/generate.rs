@@ -472,7 +472,7 @@ fn tally() -> anyhow::Result<Value> {
 fn ceremony() -> anyhow::Result<Value> {
     let manifest = config("referendum.toml")?;
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng(40))?;
-    let (params, log) = (run.params, run.transcript);
+    let (params, log) = (run.params, run.log);
     let outcome = psephos_core::ceremony::verify_ceremony(&params, &log)?;
     let messages: Vec<String> = log
         .iter()

@@ -11,8 +11,9 @@
 //! both histories cosigned by honest witnesses.
 
 use anyhow::{bail, Context};
+use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
 use psephos_board::merkle::{verify_consistency, ConsistencyProof};
-use psephos_board::note::{Cosigner, SignedCheckpoint, VerifierKey};
+use psephos_board::note::VerifierKey;
 use std::path::{Path, PathBuf};
 
 /// Where a witness stands after one step.

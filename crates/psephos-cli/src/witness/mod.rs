@@ -5,7 +5,8 @@ pub mod follow;
 use crate::keys::SecretKey;
 use anyhow::bail;
 pub use follow::{Step, Witness};
-use psephos_board::note::{Cosigner, SignatureType};
+use psephos_board::checkpoint::Cosigner;
+use psephos_board::note::SignatureType;
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Runs a test body on a multi-threaded runtime whose threads have large stacks: debug builds
-/// put whole election states and precomputed tables in async frames (several hundred KiB for
+/// put whole `Rules` and precomputed tables in async frames (several hundred KiB for
 /// `ElectionService::post`), more than the default 2 MiB test thread holds when nested.
 pub fn block_on<F, Fut>(f: F)
 where

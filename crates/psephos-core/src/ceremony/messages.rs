@@ -277,7 +277,7 @@ impl SignedMessage {
 
     /// Plain SHA-256 of the canonical bytes: identifies this exact message for replay detection
     /// (local bookkeeping, never signed or published).
-    pub(crate) fn fingerprint(&self) -> Digest {
+    pub(crate) fn digest(&self) -> Digest {
         use sha2::Digest as _;
         Digest(sha2::Sha256::digest(self.to_canonical_bytes()).into())
     }

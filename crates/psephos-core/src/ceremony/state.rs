@@ -133,7 +133,7 @@ impl Slot {
 pub(crate) struct Checked<'a> {
     message: &'a Message,
     slot: Slot,
-    fingerprint: Digest,
+    digest: Digest,
     commitment_valid: bool,
 }
 
@@ -212,9 +212,9 @@ impl CeremonyState {
             return Err(CeremonyError::BadSignature { from, round });
         }
         let slot = Slot::of(m);
-        let fingerprint = msg.fingerprint();
+        let digest = msg.digest();
         if let Some(prev) = self.seen.get(&slot) {
-            return Err(if *prev == fingerprint {
+            return Err(if *prev == digest {
                 CeremonyError::Replayed { from, round }
             } else {
                 CeremonyError::Duplicate { from, round }
@@ -277,7 +277,7 @@ impl CeremonyState {
         Ok(Checked {
             message: m,
             slot,
-            fingerprint,
+            digest,
             commitment_valid,
         })
     }
@@ -285,7 +285,7 @@ impl CeremonyState {
     pub(crate) fn apply(&mut self, c: Checked<'_>) {
         self.phase = self.phase.max(c.message.round());
         self.accepted += 1;
-        self.seen.insert(c.slot, c.fingerprint);
+        self.seen.insert(c.slot, c.digest);
         match c.message {
             Message::Commitment(m) => {
                 self.commitments.insert(

@@ -3,8 +3,9 @@
 //! cosignatures and quorum, and the checkpoints the verifier already trusts.
 
 use psephos_board::block::Block;
+use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::{node_hash, Hash};
-use psephos_board::note::{Note, NoteError, SignatureType, SignedCheckpoint, VerifierKey};
+use psephos_board::note::{Note, NoteError, SignatureType, VerifierKey};
 
 use super::report::Tracker;
 use super::Anchor;
@@ -15,7 +16,7 @@ use crate::format::RecordBlock;
 #[derive(Debug, Clone, Default)]
 pub struct Frontier {
     size: u64,
-    /// `(height, hash)` of each perfect subtree, left to right.
+    /// `(level, hash)` of each perfect subtree, left to right.
     stack: Vec<(u32, Hash)>,
 }
 
@@ -137,7 +138,7 @@ impl BoardChecker {
     /// A block, right after the last entry it covers.
     pub fn block(&mut self, b: RecordBlock) {
         let h = &b.header;
-        let height = h.height;
+        let number = h.number;
         // Chain.
         match Block::new(h.clone()) {
             Ok(block) => {
@@ -149,7 +150,7 @@ impl BoardChecker {
             }
             Err(e) => self
                 .blocks
-                .fail(|| format!("block {height}: header does not encode: {e}")),
+                .fail(|| format!("block {number}: header does not encode: {e}")),
         }
         // The board's signature and the body's size and root.
         match SignedCheckpoint::open(h.checkpoint.as_bytes(), &self.origin, &self.key, &[]) {
@@ -162,13 +163,13 @@ impl BoardChecker {
                     // check 5), never lines smuggled into the signed header.
                     self.checkpoints.fail(|| {
                         format!(
-                            "block {height}: the checkpoint in the header carries {lines} signature lines; it must carry only the board's (cosignatures come beside the header)"
+                            "block {number}: the checkpoint in the header carries {lines} signature lines; it must carry only the board's (cosignatures come beside the header)"
                         )
                     });
                 } else if body.size != h.tree_size || body.root != h.root {
                     self.checkpoints.fail(|| {
                         format!(
-                            "block {height}: the checkpoint states size {} and root {}, the header {} and {}",
+                            "block {number}: the checkpoint states size {} and root {}, the header {} and {}",
                             body.size, body.root, h.tree_size, h.root
                         )
                     });
@@ -178,7 +179,7 @@ impl BoardChecker {
             }
             Err(e) => self
                 .checkpoints
-                .fail(|| format!("block {height}: checkpoint does not open: {e}")),
+                .fail(|| format!("block {number}: checkpoint does not open: {e}")),
         }
         // The root recomputed from the entries (the format guarantees the frontier's size is
         // the block's tree size; the checkpoint check above ties the header to the signed body).
@@ -188,7 +189,7 @@ impl BoardChecker {
         } else {
             self.merkle.fail(|| {
                 format!(
-                    "block {height}: the first {} entries have root {root}, the block states {}",
+                    "block {number}: the first {} entries have root {root}, the block states {}",
                     h.tree_size, h.root
                 )
             });
@@ -199,7 +200,7 @@ impl BoardChecker {
                 Ok(_) => self.witness.pass(),
                 Err(e) => self
                     .witness
-                    .fail(|| format!("block {height}: a cosignature does not verify: {e}")),
+                    .fail(|| format!("block {number}: a cosignature does not verify: {e}")),
             }
         }
         self.last_block = Some(b);
@@ -238,10 +239,10 @@ impl BoardChecker {
             let got = verified_witnesses(b, &self.witnesses).unwrap_or_default();
             if (got as u64) < u64::from(self.quorum) {
                 let q = self.quorum;
-                let height = b.header.height;
+                let number = b.header.number;
                 self.witness.fail(|| {
                     format!(
-                        "the last checkpoint (block {height}) has {got} valid witness cosignatures, the quorum is {q}"
+                        "the last checkpoint (block {number}) has {got} valid witness cosignatures, the quorum is {q}"
                     )
                 });
             } else {

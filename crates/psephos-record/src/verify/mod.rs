@@ -5,7 +5,7 @@
 //!
 //! The record streams through once ([`RecordReader`]): each entry's leaf goes into a compact
 //! Merkle frontier, each block is checked as it arrives, and each entry is replayed through
-//! [`ElectionState`] — the very rules the server applies before appending — so the verifier
+//! [`Rules`] — the very rules the server applies before appending — so the verifier
 //! cannot accept what the server would have refused, nor the reverse. Ballots are buffered in
 //! chunks: decoded and verified in parallel (batch verification), then applied in board order.
 //!
@@ -38,7 +38,7 @@ use psephos_core::tally::EncryptedTally;
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Control, Payload};
-use crate::state::{Applied, ElectionState, Phase, RuleError};
+use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
@@ -467,7 +467,7 @@ struct Superseded {
 
 #[derive(Default)]
 struct Verifier {
-    state: ElectionState,
+    state: Rules,
     trackers: BTreeMap<CheckId, Tracker>,
     board: Option<BoardChecker>,
     /// Why later phase errors are consequences rather than new failures, and the phase the
@@ -476,7 +476,7 @@ struct Verifier {
     /// The first entry is not the election definition: nothing after it is checked.
     headless: Option<String>,
     /// An encrypted tally the rules refused (index, tally): kept to say which ballots it sums.
-    rejected_tally: Option<(u64, EncryptedTally, String)>,
+    rejected_tally: Option<(u64, EncryptedTally, TallyMismatch)>,
     /// Why the encrypted tally cannot be relied on: its shares, combination and result are
     /// `skipped`.
     tally_unusable: Option<String>,

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::state::Counts;
+use crate::rules::Counts;
 use psephos_core::tally::TallyResult;
 
 /// One of the verifier's checks.
@@ -114,7 +114,7 @@ impl CheckId {
             CheckId::BoardCheckpoints => {
                 "every checkpoint is signed by the board key and states its block's size and root"
             }
-            CheckId::BoardBlocks => "block chain: heights, links to the previous block, times, sizes",
+            CheckId::BoardBlocks => "block chain: block numbers, links to the previous block, times, sizes",
             CheckId::BoardMerkle => {
                 "Merkle roots recomputed from the entries equal every checkpoint's root; the last covers every entry"
             }

@@ -10,7 +10,7 @@
 //! A ballot goes through the cheap checks first (body size; then, on the raw bytes,
 //! [`crate::intake`]: phase, election hash, listed credential, ballot style, the size the style
 //! allows; then decoding, off the HTTP workers; then the rules'
-//! [`psephos_record::ElectionState::check_ballot`]: all of the above again, replay,
+//! [`psephos_record::Rules::check_ballot`]: all of the above again, replay,
 //! challenged, shape, signature), then to the batched proof verification of [`crate::cast`]. Voters are anonymous: nothing here authenticates anything but the
 //! credential's signature.
 

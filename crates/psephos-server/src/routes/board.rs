@@ -10,7 +10,7 @@
 //! | GET | `/receipts/{index}` | the sealed receipt (inclusion proof and checkpoint), 202 until sealed |
 //! | GET | `/proofs/inclusion?index&size` | RFC 9162 inclusion proof |
 //! | GET | `/proofs/consistency?old&new` | RFC 9162 consistency proof |
-//! | GET | `/blocks/latest`, `/blocks/{height}`, `/blocks?start&limit` | block headers |
+//! | GET | `/blocks/latest`, `/blocks/{number}`, `/blocks?start&limit` | block headers |
 //! | POST | `/cosignatures` | `{ size, signature }`: a witness cosignature line for that checkpoint |
 
 use crate::startup::AppState;
@@ -174,11 +174,11 @@ async fn get_latest_block(state: web::Data<AppState>) -> Result<HttpResponse> {
     }
 }
 
-#[get("/blocks/{height}")]
-async fn get_block(state: web::Data<AppState>, height: web::Path<u64>) -> Result<HttpResponse> {
-    match state.board.block(*height).await? {
+#[get("/blocks/{number}")]
+async fn get_block(state: web::Data<AppState>, number: web::Path<u64>) -> Result<HttpResponse> {
+    match state.board.block(*number).await? {
         Some(b) => Ok(block_json(b)),
-        None => Err(ApiError::not_found(format!("no block at height {height}"))),
+        None => Err(ApiError::not_found(format!("no block number {number}"))),
     }
 }
 

@@ -99,14 +99,15 @@ pub fn may_complete(state: &AppState, cs: &CeremonyState) -> bool {
 struct Desk {
     election: Weak<ElectionService>,
     /// Serialises ceremony posts so the schedule check and the append see the same state.
-    posting: tokio::sync::Mutex<Transcript>,
+    posting: tokio::sync::Mutex<CeremonyLog>,
     clock: Mutex<Clock>,
     /// Whether the background task runs.
     timer: std::sync::atomic::AtomicBool,
 }
 
+/// The ceremony log as the board has it: each ceremony message with its board index.
 #[derive(Debug, Default)]
-struct Transcript {
+struct CeremonyLog {
     messages: Vec<(u64, SignedMessage)>,
     /// Board entries below this index have been scanned.
     scanned_to: u64,
@@ -157,7 +158,7 @@ fn desk(election: &Arc<ElectionService>) -> Arc<Desk> {
     }
     let d = Arc::new(Desk {
         election: Arc::downgrade(election),
-        posting: tokio::sync::Mutex::new(Transcript::default()),
+        posting: tokio::sync::Mutex::new(CeremonyLog::default()),
         clock: Mutex::new(Clock::new()),
         timer: std::sync::atomic::AtomicBool::new(false),
     });
@@ -282,8 +283,8 @@ fn ensure_timer(desk: &Arc<Desk>) {
     });
 }
 
-/// Brings the list of ceremony messages up to date with the board.
-async fn refresh(t: &mut Transcript, election: &ElectionService) -> Result<(), ApiError> {
+/// Brings the ceremony log up to date with the board.
+async fn refresh(t: &mut CeremonyLog, election: &ElectionService) -> Result<(), ApiError> {
     let board = election.board();
     while !t.done && t.scanned_to < board.size() {
         let start = t.scanned_to;
@@ -557,16 +558,16 @@ mod tests {
         let mut c = clock(2, 60, t0);
         // Round 1 waits for all three commitments.
         assert_eq!(schedule(&cs, &mut c, t0).open, Round::Commitments);
-        cs.receive(&run.transcript[0]).unwrap();
-        cs.receive(&run.transcript[1]).unwrap();
+        cs.receive(&run.log[0]).unwrap();
+        cs.receive(&run.log[1]).unwrap();
         let s = schedule(&cs, &mut c, t0 + Duration::from_secs(59));
         assert_eq!((s.open, s.settled), (Round::Commitments, false));
         // Trustee 3 never commits: at the timeout round 1 closes and round 2 opens.
         let t1 = t0 + Duration::from_secs(61);
         assert_eq!(schedule(&cs, &mut c, t1).open, Round::Shares);
         // Round 2 waits for the two committed dealers only.
-        cs.receive(&run.transcript[3]).unwrap();
-        cs.receive(&run.transcript[4]).unwrap();
+        cs.receive(&run.log[3]).unwrap();
+        cs.receive(&run.log[4]).unwrap();
         let t2 = t1 + Duration::from_secs(1);
         let s = schedule(&cs, &mut c, t2);
         assert_eq!((s.open, s.settled), (Round::Complaints, false));

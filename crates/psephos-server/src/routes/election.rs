@@ -15,7 +15,7 @@
 //!
 //! Every write is one board entry (or, for credentials, a few) posted through
 //! [`crate::election::ElectionService`]; whether it may be posted now is for the election's
-//! rules to say ([`psephos_record::ElectionState`]), never for this module: an illegal
+//! rules to say ([`psephos_record::Rules`]), never for this module: an illegal
 //! transition comes back from the rules as 409 with their reason.
 
 use crate::body;
@@ -28,7 +28,7 @@ use psephos_core::ceremony::{CeremonyParams, Round, TrusteeIndex, TrusteePublic,
 use psephos_core::election::Manifest;
 use psephos_core::group::Point;
 use psephos_record::credentials::MAX_CREDENTIALS_PER_ENTRY;
-use psephos_record::{Control, CredentialList, Definition, ElectionState, Payload};
+use psephos_record::{Control, CredentialList, Definition, Payload, Rules};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -114,7 +114,8 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     let ceremony = CeremonyParams::for_manifest(&manifest, trustees)
         .map_err(|e| invalid("invalid_definition", format!("trustees: {e}")))?;
     let d = Definition { manifest, ceremony };
-    d.check().map_err(|e| invalid("invalid_definition", e))?;
+    d.check()
+        .map_err(|e| invalid("invalid_definition", e.to_string()))?;
     Ok(d)
 }
 
@@ -151,7 +152,7 @@ fn trustees_json(p: &CeremonyParams) -> Vec<Value> {
         .collect()
 }
 
-fn ceremony_progress(s: &ElectionState) -> Value {
+fn ceremony_progress(s: &Rules) -> Value {
     match s.ceremony() {
         Some(c) if s.phase() == psephos_record::Phase::Ceremony => {
             let round = c.phase();

@@ -168,6 +168,6 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         "status": if state.stopping() { "stopping" } else { "ok" },
         "phase": phase,
         "board_size": state.board.size(),
-        "background_error": state.board.background_error(),
+        "background_error": state.board.background_error().map(|e| e.to_string()),
     }))
 }

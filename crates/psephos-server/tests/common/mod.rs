@@ -190,7 +190,7 @@ pub fn expect_error(got: &(u16, Value), status: u16) -> String {
     got.1["error"].as_str().expect("error code").to_string()
 }
 
-/// An election driven by a test: the manifest, the ceremony transcript, the voters.
+/// An election driven by a test: the manifest, the ceremony log, the voters.
 pub struct TestElection {
     pub manifest: Manifest,
     pub run: CeremonyRun,
@@ -268,7 +268,7 @@ impl TestElection {
     }
 
     pub async fn post_ceremony(&self, s: &Server) {
-        for m in &self.run.transcript {
+        for m in &self.run.log {
             s.state
                 .election
                 .post(Payload::Ceremony(m.clone()))

@@ -1,6 +1,6 @@
 //! The election's rules, as a state machine replayed over the board (`docs/protocol.md`, §11).
 //!
-//! [`ElectionState`] is fed the board's entries in order. For each it decides whether the entry
+//! [`Rules`] is fed the board's entries in order. For each it decides whether the entry
 //! may stand at that position — the lifecycle (definition → ceremony → credentials → open →
 //! closed → tally → result), who may post what, replays, revotes and challenges — and records
 //! its effect. The server runs it *before* appending (an entry it rejects is never written, and
@@ -9,7 +9,7 @@
 //!
 //! The one rule this module leaves to its caller is the ballots' zero-knowledge proofs, which
 //! are verified in batches across cores (the server on its worker pool, the verifier over the
-//! whole record): [`ElectionState::apply`] takes a ballot on the promise that its proofs were
+//! whole record): [`Rules::apply`] takes a ballot on the promise that its proofs were
 //! verified, and checks everything else — including the signature — itself.
 
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::credentials::{CredentialList, ListError, RawCredentialList};
-use crate::payload::{Challenged, Control, Definition, KeyAnnouncement, Payload};
+use crate::payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use crate::tables::TrackedBallot;
 use crate::tables::{Full, Tables};
 
@@ -95,13 +95,13 @@ pub enum RuleError {
         source: DecodeError,
     },
     #[error("invalid election definition: {0}")]
-    Definition(String),
+    Definition(#[from] DefinitionError),
     #[error("ceremony message rejected: {0}")]
     Ceremony(#[from] CeremonyError),
     #[error("the announced ceremony outcome does not match the ceremony messages: {0}")]
-    Announcement(String),
+    Announcement(AnnouncementError),
     #[error("credential list rejected: {0}")]
-    Credentials(String),
+    Credentials(CredentialsError),
     #[error("the ballot is for another election (election hash mismatch)")]
     WrongElection,
     #[error("unknown credential: no listed credential signs this ballot")]
@@ -119,15 +119,15 @@ pub enum RuleError {
     #[error("ballot rejected: {0}")]
     Ballot(#[from] VerifyError),
     #[error("encrypted tally rejected: {0}")]
-    Tally(String),
-    #[error("decryption share of trustee {trustee} rejected: {detail}")]
-    Share { trustee: u32, detail: String },
+    Tally(TallyMismatch),
+    #[error("decryption share of trustee {trustee} rejected: {reason}")]
+    Share { trustee: u32, reason: ShareError },
     #[error(
         "decryption share of trustee {trustee} rejected: this trustee's share is already posted"
     )]
     ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
-    Result(String),
+    Result(ResultError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
@@ -149,6 +149,99 @@ impl RuleError {
             _ => RuleErrorKind::Invalid,
         }
     }
+}
+
+/// Why the announced ceremony outcome is refused ([`RuleError::Announcement`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AnnouncementError {
+    /// The announcement is not what the ceremony messages on the board compute to.
+    #[error("joint key, qualified set, verification keys or election hash differ")]
+    Differs,
+    /// The manifest and the announced joint key do not make an election.
+    #[error("{0}")]
+    Election(DecodeError),
+}
+
+/// Why a credential list (or opening without one) is refused ([`RuleError::Credentials`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CredentialsError {
+    /// The list itself is malformed or repeats a credential.
+    #[error("{0}")]
+    List(#[from] ListError),
+    /// More credentials in one entry than an entry may decode to.
+    #[error("{count} credentials in one entry, more than {max}")]
+    TooManyInEntry { count: usize, max: usize },
+    /// With these credentials a contest's counts could exceed what a tally decrypts to.
+    #[error(
+        "contest {contest:?}: the listed credentials' total weight {weight} times the option maximum {option_max} exceeds {MAX_COUNT_BOUND} (2^40), the largest count a tally can be decrypted to: the election could never be tallied"
+    )]
+    Untallyable {
+        contest: String,
+        weight: u64,
+        option_max: u64,
+    },
+    /// Voting cannot open with no credential listed.
+    #[error("no credentials are published: nobody could vote")]
+    NoneListed,
+}
+
+/// Why an encrypted tally is refused: it is not the board's ([`RuleError::Tally`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TallyMismatch {
+    #[error("it is for another election")]
+    WrongElection,
+    #[error("{got} contests, the manifest has {expected}")]
+    ContestCount { got: usize, expected: usize },
+    /// The tally's contest at this position is not the manifest's (id or option count).
+    #[error("contest {got:?} does not match the manifest's {expected:?}")]
+    Contest { got: String, expected: String },
+    /// The stated ballot count or weight is not what the board holds.
+    #[error(
+        "contest {contest:?} states {ballots} ballots of weight {weight}, the board has {board_ballots} of weight {board_weight}"
+    )]
+    Counts {
+        contest: String,
+        ballots: u64,
+        weight: u64,
+        board_ballots: u64,
+        board_weight: u64,
+    },
+}
+
+/// Why a decryption share is refused ([`RuleError::Share`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ShareError {
+    #[error("not a qualified trustee of this election")]
+    NotQualified,
+    /// The share does not verify against the tally and the trustee's verification key.
+    #[error("{}", share_failure(.0))]
+    Invalid(TallyError),
+}
+
+/// A share's failure without the trustee again (the rule's message names it).
+fn share_failure(e: &TallyError) -> String {
+    match e {
+        TallyError::InvalidShare { detail, .. } => detail.clone(),
+        e => e.to_string(),
+    }
+}
+
+/// Why the result is refused, or cannot yet be computed ([`RuleError::Result`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ResultError {
+    /// The posted result is not what the posted shares decrypt the tally to.
+    #[error("it differs from the decryption of the tally by the posted shares")]
+    Differs,
+    #[error("need decryption shares from at least {needed} trustees, got {got}")]
+    TooFewShares { needed: usize, got: usize },
+    /// The shares do not combine (`psephos_core::tally::combine`).
+    #[error("{0}")]
+    Combine(TallyError),
 }
 
 fn is_ceremony_conflict(e: &CeremonyError) -> bool {
@@ -211,26 +304,26 @@ pub struct Counts {
     pub shares: u64,
 }
 
-/// A point of an [`ElectionState`] to return to ([`ElectionState::mark`]).
+/// A point of the [`Rules`] to return to ([`Rules::mark`]).
 #[derive(Debug)]
 pub struct StateMark {
     size: u64,
     events: u64,
     tables: crate::tables::Mark,
-    rest: Option<Box<ElectionState>>,
+    rest: Option<Box<Rules>>,
 }
 
-/// [`ElectionState::rollback`] to a `ballots_only` mark after another kind of entry.
+/// [`Rules::rollback`] to a `ballots_only` mark after another kind of entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("an entry other than a ballot or challenge was applied after a ballots-only mark")]
 pub struct RollbackError;
 
 /// The election as the board has it so far. Feed it every entry in board order.
 #[derive(Debug, Clone)]
-pub struct ElectionState {
+pub struct Rules {
     phase: Phase,
     size: u64,
-    /// Entries applied other than ballots and challenges (see [`ElectionState::rollback`]).
+    /// Entries applied other than ballots and challenges (see [`Rules::rollback`]).
     events: u64,
     definition: Option<Definition>,
     ceremony: Option<CeremonyState>,
@@ -259,16 +352,16 @@ pub struct ElectionState {
     result_at: Option<u64>,
 }
 
-impl Default for ElectionState {
+impl Default for Rules {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl ElectionState {
+impl Rules {
     /// An empty board.
     pub fn new() -> Self {
-        ElectionState {
+        Rules {
             phase: Phase::Empty,
             size: 0,
             events: 0,
@@ -392,7 +485,7 @@ impl ElectionState {
         self.tables.allocated()
     }
 
-    /// Decodes an entry and applies it; see [`ElectionState::apply`].
+    /// Decodes an entry and applies it; see [`Rules::apply`].
     pub fn apply_bytes(
         &mut self,
         kind: psephos_board::EntryKind,
@@ -430,14 +523,14 @@ impl ElectionState {
 
     /// Counts an entry that a verifier found invalid and leaves out of the election, so that
     /// the indices this state records stay those of the board. (The server never needs this:
-    /// it appends nothing that [`ElectionState::apply`] rejects.)
+    /// it appends nothing that [`Rules::apply`] rejects.)
     pub fn skip_entry(&mut self) {
         self.size += 1;
     }
 
     /// Applies an entry of a board whose ballots and challenges were verified before they were
     /// appended — the server replaying its own board at start or catching up after a failed
-    /// commit (`docs/protocol.md`, §11.4). Every rule of [`ElectionState::apply`] is checked,
+    /// commit (`docs/protocol.md`, §11.4). Every rule of [`Rules::apply`] is checked,
     /// but a ballot is not decoded past its header ([`BallotHeader::peek`]: no point is
     /// decompressed, its shape, signature and proofs are not checked), a credential list's
     /// points are not decompressed ([`RawCredentialList`]) and a challenge's opening is not
@@ -482,7 +575,7 @@ impl ElectionState {
         }
     }
 
-    /// A point to come back to with [`ElectionState::rollback`]. Cheap when
+    /// A point to come back to with [`Rules::rollback`]. Cheap when
     /// `ballots_only` (the entries applied after it will all be ballots and challenges: O(1));
     /// otherwise it copies everything but the credential and ballot tables.
     pub fn mark(&self, ballots_only: bool) -> StateMark {
@@ -514,8 +607,8 @@ impl ElectionState {
     }
 
     /// A copy of the state with empty credential and ballot tables.
-    fn without_tables(&self) -> ElectionState {
-        ElectionState {
+    fn without_tables(&self) -> Rules {
+        Rules {
             phase: self.phase,
             size: self.size,
             events: self.events,
@@ -539,7 +632,7 @@ impl ElectionState {
         }
     }
 
-    /// The checks of [`ElectionState::apply`] for a ballot, without recording it: what the server
+    /// The checks of [`Rules::apply`] for a ballot, without recording it: what the server
     /// runs before spending time on the proofs. Returns the credential's eligibility.
     ///
     /// Besides the rules it checks the ballot's shape against the manifest
@@ -557,7 +650,7 @@ impl ElectionState {
 
     /// Applies a ballot whose signature and proofs [`psephos_core::ballot::verify_ballots`]
     /// verified (for this election: the rules below check the election hash): every rule of
-    /// [`ElectionState::apply`] but the signature, which the batch verification covered. What
+    /// [`Rules::apply`] but the signature, which the batch verification covered. What
     /// a verifier replaying a large record runs, so that no signature is checked twice.
     pub fn apply_verified_ballot(&mut self, b: &VerifiedBallot) -> Result<Applied, RuleError> {
         let hash = *b.hash();
@@ -695,11 +788,10 @@ impl ElectionState {
         })?;
         // What the entry's decoding allows: a longer entry could be applied but never replayed.
         if count > crate::credentials::MAX_CREDENTIALS_PER_ENTRY {
-            return Err(RuleError::Credentials(format!(
-                "{} credentials in one entry, more than {}",
+            return Err(RuleError::Credentials(CredentialsError::TooManyInEntry {
                 count,
-                crate::credentials::MAX_CREDENTIALS_PER_ENTRY
-            )));
+                max: crate::credentials::MAX_CREDENTIALS_PER_ENTRY,
+            }));
         }
         let listed = validate(manifest, self.last_listed)
             .map_err(|e| match e {
@@ -714,7 +806,7 @@ impl ElectionState {
                 },
                 e => e,
             })
-            .map_err(|e| RuleError::Credentials(e.to_string()))?;
+            .map_err(|e| RuleError::Credentials(e.into()))?;
         // An election whose tally could never be decrypted is refused here, before anyone
         // votes: the combination searches each count only up to `MAX_COUNT_BOUND` (§9.3 step
         // 5), and a contest's counts reach (listed weight of its voters) × (option maximum).
@@ -735,10 +827,11 @@ impl ElectionState {
                 .max()
                 .unwrap_or(0);
             if w.checked_mul(max).is_none_or(|b| b > MAX_COUNT_BOUND) {
-                return Err(RuleError::Credentials(format!(
-                    "contest {:?}: the listed credentials' total weight {w} times the option maximum {max} exceeds {MAX_COUNT_BOUND} (2^40), the largest count a tally can be decrypted to: the election could never be tallied",
-                    contest.id
-                )));
+                return Err(RuleError::Credentials(CredentialsError::Untallyable {
+                    contest: contest.id.clone(),
+                    weight: w,
+                    option_max: max,
+                }));
             }
         }
         let mark = self.tables.mark();
@@ -774,13 +867,10 @@ impl ElectionState {
                 let outcome = ceremony.outcome()?;
                 let expected = KeyAnnouncement::from_outcome(&outcome, manifest);
                 if &expected != k {
-                    return Err(RuleError::Announcement(
-                        "joint key, qualified set, verification keys or election hash differ"
-                            .into(),
-                    ));
+                    return Err(RuleError::Announcement(AnnouncementError::Differs));
                 }
                 let election = Election::new(manifest.clone(), k.joint_key)
-                    .map_err(|e| RuleError::Announcement(e.to_string()))?;
+                    .map_err(|e| RuleError::Announcement(AnnouncementError::Election(e)))?;
                 self.election = Some(election);
                 self.key = Some(k.clone());
                 self.key_at = Some(self.size);
@@ -790,9 +880,7 @@ impl ElectionState {
             Control::Open => {
                 self.require(Phase::KeyReady, "open voting")?;
                 if self.tables.credential_count() == 0 {
-                    return Err(RuleError::Credentials(
-                        "no credentials are published: nobody could vote".into(),
-                    ));
+                    return Err(RuleError::Credentials(CredentialsError::NoneListed));
                 }
                 self.phase = Phase::Open;
                 self.opened_at = Some(self.size);
@@ -872,8 +960,8 @@ impl ElectionState {
 
     /// Applies a challenge whose ballot and opening the caller checked with
     /// [`psephos_core::challenge::check_challenge`] against this election: every other rule of
-    /// [`ElectionState::apply`] is checked again here. What the server runs after verifying the
-    /// opening outside its lock (mirrors [`ElectionState::apply_verified_ballot`]).
+    /// [`Rules::apply`] is checked again here. What the server runs after verifying the
+    /// opening outside its lock (mirrors [`Rules::apply_verified_ballot`]).
     pub fn apply_verified_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         self.check_challenge_rules(c)?;
         let applied = self.record_challenge(c)?;
@@ -881,7 +969,7 @@ impl ElectionState {
         Ok(applied)
     }
 
-    /// Records a challenge that passed [`ElectionState::check_challenge_rules`].
+    /// Records a challenge that passed [`Rules::check_challenge_rules`].
     fn record_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         let hash = c.ballot.hash();
         let row = self
@@ -926,15 +1014,14 @@ impl ElectionState {
             phase: self.phase,
         })?;
         if &t.election != election.hash() {
-            return Err(RuleError::Tally("it is for another election".into()));
+            return Err(RuleError::Tally(TallyMismatch::WrongElection));
         }
         let manifest = election.manifest();
         if t.contests.len() != manifest.contests.len() {
-            return Err(RuleError::Tally(format!(
-                "{} contests, the manifest has {}",
-                t.contests.len(),
-                manifest.contests.len()
-            )));
+            return Err(RuleError::Tally(TallyMismatch::ContestCount {
+                got: t.contests.len(),
+                expected: manifest.contests.len(),
+            }));
         }
         for ((tc, c), (ballots, weight)) in t
             .contests
@@ -943,16 +1030,19 @@ impl ElectionState {
             .zip(self.expected_tally_counts())
         {
             if tc.contest != c.id || tc.ciphertexts.len() != c.options.len() {
-                return Err(RuleError::Tally(format!(
-                    "contest {:?} does not match the manifest's {:?}",
-                    tc.contest, c.id
-                )));
+                return Err(RuleError::Tally(TallyMismatch::Contest {
+                    got: tc.contest.clone(),
+                    expected: c.id.clone(),
+                }));
             }
             if tc.ballots != ballots || tc.weight != weight {
-                return Err(RuleError::Tally(format!(
-                    "contest {:?} states {} ballots of weight {}, the board has {} of weight {}",
-                    c.id, tc.ballots, tc.weight, ballots, weight
-                )));
+                return Err(RuleError::Tally(TallyMismatch::Counts {
+                    contest: c.id.clone(),
+                    ballots: tc.ballots,
+                    weight: tc.weight,
+                    board_ballots: ballots,
+                    board_weight: weight,
+                }));
             }
         }
         self.tally = Some(t.clone());
@@ -969,20 +1059,18 @@ impl ElectionState {
                 phase: self.phase,
             });
         };
-        let err = |detail: String| RuleError::Share {
+        let err = |reason: ShareError| RuleError::Share {
             trustee: s.trustee,
-            detail,
+            reason,
         };
         let vk = key
             .verification_key(s.trustee)
-            .ok_or_else(|| err("not a qualified trustee of this election".into()))?;
+            .ok_or_else(|| err(ShareError::NotQualified))?;
         if self.shares.contains_key(&s.trustee) {
             return Err(RuleError::ShareAlreadyPosted { trustee: s.trustee });
         }
-        s.verify(tally, &vk).map_err(|e| match e {
-            TallyError::InvalidShare { detail, .. } => err(detail),
-            e => err(e.to_string()),
-        })?;
+        s.verify(tally, &vk)
+            .map_err(|e| err(ShareError::Invalid(e)))?;
         self.shares.insert(s.trustee, s.clone());
         let threshold = election_threshold(self.definition.as_ref());
         // Any `k` valid shares decrypt to the same counts, so once combined, later shares
@@ -998,9 +1086,7 @@ impl ElectionState {
         self.require(Phase::Tallying, "post the result")?;
         let expected = self.combined_result()?;
         if &expected != r {
-            return Err(RuleError::Result(
-                "it differs from the decryption of the tally by the posted shares".into(),
-            ));
+            return Err(RuleError::Result(ResultError::Differs));
         }
         self.result = Some(r.clone());
         self.result_at = Some(self.size);
@@ -1018,11 +1104,10 @@ impl ElectionState {
         }
         match &self.combined {
             Some(r) => r.clone(),
-            None => Err(RuleError::Result(format!(
-                "need decryption shares from at least {} trustees, got {}",
-                election_threshold(self.definition.as_ref()),
-                self.shares.len()
-            ))),
+            None => Err(RuleError::Result(ResultError::TooFewShares {
+                needed: election_threshold(self.definition.as_ref()),
+                got: self.shares.len(),
+            })),
         }
     }
 
@@ -1037,7 +1122,7 @@ impl ElectionState {
         };
         let shares: Vec<DecryptionShare> = self.shares.values().cloned().collect();
         combine(election, tally, &shares, |j| key.verification_key(j))
-            .map_err(|e| RuleError::Result(e.to_string()))
+            .map_err(|e| RuleError::Result(ResultError::Combine(e)))
     }
 }
 
