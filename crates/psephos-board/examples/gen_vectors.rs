@@ -10,12 +10,7 @@
 
 #![allow(clippy::expect_used)]
 
-#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-#[path = "../tests/common/naive.rs"]
-mod naive;
-#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-#[path = "../tests/common/vectors.rs"]
-mod vectors;
+use psephos_testkit::merkle::vectors;
 
 fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(vectors::PATH);

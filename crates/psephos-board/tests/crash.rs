@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use psephos_testkit as support;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use psephos_testkit::merkle as common;
 
 use std::cell::Cell;
 

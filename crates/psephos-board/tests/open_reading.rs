@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use psephos_testkit as support;
 
 use psephos_board::{Board, BoardError, Entry, EntryKind};
 use support::{config, exec, Arg, Backend, TestDb};

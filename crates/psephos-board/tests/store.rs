@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
+use psephos_testkit as support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

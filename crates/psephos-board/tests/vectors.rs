@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use psephos_testkit::merkle as common;
 
 use common::vectors::{self, verdict, Vectors};
 use psephos_board::merkle::{

@@ -11,8 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 #![allow(clippy::zombie_processes)] // children are killed and waited for
 
-#[path = "../../psephos-board/tests/support/mod.rs"]
-mod board_support;
+use psephos_testkit as board_support;
 
 use psephos_core::ballot::{encrypt_ballot, tracking_code, EncryptedBallot};
 use psephos_core::credential::CredentialCode;

@@ -7,8 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-#[path = "../../psephos-board/tests/support/mod.rs"]
-mod board_support;
+use psephos_testkit as board_support;
 mod trustee_support;
 
 use psephos_cli::trustee::keyfile::{Passphrase, TrusteeKeys, TrusteeShare};

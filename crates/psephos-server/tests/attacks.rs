@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod common;
+use psephos_testkit::server as common;
 
 use common::{expect_error, start, Backend, TestElection};
 use psephos_core::credential::CredentialSecret;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use psephos_testkit::server as common;
 
 use common::support::{exec, Backend};
 use common::{start, start_on, TestElection};

@@ -5,8 +5,7 @@
 // Each test binary uses only part of this.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../../psephos-board/tests/support/mod.rs"]
-pub mod support;
+pub use crate as support;
 
 use psephos_board::Board;
 use psephos_core::ballot::{encrypt_ballot, BallotSecrets, EncryptedBallot};
