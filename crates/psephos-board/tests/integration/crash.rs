@@ -74,7 +74,7 @@ fn run_child(url: &str, run: u64, kill_after: usize) -> Vec<(u64, Entry)> {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
         .args([
-            "crash_child",
+            "crash::crash_child",
             "--exact",
             "--ignored",
             "--nocapture",

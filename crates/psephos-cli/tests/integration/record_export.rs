@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod trustee_support;
+use crate::trustee_support;
 
 use psephos_cli::cmd::record::{run, Action, Args};
 use std::time::Duration;
