@@ -5,7 +5,7 @@
 //! ```
 //!
 //! writes `crates/psephos-board/tests/vectors/merkle.json`. The output is
-//! deterministic (the same bytes on every run); `tests/vectors.rs` fails if
+//! deterministic (the same bytes on every run); `tests/integration/vectors.rs` fails if
 //! the committed file differs from what this would write.
 
 #![allow(clippy::expect_used)]

@@ -1,159 +1,17 @@
-//! Support for the storage tests: throwaway SQLite files and a throwaway
-//! PostgreSQL cluster (one per test binary, one database per test), board
-//! configurations with fixed keys, and raw SQL for tampering.
-// Each test binary uses only part of this.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! A throwaway PostgreSQL cluster for the tests: `initdb` and `pg_ctl` from `PATH` or Debian's
+//! `/usr/lib/postgresql/*/bin`, run as the `postgres` user when the tests run as root (PostgreSQL
+//! refuses root), on a free loopback port, in a temporary directory. One cluster per test
+//! process, started on first use and shared by every test in it (each takes its own database,
+//! [`crate::TestDb`]); a watchdog stops and removes it when the process exits.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ed25519_dalek::SigningKey;
-use psephos_board::note::{Cosigner, VerifierKey};
-use psephos_board::BoardConfig;
 use sqlx::Connection as _;
 
-pub const ORIGIN: &str = "board.test/psephos-2026";
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A directory removed on drop.
-#[derive(Debug)]
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(prefix: &str) -> Self {
-        let dir = std::env::temp_dir().join(unique(prefix));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The board's signing key (fixed, so tests are repeatable).
-pub fn board_key() -> SigningKey {
-    SigningKey::from_bytes(&[7; 32])
-}
-
-/// Witness number `i`.
-pub fn witness(i: u8) -> Cosigner {
-    Cosigner::new(
-        &format!("witness-{i}.test"),
-        SigningKey::from_bytes(&[100 + i; 32]),
-    )
-    .unwrap()
-}
-
-pub fn witness_keys(n: u8) -> Vec<VerifierKey> {
-    (0..n).map(|i| witness(i).verifier_key().clone()).collect()
-}
-
-/// A configuration that seals only when asked (or at close).
-pub fn config() -> BoardConfig {
-    let mut c = BoardConfig::new(ORIGIN, board_key());
-    c.witnesses = witness_keys(2);
-    c.seal_interval = Duration::from_secs(3600);
-    c
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A fresh, empty database for one test; removed with the test (SQLite) or
-/// with the cluster (PostgreSQL).
-#[derive(Debug)]
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<TempDir>,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => {
-                let dir = TempDir::new("psephos-board-test");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("board.db").display()
-                );
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => TestDb {
-                url: pg_cluster().create_database().await,
-                _dir: None,
-            },
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Raw SQL, to tamper with a stored board the way an attacker with database
-// access would.
-
-pub enum Arg {
-    I(i64),
-    B(Vec<u8>),
-    T(String),
-}
-
-pub async fn exec(url: &str, sql: &str, args: &[Arg]) -> u64 {
-    macro_rules! bind_all {
-        ($q:expr) => {{
-            let mut q = $q;
-            for a in args {
-                q = match a {
-                    Arg::I(v) => q.bind(*v),
-                    Arg::B(v) => q.bind(v.clone()),
-                    Arg::T(v) => q.bind(v.clone()),
-                };
-            }
-            q
-        }};
-    }
-    if url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        let r = bind_all!(sqlx::query(sql)).execute(&mut c).await.unwrap();
-        c.close().await.unwrap();
-        r.rows_affected()
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        let r = bind_all!(sqlx::query(sql)).execute(&mut c).await.unwrap();
-        c.close().await.unwrap();
-        r.rows_affected()
-    }
-}
-
-// ---------------------------------------------------------------------------
-// A throwaway PostgreSQL cluster.
+use crate::temp::unique;
 
 /// A PostgreSQL cluster in a temporary directory on a free loopback port,
 /// started once per test binary. A watchdog process stops it and removes the

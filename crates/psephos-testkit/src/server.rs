@@ -1,12 +1,12 @@
-//! A real `psephos serve` in process for the election API tests: a fresh SQLite file or
-//! PostgreSQL database (the board's throwaway-cluster helper), the service bound to
-//! 127.0.0.1:0, an admin token from the real token store, and an election driven through its
-//! lifecycle with a real key ceremony (`sim::run_ceremony`) and real encrypted ballots.
-// Each test binary uses only part of this.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! A real `psephos serve` in process for the service's tests: a fresh SQLite file or PostgreSQL
+//! database ([`crate::TestDb`]), the service bound to 127.0.0.1:0, an admin token from the real
+//! token store, and an election driven through its lifecycle with a real key ceremony
+//! (`sim::run_ceremony`) and real encrypted ballots. Behind the feature `server`, so that the
+//! board's tests do not build the HTTP service.
+#![allow(missing_debug_implementations)] // `Server` holds the service, which has no `Debug`
 
-pub use crate as support;
-
+pub use crate::Backend;
+use crate::TestDb;
 use psephos_board::Board;
 use psephos_core::ballot::{encrypt_ballot, BallotSecrets, EncryptedBallot};
 use psephos_core::credential::CredentialSecret;
@@ -19,7 +19,6 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use std::net::TcpListener;
-pub use support::Backend;
 
 pub const MANIFEST: &str = r#"
 [election]
@@ -67,7 +66,7 @@ pub struct Server {
     pub state: AppState,
     pub board: Board,
     pub token: String,
-    pub db: support::TestDb,
+    pub db: TestDb,
     pub handle: actix_web::dev::ServerHandle,
     pub rng: ChaCha20Rng,
 }
@@ -81,13 +80,13 @@ pub fn quiet_config() -> ServiceConfig {
 
 /// Starts a server on a fresh database.
 pub async fn start(backend: Backend, config: ServiceConfig) -> Server {
-    let db = support::TestDb::new(backend).await;
+    let db = TestDb::new(backend).await;
     start_on(db, config).await
 }
 
 /// Starts a server on `db` (fresh or reused after a restart).
-pub async fn start_on(db: support::TestDb, config: ServiceConfig) -> Server {
-    let board = Board::open(&db.url, support::config()).await.unwrap();
+pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
+    let board = Board::open(&db.url, crate::config()).await.unwrap();
     let (hash, token) = psephos_server::auth::load_or_create_token(&db.url, true)
         .await
         .unwrap();

@@ -7,8 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use psephos_testkit as board_support;
 use crate::trustee_support;
+use psephos_testkit as board_support;
 
 use psephos_cli::trustee::keyfile::{Passphrase, TrusteeKeys, TrusteeShare};
 use psephos_cli::trustee::tally::{decrypt, Trust};

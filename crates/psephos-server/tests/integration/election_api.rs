@@ -109,7 +109,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(v["ceremony"]["trustees"].as_array().unwrap().len(), 3);
     assert_eq!(v["ceremony"]["trustees"][0]["index"], 1);
     assert_eq!(v["key"]["election_hash"], json!(e.election().hash()));
-    assert_eq!(v["board"]["origin"], common::support::ORIGIN);
+    assert_eq!(v["board"]["origin"], psephos_testkit::ORIGIN);
     assert_eq!(v["counts"]["credentials"], 10);
 
     // A listed credential's style; an unlisted one is 404.
@@ -315,7 +315,7 @@ async fn lifecycle(backend: Backend) {
     let cp = s.board.latest_checkpoint().await.unwrap().unwrap();
     let signed = psephos_board::note::SignedCheckpoint::open(
         cp.note.as_bytes(),
-        common::support::ORIGIN,
+        psephos_testkit::ORIGIN,
         s.board.verifier_key(),
         s.board.witnesses(),
     )
@@ -323,7 +323,7 @@ async fn lifecycle(backend: Backend) {
     for w in 0..2 {
         let mut n = psephos_board::note::Note::parse(signed.text().as_bytes()).unwrap();
         n.add_signature(
-            common::support::witness(w)
+            psephos_testkit::witness(w)
                 .cosign(&signed, 1_700_000_000)
                 .unwrap(),
         )
@@ -341,7 +341,7 @@ async fn lifecycle(backend: Backend) {
     let bytes = r.bytes().await.unwrap();
     let mut reader = psephos_record::format::RecordReader::new(&bytes[..]).unwrap();
     assert_eq!(reader.header().entries, s.size());
-    assert_eq!(reader.header().origin, common::support::ORIGIN);
+    assert_eq!(reader.header().origin, psephos_testkit::ORIGIN);
     let mut n = 0u64;
     while let Some(item) = reader.next_item().unwrap() {
         if let psephos_record::format::RecordItem::Entry(e) = item {

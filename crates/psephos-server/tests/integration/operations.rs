@@ -217,7 +217,7 @@ async fn events_stream_phase_counts_and_checkpoints() {
     assert!(cp["note"]
         .as_str()
         .unwrap()
-        .starts_with(common::support::ORIGIN));
+        .starts_with(psephos_testkit::ORIGIN));
     // The stream ends when the service stops.
     s.state.shutdown().await;
     let end = tokio::time::timeout(Duration::from_secs(60), async {
@@ -297,9 +297,9 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
 }
 
 async fn token_store(backend: Backend) {
-    let db = common::support::TestDb::new(backend).await;
+    let db = psephos_testkit::TestDb::new(backend).await;
     // The board creates the database; the token table lives beside the board's tables.
-    let board = psephos_board::Board::open(&db.url, common::support::config())
+    let board = psephos_board::Board::open(&db.url, psephos_testkit::config())
         .await
         .unwrap();
     let (hash, token) = load_or_create_token(&db.url, false).await.unwrap();

@@ -7,11 +7,11 @@
 
 use psephos_testkit::server as common;
 
-use common::support::{exec, Backend};
 use common::{start, start_on, TestElection};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_record::ElectionState;
 use psephos_server::election::{code_key, ElectionService};
+use psephos_testkit::{exec, Backend};
 
 /// Everything the service answers from its state about `ballots`, as comparable values.
 async fn observe(
@@ -209,7 +209,7 @@ async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_th
     let live = observe(&s.state.election, &ballots).await;
     // (Sealed first, so that the second handle on the database has nothing to seal.)
     s.board.seal_now().await.unwrap();
-    let opened = ElectionService::open(&s.db.url, common::support::config())
+    let opened = ElectionService::open(&s.db.url, psephos_testkit::config())
         .await
         .unwrap();
     assert_eq!(opened.entries_replayed(), s.size());
@@ -230,7 +230,7 @@ async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_th
         .await
         .unwrap();
     s.board.seal_now().await.unwrap();
-    match ElectionService::open(&s.db.url, common::support::config()).await {
+    match ElectionService::open(&s.db.url, psephos_testkit::config()).await {
         Err(psephos_server::election::ReplayError::Rule { index: at, source }) => {
             assert_eq!(at, index);
             assert!(

@@ -5,7 +5,7 @@
 //! Every proof and every expected verdict comes from the naive RFC reference
 //! in `naive.rs`, never from the code under test. `generate()` is
 //! deterministic; `examples/gen_vectors.rs` writes its output to
-//! `tests/vectors/merkle.json`, and `tests/vectors.rs` checks the committed
+//! `tests/vectors/merkle.json`, and `tests/integration/vectors.rs` checks the committed
 //! file both against the verifiers and against a fresh `generate()`.
 
 use psephos_board::merkle::{Hash, MerkleError};
