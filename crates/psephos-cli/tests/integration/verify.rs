@@ -3,7 +3,7 @@
 //! with one flipped bit, truncated, or checked against another board key fails (exit 1); a
 //! record exported from a board's database verifies up to where the election is, and during
 //! voting stops at the last checkpoint the witnesses cosigned.
-//! (Each tampering failing exactly its own check is `psephos-record/tests/verify.rs`.)
+//! (Each tampering failing exactly its own check is `psephos-record/tests/integration/verify.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
