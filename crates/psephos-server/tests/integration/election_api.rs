@@ -424,3 +424,41 @@ async fn lifecycle_sqlite() {
 async fn lifecycle_postgres() {
     Box::pin(lifecycle(Backend::Postgres)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
+    use psephos_server::routes::ceremony::{set_schedule, CeremonySchedule};
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    set_schedule(
+        &s.state,
+        CeremonySchedule {
+            complaint_window: std::time::Duration::from_secs(60),
+            ..Default::default()
+        },
+    );
+    let mut rng = s.rng.clone();
+    let e = TestElection::new(&mut rng, 4);
+    let (st, v) = s
+        .post(
+            "/api/v1/election",
+            &common::create_body(common::MANIFEST, &e.run),
+            true,
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    e.post_ceremony(&s).await;
+    let before = s.size();
+    let got = s.admin("/api/v1/election/ceremony/complete").await;
+    assert_eq!(common::expect_error(&got, 409), "too_early");
+    assert_eq!(s.size(), before);
+    // Once the window is over, the same request completes it.
+    set_schedule(
+        &s.state,
+        CeremonySchedule {
+            complaint_window: std::time::Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+    assert_eq!(st, 200, "{v}");
+}

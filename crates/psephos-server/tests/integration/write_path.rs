@@ -1,6 +1,7 @@
-//! Regression tests for the election service's write path and limits, over real HTTP on a
-//! real SQLite board: a refused write leaves no trace in the rules' state, a cancelled request
-//! cannot leave the state ahead of the board, large credential lists and decryption shares fit.
+//! The election service's write path and its limits, over real HTTP on a real SQLite board: a
+//! refused write leaves no trace in the rules' state, a cancelled request cannot leave the state
+//! ahead of the board, large credential lists and decryption shares fit, a credential's
+//! challenges and the cast queue's bytes are bounded.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -288,44 +289,6 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     in_step(&s).await;
     let st = s.state.election.read().await;
     assert_eq!(st.result(), Some(&st.combined_result().unwrap()));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
-    use psephos_server::routes::ceremony::{set_schedule, CeremonySchedule};
-    let s = start(Backend::Sqlite, common::quiet_config()).await;
-    set_schedule(
-        &s.state,
-        CeremonySchedule {
-            complaint_window: std::time::Duration::from_secs(60),
-            ..Default::default()
-        },
-    );
-    let mut rng = s.rng.clone();
-    let e = TestElection::new(&mut rng, 4);
-    let (st, v) = s
-        .post(
-            "/api/v1/election",
-            &common::create_body(common::MANIFEST, &e.run),
-            true,
-        )
-        .await;
-    assert_eq!(st, 201, "{v}");
-    e.post_ceremony(&s).await;
-    let before = s.size();
-    let got = s.admin("/api/v1/election/ceremony/complete").await;
-    assert_eq!(common::expect_error(&got, 409), "too_early");
-    assert_eq!(s.size(), before);
-    // Once the window is over, the same request completes it.
-    set_schedule(
-        &s.state,
-        CeremonySchedule {
-            complaint_window: std::time::Duration::ZERO,
-            ..Default::default()
-        },
-    );
-    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
-    assert_eq!(st, 200, "{v}");
 }
 
 /// The cast queue is bounded by bytes as well as by count: a ballot that does not fit the byte
