@@ -3,7 +3,6 @@
 //! `ElectionService::post` (so these tests do not depend on the officials' routes).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use ed25519_dalek::SigningKey;
 use psephos_board::{Board, BoardConfig};
 use psephos_cli::trustee::ceremony::{run as run_ceremony, Finished, Options};
 use psephos_cli::trustee::client::Client;
@@ -133,7 +132,7 @@ pub async fn start_with(
             dir.path().join("board.db").display()
         )
     });
-    let mut config = BoardConfig::new("board.test/trustee", SigningKey::from_bytes(&[7; 32]));
+    let mut config = BoardConfig::new("board.test/trustee", psephos_testkit::board_key());
     config.seal_interval = Duration::from_secs(3600);
     config.witnesses = witnesses;
     let board = Board::open(&url, config).await.unwrap();
