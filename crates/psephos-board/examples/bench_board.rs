@@ -12,8 +12,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use psephos_testkit as support;
 
 use std::time::{Duration, Instant};
 

@@ -5,17 +5,12 @@
 //! ```
 //!
 //! writes `crates/psephos-board/tests/vectors/merkle.json`. The output is
-//! deterministic (the same bytes on every run); `tests/vectors.rs` fails if
+//! deterministic (the same bytes on every run); `tests/integration/vectors.rs` fails if
 //! the committed file differs from what this would write.
 
 #![allow(clippy::expect_used)]
 
-#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-#[path = "../tests/common/naive.rs"]
-mod naive;
-#[allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-#[path = "../tests/common/vectors.rs"]
-mod vectors;
+use psephos_testkit::merkle::vectors;
 
 fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(vectors::PATH);

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-mod common;
+use psephos_testkit::server as common;
 
 use common::{start, Backend};
 use std::io::{Read, Write};

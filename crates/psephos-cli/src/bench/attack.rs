@@ -13,7 +13,8 @@
 //! - `methods`: `--count` requests with invented 4 KB method names; reports the answers, the
 //!   size of `/metrics` and the resident memory before and after.
 //!
-//! The same attacks, bounded, are the tests of `crates/psephos-server/tests/attacks.rs`.
+//! The same attacks, bounded, are the tests of
+//! `crates/psephos-server/tests/integration/attacks.rs`.
 
 use super::load::{percentile, setup, temp_board};
 use anyhow::ensure;

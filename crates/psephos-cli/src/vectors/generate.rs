@@ -1,5 +1,6 @@
 //! Known-answer test vectors (`tests/vectors/*.json`), generated deterministically from fixed
-//! seeds by `psephos vectors generate` and checked by `crates/psephos-cli/tests/vectors.rs`.
+//! seeds by `psephos vectors generate` and checked by
+//! `crates/psephos-cli/tests/integration/vectors.rs`.
 //!
 //! Each file holds positive cases (valid objects with the values an independent implementation
 //! must reproduce: encodings, hashes, tracking codes) and negative cases, each with the verdict

@@ -1,0 +1,11 @@
+//! The board's integration tests, one test binary for the crate: each module was a test binary of
+//! its own, and linking 6 binaries against sqlx cost more than running them. Shared helpers
+//! (throwaway PostgreSQL, fresh databases, fixed keys, the Merkle reference) are
+//! `psephos-testkit`.
+
+mod crash;
+mod merkle;
+mod note;
+mod open_reading;
+mod store;
+mod vectors;

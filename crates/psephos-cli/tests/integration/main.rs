@@ -1,0 +1,18 @@
+//! The `psephos` command's integration tests, one test binary for the crate: most run the real
+//! binary (`CARGO_BIN_EXE_psephos`) as a child process, so sharing one test process is safe (no
+//! test changes the process's environment, directory or signal handlers). `trustee_support` is
+//! the trustee tests' server and election driver.
+
+mod board_check;
+mod credentials;
+mod demo_serve;
+mod kill9;
+mod readme;
+mod record_export;
+mod serve;
+mod trustee_ceremony;
+mod trustee_support;
+mod trustee_tally;
+mod vectors;
+mod verify;
+mod witness;

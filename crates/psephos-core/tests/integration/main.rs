@@ -1,0 +1,7 @@
+//! The core's integration tests, one test binary for the crate.
+
+mod ceremony;
+mod conformance;
+mod election;
+mod properties;
+mod vectors;

@@ -1,0 +1,247 @@
+//! Coming back after a stop or a crash, and after a failed commit (issue 12, item 4): the
+//! state rebuilt from the board at start is exactly the state the live service had, and a
+//! commit that fails is taken back and the state caught up with the board without replaying
+//! the board.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use psephos_testkit::server as common;
+
+use common::{start, start_on, TestElection};
+use psephos_core::ballot::EncryptedBallot;
+use psephos_core::ballot::TrackingCode;
+use psephos_record::Rules;
+use psephos_server::election::ElectionService;
+use psephos_testkit::{exec, Backend};
+
+/// Everything the service answers from its state about `ballots`, as comparable values.
+async fn observe(
+    service: &ElectionService,
+    ballots: &[EncryptedBallot],
+) -> (
+    psephos_record::Counts,
+    Vec<(psephos_core::group::Point, u64, u64)>,
+    Vec<String>,
+) {
+    let mut tracked = Vec::new();
+    for b in ballots {
+        tracked.push(format!(
+            "{:?}",
+            service.tracked(&TrackingCode::of(&b.hash())).await
+        ));
+    }
+    let s = service.read().await;
+    (s.counts(), s.counted(), tracked)
+}
+
+/// The state a full application of every rule to every entry gives (the verifier's way,
+/// signatures and challenge openings included).
+async fn applied_in_full(board: &psephos_board::Board) -> Rules {
+    let mut s = Rules::new();
+    let mut start = 0;
+    while start < board.size() {
+        let page = board.entries(start, 500).await.unwrap();
+        for e in &page {
+            s.apply_bytes(e.kind, &e.payload).unwrap();
+        }
+        start += page.len() as u64;
+    }
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_restores_exactly_the_state_the_service_had() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 6);
+    e.open(&s).await;
+    let mut ballots = Vec::new();
+    // Every voter casts, the first two vote again, the third challenges one first.
+    let (probe, secrets) = e.ballot(2, &mut rng);
+    let reveal = secrets.reveal(&probe);
+    let (st, v) = s
+        .post(
+            "/api/v1/challenges",
+            &serde_json::json!({ "ballot": probe, "reveal": reveal }),
+            false,
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    ballots.push(probe);
+    for v in [0, 1, 2, 3, 4, 5, 0, 1] {
+        let (b, _) = e.ballot(v, &mut rng);
+        let (st, got) = s
+            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .await;
+        assert_eq!(st, 201, "{got}");
+        ballots.push(b);
+    }
+    let live = observe(&s.state.election, &ballots).await;
+    assert_eq!(live.0.ballots_cast, 8);
+    assert_eq!(live.0.voters, 6);
+    assert_eq!(live.0.challenges, 1);
+
+    // The fast replay of a restart, and a full application of every rule, agree with it.
+    let restarted = ElectionService::load(s.board.clone()).await.unwrap();
+    assert_eq!(restarted.entries_replayed(), s.size());
+    assert_eq!(observe(&restarted, &ballots).await, live);
+    let full = applied_in_full(&s.board).await;
+    assert_eq!((full.counts(), full.counted()), (live.0, live.1.clone()));
+
+    // A real restart on the same database (the process gone without a goodbye: the board is
+    // not closed, nothing is flushed beyond what each acknowledgement made durable).
+    s.handle.stop(false).await;
+    let db = s.db;
+    let s = start_on(db, common::quiet_config()).await;
+    assert_eq!(observe(&s.state.election, &ballots).await, live);
+    // And it takes the next ballot at the board's next index.
+    let (b, _) = e.ballot(3, &mut rng);
+    let (st, got) = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(st, 201, "{got}");
+    assert_eq!(got["index"].as_u64(), Some(s.size() - 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    let (b0, _) = e.ballot(0, &mut rng);
+    let (st, got) = s
+        .post(
+            "/api/v1/ballots",
+            &serde_json::to_value(&b0).unwrap(),
+            false,
+        )
+        .await;
+    assert_eq!(st, 201, "{got}");
+    let replayed = s.state.election.entries_replayed();
+    let size = s.size();
+
+    // The database refuses the next commit (as a full disk or a lost connection would).
+    exec(
+        &s.db.url,
+        "CREATE TRIGGER refuse_appends BEFORE INSERT ON board_entries \
+         BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        &[],
+    )
+    .await;
+    let (b1, _) = e.ballot(1, &mut rng);
+    let got = s
+        .post(
+            "/api/v1/ballots",
+            &serde_json::to_value(&b1).unwrap(),
+            false,
+        )
+        .await;
+    assert!(got.0 >= 500, "{got:?}");
+    // A challenge and an official's event fail the same way, by other paths.
+    let (probe, secrets) = e.ballot(2, &mut rng);
+    let reveal = secrets.reveal(&probe);
+    let got = s
+        .post(
+            "/api/v1/challenges",
+            &serde_json::json!({ "ballot": probe, "reveal": reveal }),
+            false,
+        )
+        .await;
+    assert!(got.0 >= 500, "{got:?}");
+    let got = s.admin("/api/v1/election/close").await;
+    assert!(got.0 >= 500, "{got:?}");
+
+    // Nothing was committed; the state was taken back, not rebuilt: no entry was replayed.
+    assert_eq!(s.board.refresh().await.unwrap(), size);
+    assert_eq!(s.state.election.entries_replayed(), replayed);
+    let state = s.state.election.read().await;
+    assert_eq!(state.size(), size);
+    assert_eq!(state.phase(), psephos_record::Phase::Open);
+    let full = applied_in_full(&s.board).await;
+    assert_eq!(
+        (state.counts(), state.counted()),
+        (full.counts(), full.counted())
+    );
+    drop(state);
+    assert!(s
+        .state
+        .election
+        .tracked(&TrackingCode::of(&b1.hash()))
+        .await
+        .is_none());
+
+    // Once the database takes commits again, the same ballot is accepted at the next index.
+    exec(&s.db.url, "DROP TRIGGER refuse_appends", &[]).await;
+    let (st, got) = s
+        .post(
+            "/api/v1/ballots",
+            &serde_json::to_value(&b1).unwrap(),
+            false,
+        )
+        .await;
+    assert_eq!(st, 201, "{got}");
+    assert_eq!(got["index"].as_u64(), Some(size));
+    let t = s
+        .state
+        .election
+        .tracked(&TrackingCode::of(&b1.hash()))
+        .await
+        .unwrap();
+    assert_eq!(t.index, size);
+    let state = s.state.election.read().await;
+    assert_eq!(state.counts().ballots_cast, 2);
+    assert_eq!(s.state.election.entries_replayed(), replayed);
+    drop(state);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_the_rules() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 3);
+    e.open(&s).await;
+    let mut ballots = Vec::new();
+    for v in [0, 1, 2, 0] {
+        let (b, _) = e.ballot(v, &mut rng);
+        let (st, got) = s
+            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .await;
+        assert_eq!(st, 201, "{got}");
+        ballots.push(b);
+    }
+    let live = observe(&s.state.election, &ballots).await;
+    // (Sealed first, so that the second handle on the database has nothing to seal.)
+    s.board.seal_now().await.unwrap();
+    let opened = ElectionService::open(&s.db.url, psephos_testkit::config())
+        .await
+        .unwrap();
+    assert_eq!(opened.entries_replayed(), s.size());
+    assert_eq!(observe(&opened, &ballots).await, live);
+    opened.board().close().await.unwrap();
+
+    // A ballot appended behind the rules' back (the same ballot again: a replay). The board's
+    // tree and checkpoints are consistent with it; the election's rules are not.
+    let index = s.size();
+    s.board
+        .append(
+            psephos_board::Entry::new(
+                psephos_board::EntryKind::Ballot,
+                psephos_core::encoding::Canonical::to_canonical_bytes(&ballots[0]),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    s.board.seal_now().await.unwrap();
+    match ElectionService::open(&s.db.url, psephos_testkit::config()).await {
+        Err(psephos_server::election::ReplayError::Rule { index: at, source }) => {
+            assert_eq!(at, index);
+            assert!(
+                matches!(source, psephos_record::RuleError::Replayed { .. }),
+                "{source}"
+            );
+        }
+        other => panic!("expected the rules to refuse entry {index}, got {other:?}"),
+    }
+}

@@ -1,0 +1,294 @@
+//! A real `psephos serve` in process for the service's tests: a fresh SQLite file or PostgreSQL
+//! database ([`crate::TestDb`]), the service bound to 127.0.0.1:0, an admin token from the real
+//! token store, and an election driven through its lifecycle with a real key ceremony
+//! (`sim::run_ceremony`) and real encrypted ballots. Behind the feature `server`, so that the
+//! board's tests do not build the HTTP service.
+#![allow(missing_debug_implementations)] // `Server` holds the service, which has no `Debug`
+
+pub use crate::Backend;
+use crate::TestDb;
+use psephos_board::Board;
+use psephos_core::ballot::{encrypt_ballot, BallotSecrets, EncryptedBallot};
+use psephos_core::credential::CredentialSecret;
+use psephos_core::election::{Election, Manifest};
+use psephos_core::sim::{self, CeremonyRun};
+use psephos_core::transcript::random_scalar;
+use psephos_record::{CredentialList, ListedCredential, Payload};
+use psephos_server::{serve, AppState, ServiceConfig};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+
+pub const MANIFEST: &str = r#"
+[election]
+id = "api-test-2026"
+name = "API test election"
+
+[trustees]
+count = 3
+threshold = 2
+
+[[contests]]
+id = "mayor"
+title = "Mayor"
+kind = "plurality"
+options = [
+  { id = "a", label = "Ada" },
+  { id = "b", label = "Babbage" },
+  { id = "c", label = "Curie" },
+  { id = "d", label = "Dijkstra" },
+  { id = "e", label = "Euler" },
+]
+
+[[contests]]
+id = "parks"
+title = "Parks"
+kind = "approval"
+options = [
+  { id = "north", label = "North park" },
+  { id = "south", label = "South park" },
+]
+
+[[ballot_styles]]
+id = "all"
+contests = ["mayor", "parks"]
+
+[[ballot_styles]]
+id = "short"
+contests = ["mayor"]
+"#;
+
+/// A running server and what the test needs to drive it.
+pub struct Server {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub board: Board,
+    pub token: String,
+    pub db: TestDb,
+    pub handle: actix_web::dev::ServerHandle,
+    pub rng: ChaCha20Rng,
+}
+
+pub fn quiet_config() -> ServiceConfig {
+    ServiceConfig {
+        rate_limit: None,
+        ..ServiceConfig::default()
+    }
+}
+
+/// Starts a server on a fresh database.
+pub async fn start(backend: Backend, config: ServiceConfig) -> Server {
+    let db = TestDb::new(backend).await;
+    start_on(db, config).await
+}
+
+/// Starts a server on `db` (fresh or reused after a restart).
+pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
+    let board = Board::open(&db.url, crate::config()).await.unwrap();
+    let (hash, token) = psephos_server::auth::load_or_create_token(&db.url, true)
+        .await
+        .unwrap();
+    let token = token.unwrap().expose().to_string();
+    let state = AppState::load_with(board.clone(), config)
+        .await
+        .unwrap()
+        .with_admin(hash);
+    // No complaint window: the tests' trustees are simulated and honest, and complete the
+    // ceremony as soon as its messages are posted.
+    psephos_server::routes::ceremony::set_schedule(
+        &state,
+        psephos_server::routes::ceremony::CeremonySchedule {
+            complaint_window: std::time::Duration::ZERO,
+            ..Default::default()
+        },
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = serve(listener, state.clone()).unwrap();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Server {
+        base,
+        client: reqwest::Client::new(),
+        state,
+        board,
+        token,
+        db,
+        handle,
+        rng: ChaCha20Rng::seed_from_u64(42),
+    }
+}
+
+impl Server {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// POSTs a raw body, with the admin token if `admin`.
+    pub async fn post_raw(&self, path: &str, body: String, admin: bool) -> (u16, Value) {
+        let mut r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if admin {
+            r = r.bearer_auth(&self.token);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, admin: bool) -> (u16, Value) {
+        self.post_raw(path, body.to_string(), admin).await
+    }
+
+    pub async fn admin(&self, path: &str) -> (u16, Value) {
+        self.post(path, &json!({}), true).await
+    }
+
+    pub fn size(&self) -> u64 {
+        self.board.size()
+    }
+}
+
+/// Asserts a JSON error with `status`, a non-empty detail, and returns its code.
+#[track_caller]
+pub fn expect_error(got: &(u16, Value), status: u16) -> String {
+    assert_eq!(got.0, status, "unexpected answer: {}", got.1);
+    let detail = got.1["detail"].as_str().unwrap_or("");
+    assert!(!detail.is_empty(), "no detail in {}", got.1);
+    got.1["error"].as_str().expect("error code").to_string()
+}
+
+/// An election driven by a test: the manifest, the ceremony log, the voters.
+pub struct TestElection {
+    pub manifest: Manifest,
+    pub run: CeremonyRun,
+    /// (credential secret, style)
+    pub voters: Vec<(CredentialSecret, &'static str)>,
+    pub election: Option<Election>,
+}
+
+pub fn create_body(manifest_toml: &str, run: &CeremonyRun) -> Value {
+    json!({
+        "manifest_toml": manifest_toml,
+        "trustees": run.params.trustees().iter().map(|t| json!({
+            "name": t.name,
+            "signing_key": hex::encode(t.signing_key.as_bytes()),
+            "ceremony_key": t.ceremony_key.to_hex(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl TestElection {
+    pub fn new(rng: &mut ChaCha20Rng, voters: usize) -> Self {
+        let manifest = Manifest::from_toml(MANIFEST).unwrap();
+        let run = sim::run_ceremony(manifest.hash(), 3, 2, rng).unwrap();
+        let voters = (0..voters)
+            .map(|i| {
+                (
+                    CredentialSecret::from_scalar(random_scalar(rng)),
+                    if i % 5 == 4 { "short" } else { "all" },
+                )
+            })
+            .collect();
+        TestElection {
+            manifest,
+            run,
+            voters,
+            election: None,
+        }
+    }
+
+    pub fn credential_list(&self) -> CredentialList {
+        CredentialList::new(
+            &self.manifest,
+            self.voters
+                .iter()
+                .map(|(c, style)| ListedCredential {
+                    credential: c.public(),
+                    style: style.to_string(),
+                    weight: 1,
+                })
+                .collect(),
+        )
+    }
+
+    /// Defines the election, runs the ceremony (messages posted through the service, as the
+    /// ceremony routes do), completes it, publishes the credentials and opens voting.
+    pub async fn open(&mut self, s: &Server) {
+        let (st, v) = s
+            .post("/api/v1/election", &create_body(MANIFEST, &self.run), true)
+            .await;
+        assert_eq!(st, 201, "{v}");
+        self.post_ceremony(s).await;
+        let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+        assert_eq!(st, 200, "{v}");
+        self.set_key(&v["key"]);
+        let (st, v) = s
+            .post(
+                "/api/v1/election/credentials",
+                &serde_json::to_value(self.credential_list()).unwrap(),
+                true,
+            )
+            .await;
+        assert_eq!(st, 200, "{v}");
+        let (st, v) = s.admin("/api/v1/election/open").await;
+        assert_eq!(st, 200, "{v}");
+    }
+
+    pub async fn post_ceremony(&self, s: &Server) {
+        for m in &self.run.log {
+            s.state
+                .election
+                .post(Payload::Ceremony(m.clone()))
+                .await
+                .unwrap();
+        }
+    }
+
+    pub fn set_key(&mut self, key: &Value) {
+        let k: psephos_record::KeyAnnouncement = serde_json::from_value(key.clone()).unwrap();
+        assert_eq!(k.joint_key, self.run.outcomes[0].joint_key);
+        self.election = Some(Election::new(self.manifest.clone(), k.joint_key).unwrap());
+    }
+
+    pub fn election(&self) -> &Election {
+        self.election.as_ref().unwrap()
+    }
+
+    /// A valid ballot of voter `v` with random choices.
+    pub fn ballot(&self, v: usize, rng: &mut ChaCha20Rng) -> (EncryptedBallot, BallotSecrets) {
+        let (cred, style) = &self.voters[v];
+        let p = sim::random_ballot(&self.manifest, style, rng).unwrap();
+        encrypt_ballot(self.election(), cred, &p, rng).unwrap()
+    }
+}
