@@ -116,6 +116,24 @@ pub enum BoardError {
     /// 32 bytes): the database was edited or is corrupt.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// The tamper check that ran after the board opened (`BoardConfig::check_in_background`)
+    /// found a problem, or could not complete: the board refuses every further append.
+    #[error("the board refuses writes: its tamper check failed: {0}")]
+    TamperCheckFailed(String),
+    /// A stored snapshot was refused: not authentic (not written with this board key for this
+    /// log), taken at a size beyond the log, or at a root that is not the log's at that size.
+    #[error("stored snapshot refused: {0}")]
+    BadSnapshot(String),
+    /// Entries read back do not match the tree verified when the board opened.
+    #[error("entries {start}..{end} do not match the tree verified at open: {detail}")]
+    Unverified {
+        /// First entry of the range.
+        start: u64,
+        /// One past the last.
+        end: u64,
+        /// What did not match.
+        detail: String,
+    },
     /// Another process holds this log's writer lock (PostgreSQL).
     #[error("another board process is writing log {origin:?}")]
     Busy {

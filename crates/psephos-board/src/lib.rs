@@ -40,5 +40,6 @@ pub use entry::{Entry, EntryKind};
 pub use error::BoardError;
 #[cfg(feature = "store")]
 pub use store::{
-    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt,
+    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt, Snapshot,
+    TamperCheck,
 };
