@@ -41,5 +41,5 @@ pub use error::BoardError;
 #[cfg(feature = "store")]
 pub use store::{
     AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, SealedReceipt, Snapshot,
-    TamperCheck,
+    TamperCheck, MAX_VERIFIED_PAGE,
 };

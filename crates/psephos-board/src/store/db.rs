@@ -33,10 +33,11 @@ use crate::error::BoardError;
 use crate::merkle::{Hash, NodeId};
 
 /// Versioned schema migrations: (version, description, SQLite SQL, PostgreSQL SQL).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    2026112401,
-    "board log, entries, tree nodes, blocks, cosignatures",
-    r#"
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        2026112401,
+        "board log, entries, tree nodes, blocks, cosignatures",
+        r#"
 CREATE TABLE board_logs (
     log_id     INTEGER PRIMARY KEY,
     origin     TEXT    NOT NULL UNIQUE,
@@ -80,7 +81,7 @@ CREATE TABLE board_cosignatures (
     PRIMARY KEY (log_id, tree_size, witness, key_id)
 );
 "#,
-    r#"
+        r#"
 CREATE TABLE board_logs (
     log_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     origin     TEXT   NOT NULL UNIQUE,
@@ -124,10 +125,11 @@ CREATE TABLE board_cosignatures (
     PRIMARY KEY (log_id, tree_size, witness, key_id)
 );
 "#,
-), (
-    2026112402,
-    "board snapshots: one authenticated snapshot of the caller's state per log",
-    r#"
+    ),
+    (
+        2026112402,
+        "board snapshots: one authenticated snapshot of the caller's state per log",
+        r#"
 CREATE TABLE board_snapshots (
     log_id    INTEGER PRIMARY KEY,
     tree_size INTEGER NOT NULL,
@@ -136,7 +138,7 @@ CREATE TABLE board_snapshots (
     data      BLOB    NOT NULL
 );
 "#,
-    r#"
+        r#"
 CREATE TABLE board_snapshots (
     log_id    BIGINT PRIMARY KEY,
     tree_size BIGINT NOT NULL,
@@ -145,7 +147,8 @@ CREATE TABLE board_snapshots (
     data      BYTEA  NOT NULL
 );
 "#,
-)];
+    ),
+];
 
 /// Which engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

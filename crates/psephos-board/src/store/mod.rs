@@ -70,8 +70,8 @@ use crate::merkle::{
 use crate::note::{Note, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE};
 
 pub use check::{CheckReport, Problem, ProblemLocation};
-pub use snapshot::Snapshot;
 use db::Pool;
+pub use snapshot::Snapshot;
 use writer::{Command, Sealed, Writer};
 
 /// Most entries one [`Board::entries`] call returns.
@@ -472,6 +472,12 @@ impl Board {
     /// The number of durably appended (and integrated) entries.
     pub fn size(&self) -> u64 {
         *self.inner.size.borrow()
+    }
+
+    /// The size of the tree verified when the board opened: the entries below it can be read
+    /// with [`Board::verified_entries`].
+    pub fn verified_size(&self) -> u64 {
+        self.inner.anchor.0
     }
 
     /// The tree size of the latest sealed block (0 before the first).
@@ -906,7 +912,9 @@ impl Board {
         }
         let (log, pool) = (self.inner.log, &self.inner.pool);
         let unverified = |detail: String| BoardError::Unverified { start, end, detail };
-        let rows = pool.entries(log, db::to_i64(start)?, db::to_i64(end)?).await?;
+        let rows = pool
+            .entries(log, db::to_i64(start)?, db::to_i64(end)?)
+            .await?;
         let mut ids = frontier::Frontier::ids(start);
         ids.extend(consistency_proof_nodes(end, size)?);
         let map = self.fetch(&ids).await?;
@@ -993,7 +1001,9 @@ impl Board {
                 "it claims {size} entries, the log held {verified} at open"
             )));
         }
-        let map = self.fetch(&consistency_proof_nodes(size, verified)?).await?;
+        let map = self
+            .fetch(&consistency_proof_nodes(size, verified)?)
+            .await?;
         let consistent = consistency_proof(size, verified, &map)
             .ok()
             .is_some_and(|proof| {
@@ -1042,15 +1052,7 @@ async fn background_check(
     tamper: watch::Sender<TamperCheck>,
 ) {
     let result = check::run(
-        &pool,
-        log,
-        &origin,
-        &verifier,
-        &witnesses,
-        size,
-        max_height,
-        false,
-        None,
+        &pool, log, &origin, &verifier, &witnesses, size, max_height, false, None,
     )
     .await
     .and_then(CheckReport::into_result);

@@ -85,7 +85,13 @@ fn mac(key: &[u8; 32], origin: &str, size: u64, root: &Hash, digest: &[u8; 32]) 
 
 /// The authentication code of a snapshot of `origin`'s log at `(size, root)` whose bytes
 /// hash to `digest`.
-pub(crate) fn tag(key: &[u8; 32], origin: &str, size: u64, root: &Hash, digest: &[u8; 32]) -> Vec<u8> {
+pub(crate) fn tag(
+    key: &[u8; 32],
+    origin: &str,
+    size: u64,
+    root: &Hash,
+    digest: &[u8; 32],
+) -> Vec<u8> {
     mac(key, origin, size, root, digest)
         .finalize()
         .into_bytes()
@@ -101,7 +107,9 @@ pub(crate) fn verify(
     digest: &[u8; 32],
     tag: &[u8],
 ) -> bool {
-    mac(key, origin, size, root, digest).verify_slice(tag).is_ok()
+    mac(key, origin, size, root, digest)
+        .verify_slice(tag)
+        .is_ok()
 }
 
 #[cfg(test)]

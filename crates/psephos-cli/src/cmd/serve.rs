@@ -240,7 +240,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("witness key {w:?}"))?,
         );
     }
-    // The board's tamper check and the replay into the election's rules read the board once.
+    // The board checks its latest signed checkpoint and the tree's right edge at once and the
+    // rest in the background; the rules come back from their snapshot.
     let election = ElectionService::open(&settings.database, config)
         .await
         .with_context(|| {
@@ -280,6 +281,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error at shutdown"),
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
+    state.save_snapshot().await;
     board.close().await?;
     tracing::info!("board closed cleanly");
     Ok(())
