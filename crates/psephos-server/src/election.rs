@@ -146,7 +146,8 @@ impl ElectionService {
     /// If the board holds a usable snapshot of the rules, only the entries that are not
     /// ballots, and those after the snapshot, are replayed (see the module documentation).
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
-        let resumed = resume(&board).await?;
+        // (Boxed: the rebuild's future is large, and callers' stacks need not hold it.)
+        let resumed = Box::pin(resume(&board)).await?;
         Ok(Self::with_state(board, resumed))
     }
 
@@ -155,8 +156,8 @@ impl ElectionService {
     /// [`ElectionService::load`] does. What `psephos serve` runs at start.
     pub async fn open(url: &str, mut config: BoardConfig) -> Result<Self, ReplayError> {
         config.check_in_background = true;
-        let board = Board::open(url, config).await?;
-        match resume(&board).await {
+        let board = Box::pin(Board::open(url, config)).await?;
+        match Box::pin(resume(&board)).await {
             Ok(resumed) => Ok(Self::with_state(board, resumed)),
             Err(e) => {
                 let _ = board.close().await;
@@ -571,7 +572,7 @@ fn ballots_only(payloads: &[Payload]) -> bool {
 /// else by replaying every entry. Every entry is read with [`read_checked`].
 async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
     match board.snapshot().await {
-        Ok(Some(snapshot)) => match restore(board, &snapshot.data, snapshot.size).await {
+        Ok(Some(snapshot)) => match Box::pin(restore(board, &snapshot.data, snapshot.size)).await {
             Ok(resumed) => return Ok(resumed),
             Err(e) => tracing::warn!(
                 error = %e,
@@ -584,7 +585,7 @@ async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
         }
     }
     let mut state = ElectionState::new();
-    let replayed = catch_up_checked(board, &mut state, board.size()).await?;
+    let replayed = Box::pin(catch_up_checked(board, &mut state, board.size())).await?;
     Ok(Resumed {
         state,
         replayed,
