@@ -14,6 +14,10 @@
 //! that many leaves is still intact). A problem confined to the blocks
 //! (a broken link, an altered header or checkpoint, a bad cosignature) is
 //! named by the height of the first bad block.
+//!
+//! The open with the check in the background (`BoardConfig::check_in_background`) runs only
+//! [`quick`] before it returns: the latest block's signature, the stored right edge of the tree
+//! under it and the entries after it — what the writer builds on — and [`run`] afterwards.
 
 use std::collections::HashMap;
 
