@@ -158,7 +158,11 @@ impl ElectionService {
         config.check_in_background = true;
         let board = Box::pin(Board::open(url, config)).await?;
         match Box::pin(resume(&board)).await {
-            Ok(resumed) => Ok(Self::with_state(board, resumed)),
+            Ok(resumed) => {
+                // Ready: now the board's full check may have the cores and the disk.
+                board.start_tamper_check();
+                Ok(Self::with_state(board, resumed))
+            }
             Err(e) => {
                 let _ = board.close().await;
                 Err(e)
@@ -571,9 +575,22 @@ fn ballots_only(payloads: &[Payload]) -> bool {
 /// Rebuilds the state at start: from the board's snapshot of the rules if it has a usable one,
 /// else by replaying every entry. Every entry is read with [`read_checked`].
 async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
-    match board.snapshot().await {
+    let clock = std::time::Instant::now();
+    let stored = board.snapshot().await;
+    let read = clock.elapsed().as_secs_f64();
+    match stored {
         Ok(Some(snapshot)) => match Box::pin(restore(board, &snapshot.data, snapshot.size)).await {
-            Ok(resumed) => return Ok(resumed),
+            Ok(resumed) => {
+                tracing::info!(
+                    snapshot = resumed.snapshot,
+                    snapshot_read_seconds = read,
+                    ballots_restored = resumed.restored,
+                    entries_replayed = resumed.replayed,
+                    seconds = clock.elapsed().as_secs_f64(),
+                    "the rules restored from their snapshot"
+                );
+                return Ok(resumed);
+            }
             Err(e) => tracing::warn!(
                 error = %e,
                 "the rules' snapshot cannot be used; replaying the whole board"
@@ -586,6 +603,11 @@ async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
     }
     let mut state = ElectionState::new();
     let replayed = Box::pin(catch_up_checked(board, &mut state, board.size())).await?;
+    tracing::info!(
+        entries_replayed = replayed,
+        seconds = clock.elapsed().as_secs_f64(),
+        "the rules rebuilt by replaying the whole board"
+    );
     Ok(Resumed {
         state,
         replayed,

@@ -326,7 +326,11 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
             false,
         )
         .await;
-    assert_eq!((st, got["error"].as_str()), (409, Some("replayed")), "{got}");
+    assert_eq!(
+        (st, got["error"].as_str()),
+        (409, Some("replayed")),
+        "{got}"
+    );
     let (b, _) = e.ballot(1, &mut rng);
     let (st, got) = s
         .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)

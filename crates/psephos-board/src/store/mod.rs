@@ -111,9 +111,11 @@ pub struct BoardConfig {
     pub verify_on_open: bool,
     /// With `verify_on_open`: check at open only the latest signed
     /// checkpoint, the tree's right edge under it and the entries after it,
-    /// and run the full check in a background task after the open, refusing
-    /// appends if it fails (default false: the full check before the open
-    /// returns). Not for [`Board::open_reading`], which reads every entry.
+    /// and run the full check in a background task after the open (once the
+    /// caller calls [`Board::start_tamper_check`], 30 s after the open at the
+    /// latest), refusing appends if it fails (default false: the full check
+    /// before the open returns). Not for [`Board::open_reading`], which reads
+    /// every entry.
     pub check_in_background: bool,
     /// Connections in the read pool (default 4).
     pub read_connections: u32,
@@ -249,6 +251,8 @@ struct Inner {
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     last_error: Arc<Mutex<Option<String>>>,
     commits: Arc<AtomicU64>,
+    /// Starts the background tamper check ([`Board::start_tamper_check`]).
+    go: Arc<tokio::sync::Notify>,
     /// The tree verified at open: its size and root ([`Board::verified_entries`]).
     anchor: (u64, Hash),
     /// The key that authenticates snapshots (derived from the board key).
@@ -363,8 +367,10 @@ impl Board {
             snapshot_key: snapshot_key.clone(),
         };
         let handle = tokio::spawn(writer.run());
+        let go = Arc::new(tokio::sync::Notify::new());
         if let TamperCheck::Running { size } = checked {
             tokio::spawn(background_check(
+                go.clone(),
                 pool.clone(),
                 log,
                 config.origin.clone(),
@@ -390,6 +396,7 @@ impl Board {
                 writer: tokio::sync::Mutex::new(Some(handle)),
                 last_error,
                 commits,
+                go,
                 anchor,
                 snapshot_key,
                 tamper,
@@ -495,13 +502,24 @@ impl Board {
         self.inner.last_error.lock().ok().and_then(|e| e.clone())
     }
 
+    /// Starts the background tamper check now (after an open with
+    /// [`BoardConfig::check_in_background`]), rather than when it would start on its own, 30 s
+    /// after the open: what a caller that reads the log at start calls once it is done, so
+    /// that the two do not share the cores and the disk. Appends are accepted meanwhile, as
+    /// while the check runs.
+    pub fn start_tamper_check(&self) {
+        self.inner.go.notify_one();
+    }
+
     /// Where the tamper check of the log as opened stands.
     pub fn tamper_check(&self) -> TamperCheck {
         self.inner.tamper.borrow().clone()
     }
 
-    /// Waits until the tamper check is no longer running, and returns how it ended.
+    /// Starts the tamper check if it has not started ([`Board::start_tamper_check`]), waits
+    /// until it is no longer running, and returns how it ended.
     pub async fn wait_tamper_check(&self) -> TamperCheck {
+        self.start_tamper_check();
         let mut rx = self.inner.tamper.clone();
         let ended = rx
             .wait_for(|t| !matches!(t, TamperCheck::Running { .. }))
@@ -1038,10 +1056,15 @@ impl Board {
     }
 }
 
+/// How long after an open with the check in the background the check starts at the latest,
+/// if the caller does not start it sooner ([`Board::start_tamper_check`]).
+const TAMPER_CHECK_AT_LATEST: Duration = Duration::from_secs(30);
+
 /// The full tamper check of the log as opened, run after the open
 /// ([`BoardConfig::check_in_background`]); a failure stops appends.
 #[allow(clippy::too_many_arguments)]
 async fn background_check(
+    go: Arc<tokio::sync::Notify>,
     pool: Pool,
     log: i64,
     origin: String,
@@ -1051,6 +1074,9 @@ async fn background_check(
     max_height: Option<u64>,
     tamper: watch::Sender<TamperCheck>,
 ) {
+    // The caller's own start first (it reads the log too, on the same cores and disk), but
+    // never later than TAMPER_CHECK_AT_LATEST after the open.
+    let _ = tokio::time::timeout(TAMPER_CHECK_AT_LATEST, go.notified()).await;
     let result = check::run(
         &pool, log, &origin, &verifier, &witnesses, size, max_height, false, None,
     )
