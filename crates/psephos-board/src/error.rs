@@ -120,10 +120,20 @@ pub enum BoardError {
     /// found a problem, or could not complete: the board refuses every further append.
     #[error("the board refuses writes: its tamper check failed: {0}")]
     TamperCheckFailed(String),
-    /// A stored snapshot was refused: not authentic (not written with this board key for this
-    /// log), taken at a size beyond the log, or at a root that is not the log's at that size.
+    /// A stored snapshot was refused as not authentic (edited, or not written with this board
+    /// key for this log).
     #[error("stored snapshot refused: {0}")]
     BadSnapshot(String),
+    /// An authentic snapshot (written by this board key for this log) does not fit the stored
+    /// log: it describes more entries than the log holds, or a tree the log's does not extend.
+    /// Entries the board wrote were removed or changed.
+    #[error("the stored log contradicts the board's own snapshot of {size} entries: {detail}")]
+    SnapshotContradicted {
+        /// The snapshot's tree size.
+        size: u64,
+        /// What does not fit.
+        detail: String,
+    },
     /// Entries read back do not match the tree verified when the board opened.
     #[error("entries {start}..{end} do not match the tree verified at open: {detail}")]
     Unverified {

@@ -338,8 +338,10 @@ async fn snapshots_are_authenticated_and_bound_to_the_tree(backend: Backend) {
     let board = Board::open(&db2.url, background()).await.unwrap();
     assert_eq!(board.size(), 1000);
     match board.snapshot().await {
-        Err(BoardError::BadSnapshot(why)) => assert!(why.contains("1010"), "{why}"),
-        other => panic!("expected the snapshot to be refused, got {other:?}"),
+        Err(BoardError::SnapshotContradicted { size: 1010, detail }) => {
+            assert!(detail.contains("1000"), "{detail}")
+        }
+        other => panic!("expected the snapshot to contradict the log, got {other:?}"),
     }
     assert_eq!(
         board.wait_tamper_check().await,

@@ -597,6 +597,8 @@ async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
             ),
         },
         Ok(None) => tracing::info!("no snapshot of the rules; replaying the whole board"),
+        // The board's own snapshot says the log had entries it no longer has, or other ones.
+        Err(e @ BoardError::SnapshotContradicted { .. }) => return Err(e.into()),
         Err(e) => {
             tracing::warn!(error = %e, "the stored snapshot is refused; replaying the whole board")
         }

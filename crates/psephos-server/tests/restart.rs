@@ -502,3 +502,48 @@ async fn an_altered_old_ballot_stops_writes_once_found_postgres() {
     ))
     .await;
 }
+
+/// The newest ballots deleted from the database with their tree nodes and the blocks that
+/// sealed them (what the tamper check alone cannot see): the board's own snapshot, saved at
+/// the clean stop, says the log had them, and the service refuses to start.
+async fn entries_removed_behind_the_snapshot_stop_the_start(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    voted(&s, &e, &mut rng, &[0, 1, 2]).await;
+    let keep = s.size() - 2;
+    s.state.shutdown().await;
+    s.handle.stop(true).await;
+    s.state.save_snapshot().await;
+    s.board.close().await.unwrap();
+    for sql in [
+        "DELETE FROM board_entries WHERE idx >= $1",
+        "DELETE FROM board_nodes WHERE (idx + 1) * (1 << level) > $1",
+        "DELETE FROM board_blocks WHERE tree_size > $1",
+    ] {
+        exec(&s.db.url, sql, &[common::support::Arg::I(keep as i64)]).await;
+    }
+    match ElectionService::open(&s.db.url, common::support::config()).await {
+        Err(psephos_server::election::ReplayError::Board(
+            psephos_board::BoardError::SnapshotContradicted { size, .. },
+        )) => assert_eq!(size, keep + 2),
+        other => panic!("expected the start to be refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_removed_behind_the_snapshot_stop_the_start_sqlite() {
+    Box::pin(entries_removed_behind_the_snapshot_stop_the_start(
+        Backend::Sqlite,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_removed_behind_the_snapshot_stop_the_start_postgres() {
+    Box::pin(entries_removed_behind_the_snapshot_stop_the_start(
+        Backend::Postgres,
+    ))
+    .await;
+}

@@ -972,7 +972,7 @@ impl Board {
     /// `size` (as the writer holds it) and the bytes. Through the writer, like
     /// an append: refused once the background tamper check failed.
     pub async fn save_snapshot(&self, size: u64, data: Vec<u8>) -> Result<(), BoardError> {
-        let (data, digest) = snapshot::digest(data).await;
+        let (data, digest) = snapshot::digest(data).await?;
         let (reply, rx) = oneshot::channel();
         self.inner
             .commands
@@ -989,10 +989,12 @@ impl Board {
 
     /// The log's stored snapshot, if there is one and it holds:
     /// [`BoardError::BadSnapshot`] if it is not authentic (the database was
-    /// edited, or it was written with another board key), if it claims more
-    /// entries than the log held at open, or if its root is not the verified
-    /// tree's at its size. An older snapshot than the log is returned: the
-    /// caller applies the entries after it.
+    /// edited, or it was written with another board key);
+    /// [`BoardError::SnapshotContradicted`] if it is authentic but claims more
+    /// entries than the log held at open, or its root is not the verified
+    /// tree's at its size — the log lost or changed entries this board wrote.
+    /// An older snapshot than the log is returned: the caller applies the
+    /// entries after it.
     pub async fn snapshot(&self) -> Result<Option<Snapshot>, BoardError> {
         let Some(row) = self.inner.pool.snapshot(self.inner.log).await? else {
             return Ok(None);
@@ -1000,7 +1002,7 @@ impl Board {
         let bad = |why: &str| BoardError::BadSnapshot(why.to_owned());
         let size = u64::try_from(row.tree_size).map_err(|_| bad("negative size"))?;
         let root = Hash::from_slice(&row.root).ok_or_else(|| bad("malformed root"))?;
-        let (data, digest) = snapshot::digest(row.data).await;
+        let (data, digest) = snapshot::digest(row.data).await?;
         if !snapshot::verify(
             &self.inner.snapshot_key,
             &self.inner.origin,
@@ -1015,9 +1017,10 @@ impl Board {
         }
         let (verified, verified_root) = self.inner.anchor;
         if size > verified {
-            return Err(BoardError::BadSnapshot(format!(
-                "it claims {size} entries, the log held {verified} at open"
-            )));
+            return Err(BoardError::SnapshotContradicted {
+                size,
+                detail: format!("the log holds only {verified} entries"),
+            });
         }
         let map = self
             .fetch(&consistency_proof_nodes(size, verified)?)
@@ -1029,7 +1032,10 @@ impl Board {
                     .is_ok()
             });
         if !consistent {
-            return Err(bad("its root is not the verified tree's at its size"));
+            return Err(BoardError::SnapshotContradicted {
+                size,
+                detail: "its root is not the root of the log's first entries".to_owned(),
+            });
         }
         Ok(Some(Snapshot { size, root, data }))
     }

@@ -9,7 +9,10 @@
 //! board wrote (authentic, at a smaller size: the caller replays the entries after it). On
 //! reading, the board also checks that the snapshot's root is the root of the verified tree at
 //! the snapshot's size (a consistency proof from the stored nodes to the tree verified at
-//! open), and refuses a snapshot that claims more entries than the log holds.
+//! open). An authentic snapshot that claims more entries than the log holds, or a root the log
+//! does not extend, is evidence that entries this board wrote were removed or changed (the
+//! newest blocks deleted with them, which the tamper check alone cannot see): an error of its
+//! own, on which the election service refuses to start.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -55,16 +58,13 @@ pub(crate) fn derive_key(signing_key: &ed25519_dalek::SigningKey) -> Zeroizing<[
 }
 
 /// SHA-256 of a snapshot's bytes (computed off the async workers: snapshots are large).
-pub(crate) async fn digest(data: Vec<u8>) -> (Vec<u8>, [u8; 32]) {
-    let task = tokio::task::spawn_blocking(move || {
+pub(crate) async fn digest(data: Vec<u8>) -> Result<(Vec<u8>, [u8; 32]), crate::BoardError> {
+    tokio::task::spawn_blocking(move || {
         let d: [u8; 32] = Sha256::digest(&data).into();
         (data, d)
-    });
-    match task.await {
-        Ok(out) => out,
-        // The hashing task cannot panic; should it be cancelled, hash here.
-        Err(_) => (Vec::new(), Sha256::digest([]).into()),
-    }
+    })
+    .await
+    .map_err(|_| crate::BoardError::Closed)
 }
 
 fn mac(key: &[u8; 32], origin: &str, size: u64, root: &Hash, digest: &[u8; 32]) -> Hmac<Sha256> {
