@@ -116,6 +116,34 @@ pub enum BoardError {
     /// 32 bytes): the database was edited or is corrupt.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// The tamper check that ran after the board opened (`BoardConfig::check_in_background`)
+    /// found a problem, or could not complete: the board refuses every further append.
+    #[error("the board refuses writes: its tamper check failed: {0}")]
+    TamperCheckFailed(String),
+    /// A stored snapshot was refused as not authentic (edited, or not written with this board
+    /// key for this log).
+    #[error("stored snapshot refused: {0}")]
+    BadSnapshot(String),
+    /// An authentic snapshot (written by this board key for this log) does not fit the stored
+    /// log: it describes more entries than the log holds, or a tree the log's does not extend.
+    /// Entries the board wrote were removed or changed.
+    #[error("the stored log contradicts the board's own snapshot of {size} entries: {detail}")]
+    SnapshotContradicted {
+        /// The snapshot's tree size.
+        size: u64,
+        /// What does not fit.
+        detail: String,
+    },
+    /// Entries read back do not match the tree verified when the board opened.
+    #[error("entries {start}..{end} do not match the tree verified at open: {detail}")]
+    Unverified {
+        /// First entry of the range.
+        start: u64,
+        /// One past the last.
+        end: u64,
+        /// What did not match.
+        detail: String,
+    },
     /// Another process holds this log's writer lock (PostgreSQL).
     #[error("another board process is writing log {origin:?}")]
     Busy {

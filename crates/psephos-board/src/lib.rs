@@ -46,4 +46,7 @@ pub use entry::{Entry, EntryKind};
 pub use error::BoardError;
 pub use receipt::{ReceiptError, SealedReceipt};
 #[cfg(feature = "store")]
-pub use store::{AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint};
+pub use store::{
+    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, Snapshot, TamperCheck,
+    MAX_VERIFIED_PAGE,
+};

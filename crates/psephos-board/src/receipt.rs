@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::merkle::{verify_inclusion, Hash, InclusionProof, MerkleError};
 use crate::checkpoint::SignedCheckpoint;
+use crate::merkle::{verify_inclusion, Hash, InclusionProof, MerkleError};
 use crate::note::{NoteError, VerifierKey};
 
 /// A receipt a voter keeps: the entry's position, the first signed

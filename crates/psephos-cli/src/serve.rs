@@ -228,7 +228,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
     config.seal_interval = settings.seal_interval;
     config.witnesses = crate::trust::witness_keys(&settings.witnesses)?;
-    // The board's tamper check and the replay into the election's rules read the board once.
+    // The board checks its latest signed checkpoint and the tree's right edge at once and the
+    // rest in the background; the rules come back from their snapshot.
     let election = ElectionService::open(&settings.database, config)
         .await
         .with_context(|| {
@@ -268,6 +269,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error at shutdown"),
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
+    state.save_snapshot().await;
     board.close().await?;
     tracing::info!("board closed cleanly");
     Ok(())

@@ -4,6 +4,8 @@
 //! - [`credentials`]: the public credential list;
 //! - [`rules`]: the election's rules as a state machine over the board's entries, run by the
 //!   server before it appends and by every verifier when it replays the record;
+//! - [`snapshot`]: the rules' ballot table as the server keeps it beside its board, to come
+//!   back after a restart without replaying every ballot;
 //! - [`format`]: the election record file (`docs/record.md`), and with the `store` feature
 //!   [`export`], which writes a durable board as a record;
 //! - [`verify`]: the independent verifier's numbered checks over a record
@@ -20,6 +22,7 @@ pub mod format;
 pub mod payload;
 pub mod rules;
 pub mod sim;
+pub mod snapshot;
 mod tables;
 pub mod verify;
 

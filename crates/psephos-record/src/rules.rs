@@ -132,6 +132,8 @@ pub enum RuleError {
     TooManyChallenges { limit: u32 },
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
     Capacity(&'static str),
+    #[error("the rules' snapshot does not fit the board: {0}")]
+    Snapshot(String),
 }
 
 impl RuleError {
@@ -573,6 +575,55 @@ impl Rules {
             }
             _ => self.apply_bytes(kind, payload).map(|(_, a)| a),
         }
+    }
+
+    /// The ballot table in board order, for [`crate::snapshot::RulesSnapshot::encode`].
+    pub(crate) fn snapshot_ballots(&self) -> Vec<crate::snapshot::SnapshotBallot> {
+        self.tables
+            .ballot_rows()
+            .map(
+                |(hash, index, credential, challenged)| crate::snapshot::SnapshotBallot {
+                    hash,
+                    index,
+                    credential,
+                    challenged,
+                },
+            )
+            .collect()
+    }
+
+    /// Restores a ballot or challenge from a snapshot of this server's own state
+    /// ([`crate::snapshot`]): records it as [`Rules::replay_entry`] recorded it when
+    /// the board was replayed, without reading the entry. The rules it passed were checked
+    /// when it was first applied; here only that it fits: it is the next index, voting is open
+    /// and its credential row is listed. Never for a snapshot from elsewhere.
+    pub fn restore_ballot(&mut self, b: &crate::snapshot::SnapshotBallot) -> Result<(), RuleError> {
+        let action = if b.challenged {
+            "challenge a ballot"
+        } else {
+            "cast a ballot"
+        };
+        self.require(Phase::Open, action)?;
+        if b.index != self.size || b.credential as usize >= self.tables.credential_count() {
+            return Err(RuleError::Snapshot(format!(
+                "ballot at index {} (credential row {}) does not fit a state of {} entries and {} credentials",
+                b.index,
+                b.credential,
+                self.size,
+                self.tables.credential_count()
+            )));
+        }
+        if b.challenged {
+            self.tables
+                .challenge(b.hash, b.index, b.credential)
+                .map_err(|Full| RuleError::Capacity("challenged ballots"))?;
+        } else {
+            self.tables
+                .cast(b.hash, b.index, b.credential)
+                .map_err(|Full| RuleError::Capacity("ballots"))?;
+        }
+        self.size += 1;
+        Ok(())
     }
 
     /// A point to come back to with [`Rules::rollback`]. Cheap when

@@ -291,6 +291,13 @@ impl Tables {
         ]
     }
 
+    /// Every ballot row in board order: `(hash, board index, credential row, challenged)`.
+    pub fn ballot_rows(&self) -> impl ExactSizeIterator<Item = ([u8; 32], u64, u32, bool)> + '_ {
+        self.ballots
+            .iter()
+            .map(|b| (b.hash, b.index, b.credential, b.prev == CHALLENGE))
+    }
+
     pub fn mark(&self) -> Mark {
         Mark {
             credentials: self.credentials.len(),

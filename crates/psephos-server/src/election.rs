@@ -6,19 +6,26 @@
 //! is the same replayable machine the verifier runs ([`psephos_record::rules`]), the server
 //! cannot accept an entry that an observer replaying the board would reject.
 //!
-//! On start the state is rebuilt by replaying every entry of the board with
-//! [`Rules::replay_entry`], in the same read as the board's tamper check
-//! ([`ElectionService::open`]) (every rule, but ballots are read no further than the rules
-//! need: no point decompression, no signature or proof); an entry the rules reject there means
-//! the database was edited, and the service refuses to start. A failed commit never replays the
-//! board: the batch is taken back ([`Rules::rollback`]) and the state catches up with
-//! whatever the board holds beyond it (`docs/protocol.md`, §11.4).
+//! On start ([`ElectionService::open`]) the board checks at once only what its writer builds
+//! on and runs its full tamper check in the background; the state is rebuilt from the rules'
+//! snapshot the service keeps beside the board ([`psephos_record::snapshot`], authenticated by
+//! the board), replaying only the entries that are not ballots and those after the snapshot,
+//! or, without a usable snapshot, by replaying every entry with
+//! [`Rules::replay_entry`] (every rule, but ballots are read no further than the
+//! rules need: no point decompression, no signature or proof). Every entry read at start is
+//! checked against the tree the board verified at open ([`Board::verified_entries`]), so the
+//! rules never depend on what the background check has not reached. An entry the rules reject
+//! means the database was edited, and the service refuses to start. The service saves a new
+//! snapshot every [`SNAPSHOT_EVERY`] entries and when it stops. A failed commit never replays
+//! the board: the batch is taken back ([`Rules::rollback`]) and the state catches up
+//! with whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::ballot::TrackingCode;
 use psephos_core::hash::Digest;
+use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
 use psephos_record::{Applied, Challenged, Payload, RuleError, RuleErrorKind, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,6 +33,10 @@ use tokio::sync::RwLock;
 
 /// Entries read per page when replaying the board at start.
 const REPLAY_PAGE: u64 = 1024;
+
+/// Entries appended since the last snapshot of the rules after which a new one is saved
+/// ([`ElectionService::save_snapshot`]; at `10⁶` ballots a snapshot is about 50 MB).
+pub const SNAPSHOT_EVERY: u64 = 100_000;
 
 /// One election's board and rules.
 #[derive(Debug)]
@@ -39,6 +50,10 @@ pub struct ElectionService {
     /// Entries applied by replaying the board (at start, and catching up after a failed
     /// commit), for tests and metrics.
     replayed: AtomicU64,
+    /// Ballots restored from the rules' snapshot at start, for tests and metrics.
+    restored: u64,
+    /// The size of the last snapshot saved or restored.
+    snapshot_size: AtomicU64,
 }
 
 /// Where a tracking code points on the board.
@@ -65,6 +80,19 @@ pub enum ReplayError {
         #[source]
         source: RuleError,
     },
+    #[error("the rules' snapshot cannot be used: {0}")]
+    Snapshot(String),
+}
+
+/// How the state was rebuilt at start.
+struct Resumed {
+    state: Rules,
+    /// Entries replayed from the board.
+    replayed: u64,
+    /// Ballots restored from the snapshot.
+    restored: u64,
+    /// The snapshot's size (0 without one).
+    snapshot: u64,
 }
 
 impl ElectionService {
@@ -73,17 +101,39 @@ impl ElectionService {
     /// their proofs are re-verified — they were verified before they were appended, the
     /// board's tamper check at open ties every entry to the stored tree and the signed
     /// checkpoints, and `psephos verify` re-checks everything).
+    ///
+    /// If the board holds a usable snapshot of the rules, only the entries that are not
+    /// ballots, and those after the snapshot, are replayed (see the module documentation).
     pub async fn load(board: Board) -> Result<Self, ReplayError> {
-        let mut state = Rules::new();
-        let replayed = catch_up_to(&board, &mut state, board.size()).await?;
-        Ok(Self::with_state(board, state, replayed))
+        // (Boxed: the rebuild's future is large, and callers' stacks need not hold it.)
+        let resumed = Box::pin(resume(&board)).await?;
+        Ok(Self::with_state(board, resumed))
+    }
+
+    /// Opens the board at `url` with the full tamper check in the background
+    /// ([`BoardConfig::check_in_background`]) and rebuilds the state as
+    /// [`ElectionService::load`] does. What `psephos serve` runs at start.
+    pub async fn open(url: &str, mut config: BoardConfig) -> Result<Self, ReplayError> {
+        config.check_in_background = true;
+        let board = Box::pin(Board::open(url, config)).await?;
+        match Box::pin(resume(&board)).await {
+            Ok(resumed) => {
+                // Ready: now the board's full check may have the cores and the disk.
+                board.start_tamper_check();
+                Ok(Self::with_state(board, resumed))
+            }
+            Err(e) => {
+                let _ = board.close().await;
+                Err(e)
+            }
+        }
     }
 
     /// Opens the board at `url` and replays it into the election's state in the same pass as
-    /// the board's tamper check at open ([`Board::open_reading`]): every entry is read from the
-    /// database once, and the next page is read while this one is checked and replayed. What
-    /// `psephos serve` runs at start; the rules are those of [`ElectionService::load`].
-    pub async fn open(url: &str, config: BoardConfig) -> Result<Self, ReplayError> {
+    /// the board's full tamper check at open ([`Board::open_reading`]): every entry is read
+    /// from the database once, and the next page is read while this one is checked and
+    /// replayed. The start before snapshots, kept for comparison (`psephos bench restart`).
+    pub async fn open_replaying(url: &str, config: BoardConfig) -> Result<Self, ReplayError> {
         let mut state = Rules::new();
         let mut refused: Option<ReplayError> = None;
         let opened = Board::open_reading(url, config, |start, entries| {
@@ -106,16 +156,57 @@ impl ElectionService {
         };
         let mut replayed = state.size();
         replayed += catch_up_to(&board, &mut state, board.size()).await?;
-        Ok(Self::with_state(board, state, replayed))
+        Ok(Self::with_state(
+            board,
+            Resumed {
+                state,
+                replayed,
+                restored: 0,
+                snapshot: 0,
+            },
+        ))
     }
 
-    fn with_state(board: Board, state: Rules, replayed: u64) -> Self {
+    fn with_state(board: Board, resumed: Resumed) -> Self {
         ElectionService {
             board,
-            state: RwLock::new(state),
+            state: RwLock::new(resumed.state),
             behind: AtomicBool::new(false),
-            replayed: AtomicU64::new(replayed),
+            replayed: AtomicU64::new(resumed.replayed),
+            restored: resumed.restored,
+            snapshot_size: AtomicU64::new(resumed.snapshot),
         }
+    }
+
+    /// Ballots restored from the rules' snapshot at start (0 if there was none to use).
+    pub fn ballots_restored(&self) -> u64 {
+        self.restored
+    }
+
+    /// The board size of the last snapshot of the rules saved or restored (0 if none).
+    pub fn snapshot_size(&self) -> u64 {
+        self.snapshot_size.load(Ordering::Relaxed)
+    }
+
+    /// Saves a snapshot of the rules beside the board ([`Board::save_snapshot`]): encoded
+    /// under the read lock (about 50 ms at `10⁶` ballots), stored by the board's writer.
+    /// Returns its size, or `None` if the state is not known to match the board (a failed
+    /// commit left them in doubt) or is already the last snapshot's.
+    pub async fn save_snapshot(&self) -> Result<Option<u64>, BoardError> {
+        let (size, data) = {
+            let state = self.state.read().await;
+            let size = state.size();
+            if self.behind.load(Ordering::Relaxed)
+                || self.board.size() != size
+                || self.snapshot_size() == size
+            {
+                return Ok(None);
+            }
+            (size, RulesSnapshot::encode(&state))
+        };
+        self.board.save_snapshot(size, data).await?;
+        self.snapshot_size.fetch_max(size, Ordering::Relaxed);
+        Ok(Some(size))
     }
 
     /// The ballot or challenge with this tracking code.
@@ -442,6 +533,126 @@ fn ballots_only(payloads: &[Payload]) -> bool {
     payloads
         .iter()
         .all(|p| matches!(p, Payload::Ballot(_) | Payload::Challenge(_)))
+}
+
+/// Rebuilds the state at start: from the board's snapshot of the rules if it has a usable one,
+/// else by replaying every entry. Every entry is read with [`read_checked`].
+async fn resume(board: &Board) -> Result<Resumed, ReplayError> {
+    let clock = std::time::Instant::now();
+    let stored = board.snapshot().await;
+    let read = clock.elapsed().as_secs_f64();
+    match stored {
+        Ok(Some(snapshot)) => match Box::pin(restore(board, &snapshot.data, snapshot.size)).await {
+            Ok(resumed) => {
+                tracing::info!(
+                    snapshot = resumed.snapshot,
+                    snapshot_read_seconds = read,
+                    ballots_restored = resumed.restored,
+                    entries_replayed = resumed.replayed,
+                    seconds = clock.elapsed().as_secs_f64(),
+                    "the rules restored from their snapshot"
+                );
+                return Ok(resumed);
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                "the rules' snapshot cannot be used; replaying the whole board"
+            ),
+        },
+        Ok(None) => tracing::info!("no snapshot of the rules; replaying the whole board"),
+        // The board's own snapshot says the log had entries it no longer has, or other ones.
+        Err(e @ BoardError::SnapshotContradicted { .. }) => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "the stored snapshot is refused; replaying the whole board")
+        }
+    }
+    let mut state = Rules::new();
+    let replayed = Box::pin(catch_up_checked(board, &mut state, board.size())).await?;
+    tracing::info!(
+        entries_replayed = replayed,
+        seconds = clock.elapsed().as_secs_f64(),
+        "the rules rebuilt by replaying the whole board"
+    );
+    Ok(Resumed {
+        state,
+        replayed,
+        restored: 0,
+        snapshot: 0,
+    })
+}
+
+/// The state from a snapshot of `size` entries and the board's entries that are not in it.
+async fn restore(board: &Board, data: &[u8], size: u64) -> Result<Resumed, ReplayError> {
+    let snapshot = RulesSnapshot::decode(data).map_err(|e| ReplayError::Snapshot(e.to_string()))?;
+    if snapshot.size() != size {
+        return Err(ReplayError::Snapshot(format!(
+            "it describes {} entries, the board authenticated it for {size}",
+            snapshot.size()
+        )));
+    }
+    let mut state = Rules::new();
+    let mut replayed = 0;
+    for step in snapshot.steps() {
+        match step {
+            RestoreStep::Ballot(b) => {
+                state
+                    .restore_ballot(b)
+                    .map_err(|source| ReplayError::Rule {
+                        index: b.index,
+                        source,
+                    })?
+            }
+            RestoreStep::Replay { end, .. } => {
+                replayed += catch_up_checked(board, &mut state, end).await?;
+            }
+        }
+    }
+    replayed += catch_up_checked(board, &mut state, board.size()).await?;
+    Ok(Resumed {
+        state,
+        replayed,
+        restored: snapshot.ballots().len() as u64,
+        snapshot: size,
+    })
+}
+
+/// Entries from `start`: checked against the tree the board verified at open
+/// ([`Board::verified_entries`]) while they are below its size, then as stored (entries this
+/// board appended since).
+async fn read_checked(board: &Board, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
+    if start < board.verified_size() {
+        board.verified_entries(start, limit).await
+    } else {
+        board.entries(start, limit).await
+    }
+}
+
+/// [`catch_up_to`], every entry read with [`read_checked`] in pages of
+/// [`psephos_board::MAX_VERIFIED_PAGE`].
+async fn catch_up_checked(board: &Board, state: &mut Rules, size: u64) -> Result<u64, ReplayError> {
+    let from = state.size();
+    if size < from {
+        return Err(ReplayError::Shrunk {
+            board: size,
+            state: from,
+        });
+    }
+    let mut start = from;
+    while start < size {
+        let limit = psephos_board::MAX_VERIFIED_PAGE.min(size - start);
+        let page = read_checked(board, start, limit).await?;
+        for (i, entry) in page.iter().enumerate() {
+            let index = start + i as u64;
+            state
+                .replay_entry(entry.kind, &entry.payload)
+                .map_err(|source| ReplayError::Rule { index, source })?;
+        }
+        start += page.len() as u64;
+        if page.is_empty() {
+            break;
+        }
+    }
+    Ok(start - from)
 }
 
 /// Rebuilds the state from every entry on the board (see [`ElectionService::load`]).

@@ -67,6 +67,14 @@ impl From<BoardError> for ApiError {
             | BoardError::MalformedCosignature(_)
             | BoardError::UnknownWitness { .. }
             | BoardError::BadCosignature { .. } => ApiError::bad_request(e.to_string()),
+            BoardError::TamperCheckFailed(_) => {
+                tracing::error!(error = %e, "a write was refused: the board failed its tamper check");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the board refuses writes: its stored log failed the tamper check; the operator has been told",
+                )
+            }
             BoardError::Closed => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

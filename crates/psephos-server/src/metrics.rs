@@ -110,6 +110,8 @@ pub struct Gauges {
     pub sealed_size: u64,
     pub phase: &'static str,
     pub counts: psephos_record::Counts,
+    /// Where the board's tamper check stands: `running`, `passed`, `failed` or `not_run`.
+    pub tamper_check: &'static str,
 }
 
 impl Metrics {
@@ -239,6 +241,13 @@ impl Metrics {
             "# HELP psephos_phase The election's phase (the label is set to 1).\n\
              # TYPE psephos_phase gauge\npsephos_phase{{phase=\"{}\"}} 1",
             g.phase
+        );
+        let _ = writeln!(
+            out,
+            "# HELP psephos_board_tamper_check The board's tamper check of its stored log (the \
+             label is set to 1; failed: writes are refused).\n\
+             # TYPE psephos_board_tamper_check gauge\npsephos_board_tamper_check{{state=\"{}\"}} 1",
+            g.tamper_check
         );
         out
     }

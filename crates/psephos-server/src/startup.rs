@@ -108,8 +108,9 @@ impl AppState {
             election.clone(),
             events.clone(),
             config.watcher.clone(),
-            stopping,
+            stopping.clone(),
         ));
+        tokio::spawn(save_snapshots(election.clone(), stopping));
         AppState {
             board,
             election,
@@ -152,6 +153,43 @@ impl AppState {
     pub async fn shutdown(&self) {
         self.stop.send_replace(true);
         self.caster.shutdown().await;
+    }
+
+    /// Saves a snapshot of the rules if the board grew since the last one (what a clean stop
+    /// does last, so that the next start restores instead of replaying).
+    pub async fn save_snapshot(&self) {
+        match self.election.save_snapshot().await {
+            Ok(Some(size)) => tracing::info!(size, "saved a snapshot of the rules"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "saving a snapshot of the rules failed"),
+        }
+    }
+}
+
+/// How often the board's growth since the last snapshot is looked at.
+const SNAPSHOT_TICK: Duration = Duration::from_secs(5);
+
+/// Saves a snapshot of the rules whenever the board grew by
+/// [`crate::election::SNAPSHOT_EVERY`] entries since the last one, until the service stops.
+async fn save_snapshots(election: Arc<ElectionService>, mut stopping: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(SNAPSHOT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        let behind = election
+            .board()
+            .size()
+            .saturating_sub(election.snapshot_size());
+        if behind >= crate::election::SNAPSHOT_EVERY {
+            match election.save_snapshot().await {
+                Ok(Some(size)) => tracing::info!(size, "saved a snapshot of the rules"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "saving a snapshot of the rules failed"),
+            }
+        }
     }
 }
 

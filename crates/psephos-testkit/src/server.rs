@@ -87,14 +87,27 @@ pub async fn start(backend: Backend, config: ServiceConfig) -> Server {
 /// Starts a server on `db` (fresh or reused after a restart).
 pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
     let board = Board::open(&db.url, crate::config()).await.unwrap();
+    let state = AppState::load_with(board.clone(), config).await.unwrap();
+    finish_start(db, board, state).await
+}
+
+/// Starts a server on `db` as `psephos serve` does ([`ElectionService::open`]: the board's
+/// full tamper check in the background, the rules from their snapshot).
+pub async fn serve_on(db: TestDb, config: ServiceConfig) -> Server {
+    let election = psephos_server::election::ElectionService::open(&db.url, crate::config())
+        .await
+        .unwrap();
+    let board = election.board().clone();
+    let state = AppState::start(election, config);
+    finish_start(db, board, state).await
+}
+
+async fn finish_start(db: TestDb, board: Board, state: AppState) -> Server {
     let (hash, token) = psephos_server::auth::load_or_create_token(&db.url, true)
         .await
         .unwrap();
     let token = token.unwrap().expose().to_string();
-    let state = AppState::load_with(board.clone(), config)
-        .await
-        .unwrap()
-        .with_admin(hash);
+    let state = state.with_admin(hash);
     // No complaint window: the tests' trustees are simulated and honest, and complete the
     // ceremony as soon as its messages are posted.
     psephos_server::routes::ceremony::set_schedule(

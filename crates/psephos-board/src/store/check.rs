@@ -14,6 +14,10 @@
 //! that many leaves is still intact). A problem confined to the blocks
 //! (a broken link, an altered header or checkpoint, a bad cosignature) is
 //! named by the number of the first bad block.
+//!
+//! The open with the check in the background (`BoardConfig::check_in_background`) runs only
+//! [`quick`] before it returns: the latest block's signature, the stored right edge of the tree
+//! under it and the entries after it — what the writer builds on — and [`run`] afterwards.
 
 use std::collections::HashMap;
 
@@ -232,14 +236,20 @@ fn verify_block(
     origin: &str,
     verifier: &VerifierKey,
 ) -> Result<(), String> {
-    let hash = block.header.hash().map_err(|e| e.to_string())?;
-    if hash != block.hash {
-        return Err("stored header hash does not match the header".to_owned());
-    }
     block
         .header
         .check_follows(prev)
         .map_err(|e| e.to_string())?;
+    verify_signed_block(block, origin, verifier)
+}
+
+/// Checks a block on its own: its header hash, and its checkpoint signed by the board key
+/// stating the header's size and root.
+fn verify_signed_block(block: &Block, origin: &str, verifier: &VerifierKey) -> Result<(), String> {
+    let hash = block.header.hash().map_err(|e| e.to_string())?;
+    if hash != block.hash {
+        return Err("stored header hash does not match the header".to_owned());
+    }
     let signed = SignedCheckpoint::open(block.header.checkpoint.as_bytes(), origin, verifier, &[])
         .map_err(|e| format!("checkpoint: {e}"))?;
     let cp = signed.checkpoint();
@@ -262,7 +272,7 @@ pub(crate) async fn run(
     size: u64,
     last_block: Option<u64>,
     strict: bool,
-    mut visit: Option<Visitor<'_>>,
+    visit: Option<Visitor<'_>>,
 ) -> Result<CheckReport, BoardError> {
     let mut report = CheckReport {
         tree_size: size,
@@ -330,10 +340,78 @@ pub(crate) async fn run(
     }
 
     // Entries and the tree over them.
-    let mut frontier = Frontier::default();
-    let mut checkpoints = sealed.iter().peekable();
-    let mut a = 0u64;
-    let mut prefetched = (a < size).then(|| fetch(pool, log, a, ENTRY_PAGE.min(size)));
+    check_entries(
+        pool,
+        log,
+        Frontier::default(),
+        size,
+        &sealed,
+        &mut report,
+        &mut entry_bad,
+        &mut block_bad,
+        visit,
+    )
+    .await?;
+
+    if strict && !entry_bad.found() {
+        nodes_beyond(pool, log, size, &mut entry_bad).await?;
+    }
+
+    if let Some((first_bad_index, detail)) = entry_bad.0 {
+        report.problems.push(Problem {
+            location: ProblemLocation::Entry { first_bad_index },
+            detail,
+        });
+    }
+    if let Some((number, detail)) = block_bad.0 {
+        report.problems.push(Problem {
+            location: ProblemLocation::Block { number },
+            detail,
+        });
+    }
+    Ok(report)
+}
+
+/// The stored nodes beyond a tree of `size` leaves: a problem (on open, when nothing is
+/// being appended).
+async fn nodes_beyond(
+    pool: &Pool,
+    log: i64,
+    size: u64,
+    entry_bad: &mut First,
+) -> Result<(), BoardError> {
+    for level in 0u8..64 {
+        let from = db::to_i64(size >> level)?;
+        if let Some(i) = pool.node_at_or_after(log, level, from).await? {
+            entry_bad.offer(size, || {
+                format!("stored node ({level}, {i}) lies beyond the tree of {size} entries")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks entries `[frontier.size(), size)` and the stored nodes they complete, pushing their
+/// leaves through `frontier` (the tree of the entries before them), and the root at each of
+/// the `sealed` checkpoints' sizes in that range. Returns the frontier at the end.
+#[allow(clippy::too_many_arguments)]
+async fn check_entries(
+    pool: &Pool,
+    log: i64,
+    mut frontier: Frontier,
+    size: u64,
+    sealed: &[Sealed],
+    report: &mut CheckReport,
+    entry_bad: &mut First,
+    block_bad: &mut First,
+    mut visit: Option<Visitor<'_>>,
+) -> Result<Frontier, BoardError> {
+    let mut a = frontier.size();
+    // (`sealed` is in tree-size order.)
+    let first = sealed.partition_point(|cp| cp.size <= a);
+    let mut checkpoints = sealed[first..].iter().peekable();
+    let mut prefetched =
+        (a < size).then(|| fetch(pool, log, a, a.saturating_add(ENTRY_PAGE).min(size)));
     while a < size && !entry_bad.found() {
         let b = a.saturating_add(ENTRY_PAGE).min(size);
         let rows = match prefetched.take() {
@@ -414,30 +492,71 @@ pub(crate) async fn run(
         page.abort();
     }
 
-    if strict && !entry_bad.found() {
-        for level in 0u8..64 {
-            let from = db::to_i64(size >> level)?;
-            if let Some(i) = pool.node_at_or_after(log, level, from).await? {
-                entry_bad.offer(size, || {
-                    format!("stored node ({level}, {i}) lies beyond the tree of {size} entries")
-                });
-            }
-        }
-    }
+    Ok(frontier)
+}
 
-    if let Some((first_bad_index, detail)) = entry_bad.0 {
-        report.problems.push(Problem {
-            location: ProblemLocation::Entry { first_bad_index },
-            detail,
-        });
+/// What the open-time quick check verified: the tree at the current size, from the latest
+/// signed checkpoint and the entries after it.
+pub(crate) struct Verified {
+    /// The frontier of the tree of every stored entry.
+    pub frontier: Frontier,
+}
+
+/// The open-time check that does not read the whole log (`docs/protocol.md` §10.13): the
+/// latest block's header hash and its checkpoint, signed by the board key; the stored tree's
+/// root at that block's size, from the stored nodes of the right edge (the only ones an append
+/// reads); the entries after it, hashed and compared with the stored nodes they complete; and
+/// no stored node beyond the tree. `None` if anything does not hold: the caller then runs the
+/// full check, which locates the problem.
+pub(crate) async fn quick(
+    pool: &Pool,
+    log: i64,
+    origin: &str,
+    verifier: &VerifierKey,
+    size: u64,
+) -> Result<Option<Verified>, BoardError> {
+    let (from, root) = match pool.latest_block(log).await? {
+        None => (0, crate::merkle::Hash::EMPTY_TREE),
+        Some(row) => {
+            let Ok(block) = block_from_row(&row) else {
+                return Ok(None);
+            };
+            if verify_signed_block(&block, origin, verifier).is_err()
+                || block.header.tree_size > size
+            {
+                return Ok(None);
+            }
+            (block.header.tree_size, block.header.root)
+        }
+    };
+    let map = pool.nodes(log, &Frontier::ids(from)).await?;
+    let Ok(frontier) = Frontier::load(from, &map) else {
+        return Ok(None);
+    };
+    if frontier.root().ok() != Some(root) {
+        return Ok(None);
     }
-    if let Some((number, detail)) = block_bad.0 {
-        report.problems.push(Problem {
-            location: ProblemLocation::Block { number },
-            detail,
-        });
+    let mut report = CheckReport::default();
+    let (mut entry_bad, mut block_bad) = (First::default(), First::default());
+    let frontier = check_entries(
+        pool,
+        log,
+        frontier,
+        size,
+        &[],
+        &mut report,
+        &mut entry_bad,
+        &mut block_bad,
+        None,
+    )
+    .await?;
+    if !entry_bad.found() {
+        nodes_beyond(pool, log, size, &mut entry_bad).await?;
     }
-    Ok(report)
+    if entry_bad.found() || block_bad.found() || frontier.size() != size {
+        return Ok(None);
+    }
+    Ok(Some(Verified { frontier }))
 }
 
 /// Verifies the stored cosignatures of the checkpoints of `page` (blocks in

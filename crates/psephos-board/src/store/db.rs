@@ -33,10 +33,11 @@ use crate::error::BoardError;
 use crate::merkle::{Hash, NodeId};
 
 /// Versioned schema migrations: (version, description, SQLite SQL, PostgreSQL SQL).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    2026112401,
-    "board log, entries, tree nodes, blocks, cosignatures",
-    r#"
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        2026112401,
+        "board log, entries, tree nodes, blocks, cosignatures",
+        r#"
 CREATE TABLE board_logs (
     log_id     INTEGER PRIMARY KEY,
     origin     TEXT    NOT NULL UNIQUE,
@@ -80,7 +81,7 @@ CREATE TABLE board_cosignatures (
     PRIMARY KEY (log_id, tree_size, witness, key_id)
 );
 "#,
-    r#"
+        r#"
 CREATE TABLE board_logs (
     log_id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     origin     TEXT   NOT NULL UNIQUE,
@@ -124,7 +125,30 @@ CREATE TABLE board_cosignatures (
     PRIMARY KEY (log_id, tree_size, witness, key_id)
 );
 "#,
-)];
+    ),
+    (
+        2026112402,
+        "board snapshots: one authenticated snapshot of the caller's state per log",
+        r#"
+CREATE TABLE board_snapshots (
+    log_id    INTEGER PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    root      BLOB    NOT NULL,
+    mac       BLOB    NOT NULL,
+    data      BLOB    NOT NULL
+);
+"#,
+        r#"
+CREATE TABLE board_snapshots (
+    log_id    BIGINT PRIMARY KEY,
+    tree_size BIGINT NOT NULL,
+    root      BYTEA  NOT NULL,
+    mac       BYTEA  NOT NULL,
+    data      BYTEA  NOT NULL
+);
+"#,
+    ),
+];
 
 /// Which engine a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -310,6 +334,15 @@ pub(crate) struct CosignatureRow {
     pub witness: String,
     pub key_id: i64,
     pub line: String,
+}
+
+/// A stored snapshot (see `Board::save_snapshot`).
+#[derive(Debug)]
+pub(crate) struct SnapshotRow {
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub mac: Vec<u8>,
+    pub data: Vec<u8>,
 }
 
 /// A new entry for the writer: index, kind byte, payload.
@@ -501,6 +534,24 @@ impl Pool {
             .fetch_optional(p)
             .await?);
         Ok(row)
+    }
+
+    /// The log's stored snapshot, if any.
+    pub async fn snapshot(&self, log: i64) -> Result<Option<SnapshotRow>, BoardError> {
+        const SQL: &str =
+            "SELECT tree_size, root, mac, data FROM board_snapshots WHERE log_id = $1";
+        on_pool!(self, |p| {
+            let row = sqlx::query(SQL).bind(log).fetch_optional(p).await?;
+            match row {
+                Some(r) => Ok(Some(SnapshotRow {
+                    tree_size: r.try_get(0)?,
+                    root: r.try_get(1)?,
+                    mac: r.try_get(2)?,
+                    data: r.try_get(3)?,
+                })),
+                None => Ok(None),
+            }
+        })
     }
 
     /// Up to `limit` blocks from block number `from`, in order.
@@ -813,6 +864,24 @@ impl Conn {
             .bind(timestamp)
             .bind(line)
             .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Stores the log's snapshot, replacing the one before.
+    pub async fn put_snapshot(&mut self, log: i64, row: &SnapshotRow) -> Result<(), BoardError> {
+        const SQL: &str = "INSERT INTO board_snapshots (log_id, tree_size, root, mac, data) \
+            VALUES ($1, $2, $3, $4, $5) \
+            ON CONFLICT (log_id) DO UPDATE SET tree_size = excluded.tree_size, \
+            root = excluded.root, mac = excluded.mac, data = excluded.data";
+        on_conn!(self, |c| sqlx::query(SQL)
+            .bind(log)
+            .bind(row.tree_size)
+            .bind(row.root.as_slice())
+            .bind(row.mac.as_slice())
+            .bind(row.data.as_slice())
             .execute(&mut *c)
             .await
             .map(|_| ())?);

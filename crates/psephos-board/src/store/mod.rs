@@ -27,7 +27,17 @@
 //! the dense indices, every block header hash and link, and every
 //! checkpoint's signature and root, streaming in pages. A problem is named by
 //! the length of the intact prefix of the log (`first_bad_index`) or by the
-//! number of the first bad block.
+//! number of the first bad block. With [`BoardConfig::check_in_background`]
+//! the open checks only what the writer builds on — the latest signed
+//! checkpoint, the stored right edge of the tree under it and the entries
+//! after it — and the full check runs in a task after the open; if it fails,
+//! every later append is refused ([`Board::tamper_check`]). Entries read with
+//! [`Board::verified_entries`] are checked against the tree verified at open,
+//! whatever the background check has reached.
+//!
+//! Snapshots: a caller may keep its own state beside the log
+//! ([`Board::save_snapshot`], [`Board::snapshot`]), authenticated with a key
+//! derived from the board key and bound to a tree size and root.
 //!
 //! Engines: SQLite (`sqlite://path?mode=rwc`; WAL, `synchronous=FULL`) and
 //! PostgreSQL (`postgres://…`). One writer per log: on PostgreSQL an advisory
@@ -37,6 +47,7 @@
 mod check;
 mod db;
 mod frontier;
+mod snapshot;
 mod writer;
 
 use std::collections::HashMap;
@@ -61,10 +72,14 @@ use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
+pub use snapshot::Snapshot;
 use writer::{Command, Sealed, Writer};
 
 /// Most entries one [`Board::entries`] call returns.
 pub const MAX_ENTRIES_PAGE: u64 = 1000;
+
+/// Most entries one [`Board::verified_entries`] call returns.
+pub const MAX_VERIFIED_PAGE: u64 = 4096;
 
 /// Most blocks one [`Board::blocks`] call returns.
 pub const MAX_BLOCKS_PAGE: u64 = 1000;
@@ -95,6 +110,14 @@ pub struct BoardConfig {
     /// Whether [`Board::open`] runs the full tamper check (default true;
     /// linear in the log's size).
     pub verify_on_open: bool,
+    /// With `verify_on_open`: check at open only the latest signed
+    /// checkpoint, the tree's right edge under it and the entries after it,
+    /// and run the full check in a background task after the open (once the
+    /// caller calls [`Board::start_tamper_check`], 30 s after the open at the
+    /// latest), refusing appends if it fails (default false: the full check
+    /// before the open returns). Not for [`Board::open_reading`], which reads
+    /// every entry.
+    pub check_in_background: bool,
     /// Connections in the read pool (default 4).
     pub read_connections: u32,
 }
@@ -111,6 +134,7 @@ impl BoardConfig {
             max_batch_bytes: 16 << 20,
             queue_capacity: 65536,
             verify_on_open: true,
+            check_in_background: false,
             read_connections: 4,
         }
     }
@@ -127,6 +151,7 @@ impl fmt::Debug for BoardConfig {
             .field("max_batch_bytes", &self.max_batch_bytes)
             .field("queue_capacity", &self.queue_capacity)
             .field("verify_on_open", &self.verify_on_open)
+            .field("check_in_background", &self.check_in_background)
             .field("read_connections", &self.read_connections)
             .finish()
     }
@@ -158,6 +183,34 @@ pub struct PublishedCheckpoint {
     pub cosignatures: usize,
 }
 
+/// Where the tamper check of the stored log stands ([`Board::tamper_check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TamperCheck {
+    /// The log was opened without the check (`verify_on_open` false).
+    NotRun,
+    /// The full check of the first `size` entries (the log as it was opened)
+    /// is running in the background.
+    Running {
+        /// The size checked.
+        size: u64,
+    },
+    /// The first `size` entries, the tree over them, the blocks and the
+    /// cosignatures verified.
+    Passed {
+        /// The size checked.
+        size: u64,
+    },
+    /// The background check found a problem, or could not complete: appends
+    /// are refused.
+    Failed {
+        /// The size checked.
+        size: u64,
+        /// What was found.
+        error: String,
+    },
+}
+
 /// A handle to one election's board. Cheap to clone; all clones share the
 /// writer task and the read pool. Must be used inside a tokio runtime.
 #[derive(Clone)]
@@ -179,6 +232,13 @@ struct Inner {
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     commits: Arc<AtomicU64>,
+    /// Starts the background tamper check ([`Board::start_tamper_check`]).
+    go: Arc<tokio::sync::Notify>,
+    /// The tree verified at open: its size and root ([`Board::verified_entries`]).
+    anchor: (u64, Hash),
+    /// The key that authenticates snapshots (derived from the board key).
+    snapshot_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
+    tamper: watch::Receiver<TamperCheck>,
 }
 
 impl fmt::Debug for Board {
@@ -247,9 +307,10 @@ impl Board {
             ));
         }
         let verifier = signer.verifier_key().clone();
+        let snapshot_key = Arc::new(snapshot::derive_key(&config.signing_key));
         let (mut conn, pool) = db::connect(url, config.read_connections).await?;
         let prepared = Self::prepare(&mut conn, &pool, &config, &verifier, visit).await;
-        let (log, state) = match prepared {
+        let (log, state, checked) = match prepared {
             Ok(p) => p,
             Err(e) => {
                 // Close gracefully, so that a PostgreSQL writer lock is
@@ -259,6 +320,9 @@ impl Board {
                 return Err(e);
             }
         };
+        let anchor = (state.frontier.size(), state.frontier.root()?);
+        let last_block = state.sealed().block_number;
+        let (tamper_tx, tamper) = watch::channel(checked.clone());
         let (commands, rx) = mpsc::channel(config.queue_capacity);
         let (size_tx, size) = watch::channel(state.frontier.size());
         let (sealed_tx, sealed) = watch::channel(state.sealed());
@@ -280,8 +344,24 @@ impl Board {
             max_batch_bytes: config.max_batch_bytes,
             last_error: last_error.clone(),
             commits: commits.clone(),
+            tamper: tamper.clone(),
+            snapshot_key: snapshot_key.clone(),
         };
         let handle = tokio::spawn(writer.run());
+        let go = Arc::new(tokio::sync::Notify::new());
+        if let TamperCheck::Running { size } = checked {
+            tokio::spawn(background_check(
+                go.clone(),
+                pool.clone(),
+                log,
+                config.origin.clone(),
+                verifier.clone(),
+                config.witnesses.clone(),
+                size,
+                last_block,
+                tamper_tx,
+            ));
+        }
         Ok(Board {
             inner: Arc::new(Inner {
                 pool,
@@ -297,19 +377,24 @@ impl Board {
                 writer: tokio::sync::Mutex::new(Some(handle)),
                 last_error,
                 commits,
+                go,
+                anchor,
+                snapshot_key,
+                tamper,
             }),
         })
     }
 
     /// Finds or creates the log, takes its writer lock, loads (and
-    /// recovers) the writer's state and runs the tamper check.
+    /// recovers) the writer's state and runs the tamper check, or its quick
+    /// part, leaving the rest to the background (`Running`).
     async fn prepare(
         conn: &mut db::Conn,
         pool: &Pool,
         config: &BoardConfig,
         verifier: &VerifierKey,
         visit: Option<check::Visitor<'_>>,
-    ) -> Result<(i64, writer::State), BoardError> {
+    ) -> Result<(i64, writer::State, TamperCheck), BoardError> {
         let (log, stored_key) = conn.log(&config.origin, &verifier.to_string()).await?;
         if stored_key != verifier.to_string() {
             return Err(BoardError::Config(format!(
@@ -322,10 +407,21 @@ impl Board {
                 origin: config.origin.clone(),
             });
         }
-        let state = writer::load_state(pool, conn, log).await?;
+        let mut state = writer::load_state(pool, conn, log).await?;
         if config.verify_on_open {
             let entries_end = db::to_u64(pool.entries_end(log).await?, "entry count")?;
             let size = state.frontier.size().max(entries_end);
+            if config.check_in_background && visit.is_none() {
+                if let Some(verified) =
+                    check::quick(pool, log, &config.origin, verifier, size).await?
+                {
+                    // The writer builds on the verified right edge, never on rows the
+                    // background check has not reached.
+                    state.frontier = verified.frontier;
+                    return Ok((log, state, TamperCheck::Running { size }));
+                }
+                // Something does not hold: the full check locates it.
+            }
             let report = check::run(
                 pool,
                 log,
@@ -339,10 +435,11 @@ impl Board {
             )
             .await?;
             report.into_result()?;
+            return Ok((log, state, TamperCheck::Passed { size }));
         } else if let Some(visit) = visit {
             check::read_all(pool, log, state.frontier.size(), visit).await?;
         }
-        Ok((log, state))
+        Ok((log, state, TamperCheck::NotRun))
     }
 
     /// The log's origin.
@@ -365,16 +462,51 @@ impl Board {
         *self.inner.size.borrow()
     }
 
+    /// The size of the tree verified when the board opened: the entries below it can be read
+    /// with [`Board::verified_entries`].
+    pub fn verified_size(&self) -> u64 {
+        self.inner.anchor.0
+    }
+
     /// The tree size of the latest sealed block (0 before the first).
     pub fn sealed_size(&self) -> u64 {
         self.inner.sealed.borrow().size
     }
 
     /// The last error of a background seal, if any (a seal that failed is
-    /// retried at the next tick). Shared, since the board keeps it for the
-    /// next caller too.
+    /// retried at the next tick), or the failure of the background tamper
+    /// check, which comes first.
     pub fn background_error(&self) -> Option<Arc<BoardError>> {
+        if let TamperCheck::Failed { error, .. } = &*self.inner.tamper.borrow() {
+            return Some(Arc::new(BoardError::TamperCheckFailed(error.clone())));
+        }
         self.inner.last_error.lock().ok().and_then(|e| e.clone())
+    }
+
+    /// Starts the background tamper check now (after an open with
+    /// [`BoardConfig::check_in_background`]), rather than when it would start on its own, 30 s
+    /// after the open: what a caller that reads the log at start calls once it is done, so
+    /// that the two do not share the cores and the disk. Appends are accepted meanwhile, as
+    /// while the check runs.
+    pub fn start_tamper_check(&self) {
+        self.inner.go.notify_one();
+    }
+
+    /// Where the tamper check of the log as opened stands.
+    pub fn tamper_check(&self) -> TamperCheck {
+        self.inner.tamper.borrow().clone()
+    }
+
+    /// Starts the tamper check if it has not started ([`Board::start_tamper_check`]), waits
+    /// until it is no longer running, and returns how it ended.
+    pub async fn wait_tamper_check(&self) -> TamperCheck {
+        self.start_tamper_check();
+        let mut rx = self.inner.tamper.clone();
+        let ended = rx
+            .wait_for(|t| !matches!(t, TamperCheck::Running { .. }))
+            .await
+            .map(|t| t.clone());
+        ended.unwrap_or_else(|_| self.tamper_check())
     }
 
     /// The most entries and payload bytes one [`Board::append_all`] may carry
@@ -761,6 +893,134 @@ impl Board {
         self.receipt(index).await?.ok_or(BoardError::Closed)
     }
 
+    /// Up to `limit` (at most [`MAX_VERIFIED_PAGE`]) entries from `start`,
+    /// each checked against the tree verified when the board opened, whatever
+    /// the background tamper check has reached: the entries' leaves are
+    /// pushed onto the stored right edge of the tree before `start`, and the
+    /// root this gives at the page's end must be consistent with the verified
+    /// root (a consistency proof from the stored nodes). Only entries that
+    /// were in the log at open can be read this way.
+    pub async fn verified_entries(&self, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
+        let (size, root) = self.inner.anchor;
+        if start > size {
+            return Err(BoardError::IndexOutOfRange { index: start, size });
+        }
+        let end = start.saturating_add(limit.min(MAX_VERIFIED_PAGE)).min(size);
+        if end <= start {
+            return Ok(Vec::new());
+        }
+        let (log, pool) = (self.inner.log, &self.inner.pool);
+        let unverified = |detail: String| BoardError::Unverified { start, end, detail };
+        let rows = pool
+            .entries(log, db::to_i64(start)?, db::to_i64(end)?)
+            .await?;
+        let mut ids = frontier::Frontier::ids(start);
+        ids.extend(consistency_proof_nodes(end, size)?);
+        let map = self.fetch(&ids).await?;
+        let mut edge = frontier::Frontier::load(start, &map)
+            .map_err(|e| unverified(format!("the tree before them: {e}")))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (expected, row) in (start..end).zip(rows) {
+            if db::to_u64(row.idx, "entry index")? != expected {
+                return Err(unverified(format!("entry {expected} is missing")));
+            }
+            let kind = u8::try_from(row.kind)
+                .ok()
+                .and_then(EntryKind::from_u8)
+                .ok_or_else(|| unverified(format!("entry {expected} has kind {}", row.kind)))?;
+            let entry = Entry {
+                kind,
+                payload: row.payload,
+            };
+            edge.push(entry.leaf_hash()?)?;
+            out.push(entry);
+        }
+        if edge.size() != end {
+            return Err(unverified(format!("entry {} is missing", edge.size())));
+        }
+        let proof = consistency_proof(end, size, &map)
+            .map_err(|e| unverified(format!("consistency proof: {e}")))?;
+        crate::merkle::verify_consistency(end, size, &edge.root()?, &root, &proof)
+            .map_err(|e| unverified(e.to_string()))?;
+        Ok(out)
+    }
+
+    // -- snapshots -----------------------------------------------------------
+
+    /// Stores `data` as the log's snapshot of the caller's state after the
+    /// first `size` entries (replacing the one before), authenticated with the
+    /// board's snapshot key over the log's origin, `size`, the tree's root at
+    /// `size` (as the writer holds it) and the bytes. Through the writer, like
+    /// an append: refused once the background tamper check failed.
+    pub async fn save_snapshot(&self, size: u64, data: Vec<u8>) -> Result<(), BoardError> {
+        let (data, digest) = snapshot::digest(data).await?;
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Snapshot {
+                size,
+                digest,
+                data,
+                reply,
+            })
+            .await
+            .map_err(|_| BoardError::Closed)?;
+        rx.await.map_err(|_| BoardError::Closed)?
+    }
+
+    /// The log's stored snapshot, if there is one and it holds:
+    /// [`BoardError::BadSnapshot`] if it is not authentic (the database was
+    /// edited, or it was written with another board key);
+    /// [`BoardError::SnapshotContradicted`] if it is authentic but claims more
+    /// entries than the log held at open, or its root is not the verified
+    /// tree's at its size — the log lost or changed entries this board wrote.
+    /// An older snapshot than the log is returned: the caller applies the
+    /// entries after it.
+    pub async fn snapshot(&self) -> Result<Option<Snapshot>, BoardError> {
+        let Some(row) = self.inner.pool.snapshot(self.inner.log).await? else {
+            return Ok(None);
+        };
+        let bad = |why: &str| BoardError::BadSnapshot(why.to_owned());
+        let size = u64::try_from(row.tree_size).map_err(|_| bad("negative size"))?;
+        let root = Hash::from_slice(&row.root).ok_or_else(|| bad("malformed root"))?;
+        let (data, digest) = snapshot::digest(row.data).await?;
+        if !snapshot::verify(
+            &self.inner.snapshot_key,
+            &self.inner.origin,
+            size,
+            &root,
+            &digest,
+            &row.mac,
+        ) {
+            return Err(bad(
+                "its authentication code does not verify (edited, or not written with this board key)",
+            ));
+        }
+        let (verified, verified_root) = self.inner.anchor;
+        if size > verified {
+            return Err(BoardError::SnapshotContradicted {
+                size,
+                detail: format!("the log holds only {verified} entries"),
+            });
+        }
+        let map = self
+            .fetch(&consistency_proof_nodes(size, verified)?)
+            .await?;
+        let consistent = consistency_proof(size, verified, &map)
+            .ok()
+            .is_some_and(|proof| {
+                crate::merkle::verify_consistency(size, verified, &root, &verified_root, &proof)
+                    .is_ok()
+            });
+        if !consistent {
+            return Err(BoardError::SnapshotContradicted {
+                size,
+                detail: "its root is not the root of the log's first entries".to_owned(),
+            });
+        }
+        Ok(Some(Snapshot { size, root, data }))
+    }
+
     // -- tamper detection --------------------------------------------------
 
     /// Re-verifies the stored log against itself: entries, tree nodes,
@@ -781,6 +1041,47 @@ impl Board {
         )
         .await
     }
+}
+
+/// How long after an open with the check in the background the check starts at the latest,
+/// if the caller does not start it sooner ([`Board::start_tamper_check`]).
+const TAMPER_CHECK_AT_LATEST: Duration = Duration::from_secs(30);
+
+/// The full tamper check of the log as opened, run after the open
+/// ([`BoardConfig::check_in_background`]); a failure stops appends.
+#[allow(clippy::too_many_arguments)]
+async fn background_check(
+    go: Arc<tokio::sync::Notify>,
+    pool: Pool,
+    log: i64,
+    origin: String,
+    verifier: VerifierKey,
+    witnesses: Vec<VerifierKey>,
+    size: u64,
+    last_block: Option<u64>,
+    tamper: watch::Sender<TamperCheck>,
+) {
+    // The caller's own start first (it reads the log too, on the same cores and disk), but
+    // never later than TAMPER_CHECK_AT_LATEST after the open.
+    let _ = tokio::time::timeout(TAMPER_CHECK_AT_LATEST, go.notified()).await;
+    let result = check::run(
+        &pool, log, &origin, &verifier, &witnesses, size, last_block, false, None,
+    )
+    .await
+    .and_then(CheckReport::into_result);
+    let outcome = match result {
+        Ok(_) => TamperCheck::Passed { size },
+        // Closed while checking: nothing was found, and nothing more will be written.
+        Err(BoardError::Closed) => TamperCheck::Running { size },
+        Err(e) => {
+            let error = match e {
+                BoardError::Tampered { .. } | BoardError::TamperedBlock { .. } => e.to_string(),
+                e => format!("the tamper check could not complete: {e}"),
+            };
+            TamperCheck::Failed { size, error }
+        }
+    };
+    tamper.send_replace(outcome);
 }
 
 /// Verifies `line` as a cosignature over the signed checkpoint `checkpoint`

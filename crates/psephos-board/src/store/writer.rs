@@ -14,6 +14,11 @@
 //! If a commit fails, the batch is answered with an error and the task
 //! reloads its state from the database before the next one, since a failed
 //! `COMMIT` may still have been applied.
+//!
+//! Once the background tamper check failed ([`super::TamperCheck::Failed`]),
+//! appends and snapshots are refused; sealing goes on, so that entries already
+//! acknowledged get their checkpoint (its root comes from the frontier, which
+//! was verified at open and extended by this writer alone).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,9 +34,9 @@ use crate::error::BoardError;
 use crate::merkle::Hash;
 use crate::note::NoteSigner;
 
-use super::db::{self, BlockRow, Conn, NewEntry, NewNode, Pool};
+use super::db::{self, BlockRow, Conn, NewEntry, NewNode, Pool, SnapshotRow};
 use super::frontier::Frontier;
-use super::AppendReceipt;
+use super::{snapshot, AppendReceipt, TamperCheck};
 
 /// Entries per page when integrating entries recovered after a crash.
 const RECOVERY_PAGE: i64 = 4096;
@@ -67,6 +72,14 @@ pub(crate) enum Command {
         reply: oneshot::Sender<Result<(), BoardError>>,
     },
     Close {
+        reply: oneshot::Sender<Result<(), BoardError>>,
+    },
+    /// Stores an authenticated snapshot of the caller's state at `size`.
+    Snapshot {
+        size: u64,
+        /// SHA-256 of `data`.
+        digest: [u8; 32],
+        data: Vec<u8>,
         reply: oneshot::Sender<Result<(), BoardError>>,
     },
     /// Re-reads the state after a failed commit (if one failed) and answers the size.
@@ -173,6 +186,8 @@ pub(crate) struct Writer {
     pub max_batch_bytes: usize,
     pub last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     pub commits: Arc<AtomicU64>,
+    pub tamper: watch::Receiver<TamperCheck>,
+    pub snapshot_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
 }
 
 impl Writer {
@@ -256,6 +271,18 @@ impl Writer {
                         .await;
                     let _ = reply.send(r);
                 }
+                Command::Snapshot {
+                    size,
+                    digest,
+                    data,
+                    reply,
+                } => {
+                    let r = match self.halted() {
+                        Some(e) => Err(e),
+                        None => self.put_snapshot(size, &digest, data).await,
+                    };
+                    let _ = reply.send(r);
+                }
                 Command::Refresh { reply } => {
                     let r = self.reload_if_stale().await;
                     let _ = reply.send(r.map(|()| self.state.frontier.size()));
@@ -293,7 +320,65 @@ impl Writer {
         Ok(())
     }
 
+    /// The error appends are refused with once the background tamper check failed.
+    fn halted(&self) -> Option<BoardError> {
+        self.halted_because().map(BoardError::TamperCheckFailed)
+    }
+
+    fn halted_because(&self) -> Option<String> {
+        match &*self.tamper.borrow() {
+            TamperCheck::Failed { error, .. } => Some(error.clone()),
+            _ => None,
+        }
+    }
+
+    /// Authenticates and stores a snapshot at `size`: the root is the frontier's, or, for a
+    /// smaller size, the stored tree's at `size` proven consistent with the frontier's root.
+    async fn put_snapshot(
+        &mut self,
+        size: u64,
+        digest: &[u8; 32],
+        data: Vec<u8>,
+    ) -> Result<(), BoardError> {
+        use crate::merkle::{
+            consistency_proof, consistency_proof_nodes, tree_root, tree_root_nodes,
+            verify_consistency,
+        };
+        self.reload_if_stale().await?;
+        let now = self.state.frontier.size();
+        let root = if size == now {
+            self.state.frontier.root()?
+        } else if size < now {
+            let mut ids = tree_root_nodes(size)?;
+            ids.extend(consistency_proof_nodes(size, now)?);
+            let map = self.pool.nodes(self.log, &ids).await?;
+            let root = tree_root(size, &map)?;
+            let proof = consistency_proof(size, now, &map)?;
+            verify_consistency(size, now, &root, &self.state.frontier.root()?, &proof)?;
+            root
+        } else {
+            return Err(BoardError::SizeBeyondTree {
+                size,
+                tree_size: now,
+            });
+        };
+        let mac = snapshot::tag(&self.snapshot_key, &self.origin, size, &root, digest);
+        let row = SnapshotRow {
+            tree_size: db::to_i64(size)?,
+            root: root.0.to_vec(),
+            mac,
+            data,
+        };
+        self.conn.put_snapshot(self.log, &row).await
+    }
+
     async fn commit(&mut self, batch: Batch) {
+        if let Some(why) = self.halted_because() {
+            for (_, reply) in batch {
+                let _ = reply.send(Err(BoardError::TamperCheckFailed(why.clone())));
+            }
+            return;
+        }
         let prepared = self.prepare(batch).await;
         let (rows, nodes, frontier, replies) = match prepared {
             Ok(p) => p,

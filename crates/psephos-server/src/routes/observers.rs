@@ -15,6 +15,7 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
+use psephos_board::TamperCheck;
 use psephos_record::export::{BoardExport, ExportError};
 use serde_json::json;
 use std::time::Duration;
@@ -151,6 +152,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         sealed_size: state.board.sealed_size(),
         phase,
         counts,
+        tamper_check: tamper_check_name(&state.board.tamper_check()),
     };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
@@ -159,15 +161,35 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     let phase = state.election.read().await.phase();
-    let status = if state.stopping() {
+    let tamper_check = state.board.tamper_check();
+    let failed = matches!(tamper_check, TamperCheck::Failed { .. });
+    let status = if state.stopping() || failed {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
+    let text = if state.stopping() {
+        "stopping"
+    } else if failed {
+        "tampered"
+    } else {
+        "ok"
+    };
     HttpResponse::build(status).json(json!({
-        "status": if state.stopping() { "stopping" } else { "ok" },
+        "status": text,
         "phase": phase,
         "board_size": state.board.size(),
+        "tamper_check": tamper_check_name(&tamper_check),
         "background_error": state.board.background_error().map(|e| e.to_string()),
     }))
+}
+
+/// The state of the board's tamper check, as `/health` and the metrics name it.
+pub(crate) fn tamper_check_name(t: &TamperCheck) -> &'static str {
+    match t {
+        TamperCheck::Running { .. } => "running",
+        TamperCheck::Passed { .. } => "passed",
+        TamperCheck::Failed { .. } => "failed",
+        _ => "not_run",
+    }
 }

@@ -245,3 +245,309 @@ async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_th
         other => panic!("expected the rules to refuse entry {index}, got {other:?}"),
     }
 }
+
+/// An election with a challenge, revotes and every voter's ballot; returns the ballots.
+async fn voted(
+    s: &common::Server,
+    e: &TestElection,
+    rng: &mut rand_chacha::ChaCha20Rng,
+    voters: &[usize],
+) -> Vec<EncryptedBallot> {
+    let mut ballots = Vec::new();
+    for &v in voters {
+        let (b, _) = e.ballot(v, rng);
+        let (st, got) = s
+            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .await;
+        assert_eq!(st, 201, "{got}");
+        ballots.push(b);
+    }
+    ballots
+}
+
+/// A restart from the rules' snapshot, with ballots cast after the snapshot was saved and the
+/// process gone without saving another (a crash between the ballots' commits and the next
+/// snapshot): the state is the one the live service had and the one a full application of
+/// every rule gives; the next ballot, a revote and a replayed ballot are answered as before.
+async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 6);
+    e.open(&s).await;
+    let (probe, secrets) = e.ballot(2, &mut rng);
+    let reveal = secrets.reveal(&probe);
+    let (st, v) = s
+        .post(
+            "/api/v1/challenges",
+            &serde_json::json!({ "ballot": probe, "reveal": reveal }),
+            false,
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let mut ballots = vec![probe];
+    ballots.extend(voted(&s, &e, &mut rng, &[0, 1, 2, 0]).await);
+    assert_eq!(
+        s.state.election.save_snapshot().await.unwrap(),
+        Some(s.size())
+    );
+    let at_snapshot = s.size();
+    // After the snapshot: more ballots and a revote, acknowledged, and no snapshot.
+    ballots.extend(voted(&s, &e, &mut rng, &[3, 4, 1]).await);
+    let live = observe(&s.state.election, &ballots).await;
+    assert_eq!(
+        (live.0.ballots_cast, live.0.voters, live.0.challenges),
+        (7, 5, 1)
+    );
+    let size = s.size();
+
+    s.handle.stop(false).await;
+    if backend == Backend::Postgres {
+        // (The board's writer lock must be released before another process takes it.)
+        s.board.close().await.unwrap();
+    }
+    let db = s.db;
+    let s = common::serve_on(db, common::quiet_config()).await;
+    let service = &s.state.election;
+    // The five ballots before the snapshot were restored, not read; the entries after it
+    // and the election's other entries were replayed.
+    assert_eq!(service.ballots_restored(), 5);
+    assert_eq!(service.snapshot_size(), at_snapshot);
+    assert_eq!(service.entries_replayed(), size - 5);
+    assert_eq!(observe(service, &ballots).await, live);
+    let full = applied_in_full(&s.board).await;
+    assert_eq!((full.counts(), full.counted()), (live.0, live.1.clone()));
+    assert_eq!(
+        s.board.wait_tamper_check().await,
+        psephos_board::TamperCheck::Passed { size }
+    );
+
+    // A ballot already cast (before the snapshot) is refused as a replay; a revote supersedes
+    // the voter's last ballot (cast after the snapshot); a new voter's ballot is taken.
+    let (st, got) = s
+        .post(
+            "/api/v1/ballots",
+            &serde_json::to_value(&ballots[1]).unwrap(),
+            false,
+        )
+        .await;
+    assert_eq!(
+        (st, got["error"].as_str()),
+        (409, Some("replayed")),
+        "{got}"
+    );
+    let (b, _) = e.ballot(1, &mut rng);
+    let (st, got) = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(st, 201, "{got}");
+    assert_eq!(got["index"].as_u64(), Some(size));
+    let state = s.state.election.read().await;
+    let voter1 = state.counted().iter().filter(|c| c.1 == size).count();
+    assert_eq!(voter1, 1);
+    assert_eq!(state.counts().voters, 5);
+    assert_eq!(state.counts().ballots_cast, 8);
+    drop(state);
+    let (b, _) = e.ballot(5, &mut rng);
+    let (st, got) = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(st, 201, "{got}");
+    assert_eq!(s.state.election.read().await.counts().voters, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_from_the_snapshot_is_a_full_replay_sqlite() {
+    Box::pin(a_restart_from_the_snapshot_is_a_full_replay(
+        Backend::Sqlite,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_from_the_snapshot_is_a_full_replay_postgres() {
+    Box::pin(a_restart_from_the_snapshot_is_a_full_replay(
+        Backend::Postgres,
+    ))
+    .await;
+}
+
+/// A snapshot edited in the database does not authenticate: the service replays the whole
+/// board instead and comes back with the same state.
+async fn an_edited_snapshot_is_ignored(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 3);
+    e.open(&s).await;
+    let ballots = voted(&s, &e, &mut rng, &[0, 1, 2, 0]).await;
+    s.state.election.save_snapshot().await.unwrap();
+    let live = observe(&s.state.election, &ballots).await;
+    let size = s.size();
+    // A well-formed snapshot of the board without its last ballot (as if it was never cast).
+    let mut forged = Rules::new();
+    let mut start = 0;
+    while start < size {
+        let page = s.board.entries(start, 500).await.unwrap();
+        for (i, entry) in page.iter().enumerate() {
+            if start + i as u64 == size - 1 {
+                forged.skip_entry();
+            } else {
+                forged.replay_entry(entry.kind, &entry.payload).unwrap();
+            }
+        }
+        start += page.len() as u64;
+    }
+    let forged = psephos_record::snapshot::RulesSnapshot::encode(&forged);
+    s.state.shutdown().await;
+    s.handle.stop(true).await;
+    s.board.close().await.unwrap();
+    exec(
+        &s.db.url,
+        "UPDATE board_snapshots SET data = $1",
+        &[psephos_testkit::Arg::B(forged)],
+    )
+    .await;
+    let db = s.db;
+    let s = common::serve_on(db, common::quiet_config()).await;
+    assert_eq!(s.state.election.ballots_restored(), 0);
+    assert_eq!(s.state.election.entries_replayed(), size);
+    assert_eq!(observe(&s.state.election, &ballots).await, live);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_snapshot_is_ignored_sqlite() {
+    Box::pin(an_edited_snapshot_is_ignored(Backend::Sqlite)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_snapshot_is_ignored_postgres() {
+    Box::pin(an_edited_snapshot_is_ignored(Backend::Postgres)).await;
+}
+
+/// An old ballot altered in the database while the service was stopped: the service comes
+/// back from its snapshot (the altered entry is not read), the background tamper check finds
+/// it, and from then on every write is refused, `/health` and the metrics say so.
+async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    let ballots = voted(&s, &e, &mut rng, &[0, 1, 2]).await;
+    s.state.election.save_snapshot().await.unwrap();
+    let first = s.size() - 3;
+    s.state.shutdown().await;
+    s.handle.stop(true).await;
+    s.board.close().await.unwrap();
+    // Ballot 0's entry replaced by ballot 1's bytes.
+    exec(
+        &s.db.url,
+        "UPDATE board_entries SET payload = $1 WHERE idx = $2",
+        &[
+            psephos_testkit::Arg::B(psephos_core::encoding::Canonical::to_canonical_bytes(
+                &ballots[1],
+            )),
+            psephos_testkit::Arg::I(first as i64),
+        ],
+    )
+    .await;
+    let db = s.db;
+    let s = common::serve_on(db, common::quiet_config()).await;
+    assert_eq!(s.state.election.ballots_restored(), 3);
+    match s.board.wait_tamper_check().await {
+        psephos_board::TamperCheck::Failed { error, .. } => {
+            assert!(error.contains(&format!("from entry {first}")), "{error}")
+        }
+        other => panic!("expected the tamper check to fail, got {other:?}"),
+    }
+    let (b, _) = e.ballot(3, &mut rng);
+    let (st, got) = s
+        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .await;
+    assert_eq!(
+        (st, got["error"].as_str()),
+        (503, Some("unavailable")),
+        "{got}"
+    );
+    let got = s.admin("/api/v1/election/close").await;
+    assert_eq!(got.0, 503, "{got:?}");
+    assert_eq!(s.size(), first + 3);
+    let (st, health) = s.get("/health").await;
+    assert_eq!(st, 503, "{health}");
+    assert_eq!(health["tamper_check"], "failed");
+    assert!(health["background_error"]
+        .as_str()
+        .is_some_and(|e| e.contains("tampered")));
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("psephos_board_tamper_check{state=\"failed\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_altered_old_ballot_stops_writes_once_found_sqlite() {
+    Box::pin(an_altered_old_ballot_stops_writes_once_found(
+        Backend::Sqlite,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_altered_old_ballot_stops_writes_once_found_postgres() {
+    Box::pin(an_altered_old_ballot_stops_writes_once_found(
+        Backend::Postgres,
+    ))
+    .await;
+}
+
+/// The newest ballots deleted from the database with their tree nodes and the blocks that
+/// sealed them (what the tamper check alone cannot see): the board's own snapshot, saved at
+/// the clean stop, says the log had them, and the service refuses to start.
+async fn entries_removed_behind_the_snapshot_stop_the_start(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    voted(&s, &e, &mut rng, &[0, 1, 2]).await;
+    let keep = s.size() - 2;
+    s.state.shutdown().await;
+    s.handle.stop(true).await;
+    s.state.save_snapshot().await;
+    s.board.close().await.unwrap();
+    for sql in [
+        "DELETE FROM board_entries WHERE idx >= $1",
+        "DELETE FROM board_nodes WHERE (idx + 1) * (1 << level) > $1",
+        "DELETE FROM board_blocks WHERE tree_size > $1",
+    ] {
+        exec(&s.db.url, sql, &[psephos_testkit::Arg::I(keep as i64)]).await;
+    }
+    match ElectionService::open(&s.db.url, psephos_testkit::config()).await {
+        Err(psephos_server::election::ReplayError::Board(
+            psephos_board::BoardError::SnapshotContradicted { size, .. },
+        )) => assert_eq!(size, keep + 2),
+        other => panic!("expected the start to be refused, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_removed_behind_the_snapshot_stop_the_start_sqlite() {
+    Box::pin(entries_removed_behind_the_snapshot_stop_the_start(
+        Backend::Sqlite,
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_removed_behind_the_snapshot_stop_the_start_postgres() {
+    Box::pin(entries_removed_behind_the_snapshot_stop_the_start(
+        Backend::Postgres,
+    ))
+    .await;
+}
