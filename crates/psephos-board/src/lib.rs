@@ -25,12 +25,17 @@
 //! without it the crate builds for wasm32 and does no I/O), keeps one election's log
 //! in SQLite or PostgreSQL (sqlx, tokio): sequencing with group commit,
 //! integration into stored node hashes, publishing of signed checkpoints in
-//! blocks, receipts, witness cosignatures and tamper detection.
+//! blocks, receipts, witness cosignatures and tamper detection. One database
+//! holds the logs of every election of a service (each table keyed by a log
+//! id); `election_key` derives each election's board key and origin from the
+//! service's one board key.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod block;
 pub mod checkpoint;
+#[cfg(feature = "store")]
+pub mod election_key;
 pub mod entry;
 #[cfg(feature = "store")]
 mod error;

@@ -1,4 +1,5 @@
-//! The durable board: one election's log in a database.
+//! The durable board: one election's log in a database that may hold the logs of many
+//! elections (every row is keyed by its log's id; a [`Board`] handle reads and writes one log).
 //!
 //! As in transparency logs (tessera), three steps are kept apart:
 //!
@@ -440,6 +441,12 @@ impl Board {
             check::read_all(pool, log, state.frontier.size(), visit).await?;
         }
         Ok((log, state, TamperCheck::NotRun))
+    }
+
+    /// The log's id in its database (`board_logs.log_id`): the small integer that leads every
+    /// key of the log's rows, so that one database holds the logs of many elections.
+    pub fn log_id(&self) -> i64 {
+        self.inner.log
     }
 
     /// The log's origin.

@@ -5,6 +5,7 @@
 
 mod background_check;
 mod crash;
+mod election_key;
 mod merkle;
 mod note;
 mod open_reading;

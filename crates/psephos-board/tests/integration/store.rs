@@ -783,4 +783,102 @@ suite!(
     tamper_node,
     tamper_block_link,
     tamper_checkpoint,
+    two_logs_one_database,
 );
+
+/// One database, the logs of two elections: each its own origin, key, tree, blocks and
+/// checkpoints, written at the same time; a tampered row of one log fails that log's check
+/// alone.
+async fn two_logs_one_database(b: Backend) {
+    use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
+    let db = TestDb::new(b).await;
+    let service = support::board_key();
+    let cfg = |slug: &str| {
+        let slug = ElectionSlug::new(slug).unwrap();
+        let mut c = config();
+        c.origin = election_origin("board.test", &slug);
+        c.signing_key = election_signing_key(&service, &slug);
+        c
+    };
+    let a = Board::open(&db.url, cfg("a")).await.unwrap();
+    let bb = Board::open(&db.url, cfg("b")).await.unwrap();
+    assert_ne!(a.log_id(), bb.log_id());
+    assert_ne!(a.verifier_key(), bb.verifier_key());
+    // Interleaved and concurrent appends: each log's indices stay dense and its own.
+    let (ra, rb) = tokio::join!(
+        async {
+            let mut v = Vec::new();
+            for i in 0..40 {
+                v.push(a.append(entry(i)).await.unwrap().index);
+            }
+            v
+        },
+        async {
+            let mut v = Vec::new();
+            for i in 0..25 {
+                v.push(bb.append(entry(1000 + i)).await.unwrap().index);
+            }
+            v
+        }
+    );
+    assert_eq!(ra, (0..40).collect::<Vec<_>>());
+    assert_eq!(rb, (0..25).collect::<Vec<_>>());
+    a.seal_now().await.unwrap();
+    bb.seal_now().await.unwrap();
+    let ca = a.latest_checkpoint().await.unwrap().unwrap();
+    let cb = bb.latest_checkpoint().await.unwrap().unwrap();
+    assert!(ca.note.starts_with("board.test/a\n40\n"), "{}", ca.note);
+    assert!(cb.note.starts_with("board.test/b\n25\n"), "{}", cb.note);
+    assert_eq!(ca.root, memory_tree(40).root().unwrap());
+    assert_eq!(bb.entry(3).await.unwrap(), entry(1003));
+    // A checkpoint of one opens under its own origin and key only.
+    assert!(
+        SignedCheckpoint::open(ca.note.as_bytes(), "board.test/a", bb.verifier_key(), &[]).is_err()
+    );
+    assert!(
+        SignedCheckpoint::open(ca.note.as_bytes(), "board.test/a", a.verifier_key(), &[]).is_ok()
+    );
+    let (log_b, _) = (bb.log_id(), a.close().await.unwrap());
+    bb.close().await.unwrap();
+    // Both reopen with the full check; then one of b's rows is edited: b fails, a opens.
+    a_and_b_open(&db, &cfg("a"), &cfg("b")).await;
+    exec(
+        &db.url,
+        "UPDATE board_entries SET payload = $1 WHERE log_id = $2 AND idx = 7",
+        &[Arg::B(b"edited".to_vec()), Arg::I(log_b)],
+    )
+    .await;
+    let reopened = Board::open(&db.url, cfg("a")).await.unwrap();
+    assert_eq!(reopened.size(), 40);
+    reopened.close().await.unwrap();
+    match Board::open(&db.url, cfg("b")).await {
+        Err(BoardError::Tampered {
+            first_bad_index, ..
+        }) => assert_eq!(first_bad_index, 7),
+        other => panic!("expected b's tamper, got {other:?}"),
+    }
+    // And a log opened with another election's key is refused.
+    let mut wrong = cfg("a");
+    wrong.signing_key = cfg("b").signing_key;
+    assert!(matches!(
+        Board::open(&db.url, wrong).await,
+        Err(BoardError::Config(_))
+    ));
+}
+
+async fn a_and_b_open(db: &TestDb, a: &psephos_board::BoardConfig, b: &psephos_board::BoardConfig) {
+    let clone = |c: &psephos_board::BoardConfig| {
+        let mut n = config();
+        n.origin = c.origin.clone();
+        n.signing_key = c.signing_key.clone();
+        n
+    };
+    let (x, y) = tokio::join!(
+        Board::open(&db.url, clone(a)),
+        Board::open(&db.url, clone(b))
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!((x.size(), y.size()), (40, 25));
+    x.close().await.unwrap();
+    y.close().await.unwrap();
+}
