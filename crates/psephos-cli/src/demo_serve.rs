@@ -22,19 +22,23 @@ use crate::trustee::ceremony::{self, Options};
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::{Passphrase, TrusteeKeys};
 use anyhow::{bail, Context};
+use psephos_board::election_key::ElectionSlug;
 use psephos_board::note::SignatureType;
-use psephos_board::{Board, BoardConfig};
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::Manifest;
 use psephos_record::credentials::{CredentialList, ListedCredential};
-use psephos_server::auth::{AdminAuth, NewToken};
-use psephos_server::{serve, AppState, ServiceConfig};
+use psephos_server::auth::{NewToken, TokenHash};
+use psephos_server::catalog::Catalog;
+use psephos_server::ceremony::CeremonySchedule;
+use psephos_server::{serve, AppState, ServiceBoard, ServiceConfig, Visibility};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Marks a directory this command made, so that a rerun may clear it and nothing else.
 const MARKER: &str = ".psephos-demo";
+/// The demo election's id when the manifest's id is not a valid one.
+const DEMO_ELECTION: &str = "demo";
 /// The trustees' passphrase in the demo (printed: this is a demonstration).
 const DEMO_PASSPHRASE: &str = "demo passphrase";
 
@@ -148,36 +152,49 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         SecretKey::generate("witness.demo.psephos.example", SignatureType::CosignatureV1)?;
     witness_key.write_new(&dir.join("witness.secret.key"))?;
     let witness_verifier = witness_key.verifier_key()?;
-    let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
-    config.seal_interval = Duration::from_millis(500);
-    config.witnesses.push(witness_verifier.clone());
     let url = format!("sqlite://{}?mode=rwc", dir.join("board.db").display());
-    let board = Board::open(&url, config)
-        .await
-        .context("opening the board")?;
+    let boards = ServiceBoard {
+        database: url.clone(),
+        origin: key.name.clone(),
+        key: key.signing_key.clone(),
+        witnesses: vec![witness_verifier.clone()],
+        seal_interval: Duration::from_millis(500),
+        read_connections: 2,
+    };
     let service = ServiceConfig {
         web_dir: args.web.clone().or_else(|| {
             let d = PathBuf::from("web/dist");
             d.is_dir().then_some(d)
         }),
-        ..ServiceConfig::default()
-    };
-    let token = NewToken::generate();
-    let state = AppState::load_with(board.clone(), service.clone())
-        .await?
-        .with_admin(AdminAuth::hash_token(token.expose()));
-    // A short complaint window: the demo's trustees are honest and in this process.
-    psephos_server::routes::ceremony::set_schedule(
-        &state,
-        psephos_server::routes::ceremony::CeremonySchedule {
+        // A short complaint window: the demo's trustees are honest and in this process.
+        schedule: CeremonySchedule {
             complaint_window: Duration::from_secs(1),
             ..Default::default()
         },
-    );
+        ..ServiceConfig::default()
+    };
+    let catalog = Catalog::open(&url)
+        .await
+        .context("opening the service catalog")?;
+    let (operator_hash, _) = catalog.operator_token(true).await?;
+    let state = AppState::open(boards, catalog, service)
+        .await?
+        .with_operator(operator_hash);
+    // The demo election, created as the operator's `POST /api/v1/elections` does.
+    let slug = ElectionSlug::new(&manifest.id).unwrap_or_else(|_| {
+        ElectionSlug::new(DEMO_ELECTION).unwrap_or_else(|_| unreachable!("a valid id"))
+    });
+    let token = NewToken::generate();
+    let hosted = state
+        .create(slug.clone(), Visibility::Public, TokenHash::of(&token))
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the demo election: {e}"))?;
+    let board = hosted.board.clone();
     let listener = std::net::TcpListener::bind(&args.listen)
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let base = format!("http://{addr}");
+    let service_url = format!("http://{addr}");
+    let base = crate::http::election_url(&service_url, slug.as_str())?;
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);
@@ -208,7 +225,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &http,
         &base,
         token.expose(),
-        "/api/v1/election",
+        "/definition",
         &json!({ "manifest_toml": manifest_toml, "trustees": publics }),
     )
     .await?;
@@ -263,27 +280,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         &http,
         &base,
         token.expose(),
-        "/api/v1/election/credentials",
+        "/credentials",
         &serde_json::to_value(&list)?,
     )
     .await?;
-    post_as_official(
-        &http,
-        &base,
-        token.expose(),
-        "/api/v1/election/open",
-        &json!({}),
-    )
-    .await?;
+    post_as_official(&http, &base, token.expose(), "/open", &json!({})).await?;
 
     println!();
     println!("The demo election {:?} is open.", manifest.name);
     println!();
-    println!("  voting booth     {base}/");
-    println!("  check a ballot   {base}/check.html");
-    println!("  observer         {base}/observer.html");
-    println!("  results          {base}/results.html");
-    println!("  API              {base}/api/openapi.json");
+    println!("  voting booth     {service_url}/");
+    println!("  check a ballot   {service_url}/check.html");
+    println!("  observer         {service_url}/observer.html");
+    println!("  results          {service_url}/results.html");
+    println!("  election API     {base}");
+    println!("  API document     {service_url}/api/openapi.json");
     println!();
     println!(
         "Credentials to vote with (all {} are in {}):",
@@ -299,22 +310,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  board     {board_key}");
     println!("  witness   {witness_verifier}   (a witness running in this demo cosigns every checkpoint)");
     println!();
-    println!("Officials' admin token: {}", token.expose());
+    println!("The election officials' token: {}", token.expose());
     let psephos = this_command();
     let threshold = manifest.trustees.threshold as usize;
     println!("To finish the election (in another terminal, from this directory):");
     println!(
-        "  export PSEPHOS_SERVER={base} PSEPHOS_ADMIN_TOKEN={}",
+        "  export PSEPHOS_SERVER={service_url} PSEPHOS_ELECTION={slug} PSEPHOS_OFFICIALS_TOKEN={}",
         token.expose()
     );
     println!("  {psephos} election close && {psephos} election tally");
     for t in trustees.iter().take(threshold) {
         println!(
-            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {base} --key {} --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1",
+            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {service_url} --key {} --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1",
             t.0.display()
         );
     }
-    println!("  {psephos} record export --server {base} --out election.record");
+    println!("  {psephos} record export --server {service_url} --out election.record");
     println!("  {psephos} verify election.record --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1");
     println!();
     println!(
@@ -327,6 +338,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     state.shutdown().await;
     handle.stop(true).await;
     let _ = running.await;
-    board.close().await?;
+    state.save_snapshots().await;
+    state.close_boards().await;
     Ok(())
 }

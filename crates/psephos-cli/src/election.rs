@@ -1,7 +1,8 @@
 //! `psephos election`: the officials' commands against a running `psephos serve`.
 //!
 //! ```text
-//! psephos election create --manifest election-config/referendum.toml \
+//! psephos election new                    # the operator: creates the election, prints its officials' token
+//! psephos election define --manifest election-config/referendum.toml \
 //!     --trustee alice.trustee.json --trustee bob.trustee.json --trustee carol.trustee.json
 //! psephos election credentials --list credentials.public.json
 //! psephos election complete-ceremony      # if the server has not done it itself
@@ -10,9 +11,11 @@
 //! psephos election status --wait-for key_ready   # waits for the phase, then prints it
 //! ```
 //!
-//! Every command takes `--server URL` (or `PSEPHOS_SERVER`) and, for writes, the admin token
-//! `--token` (or `PSEPHOS_ADMIN_TOKEN`; prefer the environment, a flag shows in `ps`). The
-//! server's answer is printed as JSON; a refusal prints the server's reason and exits non-zero.
+//! Every command takes `--server URL` (or `PSEPHOS_SERVER`), `--election ID` (or
+//! `PSEPHOS_ELECTION`) and, for the officials' writes, the election officials' token `--token`
+//! (or `PSEPHOS_OFFICIALS_TOKEN`; prefer the environment, a flag shows in `ps`); `new` takes the
+//! operator's token from `PSEPHOS_OPERATOR_TOKEN`. The server's answer is printed as JSON; a
+//! refusal prints the server's reason and exits non-zero.
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -28,10 +31,13 @@ pub struct Args {
         global = true
     )]
     pub server: String,
-    /// The officials' admin token (printed once by `psephos serve` at its first start).
+    /// The election's id in the service.
+    #[arg(long, env = "PSEPHOS_ELECTION", global = true)]
+    pub election: String,
+    /// The election officials' token (the operator issued it with the election).
     #[arg(
         long,
-        env = "PSEPHOS_ADMIN_TOKEN",
+        env = "PSEPHOS_OFFICIALS_TOKEN",
         hide_env_values = true,
         global = true
     )]
@@ -42,8 +48,15 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
+    /// (operator) Create the election in the service: its board and its officials' token,
+    /// printed once. Needs the operator token (`PSEPHOS_OPERATOR_TOKEN`).
+    New {
+        /// Keep it out of the service's public list (it is served all the same).
+        #[arg(long)]
+        unlisted: bool,
+    },
     /// Define the election: its manifest and the trustees' public keys.
-    Create {
+    Define {
         /// The manifest (an `election-config/` TOML file).
         #[arg(long)]
         manifest: PathBuf,
@@ -124,13 +137,9 @@ async fn wait_for_phase(
     }
 }
 
-/// The election's phase (`GET /api/v1/election/status`), or `None` if the server does not say.
+/// The election's phase (`GET {election}/status`), or `None` if the server does not say.
 pub async fn phase(client: &reqwest::Client, base: &str) -> Option<String> {
-    let r = client
-        .get(format!("{base}/api/v1/election/status"))
-        .send()
-        .await
-        .ok()?;
+    let r = client.get(format!("{base}/status")).send().await.ok()?;
     if !r.status().is_success() {
         return None;
     }
@@ -138,7 +147,7 @@ pub async fn phase(client: &reqwest::Client, base: &str) -> Option<String> {
     v["phase"].as_str().map(str::to_string)
 }
 
-/// Posts an officials' command with the admin token; the server's JSON answer, or its refusal.
+/// Posts a command with a bearer token (the officials' or the operator's); the server's JSON answer, or its refusal.
 pub async fn post_as_official(
     client: &reqwest::Client,
     base: &str,
@@ -178,16 +187,33 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let base = args.server.trim_end_matches('/').to_string();
+    let base = crate::http::election_url(&args.server, &args.election)?;
     let client = reqwest::Client::new();
     let (path, body): (&str, Option<Value>) = match &args.command {
         Command::Status { wait_for, timeout } => {
             if let Some(want) = wait_for {
                 wait_for_phase(&client, &base, want, *timeout).await?;
             }
-            ("/api/v1/election/status", None)
+            ("/status", None)
         }
-        Command::Create {
+        Command::New { unlisted } => {
+            let token = std::env::var("PSEPHOS_OPERATOR_TOKEN")
+                .context("this command needs the operator token: set PSEPHOS_OPERATOR_TOKEN")?;
+            let value = post_as_official(
+                &client,
+                &format!("{}/api/v1", args.server.trim_end_matches('/')),
+                &token,
+                "/elections",
+                &json!({
+                    "id": args.election,
+                    "visibility": if *unlisted { "unlisted" } else { "public" },
+                }),
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            return Ok(());
+        }
+        Command::Define {
             manifest,
             trustee,
             trustees,
@@ -207,15 +233,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 None => bail!("list the trustees: --trustee FILE (repeated) or --trustees LIST"),
             };
             (
-                "/api/v1/election",
+                "/definition",
                 Some(json!({ "manifest_toml": manifest_toml, "trustees": list })),
             )
         }
-        Command::Credentials { list } => ("/api/v1/election/credentials", Some(read_json(list)?)),
-        Command::CompleteCeremony => ("/api/v1/election/ceremony/complete", Some(json!({}))),
-        Command::Open => ("/api/v1/election/open", Some(json!({}))),
-        Command::Close => ("/api/v1/election/close", Some(json!({}))),
-        Command::Tally => ("/api/v1/election/tally", Some(json!({}))),
+        Command::Credentials { list } => ("/credentials", Some(read_json(list)?)),
+        Command::CompleteCeremony => ("/ceremony/complete", Some(json!({}))),
+        Command::Open => ("/open", Some(json!({}))),
+        Command::Close => ("/close", Some(json!({}))),
+        Command::Tally => ("/tally", Some(json!({}))),
     };
     let value = match body {
         None => {
@@ -229,7 +255,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         Some(b) => {
             let token = args.token.as_deref().context(
-                "this command needs the admin token: set PSEPHOS_ADMIN_TOKEN or give --token",
+                "this command needs the officials' token: set PSEPHOS_OFFICIALS_TOKEN or give --token",
             )?;
             post_as_official(&client, &base, token, path, &b).await?
         }

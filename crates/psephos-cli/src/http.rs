@@ -25,3 +25,15 @@ pub async fn save_body(
     out.flush()?;
     Ok(n)
 }
+
+/// The API base of election `election` on the service at `server`:
+/// `{server}/api/v1/elections/{election}`, under which every election-specific route lives
+/// (`docs/api.md`). The id is checked here, so a typo is caught before any request.
+pub fn election_url(server: &str, election: &str) -> anyhow::Result<String> {
+    let id = psephos_board::election_key::ElectionSlug::new(election)
+        .with_context(|| format!("--election {election:?}"))?;
+    Ok(format!(
+        "{}/api/v1/elections/{id}",
+        server.trim_end_matches('/')
+    ))
+}

@@ -1,11 +1,13 @@
 //! `psephos record export`: writes an election record (`docs/record.md`) from a board's
-//! database (with the server stopped) or from a running server (`GET /api/v1/record`).
+//! database (with the server stopped) or from a running server
+//! (`GET /api/v1/elections/{election}/record`).
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
 use psephos_board::{Board, BoardConfig};
 use psephos_record::verify::default_quorum;
 
@@ -39,6 +41,10 @@ pub enum Action {
         /// A running server's base URL instead of a database.
         #[arg(long)]
         server: Option<String>,
+        /// The election's id in the service (its board key is derived from the service's
+        /// `--key`, its origin is `<service origin>/<id>`).
+        #[arg(long, env = "PSEPHOS_ELECTION")]
+        election: String,
         /// Where to write the record (must not exist).
         #[arg(long)]
         out: PathBuf,
@@ -51,7 +57,7 @@ pub enum Action {
     },
 }
 
-/// `GET {base}/api/v1/record` once it holds every entry the board had when called (its header
+/// `GET {base}/record` (`base`: the election's API base) once it holds every entry the board had when called (its header
 /// `x-psephos-record-entries`), or at `wait`, whatever it holds then. Returns the response (body
 /// unread), the entries it holds and the board's size at the start.
 async fn settled_record(
@@ -59,7 +65,7 @@ async fn settled_record(
     wait: Duration,
 ) -> anyhow::Result<(reqwest::Response, u64, u64)> {
     let client = reqwest::Client::new();
-    let size_url = format!("{base}/api/v1/board/size");
+    let size_url = format!("{base}/board/size");
     let size: serde_json::Value = client
         .get(&size_url)
         .send()
@@ -73,7 +79,7 @@ async fn settled_record(
     let size = size["size"]
         .as_u64()
         .with_context(|| format!("GET {size_url}: no size"))?;
-    let url = format!("{base}/api/v1/record");
+    let url = format!("{base}/record");
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let response = client
@@ -106,6 +112,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             witnesses,
             quorum,
             server,
+            election,
             out,
             wait,
         } => {
@@ -115,7 +122,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 (Some(db), Some(key), None) => {
                     let key =
                         SecretKey::read_as(&key, psephos_board::note::SignatureType::Ed25519)?;
-                    let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
+                    let slug = ElectionSlug::new(&election)
+                        .with_context(|| format!("--election {election:?}"))?;
+                    let mut config = BoardConfig::new(
+                        election_origin(&key.name, &slug),
+                        election_signing_key(&key.signing_key, &slug),
+                    );
                     config.witnesses = crate::trust::witness_keys(&witnesses)?;
                     // Export what is sealed; never seal anything ourselves.
                     config.seal_interval = Duration::from_secs(365 * 24 * 3600);
@@ -139,12 +151,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                         );
                     }
                 }
-                (None, _, Some(base)) => {
-                    let base = base.trim_end_matches('/');
+                (None, _, Some(server)) => {
+                    let base = crate::http::election_url(&server, &election)?;
+                    let base = base.as_str();
                     let (response, entries, size) = settled_record(base, wait).await?;
                     let n = crate::http::save_body(response, &mut w, "the record").await?;
                     println!(
-                        "wrote {}: {entries} entries, {n} bytes from {base}/api/v1/record",
+                        "wrote {}: {entries} entries, {n} bytes from {base}/record",
                         out.display()
                     );
                     if entries < size {

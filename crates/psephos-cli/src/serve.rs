@@ -1,13 +1,18 @@
-//! `psephos serve`: the election service over one election's board, on SQLite (default) or
-//! PostgreSQL.
+//! `psephos serve`: one service hosting every election of an organisation, each on its own
+//! board, in one database: SQLite (default) or PostgreSQL.
 //!
 //! Configuration, highest precedence first: command-line flags, environment variables
 //! (`PSEPHOS_*`), a TOML file given with `--config` (keys named like the flags, with `_` for
 //! `-`), then the defaults. Secrets are never read from the file: the board key is a path.
 //!
-//! Admin token: at the first start a 256-bit random token is generated and printed once on
+//! The board key file is the *service's*: its name is the service's origin, and each
+//! election's board key is derived from it (`docs/protocol.md` §10.16), named by the election's
+//! origin `<service origin>/<election id>`.
+//!
+//! Operator token: at the first start a 256-bit random token is generated and printed once on
 //! standard output (never logged); only its SHA-256 is stored, in the table
-//! `psephos_admin_token` of the board's database. `--reset-admin-token` makes a new one.
+//! `psephos_operator_token` of the database. `--reset-operator-token` makes a new one. The
+//! operator creates elections (`POST /api/v1/elections`), each with its officials' token.
 //!
 //! Stopping (SIGINT / SIGTERM): new ballots get 503, every queued ballot is verified and
 //! committed, in-flight requests finish, event streams end, a last block is sealed and the
@@ -16,11 +21,10 @@
 
 use crate::keys::SecretKey;
 use anyhow::Context;
-use psephos_board::BoardConfig;
-use psephos_server::election::ElectionService;
+use psephos_server::catalog::Catalog;
+use psephos_server::ceremony::CeremonySchedule;
 use psephos_server::middleware::RateLimit;
-use psephos_server::routes::ceremony::CeremonySchedule;
-use psephos_server::{serve, AppState, ServiceConfig};
+use psephos_server::{serve, AppState, ServiceBoard, ServiceConfig};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,12 +75,13 @@ pub struct Args {
     /// then disqualified) [default: 10m]
     #[arg(long, env = "PSEPHOS_ROUND_TIMEOUT", value_parser = humantime::parse_duration)]
     pub round_timeout: Option<Duration>,
-    /// Replace the stored admin token with a new one (printed once).
+    /// Replace the stored operator token with a new one (printed once).
     #[arg(long)]
-    pub reset_admin_token: bool,
-    /// Serve read-only: no admin token, no admin routes.
+    pub reset_operator_token: bool,
+    /// No operator token: no operator routes (no election can be created or given a new
+    /// officials' token); each election's officials' routes still answer their own token.
     #[arg(long)]
-    pub no_admin: bool,
+    pub no_operator: bool,
 }
 
 /// The `--config` file: the same settings as the flags.
@@ -225,38 +230,48 @@ pub(crate) async fn stop_signal() {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let key = SecretKey::read_as(&settings.key, psephos_board::note::SignatureType::Ed25519)?;
-    let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
-    config.seal_interval = settings.seal_interval;
-    config.witnesses = crate::trust::witness_keys(&settings.witnesses)?;
-    // The board checks its latest signed checkpoint and the tree's right edge at once and the
-    // rest in the background; the rules come back from their snapshot.
-    let election = ElectionService::open(&settings.database, config)
+    let service = ServiceBoard {
+        database: settings.database.clone(),
+        origin: key.name.clone(),
+        key: key.signing_key.clone(),
+        witnesses: crate::trust::witness_keys(&settings.witnesses)?,
+        seal_interval: settings.seal_interval,
+        read_connections: 2,
+    };
+    let catalog = Catalog::open(&settings.database)
         .await
-        .with_context(|| {
-            format!(
-                "opening the board at {} and replaying it into its election",
-                settings.database
-            )
-        })?;
-    let board = election.board().clone();
-    let mut state = AppState::start(election, settings.service.clone());
-    psephos_server::routes::ceremony::set_schedule(&state, settings.schedule);
-    if !args.no_admin {
-        let (hash, fresh) =
-            psephos_server::auth::load_or_create_token(&settings.database, args.reset_admin_token)
-                .await
-                .context("reading the admin token's hash")?;
+        .with_context(|| format!("opening the service catalog at {}", settings.database))?;
+    // Every election the catalog lists is opened: its board checks its latest signed checkpoint
+    // and the tree's right edge at once and the rest in the background, its rules come back
+    // from their snapshot. One that fails is refused alone; the others serve.
+    let mut service_config = settings.service.clone();
+    service_config.schedule = settings.schedule;
+    let mut state = AppState::open(service, catalog.clone(), service_config)
+        .await
+        .with_context(|| format!("opening the elections at {}", settings.database))?;
+    if !args.no_operator {
+        let (hash, fresh) = catalog
+            .operator_token(args.reset_operator_token)
+            .await
+            .context("reading the operator token's hash")?;
         if let Some(token) = fresh {
             // Printed once, to stdout only; never logged.
-            println!("admin token (shown once; keep it safe): {}", token.expose());
+            println!(
+                "operator token (shown once; keep it safe): {}",
+                token.expose()
+            );
         }
-        state = state.with_admin(hash);
+        state = state.with_operator(hash);
     }
     let listener = std::net::TcpListener::bind(&settings.listen)
         .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, origin = %key.name, size = board.size(), "serving the election");
-    println!("board {} listening on http://{addr}", key.name);
+    let elections = state.registry.all().len();
+    tracing::info!(%addr, origin = %key.name, elections, "serving");
+    println!(
+        "service {} listening on http://{addr} ({elections} elections)",
+        key.name
+    );
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);
@@ -269,8 +284,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server error at shutdown"),
         Err(e) => tracing::warn!(error = %e, "HTTP server task failed"),
     }
-    state.save_snapshot().await;
-    board.close().await?;
-    tracing::info!("board closed cleanly");
+    state.save_snapshots().await;
+    state.close_boards().await;
+    tracing::info!("boards closed cleanly");
     Ok(())
 }

@@ -22,8 +22,12 @@ use crate::trust::TrustArgs;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A record file (`psephos record export`) or a board's base URL (http:// or https://).
+    /// A record file (`psephos record export`) or a service's base URL (http:// or https://)
+    /// with `--election`.
     pub source: String,
+    /// With a URL: the election's id in the service.
+    #[arg(long, env = "PSEPHOS_ELECTION")]
+    pub election: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -47,7 +51,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let (report, _spool) =
         if args.source.starts_with("http://") || args.source.starts_with("https://") {
             let spool = tempfile::NamedTempFile::new().context("creating a temporary file")?;
-            let url = format!("{}/api/v1/record", args.source.trim_end_matches('/'));
+            let election = args
+                .election
+                .as_deref()
+                .context("a URL needs --election ID: the election whose record to verify")?;
+            let url = format!(
+                "{}/record",
+                crate::http::election_url(&args.source, election)?
+            );
             if show {
                 eprintln!("Fetching {url} …");
             }

@@ -1,34 +1,55 @@
-//! Officials' authentication: one admin bearer token.
+//! Who may do what: the operator's token and each election's officials' token, checked by the
+//! extractors [`Operator`] and [`Official`] in the handlers' signatures, and the election a
+//! request names ([`ThisElection`]).
 //!
-//! The token is generated at the first start, printed once, and only its SHA-256 is kept; a
-//! request proves it holds the token with `Authorization: Bearer <token>`. The comparison is
-//! constant-time on the hashes. The hash lives in the board's database (table
-//! `psephos_admin_token`, see [`load_or_create_token`]), so every process sharing a database
-//! accepts the same token. Voters never authenticate here (a ballot is authorised by its
-//! credential signature) and trustees sign every message with their listed key.
+//! Two roles hold bearer tokens (`Authorization: Bearer <token>`), each 256 random bits shown
+//! once and stored only as its SHA-256, compared in constant time:
+//!
+//! - the **operator** runs the service: creates elections and issues each election's officials'
+//!   token. Generated at the first start of `psephos serve` (table `psephos_operator_token`);
+//! - an election's **officials** define it, publish its credentials, open and close it and start
+//!   its tally, on *that* election only: another election's token, or the operator's, is
+//!   refused there (401) and nothing is stored.
+//!
+//! Voters never authenticate here (a ballot is authorised by its credential signature) and
+//! trustees sign every message with their listed key.
 
+use crate::state::{AppState, HostedElection};
 use crate::ApiError;
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::HttpRequest;
+use actix_web::{web, FromRequest, HttpRequest};
 use sha2::{Digest, Sha256};
+use std::future::{ready, Ready};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
-/// The SHA-256 of the admin token.
-#[derive(Clone)]
-pub struct AdminAuth {
+/// The SHA-256 of a bearer token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenHash {
     token_hash: [u8; 32],
 }
 
-impl std::fmt::Debug for AdminAuth {
+impl std::fmt::Debug for TokenHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AdminAuth(..)")
+        f.write_str("TokenHash(..)")
     }
 }
 
-impl AdminAuth {
+impl TokenHash {
     /// From the stored hash of the token.
     pub fn from_hash(token_hash: [u8; 32]) -> Self {
-        AdminAuth { token_hash }
+        TokenHash { token_hash }
+    }
+
+    /// The hash of `token`.
+    pub fn of(token: &NewToken) -> Self {
+        TokenHash::from_hash(Self::hash_token(token.expose()))
+    }
+
+    /// The stored bytes.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.token_hash
     }
 
     /// The hash to store for `token`.
@@ -36,34 +57,13 @@ impl AdminAuth {
         Sha256::digest(token.as_bytes()).into()
     }
 
-    /// Whether `token` is the admin token.
+    /// Whether `token` is the token.
     pub fn accepts(&self, token: &str) -> bool {
         Self::hash_token(token).ct_eq(&self.token_hash).into()
     }
-
-    /// Checks the request's bearer token: 401 with a clear message otherwise.
-    pub fn check(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        let header = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        match header.and_then(|h| h.strip_prefix("Bearer ")) {
-            Some(token) if self.accepts(token.trim()) => Ok(()),
-            Some(_) => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "the admin token is not valid",
-            )),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "this action needs the officials' admin token (Authorization: Bearer …)",
-            )),
-        }
-    }
 }
 
-/// A freshly generated admin token: shown once to the operator, never stored or logged.
+/// A freshly generated token: shown once to the operator, never stored or logged.
 pub struct NewToken(zeroize::Zeroizing<String>);
 
 impl NewToken {
@@ -85,77 +85,127 @@ impl std::fmt::Debug for NewToken {
     }
 }
 
-/// Why the admin token's hash could not be read or stored.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenStoreError {
-    #[error("admin token store: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("admin token store: the stored hash is not 32 bytes of hex")]
-    Corrupt,
-    #[error("admin token store: unsupported database URL (expected sqlite: or postgres:)")]
-    Url,
+/// The bearer token of `req`, if it has one.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
-/// The table that holds the hash: one row, in the board's own database, so that every
-/// `psephos serve` process sharing a PostgreSQL database accepts the same token.
-const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS psephos_admin_token \
-     (id INTEGER PRIMARY KEY, token_sha256 TEXT NOT NULL, created_at TEXT NOT NULL)";
-const INSERT: &str = "INSERT INTO psephos_admin_token (id, token_sha256, created_at) \
-     VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING";
-const REPLACE: &str = "INSERT INTO psephos_admin_token (id, token_sha256, created_at) \
-     VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET token_sha256 = excluded.token_sha256, \
-     created_at = excluded.created_at";
-const SELECT: &str = "SELECT token_sha256 FROM psephos_admin_token WHERE id = 1";
-
-fn now_text() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("{secs}")
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
 }
 
-/// Reads the admin token's hash from the database at `url`, creating a token on the first
-/// start (or when `reset` is set). Returns the hash, and the new token if one was made — the
-/// caller prints it once. If two processes start together, one token wins and only its
-/// creator is given it.
-pub async fn load_or_create_token(
-    url: &str,
-    reset: bool,
-) -> Result<([u8; 32], Option<NewToken>), TokenStoreError> {
-    use sqlx::Connection;
-    let token = NewToken::generate();
-    let hash_hex = hex::encode(AdminAuth::hash_token(token.expose()));
-    let write = if reset { REPLACE } else { INSERT };
-    let stored: String = if url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(url).await?;
-        sqlx::query(CREATE_TABLE).execute(&mut c).await?;
-        sqlx::query(write)
-            .bind(&hash_hex)
-            .bind(now_text())
-            .execute(&mut c)
-            .await?;
-        let s: (String,) = sqlx::query_as(SELECT).fetch_one(&mut c).await?;
-        c.close().await?;
-        s.0
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let mut c = sqlx::PgConnection::connect(url).await?;
-        sqlx::query(CREATE_TABLE).execute(&mut c).await?;
-        sqlx::query(write)
-            .bind(&hash_hex)
-            .bind(now_text())
-            .execute(&mut c)
-            .await?;
-        let s: (String,) = sqlx::query_as(SELECT).fetch_one(&mut c).await?;
-        c.close().await?;
-        s.0
-    } else {
-        return Err(TokenStoreError::Url);
+fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the service state is missing",
+        )
+    })
+}
+
+/// The election named by the path's `{election}` segment (404 if there is none, 503 if it
+/// failed to open).
+#[derive(Debug, Clone)]
+pub struct ThisElection(pub Arc<HostedElection>);
+
+impl std::ops::Deref for ThisElection {
+    type Target = HostedElection;
+    fn deref(&self) -> &HostedElection {
+        &self.0
+    }
+}
+
+fn this_election(req: &HttpRequest) -> Result<Arc<HostedElection>, ApiError> {
+    let state = app_state(req)?;
+    let slug = req
+        .match_info()
+        .get("election")
+        .ok_or_else(|| ApiError::not_found("this route names no election"))?;
+    state.election(slug)
+}
+
+impl FromRequest for ThisElection {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(this_election(req).map(ThisElection))
+    }
+}
+
+/// A request made by the officials of the election it names: that election's officials'
+/// token. 404 for an unknown election, 401 for a missing token or any other token (another
+/// election's, the operator's), 403 if the election has no officials' token.
+#[derive(Debug, Clone)]
+pub struct Official(pub Arc<HostedElection>);
+
+impl std::ops::Deref for Official {
+    type Target = HostedElection;
+    fn deref(&self) -> &HostedElection {
+        &self.0
+    }
+}
+
+fn official(req: &HttpRequest) -> Result<Official, ApiError> {
+    let election = this_election(req)?;
+    if !election.has_officials() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "officials_disabled",
+            "this election has no officials' token: its officials' routes are disabled",
+        ));
+    }
+    match bearer(req) {
+        Some(token) if election.accepts_official(token) => Ok(Official(election)),
+        Some(_) => Err(unauthorized(&format!(
+            "the token is not the officials' token of election {}",
+            election.slug
+        ))),
+        None => Err(unauthorized(
+            "this action needs the election officials' token (Authorization: Bearer …)",
+        )),
+    }
+}
+
+impl FromRequest for Official {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(official(req))
+    }
+}
+
+/// A request made by the service's operator: the operator's token. 401 for a missing or wrong
+/// token, 403 if the service runs without an operator token (`--no-operator`).
+#[derive(Debug, Clone, Copy)]
+pub struct Operator;
+
+fn operator(req: &HttpRequest) -> Result<Operator, ApiError> {
+    let state = app_state(req)?;
+    let Some(hash) = &state.operator else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "operator_disabled",
+            "this service was started without an operator token",
+        ));
     };
-    let hash: [u8; 32] = hex::decode(&stored)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or(TokenStoreError::Corrupt)?;
-    let fresh = (stored == hash_hex).then_some(token);
-    Ok((hash, fresh))
+    match bearer(req) {
+        Some(token) if hash.accepts(token) => Ok(Operator),
+        Some(_) => Err(unauthorized("the operator token is not valid")),
+        None => Err(unauthorized(
+            "this action needs the operator token (Authorization: Bearer …)",
+        )),
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(operator(req))
+    }
 }

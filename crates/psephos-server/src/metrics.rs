@@ -106,6 +106,8 @@ impl Default for Metrics {
 /// Values read from the state at scrape time.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
+    /// The election's slug (every gauge is labelled with it).
+    pub election: String,
     pub board_size: u64,
     pub sealed_size: u64,
     pub phase: &'static str,
@@ -146,7 +148,7 @@ impl Metrics {
     }
 
     /// The text exposition.
-    pub fn render(&self, g: &Gauges) -> String {
+    pub fn render(&self, elections: &[Gauges]) -> String {
         let mut out = String::with_capacity(4096);
         let _ = writeln!(
             out,
@@ -209,46 +211,68 @@ impl Metrics {
              psephos_rate_limited_total {}",
             self.rate_limited.load(Ordering::Relaxed)
         );
-        let c = &g.counts;
-        for (name, help, v) in [
-            ("psephos_board_size", "Entries on the board.", g.board_size),
+        let help = [
+            ("psephos_board_size", "Entries on the board."),
             (
                 "psephos_board_sealed_size",
                 "Entries covered by the latest signed checkpoint.",
-                g.sealed_size,
             ),
-            (
-                "psephos_credentials",
-                "Listed public credentials.",
-                c.credentials,
-            ),
+            ("psephos_credentials", "Listed public credentials."),
             (
                 "psephos_ballots_cast",
                 "Ballots on the board, revotes included.",
-                c.ballots_cast,
             ),
             (
                 "psephos_voters",
                 "Credentials with at least one cast ballot.",
-                c.voters,
             ),
-            ("psephos_challenges", "Challenged ballots.", c.challenges),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+            ("psephos_challenges", "Challenged ballots."),
+        ];
+        for (i, (name, help)) in help.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}, by election.\n# TYPE {name} gauge"
+            );
+            for g in elections {
+                let c = &g.counts;
+                let v = [
+                    g.board_size,
+                    g.sealed_size,
+                    c.credentials,
+                    c.ballots_cast,
+                    c.voters,
+                    c.challenges,
+                ][i];
+                let _ = writeln!(out, "{name}{{election=\"{}\"}} {v}", escape(&g.election));
+            }
         }
         let _ = writeln!(
             out,
             "# HELP psephos_phase The election's phase (the label is set to 1).\n\
-             # TYPE psephos_phase gauge\npsephos_phase{{phase=\"{}\"}} 1",
-            g.phase
+             # TYPE psephos_phase gauge"
         );
+        for g in elections {
+            let _ = writeln!(
+                out,
+                "psephos_phase{{election=\"{}\",phase=\"{}\"}} 1",
+                escape(&g.election),
+                g.phase
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP psephos_board_tamper_check The board's tamper check of its stored log (the \
              label is set to 1; failed: writes are refused).\n\
-             # TYPE psephos_board_tamper_check gauge\npsephos_board_tamper_check{{state=\"{}\"}} 1",
-            g.tamper_check
+             # TYPE psephos_board_tamper_check gauge"
         );
+        for g in elections {
+            let _ = writeln!(
+                out,
+                "psephos_board_tamper_check{{election=\"{}\",state=\"{}\"}} 1",
+                escape(&g.election),
+                g.tamper_check
+            );
+        }
         out
     }
 }

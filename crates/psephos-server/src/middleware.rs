@@ -9,7 +9,7 @@
 //! 3. **Timeout**: a handler that has not answered in time gets 503 JSON. A ballot that was
 //!    already queued may still be committed; the voter finds it by its tracking code.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::ApiError;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -25,6 +25,8 @@ pub mod server;
 pub mod temp;
 
 pub use db::{exec, Arg, Backend, TestDb};
-pub use keys::{board_key, config, witness, witness_keys, ORIGIN};
+pub use keys::{
+    board_key, config, election_config, witness, witness_keys, E, ELECTION, ORIGIN, SERVICE_ORIGIN,
+};
 pub use postgres::{pg_cluster, PgCluster};
 pub use temp::{unique, TempDir};

@@ -1,5 +1,5 @@
 //! A real `psephos serve` in process for the service's tests: a fresh SQLite file or PostgreSQL
-//! database ([`crate::TestDb`]), the service bound to 127.0.0.1:0, an admin token from the real
+//! database ([`crate::TestDb`]), the service bound to 127.0.0.1:0, the operator token from the real
 //! token store, and an election driven through its lifecycle with a real key ceremony
 //! (`sim::run_ceremony`) and real encrypted ballots. Behind the feature `server`, so that the
 //! board's tests do not build the HTTP service.
@@ -7,6 +7,7 @@
 
 pub use crate::Backend;
 use crate::TestDb;
+use psephos_board::election_key::ElectionSlug;
 use psephos_board::Board;
 use psephos_core::ballot::{encrypt_ballot, BallotSecrets, EncryptedBallot};
 use psephos_core::credential::CredentialSecret;
@@ -14,11 +15,15 @@ use psephos_core::election::{Election, Manifest};
 use psephos_core::sim::{self, CeremonyRun};
 use psephos_core::transcript::random_scalar;
 use psephos_record::{CredentialList, ListedCredential, Payload};
-use psephos_server::{serve, AppState, ServiceConfig};
+use psephos_server::auth::{NewToken, TokenHash};
+use psephos_server::catalog::Catalog;
+use psephos_server::ceremony::CeremonySchedule;
+use psephos_server::{serve, AppState, HostedElection, ServiceBoard, ServiceConfig};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use std::net::TcpListener;
+use std::sync::Arc;
 
 pub const MANIFEST: &str = r#"
 [election]
@@ -59,13 +64,20 @@ id = "short"
 contests = ["mayor"]
 "#;
 
-/// A running server and what the test needs to drive it.
+/// A running server and what the test needs to drive it: the service, with the test
+/// election ([`crate::ELECTION`]) created in it through the operator's route.
 pub struct Server {
     pub base: String,
     pub client: reqwest::Client,
     pub state: AppState,
+    /// The test election's board.
     pub board: Board,
+    /// The test election as the service hosts it.
+    pub hosted: Arc<HostedElection>,
+    /// The test election's officials' token.
     pub token: String,
+    /// The service operator's token.
+    pub operator: String,
     pub db: TestDb,
     pub handle: actix_web::dev::ServerHandle,
     pub rng: ChaCha20Rng,
@@ -74,7 +86,26 @@ pub struct Server {
 pub fn quiet_config() -> ServiceConfig {
     ServiceConfig {
         rate_limit: None,
+        // No complaint window: the tests' trustees are simulated and honest, and complete the
+        // ceremony as soon as its messages are posted.
+        schedule: CeremonySchedule {
+            complaint_window: std::time::Duration::ZERO,
+            ..Default::default()
+        },
         ..ServiceConfig::default()
+    }
+}
+
+/// The test service's boards: the test database, the service key [`crate::board_key`], origin
+/// [`crate::SERVICE_ORIGIN`], two witnesses, sealing only when asked.
+pub fn service_board(db: &TestDb) -> ServiceBoard {
+    ServiceBoard {
+        database: db.url.clone(),
+        origin: crate::SERVICE_ORIGIN.to_owned(),
+        key: crate::board_key(),
+        witnesses: crate::witness_keys(2),
+        seal_interval: std::time::Duration::from_secs(3600),
+        read_connections: 4,
     }
 }
 
@@ -84,54 +115,66 @@ pub async fn start(backend: Backend, config: ServiceConfig) -> Server {
     start_on(db, config).await
 }
 
-/// Starts a server on `db` (fresh or reused after a restart).
+/// Starts a server on `db` (fresh or reused after a restart) as `psephos serve` does: every
+/// election of the catalog opened ([`psephos_server::election::ElectionService::open`]: the board's full tamper check in
+/// the background, the rules from their snapshot), the test election created if it is not
+/// there yet, and a new officials' token issued for it.
 pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
-    let board = Board::open(&db.url, crate::config()).await.unwrap();
-    let state = AppState::load_with(board.clone(), config).await.unwrap();
-    finish_start(db, board, state).await
-}
-
-/// Starts a server on `db` as `psephos serve` does ([`ElectionService::open`]: the board's
-/// full tamper check in the background, the rules from their snapshot).
-pub async fn serve_on(db: TestDb, config: ServiceConfig) -> Server {
-    let election = psephos_server::election::ElectionService::open(&db.url, crate::config())
+    let catalog = Catalog::open(&db.url).await.unwrap();
+    let (hash, operator) = catalog.operator_token(true).await.unwrap();
+    let operator = operator.unwrap().expose().to_string();
+    let state = AppState::open(service_board(&db), catalog, config)
         .await
-        .unwrap();
-    let board = election.board().clone();
-    let state = AppState::start(election, config);
-    finish_start(db, board, state).await
-}
-
-async fn finish_start(db: TestDb, board: Board, state: AppState) -> Server {
-    let (hash, token) = psephos_server::auth::load_or_create_token(&db.url, true)
-        .await
-        .unwrap();
-    let token = token.unwrap().expose().to_string();
-    let state = state.with_admin(hash);
-    // No complaint window: the tests' trustees are simulated and honest, and complete the
-    // ceremony as soon as its messages are posted.
-    psephos_server::routes::ceremony::set_schedule(
-        &state,
-        psephos_server::routes::ceremony::CeremonySchedule {
-            complaint_window: std::time::Duration::ZERO,
-            ..Default::default()
-        },
-    );
+        .unwrap()
+        .with_operator(hash);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = serve(listener, state.clone()).unwrap();
     let handle = server.handle();
     tokio::spawn(server);
+    let client = reqwest::Client::new();
+    // The test election, created (or given a new officials' token) as the operator's routes
+    // do, but without a request, so that no test's rate limit is spent on it.
+    let token = NewToken::generate();
+    let slug = ElectionSlug::new(crate::ELECTION).unwrap();
+    if state.registry.contains(&slug) {
+        let catalog = state.catalog.as_ref().unwrap();
+        catalog
+            .set_officials(&slug, &TokenHash::of(&token))
+            .await
+            .unwrap();
+        if let Ok(e) = state.election(crate::ELECTION) {
+            e.set_officials(TokenHash::of(&token));
+        }
+    } else {
+        state
+            .create(
+                slug,
+                psephos_server::Visibility::Public,
+                TokenHash::of(&token),
+            )
+            .await
+            .unwrap();
+    }
+    let token = token.expose().to_string();
+    let hosted = state.election(crate::ELECTION).unwrap();
     Server {
         base,
-        client: reqwest::Client::new(),
+        client,
+        board: hosted.board.clone(),
+        hosted,
         state,
-        board,
         token,
+        operator,
         db,
         handle,
         rng: ChaCha20Rng::seed_from_u64(42),
     }
+}
+
+/// [`start_on`] (every start is now `psephos serve`'s).
+pub async fn serve_on(db: TestDb, config: ServiceConfig) -> Server {
+    start_on(db, config).await
 }
 
 impl Server {
@@ -160,7 +203,7 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    /// POSTs a raw body, with the admin token if `admin`.
+    /// POSTs a raw body, with the officials' token if `admin`.
     pub async fn post_raw(&self, path: &str, body: String, admin: bool) -> (u16, Value) {
         let mut r = self
             .client
@@ -259,28 +302,32 @@ impl TestElection {
     /// ceremony routes do), completes it, publishes the credentials and opens voting.
     pub async fn open(&mut self, s: &Server) {
         let (st, v) = s
-            .post("/api/v1/election", &create_body(MANIFEST, &self.run), true)
+            .post(
+                &format!("{}/definition", crate::E),
+                &create_body(MANIFEST, &self.run),
+                true,
+            )
             .await;
         assert_eq!(st, 201, "{v}");
         self.post_ceremony(s).await;
-        let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+        let (st, v) = s.admin(&format!("{}/ceremony/complete", crate::E)).await;
         assert_eq!(st, 200, "{v}");
         self.set_key(&v["key"]);
         let (st, v) = s
             .post(
-                "/api/v1/election/credentials",
+                &format!("{}/credentials", crate::E),
                 &serde_json::to_value(self.credential_list()).unwrap(),
                 true,
             )
             .await;
         assert_eq!(st, 200, "{v}");
-        let (st, v) = s.admin("/api/v1/election/open").await;
+        let (st, v) = s.admin(&format!("{}/open", crate::E)).await;
         assert_eq!(st, 200, "{v}");
     }
 
     pub async fn post_ceremony(&self, s: &Server) {
         for m in &self.run.log {
-            s.state
+            s.hosted
                 .election
                 .post(Payload::Ceremony(m.clone()))
                 .await

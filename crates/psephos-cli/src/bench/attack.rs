@@ -16,7 +16,7 @@
 //! The same attacks, bounded, are the tests of
 //! `crates/psephos-server/tests/integration/attacks.rs`.
 
-use super::load::{percentile, setup, temp_board};
+use super::load::{percentile, setup, temp_board, BENCH_ELECTION};
 use anyhow::ensure;
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::credential::CredentialSecret;
@@ -96,15 +96,17 @@ fn summary(label: &str, mut v: Vec<Duration>) -> String {
 async fn run_async(args: Args) -> anyhow::Result<()> {
     let (_dir, board) = temp_board("bench.invalid/attack").await?;
     // The server as `psephos serve` runs it: default limits, rate limit included.
-    let state = AppState::load_with(board.clone(), ServiceConfig::default()).await?;
+    let state =
+        AppState::with_board(BENCH_ELECTION, board.clone(), ServiceConfig::default()).await?;
+    let hosted = state.election(BENCH_ELECTION)?;
     let voters = match &args.attack {
         Attack::Flood {
             duration, every, ..
         } => (duration.as_secs_f64() / every.as_secs_f64().max(1e-3)).ceil() as usize + 1,
         _ => 1,
     };
-    let bodies = setup(&state, voters).await?;
-    state.intake.ready(&state.election).await;
+    let bodies = setup(&hosted, voters).await?;
+    hosted.intake.ready(&hosted.election).await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);
     let server = serve(listener, state.clone())?;
@@ -163,7 +165,7 @@ async fn flood(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let voter = client_from(Ipv4Addr::new(127, 0, 0, 2))?;
     let monitor = client_from(Ipv4Addr::new(127, 0, 0, 3))?;
-    let ballots_url = format!("{base}/api/v1/ballots");
+    let ballots_url = format!("{base}/api/v1/elections/{BENCH_ELECTION}/ballots");
     let health_url = format!("{base}/health");
     // Baseline: the voter and the monitor alone for a few rounds.
     let mut quiet_vote = Vec::new();
@@ -271,7 +273,10 @@ async fn gzip(base: &str, count: usize) -> anyhow::Result<()> {
     let bomb = Arc::new(enc.finish()?);
     let client = reqwest::Client::new();
     let (rss0, _) = memory();
-    let routes = ["/api/v1/board/cosignatures", "/api/v1/ceremony/messages"];
+    let routes = [
+        format!("/api/v1/elections/{BENCH_ELECTION}/board/cosignatures"),
+        format!("/api/v1/elections/{BENCH_ELECTION}/ceremony/messages"),
+    ];
     let tasks: Vec<_> = (0..count)
         .map(|i| {
             let (c, bomb) = (client.clone(), bomb.clone());
@@ -319,7 +324,10 @@ async fn methods(base: &str, count: usize) -> anyhow::Result<()> {
         let mut tasks = Vec::with_capacity(count);
         for i in 0..count {
             let permit = sem.clone().acquire_owned().await?;
-            let (c, url) = (client.clone(), format!("{base}/api/v1/election/status"));
+            let (c, url) = (
+                client.clone(),
+                format!("{base}/api/v1/elections/{BENCH_ELECTION}/status"),
+            );
             tasks.push(tokio::spawn(async move {
                 let name = format!("X{}{round}x{i}", "M".repeat(4000));
                 let status = match reqwest::Method::from_bytes(name.as_bytes()) {

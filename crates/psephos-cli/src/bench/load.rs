@@ -21,7 +21,7 @@ use psephos_core::election::Election;
 use psephos_core::sim::{self, shapes};
 use psephos_core::transcript::random_scalar;
 use psephos_record::{CredentialList, Definition, ListedCredential, Payload};
-use psephos_server::{serve, AppState, ServiceConfig};
+use psephos_server::{serve, AppState, HostedElection, ServiceConfig};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
@@ -64,8 +64,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     crate::runtime()?.block_on(run_async(args))
 }
 
+/// The id the benches' one election is hosted under.
+pub(crate) const BENCH_ELECTION: &str = "bench";
+
 /// An election ready for voting on a fresh board, and the ballots to cast.
-pub(crate) async fn setup(state: &AppState, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+pub(crate) async fn setup(state: &HostedElection, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
     let manifest = shapes::plurality(5);
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng)?;
@@ -141,12 +144,16 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     };
     service.cast.max_batch = args.batch.max(1);
     service.cast.max_wait = args.batch_wait;
-    let state = AppState::load_with(board.clone(), service).await?;
-    let bodies = Arc::new(setup(&state, args.ballots).await?);
+    let state = AppState::with_board(BENCH_ELECTION, board.clone(), service).await?;
+    let hosted = state.election(BENCH_ELECTION)?;
+    let bodies = Arc::new(setup(&hosted, args.ballots).await?);
     let start_size = board.size();
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let base = format!("http://{}/api/v1/ballots", listener.local_addr()?);
+    let base = format!(
+        "http://{}/api/v1/elections/{BENCH_ELECTION}/ballots",
+        listener.local_addr()?
+    );
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);

@@ -26,9 +26,12 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The election server (`http://host:port`).
+    /// The election service (`http://host:port`).
     #[arg(long)]
     pub server: String,
+    /// The election's id in the service.
+    #[arg(long, env = "PSEPHOS_ELECTION")]
+    pub election: String,
     #[command(flatten)]
     pub key: KeyArgs,
     /// Pause between checks of the board.
@@ -41,7 +44,7 @@ pub struct Args {
 pub async fn command(args: Args) -> anyhow::Result<()> {
     let pass = passphrase(args.key.passphrase_file.as_deref(), false)?;
     let keys = TrusteeKeys::read(&args.key.key, &pass)?;
-    let client = Client::new(&args.server)?;
+    let client = Client::new(&crate::http::election_url(&args.server, &args.election)?)?;
     let opts = Options {
         poll: args.poll,
         verbose: true,

@@ -93,6 +93,7 @@ struct EntryView {
 }
 
 impl Client {
+    /// A client of one election: `base` is its API base (`crate::http::election_url`).
     pub fn new(base: &str) -> anyhow::Result<Self> {
         let base = base.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -153,36 +154,35 @@ impl Client {
     }
 
     pub async fn ceremony(&self) -> anyhow::Result<CeremonyInfo> {
-        self.get("/api/v1/ceremony").await
+        self.get("/ceremony").await
     }
 
     pub async fn ceremony_messages(&self, from: u64) -> anyhow::Result<Vec<IndexedMessage>> {
-        self.get(&format!("/api/v1/ceremony/messages?from={from}"))
-            .await
+        self.get(&format!("/ceremony/messages?from={from}")).await
     }
 
     pub async fn post_ceremony_message(&self, m: &SignedMessage) -> anyhow::Result<Posted> {
-        self.post("/api/v1/ceremony/messages", m).await
+        self.post("/ceremony/messages", m).await
     }
 
     pub async fn tally(&self) -> anyhow::Result<TallyInfo> {
-        self.get("/api/v1/tally").await
+        self.get("/tally").await
     }
 
     pub async fn post_share(&self, s: &DecryptionShare) -> anyhow::Result<Posted> {
-        self.post("/api/v1/tally/shares", s).await
+        self.post("/tally/shares", s).await
     }
 
     /// Whether board entry `index` is sealed into a block (`GET /api/v1/board/size`).
     pub async fn sealed(&self, index: u64) -> anyhow::Result<bool> {
-        let s: BoardSize = self.get("/api/v1/board/size").await?;
+        let s: BoardSize = self.get("/board/size").await?;
         Ok(s.sealed_size > index)
     }
 
     /// Downloads the election record (`GET /api/v1/record`, `docs/record.md`) into `to`,
     /// streamed; returns its size in bytes.
     pub async fn record_to(&self, to: &std::path::Path) -> anyhow::Result<u64> {
-        let url = format!("{}/api/v1/record", self.base);
+        let url = format!("{}/record", self.base);
         // A record can be large: no overall timeout, only the connection's.
         let r = reqwest::Client::new()
             .get(&url)
@@ -202,7 +202,7 @@ impl Client {
     pub async fn entries(&self, start: u64, limit: u64) -> anyhow::Result<Vec<(u64, Entry)>> {
         let v: Vec<EntryView> = self
             .get(&format!(
-                "/api/v1/board/entries?start={start}&limit={}",
+                "/board/entries?start={start}&limit={}",
                 limit.min(ENTRY_PAGE)
             ))
             .await?;

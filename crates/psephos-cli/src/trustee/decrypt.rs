@@ -14,9 +14,12 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The election server (`http://host:port`).
+    /// The election service (`http://host:port`).
     #[arg(long)]
     pub server: String,
+    /// The election's id in the service.
+    #[arg(long, env = "PSEPHOS_ELECTION")]
+    pub election: String,
     #[command(flatten)]
     pub key: KeyArgs,
     /// The board key (required unless `--trust-server-key`) and the witnesses whose quorum the
@@ -68,7 +71,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let pass = passphrase(args.key.passphrase_file.as_deref(), false)?;
     let keys = TrusteeKeys::read(&args.key.key, &pass)?;
-    let client = Client::new(&args.server)?;
+    let client = Client::new(&crate::http::election_url(&args.server, &args.election)?)?;
     // Any k trustees decrypt: a trustee who comes after the k-th has nothing to do, and that is
     // no failure.
     let t = client.tally().await?;

@@ -5,13 +5,16 @@ use crate::trustee::client::{status_of, Client};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The election server (`http://host:port`).
+    /// The election service (`http://host:port`).
     #[arg(long)]
     pub server: String,
+    /// The election's id in the service.
+    #[arg(long, env = "PSEPHOS_ELECTION")]
+    pub election: String,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let client = Client::new(&args.server)?;
+    let client = Client::new(&crate::http::election_url(&args.server, &args.election)?)?;
     let c = match client.ceremony().await {
         Ok(c) => c,
         Err(e) if status_of(&e) == Some(404) => {

@@ -90,7 +90,7 @@ impl Witness {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/board{path}", self.board_url)
+        format!("{}/board{path}", self.board_url)
     }
 
     /// Fetches the latest checkpoint, checks it, cosigns and posts the cosignature.

@@ -28,9 +28,12 @@ pub enum Action {
     },
     /// Follow a board: check each new checkpoint's consistency, cosign and post it.
     Run {
-        /// The board's base URL, e.g. `http://127.0.0.1:8080`.
+        /// The service's base URL, e.g. `http://127.0.0.1:8080`.
         #[arg(long)]
         board: String,
+        /// The election whose board to follow (each election is its own board).
+        #[arg(long, env = "PSEPHOS_ELECTION")]
+        election: String,
         /// The board's verifier key (`psephos board keygen` printed it).
         #[arg(long)]
         board_key: String,
@@ -59,12 +62,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
         Action::Run {
             board,
+            election,
             board_key,
             key,
             state,
             interval,
             once,
         } => {
+            let board = crate::http::election_url(&board, &election)?;
             let board_key = crate::trust::board_key(&board_key)?;
             let key = SecretKey::read_as(&key, SignatureType::CosignatureV1)?;
             let cosigner = Cosigner::new(&key.name, key.signing_key.clone())?;

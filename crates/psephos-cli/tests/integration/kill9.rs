@@ -278,7 +278,7 @@ fn cast_and_kill(
     let n_acked = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let http = reqwest::Client::new();
-        let url = format!("{}/api/v1/ballots", env.base());
+        let url = format!("{}/api/v1/elections/psephos-2026/ballots", env.base());
         let mut senders = Vec::new();
         for _ in 0..CLIENTS {
             let (queue, acked, sent, n_acked, http, url) = (
@@ -345,7 +345,10 @@ fn check_on_board(env: &Env, codes: &[String]) {
         let http = reqwest::Client::new();
         for code in codes {
             let r = http
-                .get(format!("{}/api/v1/ballots/{code}", env.base()))
+                .get(format!(
+                    "{}/api/v1/elections/psephos-2026/ballots/{code}",
+                    env.base()
+                ))
                 .send()
                 .await
                 .unwrap();

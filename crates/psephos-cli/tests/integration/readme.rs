@@ -333,7 +333,7 @@ fn vote(dir: &Path, base: &str) -> usize {
             )
             .unwrap();
             let r = http
-                .post(format!("{base}/api/v1/ballots"))
+                .post(format!("{base}/api/v1/elections/psephos-2026/ballots"))
                 .json(&ballot)
                 .send()
                 .await

@@ -18,6 +18,7 @@ fn export_args(base: &str, out: &std::path::Path, wait: Duration) -> Args {
             witnesses: Vec::new(),
             quorum: None,
             server: Some(base.to_string()),
+            election: psephos_testkit::ELECTION.to_string(),
             out: out.to_path_buf(),
             wait,
         },
@@ -32,7 +33,7 @@ fn entries_in(path: &std::path::Path) -> u64 {
         .entries
 }
 
-/// How many times `GET /api/v1/record` has been answered.
+/// How many times `GET /api/v1/elections/psephos-2026/record` has been answered.
 async fn record_requests(s: &trustee_support::Setup) -> u64 {
     let text = s
         .http
@@ -44,7 +45,11 @@ async fn record_requests(s: &trustee_support::Setup) -> u64 {
         .await
         .unwrap();
     text.lines()
-        .filter(|l| l.starts_with("psephos_http_requests_total{route=\"/api/v1/record\""))
+        .filter(|l| {
+            l.starts_with(
+                "psephos_http_requests_total{route=\"/api/v1/elections/psephos-2026/record\"",
+            )
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }

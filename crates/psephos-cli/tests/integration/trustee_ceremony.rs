@@ -56,7 +56,7 @@ impl Manual {
 async fn wait_round(s: &Setup, round: u64) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while tokio::time::Instant::now() < deadline {
-        let (_, v) = s.get("/api/v1/ceremony").await;
+        let (_, v) = s.get("/api/v1/elections/psephos-2026/ceremony").await;
         if v["round"].as_u64() == Some(round) {
             return v;
         }
@@ -68,13 +68,12 @@ async fn wait_round(s: &Setup, round: u64) -> serde_json::Value {
 /// Sets the complaint window from now on. Tests open it wide, wait until the complaint they
 /// expect is on the board, then close it: no complaint depends on the machine being fast.
 fn set_complaint_window(s: &Setup, window: Duration) {
-    psephos_server::routes::ceremony::set_schedule(
-        &s.state,
-        psephos_server::routes::ceremony::CeremonySchedule {
+    s.hosted
+        .ceremony
+        .set_schedule(psephos_server::ceremony::CeremonySchedule {
             complaint_window: window,
             round_timeout: Duration::from_secs(600),
-        },
-    );
+        });
 }
 
 /// Waits until trustee `from` has a complaint on the board.
@@ -107,7 +106,7 @@ async fn all_messages(s: &Setup) -> Vec<SignedMessage> {
 fn ceremony_n3_k2_over_http_outcome_is_recomputable_from_the_board() {
     trustee_support::block_on(|| async {
         let s = start(3, 2).await;
-        let (status, v) = s.get("/api/v1/ceremony").await;
+        let (status, v) = s.get("/api/v1/elections/psephos-2026/ceremony").await;
         assert_eq!(status, 200);
         assert_eq!(v["round"], 1);
         assert_eq!(v["awaiting"]["commitments"], serde_json::json!([1, 2, 3]));
@@ -157,7 +156,9 @@ fn ceremony_n3_k2_over_http_outcome_is_recomputable_from_the_board() {
                 reason: ComplaintReason::Missing,
             }),
         );
-        let (status, body) = s.post("/api/v1/ceremony/messages", &m).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &m)
+            .await;
         assert_eq!(status, 409, "{body}");
         assert_eq!(s.size(), size);
     });
@@ -170,12 +171,16 @@ fn ceremony_replayed_early_forged_and_foreign_messages_leave_the_board_unchanged
         let mut rng = rand_core::OsRng;
         let mut t1 = Manual::new(&s, 1);
         let c1 = t1.t.round1(&mut rng).unwrap();
-        let (status, body) = s.post("/api/v1/ceremony/messages", &c1).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &c1)
+            .await;
         assert_eq!(status, 201, "{body}");
         let size = s.size();
 
         // Replayed: the same message again.
-        let (status, body) = s.post("/api/v1/ceremony/messages", &c1).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &c1)
+            .await;
         assert_eq!(status, 409, "{body}");
         assert!(
             body["detail"].as_str().unwrap().contains("replayed"),
@@ -186,7 +191,9 @@ fn ceremony_replayed_early_forged_and_foreign_messages_leave_the_board_unchanged
         // Out of round: trustee 1's shares while round 1 still waits for trustees 2 and 3.
         t1.sync(&s.client).await;
         let early = t1.t.round2(&mut rng).unwrap();
-        let (status, body) = s.post("/api/v1/ceremony/messages", &early).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &early)
+            .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (409, Some("round_not_open")),
@@ -205,7 +212,9 @@ fn ceremony_replayed_early_forged_and_foreign_messages_leave_the_board_unchanged
             m @ Message::Commitment(_) => m.sign(s.params.id(), &s.keys[2].signing_key),
             _ => unreachable!(),
         };
-        let (status, body) = s.post("/api/v1/ceremony/messages", &forged).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &forged)
+            .await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["detail"].as_str().unwrap().contains("signature"),
@@ -216,18 +225,25 @@ fn ceremony_replayed_early_forged_and_foreign_messages_leave_the_board_unchanged
         // Another ceremony's message (a different ceremony id in the signed envelope).
         let mut foreign = t2.t.round1(&mut rng).unwrap();
         foreign.ceremony = psephos_core::hash::Digest([9; 32]);
-        let (status, body) = s.post("/api/v1/ceremony/messages", &foreign).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &foreign)
+            .await;
         assert_eq!(status, 422, "{body}");
         assert_eq!(s.size(), size);
 
         // Undecodable bytes.
-        let (status, body) = s.post("/api/v1/ceremony/messages", &"00ff").await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &"00ff")
+            .await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(s.size(), size);
 
         // The honest commitment of trustee 2 is still accepted after all that.
         let (status, body) = s
-            .post("/api/v1/ceremony/messages", &t2.t.round1(&mut rng).unwrap())
+            .post(
+                "/api/v1/elections/psephos-2026/ceremony/messages",
+                &t2.t.round1(&mut rng).unwrap(),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
     });
@@ -270,7 +286,10 @@ fn ceremony_cheating_dealer_is_blamed_and_disqualified_without_restart() {
         };
         let mut t3 = Manual::new(&s, 3);
         let (status, _) = s
-            .post("/api/v1/ceremony/messages", &t3.t.round1(&mut rng).unwrap())
+            .post(
+                "/api/v1/elections/psephos-2026/ceremony/messages",
+                &t3.t.round1(&mut rng).unwrap(),
+            )
             .await;
         assert_eq!(status, 201);
         wait_round(&s, 2).await;
@@ -284,7 +303,9 @@ fn ceremony_cheating_dealer_is_blamed_and_disqualified_without_restart() {
         shares.shares[0].1 =
             EncryptedShare::encrypt(s.params.id(), idx(3), idx(1), &x1, &bad_share, &mut rng);
         let cheat = t3.sign(&s, Message::EncryptedShares(shares));
-        let (status, body) = s.post("/api/v1/ceremony/messages", &cheat).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &cheat)
+            .await;
         assert_eq!(status, 201, "{body}");
 
         // Trustee 1's client complains in round 3; trustee 3 must answer in round 4 and reveals the
@@ -302,7 +323,9 @@ fn ceremony_cheating_dealer_is_blamed_and_disqualified_without_restart() {
                 share: *bad_share.scalar(),
             }),
         );
-        let (status, body) = s.post("/api/v1/ceremony/messages", &reveal).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &reveal)
+            .await;
         assert_eq!(status, 201, "{body}");
 
         let v = s.wait_complete().await;
@@ -361,12 +384,18 @@ fn ceremony_lying_complainer_is_answered_and_the_dealer_stays_qualified() {
         set_complaint_window(&s, Duration::from_secs(600));
         // Trustee 3 is honest in rounds 1 and 2, then falsely accuses dealer 1.
         let mut t3 = Manual::new(&s, 3);
-        s.post("/api/v1/ceremony/messages", &t3.t.round1(&mut rng).unwrap())
-            .await;
+        s.post(
+            "/api/v1/elections/psephos-2026/ceremony/messages",
+            &t3.t.round1(&mut rng).unwrap(),
+        )
+        .await;
         wait_round(&s, 2).await;
         t3.sync(&s.client).await;
         let (status, _) = s
-            .post("/api/v1/ceremony/messages", &t3.t.round2(&mut rng).unwrap())
+            .post(
+                "/api/v1/elections/psephos-2026/ceremony/messages",
+                &t3.t.round2(&mut rng).unwrap(),
+            )
             .await;
         assert_eq!(status, 201);
         wait_round(&s, 3).await;
@@ -383,7 +412,9 @@ fn ceremony_lying_complainer_is_answered_and_the_dealer_stays_qualified() {
                 reason: ComplaintReason::InvalidShare,
             }),
         );
-        let (status, body) = s.post("/api/v1/ceremony/messages", &lie).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/ceremony/messages", &lie)
+            .await;
         assert_eq!(status, 201, "{body}");
         set_complaint_window(&s, Duration::ZERO);
 
@@ -416,7 +447,15 @@ fn ceremony_trustee_process_killed_mid_ceremony_resumes_from_the_board() {
         let spawn = || {
             std::process::Command::new(bin)
                 .args([
-                    "trustee", "ceremony", "--server", &s.base, "--poll", "50ms", "--key",
+                    "trustee",
+                    "ceremony",
+                    "--server",
+                    &s.base,
+                    "--election",
+                    psephos_testkit::ELECTION,
+                    "--poll",
+                    "50ms",
+                    "--key",
                 ])
                 .arg(&s.key_files[2])
                 .env("PSEPHOS_TRUSTEE_PASSPHRASE", PASS)
@@ -431,7 +470,7 @@ fn ceremony_trustee_process_killed_mid_ceremony_resumes_from_the_board() {
         let mut committed = false;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while tokio::time::Instant::now() < deadline {
-            let (_, v) = s.get("/api/v1/ceremony").await;
+            let (_, v) = s.get("/api/v1/elections/psephos-2026/ceremony").await;
             if v["awaiting"]["commitments"] == serde_json::json!([1, 2]) {
                 committed = true;
                 break;
@@ -475,13 +514,13 @@ fn ceremony_trustee_process_killed_mid_ceremony_resumes_from_the_board() {
         let v = wait_round(&s, 2).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while tokio::time::Instant::now() < deadline {
-            let (_, v) = s.get("/api/v1/ceremony").await;
+            let (_, v) = s.get("/api/v1/elections/psephos-2026/ceremony").await;
             if v["awaiting"]["shares"] == serde_json::json!([3]) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let (_, v2) = s.get("/api/v1/ceremony").await;
+        let (_, v2) = s.get("/api/v1/elections/psephos-2026/ceremony").await;
         assert_eq!(v2["awaiting"]["shares"], serde_json::json!([3]), "{v} {v2}");
 
         // Restarted, trustee 3 replays the board, recognises its own commitment (its polynomial is

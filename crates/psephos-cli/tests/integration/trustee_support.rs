@@ -12,10 +12,11 @@ use psephos_core::ceremony::{CeremonyParams, TrusteeIndex, TrusteePublic};
 use psephos_core::credential::CredentialCode;
 use psephos_core::election::Manifest;
 use psephos_record::{Control, CredentialList, Definition, ListedCredential, Payload};
-use psephos_server::routes::ceremony::{set_schedule, CeremonySchedule};
-use psephos_server::{serve, AppState};
+use psephos_server::ceremony::CeremonySchedule;
+use psephos_server::{serve, AppState, HostedElection, ServiceConfig};
 use std::net::TcpListener;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Runs a test body on a multi-threaded runtime whose threads have large stacks: debug builds
@@ -76,6 +77,9 @@ pub struct Setup {
     pub dir: tempfile::TempDir,
     pub board: Board,
     pub state: AppState,
+    /// The test election as the service hosts it ([`psephos_testkit::ELECTION`]).
+    pub hosted: Arc<HostedElection>,
+    /// The service's base URL.
     pub base: String,
     pub client: Client,
     pub http: reqwest::Client,
@@ -136,11 +140,21 @@ pub async fn start_with(
     config.seal_interval = Duration::from_secs(3600);
     config.witnesses = witnesses;
     let board = Board::open(&url, config).await.unwrap();
-    let state = AppState::load(board.clone())
+    let config = ServiceConfig {
+        schedule: CeremonySchedule {
+            complaint_window: Duration::from_millis(800),
+            round_timeout: Duration::from_secs(600),
+        },
+        ..ServiceConfig::default()
+    };
+    let state = AppState::with_board(psephos_testkit::ELECTION, board.clone(), config)
         .await
-        .unwrap()
-        .with_admin(psephos_server::auth::AdminAuth::hash_token(ADMIN_TOKEN));
-    state
+        .unwrap();
+    let hosted = state.election(psephos_testkit::ELECTION).unwrap();
+    hosted.set_officials(psephos_server::auth::TokenHash::from_hash(
+        psephos_server::auth::TokenHash::hash_token(ADMIN_TOKEN),
+    ));
+    hosted
         .election
         .post(Payload::Definition(Definition {
             manifest: manifest.clone(),
@@ -148,22 +162,16 @@ pub async fn start_with(
         }))
         .await
         .unwrap();
-    set_schedule(
-        &state,
-        CeremonySchedule {
-            complaint_window: Duration::from_millis(800),
-            round_timeout: Duration::from_secs(600),
-        },
-    );
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(serve(listener, state.clone()).unwrap());
     Setup {
-        client: Client::new(&base).unwrap(),
+        client: Client::new(&format!("{base}{}", psephos_testkit::E)).unwrap(),
         http: reqwest::Client::new(),
         dir,
         board,
         state,
+        hosted,
         base,
         manifest,
         params,
@@ -235,11 +243,11 @@ impl Setup {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
-    /// Polls `GET /api/v1/ceremony` until the server completed the ceremony.
+    /// Polls `GET /api/v1/elections/psephos-2026/ceremony` until the server completed the ceremony.
     pub async fn wait_complete(&self) -> serde_json::Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while tokio::time::Instant::now() < deadline {
-            let (_, v) = self.get("/api/v1/ceremony").await;
+            let (_, v) = self.get("/api/v1/elections/psephos-2026/ceremony").await;
             if v["complete"] == true {
                 return v;
             }
@@ -266,7 +274,7 @@ impl Setup {
         revoters: &[usize],
         forged: Option<(usize, usize)>,
     ) -> Vec<u64> {
-        let e = &self.state.election;
+        let e = &self.hosted.election;
         let election = e.read().await.election().cloned().unwrap();
         let mut rng = rand_core::OsRng;
         let codes: Vec<CredentialCode> = votes

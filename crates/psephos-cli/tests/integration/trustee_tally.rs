@@ -73,29 +73,34 @@ fn tally_n3_k2_weighted_with_revotes_and_one_trustee_absent() {
         assert_eq!(expected, vec![3, 4, 1]);
 
         // Officials only: no token → 401; before the tally, no result.
-        let (status, _) = s.post("/api/v1/tally", &serde_json::json!({})).await;
+        let (status, _) = s
+            .post(
+                "/api/v1/elections/psephos-2026/tally",
+                &serde_json::json!({}),
+            )
+            .await;
         assert_eq!(status, 401);
-        let (status, _) = s.get("/api/v1/result").await;
+        let (status, _) = s.get("/api/v1/elections/psephos-2026/result").await;
         assert_eq!(status, 404);
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         let tally: EncryptedTally = serde_json::from_value(body["tally"].clone()).unwrap();
         assert_eq!(tally.contests[0].ballots, 5, "revotes count once");
         assert_eq!(tally.contests[0].weight, 8);
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 409, "the tally is posted once: {body}");
 
         // Trustee 1 decrypts: not enough yet.
         let d1 = decrypt_as(&s, 1).await.unwrap();
         assert_eq!(d1.result_index, None);
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([1]));
         assert!(t["result"].is_null());
         // Trustee 2 is absent; trustee 3's share completes the threshold and the server posts the
         // result itself.
         let d3 = decrypt_as(&s, 3).await.unwrap();
         let result_index = d3.result_index.expect("the result is posted at k shares");
-        let (status, r) = s.get("/api/v1/result").await;
+        let (status, r) = s.get("/api/v1/elections/psephos-2026/result").await;
         assert_eq!(status, 200);
         assert_eq!(r["index"], result_index);
         assert_eq!(counts(&r), expected);
@@ -111,16 +116,16 @@ fn tally_n5_k3_with_two_trustees_absent() {
     trustee_support::block_on(|| async {
         let votes: Vec<(usize, u64)> = (0..7).map(|v| (v % 3, 1 + (v as u64 % 2))).collect();
         let (s, expected) = ready_to_tally(5, 3, &votes, &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(decrypt_as(&s, 2).await.unwrap().result_index, None);
         assert_eq!(decrypt_as(&s, 5).await.unwrap().result_index, None);
         let last = decrypt_as(&s, 4).await.unwrap();
         assert!(last.result_index.is_some());
-        let (_, r) = s.get("/api/v1/result").await;
+        let (_, r) = s.get("/api/v1/elections/psephos-2026/result").await;
         assert_eq!(counts(&r), expected);
         // The result entry on the board is what anyone re-derives from the three shares.
-        let st = s.state.election.read().await;
+        let st = s.hosted.election.read().await;
         assert_eq!(st.result(), Some(&st.combined_result().unwrap()));
     });
 }
@@ -129,7 +134,7 @@ fn tally_n5_k3_with_two_trustees_absent() {
 fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
     trustee_support::block_on(|| async {
         let (s, _) = ready_to_tally(3, 2, &[(0, 1), (2, 1)], &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         let tally: EncryptedTally = serde_json::from_value(body["tally"].clone()).unwrap();
         let pass = Passphrase::new(PASS.into());
@@ -149,7 +154,9 @@ fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
         let size = s.size();
         // Trustee 2 claims a share computed with trustee 1's secret.
         let wrong = DecryptionShare::compute(&tally, 2, &share_of(0).share, &mut rand_core::OsRng);
-        let (status, body) = s.post("/api/v1/tally/shares", &wrong).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/tally/shares", &wrong)
+            .await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["detail"].as_str().unwrap().contains("trustee 2"),
@@ -160,7 +167,9 @@ fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
         let mut tampered =
             DecryptionShare::compute(&tally, 2, &share_of(1).share, &mut rand_core::OsRng);
         tampered.contests[0][1].share = tampered.contests[0][0].share;
-        let (status, body) = s.post("/api/v1/tally/shares", &tampered).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/tally/shares", &tampered)
+            .await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["detail"].as_str().unwrap().contains("trustee 2"),
@@ -169,22 +178,28 @@ fn tally_bad_decryption_share_is_rejected_naming_the_trustee() {
         // An unknown trustee.
         let unknown =
             DecryptionShare::compute(&tally, 9, &share_of(1).share, &mut rand_core::OsRng);
-        let (status, body) = s.post("/api/v1/tally/shares", &unknown).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/tally/shares", &unknown)
+            .await;
         assert_eq!(status, 422, "{body}");
         assert!(
             body["detail"].as_str().unwrap().contains("trustee 9"),
             "{body}"
         );
         assert_eq!(s.size(), size, "nothing stored");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
 
         // A valid share, then the same share again (409).
         let good = DecryptionShare::compute(&tally, 2, &share_of(1).share, &mut rand_core::OsRng);
-        let (status, body) = s.post("/api/v1/tally/shares", &good).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/tally/shares", &good)
+            .await;
         assert_eq!(status, 201, "{body}");
         let size = s.size();
-        let (status, body) = s.post("/api/v1/tally/shares", &good).await;
+        let (status, body) = s
+            .post("/api/v1/elections/psephos-2026/tally/shares", &good)
+            .await;
         assert_eq!(status, 409, "{body}");
         assert_eq!(s.size(), size);
     });
@@ -196,12 +211,12 @@ fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
         let (s, _) = ready_to_tally(3, 2, &[(0, 1), (1, 1), (2, 1)], &[]).await;
         // A dishonest server posts "the tally" as one voter's ballot with the right counts: the
         // rules cannot see ciphertexts, but the verifier the trustee runs recomputes the sum.
-        let honest = psephos_server::tally::compute(&s.state.election)
+        let honest = psephos_server::tally::compute(&s.hosted.election)
             .await
             .unwrap();
         let mut forged = honest.clone();
         let ballot = {
-            let st = s.state.election.read().await;
+            let st = s.hosted.election.read().await;
             let (_, index, _) = st.counted()[0];
             let e = s.board.entry(index).await.unwrap();
             match Payload::decode(e.kind, &e.payload).unwrap() {
@@ -210,14 +225,18 @@ fn tally_that_is_not_the_sum_of_the_board_is_refused_by_every_trustee() {
             }
         };
         forged.contests[0].ciphertexts = ballot.contests[0].ciphertexts.clone();
-        s.state.election.post(Payload::Tally(forged)).await.unwrap();
+        s.hosted
+            .election
+            .post(Payload::Tally(forged))
+            .await
+            .unwrap();
         let err = decrypt_as(&s, 1).await.unwrap_err();
         let size = s.size();
         let msg = format!("{err:#}");
         assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
         assert!(msg.contains("tally.aggregate failed"), "{msg}");
         assert_eq!(s.size(), size, "no share was posted");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
     });
 }
@@ -233,7 +252,7 @@ fn tally_over_a_ballot_with_invalid_proofs_is_refused_naming_the_check() {
         // voter 0's vote twice, and shares of it would help reveal it.
         s.vote_and_close_with(&[(0, 1), (1, 1), (2, 1)], &[], Some((0, 2)))
             .await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         let err = decrypt_as(&s, 1).await.unwrap_err();
         let size = s.size();
@@ -241,7 +260,7 @@ fn tally_over_a_ballot_with_invalid_proofs_is_refused_naming_the_check() {
         assert!(msg.contains("REFUSING TO DECRYPT"), "{msg}");
         assert!(msg.contains("ballots.proofs failed"), "{msg}");
         assert_eq!(s.size(), size, "no share was posted");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
     });
 }
@@ -250,7 +269,7 @@ fn tally_over_a_ballot_with_invalid_proofs_is_refused_naming_the_check() {
 fn tally_on_a_board_signed_by_another_key_is_refused() {
     trustee_support::block_on(|| async {
         let (s, _) = ready_to_tally(3, 2, &[(0, 1), (1, 1)], &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         // The trustee was given another board's key: this server's board is not the election's.
         let other = psephos_board::note::NoteSigner::new(
@@ -281,7 +300,7 @@ fn tally_on_a_board_signed_by_another_key_is_refused() {
         let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
         // With the right key the same trustee decrypts.
         decrypt_as(&s, 1).await.unwrap();
@@ -292,7 +311,7 @@ fn tally_on_a_board_signed_by_another_key_is_refused() {
 fn tally_not_yet_sealed_is_waited_for_then_refused_at_the_deadline() {
     trustee_support::block_on(|| async {
         let (s, _) = ready_to_tally(3, 2, &[(0, 1)], &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         // No block seals the tally (the test board seals on demand only).
         let mut trust = pinned(&s);
@@ -304,7 +323,7 @@ fn tally_not_yet_sealed_is_waited_for_then_refused_at_the_deadline() {
             .await
             .unwrap_err();
         assert!(format!("{err:#}").contains("not sealed"), "{err:#}");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
     });
 }
@@ -319,11 +338,11 @@ fn tally_whole_flow_on_postgresql() {
         s.run_trustees(&[1, 2, 3]).await;
         s.wait_complete().await;
         let expected = s.vote_and_close(&[(2, 1), (2, 2), (0, 1)], &[0]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         decrypt_as(&s, 3).await.unwrap();
         assert!(decrypt_as(&s, 1).await.unwrap().result_index.is_some());
-        let (_, r) = s.get("/api/v1/result").await;
+        let (_, r) = s.get("/api/v1/elections/psephos-2026/result").await;
         assert_eq!(counts(&r), expected);
     });
 }
@@ -366,7 +385,7 @@ fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
         s.run_trustees(&[1, 2, 3]).await;
         s.wait_complete().await;
         s.vote_and_close(&[(0, 1), (2, 1)], &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         let mut trust = Trust::pinned(
             s.board.verifier_key().clone(),
@@ -379,7 +398,7 @@ fn tally_waits_while_the_cosigned_record_stops_inside_the_ceremony() {
         let msg = format!("{err:#}");
         assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
         assert!(!msg.contains("ceremony.outcome"), "{msg}");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
         // The witness catches up: the same trustee decrypts.
         cosign(s.size()).await;
@@ -413,7 +432,7 @@ fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
         s.run_trustees(&[1, 2, 3]).await;
         s.wait_complete().await;
         s.vote_and_close(&[(0, 1), (2, 1)], &[]).await;
-        let (status, body) = s.post_admin("/api/v1/tally").await;
+        let (status, body) = s.post_admin("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(status, 201, "{body}");
         let size = s.board.seal_now().await.unwrap().unwrap().header.tree_size;
         let cosign = |w: usize| {
@@ -443,6 +462,7 @@ fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
         };
         let decrypt_args = decrypt_command::Args {
             server: s.base.clone(),
+            election: psephos_testkit::ELECTION.to_string(),
             key: KeyArgs {
                 key: s.key_files[0].clone(),
                 passphrase_file: None,
@@ -487,7 +507,7 @@ fn verify_and_decrypt_apply_the_same_default_witness_quorum() {
         let err = decrypt_with(&s, 1, &trust).await.unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("cosigned by the witness quorum"), "{msg}");
-        let (_, t) = s.get("/api/v1/tally").await;
+        let (_, t) = s.get("/api/v1/elections/psephos-2026/tally").await;
         assert_eq!(t["shares"], serde_json::json!([]));
 
         // Two of three: both accept.

@@ -198,6 +198,8 @@ fn demo_record_verifies_and_tampering_fails() {
         "decrypt",
         "--server",
         "http://127.0.0.1:9",
+        "--election",
+        "psephos-2026",
         "--key",
         "absent.json",
         "--board-key",

@@ -30,8 +30,16 @@ async fn start_board(
     config.seal_interval = Duration::from_secs(3600); // tests seal explicitly
     let board = Board::open(&url, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = serve(listener, AppState::load(board.clone()).await.unwrap()).unwrap();
+    // The election's API base: what `psephos witness run --board URL --election ID` follows.
+    let base = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        psephos_testkit::E
+    );
+    let state = AppState::with_board(psephos_testkit::ELECTION, board.clone(), Default::default())
+        .await
+        .unwrap();
+    let server = serve(listener, state).unwrap();
     tokio::spawn(server);
     (board, base)
 }
@@ -71,7 +79,7 @@ async fn witnesses_cosign_a_growing_board_and_reach_a_quorum() {
 
     // The board serves the checkpoint with both cosignatures; a client requiring 2 of them is
     // satisfied, one requiring a third unknown witness is not.
-    let text = reqwest::get(format!("{base}/api/v1/board/checkpoint"))
+    let text = reqwest::get(format!("{base}/board/checkpoint"))
         .await
         .unwrap()
         .bytes()
@@ -136,7 +144,7 @@ async fn a_forked_board_is_caught_and_the_evidence_kept() {
     // Halted: it never cosigns again, not even the honest board.
     assert!(fooled.step().await.is_err());
     // The forked board received no cosignature.
-    let fork_cp = reqwest::get(format!("{forked_url}/api/v1/board/checkpoint"))
+    let fork_cp = reqwest::get(format!("{forked_url}/board/checkpoint"))
         .await
         .unwrap()
         .text()

@@ -1,11 +1,13 @@
 //! Voters' routes: casting, looking a ballot up by tracking code, receipts, challenges.
 //!
+//! Under `/api/v1/elections/{election}` (`E`):
+//!
 //! | method | path | answer |
 //! |---|---|---|
-//! | POST | `/api/v1/ballots` | 201 `{tracking_code, ballot_hash, index, superseded, receipt_url}` once durable |
-//! | GET | `/api/v1/ballots/{tracking_code}` | `{status: cast/superseded/challenged, index, ballot_hash}` |
-//! | GET | `/api/v1/receipts/{index}` | the sealed receipt, 202 until sealed |
-//! | POST | `/api/v1/challenges` | 201 `{index, tracking_code, choices}` |
+//! | POST | `E/ballots` | 201 `{tracking_code, ballot_hash, index, superseded, receipt_url}` once durable |
+//! | GET | `E/ballots/{tracking_code}` | `{status: cast/superseded/challenged, index, ballot_hash}` |
+//! | GET | `E/receipts/{index}` | the sealed receipt, 202 until sealed |
+//! | POST | `E/challenges` | 201 `{index, tracking_code, choices}` |
 //!
 //! A ballot goes through the cheap checks first (body size; then, on the raw bytes,
 //! [`crate::intake`]: phase, election hash, listed credential, ballot style, the size the style
@@ -14,10 +16,11 @@
 //! challenged, shape, signature), then to the batched proof verification of [`crate::cast`]. Voters are anonymous: nothing here authenticates anything but the
 //! credential's signature.
 
+use crate::auth::ThisElection;
 use crate::body;
 use crate::election::rule_error;
 use crate::intake::Kind;
-use crate::startup::AppState;
+use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,10 +31,10 @@ use serde_json::json;
 use std::time::Instant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/ballots").route(web::post().to(cast)))
-        .service(web::resource("/api/v1/ballots/{tracking_code}").route(web::get().to(lookup)))
-        .service(web::resource("/api/v1/receipts/{index}").route(web::get().to(receipt)))
-        .service(web::resource("/api/v1/challenges").route(web::post().to(challenge)));
+    cfg.service(web::resource("/ballots").route(web::post().to(cast)))
+        .service(web::resource("/ballots/{tracking_code}").route(web::get().to(lookup)))
+        .service(web::resource("/receipts/{index}").route(web::get().to(receipt)))
+        .service(web::resource("/challenges").route(web::post().to(challenge)));
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -45,7 +48,7 @@ fn stopping() -> ApiError {
 }
 
 async fn cast(
-    state: web::Data<AppState>,
+    state: ThisElection,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
@@ -59,7 +62,7 @@ async fn cast(
 }
 
 async fn cast_inner(
-    state: &AppState,
+    state: &HostedElection,
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
@@ -87,12 +90,12 @@ async fn cast_inner(
         "ballot_hash": cast.hash,
         "index": cast.index,
         "superseded": cast.superseded,
-        "receipt_url": format!("/api/v1/receipts/{}", cast.index),
+        "receipt_url": format!("/api/v1/elections/{}/receipts/{}", state.slug, cast.index),
     })))
 }
 
-async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse> {
-    let key: TrackingCode = path.parse().map_err(|_| {
+async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Result<HttpResponse> {
+    let key: TrackingCode = path.1.parse().map_err(|_| {
         ApiError::bad_request(
             "a tracking code is 16 characters of Crockford base32 (XXXX-XXXX-XXXX-XXXX)",
         )
@@ -119,11 +122,12 @@ async fn lookup(state: web::Data<AppState>, path: web::Path<String>) -> Result<H
     })))
 }
 
-async fn receipt(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
-    match state.board.receipt(*index).await? {
+async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<HttpResponse> {
+    let index = path.1;
+    match state.board.receipt(index).await? {
         Some(r) => Ok(HttpResponse::Ok().json(r)),
         None => Ok(HttpResponse::Accepted().json(json!({
-            "index": *index,
+            "index": index,
             "sealed": false,
             "detail": "appended; not yet sealed into a block — retry shortly",
         }))),
@@ -131,7 +135,7 @@ async fn receipt(state: web::Data<AppState>, index: web::Path<u64>) -> Result<Ht
 }
 
 async fn challenge(
-    state: web::Data<AppState>,
+    state: ThisElection,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {

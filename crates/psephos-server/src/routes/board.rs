@@ -1,4 +1,5 @@
-//! The board's public API (`/api/v1/board/…`): what witnesses and observers follow.
+//! An election's board's public API (`/api/v1/elections/{election}/board/…`): what witnesses
+//! and observers follow. Each election is its own board (its own origin, tree, checkpoints).
 //!
 //! | method | path | answer |
 //! |---|---|---|
@@ -13,7 +14,7 @@
 //! | GET | `/blocks/latest`, `/blocks/{number}`, `/blocks?start&limit` | block headers |
 //! | POST | `/cosignatures` | `{ size, signature }`: a witness cosignature line for that checkpoint |
 
-use crate::startup::AppState;
+use crate::auth::ThisElection;
 use crate::ApiError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use psephos_board::store::MAX_ENTRIES_PAGE;
@@ -44,7 +45,7 @@ fn note(text: String) -> HttpResponse {
 }
 
 #[get("/checkpoint")]
-async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse> {
+async fn get_checkpoint(state: ThisElection) -> Result<HttpResponse> {
     match state.board.latest_checkpoint().await? {
         Some(c) => Ok(note(c.note)),
         None => Err(ApiError::not_found("no checkpoint has been published yet")),
@@ -53,10 +54,11 @@ async fn get_checkpoint(state: web::Data<AppState>) -> Result<HttpResponse> {
 
 #[get("/checkpoints/{size}")]
 async fn get_checkpoint_for_size(
-    state: web::Data<AppState>,
-    size: web::Path<u64>,
+    state: ThisElection,
+    size: web::Path<(String, u64)>,
 ) -> Result<HttpResponse> {
-    match state.board.checkpoint_for_size(*size).await? {
+    let size = size.1;
+    match state.board.checkpoint_for_size(size).await? {
         Some(c) => Ok(note(c.note)),
         None => Err(ApiError::not_found(format!(
             "no checkpoint of size {size} was published"
@@ -71,7 +73,7 @@ struct Size {
 }
 
 #[get("/size")]
-async fn get_size(state: web::Data<AppState>) -> HttpResponse {
+async fn get_size(state: ThisElection) -> HttpResponse {
     HttpResponse::Ok().json(Size {
         size: state.board.size(),
         sealed_size: state.board.sealed_size(),
@@ -99,7 +101,7 @@ fn default_limit() -> u64 {
 }
 
 #[get("/entries")]
-async fn list_entries(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
+async fn list_entries(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
     let limit = page.limit.min(MAX_ENTRIES_PAGE);
     let list = state.board.entries(page.start, limit).await?;
     let views: Vec<EntryView> = list
@@ -114,20 +116,19 @@ async fn list_entries(state: web::Data<AppState>, page: web::Query<Page>) -> Res
 }
 
 #[get("/entries/{index}")]
-async fn get_entry(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
-    let entry = state.board.entry(*index).await?;
-    Ok(HttpResponse::Ok().json(EntryView {
-        index: *index,
-        entry,
-    }))
+async fn get_entry(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
+    let index = index.1;
+    let entry = state.board.entry(index).await?;
+    Ok(HttpResponse::Ok().json(EntryView { index, entry }))
 }
 
 #[get("/receipts/{index}")]
-async fn get_receipt(state: web::Data<AppState>, index: web::Path<u64>) -> Result<HttpResponse> {
-    match state.board.receipt(*index).await? {
+async fn get_receipt(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
+    let index = index.1;
+    match state.board.receipt(index).await? {
         Some(r) => Ok(HttpResponse::Ok().json(r)),
         None => Ok(HttpResponse::Accepted().json(serde_json::json!({
-            "index": *index,
+            "index": index,
             "sealed": false,
             "detail": "appended; not yet sealed into a block — retry shortly",
         }))),
@@ -141,10 +142,7 @@ struct InclusionQuery {
 }
 
 #[get("/proofs/inclusion")]
-async fn get_inclusion(
-    state: web::Data<AppState>,
-    q: web::Query<InclusionQuery>,
-) -> Result<HttpResponse> {
+async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.board.inclusion_proof(q.index, q.size).await?))
 }
 
@@ -156,7 +154,7 @@ struct ConsistencyQuery {
 
 #[get("/proofs/consistency")]
 async fn get_consistency(
-    state: web::Data<AppState>,
+    state: ThisElection,
     q: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.board.consistency_proof(q.old, q.new).await?))
@@ -167,7 +165,7 @@ fn block_json(b: Block) -> HttpResponse {
 }
 
 #[get("/blocks/latest")]
-async fn get_latest_block(state: web::Data<AppState>) -> Result<HttpResponse> {
+async fn get_latest_block(state: ThisElection) -> Result<HttpResponse> {
     match state.board.latest_block().await? {
         Some(b) => Ok(block_json(b)),
         None => Err(ApiError::not_found("no block has been sealed yet")),
@@ -175,15 +173,16 @@ async fn get_latest_block(state: web::Data<AppState>) -> Result<HttpResponse> {
 }
 
 #[get("/blocks/{number}")]
-async fn get_block(state: web::Data<AppState>, number: web::Path<u64>) -> Result<HttpResponse> {
-    match state.board.block(*number).await? {
+async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Result<HttpResponse> {
+    let number = number.1;
+    match state.board.block(number).await? {
         Some(b) => Ok(block_json(b)),
         None => Err(ApiError::not_found(format!("no block number {number}"))),
     }
 }
 
 #[get("/blocks")]
-async fn list_blocks(state: web::Data<AppState>, page: web::Query<Page>) -> Result<HttpResponse> {
+async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.board.blocks(page.start, page.limit).await?))
 }
 
@@ -197,7 +196,7 @@ pub struct CosignatureRequest {
 
 #[post("/cosignatures")]
 async fn post_cosignature(
-    state: web::Data<AppState>,
+    state: ThisElection,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {

@@ -1,320 +1,32 @@
-//! The key ceremony over the board (`/api/v1/ceremony…`, `docs/protocol.md` §9.5.6).
+//! The key ceremony over the board (`docs/protocol.md` §9.5.6), under
+//! `/api/v1/elections/{election}` (`E`).
 //!
 //! | method | path | answer |
 //! |---|---|---|
-//! | GET | `/api/v1/ceremony` | parameters, the round open now, who is awaited, completion |
-//! | GET | `/api/v1/ceremony/messages?from=N` | `[{index, message}]`: ceremony messages at board index ≥ N |
-//! | POST | `/api/v1/ceremony/messages` | a [`SignedMessage`] (hex of its canonical bytes) → 201 `{index}` |
+//! | GET | `E/ceremony` | parameters, the round open now, who is awaited, completion |
+//! | GET | `E/ceremony/messages?from=N` | `[{index, message}]`: ceremony messages at board index ≥ N |
+//! | POST | `E/ceremony/messages` | a [`SignedMessage`] (hex of its canonical bytes) → 201 `{index}` |
 //!
-//! The rules of the ceremony live in [`psephos_core::ceremony::CeremonyState`] (run by the
-//! election's state machine): a message is accepted only if it is signed by a listed trustee,
-//! well formed, not a replay and not late. What the state machine cannot know is *time*; this
-//! module adds the schedule, which is server policy and not part of the board's rules:
-//!
-//! - Round 1 is open until every trustee has committed, round 2 until every trustee with a valid
-//!   commitment has dealt its shares. A message of a later round is refused (409) while an
-//!   earlier round still waits for someone, so an early trustee cannot close a round on a slow
-//!   one. After `round_timeout` a waiting round is closed anyway and the absent trustees end up
-//!   disqualified by the rules.
-//! - Round 3 (complaints) opens when round 2 is settled and lasts `complaint_window`.
-//! - Round 4 (reveals) opens when the window ends. Once no accused dealer is still awaited (or
-//!   `round_timeout` passed since round 4 opened), the server posts `Control::CeremonyComplete`
-//!   with the outcome recomputed from the board. A background task re-checks the schedule every
-//!   200 ms while the ceremony runs, so completion needs no further request.
-//!
-//! The schedule is kept in memory per election; after a restart the current round's clock starts
-//! again (a longer window, never a shorter one).
+//! The rules are the election's state machine's; the schedule (which round is open, when the
+//! ceremony completes) is the election's [`crate::ceremony::CeremonyDesk`]. These handlers only
+//! read and post through them.
 
-use crate::election::ElectionService;
-use crate::startup::AppState;
+use crate::auth::ThisElection;
+use crate::ceremony::refresh;
 use crate::ApiError;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use psephos_board::EntryKind;
+use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
 use psephos_record::{KeyAnnouncement, Payload, Phase};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant};
-
-/// Default length of the complaint window (round 3): long enough for a trustee on a slow
-/// connection to check its dealt shares and complain. Tests and the demo set a short one.
-pub const DEFAULT_COMPLAINT_WINDOW: Duration = Duration::from_secs(60);
-/// Default time a round waits for absent trustees (rounds 1, 2 and 4).
-pub const DEFAULT_ROUND_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Entries read per page when looking for ceremony messages on the board.
-const SCAN_PAGE: u64 = 512;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_ceremony)
-        .service(get_messages)
-        .service(post_message);
-}
-
-/// The ceremony's timing policy for one server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CeremonySchedule {
-    /// How long round 3 stays open after round 2 is settled.
-    pub complaint_window: Duration,
-    /// How long rounds 1, 2 and 4 wait for absent trustees before closing anyway.
-    pub round_timeout: Duration,
-}
-
-impl Default for CeremonySchedule {
-    fn default() -> Self {
-        CeremonySchedule {
-            complaint_window: DEFAULT_COMPLAINT_WINDOW,
-            round_timeout: DEFAULT_ROUND_TIMEOUT,
-        }
-    }
-}
-
-/// Sets the ceremony schedule of the election served by `state` (`psephos serve
-/// --complaint-window`, tests). Takes effect from the next request.
-pub fn set_schedule(state: &AppState, schedule: CeremonySchedule) {
-    let desk = desk(&state.election);
-    if let Ok(mut clock) = desk.clock.lock() {
-        clock.schedule = schedule;
-    };
-}
-
-/// Whether the server's schedule lets the ceremony complete now: round 4 is open (the
-/// complaint window is over) and nobody is awaited there, or round 4's timeout passed. What the
-/// officials' `POST /api/v1/election/ceremony/complete` must wait for (the rules cannot tell
-/// time, so only the server's schedule keeps the complaint round open).
-pub fn may_complete(state: &AppState, cs: &CeremonyState) -> bool {
-    let desk = desk(&state.election);
-    let mut clock = match desk.clock.lock() {
-        Ok(c) => c,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    schedule(cs, &mut clock, Instant::now()).settled
-}
-
-/// Per-election bookkeeping: the board positions of the ceremony messages (found once by
-/// scanning, then appended as they are posted) and the round clock.
-#[derive(Debug)]
-struct Desk {
-    election: Weak<ElectionService>,
-    /// Serialises ceremony posts so the schedule check and the append see the same state.
-    posting: tokio::sync::Mutex<CeremonyLog>,
-    clock: Mutex<Clock>,
-    /// Whether the background task runs.
-    timer: std::sync::atomic::AtomicBool,
-}
-
-/// The ceremony log as the board has it: each ceremony message with its board index.
-#[derive(Debug, Default)]
-struct CeremonyLog {
-    messages: Vec<(u64, SignedMessage)>,
-    /// Board entries below this index have been scanned.
-    scanned_to: u64,
-    /// The ceremony-complete entry was seen: nothing after it needs scanning.
-    done: bool,
-}
-
-#[derive(Debug)]
-struct Clock {
-    schedule: CeremonySchedule,
-    /// The round the server considers open, and since when.
-    round: Round,
-    since: Instant,
-    /// Rounds closed by time: the open round never goes below this.
-    floor: Round,
-}
-
-impl Clock {
-    fn new() -> Self {
-        Clock {
-            schedule: CeremonySchedule::default(),
-            round: Round::Commitments,
-            since: Instant::now(),
-            floor: Round::Commitments,
-        }
-    }
-}
-
-fn registry() -> &'static Mutex<HashMap<usize, Arc<Desk>>> {
-    static R: OnceLock<Mutex<HashMap<usize, Arc<Desk>>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn desk(election: &Arc<ElectionService>) -> Arc<Desk> {
-    let key = Arc::as_ptr(election) as usize;
-    let mut map = match registry().lock() {
-        Ok(m) => m,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    map.retain(|_, d| d.election.strong_count() > 0);
-    if let Some(d) = map.get(&key) {
-        if d.election
-            .upgrade()
-            .is_some_and(|e| Arc::ptr_eq(&e, election))
-        {
-            return d.clone();
-        }
-    }
-    let d = Arc::new(Desk {
-        election: Arc::downgrade(election),
-        posting: tokio::sync::Mutex::new(CeremonyLog::default()),
-        clock: Mutex::new(Clock::new()),
-        timer: std::sync::atomic::AtomicBool::new(false),
-    });
-    map.insert(key, d.clone());
-    d
-}
-
-fn next(r: Round) -> Round {
-    match r {
-        Round::Commitments => Round::Shares,
-        Round::Shares => Round::Complaints,
-        Round::Complaints | Round::Reveals => Round::Reveals,
-    }
-}
-
-/// Where the schedule stands.
-#[derive(Debug, Clone, Copy)]
-struct Status {
-    /// The round whose messages are accepted now (and earlier ones the board has not closed).
-    open: Round,
-    /// Rounds 1, 2 and 4 are settled: the ceremony may be completed.
-    settled: bool,
-}
-
-/// The round open now, from the board's state and the clock.
-fn schedule(cs: &CeremonyState, clock: &mut Clock, now: Instant) -> Status {
-    let natural = if cs.phase() == Round::Commitments && !cs.awaiting(Round::Commitments).is_empty()
-    {
-        Round::Commitments
-    } else if cs.phase() <= Round::Shares && !cs.awaiting(Round::Shares).is_empty() {
-        Round::Shares
-    } else {
-        Round::Complaints
-    };
-    let s = clock.schedule;
-    loop {
-        let open = natural.max(clock.floor).max(cs.phase());
-        if open != clock.round {
-            clock.round = open;
-            clock.since = now;
-        }
-        let elapsed = now.saturating_duration_since(clock.since);
-        let limit = match open {
-            Round::Complaints => s.complaint_window,
-            _ => s.round_timeout,
-        };
-        let waiting = match open {
-            Round::Complaints => true,
-            r => !cs.awaiting(r).is_empty(),
-        };
-        if open != Round::Reveals && elapsed >= limit {
-            clock.floor = next(open);
-            continue;
-        }
-        let settled = open == Round::Reveals && (!waiting || elapsed >= limit);
-        return Status { open, settled };
-    }
-}
-
-/// How often the background task re-checks the schedule while a ceremony runs.
-const TICK: Duration = Duration::from_millis(200);
-
-/// Checks the schedule now and completes the ceremony if it is settled.
-async fn tick(desk: &Arc<Desk>, election: &Arc<ElectionService>) -> Option<Status> {
-    let (status, key) = {
-        let state = election.read().await;
-        if state.phase() != Phase::Ceremony {
-            return None;
-        }
-        let cs = state.ceremony()?;
-        let status = {
-            let mut clock = desk.clock.lock().ok()?;
-            schedule(cs, &mut clock, Instant::now())
-        };
-        let key = if status.settled {
-            match (cs.outcome(), state.manifest()) {
-                (Ok(o), Some(m)) => Some(KeyAnnouncement::from_outcome(&o, m)),
-                (Err(e), _) => {
-                    tracing::warn!(error = %e, "the key ceremony cannot complete");
-                    None
-                }
-                _ => None,
-            }
-        } else {
-            None
-        };
-        (status, key)
-    };
-    if let Some(k) = key {
-        let _guard = desk.posting.lock().await;
-        match election
-            .post(Payload::Control(psephos_record::Control::CeremonyComplete(
-                k,
-            )))
-            .await
-        {
-            Ok((index, _)) => tracing::info!(index, "key ceremony complete"),
-            // An official (or another task) completed it first.
-            Err(e) if e.status == StatusCode::CONFLICT => {}
-            Err(e) => tracing::warn!(error = %e, "posting the ceremony outcome failed"),
-        }
-    }
-    Some(status)
-}
-
-/// Starts the background task that completes the ceremony on time, once per election. It ends
-/// when the ceremony is over or the election is dropped.
-fn ensure_timer(desk: &Arc<Desk>) {
-    if desk.timer.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        return;
-    }
-    let d = desk.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(TICK).await;
-            let Some(e) = d.election.upgrade() else { break };
-            if tick(&d, &e).await.is_none() {
-                break;
-            }
-        }
-        d.timer.store(false, std::sync::atomic::Ordering::SeqCst);
-    });
-}
-
-/// Brings the ceremony log up to date with the board.
-async fn refresh(t: &mut CeremonyLog, election: &ElectionService) -> Result<(), ApiError> {
-    let board = election.board();
-    while !t.done && t.scanned_to < board.size() {
-        let start = t.scanned_to;
-        let page = board.entries(start, SCAN_PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
-        for (i, entry) in page.iter().enumerate() {
-            let index = start + i as u64;
-            match entry.kind {
-                EntryKind::CeremonyMessage => {
-                    if let Ok(Payload::Ceremony(m)) = Payload::decode(entry.kind, &entry.payload) {
-                        t.messages.push((index, m));
-                    }
-                }
-                EntryKind::Control => {
-                    if let Ok(Payload::Control(psephos_record::Control::CeremonyComplete(_))) =
-                        Payload::decode(entry.kind, &entry.payload)
-                    {
-                        t.done = true;
-                        t.scanned_to = index + 1;
-                        return Ok(());
-                    }
-                }
-                _ => {}
-            }
-        }
-        t.scanned_to = start + page.len() as u64;
-    }
-    Ok(())
+    cfg.service(web::resource("/ceremony").route(web::get().to(get_ceremony)))
+        .service(
+            web::resource("/ceremony/messages")
+                .route(web::get().to(get_messages))
+                .route(web::post().to(post_message)),
+        );
 }
 
 #[derive(Serialize)]
@@ -366,17 +78,12 @@ struct CeremonyView {
 }
 
 fn no_election() -> ApiError {
-    ApiError::not_found("no election is defined on this board yet")
+    ApiError::not_found("this election is not defined yet")
 }
 
-#[get("/api/v1/ceremony")]
-async fn get_ceremony(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
-    let desk = desk(election);
-    let status = tick(&desk, election).await;
-    if status.is_some() {
-        ensure_timer(&desk);
-    }
+    let status = state.ceremony.tick_and_watch().await;
     let s = election.read().await;
     let cs = s.ceremony().ok_or_else(no_election)?;
     let p = cs.params();
@@ -385,11 +92,7 @@ async fn get_ceremony(state: web::Data<AppState>) -> Result<HttpResponse, ApiErr
         Some(st) if st.settled => cs.outcome().err().map(|e| e.to_string()),
         _ => None,
     };
-    let window = desk
-        .clock
-        .lock()
-        .map(|c| c.schedule.complaint_window)
-        .unwrap_or(DEFAULT_COMPLAINT_WINDOW);
+    let window = state.ceremony.schedule().complaint_window;
     Ok(HttpResponse::Ok().json(CeremonyView {
         params: ParamsView {
             id: p.id().to_hex(),
@@ -439,17 +142,12 @@ struct MessageView<'a> {
     message: &'a SignedMessage,
 }
 
-#[get("/api/v1/ceremony/messages")]
-async fn get_messages(
-    state: web::Data<AppState>,
-    q: web::Query<From>,
-) -> Result<HttpResponse, ApiError> {
+async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     if election.read().await.ceremony().is_none() {
         return Err(no_election());
     }
-    let desk = desk(election);
-    let mut t = desk.posting.lock().await;
+    let mut t = state.ceremony.posting.lock().await;
     refresh(&mut t, election).await?;
     let start = t.messages.partition_point(|(i, _)| *i < q.from);
     let list: Vec<MessageView<'_>> = t.messages[start..]
@@ -467,24 +165,19 @@ struct Posted {
     index: u64,
 }
 
-#[post("/api/v1/ceremony/messages")]
 async fn post_message(
-    state: web::Data<AppState>,
+    state: ThisElection,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let message: SignedMessage = crate::body::json(&req, payload, crate::startup::MAX_BODY).await?;
     let election = &state.election;
-    let desk = desk(election);
     let index = {
-        let mut t = desk.posting.lock().await;
+        let mut t = state.ceremony.posting.lock().await;
         {
             let s = election.read().await;
             if let Some(cs) = s.ceremony().filter(|_| s.phase() == Phase::Ceremony) {
-                let open = match desk.clock.lock() {
-                    Ok(mut c) => schedule(cs, &mut c, Instant::now()).open,
-                    Err(_) => cs.phase(),
-                };
+                let open = state.ceremony.open_round(cs);
                 let round = message.message.round();
                 if round > open {
                     return Err(ApiError::new(
@@ -507,9 +200,7 @@ async fn post_message(
         }
         index
     };
-    if tick(&desk, election).await.is_some() {
-        ensure_timer(&desk);
-    }
+    state.ceremony.tick_and_watch().await;
     Ok(HttpResponse::Created().json(Posted { index }))
 }
 
@@ -528,63 +219,5 @@ fn waiting_for(cs: &CeremonyState, open: Round) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use psephos_core::hash::Digest;
-
-    fn clock(window: u64, timeout: u64, now: Instant) -> Clock {
-        Clock {
-            schedule: CeremonySchedule {
-                complaint_window: Duration::from_secs(window),
-                round_timeout: Duration::from_secs(timeout),
-            },
-            round: Round::Commitments,
-            since: now,
-            floor: Round::Commitments,
-        }
-    }
-
-    #[test]
-    fn ceremony_schedule_waits_for_everyone_then_closes_rounds_by_time() {
-        let run = psephos_core::sim::run_ceremony(Digest([1; 32]), 3, 2, &mut rand_core_std::OsRng)
-            .unwrap();
-        let mut cs = CeremonyState::new(run.params.clone());
-        let t0 = Instant::now();
-        let mut c = clock(2, 60, t0);
-        // Round 1 waits for all three commitments.
-        assert_eq!(schedule(&cs, &mut c, t0).open, Round::Commitments);
-        cs.receive(&run.log[0]).unwrap();
-        cs.receive(&run.log[1]).unwrap();
-        let s = schedule(&cs, &mut c, t0 + Duration::from_secs(59));
-        assert_eq!((s.open, s.settled), (Round::Commitments, false));
-        // Trustee 3 never commits: at the timeout round 1 closes and round 2 opens.
-        let t1 = t0 + Duration::from_secs(61);
-        assert_eq!(schedule(&cs, &mut c, t1).open, Round::Shares);
-        // Round 2 waits for the two committed dealers only.
-        cs.receive(&run.log[3]).unwrap();
-        cs.receive(&run.log[4]).unwrap();
-        let t2 = t1 + Duration::from_secs(1);
-        let s = schedule(&cs, &mut c, t2);
-        assert_eq!((s.open, s.settled), (Round::Complaints, false));
-        // The complaint window, then round 4 with nobody accused: settled.
-        let s = schedule(&cs, &mut c, t2 + Duration::from_secs(1));
-        assert_eq!(s.open, Round::Complaints);
-        let s = schedule(&cs, &mut c, t2 + Duration::from_secs(3));
-        assert_eq!((s.open, s.settled), (Round::Reveals, true));
-        // The clock never goes back.
-        assert_eq!(schedule(&cs, &mut c, t2).open, Round::Reveals);
-    }
-
-    #[test]
-    fn next_round_saturates_at_reveals() {
-        assert_eq!(next(Round::Commitments), Round::Shares);
-        assert_eq!(next(Round::Shares), Round::Complaints);
-        assert_eq!(next(Round::Complaints), Round::Reveals);
-        assert_eq!(next(Round::Reveals), Round::Reveals);
     }
 }

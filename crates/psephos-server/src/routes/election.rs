@@ -1,26 +1,27 @@
-//! The election's lifecycle (`/api/v1/election…`): what the officials do, and what everybody
-//! reads about the election.
+//! An election's lifecycle (`/api/v1/elections/{election}…`, written `E` below): what its
+//! officials do, and what everybody reads about it.
 //!
 //! | method | path | who | answer |
 //! |---|---|---|---|
-//! | POST | `/api/v1/election` | admin | defines the election: manifest TOML + trustee keys → 201 |
-//! | GET | `/api/v1/election` | all | definition, ceremony, key, counts, board |
-//! | GET | `/api/v1/election/status` | all | phase, counts, ceremony progress, board size |
-//! | POST | `/api/v1/election/credentials` | admin | publishes the public credential list (chunked) |
-//! | GET | `/api/v1/election/credentials/{credential}` | all | a listed credential's style and weight |
-//! | POST | `/api/v1/election/open` | admin | `Control::Open` |
-//! | POST | `/api/v1/election/close` | admin | `Control::Close` |
-//! | POST | `/api/v1/election/ceremony/complete` | admin | `Control::CeremonyComplete` from the board |
-//! | POST | `/api/v1/election/tally` | admin | the encrypted tally from the board (= `POST /api/v1/tally`) |
+//! | GET | `E` | all | definition, ceremony, key, counts, board |
+//! | POST | `E/definition` | officials | defines the election: manifest TOML + trustee keys → 201 |
+//! | GET | `E/status` | all | phase, counts, ceremony progress, board size |
+//! | POST | `E/credentials` | officials | publishes the public credential list (chunked) |
+//! | GET | `E/credentials/{credential}` | all | a listed credential's style and weight |
+//! | POST | `E/open` | officials | `Control::Open` |
+//! | POST | `E/close` | officials | `Control::Close` |
+//! | POST | `E/ceremony/complete` | officials | `Control::CeremonyComplete` from the board |
+//! | POST | `E/tally` | officials | the encrypted tally from the board (`routes::tally`) |
 //!
 //! Every write is one board entry (or, for credentials, a few) posted through
 //! [`crate::election::ElectionService`]; whether it may be posted now is for the election's
 //! rules to say ([`psephos_record::Rules`]), never for this module: an illegal
 //! transition comes back from the rules as 409 with their reason.
 
+use crate::auth::{Official, ThisElection};
 use crate::body;
 use crate::events::announcement;
-use crate::startup::AppState;
+use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -33,23 +34,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/v1/election")
-            .route(web::post().to(create))
-            .route(web::get().to(get_election)),
-    )
-    .service(web::resource("/api/v1/election/status").route(web::get().to(status)))
-    .service(web::resource("/api/v1/election/credentials").route(web::post().to(credentials)))
-    .service(
-        web::resource("/api/v1/election/credentials/{credential}").route(web::get().to(credential)),
-    )
-    .service(web::resource("/api/v1/election/open").route(web::post().to(open)))
-    .service(web::resource("/api/v1/election/close").route(web::post().to(close)))
-    .service(
-        web::resource("/api/v1/election/ceremony/complete")
-            .route(web::post().to(complete_ceremony)),
-    )
-    .service(web::resource("/api/v1/election/tally").route(web::post().to(tally)));
+    cfg.service(web::resource("").route(web::get().to(get_election)))
+        .service(web::resource("/definition").route(web::post().to(create)))
+        .service(web::resource("/status").route(web::get().to(status)))
+        .service(web::resource("/credentials").route(web::post().to(credentials)))
+        .service(web::resource("/credentials/{credential}").route(web::get().to(credential)))
+        .service(web::resource("/open").route(web::post().to(open)))
+        .service(web::resource("/close").route(web::post().to(close)))
+        .service(web::resource("/ceremony/complete").route(web::post().to(complete_ceremony)));
 }
 
 type Result<T> = std::result::Result<T, ApiError>;
@@ -65,7 +57,7 @@ pub struct TrusteeKeys {
     pub ceremony_key: String,
 }
 
-/// `POST /api/v1/election`.
+/// `POST /api/v1/elections/{election}/definition`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateElection {
@@ -119,12 +111,7 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     Ok(d)
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse> {
-    state.require_admin(&req)?;
+async fn create(state: Official, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse> {
     let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
@@ -171,7 +158,7 @@ fn ceremony_progress(s: &Rules) -> Value {
     }
 }
 
-async fn get_election(state: web::Data<AppState>) -> Result<HttpResponse> {
+async fn get_election(state: ThisElection) -> Result<HttpResponse> {
     let s = state.election.read().await;
     let Some(d) = s.definition() else {
         return Err(ApiError::not_found(
@@ -199,7 +186,7 @@ async fn get_election(state: web::Data<AppState>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn status(state: web::Data<AppState>) -> HttpResponse {
+async fn status(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     HttpResponse::Ok().json(json!({
         "phase": s.phase(),
@@ -210,11 +197,10 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn credentials(
-    state: web::Data<AppState>,
+    state: Official,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    state.require_admin(&req)?;
     // `CredentialList` refuses unknown fields itself: one pass over up to 128 MiB.
     let list: CredentialList = body::json_denying(&req, payload, body::CREDENTIALS_BODY).await?;
     if list.credentials.is_empty() {
@@ -251,8 +237,11 @@ async fn credentials(
     })))
 }
 
-async fn credential(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse> {
-    let point = Point::from_hex(&path).map_err(|e| {
+async fn credential(
+    state: ThisElection,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let point = Point::from_hex(&path.1).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_encoding",
@@ -273,41 +262,39 @@ async fn credential(state: web::Data<AppState>, path: web::Path<String>) -> Resu
     }
 }
 
-async fn control(state: &AppState, req: &HttpRequest, c: Control) -> Result<HttpResponse> {
-    state.require_admin(req)?;
+async fn control(state: &HostedElection, c: Control) -> Result<HttpResponse> {
     let what = match c {
         Control::Open => "voting opened",
         Control::Close => "voting closed",
         Control::CeremonyComplete(_) => "ceremony completed",
     };
     let (index, _) = state.election.post(Payload::Control(c)).await?;
-    tracing::info!(index, "{what}");
+    tracing::info!(election = %state.slug, index, "{what}");
     Ok(HttpResponse::Ok().json(json!({ "index": index })))
 }
 
-async fn open(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    let answer = control(&state, &req, Control::Open).await?;
+async fn open(state: Official) -> Result<HttpResponse> {
+    let answer = control(&state, Control::Open).await?;
     // Every ballot style's size, before the first ballot (`crate::intake`).
     state.intake.ready(&state.election).await;
     Ok(answer)
 }
 
-async fn close(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    control(&state, &req, Control::Close).await
+async fn close(state: Official) -> Result<HttpResponse> {
+    control(&state, Control::Close).await
 }
 
-async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    state.require_admin(&req)?;
+async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
     {
         let s = state.election.read().await;
         if let (psephos_record::Phase::Ceremony, Some(cs)) = (s.phase(), s.ceremony()) {
-            if !crate::routes::ceremony::may_complete(&state, cs) {
+            if !state.ceremony.may_complete(cs) {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "too_early",
                     "the key ceremony cannot be completed yet: the schedule has not reached \
                      round 4 (reveals) with nobody awaited — the complaint window must pass and \
-                     every accused dealer answer, or round 4 time out (see GET /api/v1/ceremony)",
+                     every accused dealer answer, or round 4 time out (see GET …/ceremony)",
                 ));
             }
         }
@@ -327,15 +314,4 @@ async fn complete_ceremony(state: web::Data<AppState>, req: HttpRequest) -> Resu
     };
     tracing::info!(index, "key ceremony completed by the officials");
     Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
-}
-
-/// The encrypted tally of the last ballot per credential, computed from the board
-/// ([`crate::tally::compute`]) and posted; the same as `POST /api/v1/tally`, under the
-/// officials' lifecycle path.
-async fn tally(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
-    state.require_admin(&req)?;
-    let tally = crate::tally::compute(&state.election).await?;
-    let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
-    tracing::info!(index, "encrypted tally posted");
-    Ok(HttpResponse::Created().json(json!({ "index": index, "tally": tally })))
 }

@@ -1,9 +1,51 @@
-//! Route groups, one module each.
+//! The route table, and the route groups, one module each.
+//!
+//! Everything election-specific lives under `/api/v1/elections/{election}/…`; the service's
+//! own routes (the list of elections, creating one, the OpenAPI document, metrics, health) are
+//! outside it. Handlers reach the election they serve through the extractors of
+//! [`crate::auth`] ([`crate::auth::ThisElection`], [`crate::auth::Official`],
+//! [`crate::auth::Operator`]), never through a process-wide value.
+//!
+//! Layering: `startup` → `routes` → the services (`state`, `election`, `cast`, `ceremony`, …),
+//! never back.
 
 pub mod ballots;
 pub mod board;
 pub mod ceremony;
 pub mod election;
+pub mod elections;
 pub mod observers;
+pub mod service;
 pub mod tally;
 pub mod web;
+
+use crate::startup::MAX_BODY;
+use actix_web::web as aw;
+
+/// The prefix of every election's routes.
+pub const ELECTION_SCOPE: &str = "/api/v1/elections/{election}";
+
+/// Configures the routes on an actix `App` (shared by the server and tests).
+pub fn configure(cfg: &mut aw::ServiceConfig) {
+    // Every body is read by `crate::body` (bounded, never inflated, one JSON error form):
+    // no route uses actix's `web::Json`.
+    cfg.app_data(aw::QueryConfig::default().error_handler(|err, _| {
+        crate::ApiError::bad_request(format!("invalid query: {err}")).into()
+    }))
+    .app_data(aw::PathConfig::default().error_handler(|err, _| {
+        crate::ApiError::bad_request(format!("invalid path: {err}")).into()
+    }))
+    .app_data(aw::PayloadConfig::default().limit(MAX_BODY))
+    .configure(elections::configure)
+    .service(
+        aw::scope(ELECTION_SCOPE)
+            .service(aw::scope("/board").configure(board::configure))
+            .configure(election::configure)
+            .configure(ballots::configure)
+            .configure(ceremony::configure)
+            .configure(tally::configure)
+            .configure(observers::configure),
+    )
+    .configure(service::configure)
+    .default_service(aw::to(web::fallback));
+}

@@ -1,16 +1,14 @@
-//! Observers' and operators' routes.
+//! Observers' routes, under `/api/v1/elections/{election}` (`E`).
 //!
 //! | method | path | answer |
 //! |---|---|---|
-//! | GET | `/api/v1/events` | Server-Sent Events: `checkpoint`, `phase`, `counts` |
-//! | GET | `/api/v1/record` | the election record (`docs/record.md`), streamed (see [`record`]) |
-//! | GET | `/api/openapi.json` | the OpenAPI 3.1 document of this API |
-//! | GET | `/metrics` | Prometheus text exposition |
-//! | GET | `/health` | `{status, phase, board_size}` (503 while stopping) |
+//! | GET | `E/events` | Server-Sent Events: `checkpoint`, `phase`, `counts` |
+//! | GET | `E/record` | the election record (`docs/record.md`), streamed (see [`record`]) |
+//! | GET | `E/health` | `{status, phase, board_size, tamper_check, background_error}` (503 while stopping or tampered) |
 
+use crate::auth::ThisElection;
 use crate::events::{snapshot, Event};
-use crate::metrics::Gauges;
-use crate::startup::AppState;
+use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -21,22 +19,17 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
-/// The OpenAPI document, maintained by hand next to the routes (a test checks that every
-/// route is in it and that every path in it is served).
-pub const OPENAPI: &str = include_str!("../../openapi.json");
-
+/// An election's routes (inside its scope).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/api/v1/events").route(web::get().to(events)))
-        .service(web::resource("/api/v1/record").route(web::get().to(record)))
-        .service(web::resource("/api/openapi.json").route(web::get().to(openapi)))
-        .service(web::resource("/metrics").route(web::get().to(metrics)))
+    cfg.service(web::resource("/events").route(web::get().to(events)))
+        .service(web::resource("/record").route(web::get().to(record)))
         .service(web::resource("/health").route(web::get().to(health)));
 }
 
 /// How often an idle event stream gets a comment line (keeps proxies from closing it).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-async fn events(state: web::Data<AppState>) -> HttpResponse {
+async fn events(state: ThisElection) -> HttpResponse {
     let rx = state.events.subscribe();
     let stopping = state.events.stopping();
     let mut first: Vec<Event> = snapshot(&state.election).await;
@@ -87,7 +80,7 @@ pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 /// ([`BoardExport`]), so memory stays small whatever the size of the board. Entries appended
 /// after the latest block are in the next export. The header asks for the default quorum of the
 /// configured witnesses ([`psephos_record::verify::default_quorum`]: a majority, 0 if none).
-async fn record(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn record(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let quorum = psephos_record::verify::default_quorum(state.board.witnesses().len());
     let export = BoardExport::new(&state.board, quorum)
         .await
@@ -117,7 +110,7 @@ async fn record(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
         .insert_header(("x-psephos-record-entries", entries.to_string()))
         .insert_header((
             "content-disposition",
-            "attachment; filename=\"election.psephos-record\"",
+            format!("attachment; filename=\"{}.psephos-record\"", state.slug),
         ))
         .streaming(body))
 }
@@ -136,30 +129,17 @@ fn export_error(e: ExportError) -> ApiError {
     }
 }
 
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(OPENAPI)
+pub(crate) fn election_status(e: &HostedElection) -> &'static str {
+    if e.stopping() {
+        "stopping"
+    } else if matches!(e.board.tamper_check(), TamperCheck::Failed { .. }) {
+        "tampered"
+    } else {
+        "ok"
+    }
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let (phase, counts) = {
-        let s = state.election.read().await;
-        (s.phase().name(), s.counts())
-    };
-    let g = Gauges {
-        board_size: state.board.size(),
-        sealed_size: state.board.sealed_size(),
-        phase,
-        counts,
-        tamper_check: tamper_check_name(&state.board.tamper_check()),
-    };
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&g))
-}
-
-async fn health(state: web::Data<AppState>) -> HttpResponse {
+async fn health(state: ThisElection) -> HttpResponse {
     let phase = state.election.read().await.phase();
     let tamper_check = state.board.tamper_check();
     let failed = matches!(tamper_check, TamperCheck::Failed { .. });

@@ -1,11 +1,12 @@
-//! The tally and its decryption (`/api/v1/tally…`, `/api/v1/result`; `docs/protocol.md` §9.2–9.4).
+//! The tally and its decryption (`docs/protocol.md` §9.2–9.4), under
+//! `/api/v1/elections/{election}` (`E`).
 //!
-//! | method | path | answer |
-//! |---|---|---|
-//! | POST | `/api/v1/tally` | admin: compute the encrypted tally from the board and post it → 201 `{index, tally}` |
-//! | GET | `/api/v1/tally` | `{tally, index, shares: [trustee], result}` |
-//! | POST | `/api/v1/tally/shares` | a [`DecryptionShare`] → 201 `{index, result_index}` |
-//! | GET | `/api/v1/result` | the [`TallyResult`] with its board `index`, 404 before decryption |
+//! | method | path | who | answer |
+//! |---|---|---|---|
+//! | POST | `E/tally` | officials | compute the encrypted tally from the board and post it → 201 `{index, tally}` |
+//! | GET | `E/tally` | all | `{tally, index, shares: [trustee], result}` |
+//! | POST | `E/tally/shares` | trustees | a [`DecryptionShare`] → 201 `{index, result_index}` |
+//! | GET | `E/result` | all | the [`TallyResult`] with its board `index`, 404 before decryption |
 //!
 //! A share is checked by the election's rules (qualified trustee, not already posted, every
 //! Chaum–Pedersen proof against the trustee's verification key); an invalid one is refused with
@@ -13,19 +14,23 @@
 //! the server combines them and posts the result, which the rules check again against the
 //! shares — so the result entry can only ever be the decryption of the posted tally.
 
-use crate::startup::AppState;
+use crate::auth::{Official, ThisElection};
+use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use psephos_record::{Payload, Phase};
 use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(post_tally)
-        .service(get_tally)
-        .service(post_share)
-        .service(get_result);
+    cfg.service(
+        web::resource("/tally")
+            .route(web::post().to(post_tally))
+            .route(web::get().to(get_tally)),
+    )
+    .service(web::resource("/tally/shares").route(web::post().to(post_share)))
+    .service(web::resource("/result").route(web::get().to(get_result)));
 }
 
 #[derive(Serialize)]
@@ -34,15 +39,10 @@ struct TallyPosted {
     tally: EncryptedTally,
 }
 
-#[post("/api/v1/tally")]
-async fn post_tally(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    state.require_admin(&req)?;
+async fn post_tally(state: Official) -> Result<HttpResponse, ApiError> {
     let tally = crate::tally::compute(&state.election).await?;
     let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
-    tracing::info!(index, "encrypted tally posted");
+    tracing::info!(election = %state.slug, index, "encrypted tally posted");
     Ok(HttpResponse::Created().json(TallyPosted { index, tally }))
 }
 
@@ -57,8 +57,7 @@ struct TallyView {
     threshold: Option<u32>,
 }
 
-#[get("/api/v1/tally")]
-async fn get_tally(state: web::Data<AppState>) -> HttpResponse {
+async fn get_tally(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     let (_, index, result_index) = s.milestones();
     HttpResponse::Ok().json(TallyView {
@@ -77,9 +76,8 @@ struct SharePosted {
     result_index: Option<u64>,
 }
 
-#[post("/api/v1/tally/shares")]
 async fn post_share(
-    state: web::Data<AppState>,
+    state: ThisElection,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -96,7 +94,7 @@ async fn post_share(
 
 /// Posts the result once `k` valid shares are on the board; returns its index (also when it was
 /// already posted).
-async fn post_result_if_ready(state: &AppState) -> Option<u64> {
+async fn post_result_if_ready(state: &HostedElection) -> Option<u64> {
     for _ in 0..3 {
         let result = {
             let s = state.election.read().await;
@@ -138,8 +136,7 @@ struct ResultView {
     index: u64,
 }
 
-#[get("/api/v1/result")]
-async fn get_result(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match (s.result(), s.milestones().2) {
         (Some(r), Some(index)) => Ok(HttpResponse::Ok().json(ResultView {
@@ -147,7 +144,7 @@ async fn get_result(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             index,
         })),
         _ => Err(ApiError::not_found(
-            "the result is not decrypted yet (see /api/v1/tally)",
+            "the result is not decrypted yet (see …/tally)",
         )),
     }
 }

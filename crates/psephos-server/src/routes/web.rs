@@ -5,7 +5,7 @@
 //! `..`, no hidden files, no backslashes), a directory serves its `index.html`, and a symbolic
 //! link is followed only to a file that is itself inside the directory.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::ApiError;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

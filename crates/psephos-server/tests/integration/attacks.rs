@@ -30,14 +30,14 @@ fn gzip_zeros(size: usize) -> Vec<u8> {
 
 /// Every route that takes a body, with whether it needs the admin token.
 const BODY_ROUTES: [(&str, bool); 8] = [
-    ("/api/v1/board/cosignatures", false),
-    ("/api/v1/ceremony/messages", false),
-    ("/api/v1/ballots", false),
-    ("/api/v1/challenges", false),
-    ("/api/v1/tally/shares", false),
-    ("/api/v1/election", true),
-    ("/api/v1/election/credentials", true),
-    ("/api/v1/election/open", true),
+    ("/api/v1/elections/psephos-2026/board/cosignatures", false),
+    ("/api/v1/elections/psephos-2026/ceremony/messages", false),
+    ("/api/v1/elections/psephos-2026/ballots", false),
+    ("/api/v1/elections/psephos-2026/challenges", false),
+    ("/api/v1/elections/psephos-2026/tally/shares", false),
+    ("/api/v1/elections/psephos-2026/definition", true),
+    ("/api/v1/elections/psephos-2026/credentials", true),
+    ("/api/v1/elections/psephos-2026/open", true),
 ];
 
 /// Sends a raw HTTP/1.1 request on a fresh connection and returns what the server answered
@@ -118,7 +118,10 @@ async fn a_gzip_bomb_is_refused_unread_on_every_route() {
     for coding in ["GZIP", "deflate", "br", "identity, gzip", "x-anything"] {
         let got = s
             .client
-            .post(format!("{}/api/v1/board/cosignatures", s.base))
+            .post(format!(
+                "{}/api/v1/elections/psephos-2026/board/cosignatures",
+                s.base
+            ))
             .header("content-encoding", coding)
             .body("{}")
             .send()
@@ -128,7 +131,10 @@ async fn a_gzip_bomb_is_refused_unread_on_every_route() {
     }
     let got = s
         .client
-        .post(format!("{}/api/v1/board/cosignatures", s.base))
+        .post(format!(
+            "{}/api/v1/elections/psephos-2026/board/cosignatures",
+            s.base
+        ))
         .header("content-encoding", "identity")
         .body("{")
         .send()
@@ -138,7 +144,7 @@ async fn a_gzip_bomb_is_refused_unread_on_every_route() {
 
     // Only the head and a sliver of a 60 MiB body announced: answered 415 at once.
     let head = format!(
-        "POST /api/v1/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-type: \
+        "POST /api/v1/elections/psephos-2026/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-type: \
          application/json\r\ncontent-encoding: gzip\r\ncontent-length: {}\r\n\r\n",
         60 << 20
     );
@@ -176,8 +182,11 @@ async fn unlisted_and_oversized_ballots_are_refused_before_decoding() {
     unlisted["contests"] = json!([{ "contest": "mayor", "ciphertexts": junk, "proof": null }]);
     let body = unlisted.to_string();
     assert!(body.len() > 1 << 20 && body.len() < psephos_server::body::BALLOT_BODY);
-    for path in ["/api/v1/ballots", "/api/v1/challenges"] {
-        let body = if path == "/api/v1/challenges" {
+    for path in [
+        "/api/v1/elections/psephos-2026/ballots",
+        "/api/v1/elections/psephos-2026/challenges",
+    ] {
+        let body = if path == "/api/v1/elections/psephos-2026/challenges" {
             format!("{{\"ballot\": {body}, \"reveal\": null}}")
         } else {
             body.clone()
@@ -188,7 +197,13 @@ async fn unlisted_and_oversized_ballots_are_refused_before_decoding() {
     // The same junk under a listed credential: within the route's limit, over the style's.
     let mut fat = unlisted.clone();
     fat["credential"] = good_json["credential"].clone();
-    let got = s.post_raw("/api/v1/ballots", fat.to_string(), false).await;
+    let got = s
+        .post_raw(
+            "/api/v1/elections/psephos-2026/ballots",
+            fat.to_string(),
+            false,
+        )
+        .await;
     let code = expect_error(&got, 413);
     assert_eq!(code, "too_large");
     assert!(
@@ -198,13 +213,19 @@ async fn unlisted_and_oversized_ballots_are_refused_before_decoding() {
     );
 
     // A flood of unlisted ballots, all at once, then a real voter.
-    let flood = futures_util::future::join_all(
-        (0..16).map(|_| s.post_raw("/api/v1/ballots", body.clone(), false)),
-    )
+    let flood = futures_util::future::join_all((0..16).map(|_| {
+        s.post_raw(
+            "/api/v1/elections/psephos-2026/ballots",
+            body.clone(),
+            false,
+        )
+    }))
     .await;
     assert!(flood.iter().all(|g| g.0 == 403), "{flood:?}");
     assert_eq!(s.size(), size);
-    let got = s.post("/api/v1/ballots", &good_json, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &good_json, false)
+        .await;
     assert_eq!(got.0, 201, "{}", got.1);
     let refused = s.get_text("/metrics").await.1;
     assert!(
@@ -224,7 +245,10 @@ async fn invented_methods_do_not_grow_the_metrics() {
             let name = format!("X{}{i}", "M".repeat(1000));
             let m = reqwest::Method::from_bytes(name.as_bytes()).unwrap();
             s.client
-                .request(m, format!("{}/api/v1/election/status", s.base))
+                .request(
+                    m,
+                    format!("{}/api/v1/elections/psephos-2026/status", s.base),
+                )
                 .send()
                 .await
                 .unwrap()

@@ -33,8 +33,14 @@ async fn start() -> TestBoard {
     config.seal_interval = Duration::from_secs(3600);
     let board = Board::open(&url, config).await.unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}/api/v1/board", listener.local_addr().unwrap());
-    tokio::spawn(serve(listener, AppState::load(board.clone()).await.unwrap()).unwrap());
+    let base = format!(
+        "http://{}/api/v1/elections/psephos-2026/board",
+        listener.local_addr().unwrap()
+    );
+    let state = AppState::with_board("psephos-2026", board.clone(), Default::default())
+        .await
+        .unwrap();
+    tokio::spawn(serve(listener, state).unwrap());
     TestBoard {
         board,
         base,

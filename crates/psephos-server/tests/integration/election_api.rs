@@ -21,18 +21,20 @@ async fn lifecycle(backend: Backend) {
     let mut e = TestElection::new(&mut rng, 10);
 
     // Nothing defined yet.
-    expect_error(&s.get("/api/v1/election").await, 404);
-    let (st, v) = s.get("/api/v1/election/status").await;
+    expect_error(&s.get("/api/v1/elections/psephos-2026").await, 404);
+    let (st, v) = s.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!((st, v["phase"].as_str()), (200, Some("empty")));
 
     // Every write before the definition is an illegal transition.
     for path in ["open", "close", "ceremony/complete"] {
-        let got = s.admin(&format!("/api/v1/election/{path}")).await;
+        let got = s
+            .admin(&format!("/api/v1/elections/psephos-2026/{path}"))
+            .await;
         assert_eq!(expect_error(&got, 409), "wrong_phase", "{path}");
     }
     let got = s
         .post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(e.credential_list()).unwrap(),
             true,
         )
@@ -42,35 +44,43 @@ async fn lifecycle(backend: Backend) {
 
     // Define.
     let body = common::create_body(common::MANIFEST, &e.run);
-    let (st, v) = s.post("/api/v1/election", &body, true).await;
+    let (st, v) = s
+        .post("/api/v1/elections/psephos-2026/definition", &body, true)
+        .await;
     assert_eq!(st, 201, "{v}");
     assert_eq!(v["index"], 0);
     assert_eq!(v["manifest_hash"], json!(e.manifest.hash()));
     assert_eq!(v["ceremony_id"], json!(e.run.params.id()));
     // Only once.
     assert_eq!(
-        expect_error(&s.post("/api/v1/election", &body, true).await, 409),
+        expect_error(
+            &s.post("/api/v1/elections/psephos-2026/definition", &body, true)
+                .await,
+            409
+        ),
         "wrong_phase"
     );
     assert_eq!(s.size(), 1);
 
     // In the ceremony: no opening, no closing, and no completion without messages.
-    expect_error(&s.admin("/api/v1/election/open").await, 409);
-    expect_error(&s.admin("/api/v1/election/close").await, 409);
-    let (st, v) = s.get("/api/v1/election/status").await;
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/close").await, 409);
+    let (st, v) = s.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!(st, 200);
     assert_eq!(v["phase"], "ceremony");
     assert_eq!(v["ceremony"]["round"], 1);
     assert_eq!(v["ceremony"]["awaiting"], json!([1, 2, 3]));
     // Round 1 still waits for every trustee: too early to complete.
-    let got = s.admin("/api/v1/election/ceremony/complete").await;
+    let got = s
+        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .await;
     assert_eq!(expect_error(&got, 409), "too_early");
     assert_eq!(s.size(), 1);
 
     // Credentials may go up during the ceremony.
     let (st, v) = s
         .post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(e.credential_list()).unwrap(),
             true,
         )
@@ -81,7 +91,7 @@ async fn lifecycle(backend: Backend) {
     // Not the same list twice.
     let got = s
         .post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(e.credential_list()).unwrap(),
             true,
         )
@@ -92,17 +102,23 @@ async fn lifecycle(backend: Backend) {
     // The ceremony, then its completion by the officials.
     e.post_ceremony(&s).await;
     let size = s.size();
-    let (st, v) = s.get("/api/v1/election/status").await;
+    let (st, v) = s.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!(st, 200);
     assert_eq!(v["ceremony"]["awaiting_by_round"]["2"], json!([]));
-    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+    let (st, v) = s
+        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["index"], size);
     e.set_key(&v["key"]);
-    expect_error(&s.admin("/api/v1/election/ceremony/complete").await, 409);
+    expect_error(
+        &s.admin("/api/v1/elections/psephos-2026/ceremony/complete")
+            .await,
+        409,
+    );
 
     // The definition as the booth and observers read it.
-    let (st, v) = s.get("/api/v1/election").await;
+    let (st, v) = s.get("/api/v1/elections/psephos-2026").await;
     assert_eq!(st, 200);
     assert_eq!(v["phase"], "key_ready");
     assert_eq!(v["manifest"]["id"], "api-test-2026");
@@ -114,7 +130,9 @@ async fn lifecycle(backend: Backend) {
 
     // A listed credential's style; an unlisted one is 404.
     let c = e.voters[4].0.public().to_hex();
-    let (st, v) = s.get(&format!("/api/v1/election/credentials/{c}")).await;
+    let (st, v) = s
+        .get(&format!("/api/v1/elections/psephos-2026/credentials/{c}"))
+        .await;
     assert_eq!(
         (st, v["style"].as_str(), v["weight"].as_u64()),
         (200, Some("short"), Some(1))
@@ -123,17 +141,22 @@ async fn lifecycle(backend: Backend) {
         .public()
         .to_hex();
     expect_error(
-        &s.get(&format!("/api/v1/election/credentials/{stranger}"))
-            .await,
+        &s.get(&format!(
+            "/api/v1/elections/psephos-2026/credentials/{stranger}"
+        ))
+        .await,
         404,
     );
-    expect_error(&s.get("/api/v1/election/credentials/zz").await, 400);
+    expect_error(
+        &s.get("/api/v1/elections/psephos-2026/credentials/zz").await,
+        400,
+    );
 
     // No ballots before opening.
     let (b0, _) = e.ballot(0, &mut rng);
     let got = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&b0).unwrap(),
             false,
         )
@@ -141,15 +164,15 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(expect_error(&got, 409), "wrong_phase");
 
     // Open; only once; no more credentials.
-    let (st, _) = s.admin("/api/v1/election/open").await;
+    let (st, _) = s.admin("/api/v1/elections/psephos-2026/open").await;
     assert_eq!(st, 200);
-    expect_error(&s.admin("/api/v1/election/open").await, 409);
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
     let extra = TestElection::new(&mut rng, 1);
     let mut late = e.credential_list();
     late.credentials = extra.credential_list().credentials;
     expect_error(
         &s.post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(&late).unwrap(),
             true,
         )
@@ -159,11 +182,13 @@ async fn lifecycle(backend: Backend) {
 
     // Casting: several ballots at once (one batch), each answered with its own receipt.
     let ballots: Vec<_> = (0..6).map(|v| e.ballot(v, &mut rng).0).collect();
-    let answers = futures_util::future::join_all(
-        ballots
-            .iter()
-            .map(|b| s.post_raw("/api/v1/ballots", serde_json::to_string(b).unwrap(), false)),
-    )
+    let answers = futures_util::future::join_all(ballots.iter().map(|b| {
+        s.post_raw(
+            "/api/v1/elections/psephos-2026/ballots",
+            serde_json::to_string(b).unwrap(),
+            false,
+        )
+    }))
     .await;
     let mut indices = Vec::new();
     for (b, (st, v)) in ballots.iter().zip(&answers) {
@@ -172,7 +197,10 @@ async fn lifecycle(backend: Backend) {
         assert_eq!(v["ballot_hash"], json!(b.hash()));
         assert_eq!(v["superseded"], Value::Null);
         let i = v["index"].as_u64().unwrap();
-        assert_eq!(v["receipt_url"], format!("/api/v1/receipts/{i}"));
+        assert_eq!(
+            v["receipt_url"],
+            format!("/api/v1/elections/psephos-2026/receipts/{i}")
+        );
         assert_eq!(
             s.board.entry(i).await.unwrap().payload,
             psephos_core::encoding::Canonical::to_canonical_bytes(b)
@@ -180,23 +208,37 @@ async fn lifecycle(backend: Backend) {
         indices.push(i);
     }
     let first_code = TrackingCode::of(&ballots[0].hash()).to_string();
-    let (st, v) = s.get(&format!("/api/v1/ballots/{first_code}")).await;
+    let (st, v) = s
+        .get(&format!(
+            "/api/v1/elections/psephos-2026/ballots/{first_code}"
+        ))
+        .await;
     assert_eq!((st, v["status"].as_str()), (200, Some("cast")), "{v}");
     assert_eq!(v["index"], indices[0]);
     // Lower case and without dashes reads the same.
     let loose = first_code.replace('-', "").to_lowercase();
     assert_eq!(
-        s.get(&format!("/api/v1/ballots/{loose}")).await.1["index"],
+        s.get(&format!("/api/v1/elections/psephos-2026/ballots/{loose}"))
+            .await
+            .1["index"],
         indices[0]
     );
-    expect_error(&s.get("/api/v1/ballots/AAAA-AAAA-AAAA-AAAA").await, 404);
-    expect_error(&s.get("/api/v1/ballots/not-a-code").await, 400);
+    expect_error(
+        &s.get("/api/v1/elections/psephos-2026/ballots/AAAA-AAAA-AAAA-AAAA")
+            .await,
+        404,
+    );
+    expect_error(
+        &s.get("/api/v1/elections/psephos-2026/ballots/not-a-code")
+            .await,
+        400,
+    );
 
     // A revote supersedes the earlier ballot.
     let (again, _) = e.ballot(0, &mut rng);
     let (st, v) = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&again).unwrap(),
             false,
         )
@@ -204,7 +246,11 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(st, 201, "{v}");
     assert_eq!(v["superseded"], indices[0]);
     assert_eq!(
-        s.get(&format!("/api/v1/ballots/{first_code}")).await.1["status"],
+        s.get(&format!(
+            "/api/v1/elections/psephos-2026/ballots/{first_code}"
+        ))
+        .await
+        .1["status"],
         "superseded"
     );
 
@@ -213,7 +259,7 @@ async fn lifecycle(backend: Backend) {
     let reveal = secrets.reveal(&probe);
     let (st, v) = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &json!({ "ballot": probe, "reveal": reveal }),
             false,
         )
@@ -226,13 +272,17 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(v["choices"]["style"], "all");
     let probe_code = TrackingCode::of(&probe.hash()).to_string();
     assert_eq!(
-        s.get(&format!("/api/v1/ballots/{probe_code}")).await.1["status"],
+        s.get(&format!(
+            "/api/v1/elections/psephos-2026/ballots/{probe_code}"
+        ))
+        .await
+        .1["status"],
         "challenged"
     );
     let size = s.size();
     let got = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&probe).unwrap(),
             false,
         )
@@ -241,7 +291,7 @@ async fn lifecycle(backend: Backend) {
     // The same challenge again.
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &json!({ "ballot": probe, "reveal": reveal }),
             false,
         )
@@ -252,7 +302,7 @@ async fn lifecycle(backend: Backend) {
     let wrong = secrets.reveal(&probe);
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &json!({ "ballot": probe2, "reveal": wrong }),
             false,
         )
@@ -262,7 +312,7 @@ async fn lifecycle(backend: Backend) {
     let cast_reveal = secrets2.reveal(&probe2);
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &json!({ "ballot": ballots[1], "reveal": cast_reveal }),
             false,
         )
@@ -272,10 +322,14 @@ async fn lifecycle(backend: Backend) {
 
     // Receipts: 202 until sealed, then the proof against a signed checkpoint.
     let last = indices[5];
-    let (st, v) = s.get(&format!("/api/v1/receipts/{last}")).await;
+    let (st, v) = s
+        .get(&format!("/api/v1/elections/psephos-2026/receipts/{last}"))
+        .await;
     assert_eq!((st, &v["sealed"]), (202, &json!(false)), "{v}");
     s.board.seal_now().await.unwrap();
-    let (st, v) = s.get(&format!("/api/v1/receipts/{last}")).await;
+    let (st, v) = s
+        .get(&format!("/api/v1/elections/psephos-2026/receipts/{last}"))
+        .await;
     assert_eq!(st, 200, "{v}");
     let receipt: psephos_board::SealedReceipt = serde_json::from_value(v).unwrap();
     assert_eq!(receipt.index, last);
@@ -287,10 +341,14 @@ async fn lifecycle(backend: Backend) {
         &receipt.root,
     )
     .unwrap();
-    expect_error(&s.get("/api/v1/receipts/999999").await, 404);
+    expect_error(
+        &s.get("/api/v1/elections/psephos-2026/receipts/999999")
+            .await,
+        404,
+    );
 
     // Counts and metrics.
-    let (_, v) = s.get("/api/v1/election/status").await;
+    let (_, v) = s.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!(v["counts"]["ballots_cast"], 7);
     assert_eq!(v["counts"]["voters"], 6);
     assert_eq!(v["counts"]["challenges"], 1);
@@ -307,10 +365,13 @@ async fn lifecycle(backend: Backend) {
         "{text}"
     );
     assert!(
-        text.contains(&format!("psephos_board_size {}", s.size())),
+        text.contains(&format!(
+            "psephos_board_size{{election=\"psephos-2026\"}} {}",
+            s.size()
+        )),
         "{text}"
     );
-    assert!(text.contains("psephos_http_request_duration_seconds_bucket{route=\"/api/v1/ballots\""));
+    assert!(text.contains("psephos_http_request_duration_seconds_bucket{route=\"/api/v1/elections/{election}/ballots\""));
 
     // The record export (docs/record.md): every entry up to the latest sealed block that the
     // witnesses (both configured ones: the majority of 2) have cosigned.
@@ -336,7 +397,7 @@ async fn lifecycle(backend: Backend) {
     }
     let r = s
         .client
-        .get(format!("{}/api/v1/record", s.base))
+        .get(format!("{}/api/v1/elections/psephos-2026/record", s.base))
         .send()
         .await
         .unwrap();
@@ -356,13 +417,13 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(n, s.size());
 
     // Close; then no ballot, no challenge, no second close, no reopening.
-    let (st, _) = s.admin("/api/v1/election/close").await;
+    let (st, _) = s.admin("/api/v1/elections/psephos-2026/close").await;
     assert_eq!(st, 200);
     let size = s.size();
     let (late_ballot, late_secrets) = e.ballot(9, &mut rng);
     let got = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&late_ballot).unwrap(),
             false,
         )
@@ -370,22 +431,22 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(expect_error(&got, 409), "wrong_phase");
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &json!({ "ballot": late_ballot, "reveal": late_secrets.reveal(&late_ballot) }),
             false,
         )
         .await;
     expect_error(&got, 409);
-    expect_error(&s.admin("/api/v1/election/close").await, 409);
-    expect_error(&s.admin("/api/v1/election/open").await, 409);
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/close").await, 409);
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
     assert_eq!(s.size(), size);
 
     // The encrypted tally of the last ballot per credential, once.
-    let (st, v) = s.admin("/api/v1/election/tally").await;
+    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     assert_eq!(v["index"], size);
     assert_eq!(v["tally"]["contests"][0]["ballots"], 6);
-    expect_error(&s.admin("/api/v1/election/tally").await, 409);
+    expect_error(&s.admin("/api/v1/elections/psephos-2026/tally").await, 409);
     let size = size + 1;
     assert_eq!(s.size(), size);
 
@@ -396,26 +457,34 @@ async fn lifecycle(backend: Backend) {
     let old_token = s.token.clone();
     let s2 = common::start_on(s.db, common::quiet_config()).await;
     assert_eq!(s2.size(), size);
-    let (_, v) = s2.get("/api/v1/election/status").await;
+    let (_, v) = s2.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!(v["phase"], "tallying");
     assert_eq!(
-        s2.get(&format!("/api/v1/ballots/{first_code}")).await.1["status"],
+        s2.get(&format!(
+            "/api/v1/elections/psephos-2026/ballots/{first_code}"
+        ))
+        .await
+        .1["status"],
         "superseded"
     );
     assert_eq!(
-        s2.get(&format!("/api/v1/ballots/{probe_code}")).await.1["status"],
+        s2.get(&format!(
+            "/api/v1/elections/psephos-2026/ballots/{probe_code}"
+        ))
+        .await
+        .1["status"],
         "challenged"
     );
     // The old token is gone with the reset the helper asks for; the new one works.
     let r = s2
         .client
-        .post(format!("{}/api/v1/election/open", s2.base))
+        .post(format!("{}/api/v1/elections/psephos-2026/open", s2.base))
         .bearer_auth(&old_token)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    expect_error(&s2.admin("/api/v1/election/open").await, 409);
+    expect_error(&s2.admin("/api/v1/elections/psephos-2026/open").await, 409);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -430,20 +499,17 @@ async fn lifecycle_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
-    use psephos_server::routes::ceremony::{set_schedule, CeremonySchedule};
+    use psephos_server::ceremony::CeremonySchedule;
     let s = start(Backend::Sqlite, common::quiet_config()).await;
-    set_schedule(
-        &s.state,
-        CeremonySchedule {
-            complaint_window: std::time::Duration::from_secs(60),
-            ..Default::default()
-        },
-    );
+    s.hosted.ceremony.set_schedule(CeremonySchedule {
+        complaint_window: std::time::Duration::from_secs(60),
+        ..Default::default()
+    });
     let mut rng = s.rng.clone();
     let e = TestElection::new(&mut rng, 4);
     let (st, v) = s
         .post(
-            "/api/v1/election",
+            "/api/v1/elections/psephos-2026/definition",
             &common::create_body(common::MANIFEST, &e.run),
             true,
         )
@@ -451,17 +517,18 @@ async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
     assert_eq!(st, 201, "{v}");
     e.post_ceremony(&s).await;
     let before = s.size();
-    let got = s.admin("/api/v1/election/ceremony/complete").await;
+    let got = s
+        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .await;
     assert_eq!(common::expect_error(&got, 409), "too_early");
     assert_eq!(s.size(), before);
     // Once the window is over, the same request completes it.
-    set_schedule(
-        &s.state,
-        CeremonySchedule {
-            complaint_window: std::time::Duration::ZERO,
-            ..Default::default()
-        },
-    );
-    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+    s.hosted.ceremony.set_schedule(CeremonySchedule {
+        complaint_window: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    let (st, v) = s
+        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .await;
     assert_eq!(st, 200, "{v}");
 }

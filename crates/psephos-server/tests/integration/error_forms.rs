@@ -91,11 +91,11 @@ async fn head_is_answered_on_read_routes() {
     for path in [
         "/health",
         "/metrics",
-        "/api/v1/election/status",
-        "/api/v1/board/size",
+        "/api/v1/elections/psephos-2026/status",
+        "/api/v1/elections/psephos-2026/board/size",
         "/api/openapi.json",
-        "/api/v1/tally",
-        "/api/v1/events",
+        "/api/v1/elections/psephos-2026/tally",
+        "/api/v1/elections/psephos-2026/events",
     ] {
         let r = s
             .client
@@ -112,7 +112,7 @@ async fn head_is_answered_on_read_routes() {
     // A read route with nothing there: the status GET would give.
     let r = s
         .client
-        .head(format!("{}/api/v1/election", s.base))
+        .head(format!("{}/api/v1/elections/psephos-2026", s.base))
         .send()
         .await
         .unwrap();
@@ -123,13 +123,13 @@ async fn head_is_answered_on_read_routes() {
 async fn bad_json_is_bad_json_on_every_route() {
     let s = start(Backend::Sqlite, common::quiet_config()).await;
     for (path, admin) in [
-        ("/api/v1/board/cosignatures", false),
-        ("/api/v1/ceremony/messages", false),
-        ("/api/v1/ballots", false),
-        ("/api/v1/challenges", false),
-        ("/api/v1/tally/shares", false),
-        ("/api/v1/election", true),
-        ("/api/v1/election/credentials", true),
+        ("/api/v1/elections/psephos-2026/board/cosignatures", false),
+        ("/api/v1/elections/psephos-2026/ceremony/messages", false),
+        ("/api/v1/elections/psephos-2026/ballots", false),
+        ("/api/v1/elections/psephos-2026/challenges", false),
+        ("/api/v1/elections/psephos-2026/tally/shares", false),
+        ("/api/v1/elections/psephos-2026/definition", true),
+        ("/api/v1/elections/psephos-2026/credentials", true),
     ] {
         let got = s.post_raw(path, "{".into(), admin).await;
         assert_eq!(expect_error(&got, 400), "bad_json", "{path}");
@@ -145,18 +145,24 @@ async fn unknown_fields_are_refused_on_every_route_and_bad_values_are_bad_encodi
     // The definition route: an unknown field (top level, in a trustee).
     let mut def = common::create_body(common::MANIFEST, &e.run);
     def["extra"] = json!(1);
-    let got = s.post("/api/v1/election", &def, true).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/definition", &def, true)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_json");
     let mut def = common::create_body(common::MANIFEST, &e.run);
     def["trustees"][0]["extra"] = json!(1);
-    let got = s.post("/api/v1/election", &def, true).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/definition", &def, true)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_json");
     e.open(&s).await;
     let size = s.size();
     // The credential list (a type that refuses unknown fields itself, read in one pass).
     let mut list = serde_json::to_value(e.credential_list()).unwrap();
     list["credentials"][0]["voter_id"] = json!("alice");
-    let got = s.post("/api/v1/election/credentials", &list, true).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/credentials", &list, true)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_json");
     assert!(got.1["detail"].as_str().unwrap().contains("voter_id"));
     let (good, _) = e.ballot(0, &mut rng);
@@ -164,17 +170,21 @@ async fn unknown_fields_are_refused_on_every_route_and_bad_values_are_bad_encodi
     // A ballot with an unknown field, at the top or deep inside.
     let mut extra = good_json.clone();
     extra["comment"] = json!("hello");
-    let got = s.post("/api/v1/ballots", &extra, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &extra, false)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_json");
     assert!(got.1["detail"].as_str().unwrap().contains("comment"));
     let mut deep = good_json.clone();
     deep["contests"][0]["ciphertexts"][0]["gamma"] = json!("00");
-    let got = s.post("/api/v1/ballots", &deep, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &deep, false)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_json");
     // A cosignature with an unknown field.
     let got = s
         .post(
-            "/api/v1/board/cosignatures",
+            "/api/v1/elections/psephos-2026/board/cosignatures",
             &json!({"size": 1, "signature": "x", "extra": 1}),
             false,
         )
@@ -187,19 +197,30 @@ async fn unknown_fields_are_refused_on_every_route_and_bad_values_are_bad_encodi
     p[31] = 0x7f;
     let mut bad = good_json.clone();
     bad["credential"] = json!(hex::encode(p));
-    let got = s.post("/api/v1/ballots", &bad, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &bad, false)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_encoding");
     let mut bad = good_json.clone();
     bad["contests"][0]["ciphertexts"][0]["alpha"] = json!(hex::encode(p));
-    let got = s.post("/api/v1/ballots", &bad, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &bad, false)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_encoding");
     let mut bad = good_json.clone();
     bad["election"] = json!("zz");
-    let got = s.post("/api/v1/ballots", &bad, false).await;
+    let got = s
+        .post("/api/v1/elections/psephos-2026/ballots", &bad, false)
+        .await;
     assert_eq!(expect_error(&got, 400), "bad_encoding");
     assert_eq!(s.size(), size);
     // The good one goes through.
-    assert_eq!(s.post("/api/v1/ballots", &good_json, false).await.0, 201);
+    assert_eq!(
+        s.post("/api/v1/elections/psephos-2026/ballots", &good_json, false)
+            .await
+            .0,
+        201
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,13 +231,17 @@ async fn a_replayed_share_is_replayed() {
     e.open(&s).await;
     let (b, _) = e.ballot(0, &mut rng);
     assert_eq!(
-        s.post_raw("/api/v1/ballots", serde_json::to_string(&b).unwrap(), false)
-            .await
-            .0,
+        s.post_raw(
+            "/api/v1/elections/psephos-2026/ballots",
+            serde_json::to_string(&b).unwrap(),
+            false
+        )
+        .await
+        .0,
         201
     );
-    assert_eq!(s.admin("/api/v1/election/close").await.0, 200);
-    let (st, v) = s.admin("/api/v1/tally").await;
+    assert_eq!(s.admin("/api/v1/elections/psephos-2026/close").await.0, 200);
+    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     let tally: psephos_core::tally::EncryptedTally =
         serde_json::from_value(v["tally"].clone()).unwrap();
@@ -228,13 +253,19 @@ async fn a_replayed_share_is_replayed() {
     );
     let body = serde_json::to_string(&share).unwrap();
     assert_eq!(
-        s.post_raw("/api/v1/tally/shares", body.clone(), false)
-            .await
-            .0,
+        s.post_raw(
+            "/api/v1/elections/psephos-2026/tally/shares",
+            body.clone(),
+            false
+        )
+        .await
+        .0,
         201
     );
     let size = s.size();
-    let got = s.post_raw("/api/v1/tally/shares", body, false).await;
+    let got = s
+        .post_raw("/api/v1/elections/psephos-2026/tally/shares", body, false)
+        .await;
     assert_eq!(expect_error(&got, 409), "replayed");
     assert_eq!(s.size(), size);
 }
@@ -250,12 +281,14 @@ async fn the_429_message_says_what_retry_after_says() {
     };
     let s = start(Backend::Sqlite, config).await;
     assert_eq!(
-        s.post_raw("/api/v1/ballots", "{".into(), false).await.0,
+        s.post_raw("/api/v1/elections/psephos-2026/ballots", "{".into(), false)
+            .await
+            .0,
         400
     );
     let r = s
         .client
-        .post(format!("{}/api/v1/ballots", s.base))
+        .post(format!("{}/api/v1/elections/psephos-2026/ballots", s.base))
         .body("{")
         .send()
         .await
@@ -282,7 +315,7 @@ async fn no_100_continue_is_sent_for_a_body_that_will_be_refused() {
     let text = raw_async(
         &s.base,
         format!(
-            "POST /api/v1/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-type: \
+            "POST /api/v1/elections/psephos-2026/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-type: \
              application/json\r\ncontent-length: {}\r\nexpect: 100-continue\r\n\r\n",
             10 << 20
         )
@@ -294,7 +327,7 @@ async fn no_100_continue_is_sent_for_a_body_that_will_be_refused() {
     // In a content coding: 415, no 100 either.
     let text = raw_async(
         &s.base,
-        b"POST /api/v1/ballots HTTP/1.1\r\nhost: x\r\ncontent-encoding: gzip\r\n\
+        b"POST /api/v1/elections/psephos-2026/ballots HTTP/1.1\r\nhost: x\r\ncontent-encoding: gzip\r\n\
           content-length: 10\r\nexpect: 100-continue\r\n\r\n"
             .to_vec(),
     )
@@ -304,7 +337,7 @@ async fn no_100_continue_is_sent_for_a_body_that_will_be_refused() {
     // Within the limit: 100 Continue, then the route's own answer to the body.
     let text = raw_async(
         &s.base,
-        b"POST /api/v1/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\n\
+        b"POST /api/v1/elections/psephos-2026/board/cosignatures HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\n\
           expect: 100-continue\r\n\r\n{"
             .to_vec(),
     )

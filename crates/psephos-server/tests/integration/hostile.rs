@@ -47,7 +47,7 @@ async fn hostile(backend: Backend) {
     let good_json: Value = serde_json::to_value(&good).unwrap();
 
     // Undecodable.
-    let b = "/api/v1/ballots";
+    let b = "/api/v1/elections/psephos-2026/ballots";
     assert_eq!(refused(&s, b, "{".into(), 400).await, "bad_json");
     assert_eq!(refused(&s, b, "[]".into(), 400).await, "bad_json");
     assert_eq!(refused(&s, b, "".into(), 400).await, "bad_json");
@@ -191,7 +191,7 @@ async fn hostile(backend: Backend) {
     assert_eq!(refused(&s, b, to_string(&good), 409).await, "replayed");
 
     // Challenges: undecodable, a cast ballot, a reveal for another ballot.
-    let c = "/api/v1/challenges";
+    let c = "/api/v1/elections/psephos-2026/challenges";
     refused(&s, c, "{\"ballot\": 1}".into(), 400).await;
     let (probe, secrets) = e.ballot(5, &mut rng);
     let reveal = secrets.reveal(&probe);
@@ -214,11 +214,11 @@ async fn hostile(backend: Backend) {
 
     // Officials' routes without the token, or with a wrong one.
     let admin_routes = [
-        "/api/v1/election",
-        "/api/v1/election/credentials",
-        "/api/v1/election/open",
-        "/api/v1/election/close",
-        "/api/v1/election/ceremony/complete",
+        "/api/v1/elections/psephos-2026/definition",
+        "/api/v1/elections/psephos-2026/credentials",
+        "/api/v1/elections/psephos-2026/open",
+        "/api/v1/elections/psephos-2026/close",
+        "/api/v1/elections/psephos-2026/ceremony/complete",
     ];
     for path in admin_routes {
         let before = s.size();
@@ -238,7 +238,7 @@ async fn hostile(backend: Backend) {
         assert_eq!(s.size(), before);
     }
     // Bad definitions (the board is past that anyway, so also check on a fresh server below).
-    let got = s.get("/api/v1/election").await;
+    let got = s.get("/api/v1/elections/psephos-2026").await;
     assert_eq!(got.0, 200);
 }
 
@@ -259,7 +259,7 @@ async fn bad_definitions_are_refused() {
     let mut rng = s.rng.clone();
     let e = TestElection::new(&mut rng, 1);
     let good = common::create_body(common::MANIFEST, &e.run);
-    let path = "/api/v1/election";
+    let path = "/api/v1/elections/psephos-2026/definition";
     let cases: Vec<(Value, u16)> = vec![
         (
             json!({ "manifest_toml": "[election", "trustees": good["trustees"] }),
@@ -328,12 +328,14 @@ async fn writes_are_rate_limited_per_client() {
     };
     let s = start(Backend::Sqlite, config).await;
     for _ in 0..2 {
-        let got = s.post_raw("/api/v1/ballots", "{".into(), false).await;
+        let got = s
+            .post_raw("/api/v1/elections/psephos-2026/ballots", "{".into(), false)
+            .await;
         assert_eq!(got.0, 400);
     }
     let r = s
         .client
-        .post(format!("{}/api/v1/ballots", s.base))
+        .post(format!("{}/api/v1/elections/psephos-2026/ballots", s.base))
         .body("{")
         .send()
         .await
@@ -344,7 +346,7 @@ async fn writes_are_rate_limited_per_client() {
     assert_eq!(v["error"], "rate_limited");
     assert_eq!(s.size(), 0);
     for _ in 0..5 {
-        assert_eq!(s.get("/api/v1/election/status").await.0, 200);
+        assert_eq!(s.get("/api/v1/elections/psephos-2026/status").await.0, 200);
     }
     let (_, text) = s.get_text("/metrics").await;
     assert!(text.contains("psephos_rate_limited_total 1"), "{text}");

@@ -1,6 +1,6 @@
 //! Operations: the OpenAPI document matches the routes, the event stream tells observers what
-//! happens, a graceful stop loses no acknowledged ballot, and the admin token store keeps only
-//! a hash.
+//! happens, a graceful stop loses no acknowledged ballot, and the operator token store keeps
+//! only a hash.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -8,35 +8,36 @@ use psephos_testkit::server as common;
 
 use common::{expect_error, start, Backend, TestElection};
 use psephos_core::ballot::TrackingCode;
-use psephos_server::auth::{load_or_create_token, AdminAuth};
+use psephos_server::auth::TokenHash;
+use psephos_server::catalog::Catalog;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Route paths declared in the sources: `web::resource("…")` (full paths) and `#[get("…")]`
-/// style attributes, prefixed by the scope their module is mounted under in `startup.rs`.
+/// Route paths declared in the sources (`web::resource("…")`), prefixed by where their module
+/// is mounted in `routes/mod.rs`: `elections` and `service` at the root, `board` in an
+/// election's `/board`, every other module in an election's scope.
 fn routes_in_sources() -> BTreeSet<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    let startup = std::fs::read_to_string(format!("{dir}/startup.rs")).unwrap();
+    let table = std::fs::read_to_string(format!("{dir}/routes/mod.rs")).unwrap();
+    let scope = table
+        .split("ELECTION_SCOPE: &str = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
     let mut out = BTreeSet::new();
     for entry in std::fs::read_dir(format!("{dir}/routes")).unwrap() {
         let path = entry.unwrap().path();
         let module = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let prefix = match module.as_str() {
+            "mod" | "web" => continue,
+            "elections" | "service" => String::new(),
+            "board" => format!("{scope}/board"),
+            _ => scope.clone(),
+        };
         let text = std::fs::read_to_string(&path).unwrap();
-        // The scope this module is mounted under, if any.
-        let marker = format!(".configure(routes::{module}::configure)");
-        let scope = startup
-            .lines()
-            .find(|l| l.contains(&marker) && l.contains("web::scope(\""))
-            .and_then(|l| l.split("web::scope(\"").nth(1))
-            .and_then(|r| r.split('"').next())
-            .unwrap_or("")
-            .to_string();
-        for (needle, prefix) in [
-            ("web::resource(\"", String::new()),
-            ("#[get(\"", scope.clone()),
-            ("#[post(\"", scope.clone()),
-        ] {
+        for needle in ["web::resource(\"", "#[get(\"", "#[post(\""] {
             for piece in text.split(needle).skip(1) {
                 let p = piece.split('"').next().unwrap();
                 out.insert(format!("{prefix}{p}"));
@@ -71,6 +72,7 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     // Every documented method answers from a real handler (not the fallback, not 405).
     for (path, ops) in paths {
         let concrete = path
+            .replace("{election}", psephos_testkit::ELECTION)
             .replace("{credential}", &"ab".repeat(32))
             .replace("{tracking_code}", "AAAA-AAAA-AAAA-AAAA")
             .replace("{index}", "0")
@@ -81,11 +83,12 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             let r = match method.as_str() {
                 "get" => s.client.get(&url).send().await.unwrap(),
                 "post" => s.client.post(&url).body("{}").send().await.unwrap(),
+                "parameters" => continue,
                 m => panic!("unexpected method {m}"),
             };
             let status = r.status().as_u16();
             assert_ne!(status, 405, "{method} {path}");
-            if path == "/api/v1/events" || path == "/api/openapi.json" {
+            if path.ends_with("/events") || path == "/api/openapi.json" {
                 continue; // a stream: the headers are the answer; the document names every code
             }
             let text = r.text().await.unwrap();
@@ -95,7 +98,7 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     // An unknown path is a JSON 404; a known path with another method a JSON 405.
     let got = s.get("/api/v1/nothing-here").await;
     assert_eq!(expect_error(&got, 404), "no_route");
-    let got = s.get("/api/v1/ballots").await;
+    let got = s.get("/api/v1/elections/psephos-2026/ballots").await;
     assert_eq!(expect_error(&got, 405), "method_not_allowed");
 }
 
@@ -190,7 +193,7 @@ async fn events_stream_phase_counts_and_checkpoints() {
     let mut e = TestElection::new(&mut rng, 3);
     let mut resp = s
         .client
-        .get(format!("{}/api/v1/events", s.base))
+        .get(format!("{}/api/v1/elections/psephos-2026/events", s.base))
         .send()
         .await
         .unwrap();
@@ -207,7 +210,11 @@ async fn events_stream_phase_counts_and_checkpoints() {
     next_event(&mut resp, &mut buf, "phase", |v| v["phase"] == "open").await;
     let (b, _) = e.ballot(0, &mut rng);
     let (st, _) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(st, 201);
     next_event(&mut resp, &mut buf, "counts", |v| v["ballots_cast"] == 1).await;
@@ -247,7 +254,7 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
             tokio::time::sleep(Duration::from_millis(i as u64 * 2)).await;
             let status = s
                 .client
-                .post(format!("{}/api/v1/ballots", s.base))
+                .post(format!("{}/api/v1/elections/psephos-2026/ballots", s.base))
                 .body(body.clone())
                 .send()
                 .await
@@ -282,7 +289,10 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
     for (i, body) in ballots.iter().enumerate() {
         let b: psephos_core::ballot::EncryptedBallot = serde_json::from_str(body).unwrap();
         let (st, v) = s2
-            .get(&format!("/api/v1/ballots/{}", TrackingCode::of(&b.hash())))
+            .get(&format!(
+                "/api/v1/elections/psephos-2026/ballots/{}",
+                TrackingCode::of(&b.hash())
+            ))
             .await;
         if acked.contains(&i) {
             assert_eq!(
@@ -299,26 +309,30 @@ async fn graceful_stop_loses_no_acknowledged_ballot() {
 async fn token_store(backend: Backend) {
     let db = psephos_testkit::TestDb::new(backend).await;
     // The board creates the database; the token table lives beside the board's tables.
-    let board = psephos_board::Board::open(&db.url, psephos_testkit::config())
-        .await
-        .unwrap();
-    let (hash, token) = load_or_create_token(&db.url, false).await.unwrap();
+    let board = psephos_board::Board::open(
+        &db.url,
+        psephos_testkit::election_config(psephos_testkit::ELECTION),
+    )
+    .await
+    .unwrap();
+    let catalog = Catalog::open(&db.url).await.unwrap();
+    let (hash, token) = catalog.operator_token(false).await.unwrap();
     let token = token.expect("a token at the first start");
     assert_eq!(token.expose().len(), 64);
-    assert!(AdminAuth::from_hash(hash).accepts(token.expose()));
+    assert!(TokenHash::from_hash(hash).accepts(token.expose()));
     assert_eq!(format!("{token:?}"), "NewToken(<secret>)");
     // Later starts read the hash and make no token.
-    let (again, none) = load_or_create_token(&db.url, false).await.unwrap();
+    let (again, none) = catalog.operator_token(false).await.unwrap();
     assert_eq!(again, hash);
     assert!(none.is_none());
     // Only the hash is stored.
     let stored_hex = hex::encode(hash);
     assert_ne!(stored_hex, token.expose());
     // A reset replaces it.
-    let (new_hash, new_token) = load_or_create_token(&db.url, true).await.unwrap();
+    let (new_hash, new_token) = catalog.operator_token(true).await.unwrap();
     assert_ne!(new_hash, hash);
-    assert!(!AdminAuth::from_hash(new_hash).accepts(token.expose()));
-    assert!(AdminAuth::from_hash(new_hash).accepts(new_token.unwrap().expose()));
+    assert!(!TokenHash::from_hash(new_hash).accepts(token.expose()));
+    assert!(TokenHash::from_hash(new_hash).accepts(new_token.unwrap().expose()));
     board.close().await.unwrap();
 }
 
@@ -347,13 +361,19 @@ async fn slow_requests_time_out_with_json_503() {
     e.open(&s).await;
     let (b, _) = e.ballot(0, &mut rng);
     let got = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(expect_error(&got, 503), "timeout");
     let code = TrackingCode::of(&b.hash()).to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;
+        let (st, v) = s
+            .get(&format!("/api/v1/elections/psephos-2026/ballots/{code}"))
+            .await;
         if st == 200 {
             assert_eq!(v["status"], "cast");
             break;

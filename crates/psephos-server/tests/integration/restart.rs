@@ -61,7 +61,7 @@ async fn a_restart_restores_exactly_the_state_the_service_had() {
     let reveal = secrets.reveal(&probe);
     let (st, v) = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &serde_json::json!({ "ballot": probe, "reveal": reveal }),
             false,
         )
@@ -71,12 +71,16 @@ async fn a_restart_restores_exactly_the_state_the_service_had() {
     for v in [0, 1, 2, 3, 4, 5, 0, 1] {
         let (b, _) = e.ballot(v, &mut rng);
         let (st, got) = s
-            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .post(
+                "/api/v1/elections/psephos-2026/ballots",
+                &serde_json::to_value(&b).unwrap(),
+                false,
+            )
             .await;
         assert_eq!(st, 201, "{got}");
         ballots.push(b);
     }
-    let live = observe(&s.state.election, &ballots).await;
+    let live = observe(&s.hosted.election, &ballots).await;
     assert_eq!(live.0.ballots_cast, 8);
     assert_eq!(live.0.voters, 6);
     assert_eq!(live.0.challenges, 1);
@@ -93,11 +97,15 @@ async fn a_restart_restores_exactly_the_state_the_service_had() {
     s.handle.stop(false).await;
     let db = s.db;
     let s = start_on(db, common::quiet_config()).await;
-    assert_eq!(observe(&s.state.election, &ballots).await, live);
+    assert_eq!(observe(&s.hosted.election, &ballots).await, live);
     // And it takes the next ballot at the board's next index.
     let (b, _) = e.ballot(3, &mut rng);
     let (st, got) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(st, 201, "{got}");
     assert_eq!(got["index"].as_u64(), Some(s.size() - 1));
@@ -112,13 +120,13 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     let (b0, _) = e.ballot(0, &mut rng);
     let (st, got) = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&b0).unwrap(),
             false,
         )
         .await;
     assert_eq!(st, 201, "{got}");
-    let replayed = s.state.election.entries_replayed();
+    let replayed = s.hosted.election.entries_replayed();
     let size = s.size();
 
     // The database refuses the next commit (as a full disk or a lost connection would).
@@ -132,7 +140,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     let (b1, _) = e.ballot(1, &mut rng);
     let got = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&b1).unwrap(),
             false,
         )
@@ -143,19 +151,19 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     let reveal = secrets.reveal(&probe);
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &serde_json::json!({ "ballot": probe, "reveal": reveal }),
             false,
         )
         .await;
     assert!(got.0 >= 500, "{got:?}");
-    let got = s.admin("/api/v1/election/close").await;
+    let got = s.admin("/api/v1/elections/psephos-2026/close").await;
     assert!(got.0 >= 500, "{got:?}");
 
     // Nothing was committed; the state was taken back, not rebuilt: no entry was replayed.
     assert_eq!(s.board.refresh().await.unwrap(), size);
-    assert_eq!(s.state.election.entries_replayed(), replayed);
-    let state = s.state.election.read().await;
+    assert_eq!(s.hosted.election.entries_replayed(), replayed);
+    let state = s.hosted.election.read().await;
     assert_eq!(state.size(), size);
     assert_eq!(state.phase(), psephos_record::Phase::Open);
     let full = applied_in_full(&s.board).await;
@@ -165,7 +173,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     );
     drop(state);
     assert!(s
-        .state
+        .hosted
         .election
         .tracked(&TrackingCode::of(&b1.hash()))
         .await
@@ -175,7 +183,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     exec(&s.db.url, "DROP TRIGGER refuse_appends", &[]).await;
     let (st, got) = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&b1).unwrap(),
             false,
         )
@@ -183,15 +191,15 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
     assert_eq!(st, 201, "{got}");
     assert_eq!(got["index"].as_u64(), Some(size));
     let t = s
-        .state
+        .hosted
         .election
         .tracked(&TrackingCode::of(&b1.hash()))
         .await
         .unwrap();
     assert_eq!(t.index, size);
-    let state = s.state.election.read().await;
+    let state = s.hosted.election.read().await;
     assert_eq!(state.counts().ballots_cast, 2);
-    assert_eq!(s.state.election.entries_replayed(), replayed);
+    assert_eq!(s.hosted.election.entries_replayed(), replayed);
     drop(state);
 }
 
@@ -205,17 +213,24 @@ async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_th
     for v in [0, 1, 2, 0] {
         let (b, _) = e.ballot(v, &mut rng);
         let (st, got) = s
-            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .post(
+                "/api/v1/elections/psephos-2026/ballots",
+                &serde_json::to_value(&b).unwrap(),
+                false,
+            )
             .await;
         assert_eq!(st, 201, "{got}");
         ballots.push(b);
     }
-    let live = observe(&s.state.election, &ballots).await;
+    let live = observe(&s.hosted.election, &ballots).await;
     // (Sealed first, so that the second handle on the database has nothing to seal.)
     s.board.seal_now().await.unwrap();
-    let opened = ElectionService::open(&s.db.url, psephos_testkit::config())
-        .await
-        .unwrap();
+    let opened = ElectionService::open(
+        &s.db.url,
+        psephos_testkit::election_config(psephos_testkit::ELECTION),
+    )
+    .await
+    .unwrap();
     assert_eq!(opened.entries_replayed(), s.size());
     assert_eq!(observe(&opened, &ballots).await, live);
     opened.board().close().await.unwrap();
@@ -234,7 +249,12 @@ async fn the_one_pass_start_replays_as_load_does_and_refuses_an_entry_against_th
         .await
         .unwrap();
     s.board.seal_now().await.unwrap();
-    match ElectionService::open(&s.db.url, psephos_testkit::config()).await {
+    match ElectionService::open(
+        &s.db.url,
+        psephos_testkit::election_config(psephos_testkit::ELECTION),
+    )
+    .await
+    {
         Err(psephos_server::election::ReplayError::Rule { index: at, source }) => {
             assert_eq!(at, index);
             assert!(
@@ -257,7 +277,11 @@ async fn voted(
     for &v in voters {
         let (b, _) = e.ballot(v, rng);
         let (st, got) = s
-            .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+            .post(
+                "/api/v1/elections/psephos-2026/ballots",
+                &serde_json::to_value(&b).unwrap(),
+                false,
+            )
             .await;
         assert_eq!(st, 201, "{got}");
         ballots.push(b);
@@ -278,7 +302,7 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     let reveal = secrets.reveal(&probe);
     let (st, v) = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &serde_json::json!({ "ballot": probe, "reveal": reveal }),
             false,
         )
@@ -287,13 +311,13 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     let mut ballots = vec![probe];
     ballots.extend(voted(&s, &e, &mut rng, &[0, 1, 2, 0]).await);
     assert_eq!(
-        s.state.election.save_snapshot().await.unwrap(),
+        s.hosted.election.save_snapshot().await.unwrap(),
         Some(s.size())
     );
     let at_snapshot = s.size();
     // After the snapshot: more ballots and a revote, acknowledged, and no snapshot.
     ballots.extend(voted(&s, &e, &mut rng, &[3, 4, 1]).await);
-    let live = observe(&s.state.election, &ballots).await;
+    let live = observe(&s.hosted.election, &ballots).await;
     assert_eq!(
         (live.0.ballots_cast, live.0.voters, live.0.challenges),
         (7, 5, 1)
@@ -307,7 +331,7 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     }
     let db = s.db;
     let s = common::serve_on(db, common::quiet_config()).await;
-    let service = &s.state.election;
+    let service = &s.hosted.election;
     // The five ballots before the snapshot were restored, not read; the entries after it
     // and the election's other entries were replayed.
     assert_eq!(service.ballots_restored(), 5);
@@ -325,7 +349,7 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     // the voter's last ballot (cast after the snapshot); a new voter's ballot is taken.
     let (st, got) = s
         .post(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             &serde_json::to_value(&ballots[1]).unwrap(),
             false,
         )
@@ -337,11 +361,15 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     );
     let (b, _) = e.ballot(1, &mut rng);
     let (st, got) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(st, 201, "{got}");
     assert_eq!(got["index"].as_u64(), Some(size));
-    let state = s.state.election.read().await;
+    let state = s.hosted.election.read().await;
     let voter1 = state.counted().iter().filter(|c| c.1 == size).count();
     assert_eq!(voter1, 1);
     assert_eq!(state.counts().voters, 5);
@@ -349,10 +377,14 @@ async fn a_restart_from_the_snapshot_is_a_full_replay(backend: Backend) {
     drop(state);
     let (b, _) = e.ballot(5, &mut rng);
     let (st, got) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(st, 201, "{got}");
-    assert_eq!(s.state.election.read().await.counts().voters, 6);
+    assert_eq!(s.hosted.election.read().await.counts().voters, 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,8 +411,8 @@ async fn an_edited_snapshot_is_ignored(backend: Backend) {
     let mut e = TestElection::new(&mut rng, 3);
     e.open(&s).await;
     let ballots = voted(&s, &e, &mut rng, &[0, 1, 2, 0]).await;
-    s.state.election.save_snapshot().await.unwrap();
-    let live = observe(&s.state.election, &ballots).await;
+    s.hosted.election.save_snapshot().await.unwrap();
+    let live = observe(&s.hosted.election, &ballots).await;
     let size = s.size();
     // A well-formed snapshot of the board without its last ballot (as if it was never cast).
     let mut forged = Rules::new();
@@ -408,9 +440,9 @@ async fn an_edited_snapshot_is_ignored(backend: Backend) {
     .await;
     let db = s.db;
     let s = common::serve_on(db, common::quiet_config()).await;
-    assert_eq!(s.state.election.ballots_restored(), 0);
-    assert_eq!(s.state.election.entries_replayed(), size);
-    assert_eq!(observe(&s.state.election, &ballots).await, live);
+    assert_eq!(s.hosted.election.ballots_restored(), 0);
+    assert_eq!(s.hosted.election.entries_replayed(), size);
+    assert_eq!(observe(&s.hosted.election, &ballots).await, live);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -432,7 +464,7 @@ async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
     let mut e = TestElection::new(&mut rng, 4);
     e.open(&s).await;
     let ballots = voted(&s, &e, &mut rng, &[0, 1, 2]).await;
-    s.state.election.save_snapshot().await.unwrap();
+    s.hosted.election.save_snapshot().await.unwrap();
     let first = s.size() - 3;
     s.state.shutdown().await;
     s.handle.stop(true).await;
@@ -451,7 +483,7 @@ async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
     .await;
     let db = s.db;
     let s = common::serve_on(db, common::quiet_config()).await;
-    assert_eq!(s.state.election.ballots_restored(), 3);
+    assert_eq!(s.hosted.election.ballots_restored(), 3);
     match s.board.wait_tamper_check().await {
         psephos_board::TamperCheck::Failed { error, .. } => {
             assert!(error.contains(&format!("from entry {first}")), "{error}")
@@ -460,17 +492,21 @@ async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
     }
     let (b, _) = e.ballot(3, &mut rng);
     let (st, got) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(
         (st, got["error"].as_str()),
         (503, Some("unavailable")),
         "{got}"
     );
-    let got = s.admin("/api/v1/election/close").await;
+    let got = s.admin("/api/v1/elections/psephos-2026/close").await;
     assert_eq!(got.0, 503, "{got:?}");
     assert_eq!(s.size(), first + 3);
-    let (st, health) = s.get("/health").await;
+    let (st, health) = s.get("/api/v1/elections/psephos-2026/health").await;
     assert_eq!(st, 503, "{health}");
     assert_eq!(health["tamper_check"], "failed");
     assert!(health["background_error"]
@@ -486,7 +522,8 @@ async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        metrics.contains("psephos_board_tamper_check{state=\"failed\"} 1"),
+        metrics
+            .contains("psephos_board_tamper_check{election=\"psephos-2026\",state=\"failed\"} 1"),
         "{metrics}"
     );
 }
@@ -519,7 +556,7 @@ async fn entries_removed_behind_the_snapshot_stop_the_start(backend: Backend) {
     let keep = s.size() - 2;
     s.state.shutdown().await;
     s.handle.stop(true).await;
-    s.state.save_snapshot().await;
+    s.state.save_snapshots().await;
     s.board.close().await.unwrap();
     for sql in [
         "DELETE FROM board_entries WHERE idx >= $1",
@@ -528,7 +565,12 @@ async fn entries_removed_behind_the_snapshot_stop_the_start(backend: Backend) {
     ] {
         exec(&s.db.url, sql, &[psephos_testkit::Arg::I(keep as i64)]).await;
     }
-    match ElectionService::open(&s.db.url, psephos_testkit::config()).await {
+    match ElectionService::open(
+        &s.db.url,
+        psephos_testkit::election_config(psephos_testkit::ELECTION),
+    )
+    .await
+    {
         Err(psephos_server::election::ReplayError::Board(
             psephos_board::BoardError::SnapshotContradicted { size, .. },
         )) => assert_eq!(size, keep + 2),

@@ -29,7 +29,7 @@ fn credentials(e: &TestElection, n: usize, style: &str, rng: &mut ChaCha20Rng) -
 
 /// The rules' state and the board agree on the number of entries.
 async fn in_step(s: &Server) {
-    assert_eq!(s.state.election.read().await.size(), s.size());
+    assert_eq!(s.hosted.election.read().await.size(), s.size());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +39,7 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
     let e = TestElection::new(&mut rng, 4);
     let (st, v) = s
         .post(
-            "/api/v1/election",
+            "/api/v1/elections/psephos-2026/definition",
             &common::create_body(common::MANIFEST, &e.run),
             true,
         )
@@ -51,24 +51,24 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
         Payload::Credentials(big.clone()).to_bytes().len() > psephos_board::entry::MAX_PAYLOAD_SIZE
     );
     // The rules refuse it too: no entry may hold more credentials than its decoding allows.
-    let mut scratch = s.state.election.read().await.clone();
+    let mut scratch = s.hosted.election.read().await.clone();
     let refused = scratch
         .apply(&Payload::Credentials(big.clone()))
         .unwrap_err();
     assert!(refused.to_string().contains("more than 16384"), "{refused}");
     let err = s
-        .state
+        .hosted
         .election
         .post(Payload::Credentials(big))
         .await
         .unwrap_err();
     assert_eq!(err.status.as_u16(), 413, "{err:?}");
     in_step(&s).await;
-    assert_eq!(s.state.election.read().await.counts().credentials, 0);
+    assert_eq!(s.hosted.election.read().await.counts().credentials, 0);
     // The next write lands at the board's next index, and a restart replays the board.
     let (st, v) = s
         .post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(e.credential_list()).unwrap(),
             true,
         )
@@ -77,7 +77,7 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
     assert_eq!(v["entries"][0].as_u64(), Some(s.size() - 1));
     in_step(&s).await;
     let replayed = psephos_server::election::replay(&s.board).await.unwrap();
-    assert_eq!(replayed.counts(), s.state.election.read().await.counts());
+    assert_eq!(replayed.counts(), s.hosted.election.read().await.counts());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,9 +94,9 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     // A reader holds the state, so the write cannot take its lock and cannot finish whatever
     // the machine's load: the caller's future is certainly dropped mid-write, as the request
     // timeout or a disconnect drops a handler.
-    let reader = s.state.election.read().await;
+    let reader = s.hosted.election.read().await;
     let posted = s
-        .state
+        .hosted
         .election
         .post(Payload::Challenge(psephos_record::Challenged {
             ballot: probe,
@@ -111,7 +111,9 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     drop(reader);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let (st, v) = s.get(&format!("/api/v1/ballots/{code}")).await;
+        let (st, v) = s
+            .get(&format!("/api/v1/elections/psephos-2026/ballots/{code}"))
+            .await;
         if st == 200 {
             assert_eq!(v["status"], "challenged");
             break;
@@ -144,7 +146,7 @@ async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
     };
     let (st, v) = s
         .post(
-            "/api/v1/election",
+            "/api/v1/elections/psephos-2026/definition",
             &common::create_body(&toml, &e.run),
             true,
         )
@@ -154,7 +156,7 @@ async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
     let list = credentials(&e, 20_000, &style, &mut rng);
     let (st, v) = s
         .post(
-            "/api/v1/election/credentials",
+            "/api/v1/elections/psephos-2026/credentials",
             &serde_json::to_value(&list).unwrap(),
             true,
         )
@@ -168,7 +170,7 @@ async fn a_credential_list_with_long_style_ids_is_split_by_bytes() {
         assert!(got[0].payload.len() < psephos_board::entry::MAX_PAYLOAD_SIZE);
     }
     in_step(&s).await;
-    assert_eq!(s.state.election.read().await.counts().credentials, 20_000);
+    assert_eq!(s.hosted.election.read().await.counts().credentials, 20_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -184,14 +186,22 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
     };
     for i in 0..psephos_record::rules::MAX_CHALLENGES_PER_CREDENTIAL {
         let (st, v) = s
-            .post("/api/v1/challenges", &challenge(0, &mut rng), false)
+            .post(
+                "/api/v1/elections/psephos-2026/challenges",
+                &challenge(0, &mut rng),
+                false,
+            )
             .await;
         assert_eq!(st, 201, "challenge {i}: {v}");
         assert!(v["choices"]["contests"].is_array(), "{v}");
     }
     let before = s.size();
     let got = s
-        .post("/api/v1/challenges", &challenge(0, &mut rng), false)
+        .post(
+            "/api/v1/elections/psephos-2026/challenges",
+            &challenge(0, &mut rng),
+            false,
+        )
         .await;
     assert_eq!(common::expect_error(&got, 409), "conflict");
     assert!(
@@ -205,12 +215,20 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
     assert_eq!(s.size(), before);
     // Another credential is not affected, and the limit does not stop casting.
     let (st, v) = s
-        .post("/api/v1/challenges", &challenge(1, &mut rng), false)
+        .post(
+            "/api/v1/elections/psephos-2026/challenges",
+            &challenge(1, &mut rng),
+            false,
+        )
         .await;
     assert_eq!(st, 201, "{v}");
     let (b, _) = e.ballot(0, &mut rng);
     let (st, v) = s
-        .post("/api/v1/ballots", &serde_json::to_value(&b).unwrap(), false)
+        .post(
+            "/api/v1/elections/psephos-2026/ballots",
+            &serde_json::to_value(&b).unwrap(),
+            false,
+        )
         .await;
     assert_eq!(st, 201, "{v}");
     // A lying opening is still refused (now checked outside the lock) and stores nothing.
@@ -221,7 +239,7 @@ async fn a_credential_may_challenge_at_most_ten_ballots() {
     let before = s.size();
     let got = s
         .post(
-            "/api/v1/challenges",
+            "/api/v1/elections/psephos-2026/challenges",
             &serde_json::json!({ "ballot": probe, "reveal": lie }),
             false,
         )
@@ -242,7 +260,7 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     // 6 contests of 64 options: each share is about 100 KB of JSON, over the default 64 KiB.
     let manifest = psephos_core::sim::shapes::approval(6, 64);
     let run = psephos_core::sim::run_ceremony(manifest.hash(), 3, 2, &mut rng).unwrap();
-    let svc = &s.state.election;
+    let svc = &s.hosted.election;
     svc.post(Payload::Definition(psephos_record::Definition {
         manifest: manifest.clone(),
         ceremony: run.params.clone(),
@@ -252,7 +270,9 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     for m in &run.log {
         svc.post(Payload::Ceremony(m.clone())).await.unwrap();
     }
-    let (st, v) = s.admin("/api/v1/election/ceremony/complete").await;
+    let (st, v) = s
+        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .await;
     assert_eq!(st, 200, "{v}");
     let e = TestElection {
         manifest,
@@ -262,11 +282,14 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
     };
     let list = credentials(&e, 2, "all", &mut rng);
     svc.post(Payload::Credentials(list)).await.unwrap();
-    for path in ["/api/v1/election/open", "/api/v1/election/close"] {
+    for path in [
+        "/api/v1/elections/psephos-2026/open",
+        "/api/v1/elections/psephos-2026/close",
+    ] {
         let (st, v) = s.admin(path).await;
         assert_eq!(st, 200, "{v}");
     }
-    let (st, v) = s.admin("/api/v1/tally").await;
+    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     let tally: EncryptedTally = serde_json::from_value(v["tally"].clone()).unwrap();
     let mut result_index = None;
@@ -279,15 +302,17 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
         );
         let body = serde_json::to_string(&share).unwrap();
         assert!(body.len() > 64 * 1024, "{} bytes", body.len());
-        let (st, v) = s.post_raw("/api/v1/tally/shares", body, false).await;
+        let (st, v) = s
+            .post_raw("/api/v1/elections/psephos-2026/tally/shares", body, false)
+            .await;
         assert_eq!(st, 201, "{v}");
         result_index = v["result_index"].as_u64();
     }
     assert!(result_index.is_some());
-    let (st, r) = s.get("/api/v1/result").await;
+    let (st, r) = s.get("/api/v1/elections/psephos-2026/result").await;
     assert_eq!(st, 200, "{r}");
     in_step(&s).await;
-    let st = s.state.election.read().await;
+    let st = s.hosted.election.read().await;
     assert_eq!(st.result(), Some(&st.combined_result().unwrap()));
 }
 
@@ -306,13 +331,13 @@ async fn the_cast_queue_is_bounded_by_bytes() {
     let before = s.size();
     let got = s
         .post_raw(
-            "/api/v1/ballots",
+            "/api/v1/elections/psephos-2026/ballots",
             serde_json::to_string(&ballot).unwrap(),
             false,
         )
         .await;
     assert_eq!(common::expect_error(&got, 503), "overloaded");
     assert_eq!(s.size(), before);
-    assert_eq!(s.state.caster.queued_bytes(), 0);
+    assert_eq!(s.hosted.caster.queued_bytes(), 0);
     in_step(&s).await;
 }

@@ -1,0 +1,123 @@
+//! The service's elections (`/api/v1/elections`): the list, and what the operator does.
+//!
+//! | method | path | who | answer |
+//! |---|---|---|---|
+//! | GET | `/api/v1/elections` | all | `[{id, origin, verifier_key, phase, status}]`: the public elections, in id order |
+//! | POST | `/api/v1/elections` | operator | `{id, visibility?}` → 201 `{id, origin, verifier_key, officials_token}` |
+//! | POST | `/api/v1/elections/{election}/officials-token` | operator | a new officials' token for that election → 200 `{id, officials_token}` |
+//!
+//! An election is created empty: its board exists (its origin `<service origin>/<id>`, its key
+//! derived from the service's, `docs/protocol.md` §10.16) and its officials then define it
+//! (`POST …/definition`). The officials' token is shown once, in the answer, and stored only
+//! as its SHA-256; the operator may issue a new one, which replaces it.
+
+use crate::auth::{NewToken, Operator, TokenHash};
+use crate::state::{AppState, Slot, Visibility};
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_board::election_key::ElectionSlug;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/elections")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/v1/elections/{election}/officials-token")
+            .route(web::post().to(officials_token)),
+    );
+}
+
+/// `POST /api/v1/elections`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateElection {
+    /// The election's id in the service: its slug (`a-z`, `0-9`, `-`, at most 40).
+    pub id: String,
+    /// `public` (default: in the list) or `unlisted`.
+    #[serde(default)]
+    pub visibility: Visibility,
+}
+
+async fn list(state: web::Data<AppState>) -> HttpResponse {
+    let mut out = Vec::new();
+    for (slug, slot) in state.registry.all() {
+        match slot {
+            Slot::Open(e) if e.visibility == Visibility::Public => {
+                let phase = e.election.read().await.phase();
+                out.push(json!({
+                    "id": slug.as_str(),
+                    "origin": e.board.origin(),
+                    "verifier_key": e.board.verifier_key().to_string(),
+                    "phase": phase,
+                    "status": "ok",
+                }));
+            }
+            Slot::Failed {
+                origin,
+                verifier_key,
+                visibility: Visibility::Public,
+                ..
+            } => out.push(json!({
+                "id": slug.as_str(),
+                "origin": origin,
+                "verifier_key": verifier_key,
+                "phase": null,
+                "status": "failed",
+            })),
+            _ => {}
+        }
+    }
+    HttpResponse::Ok().json(out)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    _: Operator,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: CreateElection = crate::body::json(&req, payload, crate::startup::MAX_BODY).await?;
+    let slug = ElectionSlug::new(&body.id)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("id: {e}")))?;
+    let token = NewToken::generate();
+    let e = state
+        .create(slug, body.visibility, TokenHash::of(&token))
+        .await?;
+    tracing::info!(election = %e.slug, origin = e.board.origin(), "election created");
+    Ok(HttpResponse::Created().json(json!({
+        "id": e.slug.as_str(),
+        "origin": e.board.origin(),
+        "verifier_key": e.board.verifier_key().to_string(),
+        "visibility": e.visibility,
+        "officials_token": token.expose(),
+    })))
+}
+
+async fn officials_token(
+    state: web::Data<AppState>,
+    _: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let e = state.election(&path)?;
+    let Some(catalog) = &state.catalog else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "operator_disabled",
+            "this service hosts a fixed set of elections",
+        ));
+    };
+    let token = NewToken::generate();
+    let hash = TokenHash::of(&token);
+    catalog.set_officials(&e.slug, &hash).await?;
+    e.set_officials(hash);
+    tracing::info!(election = %e.slug, "a new officials' token was issued");
+    Ok(HttpResponse::Ok().json(json!({
+        "id": e.slug.as_str(),
+        "officials_token": token.expose(),
+    })))
+}

@@ -1,0 +1,540 @@
+//! The application's state: one service, many elections.
+//!
+//! [`AppState`] is what every handler can reach: the service-wide parts (the operator's token,
+//! metrics, the rate limiter, the configuration, the stop signal) and the [`ElectionRegistry`],
+//! which maps each election's slug to its [`HostedElection`]: today's single-election service
+//! (the board, the rules, the cast pipeline, the intake, the event stream, the ceremony's
+//! schedule), one per election, each with its own tasks. Nothing election-specific is
+//! process-global, so two elections share nothing but the database and the cores.
+//!
+//! Elections are opened when the service starts (`docs/multi-election-plan.md` says why not
+//! lazily yet): each from its own board, with its own tamper check. An election that fails to
+//! open (its board fails the tamper check, the rules refuse its log) is kept in the registry as
+//! failed, answered 503 alone, and the others serve.
+//!
+//! Layering: `startup` builds the state and the server, `routes` holds the route table and the
+//! handlers, which reach the services (`election`, `cast`, `ceremony`, …) through this module;
+//! never the other way round.
+
+use crate::auth::TokenHash;
+use crate::cast::Caster;
+use crate::ceremony::CeremonyDesk;
+use crate::election::ElectionService;
+use crate::events::Events;
+use crate::metrics::Metrics;
+use crate::middleware::RateLimiter;
+use crate::startup::ServiceConfig;
+use crate::ApiError;
+use actix_web::http::StatusCode;
+use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
+use psephos_board::{Board, BoardConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Whether an election is in the public list (`GET /api/v1/elections`). An unlisted election
+/// is served all the same to whoever knows its slug: its board is as public as any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Unlisted,
+}
+
+impl Visibility {
+    pub fn name(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "public" => Some(Visibility::Public),
+            "unlisted" => Some(Visibility::Unlisted),
+            _ => None,
+        }
+    }
+}
+
+/// One election as the service hosts it: its board and rules and every per-election service.
+pub struct HostedElection {
+    pub slug: ElectionSlug,
+    pub board: Board,
+    /// The board plus the election's rules.
+    pub election: Arc<ElectionService>,
+    /// The ballot pipeline (batched proof verification, group commit).
+    pub caster: Arc<Caster>,
+    /// Cheap checks on raw ballot bytes and bounded decoding ([`crate::intake`]).
+    pub intake: Arc<crate::intake::Intake>,
+    /// Server-sent events for observers.
+    pub events: Events,
+    /// The key ceremony's schedule.
+    pub ceremony: Arc<CeremonyDesk>,
+    pub visibility: Visibility,
+    /// The service's metrics (shared by every election).
+    pub metrics: Arc<Metrics>,
+    /// The hash of the officials' token; `None`: no officials' routes.
+    officials: RwLock<Option<TokenHash>>,
+    stop: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for HostedElection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedElection")
+            .field("slug", &self.slug)
+            .field("origin", &self.board.origin())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostedElection {
+    /// Starts the election's services on the current runtime: the ballot pipeline, the
+    /// watcher behind the event stream, the snapshots of the rules, the ceremony's schedule.
+    fn start(
+        slug: ElectionSlug,
+        election: ElectionService,
+        officials: Option<TokenHash>,
+        visibility: Visibility,
+        config: &ServiceConfig,
+        metrics: &Arc<Metrics>,
+    ) -> Arc<Self> {
+        let board = election.board().clone();
+        let intake = Arc::new(crate::intake::Intake::default());
+        if let Some(el) = election.election_now() {
+            intake.warm(el);
+        }
+        let election = Arc::new(election);
+        let (stop, stopping) = watch::channel(false);
+        let events = Events::new(stopping.clone());
+        let caster = Arc::new(Caster::start(
+            election.clone(),
+            config.cast.clone(),
+            metrics.clone(),
+        ));
+        tokio::spawn(crate::events::watch(
+            board.clone(),
+            election.clone(),
+            events.clone(),
+            config.watcher.clone(),
+            stopping.clone(),
+        ));
+        tokio::spawn(save_snapshots(election.clone(), stopping));
+        let ceremony = CeremonyDesk::new(&election, config.schedule);
+        Arc::new(HostedElection {
+            slug,
+            board,
+            election,
+            caster,
+            intake,
+            events,
+            ceremony,
+            visibility,
+            metrics: metrics.clone(),
+            officials: RwLock::new(officials),
+            stop,
+        })
+    }
+
+    /// Whether `token` is this election's officials' token.
+    pub fn accepts_official(&self, token: &str) -> bool {
+        let guard = match self.officials.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        guard.as_ref().is_some_and(|h| h.accepts(token))
+    }
+
+    /// Whether this election has officials' routes at all.
+    pub fn has_officials(&self) -> bool {
+        self.officials.read().map(|g| g.is_some()).unwrap_or(false)
+    }
+
+    /// Replaces the officials' token's hash (the operator issued a new token).
+    pub fn set_officials(&self, hash: TokenHash) {
+        match self.officials.write() {
+            Ok(mut g) => *g = Some(hash),
+            Err(p) => *p.into_inner() = Some(hash),
+        }
+    }
+
+    /// Whether this election is stopping (writes are refused with 503).
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Stops taking ballots, commits every queued one, ends the event streams and the tasks.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        self.caster.shutdown().await;
+    }
+
+    /// Saves a snapshot of the rules if the board grew since the last one.
+    pub async fn save_snapshot(&self) {
+        match self.election.save_snapshot().await {
+            Ok(Some(size)) => {
+                tracing::info!(election = %self.slug, size, "saved a snapshot of the rules")
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(election = %self.slug, error = %e, "saving a snapshot of the rules failed")
+            }
+        }
+    }
+}
+
+/// An election in the registry: serving, or refused at start.
+#[derive(Debug, Clone)]
+pub enum Slot {
+    Open(Arc<HostedElection>),
+    /// It could not be opened (its board failed the tamper check, its log breaks the rules…):
+    /// every request to it is answered 503; the other elections serve.
+    Failed {
+        origin: String,
+        verifier_key: String,
+        visibility: Visibility,
+        error: String,
+    },
+}
+
+/// How the service derives and opens each election's board: the service's one board key and
+/// origin (`docs/protocol.md` §10.16), the database, and the boards' common settings.
+pub struct ServiceBoard {
+    /// `sqlite://…` or `postgres://…`: every election's log lives in this one database.
+    pub database: String,
+    /// The service's origin (`board.example.org`); an election's is `<origin>/<slug>`.
+    pub origin: String,
+    /// The service's board key, from which each election's is derived.
+    pub key: psephos_board::election_key::SigningKey,
+    /// Witness keys whose cosignatures every board accepts.
+    pub witnesses: Vec<psephos_board::note::VerifierKey>,
+    pub seal_interval: Duration,
+    /// Read connections per election's board.
+    pub read_connections: u32,
+}
+
+impl std::fmt::Debug for ServiceBoard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceBoard")
+            .field("origin", &self.origin)
+            .field("key", &"<secret>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceBoard {
+    /// The board configuration of election `slug`: its derived key, named by its origin.
+    pub fn config_for(&self, slug: &ElectionSlug) -> BoardConfig {
+        let mut c = BoardConfig::new(
+            election_origin(&self.origin, slug),
+            election_signing_key(&self.key, slug),
+        );
+        c.witnesses = self.witnesses.clone();
+        c.seal_interval = self.seal_interval;
+        c.read_connections = self.read_connections;
+        c
+    }
+}
+
+/// The elections of the service, by slug.
+#[derive(Debug, Default)]
+pub struct ElectionRegistry {
+    slots: RwLock<BTreeMap<ElectionSlug, Slot>>,
+}
+
+impl ElectionRegistry {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<ElectionSlug, Slot>> {
+        match self.slots.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<ElectionSlug, Slot>> {
+        match self.slots.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The election `slug`: 404 if there is none, 503 if it failed to open.
+    pub fn get(&self, slug: &str) -> Result<Arc<HostedElection>, ApiError> {
+        let slug = ElectionSlug::new(slug).map_err(|_| no_election(slug))?;
+        match self.read().get(&slug) {
+            Some(Slot::Open(e)) => Ok(e.clone()),
+            Some(Slot::Failed { error, .. }) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("election {slug} is not served: it failed to open ({error}); the operator has been told"),
+            )),
+            None => Err(no_election(slug.as_str())),
+        }
+    }
+
+    /// Whether `slug` is taken.
+    pub fn contains(&self, slug: &ElectionSlug) -> bool {
+        self.read().contains_key(slug)
+    }
+
+    /// Every election, in slug order.
+    pub fn all(&self) -> Vec<(ElectionSlug, Slot)> {
+        self.read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The elections that are serving.
+    pub fn open(&self) -> Vec<Arc<HostedElection>> {
+        self.read()
+            .values()
+            .filter_map(|s| match s {
+                Slot::Open(e) => Some(e.clone()),
+                Slot::Failed { .. } => None,
+            })
+            .collect()
+    }
+
+    fn insert(&self, slug: ElectionSlug, slot: Slot) {
+        self.write().insert(slug, slot);
+    }
+}
+
+fn no_election(slug: &str) -> ApiError {
+    ApiError::not_found(format!("no election {slug:?} on this service"))
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The elections, by slug.
+    pub registry: Arc<ElectionRegistry>,
+    /// The operator's token (hash); `None` disables the operator's routes.
+    pub operator: Option<TokenHash>,
+    /// How new elections are opened and stored (`None`: a fixed set of elections, added with
+    /// [`AppState::host`]; `POST /api/v1/elections` is then refused).
+    pub service: Option<Arc<ServiceBoard>>,
+    /// The service's own tables (elections, tokens), when elections can be created.
+    pub catalog: Option<crate::catalog::Catalog>,
+    pub metrics: Arc<Metrics>,
+    pub limiter: Arc<RateLimiter>,
+    pub config: Arc<ServiceConfig>,
+    stop: Arc<watch::Sender<bool>>,
+    /// Serialises the creation of elections (slug uniqueness, one board opened at a time).
+    creating: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    /// A service with no election yet.
+    pub fn new(config: ServiceConfig) -> Self {
+        let (stop, _) = watch::channel(false);
+        AppState {
+            registry: Arc::new(ElectionRegistry::default()),
+            operator: None,
+            service: None,
+            catalog: None,
+            metrics: Arc::new(Metrics::default()),
+            limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            config: Arc::new(config),
+            stop: Arc::new(stop),
+            creating: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The service over `catalog`: every election it lists is opened (its board with the full
+    /// tamper check in the background, its rules from their snapshot); one that fails is kept
+    /// as failed and logged, and the others serve. `POST /api/v1/elections` creates more.
+    pub async fn open(
+        service: ServiceBoard,
+        catalog: crate::catalog::Catalog,
+        config: ServiceConfig,
+    ) -> Result<Self, crate::catalog::CatalogError> {
+        let mut state = AppState::new(config);
+        for row in catalog.elections().await? {
+            let board = service.config_for(&row.slug);
+            let origin = board.origin.clone();
+            let verifier_key =
+                psephos_board::note::NoteSigner::new(&origin, board.signing_key.clone())
+                    .map(|s| s.verifier_key().to_string())
+                    .unwrap_or_default();
+            match ElectionService::open(&service.database, board).await {
+                Ok(e) => {
+                    tracing::info!(election = %row.slug, %origin, size = e.board().size(), "election opened");
+                    state.host(row.slug, e, row.officials, row.visibility);
+                }
+                Err(e) => {
+                    tracing::error!(election = %row.slug, %origin, error = %e, "election refused at start; the others serve");
+                    state.registry.insert(
+                        row.slug,
+                        Slot::Failed {
+                            origin,
+                            verifier_key,
+                            visibility: row.visibility,
+                            error: e.to_string(),
+                        },
+                    );
+                }
+            }
+        }
+        state.service = Some(Arc::new(service));
+        state.catalog = Some(catalog);
+        Ok(state)
+    }
+
+    /// Hosts `election` under `slug` and starts its services (what start and creation do;
+    /// tests host boards they opened themselves).
+    pub fn host(
+        &self,
+        slug: ElectionSlug,
+        election: ElectionService,
+        officials: Option<TokenHash>,
+        visibility: Visibility,
+    ) -> Arc<HostedElection> {
+        let hosted = HostedElection::start(
+            slug.clone(),
+            election,
+            officials,
+            visibility,
+            &self.config,
+            &self.metrics,
+        );
+        self.registry.insert(slug, Slot::Open(hosted.clone()));
+        hosted
+    }
+
+    /// A service of one election over a board the caller opened (tests, benches): the board is
+    /// replayed into its rules and hosted under `slug`, without an officials' token.
+    pub async fn with_board(
+        slug: &str,
+        board: Board,
+        config: ServiceConfig,
+    ) -> Result<Self, crate::election::ReplayError> {
+        let slug = ElectionSlug::new(slug)
+            .map_err(|e| crate::election::ReplayError::Snapshot(format!("election id: {e}")))?;
+        let election = ElectionService::load(board).await?;
+        let state = AppState::new(config);
+        state.host(slug, election, None, Visibility::Public);
+        Ok(state)
+    }
+
+    /// Enables the operator's routes for the token whose hash is `token_hash`.
+    pub fn with_operator(mut self, token_hash: [u8; 32]) -> Self {
+        self.operator = Some(TokenHash::from_hash(token_hash));
+        self
+    }
+
+    /// The election `slug` (404, or 503 if it failed to open).
+    pub fn election(&self, slug: &str) -> Result<Arc<HostedElection>, ApiError> {
+        self.registry.get(slug)
+    }
+
+    /// Creates election `slug`: opens its new board (derived key, origin `<service>/<slug>`),
+    /// stores it in the catalog with the officials' token's hash and hosts it. 409 if the slug
+    /// is taken; 403 if this service cannot create elections.
+    pub async fn create(
+        &self,
+        slug: ElectionSlug,
+        visibility: Visibility,
+        officials: TokenHash,
+    ) -> Result<Arc<HostedElection>, ApiError> {
+        let (Some(service), Some(catalog)) = (&self.service, &self.catalog) else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "operator_disabled",
+                "this service hosts a fixed set of elections",
+            ));
+        };
+        let _one_at_a_time = self.creating.lock().await;
+        if self.registry.contains(&slug) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("election {slug} already exists"),
+            ));
+        }
+        let config = service.config_for(&slug);
+        // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
+        // a creation that failed after opening it, it is opened and checked as any other.)
+        let election = ElectionService::open(&service.database, config)
+            .await
+            .map_err(|e| {
+                tracing::error!(election = %slug, error = %e, "opening a new election's board failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the election's board could not be opened; the operator has been told",
+                )
+            })?;
+        let row = crate::catalog::ElectionRow {
+            slug: slug.clone(),
+            log_id: election.board().log_id(),
+            origin: election.board().origin().to_owned(),
+            visibility,
+            officials: Some(officials.clone()),
+        };
+        if let Err(e) = catalog.insert(&row).await {
+            let _ = election.board().close().await;
+            return Err(e.into());
+        }
+        Ok(self.host(slug, election, Some(officials), visibility))
+    }
+
+    /// Whether the service is stopping (writes are refused with 503).
+    pub fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Stops every election: no new ballots, every queued one committed, streams ended.
+    /// Call after the HTTP server stopped (or is stopping), before closing the boards.
+    pub async fn shutdown(&self) {
+        self.stop.send_replace(true);
+        for e in self.registry.open() {
+            e.shutdown().await;
+        }
+    }
+
+    /// Saves a snapshot of every election's rules whose board grew since its last one.
+    pub async fn save_snapshots(&self) {
+        for e in self.registry.open() {
+            e.save_snapshot().await;
+        }
+    }
+
+    /// Seals a last block of every election's board and closes it.
+    pub async fn close_boards(&self) {
+        for e in self.registry.open() {
+            if let Err(err) = e.board.close().await {
+                tracing::warn!(election = %e.slug, error = %err, "closing the board");
+            }
+        }
+    }
+}
+
+/// How often the board's growth since the last snapshot is looked at.
+const SNAPSHOT_TICK: Duration = Duration::from_secs(5);
+
+/// Saves a snapshot of the rules whenever the board grew by
+/// [`crate::election::SNAPSHOT_EVERY`] entries since the last one, until the election stops.
+async fn save_snapshots(election: Arc<ElectionService>, mut stopping: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(SNAPSHOT_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        let behind = election
+            .board()
+            .size()
+            .saturating_sub(election.snapshot_size());
+        if behind >= crate::election::SNAPSHOT_EVERY {
+            match election.save_snapshot().await {
+                Ok(Some(size)) => tracing::info!(size, "saved a snapshot of the rules"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "saving a snapshot of the rules failed"),
+            }
+        }
+    }
+}
