@@ -222,6 +222,33 @@ impl Server {
         )
     }
 
+    /// POSTs `body` with the bearer `token` (another election's officials, the operator).
+    pub async fn post_as(&self, path: &str, body: &Value, token: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Creates election `id` through the operator's route; returns its officials' token.
+    pub async fn create_election(&self, id: &str) -> String {
+        let (st, v) = self
+            .post_as("/api/v1/elections", &json!({ "id": id }), &self.operator)
+            .await;
+        assert_eq!(st, 201, "{v}");
+        v["officials_token"].as_str().unwrap().to_string()
+    }
+
     pub async fn post(&self, path: &str, body: &Value, admin: bool) -> (u16, Value) {
         self.post_raw(path, body.to_string(), admin).await
     }
@@ -301,37 +328,47 @@ impl TestElection {
     /// Defines the election, runs the ceremony (messages posted through the service, as the
     /// ceremony routes do), completes it, publishes the credentials and opens voting.
     pub async fn open(&mut self, s: &Server) {
+        let token = s.token.clone();
+        self.open_at(s, crate::ELECTION, &token).await;
+    }
+
+    /// [`TestElection::open`] for election `id` of the service, with its officials' `token`.
+    pub async fn open_at(&mut self, s: &Server, id: &str, token: &str) {
+        let e = format!("/api/v1/elections/{id}");
         let (st, v) = s
-            .post(
-                &format!("{}/definition", crate::E),
+            .post_as(
+                &format!("{e}/definition"),
                 &create_body(MANIFEST, &self.run),
-                true,
+                token,
             )
             .await;
         assert_eq!(st, 201, "{v}");
-        self.post_ceremony(s).await;
-        let (st, v) = s.admin(&format!("{}/ceremony/complete", crate::E)).await;
+        self.post_ceremony_to(&s.state.election(id).unwrap()).await;
+        let (st, v) = s
+            .post_as(&format!("{e}/ceremony/complete"), &json!({}), token)
+            .await;
         assert_eq!(st, 200, "{v}");
         self.set_key(&v["key"]);
         let (st, v) = s
-            .post(
-                &format!("{}/credentials", crate::E),
+            .post_as(
+                &format!("{e}/credentials"),
                 &serde_json::to_value(self.credential_list()).unwrap(),
-                true,
+                token,
             )
             .await;
         assert_eq!(st, 200, "{v}");
-        let (st, v) = s.admin(&format!("{}/open", crate::E)).await;
+        let (st, v) = s.post_as(&format!("{e}/open"), &json!({}), token).await;
         assert_eq!(st, 200, "{v}");
     }
 
     pub async fn post_ceremony(&self, s: &Server) {
+        self.post_ceremony_to(&s.hosted).await;
+    }
+
+    /// Posts the ceremony's messages to `e` through its service (as the ceremony routes do).
+    pub async fn post_ceremony_to(&self, e: &HostedElection) {
         for m in &self.run.log {
-            s.hosted
-                .election
-                .post(Payload::Ceremony(m.clone()))
-                .await
-                .unwrap();
+            e.election.post(Payload::Ceremony(m.clone())).await.unwrap();
         }
     }
 

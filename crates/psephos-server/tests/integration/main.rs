@@ -7,6 +7,7 @@ mod board_api;
 mod election_api;
 mod error_forms;
 mod hostile;
+mod multi;
 mod operations;
 mod restart;
 mod write_path;
