@@ -1,7 +1,11 @@
-//! `psephos board`: make a board key, and check a board's storage for tampering.
+//! `psephos board`: make the service's board key, and check an election's stored board for
+//! tampering. The key file is the service's: its name is the service's origin, and each
+//! election's board key and origin are derived from it and the election's id
+//! (`docs/protocol.md` §10.16).
 
 use crate::keys::SecretKey;
 use anyhow::Context;
+use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
 use psephos_board::note::SignatureType;
 use psephos_board::{Board, BoardConfig};
 use std::path::PathBuf;
@@ -14,9 +18,10 @@ pub struct Args {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Action {
-    /// Generate the board's Ed25519 key; prints the public verifier key.
+    /// Generate the service's board key (Ed25519); prints its verifier key. Each election's
+    /// key is derived from it (`psephos serve` publishes each election's verifier key).
     Keygen {
-        /// The log's origin (checkpoint first line), e.g. `board.example.org/municipal-2026`.
+        /// The service's origin, e.g. `board.example.org`; an election's is `<origin>/<id>`.
         #[arg(long)]
         origin: String,
         /// Where to write the secret key (must not exist).
@@ -29,9 +34,12 @@ pub enum Action {
         /// `sqlite://path` or `postgres://…`
         #[arg(long)]
         database: String,
-        /// The board's secret key file (names the log).
+        /// The service's secret board key file.
         #[arg(long)]
         key: PathBuf,
+        /// The election whose board to check.
+        #[arg(long, env = "PSEPHOS_ELECTION")]
+        election: String,
     },
 }
 
@@ -45,9 +53,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "publish the line above",
             )?;
         }
-        Action::Check { database, key } => {
+        Action::Check {
+            database,
+            key,
+            election,
+        } => {
             let key = SecretKey::read_as(&key, SignatureType::Ed25519)?;
-            let mut config = BoardConfig::new(key.name.clone(), key.signing_key.clone());
+            let slug =
+                ElectionSlug::new(&election).with_context(|| format!("--election {election:?}"))?;
+            let origin = election_origin(&key.name, &slug);
+            let mut config = BoardConfig::new(
+                origin.clone(),
+                election_signing_key(&key.signing_key, &slug),
+            );
             config.verify_on_open = false;
             let board = Board::open(&database, config)
                 .await
@@ -57,10 +75,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             drop(board);
             println!("{report:#?}");
             report.into_result()?;
-            println!(
-                "board {}: every entry, node, block and checkpoint verifies",
-                key.name
-            );
+            println!("board {origin}: every entry, node, block and checkpoint verifies");
         }
     }
     Ok(())

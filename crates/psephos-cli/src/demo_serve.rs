@@ -145,7 +145,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let dir = args.dir.clone();
 
     // The service, exactly as `psephos serve` runs it.
-    let key = SecretKey::generate("demo.psephos.example/board", SignatureType::Ed25519)?;
+    let key = SecretKey::generate("demo.psephos.example", SignatureType::Ed25519)?;
     key.write_new(&dir.join("board.secret.key"))?;
     // The demo's witness: in a real election another organisation runs it on its own machine.
     let witness_key =

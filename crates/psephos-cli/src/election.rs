@@ -17,6 +17,7 @@
 //! operator's token from `PSEPHOS_OPERATOR_TOKEN`. The server's answer is printed as JSON; a
 //! refusal prints the server's reason and exits non-zero.
 
+use crate::files::{self, Access};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -33,7 +34,7 @@ pub struct Args {
     pub server: String,
     /// The election's id in the service.
     #[arg(long, env = "PSEPHOS_ELECTION", global = true)]
-    pub election: String,
+    pub election: Option<String>,
     /// The election officials' token (the operator issued it with the election).
     #[arg(
         long,
@@ -54,7 +55,15 @@ pub enum Command {
         /// Keep it out of the service's public list (it is served all the same).
         #[arg(long)]
         unlisted: bool,
+        /// Write the officials' token to this new file (mode 0600) instead of printing it.
+        #[arg(long)]
+        token_out: Option<PathBuf>,
+        /// Write the election's board verifier key to this new file (to publish and pin).
+        #[arg(long)]
+        board_key_out: Option<PathBuf>,
     },
+    /// List the service's public elections (needs no token and no `--election`).
+    List,
     /// Define the election: its manifest and the trustees' public keys.
     Define {
         /// The manifest (an `election-config/` TOML file).
@@ -187,8 +196,22 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let base = crate::http::election_url(&args.server, &args.election)?;
     let client = reqwest::Client::new();
+    if let Command::List = &args.command {
+        let url = format!("{}/api/v1/elections", args.server.trim_end_matches('/'));
+        let resp = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("contacting {url}"))?;
+        println!("{}", serde_json::to_string_pretty(&answer(resp).await?)?);
+        return Ok(());
+    }
+    let election = args
+        .election
+        .as_deref()
+        .context("which election? give --election ID (or PSEPHOS_ELECTION)")?;
+    let base = crate::http::election_url(&args.server, election)?;
     let (path, body): (&str, Option<Value>) = match &args.command {
         Command::Status { wait_for, timeout } => {
             if let Some(want) = wait_for {
@@ -196,7 +219,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             }
             ("/status", None)
         }
-        Command::New { unlisted } => {
+        Command::List => unreachable!("answered above"),
+        Command::New {
+            unlisted,
+            token_out,
+            board_key_out,
+        } => {
             let token = std::env::var("PSEPHOS_OPERATOR_TOKEN")
                 .context("this command needs the operator token: set PSEPHOS_OPERATOR_TOKEN")?;
             let value = post_as_official(
@@ -205,11 +233,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 &token,
                 "/elections",
                 &json!({
-                    "id": args.election,
+                    "id": election,
                     "visibility": if *unlisted { "unlisted" } else { "public" },
                 }),
             )
             .await?;
+            let mut value = value;
+            if let Some(path) = board_key_out {
+                let key = value["verifier_key"].as_str().context("no verifier key")?;
+                files::write_new(path, key.as_bytes(), Access::Public)?;
+            }
+            if let Some(path) = token_out {
+                let token = value["officials_token"].as_str().context("no token")?;
+                files::write_new(path, token.as_bytes(), Access::Secret)?;
+                value["officials_token"] = Value::String(format!("(in {})", path.display()));
+            }
             println!("{}", serde_json::to_string_pretty(&value)?);
             return Ok(());
         }

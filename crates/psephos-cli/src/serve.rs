@@ -269,7 +269,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let elections = state.registry.all().len();
     tracing::info!(%addr, origin = %key.name, elections, "serving");
     println!(
-        "service {} listening on http://{addr} ({elections} elections)",
+        "service {} ({elections} elections) listening on http://{addr}",
         key.name
     );
     let server = serve(listener, state.clone())?;

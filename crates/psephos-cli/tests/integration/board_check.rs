@@ -49,9 +49,14 @@ async fn board_check_finds_the_first_tampered_entry() {
         dir.path().join("board.db").display()
     );
     let key = SecretKey::read(&key_path).unwrap();
+    // Election `e1` of the service whose key this is.
+    let slug = psephos_board::election_key::ElectionSlug::new("e1").unwrap();
     let board = Board::open(
         &db,
-        BoardConfig::new(key.name.clone(), key.signing_key.clone()),
+        BoardConfig::new(
+            psephos_board::election_key::election_origin(&key.name, &slug),
+            psephos_board::election_key::election_signing_key(&key.signing_key, &slug),
+        ),
     )
     .await
     .unwrap();
@@ -64,7 +69,17 @@ async fn board_check_finds_the_first_tampered_entry() {
     board.seal_now().await.unwrap();
     board.close().await.unwrap();
 
-    let ok = psephos(&["board", "check", "--database", &db, "--key", key_arg]);
+    let check = [
+        "board",
+        "check",
+        "--database",
+        &db,
+        "--key",
+        key_arg,
+        "--election",
+        "e1",
+    ];
+    let ok = psephos(&check);
     assert!(
         ok.status.success(),
         "{}",
@@ -77,7 +92,7 @@ async fn board_check_finds_the_first_tampered_entry() {
         .await
         .unwrap();
     pool.close().await;
-    let bad = psephos(&["board", "check", "--database", &db, "--key", key_arg]);
+    let bad = psephos(&check);
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("from entry 3"), "{stderr}");

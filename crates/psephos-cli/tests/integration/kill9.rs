@@ -24,6 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const PASSPHRASE: &str = "kill nine passphrase";
+/// The election's id in the service.
+const ELECTION: &str = "referendum";
 /// Concurrent clients casting.
 const CLIENTS: usize = 8;
 /// Ballots available to each round.
@@ -60,8 +62,10 @@ impl Env {
         let mut c = Command::new(env!("CARGO_BIN_EXE_psephos"));
         c.current_dir(&self.dir)
             .env_remove("PSEPHOS_SERVER")
-            .env_remove("PSEPHOS_ADMIN_TOKEN")
+            .env_remove("PSEPHOS_OFFICIALS_TOKEN")
+            .env_remove("PSEPHOS_OPERATOR_TOKEN")
             .env("PSEPHOS_SERVER", self.base())
+            .env("PSEPHOS_ELECTION", ELECTION)
             .env("PSEPHOS_TRUSTEE_PASSPHRASE", PASSPHRASE)
             .env("PSEPHOS_COMPLAINT_WINDOW", "1s")
             .env("RUST_LOG", "warn");
@@ -76,7 +80,7 @@ impl Env {
         let mut c = self.psephos();
         c.args(args);
         if let Some(t) = token {
-            c.env("PSEPHOS_ADMIN_TOKEN", t);
+            c.env("PSEPHOS_OFFICIALS_TOKEN", t);
         }
         let out = c.output().unwrap();
         assert!(
@@ -88,7 +92,7 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
-    /// Starts `psephos serve` on the database; returns it and the admin token if printed.
+    /// Starts `psephos serve` on the database; returns it and the operator token if printed.
     fn serve(&self) -> (Server, Option<String>) {
         let mut child = self
             .psephos()
@@ -106,7 +110,7 @@ impl Env {
         loop {
             let mut line = String::new();
             assert!(out.read_line(&mut line).unwrap() > 0, "serve exited early");
-            if let Some(t) = line.strip_prefix("admin token (shown once; keep it safe): ") {
+            if let Some(t) = line.strip_prefix("operator token (shown once; keep it safe): ") {
                 token = Some(t.trim().to_string());
             }
             if line.contains("listening on ") {
@@ -143,15 +147,22 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
         ],
         None,
     );
-    let (server, token) = env.serve();
-    let token = token.expect("the first start prints the admin token");
+    let (server, operator) = env.serve();
+    let operator = operator.expect("the first start prints the operator token");
+    let mut c = env.psephos();
+    c.args(["election", "new"])
+        .env("PSEPHOS_OPERATOR_TOKEN", &operator);
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["officials_token"].as_str().unwrap().to_string();
     for t in ["t1", "t2", "t3"] {
         env.ok(&["trustee", "init", t], None);
     }
     env.ok(
         &[
             "election",
-            "create",
+            "define",
             "--manifest",
             manifest_arg,
             "--trustee",
@@ -223,7 +234,7 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
     // Every voter's ballot, made in advance so the rounds measure the server, not the client.
     let rt = runtime();
     let v: serde_json::Value = rt.block_on(async {
-        reqwest::get(format!("{}/api/v1/election", env.base()))
+        reqwest::get(format!("{}/api/v1/elections/{ELECTION}", env.base()))
             .await
             .unwrap()
             .json()
@@ -278,7 +289,7 @@ fn cast_and_kill(
     let n_acked = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let http = reqwest::Client::new();
-        let url = format!("{}/api/v1/elections/psephos-2026/ballots", env.base());
+        let url = format!("{}/api/v1/elections/{ELECTION}/ballots", env.base());
         let mut senders = Vec::new();
         for _ in 0..CLIENTS {
             let (queue, acked, sent, n_acked, http, url) = (
@@ -346,7 +357,7 @@ fn check_on_board(env: &Env, codes: &[String]) {
         for code in codes {
             let r = http
                 .get(format!(
-                    "{}/api/v1/elections/psephos-2026/ballots/{code}",
+                    "{}/api/v1/elections/{ELECTION}/ballots/{code}",
                     env.base()
                 ))
                 .send()
@@ -381,7 +392,7 @@ fn kill9_loop(db: String) {
         all_sent += sent;
         // Restart on the same database: every acknowledged ballot, of every round, is there.
         let (restarted, token) = env.serve();
-        assert!(token.is_none(), "the admin token survives a restart");
+        assert!(token.is_none(), "the operator token survives a restart");
         server = restarted;
         check_on_board(&env, &all_acked);
     }

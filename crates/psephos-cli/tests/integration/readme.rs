@@ -5,7 +5,7 @@
 //! Markers: `run` (each command in order), `each trustee` (the block is written for alice; it
 //! runs for alice, bob and carol), `file NAME` (the block's text is written to NAME), `run after
 //! stopping the server`. The only liberties taken, all stated here: the port `8080` becomes a
-//! free one; the placeholder token `3f9c…` becomes the token `serve` printed; the commands that
+//! free one; the placeholder token `3f9c…` becomes the operator token `serve` printed; the commands that
 //! keep running (`serve`, `witness run`, `trustee ceremony`) are started in the background, and
 //! trustee ceremonies are waited for at the end of the next `run` block; the complaint window is
 //! set to 2 s through `PSEPHOS_COMPLAINT_WINDOW` (the documented variable) so the test does not
@@ -100,7 +100,9 @@ impl Run {
         if c.contains(TOKEN_PLACEHOLDER) {
             c = c.replace(
                 TOKEN_PLACEHOLDER,
-                self.token.as_deref().expect("serve printed no admin token"),
+                self.token
+                    .as_deref()
+                    .expect("serve printed no operator token"),
             );
         }
         c
@@ -182,7 +184,7 @@ impl Run {
         loop {
             let mut line = String::new();
             assert!(out.read_line(&mut line).unwrap() > 0, "serve exited early");
-            if let Some(t) = line.strip_prefix("admin token (shown once; keep it safe): ") {
+            if let Some(t) = line.strip_prefix("operator token (shown once; keep it safe): ") {
                 self.token = Some(t.trim().to_string());
             }
             if line.contains("listening on ") {
@@ -306,7 +308,7 @@ fn vote(dir: &Path, base: &str) -> usize {
     rt.block_on(async {
         let http = reqwest::Client::new();
         let v: serde_json::Value = http
-            .get(format!("{base}/api/v1/election"))
+            .get(format!("{base}/api/v1/elections/referendum"))
             .send()
             .await
             .unwrap()
@@ -333,7 +335,7 @@ fn vote(dir: &Path, base: &str) -> usize {
             )
             .unwrap();
             let r = http
-                .post(format!("{base}/api/v1/elections/psephos-2026/ballots"))
+                .post(format!("{base}/api/v1/elections/referendum/ballots"))
                 .json(&ballot)
                 .send()
                 .await
@@ -448,10 +450,7 @@ fn the_readme_election_runs_as_written() {
         }
         if run.serve.is_some() && !run.env.contains_key("PSEPHOS_SERVER") {
             // While the server runs: a closed standard output is no panic.
-            check_broken_pipe(
-                &run,
-                "psephos election status --server http://127.0.0.1:8080",
-            );
+            check_broken_pipe(&run, "psephos election list --server http://127.0.0.1:8080");
         }
     }
     assert!(voted, "the README never closed the election");

@@ -47,7 +47,7 @@ async fn record_requests(s: &trustee_support::Setup) -> u64 {
     text.lines()
         .filter(|l| {
             l.starts_with(
-                "psephos_http_requests_total{route=\"/api/v1/elections/psephos-2026/record\"",
+                "psephos_http_requests_total{route=\"/api/v1/elections/{election}/record\"",
             )
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())

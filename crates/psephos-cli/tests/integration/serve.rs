@@ -1,6 +1,7 @@
-//! `psephos serve` and `psephos election` as an operator runs them: settings from a config file
-//! and the environment, the admin token printed once (never in the logs) and only its hash
-//! stored, the officials' commands, and a clean stop on SIGTERM.
+//! `psephos serve` and `psephos election` as an operator and officials run them: settings from a
+//! config file and the environment, the operator token printed once (never in the logs) and only
+//! its hash stored, an election created with its officials' token, the officials' commands, and
+//! a clean stop on SIGTERM.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 #![allow(clippy::zombie_processes)] // children are returned by `start` and waited for by `stop`
@@ -50,7 +51,7 @@ fn start(
         assert!(Instant::now() < deadline, "serve did not start");
         let mut line = String::new();
         assert!(out.read_line(&mut line).unwrap() > 0, "serve exited early");
-        if let Some(t) = line.strip_prefix("admin token (shown once; keep it safe): ") {
+        if let Some(t) = line.strip_prefix("operator token (shown once; keep it safe): ") {
             token = Some(t.trim().to_string());
         }
         if let Some(url) = line.split("listening on ").nth(1) {
@@ -61,14 +62,32 @@ fn start(
     }
 }
 
+/// `psephos election …` for election `referendum` with the officials' `token`.
 fn election(url: &str, token: Option<&str>, args: &[&str]) -> std::process::Output {
     let mut c = psephos();
-    c.arg("election").args(args).env("PSEPHOS_SERVER", url);
+    c.arg("election")
+        .args(args)
+        .env("PSEPHOS_SERVER", url)
+        .env("PSEPHOS_ELECTION", "referendum")
+        .env_remove("PSEPHOS_OPERATOR_TOKEN");
     match token {
-        Some(t) => c.env("PSEPHOS_ADMIN_TOKEN", t),
-        None => c.env_remove("PSEPHOS_ADMIN_TOKEN"),
+        Some(t) => c.env("PSEPHOS_OFFICIALS_TOKEN", t),
+        None => c.env_remove("PSEPHOS_OFFICIALS_TOKEN"),
     };
     c.output().unwrap()
+}
+
+/// `psephos election new` for election `referendum` with the operator's `token`: its answer.
+fn new_election(url: &str, operator: &str) -> serde_json::Value {
+    let out = psephos()
+        .args(["election", "new"])
+        .env("PSEPHOS_SERVER", url)
+        .env("PSEPHOS_ELECTION", "referendum")
+        .env("PSEPHOS_OPERATOR_TOKEN", operator)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn stop(mut child: Child) -> std::process::ExitStatus {
@@ -109,8 +128,19 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     )
     .unwrap();
 
-    let (child, url, token, logs) = start(dir.path(), &config);
-    let token = token.expect("the first start prints the admin token");
+    let (child, url, operator, logs) = start(dir.path(), &config);
+    let operator = operator.expect("the first start prints the operator token");
+    assert_eq!(operator.len(), 64);
+    // No election yet; the operator creates one, with its officials' token.
+    let out = election(&url, None, &["status"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{out:?}"
+    );
+    let created = new_election(&url, &operator);
+    assert_eq!(created["origin"], "board.test/serve/referendum");
+    let token = created["officials_token"].as_str().unwrap().to_string();
     assert_eq!(token.len(), 64);
 
     // Status needs no token; writes do.
@@ -120,7 +150,7 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     assert_eq!(v["phase"], "empty");
     let out = election(&url, None, &["open"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("admin token"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("officials' token"));
     let out = election(&url, Some(&"f".repeat(64)), &["open"]);
     assert!(!out.status.success());
     assert!(
@@ -163,7 +193,7 @@ fn serve_prints_the_token_once_and_officials_use_it() {
         &url,
         Some(&token),
         &[
-            "create",
+            "define",
             "--manifest",
             manifest,
             "--trustees",
@@ -177,8 +207,15 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     let status = stop(child);
     assert!(status.success(), "{status:?}");
     let logs = logs.join().unwrap();
-    assert!(!logs.contains(&token), "the token appeared in the logs");
-    assert!(logs.contains("board closed cleanly"), "{logs}");
+    assert!(
+        !logs.contains(&token),
+        "the officials' token appeared in the logs"
+    );
+    assert!(
+        !logs.contains(&operator),
+        "the operator token appeared in the logs"
+    );
+    assert!(logs.contains("boards closed cleanly"), "{logs}");
 
     // A second start prints no token, and the first one still works.
     let (child, url, again, logs) = start(dir.path(), &config);
@@ -194,13 +231,14 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     assert!(stop(child).success());
     let _ = logs.join();
 
-    // The database holds the hash, not the token.
-    let needle = token.as_bytes();
-    for f in std::fs::read_dir(dir.path()).unwrap() {
-        let f = f.unwrap();
-        if f.file_name().to_string_lossy().starts_with("board.db") {
-            let bytes = std::fs::read(f.path()).unwrap();
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    // The database holds the hashes, not the tokens.
+    for needle in [token.as_bytes(), operator.as_bytes()] {
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            let f = f.unwrap();
+            if f.file_name().to_string_lossy().starts_with("board.db") {
+                let bytes = std::fs::read(f.path()).unwrap();
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+            }
         }
     }
 }

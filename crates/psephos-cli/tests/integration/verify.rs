@@ -281,9 +281,15 @@ async fn record_export_from_a_database() {
         "sqlite://{}?mode=rwc",
         dir.path().join("board.db").display()
     );
+    // The board of election `export` of the service whose key this is (what `psephos serve`
+    // opens for it).
+    let slug = psephos_board::election_key::ElectionSlug::new("export").unwrap();
     let board = Board::open(
         &db,
-        BoardConfig::new(key.name.clone(), key.signing_key.clone()),
+        BoardConfig::new(
+            psephos_board::election_key::election_origin(&key.name, &slug),
+            psephos_board::election_key::election_signing_key(&key.signing_key, &slug),
+        ),
     )
     .await
     .unwrap();
@@ -324,6 +330,8 @@ async fn record_export_from_a_database() {
         &db,
         "--key",
         key_path.to_str().unwrap(),
+        "--election",
+        "export",
         "--out",
         rec.to_str().unwrap(),
     ]);
@@ -341,6 +349,8 @@ async fn record_export_from_a_database() {
         &db,
         "--key",
         key_path.to_str().unwrap(),
+        "--election",
+        "export",
         "--out",
         rec.to_str().unwrap(),
     ])
