@@ -27,7 +27,7 @@ try {
   await page.goto(`${election.url}/`);
   await page.locator('#s-credential').waitFor({ state: 'visible', timeout: 60_000 });
   const timings = await page.evaluate(async ({ codes, runs, ballots }) => {
-    const electionJson = await (await fetch('/api/v1/election')).text();
+    const electionJson = await (await fetch('/api/v1/elections/e1')).text();
     const worker = new Worker('booth-worker.js', { type: 'module' });
     let id = 0;
     const call = (op, ...args) => new Promise((ok, fail) => {
@@ -54,7 +54,7 @@ try {
     for (let i = 0; i < ballots; i += 1) {
       await call('encrypt', codes[2 + i], twenty(i));
       const body = await call('castBody');
-      const r = await fetch('/api/v1/ballots', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const r = await fetch('/api/v1/elections/e1/ballots', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       if (r.status !== 201) throw new Error(`cast ${i}: ${r.status} ${await r.text()}`);
     }
     return out;
@@ -80,7 +80,7 @@ try {
   }
   const dir = mkdtempSync(join(tmpdir(), 'psephos-bench-'));
   try {
-    const record = Buffer.from(await (await fetch(`${election.url}/api/v1/record`)).arrayBuffer());
+    const record = Buffer.from(await (await fetch(`${election.api}/record`)).arrayBuffer());
     writeFileSync(join(dir, 'record'), record);
     const native = [];
     for (let i = 0; i < 3; i += 1) {

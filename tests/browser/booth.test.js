@@ -309,7 +309,7 @@ test('the observer follows the board live; after the tally the results are shown
 });
 
 // The in-browser verifier is psephos_record::verify compiled to wasm, reading the record the
-// server streams at GET /api/v1/record. Keys the server supplies are never reported as pinned:
+// server streams at GET /api/v1/elections/{election}/record. Keys the server supplies are never reported as pinned:
 // without keys typed in, the page says the keys come from the record; with the board key pinned
 // by the user, it says so.
 test('the observer verifies the whole election in the browser', async () => {
@@ -326,7 +326,7 @@ test('the observer verifies the whole election in the browser', async () => {
   assert.ok(!trust.includes(t('observer.verify.source.pinned')), trust);
 
   // Pin the board key (as an observer would, from the election's official publication).
-  const info = await (await fetch(`${election.url}/api/v1/election`)).json();
+  const info = await (await fetch(election.api)).json();
   await page.click('#keys summary');
   // The board key pasted as a witness key is refused and never kept: a key counts only as its
   // type, and a board key among the witnesses would count the board's signature as a cosignature.

@@ -50,7 +50,7 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
   const dir = await mkdtemp(join(tmpdir(), 'psephos-browser-'));
   const pass = join(dir, 'passphrase');
   await writeFile(pass, 'correct horse battery staple\n');
-  await psephos(['board', 'keygen', '--origin', 'browser.test/e1', '--out', join(dir, 'board.secret.key')]);
+  await psephos(['board', 'keygen', '--origin', 'browser.test', '--out', join(dir, 'board.secret.key')]);
   const server = spawn(bin, [
     'serve', '--key', join(dir, 'board.secret.key'), '--database', `sqlite://${join(dir, 'board.db')}?mode=rwc`,
     '--listen', '127.0.0.1:0', '--web', join(repo, 'web', 'dist'), '--seal-interval', '200ms',
@@ -60,11 +60,18 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
   server.stdout.on('data', (d) => serverLog.push(String(d)));
   server.stderr.on('data', (d) => serverLog.push(String(d)));
   const [token, listening] = await Promise.all([
-    waitForLine(server, /admin token[^:]*:\s*(\S+)/, 'admin token'),
+    waitForLine(server, /operator token[^:]*:\s*(\S+)/, 'operator token'),
     waitForLine(server, /listening on (http:\/\/[\d.:]+)/, 'address'),
   ]);
-  const url = listening[1];
-  const env = { PSEPHOS_SERVER: url, PSEPHOS_ADMIN_TOKEN: token[1] };
+  // One election, `e1`, of the service: its pages are under /e/e1/, its API under
+  // /api/v1/elections/e1.
+  const service = listening[1];
+  const url = `${service}/e/e1`;
+  const apiBase = `${service}/api/v1/elections/e1`;
+  await psephos(['election', 'new', '--token-out', join(dir, 'officials.secret.token')],
+    { env: { PSEPHOS_SERVER: service, PSEPHOS_ELECTION: 'e1', PSEPHOS_OPERATOR_TOKEN: token[1] } });
+  const officials = (await readFile(join(dir, 'officials.secret.token'), 'utf8')).trim();
+  const env = { PSEPHOS_SERVER: service, PSEPHOS_ELECTION: 'e1', PSEPHOS_OFFICIALS_TOKEN: officials };
   const election = (...args) => psephos(['election', ...args], { env });
 
   // Three trustees, each with its own sealed key file.
@@ -74,11 +81,12 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
     trustees.push(JSON.parse(out));
   }
   await writeFile(join(dir, 'trustees.json'), JSON.stringify(trustees));
-  await election('create', '--manifest', manifest, '--trustees', join(dir, 'trustees.json'));
+  await election('define', '--manifest', manifest, '--trustees', join(dir, 'trustees.json'));
   const key = (name) => join(dir, `${name}.trustee.secret.json`);
   await Promise.all(['alice', 'bob', 'carol'].map((name) =>
-    psephos(['trustee', 'ceremony', '--server', url, '--key', key(name), '--passphrase-file', pass])));
-  const status = async () => (await fetch(`${url}/api/v1/election/status`)).json();
+    psephos(['trustee', 'ceremony', '--server', service, '--election', 'e1', '--key', key(name),
+      '--passphrase-file', pass])));
+  const status = async () => (await fetch(`${apiBase}/status`)).json();
   // Waits on the phase with a deadline (not a count of polls): a loaded machine is slow.
   const deadline = Date.now() + 120000;
   let nudged = false;
@@ -98,24 +106,18 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
 
   return {
     url,
+    api: apiBase,
     codes,
     serverLog,
     async close() { await election('close'); },
     async tally() {
-      try {
-        await election('tally');
-      } catch (e) {
-        // The contract's route is POST /api/v1/election/tally (what `psephos election tally`
-        // calls); the tally routes serve it at POST /api/v1/tally. Accept either until they agree.
-        if (!String(e.message).includes('no_route')) throw e;
-        const r = await fetch(`${url}/api/v1/tally`, { method: 'POST', headers: { authorization: `Bearer ${token[1]}`, 'content-type': 'application/json' }, body: '{}' });
-        if (r.status !== 201) throw new Error(`POST /api/v1/tally: ${r.status} ${await r.text()}`);
-      }
+      await election('tally');
       // The trustees pin the board key; the test driver is the test's trusted party, so it may
       // read the key from the server it started.
-      const boardKey = (await (await fetch(`${url}/api/v1/election`)).json()).board.verifier_key;
+      const boardKey = (await (await fetch(apiBase)).json()).board.verifier_key;
       await Promise.all(['alice', 'bob'].map((name) =>
-        psephos(['trustee', 'decrypt', '--server', url, '--key', key(name), '--passphrase-file', pass,
+        psephos(['trustee', 'decrypt', '--server', service, '--election', 'e1', '--key', key(name),
+          '--passphrase-file', pass,
           '--board-key', boardKey])));
     },
     async stop() {
@@ -154,7 +156,8 @@ export async function watchedPage(context, origin) {
   const problems = [];
   page.on('request', (r) => {
     const u = r.url();
-    if (!u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:')) problems.push(`third-party request: ${u}`);
+    // The origin only: an election's pages (`…/e/{election}/`) call the service's API.
+    if (!u.startsWith(new URL(origin).origin) && !u.startsWith('blob:') && !u.startsWith('data:')) problems.push(`third-party request: ${u}`);
   });
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

@@ -3,7 +3,7 @@
 
 import {
   $, api, ApiError, describe, dl, el, fill, frame, loadWasm, receiptView, sealedReceipt, show, t,
-  wasmError, witnessKeys, number,
+  wasmError, witnessKeys, number, E,
 } from './common.js';
 import { choicesInWords, renderContest } from './ballot.js';
 
@@ -38,7 +38,7 @@ const status = (text) => { $('status').textContent = text; };
 async function start() {
   status(t('loading'));
   try {
-    [wasm, electionJson] = await Promise.all([loadWasm(), api('/api/v1/election', { text: true })]);
+    [wasm, electionJson] = await Promise.all([loadWasm(), api(E(''), { text: true })]);
     election = JSON.parse(electionJson);
     const summary = JSON.parse(wasm.checkElection(electionJson));
     $('election-name').textContent = election.manifest.name;
@@ -93,7 +93,7 @@ $('credential-form').addEventListener('submit', async (e) => {
   input.removeAttribute('aria-invalid');
   try {
     const pub = wasm.publicCredential(input.value, election.manifest.id);
-    const listed = await api(`/api/v1/election/credentials/${pub}`);
+    const listed = await api(E(`/credentials/${pub}`));
     style = election.manifest.ballot_styles.find((s) => s.id === listed.style);
     $('weight').textContent = listed.weight > 1 ? t('booth.credential.weight', { weight: listed.weight }) : '';
     buildBallot();
@@ -175,7 +175,7 @@ $('decide-cast').addEventListener('click', async () => {
   const ballotJson = JSON.stringify(current.ballot);
   try {
     const body = await call('castBody');
-    cast = await api('/api/v1/ballots', { method: 'POST', body });
+    cast = await api(E('/ballots'), { method: 'POST', body });
   } catch (e) {
     setDecisionBusy(false);
     $('decide-status').textContent = '';
@@ -228,7 +228,7 @@ $('decide-challenge').addEventListener('click', async () => {
   try {
     const body = await call('challenge');
     const bodyJson = JSON.stringify(body);
-    const posted = await api('/api/v1/challenges', { method: 'POST', body: bodyJson });
+    const posted = await api(E('/challenges'), { method: 'POST', body: bodyJson });
     // Check the opening here too, with the same code as the second device.
     const opened = JSON.parse(wasm.checkChallenge(electionJson, bodyJson));
     const byId = new Map(election.manifest.contests.map((c) => [c.id, c]));

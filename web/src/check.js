@@ -4,7 +4,7 @@
 
 import {
   $, api, ApiError, describe, el, fill, frame, loadWasm, receiptView, sealedReceipt, t,
-  wasmError, witnessKeys,
+  wasmError, witnessKeys, E,
 } from './common.js';
 import { choicesInWords } from './ballot.js';
 
@@ -21,7 +21,7 @@ const status = (text, cls = '') => {
 
 async function ready() {
   if (!wasm) {
-    [wasm, electionJson] = await Promise.all([loadWasm(), api('/api/v1/election', { text: true })]);
+    [wasm, electionJson] = await Promise.all([loadWasm(), api(E(''), { text: true })]);
     election = JSON.parse(electionJson);
     wasm.checkElection(electionJson);
   }
@@ -32,7 +32,7 @@ async function checkChallenge(index) {
   fill($('result'));
   try {
     await ready();
-    const entry = await api(`/api/v1/board/entries/${index}`, { text: true });
+    const entry = await api(E(`/board/entries/${index}`), { text: true });
     let opened;
     try {
       opened = JSON.parse(wasm.checkChallengeEntry(electionJson, entry));
@@ -59,7 +59,7 @@ async function checkCode(code) {
     await ready();
     let found;
     try {
-      found = await api(`/api/v1/ballots/${encodeURIComponent(code)}`);
+      found = await api(E(`/ballots/${encodeURIComponent(code)}`));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
         status(t('check.notFound'), 'bad');
@@ -73,7 +73,7 @@ async function checkCode(code) {
       return;
     }
     const [entry, receipt] = await Promise.all([
-      api(`/api/v1/board/entries/${found.index}`, { text: true }), sealedReceipt(found.index)]);
+      api(E(`/board/entries/${found.index}`), { text: true }), sealedReceipt(found.index)]);
     let view;
     try {
       view = JSON.parse(wasm.verifyEntryReceipt(electionJson, entry, JSON.stringify(receipt), witnessKeys()));

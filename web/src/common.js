@@ -5,6 +5,15 @@ import { t, language } from './strings.js';
 
 export { t };
 
+/**
+ * The election this page serves: its id in the service, from the page's path `/e/{election}/…`
+ * (each election's pages are served there; `/` lists the elections).
+ */
+export const election = (location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1] || null;
+
+/** The path of this election's API route `path` (`/ballots`, `/board/entries/3`, `''`). */
+export const E = (path) => `/api/v1/elections/${election}${path}`;
+
 /** `document.getElementById`. */
 export const $ = (id) => document.getElementById(id);
 
@@ -49,8 +58,10 @@ export function frame(titleKey, current) {
   const nav = $('nav');
   if (nav) {
     nav.setAttribute('aria-label', t('nav.label'));
-    const pages = [['index.html', 'nav.booth'], ['check.html', 'nav.check'],
-      ['observer.html', 'nav.observer'], ['results.html', 'nav.results']];
+    const pages = election
+      ? [['index.html', 'nav.booth'], ['check.html', 'nav.check'],
+        ['observer.html', 'nav.observer'], ['results.html', 'nav.results'], ['/', 'nav.elections']]
+      : [['/', 'nav.elections']];
     fill(nav, el('ul', {}, pages.map(([href, key]) => el('li', {},
       el('a', { href, 'aria-current': href === current ? 'page' : null, text: t(key) })))));
   }
@@ -138,7 +149,7 @@ export async function loadWasm() {
 /** Polls a receipt until the board has sealed it (202 until then). */
 export async function sealedReceipt(index, { tries = 60, delayMs = 500 } = {}) {
   for (let i = 0; i < tries; i += 1) {
-    const r = await api(`/api/v1/receipts/${index}`);
+    const r = await api(E(`/receipts/${index}`));
     if (!r.pending) return r;
     await new Promise((ok) => setTimeout(ok, delayMs));
   }

@@ -2,7 +2,7 @@
 // board's signature and witness cosignatures checked in the browser, the counts and the key
 // ceremony, and a button that verifies the whole election in a Web Worker.
 
-import { $, api, describe, dl, el, fill, frame, loadWasm, number, t, wasmError, witnessKeys } from './common.js';
+import { $, api, describe, dl, el, fill, frame, loadWasm, number, t, wasmError, witnessKeys, E } from './common.js';
 
 frame('observer.title', 'observer.html');
 
@@ -55,13 +55,13 @@ function status(s) {
 async function start() {
   $('status').textContent = t('loading');
   try {
-    [wasm, electionJson] = await Promise.all([loadWasm(), api('/api/v1/election', { text: true })]);
+    [wasm, electionJson] = await Promise.all([loadWasm(), api(E(''), { text: true })]);
     election = JSON.parse(electionJson);
     wasm.checkElection(electionJson);
     document.title = `${election.manifest.name} · ${t('observer.title')}`;
-    status(await api('/api/v1/election/status'));
+    status(await api(E('/status')));
     try {
-      checkpoint(await api('/api/v1/board/checkpoint', { text: true }));
+      checkpoint(await api(E('/board/checkpoint'), { text: true }));
     } catch { /* none yet */ }
     $('status').textContent = '';
     render();
@@ -69,7 +69,7 @@ async function start() {
     $('status').textContent = describe(e);
     return;
   }
-  const events = new EventSource('/api/v1/events');
+  const events = new EventSource(E('/events'));
   events.onopen = () => { state.live = true; render(); };
   events.onerror = () => { state.live = false; render(); };
   events.addEventListener('checkpoint', (e) => { checkpoint(JSON.parse(e.data).note); render(); });

@@ -1,6 +1,6 @@
 // The results page: per-contest tables with bars, turnout, and where the proofs are.
 
-import { $, api, ApiError, describe, el, fill, frame, number, t, loadWasm } from './common.js';
+import { $, api, ApiError, describe, el, fill, frame, number, t, loadWasm, E } from './common.js';
 
 frame('results.title', 'results.html');
 
@@ -9,13 +9,13 @@ const percent = (x) => new Intl.NumberFormat(undefined, { style: 'percent', maxi
 async function start() {
   $('status').textContent = t('loading');
   try {
-    const [electionJson] = await Promise.all([api('/api/v1/election', { text: true }), loadWasm()]);
+    const [electionJson] = await Promise.all([api(E(''), { text: true }), loadWasm()]);
     const election = JSON.parse(electionJson);
     $('title').textContent = `${t('results.heading')}: ${election.manifest.name}`;
     document.title = `${election.manifest.name} · ${t('results.title')}`;
     let result;
     try {
-      result = await api('/api/v1/result');
+      result = await api(E('/result'));
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
         $('status').textContent = t('results.notYet', { phase: t(`election.phase.${election.phase}`) });
@@ -49,13 +49,13 @@ async function start() {
     }));
     const links = [el('li', {}, el('a', { href: 'observer.html#verify', text: t('results.verification.verify') }))];
     try {
-      const tally = await api('/api/v1/tally');
+      const tally = await api(E('/tally'));
       if (tally.index !== null && tally.index !== undefined) {
-        links.push(el('li', {}, el('a', { href: `/api/v1/board/entries/${tally.index}`, text: t('results.verification.tally', { index: tally.index }) })));
+        links.push(el('li', {}, el('a', { href: E(`/board/entries/${tally.index}`), text: t('results.verification.tally', { index: tally.index }) })));
       }
     } catch { /* optional */ }
     if (result.index !== undefined) {
-      links.push(el('li', {}, el('a', { href: `/api/v1/board/entries/${result.index}`, text: t('results.verification.result', { index: result.index }) })));
+      links.push(el('li', {}, el('a', { href: E(`/board/entries/${result.index}`), text: t('results.verification.result', { index: result.index }) })));
     }
     fill($('verification-links'), links);
   } catch (e) {

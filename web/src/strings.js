@@ -10,6 +10,13 @@ const en = {
   'nav.check': 'Check my ballot',
   'nav.observer': 'Observe the board',
   'nav.results': 'Results',
+  'nav.elections': 'All elections',
+
+  'elections.title': 'Elections',
+  'elections.intro': 'The elections this service hosts. Each is its own bulletin board, verifiable on its own.',
+  'elections.none': 'No election is listed here yet.',
+  'elections.failed': 'not available (the service could not open it)',
+  'elections.board': 'Board {origin}',
   'skip': 'Skip to content',
   'footer': 'psephos {version}: your ballot is encrypted on this device; the server never sees your choices.',
   'loading': 'Loading…',

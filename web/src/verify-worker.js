@@ -1,9 +1,13 @@
-// The observer's verification worker: downloads the election record (`GET /api/v1/record`) and
+// The observer's verification worker: downloads the election record
+// (`GET /api/v1/elections/{election}/record`) and
 // runs the whole-election verifier — psephos_record::verify, the code of `psephos verify`,
 // compiled to wasm — off the page's thread, posting progress.
 // In: {boardKey, witnesses} — only keys the user pinned (boardKey null if none). Out: {progress: {step, done, total}} … then {report} | {error}.
 
 import init, * as wasm from './pkg/psephos_wasm.js';
+
+// The election whose record to verify: the worker is served under its pages, `/e/{election}/`.
+const election = (self.location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1];
 
 self.onmessage = async (event) => {
   const { boardKey, witnesses } = event.data;
@@ -15,7 +19,7 @@ self.onmessage = async (event) => {
     }
     self.postMessage({ progress: { step: 'download', done: 0, total: 0 } });
     const t0 = performance.now();
-    const res = await fetch('/api/v1/record', { cache: 'no-store' });
+    const res = await fetch(`/api/v1/elections/${election}/record`, { cache: 'no-store' });
     if (!res.ok) throw new Error(`download: HTTP ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());
     const t1 = performance.now();

@@ -44,9 +44,13 @@ const DEMO_PASSPHRASE: &str = "demo passphrase";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The election to run.
-    #[arg(long, default_value = "election-config/municipal-2026.toml")]
-    pub config: PathBuf,
+    /// The elections to run, one manifest each (repeat it): every one is an election of the
+    /// one service, with its own board, trustees and voters.
+    #[arg(
+        long = "config",
+        default_values = ["election-config/municipal-2026.toml", "election-config/referendum.toml"]
+    )]
+    pub configs: Vec<PathBuf>,
     /// Where the board, the trustees' key files and the credential codes go. Cleared at start
     /// if an earlier demo made it; refused if it is anything else.
     #[arg(long, default_value = "demo-election")]
@@ -100,21 +104,14 @@ fn this_command() -> String {
     relative.unwrap_or(exe).display().to_string()
 }
 
-/// The demo's witness: `psephos witness run`'s loop, in this process, until the demo stops.
+/// The demo's witness of one election: `psephos witness run`'s loop, in this process, until
+/// the demo stops.
 async fn run_witness(
     base: String,
     board_key: psephos_board::note::VerifierKey,
-    key: SecretKey,
+    cosigner: psephos_board::checkpoint::Cosigner,
     state: PathBuf,
 ) {
-    let cosigner =
-        match psephos_board::checkpoint::Cosigner::new(&key.name, key.signing_key.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "the demo witness cannot start");
-                return;
-            }
-        };
     let origin = board_key.name().to_string();
     let mut w = match crate::witness::Witness::new(&base, &origin, board_key, cosigner, &state) {
         Ok(w) => w,
@@ -136,11 +133,169 @@ async fn run_witness(
     }
 }
 
+/// One demo election, open for voting: what the demo prints about it.
+struct DemoElection {
+    slug: ElectionSlug,
+    name: String,
+    threshold: usize,
+    board_key: String,
+    token: NewToken,
+    trustees: Vec<PathBuf>,
+    shown: Vec<(String, String)>,
+    credentials: usize,
+    dir: PathBuf,
+}
+
+/// Everything the demo's elections share: the service and the people who act on it.
+struct Demo<'a> {
+    state: &'a AppState,
+    http: reqwest::Client,
+    service_url: String,
+    witness: &'a SecretKey,
+    voters_per_style: usize,
+}
+
+impl Demo<'_> {
+    /// Creates the election of `config` in the service (as the operator's `POST
+    /// /api/v1/elections` does), starts its witness, defines it, runs its key ceremony with three
+    /// trustee clients over HTTP, publishes its credentials and opens it.
+    async fn set_up(
+        &self,
+        config: &Path,
+        dir: &Path,
+        taken: &[ElectionSlug],
+    ) -> anyhow::Result<(DemoElection, tokio::task::JoinHandle<()>)> {
+        let manifest_toml = std::fs::read_to_string(config)
+            .with_context(|| format!("reading {}", config.display()))?;
+        let manifest = Manifest::from_toml(&manifest_toml)
+            .with_context(|| format!("in {}", config.display()))?;
+        let slug = ElectionSlug::new(&manifest.id)
+            .ok()
+            .filter(|s| !taken.contains(s))
+            .map_or_else(
+                || ElectionSlug::new(&format!("{DEMO_ELECTION}-{}", taken.len() + 1)),
+                Ok,
+            )?;
+        let dir = dir.join(slug.as_str());
+        std::fs::create_dir_all(dir.join("trustees"))?;
+        let token = NewToken::generate();
+        let hosted = self
+            .state
+            .create(slug.clone(), Visibility::Public, TokenHash::of(&token))
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the demo election {slug}: {e}"))?;
+        let board_key = hosted.board.verifier_key().clone();
+        let base = crate::http::election_url(&self.service_url, slug.as_str())?;
+        let cosigner = psephos_board::checkpoint::Cosigner::new(
+            &self.witness.name,
+            self.witness.signing_key.clone(),
+        )?;
+        let witness = tokio::spawn(run_witness(
+            base.clone(),
+            board_key.clone(),
+            cosigner,
+            dir.join("witness-state"),
+        ));
+
+        // Trustees: key files sealed under the demo passphrase; the officials list their keys.
+        let count = manifest.trustees.count;
+        eprintln!(
+            "defining {:?} ({slug}) with {} trustees (any {} decrypt)…",
+            manifest.name, count, manifest.trustees.threshold
+        );
+        let pass = Passphrase::new(DEMO_PASSPHRASE.to_string());
+        let mut trustees = Vec::new();
+        let mut publics = Vec::new();
+        for i in 1..=count {
+            let keys = TrusteeKeys::generate(&format!("trustee-{i}"))?;
+            let (secret_path, _) = keys.write_new(&dir.join("trustees"), &pass)?;
+            publics.push(serde_json::to_value(keys.public())?);
+            trustees.push((secret_path, keys));
+        }
+        let http = &self.http;
+        post_as_official(
+            http,
+            &base,
+            token.expose(),
+            "/definition",
+            &json!({ "manifest_toml": manifest_toml, "trustees": publics }),
+        )
+        .await?;
+
+        // The key ceremony, run by the trustee clients over HTTP.
+        eprintln!("running the key ceremony of {slug}…");
+        let client = Client::new(&base)?;
+        let opts = Options {
+            poll: Duration::from_millis(100),
+            verbose: false,
+        };
+        let runs = trustees
+            .iter()
+            .map(|(path, keys)| ceremony::run(&client, path, keys, &pass, &opts));
+        for r in futures_util::future::join_all(runs).await {
+            r.context("a trustee's ceremony failed")?;
+        }
+        for _ in 0..600 {
+            if phase(http, &base).await.as_deref() != Some("ceremony") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // Credentials: the credential authority's job, done here with the same code.
+        let mut rng = rand_core::OsRng;
+        let mut listed = Vec::new();
+        let mut codes = format!("{PRIVATE_HEADER}\n");
+        let mut shown = Vec::new();
+        for style in &manifest.ballot_styles {
+            for v in 0..self.voters_per_style {
+                let code = CredentialCode::generate(&mut rng);
+                let voter = format!("{}-{}", style.id, v + 1);
+                codes.push_str(&format!("{voter},{},1,{}\n", style.id, code.expose()));
+                if v < 2 {
+                    shown.push((style.id.clone(), code.expose().to_string()));
+                }
+                listed.push(ListedCredential {
+                    credential: code.secret(&manifest.id).public(),
+                    style: style.id.clone(),
+                    weight: 1,
+                });
+            }
+        }
+        files::write_new(
+            &dir.join("credentials.secret.csv"),
+            codes.as_bytes(),
+            Access::Secret,
+        )?;
+        let list = CredentialList::new(&manifest, listed);
+        post_as_official(
+            http,
+            &base,
+            token.expose(),
+            "/credentials",
+            &serde_json::to_value(&list)?,
+        )
+        .await?;
+        post_as_official(http, &base, token.expose(), "/open", &json!({})).await?;
+        Ok((
+            DemoElection {
+                slug,
+                name: manifest.name.clone(),
+                threshold: manifest.trustees.threshold as usize,
+                board_key: board_key.to_string(),
+                token,
+                trustees: trustees.into_iter().map(|(p, _)| p).collect(),
+                shown,
+                credentials: list.credentials.len(),
+                dir,
+            },
+            witness,
+        ))
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let manifest_toml = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
-    let manifest = Manifest::from_toml(&manifest_toml)
-        .with_context(|| format!("in {}", args.config.display()))?;
+    anyhow::ensure!(!args.configs.is_empty(), "give at least one --config");
     prepare_dir(&args.dir)?;
     let dir = args.dir.clone();
 
@@ -180,161 +335,97 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let state = AppState::open(boards, catalog, service)
         .await?
         .with_operator(operator_hash);
-    // The demo election, created as the operator's `POST /api/v1/elections` does.
-    let slug = ElectionSlug::new(&manifest.id).unwrap_or_else(|_| {
-        ElectionSlug::new(DEMO_ELECTION).unwrap_or_else(|_| unreachable!("a valid id"))
-    });
-    let token = NewToken::generate();
-    let hosted = state
-        .create(slug.clone(), Visibility::Public, TokenHash::of(&token))
-        .await
-        .map_err(|e| anyhow::anyhow!("creating the demo election: {e}"))?;
-    let board = hosted.board.clone();
     let listener = std::net::TcpListener::bind(&args.listen)
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let service_url = format!("http://{addr}");
-    let base = crate::http::election_url(&service_url, slug.as_str())?;
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);
-    let http = reqwest::Client::new();
-    let witness = tokio::spawn(run_witness(
-        base.clone(),
-        board.verifier_key().clone(),
-        witness_key,
-        dir.join("witness-state"),
-    ));
-
-    // Trustees: key files sealed under the demo passphrase; the officials list their public keys.
-    let count = manifest.trustees.count;
-    eprintln!(
-        "defining {:?} with {} trustees (any {} decrypt)…",
-        manifest.name, count, manifest.trustees.threshold
-    );
-    let pass = Passphrase::new(DEMO_PASSPHRASE.to_string());
-    let mut trustees = Vec::new();
-    let mut publics = Vec::new();
-    for i in 1..=count {
-        let keys = TrusteeKeys::generate(&format!("trustee-{i}"))?;
-        let (secret_path, _) = keys.write_new(&dir.join("trustees"), &pass)?;
-        publics.push(serde_json::to_value(keys.public())?);
-        trustees.push((secret_path, keys));
-    }
-    post_as_official(
-        &http,
-        &base,
-        token.expose(),
-        "/definition",
-        &json!({ "manifest_toml": manifest_toml, "trustees": publics }),
-    )
-    .await?;
-
-    // The key ceremony, run by the trustee clients over HTTP.
-    eprintln!("running the key ceremony…");
-    let client = Client::new(&base)?;
-    let opts = Options {
-        poll: Duration::from_millis(100),
-        verbose: false,
+    let demo = Demo {
+        state: &state,
+        http: reqwest::Client::new(),
+        service_url: service_url.clone(),
+        witness: &witness_key,
+        voters_per_style: args.voters_per_style,
     };
-    let runs = trustees
-        .iter()
-        .map(|(path, keys)| ceremony::run(&client, path, keys, &pass, &opts));
-    for r in futures_util::future::join_all(runs).await {
-        r.context("a trustee's ceremony failed")?;
-    }
-    for _ in 0..600 {
-        if phase(&http, &base).await.as_deref() != Some("ceremony") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut elections = Vec::new();
+    let mut witnesses = Vec::new();
+    for config in &args.configs {
+        let taken: Vec<ElectionSlug> = elections
+            .iter()
+            .map(|e: &DemoElection| e.slug.clone())
+            .collect();
+        let (e, w) = demo.set_up(config, &dir, &taken).await?;
+        elections.push(e);
+        witnesses.push(w);
     }
 
-    // Credentials: the credential authority's job, done here with the same code.
-    let mut rng = rand_core::OsRng;
-    let mut listed = Vec::new();
-    let mut codes = format!("{PRIVATE_HEADER}\n");
-    let mut shown = Vec::new();
-    for style in &manifest.ballot_styles {
-        for v in 0..args.voters_per_style {
-            let code = CredentialCode::generate(&mut rng);
-            let voter = format!("{}-{}", style.id, v + 1);
-            codes.push_str(&format!("{voter},{},1,{}\n", style.id, code.expose()));
-            if v < 2 {
-                shown.push((style.id.clone(), code.expose()));
-            }
-            listed.push(ListedCredential {
-                credential: code.secret(&manifest.id).public(),
-                style: style.id.clone(),
-                weight: 1,
-            });
-        }
-    }
-    files::write_new(
-        &dir.join("credentials.secret.csv"),
-        codes.as_bytes(),
-        Access::Secret,
-    )?;
-    let list = CredentialList::new(&manifest, listed);
-    post_as_official(
-        &http,
-        &base,
-        token.expose(),
-        "/credentials",
-        &serde_json::to_value(&list)?,
-    )
-    .await?;
-    post_as_official(&http, &base, token.expose(), "/open", &json!({})).await?;
-
-    println!();
-    println!("The demo election {:?} is open.", manifest.name);
-    println!();
-    println!("  voting booth     {service_url}/");
-    println!("  check a ballot   {service_url}/check.html");
-    println!("  observer         {service_url}/observer.html");
-    println!("  results          {service_url}/results.html");
-    println!("  election API     {base}");
-    println!("  API document     {service_url}/api/openapi.json");
     println!();
     println!(
-        "Credentials to vote with (all {} are in {}):",
-        list.credentials.len(),
-        dir.join("credentials.secret.csv").display()
+        "{} demo elections are open, served by one psephos serve:",
+        elections.len()
     );
-    for (style, code) in &shown {
-        println!("  {code}   (ballot style {style})");
+    println!();
+    println!("  all elections    {service_url}/");
+    println!("  API document     {service_url}/api/openapi.json");
+    for e in &elections {
+        let pages = format!("{service_url}/e/{}", e.slug);
+        println!();
+        println!("{:?} (election id {}):", e.name, e.slug);
+        println!("  voting booth     {pages}/");
+        println!("  check a ballot   {pages}/check.html");
+        println!("  observer         {pages}/observer.html");
+        println!("  results          {pages}/results.html");
+        println!(
+            "  credentials to vote with (all {} are in {}):",
+            e.credentials,
+            e.dir.join("credentials.secret.csv").display()
+        );
+        for (style, code) in &e.shown {
+            println!("    {code}   (ballot style {style})");
+        }
+        println!("  board key to pin {}", e.board_key);
     }
     println!();
-    let board_key = board.verifier_key();
     println!("Keys to pin in the observer page (an observer gets them from the officials, not from this server):");
-    println!("  board     {board_key}");
     println!("  witness   {witness_verifier}   (a witness running in this demo cosigns every checkpoint)");
     println!();
-    println!("The election officials' token: {}", token.expose());
     let psephos = this_command();
-    let threshold = manifest.trustees.threshold as usize;
-    println!("To finish the election (in another terminal, from this directory):");
-    println!(
-        "  export PSEPHOS_SERVER={service_url} PSEPHOS_ELECTION={slug} PSEPHOS_OFFICIALS_TOKEN={}",
-        token.expose()
-    );
-    println!("  {psephos} election close && {psephos} election tally");
-    for t in trustees.iter().take(threshold) {
+    println!("To finish the elections (in another terminal, from this directory):");
+    for e in &elections {
         println!(
-            "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {service_url} --key {} --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1",
-            t.0.display()
+            "  export PSEPHOS_SERVER={service_url} PSEPHOS_ELECTION={} PSEPHOS_OFFICIALS_TOKEN={}",
+            e.slug,
+            e.token.expose()
+        );
+        println!("  {psephos} election close && {psephos} election tally");
+        for t in e.trustees.iter().take(e.threshold) {
+            println!(
+                "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {service_url} --key {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",
+                t.display(),
+                e.board_key
+            );
+        }
+        println!(
+            "  {psephos} record export --server {service_url} --out {}.record",
+            e.slug
+        );
+        println!(
+            "  {psephos} verify {}.record --board-key '{}' --witness '{witness_verifier}' --quorum 1",
+            e.slug, e.board_key
         );
     }
-    println!("  {psephos} record export --server {service_url} --out election.record");
-    println!("  {psephos} verify election.record --board-key '{board_key}' --witness '{witness_verifier}' --quorum 1");
     println!();
     println!(
-        "Ctrl-C stops the server (the board stays in {}).",
+        "Ctrl-C stops the server (the boards stay in {}).",
         dir.display()
     );
 
     crate::serve::stop_signal().await;
-    witness.abort();
+    for w in witnesses {
+        w.abort();
+    }
     state.shutdown().await;
     handle.stop(true).await;
     let _ = running.await;

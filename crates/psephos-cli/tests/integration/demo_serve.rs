@@ -31,6 +31,10 @@ fn the_demo_prints_commands_that_finish_the_election() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_psephos"))
         .args([
             "demo-serve",
+            // Two elections of one service (the second, with the same manifest, gets its own
+            // id), finished by the commands printed for each.
+            "--config",
+            "election-config/referendum.toml",
             "--config",
             "election-config/referendum.toml",
             "--listen",
@@ -74,7 +78,9 @@ fn the_demo_prints_commands_that_finish_the_election() {
         .map(|l| l.trim())
         .filter(|l| !l.is_empty())
         .collect();
-    assert!(commands.len() >= 6, "{all}");
+    assert!(commands.len() >= 12, "{all}");
+    assert!(all.contains("/e/referendum-2026/"), "{all}");
+    assert!(all.contains("/e/demo-2/"), "{all}");
     assert!(
         !commands.iter().any(|c| c.starts_with("psephos ")),
         "the commands name a `psephos` that is not on PATH: {all}"
@@ -96,7 +102,7 @@ fn the_demo_prints_commands_that_finish_the_election() {
     );
     // The export waited for the result to be sealed and cosigned: verify saw it.
     assert!(!stderr.contains("not sealed"), "{stderr}");
-    assert!(stdout.contains("phase decrypted"), "{stdout}");
+    assert_eq!(stdout.matches("phase decrypted").count(), 2, "{stdout}");
     assert!(stdout.contains("pass    tally.result"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
     drop(child);

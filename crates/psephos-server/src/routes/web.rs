@@ -1,6 +1,12 @@
 //! Everything no API route matched: the web app's static files (when `--web DIR` is given),
 //! with a strict Content-Security-Policy, or a JSON 404.
 //!
+//! Each election has its pages under `/e/{election}/` (the booth at `/e/{election}/`, then
+//! `check.html`, `observer.html`, `results.html`): the same files for every election, which learn
+//! the election from their path. `/` is the list of the service's elections (`elections.html`).
+//! `/e/{election}` without the slash is redirected to it, so that the pages' relative URLs
+//! resolve under the election; an unknown election is a JSON 404 (503 if it failed to open).
+//!
 //! Paths are resolved strictly inside the directory: every segment must be a plain name (no
 //! `..`, no hidden files, no backslashes), a directory serves its `index.html`, and a symbolic
 //! link is followed only to a file that is itself inside the directory.
@@ -74,7 +80,22 @@ pub async fn fallback(
     if req.path().starts_with("/api/") {
         return Err(no_route(&req));
     }
-    let path = req.path().to_string();
+    let path = match req.path() {
+        "/" => "/elections.html".to_string(),
+        p => match p.strip_prefix("/e/") {
+            Some(rest) => {
+                let (id, file) = rest.split_once('/').unwrap_or((rest, ""));
+                state.election(id)?;
+                if !rest.contains('/') {
+                    return Ok(HttpResponse::PermanentRedirect()
+                        .insert_header(("location", format!("/e/{id}/")))
+                        .finish());
+                }
+                format!("/{file}")
+            }
+            None => p.to_string(),
+        },
+    };
     let found = web::block(move || {
         let file = resolve(&root, &path)?;
         let bytes = std::fs::read(&file).ok()?;

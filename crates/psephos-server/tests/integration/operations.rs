@@ -106,6 +106,11 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
 async fn web_files_are_served_with_a_strict_policy() {
     let web = tempfile::tempdir().unwrap();
     std::fs::write(web.path().join("index.html"), "<!doctype html><p>booth</p>").unwrap();
+    std::fs::write(
+        web.path().join("elections.html"),
+        "<!doctype html><p>list</p>",
+    )
+    .unwrap();
     std::fs::create_dir(web.path().join("js")).unwrap();
     std::fs::write(web.path().join("js/app.js"), "console.log(1)").unwrap();
     std::fs::write(web.path().join(".secret"), "no").unwrap();
@@ -123,7 +128,37 @@ async fn web_files_are_served_with_a_strict_policy() {
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.text().await.unwrap().contains("list"));
+    // Each election's pages under /e/{election}/: the booth, the same assets.
+    let r = s
+        .client
+        .get(format!("{}/e/{}/", s.base, psephos_testkit::ELECTION))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().contains_key("content-security-policy"));
     assert!(r.text().await.unwrap().contains("booth"));
+    let got = s
+        .get_text(&format!("/e/{}/js/app.js", psephos_testkit::ELECTION))
+        .await;
+    assert_eq!(got.0, 200);
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/e/{}", s.base, psephos_testkit::ELECTION))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 308);
+    assert_eq!(r.headers()["location"], "/e/psephos-2026/");
+    let got = s.get("/e/no-such-election/").await;
+    assert_eq!(expect_error(&got, 404), "not_found");
+    let got = s
+        .get(&format!("/e/{}/../../.secret", psephos_testkit::ELECTION))
+        .await;
+    assert_eq!(got.0, 404);
     let r = s
         .client
         .get(format!("{}/js/app.js", s.base))
