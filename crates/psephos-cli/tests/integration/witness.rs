@@ -154,3 +154,76 @@ async fn a_forked_board_is_caught_and_the_evidence_kept() {
     honest.close().await.unwrap();
     forked.close().await.unwrap();
 }
+
+/// `psephos witness run --board URL` without `--election` follows every election the service
+/// lists — each its own board, its own memory under the state directory — and picks up an
+/// election created later; every election's checkpoint gets the witness's cosignature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_follows_every_election_of_a_service() {
+    use psephos_testkit::server::{quiet_config, start, Backend, TestElection};
+    let s = start(Backend::Sqlite, quiet_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The test service accepts the cosignatures of psephos_testkit::witness(0) and (1).
+    let key_path = dir.path().join("witness.secret.key");
+    psephos_cli::keys::SecretKey {
+        name: "witness-0.test".into(),
+        signature_type: psephos_board::note::SignatureType::CosignatureV1,
+        signing_key: key(100),
+    }
+    .write_new(&key_path)
+    .unwrap();
+    let state = dir.path().join("state");
+    let run_once = |base: String| {
+        let (key_path, state) = (key_path.clone(), state.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_psephos"))
+                .args(["witness", "run", "--board", &base, "--once", "--key"])
+                .arg(&key_path)
+                .arg("--state")
+                .arg(&state)
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap()
+        })
+    };
+    let mut rng = s.rng.clone();
+    let mut a = TestElection::new(&mut rng, 2);
+    a.open(&s).await;
+    let token_b = s.create_election("other").await;
+    let mut b = TestElection::new(&mut rng, 2);
+    b.open_at(&s, "other", &token_b).await;
+    for id in [psephos_testkit::ELECTION, "other"] {
+        s.state
+            .election(id)
+            .unwrap()
+            .board
+            .seal_now()
+            .await
+            .unwrap();
+    }
+    let out = run_once(s.base.clone()).await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for id in [psephos_testkit::ELECTION, "other"] {
+        let cp = s
+            .state
+            .election(id)
+            .unwrap()
+            .board
+            .latest_checkpoint()
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(cp.cosignatures, 1, "{id}: {}", cp.note);
+        assert!(state.join(id).join("checkpoint").exists(), "{id}");
+    }
+    // An election created later is followed at the next poll, under the key the service lists.
+    let token_c = s.create_election("third").await;
+    let mut c = TestElection::new(&mut rng, 2);
+    c.open_at(&s, "third", &token_c).await;
+    let third = s.state.election("third").unwrap();
+    third.board.seal_now().await.unwrap();
+    let out = run_once(s.base.clone()).await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let cp = third.board.latest_checkpoint().await.unwrap().unwrap();
+    assert_eq!(cp.cosignatures, 1, "{}", cp.note);
+}
