@@ -20,6 +20,10 @@
 //! few times its encoding, so the byte bound caps the memory a flood of large ballots can hold.
 //! Beyond either bound a ballot is refused at once with 503 `overloaded`.
 //!
+//! Several elections: each has its own pipeline and queue (one election's flood fills its own
+//! queue, never another's), and they share the service's verification permits
+//! ([`CastConfig::verifiers`]), taken in turn.
+//!
 //! Shutdown ([`Caster::shutdown`]): new ballots are refused with 503, every ballot already
 //! queued is verified and committed (or refused), then the pipeline stops.
 
@@ -50,6 +54,12 @@ pub struct CastConfig {
     /// Canonical ballot bytes that may be queued or under verification at once before new
     /// ballots are refused with 503 (default 256 MiB).
     pub queue_bytes: usize,
+    /// The permits for batches under verification, shared by every election of a service so
+    /// that together they verify at most `parallel_batches` batches at a time (`None`: this
+    /// pipeline's own). Each pipeline waits for one permit at a time and the semaphore is
+    /// fair (first come, first served), so busy elections take turns: one election's flood
+    /// cannot hold every core while another's voters wait.
+    pub verifiers: Option<Arc<Semaphore>>,
 }
 
 impl Default for CastConfig {
@@ -60,6 +70,7 @@ impl Default for CastConfig {
             parallel_batches: std::thread::available_parallelism().map_or(2, |n| n.get()),
             queue: 16_384,
             queue_bytes: 256 << 20,
+            verifiers: None,
         }
     }
 }
@@ -214,7 +225,10 @@ async fn run(
     metrics: Arc<Metrics>,
     stop: Arc<Notify>,
 ) {
-    let permits = Arc::new(Semaphore::new(config.parallel_batches.max(1)));
+    let permits = config
+        .verifiers
+        .clone()
+        .unwrap_or_else(|| Arc::new(Semaphore::new(config.parallel_batches.max(1))));
     let mut running = JoinSet::new();
     let max = config.max_batch.max(1);
     let mut stopping = false;

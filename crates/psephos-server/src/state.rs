@@ -327,8 +327,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A service with no election yet.
-    pub fn new(config: ServiceConfig) -> Self {
+    /// A service with no election yet. Its elections share one set of verification permits
+    /// ([`crate::cast::CastConfig::verifiers`]) unless the configuration brings its own.
+    pub fn new(mut config: ServiceConfig) -> Self {
+        if config.cast.verifiers.is_none() {
+            config.cast.verifiers = Some(Arc::new(tokio::sync::Semaphore::new(
+                config.cast.parallel_batches.max(1),
+            )));
+        }
         let (stop, _) = watch::channel(false);
         AppState {
             registry: Arc::new(ElectionRegistry::default()),
@@ -479,6 +485,44 @@ impl AppState {
             return Err(e.into());
         }
         Ok(self.host(slug, election, Some(officials), visibility))
+    }
+
+    /// Refuses a definition of election `slug` whose key ceremony is another election's: the
+    /// ceremony id covers the manifest's hash and the trustees' keys (`docs/protocol.md` §9.5),
+    /// so two elections of one service defined with the same manifest and the same trustees
+    /// would accept each other's ceremony messages, and, with the same credential list, each
+    /// other's ballots. Returns a guard to hold until the definition is posted, so that two
+    /// such definitions cannot race past the check. 409 `conflict`.
+    pub async fn reserve_ceremony(
+        &self,
+        slug: &ElectionSlug,
+        ceremony_id: &psephos_core::hash::Digest,
+    ) -> Result<tokio::sync::MutexGuard<'_, ()>, ApiError> {
+        let guard = self.creating.lock().await;
+        for other in self.registry.open() {
+            if &other.slug == slug {
+                continue;
+            }
+            let same = other
+                .election
+                .read()
+                .await
+                .definition()
+                .is_some_and(|d| d.ceremony.id() == ceremony_id);
+            if same {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!(
+                        "election {} of this service is defined with the same manifest and \
+                         trustees (the same key ceremony); give this election its own manifest \
+                         id, or other trustee keys",
+                        other.slug
+                    ),
+                ));
+            }
+        }
+        Ok(guard)
     }
 
     /// Whether the service is stopping (writes are refused with 503).

@@ -21,7 +21,7 @@
 use crate::auth::{Official, ThisElection};
 use crate::body;
 use crate::events::announcement;
-use crate::state::HostedElection;
+use crate::state::{AppState, HostedElection};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -111,11 +111,18 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     Ok(d)
 }
 
-async fn create(state: Official, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse> {
+async fn create(
+    state: Official,
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
     let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
     let ceremony_id = *d.ceremony.id();
+    // No two elections of the service share a key ceremony (`AppState::reserve_ceremony`).
+    let _reserved = app.reserve_ceremony(&state.slug, &ceremony_id).await?;
     let (index, _) = state.election.post(Payload::Definition(d)).await?;
     tracing::info!(index, %manifest_hash, "election defined");
     Ok(HttpResponse::Created().json(json!({

@@ -1,7 +1,8 @@
 //! One service, many elections, over real HTTP on SQLite and PostgreSQL: each election is its
 //! own board (origin, derived key, tree, record); an official of one election can do nothing
 //! to another; an entry of one election posted to another is refused with both boards
-//! unchanged; ballots to several elections at once all land on their own board; each record
+//! unchanged, and two elections cannot share a key ceremony; ballots to several elections at
+//! once all land on their own board; each record
 //! verifies alone under its own key and not under another's; an election whose stored log
 //! fails its check at start is refused alone while the others serve.
 
@@ -122,6 +123,18 @@ async fn two_elections_are_isolated(backend: Backend) {
         assert_eq!(size(&s, "other"), 0);
     }
     ea.open(&s).await;
+    // B defined by its own officials with A's manifest and A's trustees — the same key
+    // ceremony, whose messages (and, with the same credentials, ballots) would then be valid on
+    // both: refused, nothing stored.
+    let got = s
+        .post_as(
+            &format!("{B}/definition"),
+            &create_body(common::MANIFEST, &ea.run),
+            &b_token,
+        )
+        .await;
+    assert_eq!(expect_error(&got, 409), "conflict");
+    assert_eq!(size(&s, "other"), 0);
     eb.open_at(&s, "other", &b_token).await;
     let (a0, b0) = (size(&s, "psephos-2026"), size(&s, "other"));
 
