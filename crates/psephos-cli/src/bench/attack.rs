@@ -105,7 +105,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         } => (duration.as_secs_f64() / every.as_secs_f64().max(1e-3)).ceil() as usize + 1,
         _ => 1,
     };
-    let bodies = setup(&hosted, voters).await?;
+    let bodies = setup(&hosted, voters, 2026).await?;
     hosted.intake.ready(&hosted.election).await;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let base = format!("http://{}", listener.local_addr()?);

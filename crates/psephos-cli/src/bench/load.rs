@@ -12,8 +12,14 @@
 //!
 //! It reports ballots per second and the p50 / p99 / max acknowledgement latency, checks that
 //! every ballot was acknowledged and is on the board, and removes the temporary directory.
+//!
+//! `--elections N` runs the service as `psephos serve` does with N elections (one database, N
+//! boards with derived keys, N cast pipelines sharing the verification cores): the ballots are
+//! spread over the elections and sent interleaved, and the report gives the total rate and each
+//! election's share and latency — whether one election's load starves another's.
 
 use anyhow::{ensure, Context};
+use psephos_board::election_key::ElectionSlug;
 use psephos_board::{Board, BoardConfig};
 use psephos_core::ballot::encrypt_ballot;
 use psephos_core::credential::CredentialSecret;
@@ -21,7 +27,9 @@ use psephos_core::election::Election;
 use psephos_core::sim::{self, shapes};
 use psephos_core::transcript::random_scalar;
 use psephos_record::{CredentialList, Definition, ListedCredential, Payload};
-use psephos_server::{serve, AppState, HostedElection, ServiceConfig};
+use psephos_server::auth::{NewToken, TokenHash};
+use psephos_server::catalog::Catalog;
+use psephos_server::{serve, AppState, HostedElection, ServiceBoard, ServiceConfig, Visibility};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
@@ -46,6 +54,9 @@ pub struct Args {
     /// How long a verification batch waits for more ballots.
     #[arg(long, default_value = "2ms", value_parser = humantime::parse_duration)]
     pub batch_wait: Duration,
+    /// Elections of the one service the ballots are spread over.
+    #[arg(long, default_value_t = 1)]
+    pub elections: usize,
 }
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -68,8 +79,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 pub(crate) const BENCH_ELECTION: &str = "bench";
 
 /// An election ready for voting on a fresh board, and the ballots to cast.
-pub(crate) async fn setup(state: &HostedElection, n: usize) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut rng = ChaCha20Rng::seed_from_u64(2026);
+///
+/// `seed` makes the trustees and voters: elections of one service need their own (the service
+/// refuses two elections with one key ceremony, and the same credentials would make one
+/// election's ballots valid in the other).
+pub(crate) async fn setup(
+    state: &HostedElection,
+    n: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let manifest = shapes::plurality(5);
     let run = sim::run_ceremony(manifest.hash(), 3, 2, &mut rng)?;
     let svc = &state.election;
@@ -137,75 +156,142 @@ fn make_ballots(election: &Election, voters: &[CredentialSecret]) -> anyhow::Res
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
-    let (_dir, board) = temp_board("bench.invalid/load").await?;
+    ensure!(args.elections >= 1, "need at least one election");
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("service.db").display());
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let boards = ServiceBoard {
+        database: url.clone(),
+        origin: "bench.invalid".into(),
+        key: ed25519_dalek::SigningKey::from_bytes(&seed),
+        witnesses: Vec::new(),
+        seal_interval: Duration::from_secs(1),
+        read_connections: 2,
+    };
     let mut service = ServiceConfig {
         rate_limit: None,
         ..ServiceConfig::default()
     };
     service.cast.max_batch = args.batch.max(1);
     service.cast.max_wait = args.batch_wait;
-    let state = AppState::with_board(BENCH_ELECTION, board.clone(), service).await?;
-    let hosted = state.election(BENCH_ELECTION)?;
-    let bodies = Arc::new(setup(&hosted, args.ballots).await?);
-    let start_size = board.size();
-
+    let catalog = Catalog::open(&url).await?;
+    let state = AppState::open(boards, catalog, service).await?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let base = format!(
-        "http://{}/api/v1/elections/{BENCH_ELECTION}/ballots",
-        listener.local_addr()?
-    );
+    let addr = listener.local_addr()?;
+    // Each election's ballots, then interleaved: election 0's first, election 1's first, …
+    let mut hosted = Vec::new();
+    let mut per_election = Vec::new();
+    for e in 0..args.elections {
+        let id = if args.elections == 1 {
+            BENCH_ELECTION.to_string()
+        } else {
+            format!("{BENCH_ELECTION}-{}", e + 1)
+        };
+        let slug = ElectionSlug::new(&id)?;
+        let h = state
+            .create(
+                slug,
+                Visibility::Public,
+                TokenHash::of(&NewToken::generate()),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating {id}: {e}"))?;
+        let n = args.ballots / args.elections + usize::from(e < args.ballots % args.elections);
+        let bodies = setup(&h, n, 2026 + e as u64).await?;
+        let url = format!("http://{addr}/api/v1/elections/{id}/ballots");
+        per_election.push(
+            bodies
+                .into_iter()
+                .map(move |b| (e, url.clone(), b))
+                .collect::<Vec<_>>(),
+        );
+        hosted.push(h);
+    }
+    let mut ballots = Vec::with_capacity(args.ballots);
+    let mut iters: Vec<_> = per_election.into_iter().map(Vec::into_iter).collect();
+    while ballots.len() < args.ballots {
+        for it in &mut iters {
+            if let Some(b) = it.next() {
+                ballots.push(b);
+            }
+        }
+    }
+    let bodies = Arc::new(ballots);
+    let start_sizes: Vec<u64> = hosted.iter().map(|h| h.board.size()).collect();
+
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()?;
-    let commits_before = board.commits();
+    let commits_before: u64 = hosted.iter().map(|h| h.board.commits()).sum();
 
     let t0 = Instant::now();
     let latencies = match args.rate {
-        None => closed_loop(&client, &base, bodies.clone(), args.clients).await?,
-        Some(rate) => fixed_rate(&client, &base, bodies.clone(), rate, args.clients).await?,
+        None => closed_loop(&client, bodies.clone(), args.clients).await?,
+        Some(rate) => fixed_rate(&client, bodies.clone(), rate, args.clients).await?,
     };
     let elapsed = t0.elapsed();
-    let commits = board.commits() - commits_before;
+    let commits = hosted.iter().map(|h| h.board.commits()).sum::<u64>() - commits_before;
 
     state.shutdown().await;
     handle.stop(true).await;
     let _ = running.await;
-    let end_size = board.size();
-    board.close().await?;
+    let end_sizes: Vec<u64> = hosted.iter().map(|h| h.board.size()).collect();
+    state.close_boards().await;
 
-    let mut lat = latencies;
-    lat.sort();
-    let n = lat.len();
+    let n = latencies.len();
     ensure!(
         n == args.ballots,
         "only {n} of {} ballots acknowledged",
         args.ballots
     );
+    let appended: u64 = end_sizes.iter().zip(&start_sizes).map(|(e, s)| e - s).sum();
     ensure!(
-        end_size - start_size == n as u64,
-        "{} entries appended for {n} acknowledged ballots",
-        end_size - start_size
+        appended == n as u64,
+        "{appended} entries appended for {n} acknowledged ballots"
     );
     let mode = match args.rate {
         None => format!("closed loop, {} clients", args.clients),
         Some(r) => format!("fixed rate {r}/s, up to {} in flight", args.clients),
     };
+    let mut all: Vec<Duration> = latencies.iter().map(|(_, d)| *d).collect();
+    all.sort();
     println!(
-        "bench load ({mode}): {n} ballots (1 contest x 5 options) in {:.2?} = {:.0} ballots/s; \
-         ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits ({:.1} ballots each); \
-         SQLite WAL synchronous=FULL; {} cores",
+        "bench load ({mode}, {} election{}): {n} ballots (1 contest x 5 options) in {:.2?} = \
+         {:.0} ballots/s; ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits \
+         ({:.1} ballots each); SQLite WAL synchronous=FULL; {} cores",
+        args.elections,
+        if args.elections == 1 { "" } else { "s" },
         elapsed,
         n as f64 / elapsed.as_secs_f64(),
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or_default(),
+        percentile(&all, 0.50),
+        percentile(&all, 0.99),
+        all.last().copied().unwrap_or_default(),
         commits,
         n as f64 / commits.max(1) as f64,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
+    if args.elections > 1 {
+        for (e, h) in hosted.iter().enumerate() {
+            let mut lat: Vec<Duration> = latencies
+                .iter()
+                .filter(|(i, _)| *i == e)
+                .map(|(_, d)| *d)
+                .collect();
+            lat.sort();
+            println!(
+                "  {}: {} ballots, p50 {:.1?}, p99 {:.1?}",
+                h.slug,
+                lat.len(),
+                percentile(&lat, 0.50),
+                percentile(&lat, 0.99)
+            );
+        }
+    }
+    drop(dir);
     Ok(())
 }
 
@@ -224,29 +310,28 @@ async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow::Res
     Ok(())
 }
 
+/// A ballot to send: its election's position, the URL to post it to, its body.
+type Ballot = (usize, String, Vec<u8>);
+
 async fn closed_loop(
     client: &reqwest::Client,
-    url: &str,
-    bodies: Arc<Vec<Vec<u8>>>,
+    bodies: Arc<Vec<Ballot>>,
     clients: usize,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<Vec<(usize, Duration)>> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
-        let (client, url, bodies, next) = (
-            client.clone(),
-            url.to_string(),
-            bodies.clone(),
-            next.clone(),
-        );
+        let (client, bodies, next) = (client.clone(), bodies.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(body) = bodies.get(i) else { break };
+                let Some((e, url, body)) = bodies.get(i) else {
+                    break;
+                };
                 let t = Instant::now();
-                send(&client, &url, body.clone()).await?;
-                lat.push(t.elapsed());
+                send(&client, url, body.clone()).await?;
+                lat.push((*e, t.elapsed()));
             }
             anyhow::Ok(lat)
         }));
@@ -260,11 +345,10 @@ async fn closed_loop(
 
 async fn fixed_rate(
     client: &reqwest::Client,
-    url: &str,
-    bodies: Arc<Vec<Vec<u8>>>,
+    bodies: Arc<Vec<Ballot>>,
     rate: f64,
     in_flight: usize,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<Vec<(usize, Duration)>> {
     ensure!(rate > 0.0, "rate must be positive");
     let limit = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
     let start = tokio::time::Instant::now();
@@ -273,13 +357,13 @@ async fn fixed_rate(
         let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
         tokio::time::sleep_until(scheduled).await;
         let permit = limit.clone().acquire_owned().await?;
-        let (client, url, bodies) = (client.clone(), url.to_string(), bodies.clone());
+        let (client, bodies) = (client.clone(), bodies.clone());
         tasks.push(tokio::spawn(async move {
-            let body = bodies[i].clone();
-            send(&client, &url, body).await?;
+            let (e, url, body) = &bodies[i];
+            send(&client, url, body.clone()).await?;
             drop(permit);
             // From the scheduled time: a late send counts against the server.
-            anyhow::Ok(scheduled.elapsed())
+            anyhow::Ok((*e, scheduled.elapsed()))
         }));
     }
     let mut all = Vec::with_capacity(tasks.len());
