@@ -1,8 +1,8 @@
-//! kill -9 under load: a real `psephos serve` process, an election opened with the officials'
-//! and trustees' commands, ballots cast by concurrent clients over HTTP; once some are
-//! acknowledged the server is killed with SIGKILL (no chance to flush anything), restarted on
-//! the same database, and every acknowledged ballot must be on the board (its tracking code
-//! answers `cast`). An acknowledgement is a promise of durability (`docs/protocol.md`, the
+//! kill -9 under load: a real `psephos serve` process hosting two elections, each opened with the
+//! operator's, officials' and trustees' commands, ballots to both cast by concurrent clients
+//! over HTTP; once some are acknowledged the server is killed with SIGKILL (no chance to flush
+//! anything), restarted on the same database, and every acknowledged ballot of each election
+//! must be on that election's board (its tracking code answers `cast` there). An acknowledgement is a promise of durability (`docs/protocol.md`, the
 //! board's crash safety); this holds it to that at the level of the whole service.
 //!
 //! `make test` runs a few rounds on SQLite and on PostgreSQL; `scripts/kill9.sh` runs many
@@ -24,8 +24,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const PASSPHRASE: &str = "kill nine passphrase";
-/// The election's id in the service.
-const ELECTION: &str = "referendum";
+/// The elections' ids in the service, and each one's trustees (elections of one service may
+/// not share a key ceremony: each has its own trustee keys).
+const ELECTIONS: [(&str, [&str; 3]); 2] = [
+    ("referendum", ["t1", "t2", "t3"]),
+    ("second", ["t4", "t5", "t6"]),
+];
+/// The first election: the one `psephos election …` talks to unless told otherwise.
+const ELECTION: &str = ELECTIONS[0].0;
 /// Concurrent clients casting.
 const CLIENTS: usize = 8;
 /// Ballots available to each round.
@@ -77,8 +83,13 @@ impl Env {
     }
 
     fn ok(&self, args: &[&str], token: Option<&str>) -> String {
+        self.ok_in(ELECTION, args, token)
+    }
+
+    /// [`Env::ok`] for election `id`.
+    fn ok_in(&self, id: &str, args: &[&str], token: Option<&str>) -> String {
         let mut c = self.psephos();
-        c.args(args);
+        c.args(args).env("PSEPHOS_ELECTION", id);
         if let Some(t) = token {
             c.env("PSEPHOS_OFFICIALS_TOKEN", t);
         }
@@ -129,19 +140,15 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// An open referendum, set up with the commands of the README; `voters` credentials.
-fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
-    let manifest_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../election-config/referendum.toml")
-        .canonicalize()
-        .unwrap();
-    let manifest_arg = manifest_path.to_str().unwrap();
+/// The service started on a fresh database, with its two elections open; each election's
+/// `voters` ballots, made in advance, tagged with the election's id.
+fn open_elections(env: &Env, voters: usize) -> (Server, Vec<(String, EncryptedBallot)>) {
     env.ok(
         &[
             "board",
             "keygen",
             "--origin",
-            "kill9.test/board",
+            "kill9.test",
             "--out",
             "board.secret.key",
         ],
@@ -149,35 +156,65 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
     );
     let (server, operator) = env.serve();
     let operator = operator.expect("the first start prints the operator token");
+    let mut per_election = Vec::new();
+    for (id, trustees) in ELECTIONS {
+        per_election.push(open_election(env, &operator, id, &trustees, voters));
+    }
+    // Interleaved: the clients cast to both elections at once.
+    let mut ballots = Vec::new();
+    let mut iters: Vec<_> = per_election.into_iter().map(Vec::into_iter).collect();
+    loop {
+        let before = ballots.len();
+        for it in &mut iters {
+            ballots.extend(it.next());
+        }
+        if ballots.len() == before {
+            break;
+        }
+    }
+    (server, ballots)
+}
+
+/// Election `id` created by the operator and opened with the commands of the README; `voters`
+/// credentials, a ballot for each.
+fn open_election(
+    env: &Env,
+    operator: &str,
+    id: &str,
+    trustees: &[&str],
+    voters: usize,
+) -> Vec<(String, EncryptedBallot)> {
+    let manifest_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../election-config/referendum.toml")
+        .canonicalize()
+        .unwrap();
+    let manifest_arg = manifest_path.to_str().unwrap();
     let mut c = env.psephos();
     c.args(["election", "new"])
-        .env("PSEPHOS_OPERATOR_TOKEN", &operator);
+        .env("PSEPHOS_ELECTION", id)
+        .env("PSEPHOS_OPERATOR_TOKEN", operator);
     let out = c.output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["officials_token"].as_str().unwrap().to_string();
-    for t in ["t1", "t2", "t3"] {
-        env.ok(&["trustee", "init", t], None);
+    let ok = |args: &[&str], token: Option<&str>| env.ok_in(id, args, token);
+    for t in trustees {
+        ok(&["trustee", "init", t], None);
     }
-    env.ok(
-        &[
-            "election",
-            "define",
-            "--manifest",
-            manifest_arg,
-            "--trustee",
-            "t1.trustee.json",
-            "--trustee",
-            "t2.trustee.json",
-            "--trustee",
-            "t3.trustee.json",
-        ],
-        Some(&token),
-    );
-    let ceremonies: Vec<Child> = ["t1", "t2", "t3"]
+    let mut define = vec!["election", "define", "--manifest", manifest_arg];
+    let public: Vec<String> = trustees
+        .iter()
+        .map(|t| format!("{t}.trustee.json"))
+        .collect();
+    for p in &public {
+        define.extend(["--trustee", p.as_str()]);
+    }
+    ok(&define, Some(&token));
+    let ceremonies: Vec<Child> = trustees
         .iter()
         .map(|t| {
-            env.psephos()
+            let mut c = env.psephos();
+            c.env("PSEPHOS_ELECTION", id)
                 .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
                 .arg(format!("{t}.trustee.secret.json"))
                 .stdout(Stdio::null())
@@ -193,32 +230,28 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
     for v in 0..voters {
         csv.push_str(&format!("v{v},national\n"));
     }
-    std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
-    env.ok(
+    let (list, codes_file) = (
+        format!("{id}.credentials.public.json"),
+        format!("{id}.credentials.secret.csv"),
+    );
+    std::fs::write(env.dir.join(format!("{id}.voters.csv")), csv).unwrap();
+    ok(
         &[
             "credentials",
             "generate",
             "--election",
             manifest_arg,
             "--voters",
-            "voters.csv",
+            &format!("{id}.voters.csv"),
             "--public",
-            "credentials.public.json",
+            &list,
             "--private",
-            "credentials.secret.csv",
+            &codes_file,
         ],
         None,
     );
-    env.ok(
-        &[
-            "election",
-            "credentials",
-            "--list",
-            "credentials.public.json",
-        ],
-        Some(&token),
-    );
-    env.ok(
+    ok(&["election", "credentials", "--list", &list], Some(&token));
+    ok(
         &[
             "election",
             "status",
@@ -229,12 +262,12 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
         ],
         None,
     );
-    env.ok(&["election", "open"], Some(&token));
+    ok(&["election", "open"], Some(&token));
 
     // Every voter's ballot, made in advance so the rounds measure the server, not the client.
     let rt = runtime();
     let v: serde_json::Value = rt.block_on(async {
-        reqwest::get(format!("{}/api/v1/elections/{ELECTION}", env.base()))
+        reqwest::get(format!("{}/api/v1/elections/{id}", env.base()))
             .await
             .unwrap()
             .json()
@@ -244,8 +277,8 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
     let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
     let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-    let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
-    let ballots = codes
+    let codes = std::fs::read_to_string(env.dir.join(&codes_file)).unwrap();
+    codes
         .lines()
         .skip(1)
         .map(|row| {
@@ -254,17 +287,17 @@ fn open_election(env: &Env, voters: usize) -> (Server, Vec<EncryptedBallot>) {
             let plain =
                 psephos_core::sim::random_ballot(&manifest, fields[1], &mut rand_core::OsRng)
                     .unwrap();
-            encrypt_ballot(
+            let ballot = encrypt_ballot(
                 &election,
                 &code.secret(&manifest.id),
                 &plain,
                 &mut rand_core::OsRng,
             )
             .unwrap()
-            .0
+            .0;
+            (id.to_string(), ballot)
         })
-        .collect();
-    (server, ballots)
+        .collect()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -280,38 +313,39 @@ fn runtime() -> tokio::runtime::Runtime {
 fn cast_and_kill(
     env: &Env,
     mut server: Server,
-    ballots: &[EncryptedBallot],
-) -> (Vec<String>, usize) {
+    ballots: &[(String, EncryptedBallot)],
+) -> (Vec<(String, String)>, usize) {
     let rt = runtime();
     let queue = Arc::new(Mutex::new(ballots.to_vec()));
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acked = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
     let sent = Arc::new(AtomicUsize::new(0));
     let n_acked = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
         let http = reqwest::Client::new();
-        let url = format!("{}/api/v1/elections/{ELECTION}/ballots", env.base());
+        let base = env.base();
         let mut senders = Vec::new();
         for _ in 0..CLIENTS {
-            let (queue, acked, sent, n_acked, http, url) = (
+            let (queue, acked, sent, n_acked, http, base) = (
                 queue.clone(),
                 acked.clone(),
                 sent.clone(),
                 n_acked.clone(),
                 http.clone(),
-                url.clone(),
+                base.clone(),
             );
             senders.push(tokio::spawn(async move {
                 loop {
-                    let Some(b) = queue.lock().unwrap().pop() else {
+                    let Some((id, b)) = queue.lock().unwrap().pop() else {
                         return;
                     };
                     sent.fetch_add(1, Ordering::SeqCst);
+                    let url = format!("{base}/api/v1/elections/{id}/ballots");
                     match http.post(&url).json(&b).send().await {
                         Ok(r) if r.status().as_u16() == 201 => {
                             acked
                                 .lock()
                                 .unwrap()
-                                .push(TrackingCode::of(&b.hash()).to_string());
+                                .push((id, TrackingCode::of(&b.hash()).to_string()));
                             n_acked.fetch_add(1, Ordering::SeqCst);
                         }
                         Ok(r) => {
@@ -349,15 +383,15 @@ fn cast_and_kill(
     (acked, sent.load(Ordering::SeqCst))
 }
 
-/// Every code is on the board as a cast ballot.
-fn check_on_board(env: &Env, codes: &[String]) {
+/// Every code is on its election's board as a cast ballot.
+fn check_on_board(env: &Env, codes: &[(String, String)]) {
     let rt = runtime();
     rt.block_on(async {
         let http = reqwest::Client::new();
-        for code in codes {
+        for (id, code) in codes {
             let r = http
                 .get(format!(
-                    "{}/api/v1/elections/{ELECTION}/ballots/{code}",
+                    "{}/api/v1/elections/{id}/ballots/{code}",
                     env.base()
                 ))
                 .send()
@@ -382,7 +416,7 @@ fn kill9_loop(db: String) {
         port: free_port(),
     };
     let rounds = rounds();
-    let (mut server, ballots) = open_election(&env, rounds * PER_ROUND);
+    let (mut server, ballots) = open_elections(&env, rounds * PER_ROUND / ELECTIONS.len());
     let mut all_acked = Vec::new();
     let mut all_sent = 0;
     for (round, pool) in ballots.chunks(PER_ROUND).enumerate() {
@@ -405,19 +439,27 @@ fn kill9_loop(db: String) {
         .success());
     assert!(server.child.wait().unwrap().success());
     let db = env.db.replace("?mode=rwc", "");
-    env.ok(
-        &[
-            "board",
-            "check",
-            "--database",
-            &db,
-            "--key",
-            "board.secret.key",
-        ],
-        None,
-    );
+    for (id, _) in ELECTIONS {
+        env.ok_in(
+            id,
+            &[
+                "board",
+                "check",
+                "--database",
+                &db,
+                "--key",
+                "board.secret.key",
+            ],
+            None,
+        );
+        assert!(
+            all_acked.iter().any(|(e, _)| e == id),
+            "no ballot of {id} was acknowledged"
+        );
+    }
     println!(
-        "kill -9 loop: {rounds} rounds, {all_sent} ballots sent, {} acknowledged, every acknowledged ballot on the board after each restart",
+        "kill -9 loop: {} elections, {rounds} rounds, {all_sent} ballots sent, {} acknowledged, every acknowledged ballot on its election's board after each restart",
+        ELECTIONS.len(),
         all_acked.len()
     );
 }
