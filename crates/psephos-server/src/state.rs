@@ -365,7 +365,8 @@ impl AppState {
                 psephos_board::note::NoteSigner::new(&origin, board.signing_key.clone())
                     .map(|s| s.verifier_key().to_string())
                     .unwrap_or_default();
-            match ElectionService::open(&service.database, board).await {
+            // (Boxed: an election's open is a large future; the caller's stack need not hold it.)
+            match Box::pin(ElectionService::open(&service.database, board)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, %origin, size = e.board().size(), "election opened");
                     state.host(row.slug, e, row.officials, row.visibility);
@@ -463,7 +464,7 @@ impl AppState {
         let config = service.config_for(&slug);
         // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
         // a creation that failed after opening it, it is opened and checked as any other.)
-        let election = ElectionService::open(&service.database, config)
+        let election = Box::pin(ElectionService::open(&service.database, config))
             .await
             .map_err(|e| {
                 tracing::error!(election = %slug, error = %e, "opening a new election's board failed");

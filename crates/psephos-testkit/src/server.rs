@@ -112,7 +112,7 @@ pub fn service_board(db: &TestDb) -> ServiceBoard {
 /// Starts a server on a fresh database.
 pub async fn start(backend: Backend, config: ServiceConfig) -> Server {
     let db = TestDb::new(backend).await;
-    start_on(db, config).await
+    Box::pin(start_on(db, config)).await
 }
 
 /// Starts a server on `db` (fresh or reused after a restart) as `psephos serve` does: every
@@ -123,7 +123,8 @@ pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
     let catalog = Catalog::open(&db.url).await.unwrap();
     let (hash, operator) = catalog.operator_token(true).await.unwrap();
     let operator = operator.unwrap().expose().to_string();
-    let state = AppState::open(service_board(&db), catalog, config)
+    // (Boxed: opening the elections is a large future; the tests' stacks need not hold it.)
+    let state = Box::pin(AppState::open(service_board(&db), catalog, config))
         .await
         .unwrap()
         .with_operator(hash);
@@ -147,14 +148,13 @@ pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
             e.set_officials(TokenHash::of(&token));
         }
     } else {
-        state
-            .create(
-                slug,
-                psephos_server::Visibility::Public,
-                TokenHash::of(&token),
-            )
-            .await
-            .unwrap();
+        Box::pin(state.create(
+            slug,
+            psephos_server::Visibility::Public,
+            TokenHash::of(&token),
+        ))
+        .await
+        .unwrap();
     }
     let token = token.expose().to_string();
     let hosted = state.election(crate::ELECTION).unwrap();
@@ -174,7 +174,7 @@ pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
 
 /// [`start_on`] (every start is now `psephos serve`'s).
 pub async fn serve_on(db: TestDb, config: ServiceConfig) -> Server {
-    start_on(db, config).await
+    Box::pin(start_on(db, config)).await
 }
 
 impl Server {

@@ -100,11 +100,11 @@ pub fn public_credential(code: &str, election_id: &str) -> Result<String, Error>
 pub struct Encrypted {
     pub tracking_code: String,
     pub ballot_hash: String,
-    /// The ballot, as `POST /api/v1/ballots` takes it.
+    /// The ballot, as `POST /api/v1/elections/{election}/ballots` takes it.
     pub ballot: EncryptedBallot,
 }
 
-/// The body of `POST /api/v1/challenges`.
+/// The body of `POST /api/v1/elections/{election}/challenges`.
 #[derive(Debug, Serialize)]
 pub struct ChallengeBody {
     pub ballot: EncryptedBallot,
@@ -134,7 +134,7 @@ impl std::fmt::Debug for Booth {
 }
 
 impl Booth {
-    /// A booth for the election described by `GET /api/v1/election` (checked; the key must
+    /// A booth for the election described by `GET /api/v1/elections/{election}` (checked; the key must
     /// have been announced).
     pub fn new(election_json: &str) -> Result<Self, Error> {
         let info = ElectionInfo::parse(election_json)?;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-/// A board entry as served by `GET /api/v1/board/entries/{index}`.
+/// A board entry as served by `GET /api/v1/elections/{election}/board/entries/{index}`.
 #[derive(Debug, Deserialize)]
 struct EntryView {
     index: u64,

@@ -1,4 +1,4 @@
-//! The election as the browser learns it from `GET /api/v1/election`, checked before use.
+//! The election as the browser learns it from `GET /api/v1/elections/{election}`, checked before use.
 //!
 //! The booth encrypts under the joint key the server announces, so that announcement is checked
 //! against the manifest it came with: the manifest hash is recomputed from the manifest, and the
@@ -47,7 +47,7 @@ pub struct ElectionInfo {
 }
 
 impl ElectionInfo {
-    /// Parses and checks the JSON of `GET /api/v1/election`.
+    /// Parses and checks the JSON of `GET /api/v1/elections/{election}`.
     pub fn parse(json: &str) -> Result<Self, Error> {
         let view: ElectionView = serde_json::from_str(json).map_err(Error::json("election"))?;
         if view.manifest.hash() != view.manifest_hash {

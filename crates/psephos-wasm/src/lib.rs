@@ -75,7 +75,7 @@ struct Summary<'a> {
     board_key: String,
 }
 
-/// Checks the election description (`GET /api/v1/election`) and returns the hashes to show.
+/// Checks the election description (`GET /api/v1/elections/{election}`) and returns the hashes to show.
 #[wasm_bindgen(js_name = checkElection)]
 pub fn check_election(election_json: &str) -> Result<String, JsError> {
     let info = ElectionInfo::parse(election_json).map_err(js)?;
@@ -104,7 +104,7 @@ pub fn tracking_code(ballot_json: &str) -> Result<String, JsError> {
     Ok(TrackingCode::of(&ballot.hash()).to_string())
 }
 
-/// Checks a cast ballot's receipt (`GET /api/v1/receipts/{index}`) against the ballot the
+/// Checks a cast ballot's receipt (`GET /api/v1/elections/{election}/receipts/{index}`) against the ballot the
 /// device made: JSON [`receipt::ReceiptView`].
 #[wasm_bindgen(js_name = verifyReceipt)]
 pub fn verify_receipt(
@@ -122,7 +122,7 @@ pub fn verify_receipt(
     to_json(&receipt::verify_receipt(&ballot, &receipt, &info.board, &witnesses).map_err(js)?)
 }
 
-/// Checks that board entry `entry_json` (`GET /api/v1/board/entries/{index}`) is a ballot and
+/// Checks that board entry `entry_json` (`GET /api/v1/elections/{election}/board/entries/{index}`) is a ballot and
 /// that receipt `receipt_json` proves it: JSON [`receipt::BoardBallotView`].
 #[wasm_bindgen(js_name = verifyEntryReceipt)]
 pub fn verify_entry_receipt(
@@ -153,7 +153,7 @@ pub fn open_checkpoint(
     to_json(&receipt::open_checkpoint(note, &info.board, &witnesses).map_err(js)?)
 }
 
-/// Checks a challenge entry of the board (`GET /api/v1/board/entries/{index}`) and opens it:
+/// Checks a challenge entry of the board (`GET /api/v1/elections/{election}/board/entries/{index}`) and opens it:
 /// JSON [`challenge::OpenedBallot`].
 #[wasm_bindgen(js_name = checkChallengeEntry)]
 pub fn check_challenge_entry(election_json: &str, entry_json: &str) -> Result<String, JsError> {
@@ -177,7 +177,7 @@ pub struct JsBooth(booth::Booth);
 
 #[wasm_bindgen(js_class = Booth)]
 impl JsBooth {
-    /// A booth for the election `GET /api/v1/election` describes.
+    /// A booth for the election `GET /api/v1/elections/{election}` describes.
     #[wasm_bindgen(constructor)]
     pub fn new(election_json: &str) -> Result<JsBooth, JsError> {
         booth::Booth::new(election_json).map(JsBooth).map_err(js)
@@ -189,12 +189,12 @@ impl JsBooth {
         to_json(&self.0.encrypt(code, choices_json, &mut OsRng).map_err(js)?)
     }
 
-    /// Opens the held ballot for a challenge: the JSON body of `POST /api/v1/challenges`.
+    /// Opens the held ballot for a challenge: the JSON body of `POST /api/v1/elections/{election}/challenges`.
     pub fn challenge(&mut self) -> Result<String, JsError> {
         to_json(&self.0.challenge().map_err(js)?)
     }
 
-    /// The held ballot as the JSON body of `POST /api/v1/ballots`; refuses a challenged ballot.
+    /// The held ballot as the JSON body of `POST /api/v1/elections/{election}/ballots`; refuses a challenged ballot.
     #[wasm_bindgen(js_name = castBody)]
     pub fn cast_body(&self) -> Result<String, JsError> {
         to_json(self.0.ballot_to_cast().map_err(js)?)
@@ -234,7 +234,7 @@ pub fn qr_code(text: &str) -> Result<String, JsError> {
     })
 }
 
-/// Verifies the whole election record (`GET /api/v1/record` bytes) with the same checks as
+/// Verifies the whole election record (`GET /api/v1/elections/{election}/record` bytes) with the same checks as
 /// `psephos verify`; `trust_json` is `{board_key, witnesses}`; `progress(step, done, total)` is
 /// called as entries are checked. Returns the JSON report.
 #[wasm_bindgen(js_name = verifyRecord)]

@@ -7,7 +7,7 @@
 //! Witness cosignatures are verified against the witness keys the page was given and reported;
 //! other signature lines are listed by name only, as unverified.
 //!
-//! The receipt is the board's own type ([`SealedReceipt`], as `GET /api/v1/receipts/{index}`
+//! The receipt is the board's own type ([`SealedReceipt`], as `GET /api/v1/elections/{election}/receipts/{index}`
 //! serves it) and so is its check ([`SealedReceipt::verify`]); this module adds only what the
 //! page shows.
 
@@ -148,7 +148,7 @@ pub struct BoardBallotView {
     pub receipt: ReceiptView,
 }
 
-/// Checks that the board entry served at `index` (`GET /api/v1/board/entries/{index}`) is a
+/// Checks that the board entry served at `index` (`GET /api/v1/elections/{election}/board/entries/{index}`) is a
 /// ballot, and that the receipt proves exactly this entry at this index.
 pub fn verify_entry_receipt(
     entry_json: &str,

@@ -1,6 +1,6 @@
 //! The whole-election verifier in the browser: `psephos_record::verify`, the code behind
 //! `psephos verify`, run over the record the observer's worker downloaded
-//! (`GET /api/v1/record`), with progress reported to a JavaScript callback.
+//! (`GET /api/v1/elections/{election}/record`), with progress reported to a JavaScript callback.
 
 use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_record::verify::{verify_record_with, Progress, Report, Step, VerifyOptions};

@@ -28,7 +28,7 @@ fn gzip_zeros(size: usize) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-/// Every route that takes a body, with whether it needs the admin token.
+/// Every route that takes a body, with whether it needs the officials' token.
 const BODY_ROUTES: [(&str, bool); 8] = [
     ("/api/v1/elections/psephos-2026/board/cosignatures", false),
     ("/api/v1/elections/psephos-2026/ceremony/messages", false),

@@ -372,12 +372,12 @@ async fn token_store(backend: Backend) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_token_store_sqlite() {
+async fn operator_token_store_sqlite() {
     token_store(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_token_store_postgres() {
+async fn operator_token_store_postgres() {
     token_store(Backend::Postgres).await;
 }
 

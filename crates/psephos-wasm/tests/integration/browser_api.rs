@@ -59,7 +59,7 @@ fn board_signer() -> NoteSigner {
     NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[1; 32])).unwrap()
 }
 
-/// `GET /api/v1/election` as the server answers it.
+/// `GET /api/v1/elections/{election}` as the server answers it.
 fn election_json(rng: &mut ChaCha20Rng) -> Value {
     let manifest = Manifest::from_toml(TOML).unwrap();
     let ceremony = sim::ceremony(&manifest.hash(), 3, 2, rng);
