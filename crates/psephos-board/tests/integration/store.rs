@@ -679,7 +679,12 @@ async fn tamper_block_link(b: Backend) {
 
     // Relinking with recomputed hashes still fails: the next link breaks.
     let db = tamper_fixture(b).await;
-    exec(&db.url, "DELETE FROM board_blocks WHERE block_number = 1", &[]).await;
+    exec(
+        &db.url,
+        "DELETE FROM board_blocks WHERE block_number = 1",
+        &[],
+    )
+    .await;
     expect_block_tamper(&db, 1).await;
 }
 
