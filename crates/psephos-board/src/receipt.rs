@@ -22,7 +22,7 @@ pub struct SealedReceipt {
     pub index: u64,
     /// `leaf_hash(canonical entry bytes)`.
     pub leaf_hash: Hash,
-    /// Height of the block that sealed the checkpoint.
+    /// Number of the block that sealed the checkpoint.
     pub block_number: u64,
     /// Tree size of the checkpoint (the proof is against this size).
     pub tree_size: u64,

@@ -132,8 +132,17 @@ pub enum RuleError {
     TooManyChallenges { limit: u32 },
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
     Capacity(&'static str),
-    #[error("the rules' snapshot does not fit the board: {0}")]
-    Snapshot(String),
+    /// A ballot of the rules' snapshot that cannot be the next entry of the state being restored.
+    #[error(
+        "the rules' snapshot does not fit the board: ballot at index {index} (credential row \
+         {credential}) does not fit a state of {size} entries and {credentials} credentials"
+    )]
+    SnapshotMisfit {
+        index: u64,
+        credential: u32,
+        size: u64,
+        credentials: usize,
+    },
 }
 
 impl RuleError {
@@ -605,13 +614,12 @@ impl Rules {
         };
         self.require(Phase::Open, action)?;
         if b.index != self.size || b.credential as usize >= self.tables.credential_count() {
-            return Err(RuleError::Snapshot(format!(
-                "ballot at index {} (credential row {}) does not fit a state of {} entries and {} credentials",
-                b.index,
-                b.credential,
-                self.size,
-                self.tables.credential_count()
-            )));
+            return Err(RuleError::SnapshotMisfit {
+                index: b.index,
+                credential: b.credential,
+                size: self.size,
+                credentials: self.tables.credential_count(),
+            });
         }
         if b.challenged {
             self.tables

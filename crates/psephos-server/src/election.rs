@@ -628,31 +628,9 @@ async fn read_checked(board: &Board, start: u64, limit: u64) -> Result<Vec<Entry
 }
 
 /// [`catch_up_to`], every entry read with [`read_checked`] in pages of
-/// [`psephos_board::MAX_VERIFIED_PAGE`].
+/// [`psephos_board::MAX_VERIFIED_PAGE`]: what the start reads.
 async fn catch_up_checked(board: &Board, state: &mut Rules, size: u64) -> Result<u64, ReplayError> {
-    let from = state.size();
-    if size < from {
-        return Err(ReplayError::Shrunk {
-            board: size,
-            state: from,
-        });
-    }
-    let mut start = from;
-    while start < size {
-        let limit = psephos_board::MAX_VERIFIED_PAGE.min(size - start);
-        let page = read_checked(board, start, limit).await?;
-        for (i, entry) in page.iter().enumerate() {
-            let index = start + i as u64;
-            state
-                .replay_entry(entry.kind, &entry.payload)
-                .map_err(|source| ReplayError::Rule { index, source })?;
-        }
-        start += page.len() as u64;
-        if page.is_empty() {
-            break;
-        }
-    }
-    Ok(start - from)
+    catch_up(board, state, size, Read::Checked).await
 }
 
 /// Rebuilds the state from every entry on the board (see [`ElectionService::load`]).
@@ -663,8 +641,28 @@ pub async fn replay(board: &Board) -> Result<Rules, ReplayError> {
 }
 
 /// Applies the board's entries from `state.size()` up to `size` with
-/// [`Rules::replay_entry`]; returns how many.
+/// [`Rules::replay_entry`], as stored; returns how many.
 async fn catch_up_to(board: &Board, state: &mut Rules, size: u64) -> Result<u64, ReplayError> {
+    catch_up(board, state, size, Read::Stored).await
+}
+
+/// How [`catch_up`] reads the board.
+#[derive(Clone, Copy)]
+enum Read {
+    /// With [`read_checked`]: against the tree the board verified at open.
+    Checked,
+    /// As stored (the board's own appends since this service opened it).
+    Stored,
+}
+
+/// Applies the board's entries from `state.size()` up to `size` with [`Rules::replay_entry`],
+/// page by page; returns how many.
+async fn catch_up(
+    board: &Board,
+    state: &mut Rules,
+    size: u64,
+    read: Read,
+) -> Result<u64, ReplayError> {
     let from = state.size();
     if size < from {
         return Err(ReplayError::Shrunk {
@@ -674,7 +672,13 @@ async fn catch_up_to(board: &Board, state: &mut Rules, size: u64) -> Result<u64,
     }
     let mut start = from;
     while start < size {
-        let page = board.entries(start, REPLAY_PAGE.min(size - start)).await?;
+        let page = match read {
+            Read::Checked => {
+                let limit = psephos_board::MAX_VERIFIED_PAGE.min(size - start);
+                read_checked(board, start, limit).await?
+            }
+            Read::Stored => board.entries(start, REPLAY_PAGE.min(size - start)).await?,
+        };
         for (i, entry) in page.iter().enumerate() {
             let index = start + i as u64;
             state

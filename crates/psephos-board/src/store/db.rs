@@ -60,14 +60,14 @@ CREATE TABLE board_nodes (
 ) WITHOUT ROWID;
 CREATE TABLE board_blocks (
     log_id      INTEGER NOT NULL,
-    height      INTEGER NOT NULL,
+    block_number INTEGER NOT NULL,
     prev_hash   BLOB    NOT NULL,
     time_ms     INTEGER NOT NULL,
     tree_size   INTEGER NOT NULL,
     root        BLOB    NOT NULL,
     checkpoint  TEXT    NOT NULL,
     header_hash BLOB    NOT NULL,
-    PRIMARY KEY (log_id, height),
+    PRIMARY KEY (log_id, block_number),
     UNIQUE (log_id, tree_size)
 );
 CREATE TABLE board_cosignatures (
@@ -104,14 +104,14 @@ CREATE TABLE board_nodes (
 );
 CREATE TABLE board_blocks (
     log_id      BIGINT NOT NULL,
-    height      BIGINT NOT NULL,
+    block_number BIGINT NOT NULL,
     prev_hash   BYTEA  NOT NULL,
     time_ms     BIGINT NOT NULL,
     tree_size   BIGINT NOT NULL,
     root        BYTEA  NOT NULL,
     checkpoint  TEXT   NOT NULL,
     header_hash BYTEA  NOT NULL,
-    PRIMARY KEY (log_id, height),
+    PRIMARY KEY (log_id, block_number),
     UNIQUE (log_id, tree_size)
 );
 CREATE TABLE board_cosignatures (
@@ -317,7 +317,7 @@ pub(crate) struct EntryRow {
 /// A block row as stored.
 #[derive(Debug)]
 pub(crate) struct BlockRow {
-    /// The block number (stored in the column `height`).
+    /// The block number.
     pub number: i64,
     pub prev_hash: Vec<u8>,
     pub time_ms: i64,
@@ -372,7 +372,7 @@ impl NewNode {
 }
 
 const BLOCK_COLUMNS: &str =
-    "height, prev_hash, time_ms, tree_size, root, checkpoint, header_hash FROM board_blocks";
+    "block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash FROM board_blocks";
 
 macro_rules! block_row {
     ($r:expr) => {
@@ -562,7 +562,7 @@ impl Pool {
         limit: i64,
     ) -> Result<Vec<BlockRow>, BoardError> {
         let sql = format!(
-            "SELECT {BLOCK_COLUMNS} WHERE log_id = $1 AND height >= $2 ORDER BY height LIMIT $3"
+            "SELECT {BLOCK_COLUMNS} WHERE log_id = $1 AND block_number >= $2 ORDER BY block_number LIMIT $3"
         );
         on_pool!(self, |p| {
             let rows = sqlx::query(&sql)
@@ -602,7 +602,7 @@ impl Pool {
 
     pub async fn latest_block(&self, log: i64) -> Result<Option<BlockRow>, BoardError> {
         self.block_where(
-            "WHERE log_id = $1 AND height >= $2 ORDER BY height DESC LIMIT 1",
+            "WHERE log_id = $1 AND block_number >= $2 ORDER BY block_number DESC LIMIT 1",
             log,
             0,
         )
@@ -614,7 +614,7 @@ impl Pool {
         log: i64,
         number: i64,
     ) -> Result<Option<BlockRow>, BoardError> {
-        self.block_where("WHERE log_id = $1 AND height = $2", log, number)
+        self.block_where("WHERE log_id = $1 AND block_number = $2", log, number)
             .await
     }
 
@@ -822,7 +822,7 @@ impl Conn {
     /// Publishing: stores a sealed block.
     pub async fn insert_block(&mut self, log: i64, b: &BlockRow) -> Result<(), BoardError> {
         const SQL: &str = "INSERT INTO board_blocks \
-            (log_id, height, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
+            (log_id, block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
         on_conn!(self, |c| sqlx::query(SQL)
             .bind(log)

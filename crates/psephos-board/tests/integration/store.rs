@@ -671,7 +671,7 @@ async fn tamper_block_link(b: Backend) {
     let db = tamper_fixture(b).await;
     exec(
         &db.url,
-        "UPDATE board_blocks SET prev_hash = $1 WHERE height = 2",
+        "UPDATE board_blocks SET prev_hash = $1 WHERE block_number = 2",
         &[Arg::B(vec![1; 32])],
     )
     .await;
@@ -679,7 +679,12 @@ async fn tamper_block_link(b: Backend) {
 
     // Relinking with recomputed hashes still fails: the next link breaks.
     let db = tamper_fixture(b).await;
-    exec(&db.url, "DELETE FROM board_blocks WHERE height = 1", &[]).await;
+    exec(
+        &db.url,
+        "DELETE FROM board_blocks WHERE block_number = 1",
+        &[],
+    )
+    .await;
     expect_block_tamper(&db, 1).await;
 }
 
@@ -695,7 +700,7 @@ async fn tamper_checkpoint(b: Backend) {
     assert_ne!(forged, block.header.checkpoint);
     exec(
         &db.url,
-        "UPDATE board_blocks SET checkpoint = $1 WHERE height = 3",
+        "UPDATE board_blocks SET checkpoint = $1 WHERE block_number = 3",
         &[Arg::T(forged.clone())],
     )
     .await;
@@ -705,7 +710,7 @@ async fn tamper_checkpoint(b: Backend) {
     header.checkpoint = forged;
     exec(
         &db.url,
-        "UPDATE board_blocks SET header_hash = $1 WHERE height = 3",
+        "UPDATE board_blocks SET header_hash = $1 WHERE block_number = 3",
         &[Arg::B(header.hash().unwrap().0.to_vec())],
     )
     .await;
@@ -731,7 +736,7 @@ async fn tamper_checkpoint(b: Backend) {
     assert_eq!(h1.prev_hash, b0.hash);
     exec(
         &db.url,
-        "UPDATE board_blocks SET checkpoint = $1, root = $2, header_hash = $3 WHERE height = 1",
+        "UPDATE board_blocks SET checkpoint = $1, root = $2, header_hash = $3 WHERE block_number = 1",
         &[
             Arg::T(h1.checkpoint.clone()),
             Arg::B(vec![5; 32]),
