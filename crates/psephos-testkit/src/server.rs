@@ -203,14 +203,14 @@ impl Server {
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
-    /// POSTs a raw body, with the officials' token if `admin`.
-    pub async fn post_raw(&self, path: &str, body: String, admin: bool) -> (u16, Value) {
+    /// POSTs a raw body, with the test election's officials' token if `official`.
+    pub async fn post_raw(&self, path: &str, body: String, official: bool) -> (u16, Value) {
         let mut r = self
             .client
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .body(body);
-        if admin {
+        if official {
             r = r.bearer_auth(&self.token);
         }
         let r = r.send().await.unwrap();
@@ -249,11 +249,12 @@ impl Server {
         v["officials_token"].as_str().unwrap().to_string()
     }
 
-    pub async fn post(&self, path: &str, body: &Value, admin: bool) -> (u16, Value) {
-        self.post_raw(path, body.to_string(), admin).await
+    pub async fn post(&self, path: &str, body: &Value, official: bool) -> (u16, Value) {
+        self.post_raw(path, body.to_string(), official).await
     }
 
-    pub async fn admin(&self, path: &str) -> (u16, Value) {
+    /// POSTs `{}` with the test election's officials' token.
+    pub async fn official(&self, path: &str) -> (u16, Value) {
         self.post(path, &json!({}), true).await
     }
 

@@ -45,7 +45,7 @@ where
 }
 
 pub const PASS: &str = "a long test passphrase";
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const OFFICIALS_TOKEN: &str = "test-officials-token";
 
 pub fn manifest(n: u32, k: u32) -> Manifest {
     Manifest::from_toml(&format!(
@@ -152,7 +152,7 @@ pub async fn start_with(
         .unwrap();
     let hosted = state.election(psephos_testkit::ELECTION).unwrap();
     hosted.set_officials(psephos_server::auth::TokenHash::from_hash(
-        psephos_server::auth::TokenHash::hash_token(ADMIN_TOKEN),
+        psephos_server::auth::TokenHash::hash_token(OFFICIALS_TOKEN),
     ));
     hosted
         .election
@@ -235,7 +235,7 @@ impl Setup {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(ADMIN_TOKEN)
+            .bearer_auth(OFFICIALS_TOKEN)
             .send()
             .await
             .unwrap();

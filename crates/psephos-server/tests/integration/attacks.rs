@@ -95,14 +95,14 @@ async fn a_gzip_bomb_is_refused_unread_on_every_route() {
     let s = start(Backend::Sqlite, common::quiet_config()).await;
     let bomb = gzip_zeros(64 << 20);
     assert!(bomb.len() < 128 * 1024, "the bomb is {} bytes", bomb.len());
-    for (path, admin) in BODY_ROUTES {
+    for (path, official) in BODY_ROUTES {
         let mut r = s
             .client
             .post(format!("{}{path}", s.base))
             .header("content-type", "application/json")
             .header("content-encoding", "gzip")
             .body(bomb.clone());
-        if admin {
+        if official {
             r = r.bearer_auth(&s.token);
         }
         let r = r.send().await.unwrap();

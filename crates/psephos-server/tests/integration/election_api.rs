@@ -28,7 +28,7 @@ async fn lifecycle(backend: Backend) {
     // Every write before the definition is an illegal transition.
     for path in ["open", "close", "ceremony/complete"] {
         let got = s
-            .admin(&format!("/api/v1/elections/psephos-2026/{path}"))
+            .official(&format!("/api/v1/elections/psephos-2026/{path}"))
             .await;
         assert_eq!(expect_error(&got, 409), "wrong_phase", "{path}");
     }
@@ -63,8 +63,14 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(s.size(), 1);
 
     // In the ceremony: no opening, no closing, and no completion without messages.
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/close").await, 409);
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/open").await,
+        409,
+    );
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/close").await,
+        409,
+    );
     let (st, v) = s.get("/api/v1/elections/psephos-2026/status").await;
     assert_eq!(st, 200);
     assert_eq!(v["phase"], "ceremony");
@@ -72,7 +78,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(v["ceremony"]["awaiting"], json!([1, 2, 3]));
     // Round 1 still waits for every trustee: too early to complete.
     let got = s
-        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .official("/api/v1/elections/psephos-2026/ceremony/complete")
         .await;
     assert_eq!(expect_error(&got, 409), "too_early");
     assert_eq!(s.size(), 1);
@@ -106,13 +112,13 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(st, 200);
     assert_eq!(v["ceremony"]["awaiting_by_round"]["2"], json!([]));
     let (st, v) = s
-        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .official("/api/v1/elections/psephos-2026/ceremony/complete")
         .await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["index"], size);
     e.set_key(&v["key"]);
     expect_error(
-        &s.admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        &s.official("/api/v1/elections/psephos-2026/ceremony/complete")
             .await,
         409,
     );
@@ -164,9 +170,12 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(expect_error(&got, 409), "wrong_phase");
 
     // Open; only once; no more credentials.
-    let (st, _) = s.admin("/api/v1/elections/psephos-2026/open").await;
+    let (st, _) = s.official("/api/v1/elections/psephos-2026/open").await;
     assert_eq!(st, 200);
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/open").await,
+        409,
+    );
     let extra = TestElection::new(&mut rng, 1);
     let mut late = e.credential_list();
     late.credentials = extra.credential_list().credentials;
@@ -417,7 +426,7 @@ async fn lifecycle(backend: Backend) {
     assert_eq!(n, s.size());
 
     // Close; then no ballot, no challenge, no second close, no reopening.
-    let (st, _) = s.admin("/api/v1/elections/psephos-2026/close").await;
+    let (st, _) = s.official("/api/v1/elections/psephos-2026/close").await;
     assert_eq!(st, 200);
     let size = s.size();
     let (late_ballot, late_secrets) = e.ballot(9, &mut rng);
@@ -437,16 +446,25 @@ async fn lifecycle(backend: Backend) {
         )
         .await;
     expect_error(&got, 409);
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/close").await, 409);
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/open").await, 409);
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/close").await,
+        409,
+    );
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/open").await,
+        409,
+    );
     assert_eq!(s.size(), size);
 
     // The encrypted tally of the last ballot per credential, once.
-    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
+    let (st, v) = s.official("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     assert_eq!(v["index"], size);
     assert_eq!(v["tally"]["contests"][0]["ballots"], 6);
-    expect_error(&s.admin("/api/v1/elections/psephos-2026/tally").await, 409);
+    expect_error(
+        &s.official("/api/v1/elections/psephos-2026/tally").await,
+        409,
+    );
     let size = size + 1;
     assert_eq!(s.size(), size);
 
@@ -484,7 +502,10 @@ async fn lifecycle(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    expect_error(&s2.admin("/api/v1/elections/psephos-2026/open").await, 409);
+    expect_error(
+        &s2.official("/api/v1/elections/psephos-2026/open").await,
+        409,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,7 +539,7 @@ async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
     e.post_ceremony(&s).await;
     let before = s.size();
     let got = s
-        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .official("/api/v1/elections/psephos-2026/ceremony/complete")
         .await;
     assert_eq!(common::expect_error(&got, 409), "too_early");
     assert_eq!(s.size(), before);
@@ -528,7 +549,7 @@ async fn officials_cannot_complete_the_ceremony_during_the_complaint_window() {
         ..Default::default()
     });
     let (st, v) = s
-        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .official("/api/v1/elections/psephos-2026/ceremony/complete")
         .await;
     assert_eq!(st, 200, "{v}");
 }

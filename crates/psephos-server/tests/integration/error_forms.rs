@@ -122,7 +122,7 @@ async fn head_is_answered_on_read_routes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_json_is_bad_json_on_every_route() {
     let s = start(Backend::Sqlite, common::quiet_config()).await;
-    for (path, admin) in [
+    for (path, official) in [
         ("/api/v1/elections/psephos-2026/board/cosignatures", false),
         ("/api/v1/elections/psephos-2026/ceremony/messages", false),
         ("/api/v1/elections/psephos-2026/ballots", false),
@@ -131,7 +131,7 @@ async fn bad_json_is_bad_json_on_every_route() {
         ("/api/v1/elections/psephos-2026/definition", true),
         ("/api/v1/elections/psephos-2026/credentials", true),
     ] {
-        let got = s.post_raw(path, "{".into(), admin).await;
+        let got = s.post_raw(path, "{".into(), official).await;
         assert_eq!(expect_error(&got, 400), "bad_json", "{path}");
     }
     assert_eq!(s.size(), 0);
@@ -240,8 +240,11 @@ async fn a_replayed_share_is_replayed() {
         .0,
         201
     );
-    assert_eq!(s.admin("/api/v1/elections/psephos-2026/close").await.0, 200);
-    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
+    assert_eq!(
+        s.official("/api/v1/elections/psephos-2026/close").await.0,
+        200
+    );
+    let (st, v) = s.official("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     let tally: psephos_core::tally::EncryptedTally =
         serde_json::from_value(v["tally"].clone()).unwrap();

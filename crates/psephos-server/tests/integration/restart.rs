@@ -157,7 +157,7 @@ async fn a_failed_commit_is_taken_back_without_replaying_the_board() {
         )
         .await;
     assert!(got.0 >= 500, "{got:?}");
-    let got = s.admin("/api/v1/elections/psephos-2026/close").await;
+    let got = s.official("/api/v1/elections/psephos-2026/close").await;
     assert!(got.0 >= 500, "{got:?}");
 
     // Nothing was committed; the state was taken back, not rebuilt: no entry was replayed.
@@ -503,7 +503,7 @@ async fn an_altered_old_ballot_stops_writes_once_found(backend: Backend) {
         (503, Some("unavailable")),
         "{got}"
     );
-    let got = s.admin("/api/v1/elections/psephos-2026/close").await;
+    let got = s.official("/api/v1/elections/psephos-2026/close").await;
     assert_eq!(got.0, 503, "{got:?}");
     assert_eq!(s.size(), first + 3);
     let (st, health) = s.get("/api/v1/elections/psephos-2026/health").await;

@@ -271,7 +271,7 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
         svc.post(Payload::Ceremony(m.clone())).await.unwrap();
     }
     let (st, v) = s
-        .admin("/api/v1/elections/psephos-2026/ceremony/complete")
+        .official("/api/v1/elections/psephos-2026/ceremony/complete")
         .await;
     assert_eq!(st, 200, "{v}");
     let e = TestElection {
@@ -286,10 +286,10 @@ async fn a_large_tally_is_decrypted_through_the_share_route() {
         "/api/v1/elections/psephos-2026/open",
         "/api/v1/elections/psephos-2026/close",
     ] {
-        let (st, v) = s.admin(path).await;
+        let (st, v) = s.official(path).await;
         assert_eq!(st, 200, "{v}");
     }
-    let (st, v) = s.admin("/api/v1/elections/psephos-2026/tally").await;
+    let (st, v) = s.official("/api/v1/elections/psephos-2026/tally").await;
     assert_eq!(st, 201, "{v}");
     let tally: EncryptedTally = serde_json::from_value(v["tally"].clone()).unwrap();
     let mut result_index = None;
