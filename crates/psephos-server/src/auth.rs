@@ -126,7 +126,7 @@ fn this_election(req: &HttpRequest) -> Result<Arc<HostedElection>, ApiError> {
         .match_info()
         .get("election")
         .ok_or_else(|| ApiError::not_found("this route names no election"))?;
-    state.election(slug)
+    Ok(state.election(slug)?)
 }
 
 impl FromRequest for ThisElection {

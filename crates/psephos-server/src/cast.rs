@@ -28,9 +28,8 @@
 //! queued is verified and committed (or refused), then the pipeline stops.
 
 use crate::election::ElectionService;
+use crate::error::ServiceError;
 use crate::metrics::Metrics;
-use crate::ApiError;
-use actix_web::http::StatusCode;
 use psephos_core::ballot::{verify_ballots, EncryptedBallot};
 use psephos_core::encoding::Canonical;
 use psephos_record::{Applied, Payload};
@@ -86,7 +85,7 @@ pub struct Cast {
 
 struct Job {
     ballot: EncryptedBallot,
-    reply: oneshot::Sender<Result<Cast, ApiError>>,
+    reply: oneshot::Sender<Result<Cast, ServiceError>>,
     /// The ballot's share of [`CastConfig::queue_bytes`], given back when the job is done.
     _held: Reservation,
 }
@@ -103,12 +102,11 @@ impl Drop for Reservation {
     }
 }
 
-fn overloaded() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "overloaded",
-        "too many ballots are waiting for verification; send it again shortly",
-    )
+fn overloaded() -> ServiceError {
+    ServiceError::Unavailable {
+        code: "overloaded",
+        detail: "too many ballots are waiting for verification; send it again shortly".into(),
+    }
 }
 
 /// The handle handlers submit ballots to.
@@ -131,12 +129,12 @@ impl std::fmt::Debug for Caster {
     }
 }
 
-fn unavailable() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "the server is shutting down; the ballot was not stored — send it again shortly",
-    )
+fn unavailable() -> ServiceError {
+    ServiceError::Unavailable {
+        code: "unavailable",
+        detail: "the server is shutting down; the ballot was not stored — send it again shortly"
+            .into(),
+    }
 }
 
 impl Caster {
@@ -162,7 +160,7 @@ impl Caster {
 
     /// Queues a ballot that passed the cheap checks; resolves once it is durably on the board
     /// (or refused, with the reason).
-    pub async fn cast(&self, ballot: EncryptedBallot) -> Result<Cast, ApiError> {
+    pub async fn cast(&self, ballot: EncryptedBallot) -> Result<Cast, ServiceError> {
         if !self.accepting.load(Ordering::Acquire) {
             return Err(unavailable());
         }
@@ -184,7 +182,7 @@ impl Caster {
     /// Counts `bytes` against the byte bound, or refuses if they do not fit. The reservation
     /// travels with the job and is given back when the job is dropped (answered, or never
     /// queued).
-    fn reserve(&self, bytes: usize) -> Result<Reservation, ApiError> {
+    fn reserve(&self, bytes: usize) -> Result<Reservation, ServiceError> {
         let before = self.bytes.fetch_add(bytes, Ordering::AcqRel);
         let held = Reservation {
             bytes,
@@ -291,7 +289,7 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
         let state = election.read().await;
         for (b, r) in ballots.iter().zip(replies) {
             let e = match state.check_ballot(b) {
-                Err(e) => crate::election::rule_error(e),
+                Err(e) => e.into(),
                 Ok(_) => unavailable(),
             };
             let _ = r.send(Err(e));
@@ -304,9 +302,7 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
         Ok(_) | Err(_) => {
             tracing::error!("proof verification failed to run");
             for r in replies {
-                let _ = r.send(Err(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                let _ = r.send(Err(ServiceError::Internal(
                     "the ballot could not be verified; it was not stored",
                 )));
             }
@@ -322,11 +318,9 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
                 waiting.push(reply);
             }
             Err(e) => {
-                let _ = reply.send(Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_ballot",
-                    format!("ballot rejected: {e}"),
-                )));
+                let _ = reply.send(Err(ServiceError::InvalidBallot(format!(
+                    "ballot rejected: {e}"
+                ))));
             }
         }
     }
@@ -341,11 +335,7 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
                 hash,
                 superseded,
             }),
-            _ => Err(ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "unexpected entry",
-            )),
+            _ => Err(ServiceError::Internal("unexpected entry")),
         });
         let _ = reply.send(answer);
     }

@@ -12,9 +12,8 @@
 //! The boards' tables are the boards' (`psephos_board::store`): this module never reads them.
 
 use crate::auth::{NewToken, TokenHash};
+use crate::error::ServiceError;
 use crate::state::Visibility;
-use crate::ApiError;
-use actix_web::http::StatusCode;
 use psephos_board::election_key::ElectionSlug;
 use sqlx::Connection;
 
@@ -34,18 +33,17 @@ pub enum CatalogError {
     NoElection(ElectionSlug),
 }
 
-impl From<CatalogError> for ApiError {
+impl From<CatalogError> for ServiceError {
     fn from(e: CatalogError) -> Self {
         match e {
-            CatalogError::Exists(_) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
-            }
-            CatalogError::NoElection(_) => ApiError::not_found(e.to_string()),
+            CatalogError::Exists(_) => ServiceError::Conflict {
+                code: "conflict",
+                detail: e.to_string(),
+            },
+            CatalogError::NoElection(_) => ServiceError::NotFound(e.to_string()),
             e => {
                 tracing::error!(error = %e, "service catalog failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                ServiceError::Internal(
                     "the service catalog could not be read or written; the operator has been told",
                 )
             }

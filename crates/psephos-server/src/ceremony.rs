@@ -22,8 +22,7 @@
 //! never a shorter one).
 
 use crate::election::ElectionService;
-use crate::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::ServiceError;
 use psephos_board::EntryKind;
 use psephos_core::ceremony::{CeremonyState, Round, SignedMessage};
 use psephos_record::{KeyAnnouncement, Payload, Phase};
@@ -248,7 +247,7 @@ async fn tick(desk: &Arc<CeremonyDesk>, election: &Arc<ElectionService>) -> Opti
         {
             Ok((index, _)) => tracing::info!(index, "key ceremony complete"),
             // An official (or another task) completed it first.
-            Err(e) if e.status == StatusCode::CONFLICT => {}
+            Err(e) if e.is_conflict() => {}
             Err(e) => tracing::warn!(error = %e, "posting the ceremony outcome failed"),
         }
     }
@@ -278,7 +277,7 @@ fn ensure_timer(desk: &Arc<CeremonyDesk>) {
 pub(crate) async fn refresh(
     t: &mut CeremonyLog,
     election: &ElectionService,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let board = election.board();
     while !t.done && t.scanned_to < board.size() {
         let start = t.scanned_to;

@@ -20,13 +20,12 @@
 //! the board: the batch is taken back ([`Rules::rollback`]) and the state catches up
 //! with whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
-use crate::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::ServiceError;
 use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::ballot::TrackingCode;
 use psephos_core::hash::Digest;
 use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
-use psephos_record::{Applied, Challenged, Payload, RuleError, RuleErrorKind, Rules, StateMark};
+use psephos_record::{Applied, Challenged, Payload, RuleError, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -251,7 +250,7 @@ impl ElectionService {
 
     /// Applies the entries the board holds beyond the state, if a failed commit left the two
     /// in doubt; 503 if the board cannot be read.
-    async fn catch_up(&self, state: &mut Rules) -> Result<(), ApiError> {
+    async fn catch_up(&self, state: &mut Rules) -> Result<(), ServiceError> {
         if !self.behind.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -265,11 +264,10 @@ impl ElectionService {
                 self.behind.store(false, Ordering::Relaxed);
                 Ok(())
             }
-            Err(e) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                format!("the board cannot be read after a failed commit: {e}"),
-            )),
+            Err(e) => Err(ServiceError::Unavailable {
+                code: "unavailable",
+                detail: format!("the board cannot be read after a failed commit: {e}"),
+            }),
         }
     }
 
@@ -304,13 +302,13 @@ impl ElectionService {
     pub async fn post_all(
         self: &Arc<Self>,
         payloads: Vec<Payload>,
-    ) -> Result<Vec<(u64, Applied)>, ApiError> {
+    ) -> Result<Vec<(u64, Applied)>, ServiceError> {
         // Every entry is built (and size-checked) before anything is applied: a payload the
         // board cannot hold must never reach the state.
         let entries = payloads
             .iter()
             .map(entry_of)
-            .collect::<Result<Vec<Entry>, ApiError>>()?;
+            .collect::<Result<Vec<Entry>, ServiceError>>()?;
         let this = self.clone();
         to_completion(async move {
             this.apply_and_append(&payloads, entries, Rules::apply)
@@ -326,7 +324,7 @@ impl ElectionService {
     pub async fn post_verified_challenge(
         self: &Arc<Self>,
         challenge: Challenged,
-    ) -> Result<(u64, Applied), ApiError> {
+    ) -> Result<(u64, Applied), ServiceError> {
         let payload = Payload::Challenge(challenge);
         let entries = vec![entry_of(&payload)?];
         let this = self.clone();
@@ -339,7 +337,7 @@ impl ElectionService {
         })
         .await?;
         v.pop()
-            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
+            .ok_or(ServiceError::Internal("the write answered nothing"))
     }
 
     async fn apply_and_append(
@@ -347,7 +345,7 @@ impl ElectionService {
         payloads: &[Payload],
         entries: Vec<Entry>,
         apply: fn(&mut Rules, &Payload) -> Result<Applied, RuleError>,
-    ) -> Result<Vec<(u64, Applied)>, ApiError> {
+    ) -> Result<Vec<(u64, Applied)>, ServiceError> {
         let mut state = self.state.write().await;
         self.catch_up(&mut state).await?;
         // Rejection of a later payload, or a failed append, must leave no trace of the batch.
@@ -361,7 +359,7 @@ impl ElectionService {
                     if let Err(re) = state.rollback(mark) {
                         tracing::error!(error = %re, "cannot take back a rejected batch");
                     }
-                    return Err(rule_error(e));
+                    return Err(e.into());
                 }
             }
         }
@@ -382,16 +380,16 @@ impl ElectionService {
     ///
     /// If a board batch fails to append, the batches before it stand, that one and every later
     /// one are answered with the error, and the state is rebuilt from the board.
-    pub async fn post_each(&self, payloads: Vec<Payload>) -> Vec<Result<(u64, Applied), ApiError>> {
+    pub async fn post_each(
+        &self,
+        payloads: Vec<Payload>,
+    ) -> Vec<Result<(u64, Applied), ServiceError>> {
         let mut state = self.state.write().await;
         if let Err(e) = self.catch_up(&mut state).await {
-            return payloads
-                .iter()
-                .map(|_| Err(ApiError::new(e.status, e.code, e.detail.clone())))
-                .collect();
+            return payloads.iter().map(|_| Err(e.clone())).collect();
         }
         let mut mark = Some(state.mark(ballots_only(&payloads)));
-        let mut verdicts: Vec<Result<(u64, Applied), ApiError>> =
+        let mut verdicts: Vec<Result<(u64, Applied), ServiceError>> =
             Vec::with_capacity(payloads.len());
         // (position in `verdicts`, entry) of every payload the rules accepted.
         let mut accepted: Vec<(usize, Entry)> = Vec::new();
@@ -409,7 +407,7 @@ impl ElectionService {
                     accepted.push((verdicts.len(), entry));
                     verdicts.push(Ok((index, a)));
                 }
-                Err(e) => verdicts.push(Err(rule_error(e))),
+                Err(e) => verdicts.push(Err(e.into())),
             }
         }
         let groups = split_batches(
@@ -417,7 +415,7 @@ impl ElectionService {
             |(_, e)| e.payload.len(),
             self.board.batch_limits(),
         );
-        let mut failed: Option<ApiError> = None;
+        let mut failed: Option<ServiceError> = None;
         for group in groups {
             let (positions, entries): (Vec<usize>, Vec<Entry>) = group.into_iter().unzip();
             if failed.is_none() {
@@ -431,7 +429,7 @@ impl ElectionService {
             }
             if let Some(e) = &failed {
                 for i in positions {
-                    verdicts[i] = Err(ApiError::new(e.status, e.code, e.detail.clone()));
+                    verdicts[i] = Err(e.clone());
                 }
             }
         }
@@ -444,17 +442,17 @@ impl ElectionService {
     pub async fn post_with<F>(
         self: &Arc<Self>,
         build: F,
-    ) -> Result<(u64, Applied, Payload), ApiError>
+    ) -> Result<(u64, Applied, Payload), ServiceError>
     where
-        F: FnOnce(&Rules) -> Result<Payload, ApiError> + Send + 'static,
+        F: FnOnce(&Rules) -> Result<Payload, ServiceError> + Send + 'static,
     {
         let this = self.clone();
         to_completion(async move { this.build_apply_append(build).await }).await
     }
 
-    async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ApiError>
+    async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ServiceError>
     where
-        F: FnOnce(&Rules) -> Result<Payload, ApiError>,
+        F: FnOnce(&Rules) -> Result<Payload, ServiceError>,
     {
         let mut state = self.state.write().await;
         self.catch_up(&mut state).await?;
@@ -462,7 +460,7 @@ impl ElectionService {
         let index = state.size();
         let entry = entry_of(&payload)?;
         let mark = state.mark(ballots_only(std::slice::from_ref(&payload)));
-        let applied = state.apply(&payload).map_err(rule_error)?;
+        let applied = state.apply(&payload)?;
         if let Err(e) = self.board.append_all(vec![entry]).await {
             tracing::error!(error = %e, "append failed; taking the entry back and catching up with the board");
             self.recover(&mut state, mark).await;
@@ -472,10 +470,10 @@ impl ElectionService {
     }
 
     /// [`ElectionService::post_all`] for one payload.
-    pub async fn post(self: &Arc<Self>, payload: Payload) -> Result<(u64, Applied), ApiError> {
+    pub async fn post(self: &Arc<Self>, payload: Payload) -> Result<(u64, Applied), ServiceError> {
         let mut v = self.post_all(vec![payload]).await?;
         v.pop()
-            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "empty"))
+            .ok_or(ServiceError::Internal("the write answered nothing"))
     }
 }
 
@@ -510,22 +508,17 @@ pub fn split_batches<T>(
 /// or refused, or (append failed) the state rebuilt from the board — so the state never stays
 /// ahead of the board and the tracking index never misses an entry.
 async fn to_completion<T: Send + 'static>(
-    write: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-) -> Result<T, ApiError> {
+    write: impl std::future::Future<Output = Result<T, ServiceError>> + Send + 'static,
+) -> Result<T, ServiceError> {
     tokio::spawn(write).await.map_err(|e| {
         tracing::error!(error = %e, "a board write ended abnormally");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the write ended abnormally; check the board before retrying",
-        )
+        ServiceError::Internal("the write ended abnormally; check the board before retrying")
     })?
 }
 
 /// The board entry of `p`; 413 if its payload is over the board's entry limit.
-fn entry_of(p: &Payload) -> Result<Entry, ApiError> {
-    Entry::new(p.kind(), p.to_bytes())
-        .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string()))
+fn entry_of(p: &Payload) -> Result<Entry, ServiceError> {
+    Entry::new(p.kind(), p.to_bytes()).map_err(|e| ServiceError::TooLarge(e.to_string()))
 }
 
 /// Whether every payload is a ballot or a challenge (a cheap [`Rules::mark`]).
@@ -693,30 +686,5 @@ async fn catch_up(
     Ok(start - from)
 }
 
-/// The HTTP answer for a rejected entry: 409 for "not now / not again", 403 for an unknown
-/// credential, 422 for content that does not verify, 400 for bytes that do not decode.
-///
-/// A ballot (cast or challenged) that fails any validity check — another election, the wrong
-/// style, its shape, its signature, its proofs, its opening — is `invalid_ballot`, whichever
-/// stage found it (the intake's raw-JSON checks, the rules, the batch verifier in `cast`);
-/// `rejected` is for the other entries the rules refuse.
-pub fn rule_error(e: RuleError) -> ApiError {
-    let (status, code) = match (&e, e.kind()) {
-        (RuleError::Decode { .. }, _) => (StatusCode::BAD_REQUEST, "bad_encoding"),
-        (RuleError::Phase { .. }, _) => (StatusCode::CONFLICT, "wrong_phase"),
-        (RuleError::WrongElection | RuleError::WrongStyle { .. } | RuleError::Ballot(_), _) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_ballot")
-        }
-        // The same entry again: a ballot, a trustee's decryption share, a ceremony message.
-        (
-            RuleError::Replayed { .. }
-            | RuleError::ShareAlreadyPosted { .. }
-            | RuleError::Ceremony(psephos_core::ceremony::CeremonyError::Replayed { .. }),
-            _,
-        ) => (StatusCode::CONFLICT, "replayed"),
-        (_, RuleErrorKind::Conflict) => (StatusCode::CONFLICT, "conflict"),
-        (_, RuleErrorKind::Forbidden) => (StatusCode::FORBIDDEN, "unknown_credential"),
-        (_, RuleErrorKind::Invalid) => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
-    };
-    ApiError::new(status, code, e.to_string())
-}
+/// The HTTP answer for a rejected entry: mapped at the edge ([`crate::error::rule_error`]).
+pub use crate::error::rule_error;

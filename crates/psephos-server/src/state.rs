@@ -20,12 +20,11 @@ use crate::auth::TokenHash;
 use crate::cast::Caster;
 use crate::ceremony::CeremonyDesk;
 use crate::election::ElectionService;
+use crate::error::ServiceError;
 use crate::events::Events;
 use crate::metrics::Metrics;
 use crate::middleware::RateLimiter;
 use crate::startup::ServiceConfig;
-use crate::ApiError;
-use actix_web::http::StatusCode;
 use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
 use psephos_board::{Board, BoardConfig};
 use serde::{Deserialize, Serialize};
@@ -259,16 +258,18 @@ impl ElectionRegistry {
         }
     }
 
-    /// The election `slug`: 404 if there is none, 503 if it failed to open.
-    pub fn get(&self, slug: &str) -> Result<Arc<HostedElection>, ApiError> {
+    /// The election `slug`: not found if there is none, unavailable if it failed to open.
+    pub fn get(&self, slug: &str) -> Result<Arc<HostedElection>, ServiceError> {
         let slug = ElectionSlug::new(slug).map_err(|_| no_election(slug))?;
         match self.read().get(&slug) {
             Some(Slot::Open(e)) => Ok(e.clone()),
-            Some(Slot::Failed { error, .. }) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                format!("election {slug} is not served: it failed to open ({error}); the operator has been told"),
-            )),
+            Some(Slot::Failed { error, .. }) => Err(ServiceError::Unavailable {
+                code: "unavailable",
+                detail: format!(
+                    "election {slug} is not served: it failed to open ({error}); the operator \
+                     has been told"
+                ),
+            }),
             None => Err(no_election(slug.as_str())),
         }
     }
@@ -302,8 +303,8 @@ impl ElectionRegistry {
     }
 }
 
-fn no_election(slug: &str) -> ApiError {
-    ApiError::not_found(format!("no election {slug:?} on this service"))
+fn no_election(slug: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no election {slug:?} on this service"))
 }
 
 /// What every handler can reach.
@@ -433,7 +434,7 @@ impl AppState {
     }
 
     /// The election `slug` (404, or 503 if it failed to open).
-    pub fn election(&self, slug: &str) -> Result<Arc<HostedElection>, ApiError> {
+    pub fn election(&self, slug: &str) -> Result<Arc<HostedElection>, ServiceError> {
         self.registry.get(slug)
     }
 
@@ -445,21 +446,16 @@ impl AppState {
         slug: ElectionSlug,
         visibility: Visibility,
         officials: TokenHash,
-    ) -> Result<Arc<HostedElection>, ApiError> {
+    ) -> Result<Arc<HostedElection>, ServiceError> {
         let (Some(service), Some(catalog)) = (&self.service, &self.catalog) else {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "operator_disabled",
-                "this service hosts a fixed set of elections",
-            ));
+            return Err(ServiceError::FixedElections);
         };
         let _one_at_a_time = self.creating.lock().await;
         if self.registry.contains(&slug) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("election {slug} already exists"),
-            ));
+            return Err(ServiceError::Conflict {
+                code: "conflict",
+                detail: format!("election {slug} already exists"),
+            });
         }
         let config = service.config_for(&slug);
         // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
@@ -468,9 +464,7 @@ impl AppState {
             .await
             .map_err(|e| {
                 tracing::error!(election = %slug, error = %e, "opening a new election's board failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                ServiceError::Internal(
                     "the election's board could not be opened; the operator has been told",
                 )
             })?;
@@ -498,7 +492,7 @@ impl AppState {
         &self,
         slug: &ElectionSlug,
         ceremony_id: &psephos_core::hash::Digest,
-    ) -> Result<tokio::sync::MutexGuard<'_, ()>, ApiError> {
+    ) -> Result<tokio::sync::MutexGuard<'_, ()>, ServiceError> {
         let guard = self.creating.lock().await;
         for other in self.registry.open() {
             if &other.slug == slug {
@@ -511,16 +505,15 @@ impl AppState {
                 .definition()
                 .is_some_and(|d| d.ceremony.id() == ceremony_id);
             if same {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    format!(
+                return Err(ServiceError::Conflict {
+                    code: "conflict",
+                    detail: format!(
                         "election {} of this service is defined with the same manifest and \
                          trustees (the same key ceremony); give this election its own manifest \
                          id, or other trustee keys",
                         other.slug
                     ),
-                ));
+                });
             }
         }
         Ok(guard)

@@ -8,8 +8,7 @@
 //! trusts the posted tally, and that `psephos verify` runs over the record.
 
 use crate::election::ElectionService;
-use crate::ApiError;
-use actix_web::http::StatusCode;
+use crate::error::ServiceError;
 use psephos_board::EntryKind;
 use psephos_core::tally::{EncryptedTally, TallyAccumulator};
 use psephos_record::{Payload, Phase};
@@ -20,19 +19,18 @@ const PAGE: u64 = 1024;
 
 /// Computes the encrypted tally of the closed election from its board. Errors: 409 if voting is
 /// not closed (or the tally is already posted); 500 if the board disagrees with the state.
-pub async fn compute(election: &ElectionService) -> Result<EncryptedTally, ApiError> {
+pub async fn compute(election: &ElectionService) -> Result<EncryptedTally, ServiceError> {
     let (el, counted) = {
         let s = election.read().await;
         if s.phase() != Phase::Closed {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "wrong_phase",
-                format!(
+            return Err(ServiceError::Conflict {
+                code: "wrong_phase",
+                detail: format!(
                     "the encrypted tally is computed once voting is closed and before it is \
                      posted; the election is {}",
                     s.phase()
                 ),
-            ));
+            });
         }
         let el = s
             .election()
@@ -85,11 +83,7 @@ pub async fn compute(election: &ElectionService) -> Result<EncryptedTally, ApiEr
     Ok(acc.finish())
 }
 
-fn inconsistent(detail: String) -> ApiError {
+fn inconsistent(detail: String) -> ServiceError {
     tracing::error!(%detail, "the board and the election state disagree");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the board and the election state disagree; the operator has been told",
-    )
+    ServiceError::Internal("the board and the election state disagree; the operator has been told")
 }

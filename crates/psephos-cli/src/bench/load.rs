@@ -104,7 +104,7 @@ pub(crate) async fn setup(
     svc.post_with(|s| {
         psephos_server::events::announcement(s)
             .map(|k| Payload::Control(psephos_record::Control::CeremonyComplete(k)))
-            .map_err(psephos_server::election::rule_error)
+            .map_err(psephos_server::error::ServiceError::from)
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -312,7 +312,7 @@ async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
             // Outside the ceremony phase the rules refuse the entry (409) when it is applied.
             announcement(s)
                 .map(|k| Payload::Control(Control::CeremonyComplete(k)))
-                .map_err(crate::election::rule_error)
+                .map_err(crate::error::ServiceError::from)
         })
         .await?;
     let key = match payload {

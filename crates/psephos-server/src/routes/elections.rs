@@ -105,15 +105,14 @@ async fn officials_token(
 ) -> Result<HttpResponse, ApiError> {
     let e = state.election(&path)?;
     let Some(catalog) = &state.catalog else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "operator_disabled",
-            "this service hosts a fixed set of elections",
-        ));
+        return Err(crate::error::ServiceError::FixedElections.into());
     };
     let token = NewToken::generate();
     let hash = TokenHash::of(&token);
-    catalog.set_officials(&e.slug, &hash).await?;
+    catalog
+        .set_officials(&e.slug, &hash)
+        .await
+        .map_err(crate::error::ServiceError::from)?;
     e.set_officials(hash);
     tracing::info!(election = %e.slug, "a new officials' token was issued");
     Ok(HttpResponse::Ok().json(json!({

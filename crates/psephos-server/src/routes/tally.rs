@@ -17,7 +17,6 @@
 use crate::auth::{Official, ThisElection};
 use crate::state::HostedElection;
 use crate::ApiError;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use psephos_record::{Payload, Phase};
@@ -119,7 +118,7 @@ async fn post_result_if_ready(state: &HostedElection) -> Option<u64> {
                 return Some(index);
             }
             // Another request posted it first: read its index on the next pass.
-            Err(e) if e.status == StatusCode::CONFLICT => continue,
+            Err(e) if e.is_conflict() => continue,
             Err(e) => {
                 tracing::error!(error = %e, "posting the result failed");
                 return None;

@@ -457,5 +457,10 @@ fn codes_in(src: &str) -> Vec<String> {
     for (i, _) in src.match_indices("invalid(") {
         out.extend(literal(&src[i + "invalid(".len()..]));
     }
+    // The service layer's errors name their code as a field (`ServiceError::Unavailable { code:
+    // "overloaded", … }`); the edge maps them.
+    for (i, _) in src.match_indices("code: \"") {
+        out.extend(literal(&src[i + "code: ".len()..]));
+    }
     out
 }

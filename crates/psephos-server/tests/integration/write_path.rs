@@ -62,7 +62,11 @@ async fn a_payload_too_large_for_the_board_leaves_the_state_unchanged() {
         .post(Payload::Credentials(big))
         .await
         .unwrap_err();
-    assert_eq!(err.status.as_u16(), 413, "{err:?}");
+    assert!(
+        matches!(err, psephos_server::error::ServiceError::TooLarge(_)),
+        "{err:?}"
+    );
+    assert_eq!(psephos_server::ApiError::from(err).status.as_u16(), 413);
     in_step(&s).await;
     assert_eq!(s.hosted.election.read().await.counts().credentials, 0);
     // The next write lands at the board's next index, and a restart replays the board.
