@@ -162,16 +162,18 @@ pub async fn run(
     let mut complained = false;
     let mut rng = rand_core::OsRng;
     loop {
-        // 1. Catch up with the board (a resumed trustee replays everything here).
-        from = catch_up(client, &mut trustee, from).await?;
+        // 1. Ask which round is open, *then* catch up with the board (a resumed trustee replays
+        //    everything here). The order matters: the server opens a round only once the
+        //    previous one is settled on the board, so reading the board after the round means
+        //    this trustee has seen every message of the rounds before it. Read the other way
+        //    round, a share bundle landing between the two reads would look missing and draw a
+        //    needless complaint.
         let info = client.ceremony().await?;
+        from = catch_up(client, &mut trustee, from).await?;
         if info.complete {
             let Some(key) = info.key else {
                 bail!("the server says the ceremony is complete but shows no key");
             };
-            // The last messages (round 4's reveals) may have landed between the catch-up above
-            // and this answer: read the board again, now that it is final, before comparing.
-            catch_up(client, &mut trustee, from).await?;
             return finish(
                 &trustee,
                 &definition.manifest,
