@@ -57,6 +57,13 @@ pub fn g_table() -> &'static RistrettoBasepointTable {
     RISTRETTO_BASEPOINT_TABLE
 }
 
+/// `2⁻¹·G`: what a 0/1 encryption adds for a 1 before its points are doubled and encoded
+/// together (`group::points_from_halves`). Computed once.
+pub fn half_g() -> RistrettoPoint {
+    static HALF_G: OnceLock<RistrettoPoint> = OnceLock::new();
+    *HALF_G.get_or_init(|| RISTRETTO_BASEPOINT_TABLE * &crate::group::half())
+}
+
 /// The Pedersen generator `H`.
 pub fn h() -> RistrettoPoint {
     generators().h

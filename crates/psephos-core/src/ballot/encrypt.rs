@@ -14,7 +14,7 @@ use crate::encoding::Writer;
 use crate::error::{ContestViolation, PlaintextError};
 use crate::generators::{g_table, h_table};
 use crate::group::Point;
-use crate::proofs::disjunctive::Witness;
+use crate::proofs::disjunctive::{Statement, Witness};
 use crate::proofs::range::bits_for;
 use crate::proofs::{DisjunctiveProof, LinkProof, RangeProof, SchnorrProof};
 use crate::transcript::{labels, random_scalar, BallotContext, TranscriptProtocol};
@@ -136,37 +136,48 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
         let ciphertexts = Ciphertext::encrypt_many(key, &items, bits);
         let proof = match &contest.rule {
             Rule::Selection { min, max } => {
-                let mut selections = Vec::with_capacity(ciphertexts.len());
-                for (j, ((ct, r), &v)) in
-                    ciphertexts.iter().zip(&nonces).zip(&pc.values).enumerate()
-                {
-                    let mut t = option_transcript(labels::SELECTION, &ctx, j);
-                    // Clamping changes nothing for valid choices (see `encrypt_invalid_ballot`).
-                    let w = Witness {
-                        value: v.min(1),
-                        nonce: r,
-                    };
-                    selections.push(
-                        DisjunctiveProof::prove(&mut t, key, ct, &w, 0, 1, rng)
-                            .ok_or_else(|| internal(contest))?,
-                    );
+                // Every proof of the contest at once: the same proofs and draws as one by one,
+                // with the commitments of all of them encoded together (`prove_many`).
+                let mut transcripts: Vec<Transcript> = (0..ciphertexts.len())
+                    .map(|j| option_transcript(labels::SELECTION, &ctx, j))
+                    .collect();
+                let has_limit = !limit_implied(*min, *max, ciphertexts.len());
+                let sum = has_limit.then(|| Ciphertext::sum(&ciphertexts));
+                let mut r_sum: Scalar = nonces.iter().sum();
+                let v_sum: u64 = pc.values.iter().sum();
+                let mut limit_transcript = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                let mut statements: Vec<Statement<'_>> = transcripts
+                    .iter_mut()
+                    .zip(ciphertexts.iter().zip(&nonces).zip(&pc.values))
+                    .map(|(t, ((ct, r), &v))| Statement {
+                        transcript: t,
+                        ciphertext: ct,
+                        // Clamping changes nothing for valid choices (see
+                        // `encrypt_invalid_ballot`).
+                        witness: Witness {
+                            value: v.min(1),
+                            nonce: r,
+                        },
+                        lo: 0,
+                        hi: 1,
+                    })
+                    .collect();
+                if let Some(sum) = &sum {
+                    statements.push(Statement {
+                        transcript: &mut limit_transcript,
+                        ciphertext: sum,
+                        witness: Witness {
+                            value: v_sum.clamp(*min, *max),
+                            nonce: &r_sum,
+                        },
+                        lo: *min,
+                        hi: *max,
+                    });
                 }
-                let limit = if limit_implied(*min, *max, ciphertexts.len()) {
-                    None
-                } else {
-                    let sum = Ciphertext::sum(&ciphertexts);
-                    let mut r_sum: Scalar = nonces.iter().sum();
-                    let v_sum: u64 = pc.values.iter().sum();
-                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                    let w = Witness {
-                        value: v_sum.clamp(*min, *max),
-                        nonce: &r_sum,
-                    };
-                    let proof = DisjunctiveProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
-                        .ok_or_else(|| internal(contest))?;
-                    r_sum.zeroize();
-                    Some(proof)
-                };
+                let mut selections = DisjunctiveProof::prove_many(statements, key, rng)
+                    .ok_or_else(|| internal(contest))?;
+                r_sum.zeroize();
+                let limit = if has_limit { selections.pop() } else { None };
                 ContestProof::Selection { selections, limit }
             }
             Rule::Bounded { maxima, limit } => {
