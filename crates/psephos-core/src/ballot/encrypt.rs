@@ -145,7 +145,8 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                 let sum = has_limit.then(|| Ciphertext::sum(&ciphertexts));
                 let mut r_sum: Scalar = nonces.iter().sum();
                 let v_sum: u64 = pc.values.iter().sum();
-                let mut limit_transcript = contest_transcript(labels::CONTEST_LIMIT, &ctx);
+                let mut limit_transcript =
+                    has_limit.then(|| contest_transcript(labels::CONTEST_LIMIT, &ctx));
                 let mut statements: Vec<Statement<'_>> = transcripts
                     .iter_mut()
                     .zip(ciphertexts.iter().zip(&nonces).zip(&pc.values))
@@ -162,9 +163,9 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                         hi: 1,
                     })
                     .collect();
-                if let Some(sum) = &sum {
+                if let (Some(sum), Some(limit_transcript)) = (&sum, &mut limit_transcript) {
                     statements.push(Statement {
-                        transcript: &mut limit_transcript,
+                        transcript: limit_transcript,
                         ciphertext: sum,
                         witness: Witness {
                             value: v_sum.clamp(*min, *max),

@@ -14,7 +14,9 @@
 //! `(a, b) = (z·G − c·α, z·K − c·(β − v·G))` is rewritten with the prover's own `r` and `m` as
 //! `a = (z − c·r)·G`, `b = (z − c·r)·K − c·(m − v)·G`; the real branch is the same formula with
 //! `c = 0`, `z = w`. The real index is chosen with `subtle` selects, and only fixed-base
-//! (table) multiplications are used, which is also what makes the prover fast.
+//! (table) multiplications are used, which is also what makes the prover fast. With two
+//! branches (a 0/1 proof) the term `c·(m − v)·G` is non-zero in exactly one branch, so it is
+//! computed once and selected into both.
 
 use super::batch::BatchVerifier;
 use crate::elgamal::{Ciphertext, ElectionKey};
@@ -25,6 +27,7 @@ use crate::group::{half, points_from_halves, serde_scalar_vec, Point};
 use crate::transcript::{prover_rng, random_scalar, TranscriptProtocol};
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -182,18 +185,39 @@ impl DisjunctiveProof {
         let sim_c: Vec<Scalar> = (0..n).map(|_| random_scalar(&mut rng)).collect();
         // Halved commitments (scalars times 2⁻¹), encoded in one batch by the caller.
         let h = half();
+        let mut tt: Vec<Scalar> = Vec::with_capacity(n);
+        let mut u: Vec<Scalar> = Vec::with_capacity(n);
         for j in 0..n {
             let is_real = (j as u64).ct_eq(&real);
             let z = Scalar::conditional_select(&sim_z[j], &w, is_real);
             let c = Scalar::conditional_select(&sim_c[j], &Scalar::ZERO, is_real);
             let v = Scalar::from(lo + j as u64);
-            let mut tt = (z - c * r) * h;
-            let mut u = c * (m - v) * h;
-            halves.push(g_table() * &tt);
-            halves.push(key.mul(&tt) - g_table() * &u);
-            tt.zeroize();
-            u.zeroize();
+            tt.push((z - c * r) * h);
+            u.push(c * (m - v) * h);
         }
+        // `uⱼ·G`. The real branch's `u` is 0 (`c* = 0`); with two branches the other one is
+        // then the only non-zero `u`, so one multiplication by `Σ u` serves both, each branch
+        // selecting it or the identity in constant time (a 0/1 proof: 5 fixed-base
+        // multiplications instead of 6).
+        let u_g: Vec<RistrettoPoint> = if n == 2 {
+            let mut sum = u[0] + u[1];
+            let p = g_table() * &sum;
+            sum.zeroize();
+            (0..n)
+                .map(|j| {
+                    let is_real = (j as u64).ct_eq(&real);
+                    RistrettoPoint::conditional_select(&p, &RistrettoPoint::identity(), is_real)
+                })
+                .collect()
+        } else {
+            u.iter().map(|u| g_table() * u).collect()
+        };
+        for (tt, u_g) in tt.iter().zip(&u_g) {
+            halves.push(g_table() * tt);
+            halves.push(key.mul(tt) - u_g);
+        }
+        tt.zeroize();
+        u.zeroize();
         m.zeroize();
         Some(Pending {
             real,
