@@ -138,8 +138,9 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
             Rule::Selection { min, max } => {
                 // Every proof of the contest at once: the same proofs and draws as one by one,
                 // with the commitments of all of them encoded together (`prove_many`).
+                let base = contest_transcript(labels::SELECTION, &ctx);
                 let mut transcripts: Vec<Transcript> = (0..ciphertexts.len())
-                    .map(|j| option_transcript(labels::SELECTION, &ctx, j))
+                    .map(|j| option_transcript(&base, j))
                     .collect();
                 let has_limit = !limit_implied(*min, *max, ciphertexts.len());
                 let sum = has_limit.then(|| Ciphertext::sum(&ciphertexts));
@@ -191,8 +192,9 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                     .map(|(&v, t)| Point::from_point(g_table() * &Scalar::from(v) + h_table() * t))
                     .collect();
                 let mut links = Vec::with_capacity(commitments.len());
+                let base = contest_transcript(labels::COMMITMENT_LINK, &ctx);
                 for j in 0..commitments.len() {
-                    let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
+                    let mut t = option_transcript(&base, j);
                     links.push(LinkProof::prove(
                         &mut t,
                         key,
