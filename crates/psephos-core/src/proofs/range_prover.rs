@@ -44,7 +44,7 @@ use curve25519_dalek::traits::{
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
 use subtle::{Choice, ConditionallySelectable};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 fn challenge(t: &mut Transcript, label: &'static [u8]) -> Scalar {
     let mut buf = [0u8; 64];
@@ -97,8 +97,9 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     // Parties: bit commitments. Draw order: per party α, ρ, s_L, s_R.
     let mut alpha = Scalar::ZERO;
     let mut rho = Scalar::ZERO;
-    let mut s_l = Vec::with_capacity(nm);
-    let mut s_r = Vec::with_capacity(nm);
+    // Secret vectors are zeroized on drop, on every return path.
+    let mut s_l = Zeroizing::new(Vec::with_capacity(nm));
+    let mut s_r = Zeroizing::new(Vec::with_capacity(nm));
     for _ in 0..m {
         let mut a = Scalar::random(rng);
         alpha += a;
@@ -118,18 +119,22 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
         }
     }
     let big_s = h_table() * &rho
-        + RistrettoPoint::multiscalar_mul(s_l.iter().chain(&s_r), gens_g.iter().chain(&gens_h));
-    t.append_message(b"A", big_a.compress().as_bytes());
-    t.append_message(b"S", big_s.compress().as_bytes());
+        + RistrettoPoint::multiscalar_mul(
+            s_l.iter().chain(s_r.iter()),
+            gens_g.iter().chain(&gens_h),
+        );
+    let (big_a, big_s) = (big_a.compress(), big_s.compress());
+    t.append_message(b"A", big_a.as_bytes());
+    t.append_message(b"S", big_s.as_bytes());
     let y = challenge(t, b"y");
     let z = challenge(t, b"z");
 
     // Parties: polynomial coefficients l(X) = l₀ + l₁·X, r(X) = r₀ + r₁·X and
     // t(X) = ⟨l(X), r(X)⟩, all parties' concatenated (their sum for t).
     let zz = z * z;
-    let mut l0 = Vec::with_capacity(nm);
-    let mut r0 = Vec::with_capacity(nm);
-    let mut r1 = Vec::with_capacity(nm);
+    let mut l0 = Zeroizing::new(Vec::with_capacity(nm));
+    let mut r0 = Zeroizing::new(Vec::with_capacity(nm));
+    let mut r1 = Zeroizing::new(Vec::with_capacity(nm));
     let mut y_i = Scalar::ONE; // y^{j·n + i}
     let mut zz_zj = zz; // z²·zʲ
     for v in values {
@@ -139,31 +144,17 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
             let a_r = a_l - Scalar::ONE;
             l0.push(a_l - z);
             r0.push(y_i * (a_r + z) + zz_zj * two_i);
-            r1.push(y_i * s_r[r1.len()]);
+            let k = r1.len();
+            r1.push(y_i * s_r[k]);
             y_i *= y;
             two_i += two_i;
         }
         zz_zj *= z;
     }
-    let mut t1 = Scalar::ZERO;
-    let mut t2 = Scalar::ZERO;
-    for j in 0..m {
-        let k = j * n..(j + 1) * n;
-        let t0 = inner_product(&l0[k.clone()], &r0[k.clone()]);
-        let t2_j = inner_product(&s_l[k.clone()], &r1[k.clone()]);
-        let sum_l: Vec<Scalar> = l0[k.clone()]
-            .iter()
-            .zip(&s_l[k.clone()])
-            .map(|(a, b)| a + b)
-            .collect();
-        let sum_r: Vec<Scalar> = r0[k.clone()]
-            .iter()
-            .zip(&r1[k.clone()])
-            .map(|(a, b)| a + b)
-            .collect();
-        t1 += inner_product(&sum_l, &sum_r) - t0 - t2_j;
-        t2 += t2_j;
-    }
+    // The sums over the parties of t₁ⱼ = ⟨l₀, r₁⟩ + ⟨l₁, r₀⟩ and t₂ⱼ = ⟨l₁, r₁⟩ (the crate
+    // computes t₁ⱼ by Karatsuba, ⟨l₀ + l₁, r₀ + r₁⟩ − t₀ − t₂: the same scalar mod ℓ).
+    let t1 = inner_product(&l0, &r1) + inner_product(&s_l, &r0);
+    let t2 = inner_product(&s_l, &r1);
     // Draw order: per party τ₁, τ₂.
     let mut tau1 = Scalar::ZERO;
     let mut tau2 = Scalar::ZERO;
@@ -177,10 +168,14 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     }
     let big_t1 = g_table() * &t1 + h_table() * &tau1;
     let big_t2 = g_table() * &t2 + h_table() * &tau2;
-    t.append_message(b"T_1", big_t1.compress().as_bytes());
-    t.append_message(b"T_2", big_t2.compress().as_bytes());
+    let (big_t1, big_t2) = (big_t1.compress(), big_t2.compress());
+    t.append_message(b"T_1", big_t1.as_bytes());
+    t.append_message(b"T_2", big_t2.as_bytes());
     let x = challenge(t, b"x");
     if x == Scalar::ZERO {
+        for v in [&mut alpha, &mut rho, &mut tau1, &mut tau2, &mut tau_x] {
+            v.zeroize();
+        }
         return None;
     }
 
@@ -189,8 +184,8 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     let t_x = t0 + x * (t1 + x * t2);
     tau_x += x * (tau1 + x * tau2);
     let mut mu = alpha + rho * x;
-    let l: Vec<Scalar> = l0.iter().zip(&s_l).map(|(a, b)| a + b * x).collect();
-    let r: Vec<Scalar> = r0.iter().zip(&r1).map(|(a, b)| a + b * x).collect();
+    let l: Vec<Scalar> = l0.iter().zip(s_l.iter()).map(|(a, b)| a + b * x).collect();
+    let r: Vec<Scalar> = r0.iter().zip(r1.iter()).map(|(a, b)| a + b * x).collect();
     t.append_message(b"t_x", t_x.as_bytes());
     t.append_message(b"t_x_blinding", tau_x.as_bytes());
     t.append_message(b"e_blinding", mu.as_bytes());
@@ -198,7 +193,7 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
 
     let mut out = Vec::with_capacity(32 * (9 + 2 * nm.trailing_zeros() as usize));
     for p in [big_a, big_s, big_t1, big_t2] {
-        out.extend_from_slice(p.compress().as_bytes());
+        out.extend_from_slice(p.as_bytes());
     }
     out.extend_from_slice(t_x.as_bytes());
     out.extend_from_slice(tau_x.as_bytes());
@@ -227,9 +222,6 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     for v in [
         &mut alpha, &mut rho, &mut tau1, &mut tau2, &mut tau_x, &mut mu,
     ] {
-        v.zeroize();
-    }
-    for v in [&mut s_l, &mut s_r, &mut l0, &mut r0, &mut r1] {
         v.zeroize();
     }
     Some(out)
