@@ -3,8 +3,8 @@
 //! blindings and proof randomness are hedged (§3.7).
 
 use super::statement::{
-    contest_transcript, limit_implied, limit_value, option_range_values, option_transcript,
-    range_transcript, signature_transcript,
+    contest_transcript, limit_commitment, limit_implied, limit_value, option_range_commitments,
+    option_range_values, option_transcript, range_transcript, signature_transcript,
 };
 use super::types::{ContestProof, EncryptedBallot, EncryptedContest, PlaintextBallot};
 use crate::credential::CredentialSecret;
@@ -53,7 +53,7 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
     plaintext.validate(election.manifest())?;
-    encrypt_inner(election, credential, plaintext, rng)
+    encrypt_inner(election, credential, plaintext, true, rng)
 }
 
 /// Encrypts choices that may break the contest rules, with proofs made as a cheating prover
@@ -66,13 +66,17 @@ pub fn encrypt_invalid_ballot<R: RngCore + CryptoRng>(
     plaintext: &PlaintextBallot,
     rng: &mut R,
 ) -> Result<EncryptedBallot, PlaintextError> {
-    encrypt_inner(election, credential, plaintext, rng).map(|(b, _)| b)
+    encrypt_inner(election, credential, plaintext, false, rng).map(|(b, _)| b)
 }
 
+/// `valid`: the plaintext was validated, so the range statements' values are exactly those the
+/// verifier's commitments hold (no clamping), and the prover may take the verifier's commitments
+/// instead of recomputing them.
 fn encrypt_inner<R: RngCore + CryptoRng>(
     election: &Election,
     credential: &CredentialSecret,
     plaintext: &PlaintextBallot,
+    valid: bool,
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
     let manifest = election.manifest();
@@ -209,8 +213,16 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                 let (mut vs, mut bs) = option_range_values(maxima, &pc.values, &blindings);
                 let bits = bits_for(maxima.iter().copied().max().unwrap_or(0));
                 let mut t = range_transcript(labels::RANGE, &ctx, &commitments);
-                let range = RangeProof::prove(&mut t, &vs, &bs, bits, rng)
-                    .ok_or_else(|| internal(contest))?;
+                let range = if valid {
+                    let all: Vec<_> = option_range_commitments(maxima, &commitments)
+                        .into_iter()
+                        .map(|(c, _)| c)
+                        .collect();
+                    RangeProof::prove_with_commitments(&mut t, &all, &vs, &bs, bits, rng)
+                } else {
+                    RangeProof::prove(&mut t, &vs, &bs, bits, rng)
+                }
+                .ok_or_else(|| internal(contest))?;
                 vs.zeroize();
                 bs.zeroize();
                 let limit = match limit {
@@ -218,8 +230,14 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                     Some(l) => {
                         let (v, mut b) = limit_value(l, &pc.values, &blindings);
                         let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, &commitments);
-                        let proof = RangeProof::prove(&mut t, &[v], &[b], bits_for(l.total), rng)
-                            .ok_or_else(|| internal(contest))?;
+                        let bits = bits_for(l.total);
+                        let proof = if valid {
+                            let (c, _) = limit_commitment(l, &commitments);
+                            RangeProof::prove_with_commitments(&mut t, &[c], &[v], &[b], bits, rng)
+                        } else {
+                            RangeProof::prove(&mut t, &[v], &[b], bits, rng)
+                        }
+                        .ok_or_else(|| internal(contest))?;
                         b.zeroize();
                         Some(proof)
                     }

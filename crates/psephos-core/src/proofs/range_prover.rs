@@ -57,15 +57,17 @@ fn inner_product(a: &[Scalar], b: &[Scalar]) -> Scalar {
 }
 
 /// Proves `values[j] ∈ [0, 2ⁿ)` for the commitments `values[j]·G + blindings[j]·H`, `m =
-/// values.len()` a power of two, of which the values from `padding_from` on are the padding (0
-/// with blinding 0: the identity, not computed); returns the crate's encoding of the proof. The
-/// caller checks the shape (`n ∈ {8, 16, 32, 64}`, `m ≤ 256`, lengths, values in range). `None`
-/// only if the challenge `x` is zero (probability 2⁻²⁵², refused by the crate too).
+/// values.len()` a power of two; returns the crate's encoding of the proof. `commitments` holds
+/// the encodings of the first commitments (computed here if `None`); the values after them are
+/// the padding (0 with blinding 0: the identity). The caller checks the shape (`n ∈ {8, 16, 32,
+/// 64}`, `m ≤ 256`, lengths, values in range) and that given commitments are those of the
+/// values. `None` only if the challenge `x` is zero (probability 2⁻²⁵², refused by the crate
+/// too).
 pub(crate) fn prove<R: RngCore + CryptoRng>(
     t: &mut Transcript,
     values: &[u64],
     blindings: &[Scalar],
-    padding_from: usize,
+    commitments: Commitments<'_>,
     n: usize,
     rng: &mut R,
 ) -> Option<Vec<u8>> {
@@ -86,10 +88,15 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
     t.append_u64(b"n", n as u64);
     t.append_u64(b"m", m as u64);
     for (j, (v, gamma)) in values.iter().zip(blindings).enumerate() {
-        let point = if j < padding_from {
-            (g_table() * &Scalar::from(*v) + h_table() * gamma).compress()
-        } else {
-            CompressedRistretto::identity()
+        let point = match commitments {
+            Commitments::Given(given) => given
+                .get(j)
+                .copied()
+                .unwrap_or_else(CompressedRistretto::identity),
+            Commitments::Compute { padding_from } if j < padding_from => {
+                (g_table() * &Scalar::from(*v) + h_table() * gamma).compress()
+            }
+            Commitments::Compute { .. } => CompressedRistretto::identity(),
         };
         t.append_message(b"V", point.as_bytes());
     }
@@ -225,6 +232,16 @@ pub(crate) fn prove<R: RngCore + CryptoRng>(
         v.zeroize();
     }
     Some(out)
+}
+
+/// The statement's commitments `Vⱼ`, as the prover has them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Commitments<'a> {
+    /// The encodings of the first commitments (the caller computed them already); the rest is
+    /// padding.
+    Given(&'a [CompressedRistretto]),
+    /// Computed from the values and blindings, up to `padding_from`.
+    Compute { padding_from: usize },
 }
 
 /// The base set is re-folded when it is this many times longer than the vectors.
