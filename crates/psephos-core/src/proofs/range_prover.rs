@@ -14,11 +14,14 @@
 //! - the aggregated points are sums, computed once: `A = (Σ αⱼ)·H + Σ ±(G or H)` (one
 //!   constant-time selection and addition per bit), `S = (Σ ρⱼ)·H + ⟨s_L, 𝐆⟩ + ⟨s_R, 𝐇⟩` (one
 //!   constant-time multiscalar multiplication), `T_k = (Σ t_{k,j})·G + (Σ τ_{k,j})·H` and
-//!   `Vⱼ = vⱼ·G + γⱼ·H` with the fixed-base tables of `G` and `H` (constant time);
+//!   `Vⱼ = vⱼ·G + γⱼ·H` with the fixed-base tables of `G` and `H` (constant time) — or taken
+//!   from the caller, who has them (the ballot's encryptor);
 //! - the inner-product argument does not fold the generators round by round: each `L`, `R` is
 //!   one multiscalar multiplication over a *base* set of generators with coefficients that track
-//!   the folding as scalars (`u⁻¹`, `u` per round), and the base set is re-folded only when it
-//!   has become eight times longer than the vectors (see [`InnerProduct`]).
+//!   the folding as scalars (`u⁻¹`, `u` per round). While the base set is the original
+//!   generators it has a cached variable-time precomputation
+//!   (`generators::range_prover_table`); the base set is re-folded only when it has become 16
+//!   times longer than the vectors (8 without the table; see [`InnerProduct`]).
 //!
 //! The random scalars are drawn from the caller's RNG in exactly the crate's order (per value:
 //! `α, ρ, s_L[0..N], s_R[0..N]`; then per value: `τ₁, τ₂`), every transcript operation is the
