@@ -1,5 +1,5 @@
-//! Core benchmarks: encrypt+prove and verify per ballot shape, batch verification, the budget
-//! proof, the discrete logarithm. Run with `cargo bench -p psephos-benches --bench core`.
+//! Core benchmarks: encrypt+prove and verify per ballot shape, batch verification, the range
+//! prover alone, the discrete logarithm. Run with `cargo bench -p psephos-benches --bench core`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -81,6 +81,33 @@ fn batch(c: &mut Criterion) {
     }
 }
 
+/// The Bulletproofs range prover alone (`proofs::range_prover`), in the shapes of the ballots
+/// above: a 5-option score contest's option proof (10 values of 8 bits, padded to 16) and a
+/// budget's limit proof (1 value of 32 bits).
+fn range_proof(c: &mut Criterion) {
+    use psephos_core::proofs::RangeProof;
+    use psephos_core::transcript::Transcript;
+    let mut g = c.benchmark_group("range-proof");
+    let mut r = rng(6);
+    for (name, values, bits) in [
+        (
+            "prove-10x8",
+            vec![3u64, 7, 0, 10, 5, 7, 3, 0, 10, 5],
+            8usize,
+        ),
+        ("prove-1x32", vec![123_456u64], 32),
+    ] {
+        let blindings: Vec<Scalar> = values.iter().map(|_| random_scalar(&mut r)).collect();
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut t = Transcript::new(b"bench");
+                RangeProof::prove(&mut t, &values, &blindings, bits, &mut r).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
 fn dlog(c: &mut Criterion) {
     let mut grp = c.benchmark_group("dlog");
     grp.sample_size(10);
@@ -104,6 +131,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    targets = per_ballot, batch, dlog
+    targets = per_ballot, batch, range_proof, dlog
 }
 criterion_main!(benches);

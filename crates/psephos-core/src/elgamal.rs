@@ -11,7 +11,7 @@
 //! than a variable-base multiplication.
 
 use crate::error::DecodeError;
-use crate::generators::g_table;
+use crate::generators::{g_table, half_g};
 use crate::group::{half, points_from_halves, Point};
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -77,7 +77,7 @@ impl Ciphertext {
     /// constant-time selection instead of a multiplication.
     pub fn encrypt_many(key: &ElectionKey, items: &[(u64, Scalar)], bits: bool) -> Vec<Self> {
         let h = half();
-        let half_g = g_table().basepoint() * h;
+        let half_g = half_g();
         let mut halves = Vec::with_capacity(2 * items.len());
         for (m, r) in items {
             let rh = r * h;

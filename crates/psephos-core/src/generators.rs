@@ -11,7 +11,10 @@
 use crate::transcript::labels;
 use bulletproofs::{BulletproofGens, PedersenGens};
 use curve25519_dalek::constants::{RISTRETTO_BASEPOINT_POINT, RISTRETTO_BASEPOINT_TABLE};
-use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
+use curve25519_dalek::ristretto::{
+    RistrettoBasepointTable, RistrettoPoint, VartimeRistrettoPrecomputation,
+};
+use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use sha2::Sha512;
 use std::sync::OnceLock;
 
@@ -52,6 +55,13 @@ pub fn g() -> RistrettoPoint {
 /// The precomputed table for `G`.
 pub fn g_table() -> &'static RistrettoBasepointTable {
     RISTRETTO_BASEPOINT_TABLE
+}
+
+/// `2⁻¹·G`: what a 0/1 encryption adds for a 1 before its points are doubled and encoded
+/// together (`group::points_from_halves`). Computed once.
+pub fn half_g() -> RistrettoPoint {
+    static HALF_G: OnceLock<RistrettoPoint> = OnceLock::new();
+    *HALF_G.get_or_init(|| RISTRETTO_BASEPOINT_TABLE * &crate::group::half())
 }
 
 /// The Pedersen generator `H`.
@@ -141,6 +151,43 @@ pub fn bp_vectors(parties: usize) -> &'static BpVectors {
             h: (0..n).map(|j| bp_chain(b'H', j)).collect(),
         }
     })
+}
+
+/// The largest `2·N·P + 1` for which [`range_prover_table`] keeps a precomputation (about 10 KiB
+/// per point: 5 MiB at this size).
+const MAX_PRECOMPUTED_POINTS: usize = 513;
+
+/// A variable-time precomputation over the vector generators of one range-proof shape
+/// (`N` bits, `P` parties, `P` a power of two) followed by `G`: `𝐆` (party-major, `N·P` points),
+/// then `𝐇`, then `G` — the points of the prover's inner-product argument, whose first rounds
+/// are multiscalar multiplications over exactly these (`proofs::range_prover`). Built once per
+/// shape on first use; `None` for shapes too large to be worth the memory (the prover then
+/// multiplies without tables). Only public scalars are ever multiplied with it.
+pub fn range_prover_table(
+    bits: usize,
+    parties: usize,
+) -> Option<&'static VartimeRistrettoPrecomputation> {
+    static TABLES: [[OnceLock<VartimeRistrettoPrecomputation>; CLASSES]; 4] =
+        [const { [const { OnceLock::new() }; CLASSES] }; 4];
+    let bit_class = match bits {
+        8 => 0,
+        16 => 1,
+        32 => 2,
+        64 => 3,
+        _ => return None,
+    };
+    if !parties.is_power_of_two() || 2 * bits * parties + 1 > MAX_PRECOMPUTED_POINTS {
+        return None;
+    }
+    let class = parties.trailing_zeros() as usize;
+    let cell = TABLES.get(bit_class)?.get(class)?;
+    Some(cell.get_or_init(|| {
+        let v = bp_vectors(parties);
+        let g = v.g[..parties].iter().flat_map(|g| g[..bits].iter());
+        let h = v.h[..parties].iter().flat_map(|h| h[..bits].iter());
+        let base = RISTRETTO_BASEPOINT_POINT;
+        VartimeRistrettoPrecomputation::new(g.chain(h).chain(std::iter::once(&base)))
+    }))
 }
 
 #[cfg(test)]

@@ -33,9 +33,12 @@ impl Point {
         }
     }
 
-    /// The identity element.
+    /// The identity element (its encoding is 32 zero bytes: no compression needed).
     pub fn identity() -> Self {
-        Point::from_point(RistrettoPoint::identity())
+        Point {
+            compressed: CompressedRistretto::identity(),
+            point: RistrettoPoint::identity(),
+        }
     }
 
     /// Decodes 32 bytes strictly: non-canonical encodings are rejected; the identity is allowed.
@@ -249,6 +252,12 @@ mod tests {
         assert_eq!(Point::from_hex(&p.to_hex()).unwrap(), p);
         let id = [0u8; 32];
         assert!(Point::from_bytes(&id).unwrap().is_identity());
+        // The constant identity is what compressing the identity gives.
+        assert_eq!(
+            Point::identity(),
+            Point::from_point(RistrettoPoint::identity())
+        );
+        assert_eq!(Point::identity().to_bytes(), id);
         assert_eq!(
             Point::from_bytes_nonidentity(&id).unwrap_err(),
             DecodeError::IdentityPoint

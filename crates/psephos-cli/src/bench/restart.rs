@@ -24,7 +24,7 @@
 //! [`Rules::replay_entry`] as the service does.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use psephos_board::{Board, BoardConfig, Entry, EntryKind};
@@ -59,21 +59,11 @@ pub struct Args {
 const APPEND: usize = 4096;
 
 fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    super::status_kib("VmRSS:")
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(run_async(args))
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
+    crate::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
@@ -277,12 +267,12 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     }
     println!(
         "| board entries | ready (open, quick check, rules from the snapshot) | background tamper check done | before snapshots |\n|---:|---:|---:|---:|\n| {size} | **{:.2} s** | {:.2} s | {} |",
-        median(readies).as_secs_f64(),
-        median(checks).as_secs_f64(),
+        super::median(readies).as_secs_f64(),
+        super::median(checks).as_secs_f64(),
         if olds.is_empty() {
             "–".to_owned()
         } else {
-            format!("{:.2} s", median(olds).as_secs_f64())
+            format!("{:.2} s", super::median(olds).as_secs_f64())
         }
     );
     Ok(())

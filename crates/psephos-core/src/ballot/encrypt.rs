@@ -3,8 +3,8 @@
 //! blindings and proof randomness are hedged (§3.7).
 
 use super::statement::{
-    contest_transcript, limit_implied, limit_value, option_range_values, option_transcript,
-    range_transcript, signature_transcript,
+    contest_transcript, limit_commitment, limit_implied, limit_value, option_range_commitments,
+    option_range_values, option_transcript, range_transcript, signature_transcript,
 };
 use super::types::{ContestProof, EncryptedBallot, EncryptedContest, PlaintextBallot};
 use crate::credential::CredentialSecret;
@@ -14,7 +14,7 @@ use crate::encoding::Writer;
 use crate::error::{ContestViolation, PlaintextError};
 use crate::generators::{g_table, h_table};
 use crate::group::Point;
-use crate::proofs::disjunctive::Witness;
+use crate::proofs::disjunctive::{Statement, Witness};
 use crate::proofs::range::bits_for;
 use crate::proofs::{DisjunctiveProof, LinkProof, RangeProof, SchnorrProof};
 use crate::transcript::{labels, random_scalar, BallotContext, TranscriptProtocol};
@@ -53,7 +53,7 @@ pub fn encrypt_ballot<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
     plaintext.validate(election.manifest())?;
-    encrypt_inner(election, credential, plaintext, rng)
+    encrypt_inner(election, credential, plaintext, true, rng)
 }
 
 /// Encrypts choices that may break the contest rules, with proofs made as a cheating prover
@@ -66,13 +66,17 @@ pub fn encrypt_invalid_ballot<R: RngCore + CryptoRng>(
     plaintext: &PlaintextBallot,
     rng: &mut R,
 ) -> Result<EncryptedBallot, PlaintextError> {
-    encrypt_inner(election, credential, plaintext, rng).map(|(b, _)| b)
+    encrypt_inner(election, credential, plaintext, false, rng).map(|(b, _)| b)
 }
 
+/// `valid`: the plaintext was validated, so the range statements' values are exactly those the
+/// verifier's commitments hold (no clamping), and the prover may take the verifier's commitments
+/// instead of recomputing them.
 fn encrypt_inner<R: RngCore + CryptoRng>(
     election: &Election,
     credential: &CredentialSecret,
     plaintext: &PlaintextBallot,
+    valid: bool,
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets), PlaintextError> {
     let manifest = election.manifest();
@@ -136,37 +140,50 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
         let ciphertexts = Ciphertext::encrypt_many(key, &items, bits);
         let proof = match &contest.rule {
             Rule::Selection { min, max } => {
-                let mut selections = Vec::with_capacity(ciphertexts.len());
-                for (j, ((ct, r), &v)) in
-                    ciphertexts.iter().zip(&nonces).zip(&pc.values).enumerate()
-                {
-                    let mut t = option_transcript(labels::SELECTION, &ctx, j);
-                    // Clamping changes nothing for valid choices (see `encrypt_invalid_ballot`).
-                    let w = Witness {
-                        value: v.min(1),
-                        nonce: r,
-                    };
-                    selections.push(
-                        DisjunctiveProof::prove(&mut t, key, ct, &w, 0, 1, rng)
-                            .ok_or_else(|| internal(contest))?,
-                    );
+                // Every proof of the contest at once: the same proofs and draws as one by one,
+                // with the commitments of all of them encoded together (`prove_many`).
+                let base = contest_transcript(labels::SELECTION, &ctx);
+                let mut transcripts: Vec<Transcript> = (0..ciphertexts.len())
+                    .map(|j| option_transcript(&base, j))
+                    .collect();
+                let has_limit = !limit_implied(*min, *max, ciphertexts.len());
+                let sum = has_limit.then(|| Ciphertext::sum(&ciphertexts));
+                let mut r_sum: Scalar = nonces.iter().sum();
+                let v_sum: u64 = pc.values.iter().sum();
+                let mut limit_transcript =
+                    has_limit.then(|| contest_transcript(labels::CONTEST_LIMIT, &ctx));
+                let mut statements: Vec<Statement<'_>> = transcripts
+                    .iter_mut()
+                    .zip(ciphertexts.iter().zip(&nonces).zip(&pc.values))
+                    .map(|(t, ((ct, r), &v))| Statement {
+                        transcript: t,
+                        ciphertext: ct,
+                        // Clamping changes nothing for valid choices (see
+                        // `encrypt_invalid_ballot`).
+                        witness: Witness {
+                            value: v.min(1),
+                            nonce: r,
+                        },
+                        lo: 0,
+                        hi: 1,
+                    })
+                    .collect();
+                if let (Some(sum), Some(limit_transcript)) = (&sum, &mut limit_transcript) {
+                    statements.push(Statement {
+                        transcript: limit_transcript,
+                        ciphertext: sum,
+                        witness: Witness {
+                            value: v_sum.clamp(*min, *max),
+                            nonce: &r_sum,
+                        },
+                        lo: *min,
+                        hi: *max,
+                    });
                 }
-                let limit = if limit_implied(*min, *max, ciphertexts.len()) {
-                    None
-                } else {
-                    let sum = Ciphertext::sum(&ciphertexts);
-                    let mut r_sum: Scalar = nonces.iter().sum();
-                    let v_sum: u64 = pc.values.iter().sum();
-                    let mut t = contest_transcript(labels::CONTEST_LIMIT, &ctx);
-                    let w = Witness {
-                        value: v_sum.clamp(*min, *max),
-                        nonce: &r_sum,
-                    };
-                    let proof = DisjunctiveProof::prove(&mut t, key, &sum, &w, *min, *max, rng)
-                        .ok_or_else(|| internal(contest))?;
-                    r_sum.zeroize();
-                    Some(proof)
-                };
+                let mut selections = DisjunctiveProof::prove_many(statements, key, rng)
+                    .ok_or_else(|| internal(contest))?;
+                r_sum.zeroize();
+                let limit = if has_limit { selections.pop() } else { None };
                 ContestProof::Selection { selections, limit }
             }
             Rule::Bounded { maxima, limit } => {
@@ -179,8 +196,9 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                     .map(|(&v, t)| Point::from_point(g_table() * &Scalar::from(v) + h_table() * t))
                     .collect();
                 let mut links = Vec::with_capacity(commitments.len());
+                let base = contest_transcript(labels::COMMITMENT_LINK, &ctx);
                 for j in 0..commitments.len() {
-                    let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
+                    let mut t = option_transcript(&base, j);
                     links.push(LinkProof::prove(
                         &mut t,
                         key,
@@ -195,8 +213,16 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                 let (mut vs, mut bs) = option_range_values(maxima, &pc.values, &blindings);
                 let bits = bits_for(maxima.iter().copied().max().unwrap_or(0));
                 let mut t = range_transcript(labels::RANGE, &ctx, &commitments);
-                let range = RangeProof::prove(&mut t, &vs, &bs, bits, rng)
-                    .ok_or_else(|| internal(contest))?;
+                let range = if valid {
+                    let all: Vec<_> = option_range_commitments(maxima, &commitments)
+                        .into_iter()
+                        .map(|(c, _)| c)
+                        .collect();
+                    RangeProof::prove_with_commitments(&mut t, &all, &vs, &bs, bits, rng)
+                } else {
+                    RangeProof::prove(&mut t, &vs, &bs, bits, rng)
+                }
+                .ok_or_else(|| internal(contest))?;
                 vs.zeroize();
                 bs.zeroize();
                 let limit = match limit {
@@ -204,8 +230,14 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
                     Some(l) => {
                         let (v, mut b) = limit_value(l, &pc.values, &blindings);
                         let mut t = range_transcript(labels::RANGE_LIMIT, &ctx, &commitments);
-                        let proof = RangeProof::prove(&mut t, &[v], &[b], bits_for(l.total), rng)
-                            .ok_or_else(|| internal(contest))?;
+                        let bits = bits_for(l.total);
+                        let proof = if valid {
+                            let (c, _) = limit_commitment(l, &commitments);
+                            RangeProof::prove_with_commitments(&mut t, &[c], &[v], &[b], bits, rng)
+                        } else {
+                            RangeProof::prove(&mut t, &[v], &[b], bits, rng)
+                        }
+                        .ok_or_else(|| internal(contest))?;
                         b.zeroize();
                         Some(proof)
                     }

@@ -21,12 +21,11 @@ pub(super) fn contest_transcript(label: &'static [u8], ctx: &BallotContext<'_>) 
     t
 }
 
-pub(super) fn option_transcript(
-    label: &'static [u8],
-    ctx: &BallotContext<'_>,
-    option: usize,
-) -> Transcript {
-    let mut t = contest_transcript(label, ctx);
+/// The transcript of option `option`'s proof: its contest's transcript (`contest_transcript`
+/// with the proof's label) and the option. Taking the contest's transcript, built once per
+/// contest, saves re-absorbing the whole context for every option; the state is the same.
+pub(super) fn option_transcript(contest: &Transcript, option: usize) -> Transcript {
+    let mut t = contest.clone();
     t.append_u64(b"option", option as u64);
     t
 }

@@ -348,8 +348,9 @@ fn check_into(
         };
         match &sc.proofs {
             ShapedProofs::Selection { selections, limit } => {
+                let base = contest_transcript(labels::SELECTION, &ctx);
                 for (j, (ct, proof)) in sc.ciphertexts.iter().zip(*selections).enumerate() {
-                    let mut t = option_transcript(labels::SELECTION, &ctx, j);
+                    let mut t = option_transcript(&base, j);
                     proof
                         .verify_into(&mut t, ct, 0, 1, ProofKind::Selection, batch)
                         .map_err(|e| e.at(pos, Some(j)))?;
@@ -371,6 +372,7 @@ fn check_into(
                 range,
                 limit,
             } => {
+                let base = contest_transcript(labels::COMMITMENT_LINK, &ctx);
                 for (j, ((ct, c), link)) in sc
                     .ciphertexts
                     .iter()
@@ -378,7 +380,7 @@ fn check_into(
                     .zip(*links)
                     .enumerate()
                 {
-                    let mut t = option_transcript(labels::COMMITMENT_LINK, &ctx, j);
+                    let mut t = option_transcript(&base, j);
                     link.verify_into(&mut t, ct, c, batch);
                     settle(mode, batch, ProofKind::CommitmentLink, Some(pos), Some(j))?;
                 }

@@ -16,6 +16,7 @@ pub mod chaum_pedersen;
 pub mod disjunctive;
 pub mod link;
 pub mod range;
+mod range_prover;
 pub mod schnorr;
 pub mod shuffle;
 
