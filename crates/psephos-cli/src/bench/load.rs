@@ -1,7 +1,8 @@
 //! `psephos bench load`: the election service under load, end to end over HTTP.
 //!
 //! Starts a real server in this process on a SQLite board in a temporary directory (WAL,
-//! `synchronous=FULL`: every acknowledgement is durable), runs a real key ceremony, publishes
+//! `synchronous=FULL`: every acknowledgement is durable) or on the PostgreSQL database given with
+//! `--database`, runs a real key ceremony, publishes
 //! one credential per ballot, opens voting, pre-generates valid ballots (1 contest × 5
 //! options, plurality) on all cores, then casts them over HTTP on 127.0.0.1:
 //!
@@ -57,6 +58,10 @@ pub struct Args {
     /// Elections of the one service the ballots are spread over.
     #[arg(long, default_value_t = 1)]
     pub elections: usize,
+    /// The service's database (an empty PostgreSQL database, `postgres://…`); default: SQLite in
+    /// a temporary directory.
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -158,7 +163,15 @@ fn make_ballots(election: &Election, voters: &[CredentialSecret]) -> anyhow::Res
 async fn run_async(args: Args) -> anyhow::Result<()> {
     ensure!(args.elections >= 1, "need at least one election");
     let dir = tempfile_dir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.0.join("service.db").display());
+    let url = args
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.0.join("service.db").display()));
+    let engine = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite WAL synchronous=FULL"
+    };
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     let boards = ServiceBoard {
@@ -262,7 +275,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     println!(
         "bench load ({mode}, {} election{}): {n} ballots (1 contest x 5 options) in {:.2?} = \
          {:.0} ballots/s; ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits \
-         ({:.1} ballots each); SQLite WAL synchronous=FULL; {} cores",
+         ({:.1} ballots each); {engine}; {} cores",
         args.elections,
         if args.elections == 1 { "" } else { "s" },
         elapsed,

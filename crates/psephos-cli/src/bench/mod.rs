@@ -5,6 +5,7 @@
 pub mod attack;
 pub mod election;
 pub mod load;
+pub mod memory;
 pub mod mix;
 pub mod restart;
 
@@ -64,6 +65,9 @@ pub enum Sub {
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
     Restart(restart::Args),
+    /// Resident memory of `psephos serve` per idle election and for an open election with its
+    /// voters.
+    Memory(memory::Args),
 }
 
 /// The median of some timings (zero for none); every `psephos bench` figure is one.
@@ -92,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Attack(a)) => return attack::run(a),
         Some(Sub::Mix(a)) => return mix::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
+        Some(Sub::Memory(a)) => return memory::run(a),
         None => {}
     }
     let threads = args.threads.unwrap_or_else(rayon_threads).max(1);
