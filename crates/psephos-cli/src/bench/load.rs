@@ -168,6 +168,8 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         witnesses: Vec::new(),
         seal_interval: Duration::from_secs(1),
         read_connections: 2,
+        shared: false,
+        sealer_lease: std::time::Duration::from_secs(3),
     };
     let mut service = ServiceConfig {
         rate_limit: None,
