@@ -205,7 +205,9 @@ impl Args {
             .unwrap_or_else(|| "sqlite://psephos.db?mode=rwc".into());
         let multi_node = self.multi_node || file.multi_node;
         anyhow::ensure!(
-            !multi_node || database.starts_with("postgres://") || database.starts_with("postgresql://"),
+            !multi_node
+                || database.starts_with("postgres://")
+                || database.starts_with("postgresql://"),
             "--multi-node needs PostgreSQL (--database postgres://…): SQLite is the embedded \
              store of a single node. Run one `psephos serve` on SQLite, or move to PostgreSQL \
              to run several nodes (docs/deploy.md)"

@@ -443,7 +443,9 @@ impl Pool {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), BoardError> {
-        let _: i32 = on_pool!(self, |p| sqlx::query_scalar("SELECT 1").fetch_one(p).await?);
+        let _: i32 = on_pool!(self, |p| sqlx::query_scalar("SELECT 1")
+            .fetch_one(p)
+            .await?);
         Ok(())
     }
 

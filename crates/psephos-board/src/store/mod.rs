@@ -537,9 +537,27 @@ impl Board {
         &self.inner.witnesses
     }
 
-    /// The number of durably appended (and integrated) entries.
+    /// The number of durably appended (and integrated) entries. On a shared log, as this node
+    /// last saw it (its own appends, and the others' within a follow tick, 250 ms at most);
+    /// reads that ask beyond it look at the database first ([`Board::size_at_least`]).
     pub fn size(&self) -> u64 {
         *self.inner.size.borrow()
+    }
+
+    /// The size, and on a shared log, if it is below `wanted`, the size the database has now:
+    /// so that a read of what another node appended a moment ago is not refused because this
+    /// node has not followed yet.
+    pub async fn size_at_least(&self, wanted: u64) -> Result<u64, BoardError> {
+        let size = self.size();
+        if size >= wanted || self.inner.sequencer.is_none() {
+            return Ok(size);
+        }
+        let stored = db::to_u64(
+            self.inner.pool.leaves_end(self.inner.log).await?,
+            "tree size",
+        )?;
+        writer::raise(&self.inner.size_tx, stored);
+        Ok(self.size())
     }
 
     /// The size of the tree verified when the board opened: the entries below it can be read
@@ -819,7 +837,9 @@ impl Board {
     /// Up to `limit` (at most [`MAX_ENTRIES_PAGE`]) entries from `start`.
     /// Empty at the end of the log; an error past it.
     pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
-        let size = self.size();
+        let size = self
+            .size_at_least(start.saturating_add(limit.min(MAX_ENTRIES_PAGE)))
+            .await?;
         if start > size {
             return Err(BoardError::IndexOutOfRange { index: start, size });
         }
@@ -943,8 +963,8 @@ impl Board {
         })
     }
 
-    fn check_size(&self, size: u64) -> Result<(), BoardError> {
-        let tree_size = self.size();
+    async fn check_size(&self, size: u64) -> Result<(), BoardError> {
+        let tree_size = self.size_at_least(size).await?;
         if size > tree_size {
             return Err(BoardError::SizeBeyondTree { size, tree_size });
         }
@@ -957,7 +977,7 @@ impl Board {
 
     /// The root of the tree of the first `size` entries.
     pub async fn tree_root(&self, size: u64) -> Result<Hash, BoardError> {
-        self.check_size(size)?;
+        self.check_size(size).await?;
         let map = self.fetch(&tree_root_nodes(size)?).await?;
         Ok(tree_root(size, &map)?)
     }
@@ -969,7 +989,7 @@ impl Board {
         index: u64,
         size: u64,
     ) -> Result<InclusionProof, BoardError> {
-        self.check_size(size)?;
+        self.check_size(size).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }
@@ -983,7 +1003,7 @@ impl Board {
         old: u64,
         new: u64,
     ) -> Result<ConsistencyProof, BoardError> {
-        self.check_size(new)?;
+        self.check_size(new).await?;
         if old > new {
             return Err(BoardError::SizeBeyondTree {
                 size: old,
@@ -996,7 +1016,7 @@ impl Board {
 
     /// The sealed receipt of entry `index`: `None` until a block covers it.
     pub async fn receipt(&self, index: u64) -> Result<Option<SealedReceipt>, BoardError> {
-        let size = self.size();
+        let size = self.size_at_least(index.saturating_add(1)).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }
@@ -1032,7 +1052,7 @@ impl Board {
 
     /// Waits until entry `index` is sealed, then returns its receipt.
     pub async fn wait_sealed(&self, index: u64) -> Result<SealedReceipt, BoardError> {
-        let size = self.size();
+        let size = self.size_at_least(index.saturating_add(1)).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }

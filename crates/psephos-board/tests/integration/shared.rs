@@ -24,7 +24,11 @@ fn node(name: &str) -> BoardConfig {
 }
 
 fn entry(node: usize, i: u64) -> Entry {
-    Entry::new(EntryKind::Ballot, format!("node {node} entry {i}").into_bytes()).unwrap()
+    Entry::new(
+        EntryKind::Ballot,
+        format!("node {node} entry {i}").into_bytes(),
+    )
+    .unwrap()
 }
 
 /// Waits (up to a generous deadline) until `cond` holds.
@@ -101,7 +105,10 @@ async fn three_nodes_sequence_one_dense_log() {
     }
     let total = all.len() as u64;
     assert_eq!(total, 3 * (per_node + per_node / 4));
-    assert_eq!(all.iter().copied().collect::<Vec<_>>(), (0..total).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().copied().collect::<Vec<_>>(),
+        (0..total).collect::<Vec<_>>()
+    );
     for b in &nodes {
         assert_eq!(b.refresh().await.unwrap(), total);
     }
@@ -165,7 +172,11 @@ async fn racing_sealers_publish_one_history() {
         );
         let results = [a.unwrap(), b.unwrap(), c.unwrap()];
         let winners: Vec<usize> = (0..3).filter(|&i| results[i].is_some()).collect();
-        assert_eq!(winners.len(), 1, "round {round}: {winners:?} stored a block");
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: {winners:?} stored a block"
+        );
         won[winners[0]] += 1;
         let block = results[winners[0]].as_ref().unwrap();
         assert_eq!(block.header.number, round);
@@ -238,7 +249,10 @@ async fn several_nodes_are_refused_on_sqlite_and_beside_a_single_writer() {
     assert!(matches!(err, BoardError::Busy { .. }), "{err}");
     // And a board of one writer cannot be sequenced as a shared one.
     let lone = Board::open(&lite.url, config()).await.unwrap();
-    assert!(lone.sequence(None, |_| (vec![entry(0, 0)], ())).await.is_err());
+    assert!(lone
+        .sequence(None, |_| (vec![entry(0, 0)], ()))
+        .await
+        .is_err());
     assert_eq!(lone.size(), 0);
     lone.close().await.unwrap();
     shared.close().await.unwrap();
