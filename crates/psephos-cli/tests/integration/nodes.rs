@@ -36,14 +36,20 @@ const PER_ROUND: usize = 30;
 const KILL_AFTER: usize = 8;
 /// Ballots kept for the concurrent replays at the end.
 const REPLAYS: usize = 4;
-/// Each node's flags: a short lease so that the test's takeovers are quick.
-const NODE_FLAGS: [&str; 5] = [
-    "--multi-node",
-    "--sealer-lease",
-    "1500ms",
-    "--seal-interval",
-    "200ms",
-];
+/// The sealer lease the nodes run with: short, so that the test's takeovers are quick
+/// (`PSEPHOS_NODES_LEASE` overrides it; the soak script runs the default, 3 s).
+fn lease() -> String {
+    std::env::var("PSEPHOS_NODES_LEASE").unwrap_or_else(|_| "1500ms".to_owned())
+}
+
+/// Each node's flags.
+fn node_flags() -> Vec<String> {
+    ["--multi-node", "--seal-interval", "200ms", "--sealer-lease"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([lease()])
+        .collect()
+}
 /// Generous: a loaded 2-core machine.
 const DEADLINE: Duration = Duration::from_secs(300);
 
@@ -66,7 +72,9 @@ impl Cluster {
     }
 
     fn start(&mut self, node: usize) {
-        let (server, _) = self.env.serve_on(self.ports[node], &NODE_FLAGS);
+        let flags = node_flags();
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let (server, _) = self.env.serve_on(self.ports[node], &flags);
         self.nodes[node] = Some(server);
     }
 
@@ -339,7 +347,9 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
     };
     // The first node prints the operator token; the election is opened through it, and the
     // others open it from the catalog they share.
-    let (first, operator) = c.env.serve_on(ports[0], &NODE_FLAGS);
+    let flags = node_flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (first, operator) = c.env.serve_on(ports[0], &flags);
     c.nodes[0] = Some(first);
     let operator = operator.expect("the first start prints the operator token");
     let ballots: Vec<EncryptedBallot> =
@@ -562,8 +572,9 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
     let kills = failovers.len() - 1;
     let mut kill_times = failovers[..kills].to_vec();
     println!(
-        "three nodes: {kills} SIGKILL rounds and 1 SIGSTOP round, {} ballots acknowledged, {unknown} unanswered, 0 lost; \
+        "three nodes (sealer lease {}): {kills} SIGKILL rounds and 1 SIGSTOP round, {} ballots acknowledged, {unknown} unanswered, 0 lost; \
          sealers {sealed_by:?}; failover median {:.2} s, max {:.2} s (SIGSTOP: {:.2} s); {} checkpoints observed, one history",
+        lease(),
         all_acked.len(),
         median(&mut kill_times),
         kill_times.iter().copied().fold(0.0, f64::max),
