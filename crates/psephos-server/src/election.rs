@@ -586,7 +586,12 @@ impl ElectionService {
             return Ok(0);
         }
         let size = if refresh {
-            self.board.refresh().await.map_err(ServiceError::from)?
+            // One indexed read on the read pool (not through the board's writer, which a flood
+            // of unknown tracking codes must not keep from sealing).
+            self.board
+                .size_at_least(u64::MAX)
+                .await
+                .map_err(ServiceError::from)?
         } else {
             self.board.size()
         };

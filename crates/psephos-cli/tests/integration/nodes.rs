@@ -582,3 +582,46 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
         seen.len(),
     );
 }
+
+/// `--multi-node` on SQLite is refused with a message that says what to do, before anything is
+/// opened or written.
+#[test]
+fn multi_node_is_refused_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        dir: dir.path().to_path_buf(),
+        db: format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("board.db").display()
+        ),
+        port: free_port(),
+    };
+    env.ok_in(
+        ELECTION,
+        &[
+            "board",
+            "keygen",
+            "--origin",
+            "nodes.test",
+            "--out",
+            "board.secret.key",
+        ],
+        None,
+    );
+    let out = env
+        .psephos()
+        .args([
+            "serve",
+            "--key",
+            "board.secret.key",
+            "--database",
+            &env.db,
+            "--multi-node",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--multi-node needs PostgreSQL"), "{err}");
+    assert!(!dir.path().join("board.db").exists(), "nothing is created");
+}
