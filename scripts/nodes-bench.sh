@@ -31,14 +31,14 @@ n=0
 run() {
   n=$((n + 1))
   "${as_pg[@]}" createdb -h 127.0.0.1 -p "$port" -U postgres "bench$n"
-  "$bin" bench load --database "$(url "bench$n")" --ballots "$ballots" --clients "$clients" "$@" 2>/dev/null
+  "$bin" bench load --database "$(url "bench$n")" --ballots "$ballots" "$@" 2>/dev/null
 }
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-run --nodes 1
-run --nodes 1 --multi-node
-run --nodes 2
-run --nodes 3
-run --nodes 1 --multi-node --sequence-only --batch 64 --clients 8
-run --nodes 3 --sequence-only --batch 64 --clients 8
-run --nodes 3 --sequence-only --batch 256 --clients 8
+run --clients "$clients" --nodes 1
+run --clients "$clients" --nodes 1 --multi-node
+run --clients "$clients" --nodes 2
+run --clients "$clients" --nodes 3
+run --clients 8 --nodes 1 --multi-node --sequence-only --batch 64
+run --clients 8 --nodes 3 --sequence-only --batch 64
+run --clients 8 --nodes 3 --sequence-only --batch 256
 echo "machine after: load average $(cut -d' ' -f1-3 /proc/loadavg)"
