@@ -317,6 +317,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         witnesses: vec![witness_verifier.clone()],
         seal_interval: Duration::from_millis(500),
         read_connections: 2,
+        shared: false,
+        sealer_lease: std::time::Duration::from_secs(3),
     };
     let service = ServiceConfig {
         web_dir: args.web.clone().or_else(|| {

@@ -14,6 +14,12 @@
 //! `psephos_operator_token` of the database. `--reset-operator-token` makes a new one. The
 //! operator creates elections (`POST /api/v1/elections`), each with its officials' token.
 //!
+//! Several nodes (`--multi-node`, PostgreSQL only; refused on SQLite): every node serves every
+//! route and verifies the ballots it receives; each election's log is sequenced in the
+//! database and sealed by one node at a time, another taking over within `--sealer-lease` of
+//! its death (`docs/protocol.md` §10.10, `docs/deploy.md`). Elections created on one node are
+//! opened by the others within a second.
+//!
 //! Stopping (SIGINT / SIGTERM): new ballots get 503, every queued ballot is verified and
 //! committed, in-flight requests finish, event streams end, a last block is sealed and the
 //! database is closed. No acknowledged ballot is lost: a ballot is acknowledged only after its
@@ -75,6 +81,14 @@ pub struct Args {
     /// then disqualified) [default: 10m]
     #[arg(long, env = "PSEPHOS_ROUND_TIMEOUT", value_parser = humantime::parse_duration)]
     pub round_timeout: Option<Duration>,
+    /// Several `psephos serve` nodes share the database (PostgreSQL only): any node accepts
+    /// ballots, the database sequences them, one node at a time seals (docs/deploy.md).
+    #[arg(long, env = "PSEPHOS_MULTI_NODE")]
+    pub multi_node: bool,
+    /// With --multi-node: how long the sealer role lasts unless renewed, so how long a dead
+    /// sealer keeps the others from sealing [default: 3s]
+    #[arg(long, env = "PSEPHOS_SEALER_LEASE", value_parser = humantime::parse_duration)]
+    pub sealer_lease: Option<Duration>,
     /// Replace the stored operator token with a new one (printed once).
     #[arg(long)]
     pub reset_operator_token: bool,
@@ -102,6 +116,9 @@ struct FileConfig {
     batch_wait: Option<String>,
     complaint_window: Option<String>,
     round_timeout: Option<String>,
+    #[serde(default)]
+    multi_node: bool,
+    sealer_lease: Option<String>,
 }
 
 fn duration(what: &str, s: &Option<String>) -> anyhow::Result<Option<Duration>> {
@@ -120,6 +137,9 @@ pub struct Settings {
     pub seal_interval: Duration,
     pub service: ServiceConfig,
     pub schedule: CeremonySchedule,
+    /// Several nodes on one PostgreSQL.
+    pub multi_node: bool,
+    pub sealer_lease: Duration,
 }
 
 impl Args {
@@ -178,12 +198,32 @@ impl Args {
             let d = PathBuf::from("web/dist");
             d.is_dir().then_some(d)
         });
+        let database = self
+            .database
+            .clone()
+            .or(file.database)
+            .unwrap_or_else(|| "sqlite://psephos.db?mode=rwc".into());
+        let multi_node = self.multi_node || file.multi_node;
+        anyhow::ensure!(
+            !multi_node
+                || database.starts_with("postgres://")
+                || database.starts_with("postgresql://"),
+            "--multi-node needs PostgreSQL (--database postgres://…): SQLite is the embedded \
+             store of a single node. Run one `psephos serve` on SQLite, or move to PostgreSQL \
+             to run several nodes (docs/deploy.md)"
+        );
+        let sealer_lease = self
+            .sealer_lease
+            .or(duration("sealer_lease", &file.sealer_lease)?)
+            .unwrap_or(Duration::from_secs(3));
+        anyhow::ensure!(
+            sealer_lease >= Duration::from_millis(500),
+            "sealer_lease must be at least 500ms"
+        );
         Ok(Settings {
-            database: self
-                .database
-                .clone()
-                .or(file.database)
-                .unwrap_or_else(|| "sqlite://psephos.db?mode=rwc".into()),
+            database,
+            multi_node,
+            sealer_lease,
             key,
             witnesses,
             listen: self
@@ -237,6 +277,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         witnesses: crate::trust::witness_keys(&settings.witnesses)?,
         seal_interval: settings.seal_interval,
         read_connections: 2,
+        shared: settings.multi_node,
+        sealer_lease: settings.sealer_lease,
     };
     let catalog = Catalog::open(&settings.database)
         .await
@@ -275,7 +317,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server = serve(listener, state.clone())?;
     let handle = server.handle();
     let running = tokio::spawn(server);
-    stop_signal().await;
+    // With several nodes, elections another node creates are opened here too (on this task:
+    // an election's open is not a future that can move between threads).
+    let discover = async {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = state.open_new_elections().await {
+                tracing::warn!(error = %e, "reading the catalog for new elections failed");
+            }
+        }
+    };
+    if settings.multi_node {
+        tokio::select! {
+            _ = stop_signal() => {}
+            _ = discover => {}
+        }
+    } else {
+        stop_signal().await;
+    }
     tracing::info!("stopping: refusing new ballots, finishing queued ones");
     state.shutdown().await;
     handle.stop(true).await;

@@ -208,8 +208,20 @@ impl ElectionService {
         Ok(Some(size))
     }
 
-    /// The ballot or challenge with this tracking code.
+    /// The ballot or challenge with this tracking code. On a log shared by several nodes, a
+    /// code this node does not know yet is looked for again after following the board.
     pub async fn tracked(&self, code: &TrackingCode) -> Option<Tracked> {
+        let found = self.tracked_now(code).await;
+        if found.is_some() || !self.board.is_shared() {
+            return found;
+        }
+        if let Err(e) = self.follow(true).await {
+            tracing::warn!(error = %e, "following the board for a tracking code failed");
+        }
+        self.tracked_now(code).await
+    }
+
+    async fn tracked_now(&self, code: &TrackingCode) -> Option<Tracked> {
         self.state
             .read()
             .await
@@ -347,6 +359,19 @@ impl ElectionService {
         apply: fn(&mut Rules, &Payload) -> Result<Applied, RuleError>,
     ) -> Result<Vec<(u64, Applied)>, ServiceError> {
         let mut state = self.state.write().await;
+        if self.board.is_shared() {
+            let (_, applied) = self
+                .sequence_shared(&mut state, ballots_only(payloads), |st| {
+                    let mut applied = Vec::with_capacity(payloads.len());
+                    for p in payloads {
+                        let index = st.size();
+                        applied.push((index, apply(st, p)?));
+                    }
+                    Ok((entries, applied))
+                })
+                .await?;
+            return Ok(applied);
+        }
         self.catch_up(&mut state).await?;
         // Rejection of a later payload, or a failed append, must leave no trace of the batch.
         let mark = state.mark(ballots_only(payloads));
@@ -385,6 +410,9 @@ impl ElectionService {
         payloads: Vec<Payload>,
     ) -> Vec<Result<(u64, Applied), ServiceError>> {
         let mut state = self.state.write().await;
+        if self.board.is_shared() {
+            return self.post_each_shared(&mut state, payloads).await;
+        }
         if let Err(e) = self.catch_up(&mut state).await {
             return payloads.iter().map(|_| Err(e.clone())).collect();
         }
@@ -436,6 +464,152 @@ impl ElectionService {
         verdicts
     }
 
+    /// [`ElectionService::post_each`] on a log shared by several nodes: the whole batch in one
+    /// sequencing transaction.
+    async fn post_each_shared(
+        &self,
+        state: &mut Rules,
+        payloads: Vec<Payload>,
+    ) -> Vec<Result<(u64, Applied), ServiceError>> {
+        let n = payloads.len();
+        let out = self
+            .sequence_shared(state, ballots_only(&payloads), |st| {
+                let mut verdicts = Vec::with_capacity(payloads.len());
+                let mut accepted = Vec::new();
+                for p in &payloads {
+                    let index = st.size();
+                    let entry = match entry_of(p) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            verdicts.push(Err(e));
+                            continue;
+                        }
+                    };
+                    match st.apply(p) {
+                        Ok(a) => {
+                            accepted.push(entry);
+                            verdicts.push(Ok((index, a)));
+                        }
+                        Err(e) => verdicts.push(Err(e.into())),
+                    }
+                }
+                Ok((accepted, verdicts))
+            })
+            .await;
+        match out {
+            Ok((_, verdicts)) => verdicts,
+            Err(e) => (0..n).map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    /// One sequencing transaction on a log shared by several nodes ([`Board::sequence`]): under
+    /// the log's coordination lock the state first applies the entries other nodes sequenced
+    /// since it last looked, then `apply` judges the batch against it and returns the entries
+    /// to append. Its rejection takes back what it applied and appends nothing; a failed commit
+    /// takes back the batch (the entries caught up stay: they were committed by others).
+    async fn sequence_shared<T: Send>(
+        &self,
+        state: &mut Rules,
+        ballots_only: bool,
+        apply: impl FnOnce(&mut Rules) -> Result<(Vec<Entry>, T), ServiceError> + Send,
+    ) -> Result<(Vec<psephos_board::AppendReceipt>, T), ServiceError> {
+        let known = state.size();
+        let mut caught: Result<u64, ReplayError> = Ok(0);
+        let mut mark: Option<StateMark> = None;
+        let st = &mut *state;
+        let (caught_ref, mark_ref) = (&mut caught, &mut mark);
+        let out = self
+            .board
+            .sequence(Some(known), move |seq| {
+                for (i, e) in seq.missed.iter().enumerate() {
+                    if let Err(source) = st.replay_entry(e.kind, &e.payload) {
+                        *caught_ref = Err(ReplayError::Rule {
+                            index: known + i as u64,
+                            source,
+                        });
+                        return (Vec::new(), None);
+                    }
+                }
+                *caught_ref = Ok(seq.missed.len() as u64);
+                let m = st.mark(ballots_only);
+                match apply(st) {
+                    Ok((entries, t)) => {
+                        *mark_ref = Some(m);
+                        (entries, Some(Ok(t)))
+                    }
+                    Err(e) => {
+                        if let Err(re) = st.rollback(m) {
+                            tracing::error!(error = %re, "cannot take back a rejected batch");
+                        }
+                        (Vec::new(), Some(Err(e)))
+                    }
+                }
+            })
+            .await;
+        match &caught {
+            Ok(n) => {
+                self.replayed.fetch_add(*n, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "an entry sequenced by another node breaks the rules");
+            }
+        }
+        match out {
+            Ok((receipts, Some(Ok(t)))) => Ok((receipts, t)),
+            Ok((_, Some(Err(e)))) => Err(e),
+            Ok((_, None)) => Err(ServiceError::Unavailable {
+                code: "unavailable",
+                detail: match caught {
+                    Err(e) => format!("the board cannot be followed: {e}"),
+                    Ok(_) => "the board cannot be followed".to_owned(),
+                },
+            }),
+            Err((e, answered)) => {
+                if answered.is_some() {
+                    if let Some(m) = mark {
+                        if let Err(re) = state.rollback(m) {
+                            tracing::error!(error = %re, "cannot take back a failed batch");
+                        }
+                    }
+                }
+                tracing::warn!(error = %e, "a sequencing transaction failed; the batch is taken back");
+                Err(e.into())
+            }
+        }
+    }
+
+    /// On a log shared by several nodes: applies the entries the other nodes appended since
+    /// the state last looked (what the board's follower saw, or, with `refresh`, what the
+    /// database holds now). Returns how many. Nothing to do on a log of one writer.
+    pub async fn follow(&self, refresh: bool) -> Result<u64, ServiceError> {
+        if !self.board.is_shared() {
+            return Ok(0);
+        }
+        let size = if refresh {
+            // One indexed read on the read pool (not through the board's writer, which a flood
+            // of unknown tracking codes must not keep from sealing).
+            self.board
+                .size_at_least(u64::MAX)
+                .await
+                .map_err(ServiceError::from)?
+        } else {
+            self.board.size()
+        };
+        if self.state.read().await.size() >= size {
+            return Ok(0);
+        }
+        let mut state = self.state.write().await;
+        let target = size.max(state.size());
+        let n = catch_up_to(&self.board, &mut state, target)
+            .await
+            .map_err(|e| ServiceError::Unavailable {
+                code: "unavailable",
+                detail: format!("the board cannot be followed: {e}"),
+            })?;
+        self.replayed.fetch_add(n, Ordering::Relaxed);
+        Ok(n)
+    }
+
     /// Builds a payload from the state and posts it under one hold of the write lock, so that
     /// what it was computed from is what it is applied to (the ceremony's completion, the
     /// encrypted tally, the result). Runs in its own task, like [`ElectionService::post_all`].
@@ -452,9 +626,22 @@ impl ElectionService {
 
     async fn build_apply_append<F>(&self, build: F) -> Result<(u64, Applied, Payload), ServiceError>
     where
-        F: FnOnce(&Rules) -> Result<Payload, ServiceError>,
+        F: FnOnce(&Rules) -> Result<Payload, ServiceError> + Send,
     {
         let mut state = self.state.write().await;
+        if self.board.is_shared() {
+            let (_, out) = self
+                .sequence_shared(&mut state, false, |st| {
+                    // Built from the state caught up under the log's lock.
+                    let payload = build(st)?;
+                    let index = st.size();
+                    let entry = entry_of(&payload)?;
+                    let applied = st.apply(&payload)?;
+                    Ok((vec![entry], (index, applied, payload)))
+                })
+                .await?;
+            return Ok(out);
+        }
         self.catch_up(&mut state).await?;
         let payload = build(&state)?;
         let index = state.size();

@@ -114,6 +114,9 @@ pub struct Gauges {
     pub counts: psephos_record::Counts,
     /// Where the board's tamper check stands: `running`, `passed`, `failed` or `not_run`.
     pub tamper_check: &'static str,
+    /// Whether this node seals the election's board now (always, for a board of one node;
+    /// on a board shared by several nodes, while it holds the sealer lease).
+    pub sealer: bool,
 }
 
 impl Metrics {
@@ -271,6 +274,20 @@ impl Metrics {
                 "psephos_board_tamper_check{{election=\"{}\",state=\"{}\"}} 1",
                 escape(&g.election),
                 g.tamper_check
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP psephos_board_sealer Whether this node seals the election's board now (1: it \
+             holds the sealer role; several nodes: exactly one should).\n\
+             # TYPE psephos_board_sealer gauge"
+        );
+        for g in elections {
+            let _ = writeln!(
+                out,
+                "psephos_board_sealer{{election=\"{}\"}} {}",
+                escape(&g.election),
+                u8::from(g.sealer)
             );
         }
         out

@@ -121,6 +121,9 @@ impl HostedElection {
             config.watcher.clone(),
             stopping.clone(),
         ));
+        if board.is_shared() {
+            tokio::spawn(follow(election.clone(), stopping.clone()));
+        }
         tokio::spawn(save_snapshots(election.clone(), stopping));
         let ceremony = CeremonyDesk::new(&election, config.schedule);
         Arc::new(HostedElection {
@@ -213,6 +216,13 @@ pub struct ServiceBoard {
     pub seal_interval: Duration,
     /// Read connections per election's board.
     pub read_connections: u32,
+    /// Several `psephos serve` nodes share the database (PostgreSQL only): each election's
+    /// board is sequenced in the database and sealed by one node at a time
+    /// ([`BoardConfig::shared`]).
+    pub shared: bool,
+    /// With `shared`: the sealer lease, so the longest a dead sealer keeps the others from
+    /// sealing ([`BoardConfig::sealer_lease`]).
+    pub sealer_lease: Duration,
 }
 
 impl std::fmt::Debug for ServiceBoard {
@@ -234,6 +244,8 @@ impl ServiceBoard {
         c.witnesses = self.witnesses.clone();
         c.seal_interval = self.seal_interval;
         c.read_connections = self.read_connections;
+        c.shared = self.shared;
+        c.sealer_lease = self.sealer_lease;
         c
     }
 }
@@ -482,6 +494,37 @@ impl AppState {
         Ok(self.host(slug, election, Some(officials), visibility))
     }
 
+    /// Opens and hosts the elections the catalog lists that this service does not host yet:
+    /// with several nodes on one database, those another node created. Returns how many.
+    pub async fn open_new_elections(&self) -> Result<usize, ServiceError> {
+        let (Some(service), Some(catalog)) = (&self.service, &self.catalog) else {
+            return Ok(0);
+        };
+        let rows = catalog.elections().await?;
+        let mut opened = 0;
+        for row in rows {
+            if self.registry.contains(&row.slug) {
+                continue;
+            }
+            let _one_at_a_time = self.creating.lock().await;
+            if self.registry.contains(&row.slug) {
+                continue;
+            }
+            let config = service.config_for(&row.slug);
+            match Box::pin(ElectionService::open(&service.database, config)).await {
+                Ok(e) => {
+                    tracing::info!(election = %row.slug, "election created by another node opened");
+                    self.host(row.slug, e, row.officials, row.visibility);
+                    opened += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(election = %row.slug, error = %e, "an election created by another node could not be opened yet");
+                }
+            }
+        }
+        Ok(opened)
+    }
+
     /// Refuses a definition of election `slug` whose key ceremony is another election's: the
     /// ceremony id covers the manifest's hash and the trustees' keys (`docs/protocol.md` §9.5),
     /// so two elections of one service defined with the same manifest and the same trustees
@@ -573,6 +616,26 @@ async fn save_snapshots(election: Arc<ElectionService>, mut stopping: watch::Rec
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "saving a snapshot of the rules failed"),
             }
+        }
+    }
+}
+
+/// How often a node of a shared board applies to its rules what the other nodes appended.
+const FOLLOW_TICK: Duration = Duration::from_millis(250);
+
+/// On a board shared by several nodes: keeps the rules in step with what the other nodes
+/// append (tracking codes, status pages), until the election stops. Writes catch up on their
+/// own, under the log's lock; this is for reads.
+async fn follow(election: Arc<ElectionService>, mut stopping: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(FOLLOW_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopping.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = election.follow(false).await {
+            tracing::warn!(error = %e, "following the shared board failed; retrying");
         }
     }
 }

@@ -106,6 +106,8 @@ pub fn service_board(db: &TestDb) -> ServiceBoard {
         witnesses: crate::witness_keys(2),
         seal_interval: std::time::Duration::from_secs(3600),
         read_connections: 4,
+        shared: false,
+        sealer_lease: std::time::Duration::from_secs(3),
     }
 }
 

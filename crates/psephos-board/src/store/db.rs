@@ -148,6 +148,24 @@ CREATE TABLE board_snapshots (
 );
 "#,
     ),
+    (
+        2026120401,
+        "board sealers: the lease of the node that seals a log shared by several nodes",
+        r#"
+CREATE TABLE board_sealers (
+    log_id     INTEGER PRIMARY KEY,
+    holder     TEXT    NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+"#,
+        r#"
+CREATE TABLE board_sealers (
+    log_id     BIGINT PRIMARY KEY,
+    holder     TEXT   NOT NULL,
+    expires_ms BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// Which engine a URL names.
@@ -235,8 +253,19 @@ macro_rules! on_conn {
 
 /// Connects the writer connection and the read pool for `url`, and applies
 /// the migrations.
-pub(crate) async fn connect(url: &str, read_connections: u32) -> Result<(Conn, Pool), BoardError> {
+pub(crate) async fn connect(
+    url: &str,
+    read_connections: u32,
+    shared: bool,
+) -> Result<(Conn, Pool), BoardError> {
     let engine = Engine::of(url)?;
+    if shared && engine == Engine::Sqlite {
+        return Err(BoardError::Config(
+            "several nodes on one log need PostgreSQL (postgres://…): SQLite is the embedded \
+             store of one node; run one `psephos serve` on it, or move the board to PostgreSQL"
+                .to_owned(),
+        ));
+    }
     let mut migrator = Migrator::new(Embedded(engine)).await?;
     migrator.set_ignore_missing(true);
     match engine {
@@ -274,9 +303,10 @@ pub(crate) async fn connect(url: &str, read_connections: u32) -> Result<(Conn, P
             Ok((Conn::Sqlite(conn), Pool::Sqlite(pool)))
         }
         Engine::Postgres => {
-            let opts = PgConnectOptions::from_str(url)?
-                .application_name("psephos-board")
-                .statement_cache_capacity(512);
+            let mut opts = pg_options(url)?;
+            if shared {
+                opts = super::shared::options(opts);
+            }
             let mut conn = opts.connect().await?;
             migrator.run(&mut conn).await?;
             let pool = PgPoolOptions::new()
@@ -286,6 +316,13 @@ pub(crate) async fn connect(url: &str, read_connections: u32) -> Result<(Conn, P
             Ok((Conn::Postgres(conn), Pool::Postgres(pool)))
         }
     }
+}
+
+/// The PostgreSQL connection options of `url`.
+pub(crate) fn pg_options(url: &str) -> Result<PgConnectOptions, BoardError> {
+    Ok(PgConnectOptions::from_str(url)?
+        .application_name("psephos-board")
+        .statement_cache_capacity(512))
 }
 
 // ---------------------------------------------------------------------------
@@ -399,6 +436,22 @@ macro_rules! block_row {
 impl Pool {
     pub async fn close(&self) {
         on_pool!(self, |p| p.close().await)
+    }
+
+    /// The PostgreSQL pool, if this is one.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match self {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), BoardError> {
+        let _: i32 = on_pool!(self, |p| sqlx::query_scalar("SELECT 1")
+            .fetch_one(p)
+            .await?);
+        Ok(())
     }
 
     /// One past the largest stored entry index (0 if none).
@@ -745,6 +798,32 @@ impl Conn {
                         .bind(key)
                         .fetch_one(&mut *c)
                         .await?;
+                    if got {
+                        return Ok(true);
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    /// Takes this log's writer lock in shared mode (several nodes, PostgreSQL): it keeps a
+    /// single-node writer (which takes it exclusively) away while nodes share the log, and the
+    /// nodes away while a single-node writer holds it.
+    pub async fn try_lock_shared(&mut self, log: i64) -> Result<bool, BoardError> {
+        match self {
+            Conn::Sqlite(_) => Ok(false),
+            Conn::Postgres(c) => {
+                let key =
+                    i32::try_from(log).map_err(|_| BoardError::Corrupt(format!("log id {log}")))?;
+                for _ in 0..30 {
+                    let got: bool =
+                        sqlx::query_scalar("SELECT pg_try_advisory_lock_shared($1, $2)")
+                            .bind(0x7073_6570_i32)
+                            .bind(key)
+                            .fetch_one(&mut *c)
+                            .await?;
                     if got {
                         return Ok(true);
                     }

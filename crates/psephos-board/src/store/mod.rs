@@ -48,6 +48,7 @@
 mod check;
 mod db;
 mod frontier;
+mod shared;
 mod snapshot;
 mod writer;
 
@@ -73,6 +74,7 @@ use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
+pub use shared::Sequencing;
 pub use snapshot::Snapshot;
 use writer::{Command, Sealed, Writer};
 
@@ -121,6 +123,18 @@ pub struct BoardConfig {
     pub check_in_background: bool,
     /// Connections in the read pool (default 4).
     pub read_connections: u32,
+    /// Several nodes share this log (PostgreSQL only; refused on SQLite): appends are
+    /// sequenced in the database ([`Board::sequence`]), and blocks are sealed by whichever
+    /// node holds the log's sealer lease (default false: this process is the log's only
+    /// writer, and a second is refused).
+    pub shared: bool,
+    /// With `shared`: how long the sealer lease lasts unless renewed, so how long a dead or
+    /// stalled sealer keeps the others from sealing (default 3 s; renewed every
+    /// quarter of it, 250 ms at most).
+    pub sealer_lease: Duration,
+    /// With `shared`: this node's name in the sealer lease (default: host, process id and a
+    /// random part).
+    pub node_name: String,
 }
 
 impl BoardConfig {
@@ -137,8 +151,23 @@ impl BoardConfig {
             verify_on_open: true,
             check_in_background: false,
             read_connections: 4,
+            shared: false,
+            sealer_lease: Duration::from_secs(3),
+            node_name: default_node_name(),
         }
     }
+}
+
+/// A node name that differs from the others': the host's name, the process id and the
+/// start time in nanoseconds.
+fn default_node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{host}/{}/{nanos:08x}", std::process::id())
 }
 
 impl fmt::Debug for BoardConfig {
@@ -154,6 +183,9 @@ impl fmt::Debug for BoardConfig {
             .field("verify_on_open", &self.verify_on_open)
             .field("check_in_background", &self.check_in_background)
             .field("read_connections", &self.read_connections)
+            .field("shared", &self.shared)
+            .field("sealer_lease", &self.sealer_lease)
+            .field("node_name", &self.node_name)
             .finish()
     }
 }
@@ -229,6 +261,12 @@ struct Inner {
     max_batch_bytes: usize,
     commands: mpsc::Sender<Command>,
     size: watch::Receiver<u64>,
+    size_tx: Arc<watch::Sender<u64>>,
+    /// Several nodes share the log: the sequencing connection.
+    sequencer: Option<shared::Sequencer>,
+    /// Whether this node holds the sealer lease (always true for a log of one writer).
+    sealer: watch::Receiver<bool>,
+    node_name: String,
     sealed: watch::Receiver<Sealed>,
     writer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
@@ -309,7 +347,7 @@ impl Board {
         }
         let verifier = signer.verifier_key().clone();
         let snapshot_key = Arc::new(snapshot::derive_key(&config.signing_key));
-        let (mut conn, pool) = db::connect(url, config.read_connections).await?;
+        let (mut conn, pool) = db::connect(url, config.read_connections, config.shared).await?;
         let prepared = Self::prepare(&mut conn, &pool, &config, &verifier, visit).await;
         let (log, state, checked) = match prepared {
             Ok(p) => p,
@@ -326,10 +364,31 @@ impl Board {
         let (tamper_tx, tamper) = watch::channel(checked.clone());
         let (commands, rx) = mpsc::channel(config.queue_capacity);
         let (size_tx, size) = watch::channel(state.frontier.size());
+        let size_tx = Arc::new(size_tx);
+        let (sealer_tx, sealer) = watch::channel(!config.shared);
+        let sequencer = if config.shared {
+            match shared::Sequencer::connect(db::pg_options(url)?, log).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let _ = conn.close().await;
+                    pool.close().await;
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        let role = config.shared.then(|| writer::SharedRole {
+            holder: config.node_name.clone(),
+            lease: config.sealer_lease.max(Duration::from_millis(100)),
+            sealer_tx,
+            last_seal: tokio::time::Instant::now(),
+        });
         let (sealed_tx, sealed) = watch::channel(state.sealed());
         let last_error = Arc::new(Mutex::new(None));
         let commits = Arc::new(AtomicU64::new(0));
         let writer = Writer {
+            shared: role,
             conn,
             pool: pool.clone(),
             log,
@@ -338,7 +397,7 @@ impl Board {
             state,
             stale: false,
             rx,
-            size_tx,
+            size_tx: size_tx.clone(),
             sealed_tx,
             seal_interval: config.seal_interval.max(Duration::from_millis(1)),
             max_batch_entries: config.max_batch_entries,
@@ -374,6 +433,10 @@ impl Board {
                 max_batch_bytes: config.max_batch_bytes,
                 commands,
                 size,
+                size_tx,
+                sequencer,
+                sealer,
+                node_name: config.node_name,
                 sealed,
                 writer: tokio::sync::Mutex::new(Some(handle)),
                 last_error,
@@ -403,15 +466,25 @@ impl Board {
                 config.origin
             )));
         }
-        if !conn.try_lock(log).await? {
+        let locked = if config.shared {
+            conn.try_lock_shared(log).await?
+        } else {
+            conn.try_lock(log).await?
+        };
+        if !locked {
             return Err(BoardError::Busy {
                 origin: config.origin.clone(),
             });
         }
-        let mut state = writer::load_state(pool, conn, log).await?;
+        let mut state = writer::load_state(pool, conn, log, config.shared).await?;
         if config.verify_on_open {
-            let entries_end = db::to_u64(pool.entries_end(log).await?, "entry count")?;
-            let size = state.frontier.size().max(entries_end);
+            let size = if config.shared {
+                // Other nodes append meanwhile: check the tree as stored now.
+                state.frontier.size()
+            } else {
+                let entries_end = db::to_u64(pool.entries_end(log).await?, "entry count")?;
+                state.frontier.size().max(entries_end)
+            };
             if config.check_in_background && visit.is_none() {
                 if let Some(verified) =
                     check::quick(pool, log, &config.origin, verifier, size).await?
@@ -464,9 +537,27 @@ impl Board {
         &self.inner.witnesses
     }
 
-    /// The number of durably appended (and integrated) entries.
+    /// The number of durably appended (and integrated) entries. On a shared log, as this node
+    /// last saw it (its own appends, and the others' within a follow tick, 250 ms at most);
+    /// reads that ask beyond it look at the database first ([`Board::size_at_least`]).
     pub fn size(&self) -> u64 {
         *self.inner.size.borrow()
+    }
+
+    /// The size, and on a shared log, if it is below `wanted`, the size the database has now:
+    /// so that a read of what another node appended a moment ago is not refused because this
+    /// node has not followed yet.
+    pub async fn size_at_least(&self, wanted: u64) -> Result<u64, BoardError> {
+        let size = self.size();
+        if size >= wanted || self.inner.sequencer.is_none() {
+            return Ok(size);
+        }
+        let stored = db::to_u64(
+            self.inner.pool.leaves_end(self.inner.log).await?,
+            "tree size",
+        )?;
+        writer::raise(&self.inner.size_tx, stored);
+        Ok(self.size())
     }
 
     /// The size of the tree verified when the board opened: the entries below it can be read
@@ -528,7 +619,68 @@ impl Board {
         self.inner.commits.load(Ordering::Relaxed)
     }
 
+    /// Whether several nodes share this log ([`BoardConfig::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.inner.sequencer.is_some()
+    }
+
+    /// Whether this node seals the log now: always for a log of one writer; for a shared log,
+    /// while this node holds the sealer lease.
+    pub fn is_sealer(&self) -> bool {
+        *self.inner.sealer.borrow()
+    }
+
+    /// This node's name in a shared log's sealer lease.
+    pub fn node_name(&self) -> &str {
+        &self.inner.node_name
+    }
+
+    /// The node that holds a shared log's sealer lease now (`None`: nobody, or the lease
+    /// expired: the next node to look takes it). For a log of one writer, this node.
+    pub async fn sealer_holder(&self) -> Result<Option<String>, BoardError> {
+        match (&self.inner.sequencer, self.inner.pool.postgres()) {
+            (Some(_), Some(pg)) => shared::lease_holder(pg, self.inner.log).await,
+            _ => Ok(Some(self.inner.node_name.clone())),
+        }
+    }
+
+    /// Whether the database answers (a node that lost it is not ready).
+    pub async fn ping(&self) -> Result<(), BoardError> {
+        self.inner.pool.ping().await
+    }
+
     // -- sequencing --------------------------------------------------------
+
+    /// Sequences a batch on a shared log ([`BoardConfig::shared`]) in one transaction that
+    /// holds the log's coordination row: `decide` is given the log's size under the lock and
+    /// the entries from `known` up to it (sequenced by other nodes since the caller last
+    /// looked), and returns the entries to append there and its own answer. The entries and
+    /// the tree nodes they complete are committed together, and only then is this answered.
+    /// On an error after `decide` ran, its answer comes back with the error, so the caller can
+    /// take back what it applied. See [`shared`](self) for why two nodes cannot interleave.
+    pub async fn sequence<T>(
+        &self,
+        known: Option<u64>,
+        decide: impl FnOnce(Sequencing) -> (Vec<Entry>, T) + Send,
+    ) -> Result<(Vec<AppendReceipt>, T), (BoardError, Option<T>)> {
+        let Some(sequencer) = &self.inner.sequencer else {
+            return Err((
+                BoardError::Config("this log is not shared by several nodes".to_owned()),
+                None,
+            ));
+        };
+        if let TamperCheck::Failed { error, .. } = &*self.inner.tamper.borrow() {
+            return Err((BoardError::TamperCheckFailed(error.clone()), None));
+        }
+        let out = sequencer.sequence(known, decide).await;
+        if let Ok((receipts, _)) = &out {
+            if let Some(last) = receipts.last() {
+                writer::raise(&self.inner.size_tx, last.index + 1);
+                self.inner.commits.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        out
+    }
 
     /// Appends one entry. Returns once it is durably committed, with its index.
     pub async fn append(&self, entry: Entry) -> Result<AppendReceipt, BoardError> {
@@ -549,6 +701,13 @@ impl Board {
                 entries: entries.len(),
                 bytes,
             });
+        }
+        if self.is_shared() {
+            return self
+                .sequence(None, |_| (entries, ()))
+                .await
+                .map(|(receipts, ())| receipts)
+                .map_err(|(e, _)| e);
         }
         let entries = entries
             .into_iter()
@@ -654,6 +813,9 @@ impl Board {
         if let Some(handle) = self.inner.writer.lock().await.take() {
             let _ = handle.await;
         }
+        if let Some(s) = &self.inner.sequencer {
+            s.close().await;
+        }
         self.inner.pool.close().await;
         result
     }
@@ -675,7 +837,9 @@ impl Board {
     /// Up to `limit` (at most [`MAX_ENTRIES_PAGE`]) entries from `start`.
     /// Empty at the end of the log; an error past it.
     pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
-        let size = self.size();
+        let size = self
+            .size_at_least(start.saturating_add(limit.min(MAX_ENTRIES_PAGE)))
+            .await?;
         if start > size {
             return Err(BoardError::IndexOutOfRange { index: start, size });
         }
@@ -799,8 +963,8 @@ impl Board {
         })
     }
 
-    fn check_size(&self, size: u64) -> Result<(), BoardError> {
-        let tree_size = self.size();
+    async fn check_size(&self, size: u64) -> Result<(), BoardError> {
+        let tree_size = self.size_at_least(size).await?;
         if size > tree_size {
             return Err(BoardError::SizeBeyondTree { size, tree_size });
         }
@@ -813,7 +977,7 @@ impl Board {
 
     /// The root of the tree of the first `size` entries.
     pub async fn tree_root(&self, size: u64) -> Result<Hash, BoardError> {
-        self.check_size(size)?;
+        self.check_size(size).await?;
         let map = self.fetch(&tree_root_nodes(size)?).await?;
         Ok(tree_root(size, &map)?)
     }
@@ -825,7 +989,7 @@ impl Board {
         index: u64,
         size: u64,
     ) -> Result<InclusionProof, BoardError> {
-        self.check_size(size)?;
+        self.check_size(size).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }
@@ -839,7 +1003,7 @@ impl Board {
         old: u64,
         new: u64,
     ) -> Result<ConsistencyProof, BoardError> {
-        self.check_size(new)?;
+        self.check_size(new).await?;
         if old > new {
             return Err(BoardError::SizeBeyondTree {
                 size: old,
@@ -852,7 +1016,7 @@ impl Board {
 
     /// The sealed receipt of entry `index`: `None` until a block covers it.
     pub async fn receipt(&self, index: u64) -> Result<Option<SealedReceipt>, BoardError> {
-        let size = self.size();
+        let size = self.size_at_least(index.saturating_add(1)).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }
@@ -888,7 +1052,7 @@ impl Board {
 
     /// Waits until entry `index` is sealed, then returns its receipt.
     pub async fn wait_sealed(&self, index: u64) -> Result<SealedReceipt, BoardError> {
-        let size = self.size();
+        let size = self.size_at_least(index.saturating_add(1)).await?;
         if index >= size {
             return Err(BoardError::IndexOutOfRange { index, size });
         }

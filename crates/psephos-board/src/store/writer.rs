@@ -132,9 +132,16 @@ pub(crate) async fn load_state(
     pool: &Pool,
     conn: &mut Conn,
     log: i64,
+    shared: bool,
 ) -> Result<State, BoardError> {
     let leaves = pool.leaves_end(log).await?;
-    let entries = pool.entries_end(log).await?;
+    // Shared by several nodes, every sequencer integrates in its own transaction: the stored
+    // tree is the log, and entries beyond it are another node's commit racing this read.
+    let entries = if shared {
+        leaves
+    } else {
+        pool.entries_end(log).await?
+    };
     let size = db::to_u64(leaves, "tree size")?;
     let map = pool.nodes(log, &Frontier::ids(size)).await?;
     let mut frontier = Frontier::load(size, &map)?;
@@ -170,7 +177,35 @@ pub(crate) async fn load_state(
     })
 }
 
+/// The writer's part when several nodes share the log ([`super::shared`]): following the
+/// others' growth, and sealing only while it holds the sealer lease.
+pub(crate) struct SharedRole {
+    /// This node's name in the lease.
+    pub holder: String,
+    pub lease: Duration,
+    /// Whether this node holds the lease (published for health and metrics).
+    pub sealer_tx: watch::Sender<bool>,
+    /// When this node last sealed (or took the lease).
+    pub last_seal: tokio::time::Instant,
+}
+
+/// How often a node of a shared log looks at the log (its growth, the lease).
+pub(crate) const SHARED_TICK: Duration = Duration::from_millis(250);
+
+/// Raises a size watch to `n` (never lowers it: two sources may report out of order).
+pub(crate) fn raise(tx: &watch::Sender<u64>, n: u64) {
+    tx.send_if_modified(|v| {
+        if n > *v {
+            *v = n;
+            true
+        } else {
+            false
+        }
+    });
+}
+
 pub(crate) struct Writer {
+    pub shared: Option<SharedRole>,
     pub conn: Conn,
     pub pool: Pool,
     pub log: i64,
@@ -179,7 +214,7 @@ pub(crate) struct Writer {
     pub state: State,
     pub stale: bool,
     pub rx: mpsc::Receiver<Command>,
-    pub size_tx: watch::Sender<u64>,
+    pub size_tx: Arc<watch::Sender<u64>>,
     pub sealed_tx: watch::Sender<Sealed>,
     pub seal_interval: Duration,
     pub max_batch_entries: usize,
@@ -192,7 +227,15 @@ pub(crate) struct Writer {
 
 impl Writer {
     pub async fn run(mut self) {
-        let mut tick = tokio::time::interval(self.seal_interval);
+        let every = match &self.shared {
+            Some(role) => self
+                .seal_interval
+                .min(SHARED_TICK)
+                .min(role.lease / 4)
+                .max(Duration::from_millis(1)),
+            None => self.seal_interval,
+        };
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tick.tick().await; // the first tick is immediate
         let mut pending: Option<Command> = None;
@@ -210,7 +253,11 @@ impl Writer {
                         }
                     },
                     _ = tick.tick() => {
-                        let r = self.seal().await;
+                        let r = if self.shared.is_some() {
+                            self.shared_tick().await
+                        } else {
+                            self.seal().await.map(|_| ())
+                        };
                         self.note_error(r.err());
                         continue;
                     }
@@ -284,11 +331,18 @@ impl Writer {
                     let _ = reply.send(r);
                 }
                 Command::Refresh { reply } => {
+                    if self.shared.is_some() {
+                        self.stale = true; // other nodes move the log
+                    }
                     let r = self.reload_if_stale().await;
                     let _ = reply.send(r.map(|()| self.state.frontier.size()));
                 }
                 Command::Close { reply } => {
-                    let r = self.seal().await.map(|_| ());
+                    let r = match &self.shared {
+                        Some(role) if !*role.sealer_tx.borrow() => Ok(()),
+                        _ => self.seal().await.map(|_| ()),
+                    };
+                    self.release().await;
                     let _ = reply.send(r);
                     break;
                 }
@@ -310,9 +364,70 @@ impl Writer {
         }
     }
 
+    /// A shared log's tick: follow the others' growth, take or renew the sealer lease, and
+    /// seal if this node holds it and a seal is due.
+    async fn shared_tick(&mut self) -> Result<(), BoardError> {
+        let Some(pg) = self.pool.postgres().cloned() else {
+            return Ok(());
+        };
+        self.stale = true;
+        self.reload_if_stale().await?;
+        let Some(role) = &mut self.shared else {
+            return Ok(());
+        };
+        let holds = super::shared::acquire_lease(&pg, self.log, &role.holder, role.lease).await;
+        let holds = match holds {
+            Ok(h) => h,
+            Err(e) => {
+                role.sealer_tx.send_replace(false);
+                return Err(e);
+            }
+        };
+        role.sealer_tx.send_replace(holds);
+        if holds && role.last_seal.elapsed() >= self.seal_interval {
+            role.last_seal = tokio::time::Instant::now();
+            self.seal().await?;
+        }
+        Ok(())
+    }
+
+    /// A clean stop: a shared log's lease is given up so that another node takes it at once.
+    async fn release(&mut self) {
+        if let (Some(role), Some(pg)) = (&self.shared, self.pool.postgres()) {
+            if *role.sealer_tx.borrow() {
+                let _ = super::shared::release_lease(pg, self.log, &role.holder).await;
+            }
+            role.sealer_tx.send_replace(false);
+        }
+    }
+
     async fn reload_if_stale(&mut self) -> Result<(), BoardError> {
+        if self.stale && self.shared.is_some() {
+            // Follow: the stored tree's size, its right edge if it moved, the latest block.
+            // The block first: the tree read after it is at least as large as it seals.
+            self.state.last_block = match self.pool.latest_block(self.log).await? {
+                Some(row) => Some(block_from_row(&row)?),
+                None => None,
+            };
+            let size = db::to_u64(self.pool.leaves_end(self.log).await?, "tree size")?;
+            if size != self.state.frontier.size() {
+                let map = self.pool.nodes(self.log, &Frontier::ids(size)).await?;
+                self.state.frontier = Frontier::load(size, &map)?;
+            }
+            raise(&self.size_tx, size);
+            self.sealed_tx.send_if_modified(|s| {
+                let now = self.state.sealed();
+                let moved = now.size > s.size;
+                if moved {
+                    *s = now;
+                }
+                moved
+            });
+            self.stale = false;
+            return Ok(());
+        }
         if self.stale {
-            self.state = load_state(&self.pool, &mut self.conn, self.log).await?;
+            self.state = load_state(&self.pool, &mut self.conn, self.log, false).await?;
             self.size_tx.send_replace(self.state.frontier.size());
             self.sealed_tx.send_replace(self.state.sealed());
             self.stale = false;
@@ -344,6 +459,9 @@ impl Writer {
             consistency_proof, consistency_proof_nodes, tree_root, tree_root_nodes,
             verify_consistency,
         };
+        if self.shared.is_some() {
+            self.stale = true; // other nodes move the log
+        }
         self.reload_if_stale().await?;
         let now = self.state.frontier.size();
         let root = if size == now {
@@ -456,8 +574,33 @@ impl Writer {
         }
     }
 
+    /// Checks, from the stored nodes, that the tree `(size, root)` extends `(old, old_root)`.
+    async fn check_extends(
+        &self,
+        old: u64,
+        old_root: &Hash,
+        size: u64,
+        root: &Hash,
+    ) -> Result<(), BoardError> {
+        use crate::merkle::{consistency_proof, consistency_proof_nodes, verify_consistency};
+        let map = self
+            .pool
+            .nodes(self.log, &consistency_proof_nodes(old, size)?)
+            .await?;
+        let proof = consistency_proof(old, size, &map)?;
+        verify_consistency(old, size, old_root, root, &proof).map_err(|e| {
+            BoardError::Corrupt(format!(
+                "the tree of {size} entries does not extend the last checkpoint's ({old}): {e}"
+            ))
+        })
+    }
+
     /// Seals a block if the tree grew since the last one.
     async fn seal(&mut self) -> Result<Option<Block>, BoardError> {
+        if self.shared.is_some() {
+            // Other nodes move the log: seal what is stored now.
+            self.stale = true;
+        }
         self.reload_if_stale().await?;
         let size = self.state.frontier.size();
         let last = self.state.last_block.as_ref();
@@ -482,6 +625,11 @@ impl Writer {
             root,
             checkpoint,
         };
+        if let (Some(_), Some(prev)) = (&self.shared, last) {
+            // Never sign a tree that does not extend the last published one.
+            self.check_extends(prev.header.tree_size, &prev.header.root, size, &root)
+                .await?;
+        }
         let block = Block::new(header)?;
         let row = BlockRow {
             number: db::to_i64(block.header.number)?,
@@ -492,7 +640,14 @@ impl Writer {
             checkpoint: block.header.checkpoint.clone(),
             header_hash: block.hash.0.to_vec(),
         };
-        if let Err(e) = self.conn.insert_block(self.log, &row).await {
+        if let (Some(_), Some(pg)) = (&self.shared, self.pool.postgres()) {
+            // Compare-and-swap: stored only if it extends the stored chain.
+            let stored = super::shared::insert_block_cas(pg, self.log, &row).await;
+            if !matches!(stored, Ok(true)) {
+                self.stale = true;
+                return stored.map(|_| None);
+            }
+        } else if let Err(e) = self.conn.insert_block(self.log, &row).await {
             self.stale = true;
             return Err(e);
         }

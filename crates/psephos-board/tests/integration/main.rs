@@ -9,5 +9,6 @@ mod election_key;
 mod merkle;
 mod note;
 mod open_reading;
+mod shared;
 mod store;
 mod vectors;

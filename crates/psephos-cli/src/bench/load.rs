@@ -18,6 +18,17 @@
 //! boards with derived keys, N cast pipelines sharing the verification cores): the ballots are
 //! spread over the elections and sent interleaved, and the report gives the total rate and each
 //! election's share and latency — whether one election's load starves another's.
+//!
+//! `--nodes N --database postgres://…` runs N nodes of one service in this process, as N
+//! `psephos serve --multi-node` processes would run them (each its own HTTP server, cast
+//! pipeline and shared boards on the one database; the elections set up through the first,
+//! opened by the others from the catalog): ballot `i` goes to node `i mod N`. On one machine the
+//! nodes share its cores, so the figure to read is the CPU the process spent per ballot (every
+//! node and the clients; from `/proc/self/stat`) and the database's own ceiling:
+//! `--sequence-only` skips HTTP and proof verification and posts the ballots, already made, in
+//! batches of `--batch` straight to the nodes' sequencing (`ElectionService::post_each`: the
+//! rules and the database transaction, nothing else) — how many verified ballots a second the
+//! database can take, whatever the number of nodes verifying them.
 
 use anyhow::{ensure, Context};
 use psephos_board::election_key::ElectionSlug;
@@ -58,10 +69,34 @@ pub struct Args {
     /// Elections of the one service the ballots are spread over.
     #[arg(long, default_value_t = 1)]
     pub elections: usize,
-    /// The service's database (an empty PostgreSQL database, `postgres://…`); default: SQLite in
-    /// a temporary directory.
+    /// The database (default: SQLite in a temporary directory). PostgreSQL for `--nodes` > 1.
     #[arg(long)]
     pub database: Option<String>,
+    /// Nodes of the service, in this process, sharing the database (as `--multi-node`).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
+    /// Share the boards as several nodes do even with `--nodes 1` (the baseline of the shared
+    /// path).
+    #[arg(long)]
+    pub multi_node: bool,
+    /// Measure the database's sequencing alone: ballots posted, already made, in batches of
+    /// `--batch` to the nodes' sequencing, without HTTP or proof verification.
+    #[arg(long)]
+    pub sequence_only: bool,
+}
+
+/// CPU seconds (user + system) this process has used (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -162,16 +197,17 @@ fn make_ballots(election: &Election, voters: &[CredentialSecret]) -> anyhow::Res
 
 async fn run_async(args: Args) -> anyhow::Result<()> {
     ensure!(args.elections >= 1, "need at least one election");
+    ensure!(args.nodes >= 1, "need at least one node");
     let dir = tempfile_dir()?;
     let url = args
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.0.join("service.db").display()));
-    let engine = if url.starts_with("postgres") {
-        "PostgreSQL"
-    } else {
-        "SQLite WAL synchronous=FULL"
-    };
+    let shared = args.nodes > 1 || args.multi_node;
+    ensure!(
+        !shared || url.starts_with("postgres"),
+        "--nodes and --multi-node need --database postgres://…"
+    );
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     let boards = ServiceBoard {
@@ -181,7 +217,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         witnesses: Vec::new(),
         seal_interval: Duration::from_secs(1),
         read_connections: 2,
+        shared,
+        sealer_lease: std::time::Duration::from_secs(3),
     };
+    let key_seed = seed;
     let mut service = ServiceConfig {
         rate_limit: None,
         ..ServiceConfig::default()
@@ -230,30 +269,92 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             }
         }
     }
-    let bodies = Arc::new(ballots);
     let start_sizes: Vec<u64> = hosted.iter().map(|h| h.board.size()).collect();
+    // The other nodes: the same service over the same database, opening the elections the
+    // first created from the catalog.
+    let mut states = vec![state.clone()];
+    let mut listeners = vec![listener];
+    let mut addrs = vec![addr];
+    for _ in 1..args.nodes {
+        let boards = ServiceBoard {
+            database: url.clone(),
+            origin: "bench.invalid".into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&key_seed),
+            witnesses: Vec::new(),
+            seal_interval: Duration::from_secs(1),
+            read_connections: 2,
+            shared,
+            sealer_lease: Duration::from_secs(3),
+        };
+        let mut service = ServiceConfig {
+            rate_limit: None,
+            ..ServiceConfig::default()
+        };
+        service.cast.max_batch = args.batch.max(1);
+        service.cast.max_wait = args.batch_wait;
+        let node = AppState::open(boards, Catalog::open(&url).await?, service).await?;
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        addrs.push(l.local_addr()?);
+        listeners.push(l);
+        states.push(node);
+    }
+    // Ballot i to node i mod N.
+    let own_addr = addr.to_string();
+    let ballots: Vec<Ballot> = ballots
+        .into_iter()
+        .enumerate()
+        .map(|(i, (e, url, b))| {
+            let node = addrs[i % addrs.len()].to_string();
+            (e, url.replacen(&own_addr, &node, 1), b)
+        })
+        .collect();
+    let bodies = Arc::new(ballots);
 
-    let server = serve(listener, state.clone())?;
-    let handle = server.handle();
-    let running = tokio::spawn(server);
+    let mut servers = Vec::new();
+    for (st, l) in states.iter().zip(listeners) {
+        let server = serve(l, st.clone())?;
+        let handle = server.handle();
+        servers.push((handle, tokio::spawn(server)));
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()?;
-    let commits_before: u64 = hosted.iter().map(|h| h.board.commits()).sum();
+    let all_hosted = || {
+        states
+            .iter()
+            .flat_map(|s| s.registry.open())
+            .collect::<Vec<_>>()
+    };
+    let commits_before: u64 = all_hosted().iter().map(|h| h.board.commits()).sum();
 
+    let cpu0 = cpu_seconds();
     let t0 = Instant::now();
-    let latencies = match args.rate {
-        None => closed_loop(&client, bodies.clone(), args.clients).await?,
-        Some(rate) => fixed_rate(&client, bodies.clone(), rate, args.clients).await?,
+    let latencies = if args.sequence_only {
+        sequence_only(&states, &bodies, args.batch.max(1), args.clients).await?
+    } else {
+        match args.rate {
+            None => closed_loop(&client, bodies.clone(), args.clients).await?,
+            Some(rate) => fixed_rate(&client, bodies.clone(), rate, args.clients).await?,
+        }
     };
     let elapsed = t0.elapsed();
-    let commits = hosted.iter().map(|h| h.board.commits()).sum::<u64>() - commits_before;
+    let cpu = cpu_seconds() - cpu0;
+    let commits = all_hosted().iter().map(|h| h.board.commits()).sum::<u64>() - commits_before;
 
-    state.shutdown().await;
-    handle.stop(true).await;
-    let _ = running.await;
-    let end_sizes: Vec<u64> = hosted.iter().map(|h| h.board.size()).collect();
-    state.close_boards().await;
+    for st in &states {
+        st.shutdown().await;
+    }
+    for (handle, running) in servers {
+        handle.stop(true).await;
+        let _ = running.await;
+    }
+    let mut end_sizes = Vec::new();
+    for h in &hosted {
+        end_sizes.push(h.board.refresh().await?);
+    }
+    for st in &states {
+        st.close_boards().await;
+    }
 
     let n = latencies.len();
     ensure!(
@@ -267,15 +368,29 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         "{appended} entries appended for {n} acknowledged ballots"
     );
     let mode = match args.rate {
+        _ if args.sequence_only => format!(
+            "sequencing only, batches of {}, {} at a time",
+            args.batch, args.clients
+        ),
         None => format!("closed loop, {} clients", args.clients),
         Some(r) => format!("fixed rate {r}/s, up to {} in flight", args.clients),
+    };
+    let engine = if url.starts_with("postgres") {
+        format!(
+            "PostgreSQL, {} node{}{}",
+            args.nodes,
+            if args.nodes == 1 { "" } else { "s" },
+            if shared { " sharing the boards" } else { "" }
+        )
+    } else {
+        "SQLite WAL synchronous=FULL".to_owned()
     };
     let mut all: Vec<Duration> = latencies.iter().map(|(_, d)| *d).collect();
     all.sort();
     println!(
         "bench load ({mode}, {} election{}): {n} ballots (1 contest x 5 options) in {:.2?} = \
          {:.0} ballots/s; ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits \
-         ({:.1} ballots each); {engine}; {} cores",
+         ({:.1} ballots each); {engine}; {:.2} ms CPU per ballot (this process); {} cores",
         args.elections,
         if args.elections == 1 { "" } else { "s" },
         elapsed,
@@ -285,6 +400,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         all.last().copied().unwrap_or_default(),
         commits,
         n as f64 / commits.max(1) as f64,
+        1000.0 * cpu / n.max(1) as f64,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
     );
     if args.elections > 1 {
@@ -306,6 +422,69 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     }
     drop(dir);
     Ok(())
+}
+
+/// Posts the ballots, already made, straight to the nodes' sequencing in batches of `batch`
+/// (`in_flight` batches at a time, spread over the nodes); one latency per ballot (its batch's).
+async fn sequence_only(
+    states: &[AppState],
+    bodies: &[Ballot],
+    batch: usize,
+    in_flight: usize,
+) -> anyhow::Result<Vec<(usize, Duration)>> {
+    let mut work = Vec::new();
+    for (i, chunk) in bodies.chunks(batch).enumerate() {
+        let node = &states[i % states.len()];
+        let mut by_election: Vec<Vec<psephos_record::Payload>> = Vec::new();
+        for (e, _, body) in chunk {
+            let b: psephos_core::ballot::EncryptedBallot = serde_json::from_slice(body)?;
+            if by_election.len() <= *e {
+                by_election.resize_with(e + 1, Vec::new);
+            }
+            by_election[*e].push(Payload::Ballot(b));
+        }
+        let hosted = node.registry.open();
+        for (e, payloads) in by_election.into_iter().enumerate() {
+            if payloads.is_empty() {
+                continue;
+            }
+            let h = hosted
+                .iter()
+                .find(|h| {
+                    let id = h.slug.as_str();
+                    id == BENCH_ELECTION || id == format!("{BENCH_ELECTION}-{}", e + 1)
+                })
+                .context("an election missing on a node")?
+                .clone();
+            work.push((e, h, payloads));
+        }
+    }
+    let work = Arc::new(std::sync::Mutex::new(work.into_iter()));
+    let mut tasks = Vec::new();
+    for _ in 0..in_flight.max(1) {
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let next = work.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.next();
+                let Some((e, h, payloads)) = next else { break };
+                let n = payloads.len();
+                let t = Instant::now();
+                let verdicts = h.election.post_each(payloads).await;
+                let took = t.elapsed();
+                for v in verdicts {
+                    v.map_err(|e| anyhow::anyhow!("ballot refused: {e}"))?;
+                }
+                lat.extend(std::iter::repeat_n((e, took), n));
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok(all)
 }
 
 async fn send(client: &reqwest::Client, url: &str, body: Vec<u8>) -> anyhow::Result<()> {

@@ -46,8 +46,8 @@ fn rounds() -> usize {
         .unwrap_or(3)
 }
 
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
 }
 
 impl Drop for Server {
@@ -57,14 +57,14 @@ impl Drop for Server {
     }
 }
 
-struct Env {
-    dir: PathBuf,
-    db: String,
-    port: u16,
+pub(crate) struct Env {
+    pub(crate) dir: PathBuf,
+    pub(crate) db: String,
+    pub(crate) port: u16,
 }
 
 impl Env {
-    fn psephos(&self) -> Command {
+    pub(crate) fn psephos(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_psephos"));
         c.current_dir(&self.dir)
             .env_remove("PSEPHOS_SERVER")
@@ -78,7 +78,7 @@ impl Env {
         c
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -87,7 +87,7 @@ impl Env {
     }
 
     /// [`Env::ok`] for election `id`.
-    fn ok_in(&self, id: &str, args: &[&str], token: Option<&str>) -> String {
+    pub(crate) fn ok_in(&self, id: &str, args: &[&str], token: Option<&str>) -> String {
         let mut c = self.psephos();
         c.args(args).env("PSEPHOS_ELECTION", id);
         if let Some(t) = token {
@@ -105,10 +105,16 @@ impl Env {
 
     /// Starts `psephos serve` on the database; returns it and the operator token if printed.
     fn serve(&self) -> (Server, Option<String>) {
+        self.serve_on(self.port, &[])
+    }
+
+    /// [`Env::serve`] on `port`, with `extra` flags.
+    pub(crate) fn serve_on(&self, port: u16, extra: &[&str]) -> (Server, Option<String>) {
         let mut child = self
             .psephos()
             .args(["serve", "--key", "board.secret.key", "--database", &self.db])
-            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             // The test sends many writes from one address.
             .args(["--rate-limit", "0"])
             .stdout(Stdio::piped())
@@ -132,7 +138,7 @@ impl Env {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -177,7 +183,7 @@ fn open_elections(env: &Env, voters: usize) -> (Server, Vec<(String, EncryptedBa
 
 /// Election `id` created by the operator and opened with the commands of the README; `voters`
 /// credentials, a ballot for each.
-fn open_election(
+pub(crate) fn open_election(
     env: &Env,
     operator: &str,
     id: &str,
@@ -197,6 +203,8 @@ fn open_election(
     assert!(out.status.success(), "{out:?}");
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let token = created["officials_token"].as_str().unwrap().to_string();
+    // Kept for the tests that close the election afterwards.
+    std::fs::write(env.dir.join(format!("{id}.officials-token")), &token).unwrap();
     let ok = |args: &[&str], token: Option<&str>| env.ok_in(id, args, token);
     for t in trustees {
         ok(&["trustee", "init", t], None);
@@ -300,7 +308,7 @@ fn open_election(
         .collect()
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -5,6 +5,7 @@
 //! | GET | `/api/openapi.json` | the OpenAPI 3.1 document of this API |
 //! | GET | `/metrics` | Prometheus text exposition, gauges labelled by election |
 //! | GET | `/health` | `{status, elections: {id: state}}` (503 while stopping); one election's failure is in its own state, not the service's |
+//! | GET | `/ready` | `{ready, reason?}`: 200 when this node can take requests (not stopping, the database answers), else 503: what a load balancer polls |
 
 use crate::metrics::Gauges;
 use crate::routes::observers::{election_status, tamper_check_name};
@@ -20,7 +21,8 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/openapi.json").route(web::get().to(openapi)))
         .service(web::resource("/metrics").route(web::get().to(metrics)))
-        .service(web::resource("/health").route(web::get().to(service_health)));
+        .service(web::resource("/health").route(web::get().to(service_health)))
+        .service(web::resource("/ready").route(web::get().to(service_ready)));
 }
 
 async fn openapi() -> HttpResponse {
@@ -43,6 +45,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             phase,
             counts,
             tamper_check: tamper_check_name(&e.board.tamper_check()),
+            sealer: e.board.is_sealer(),
         });
     }
     HttpResponse::Ok()
@@ -62,6 +65,10 @@ async fn service_health(state: web::Data<AppState>) -> HttpResponse {
                 "phase": e.election.read().await.phase(),
                 "board_size": e.board.size(),
                 "tamper_check": tamper_check_name(&e.board.tamper_check()),
+                "sealed_size": e.board.sealed_size(),
+                "shared": e.board.is_shared(),
+                "sealer": e.board.is_sealer(),
+                "node": e.board.node_name(),
             }),
             Slot::Failed { error, .. } => json!({ "status": "failed", "error": error }),
         };
@@ -77,4 +84,26 @@ async fn service_health(state: web::Data<AppState>) -> HttpResponse {
         "status": if stopping { "stopping" } else { "ok" },
         "elections": elections,
     }))
+}
+
+/// Whether this node can take requests: not stopping, and the database answers for every
+/// election it serves (a node that lost the database is not ready, so a load balancer sends
+/// voters elsewhere). An election that failed to open does not make the node unready: every
+/// node would refuse it alike.
+async fn service_ready(state: web::Data<AppState>) -> HttpResponse {
+    let unready = |reason: String| {
+        HttpResponse::ServiceUnavailable().json(json!({ "ready": false, "reason": reason }))
+    };
+    if state.stopping() {
+        return unready("stopping".to_owned());
+    }
+    for e in state.registry.open() {
+        let ping = tokio::time::timeout(std::time::Duration::from_secs(2), e.board.ping()).await;
+        match ping {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return unready(format!("election {}: database: {err}", e.slug)),
+            Err(_) => return unready(format!("election {}: the database does not answer", e.slug)),
+        }
+    }
+    HttpResponse::Ok().json(json!({ "ready": true }))
 }
