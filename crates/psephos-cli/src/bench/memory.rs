@@ -129,6 +129,8 @@ where
         witnesses: Vec::new(),
         seal_interval: Duration::from_secs(1),
         read_connections: 2,
+        shared: false,
+        sealer_lease: Duration::from_secs(3),
     };
     let catalog = Catalog::open(url).await?;
     let state = AppState::open(boards, catalog, ServiceConfig::default()).await?;
