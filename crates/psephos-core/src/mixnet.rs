@@ -208,7 +208,10 @@ impl Shuffle {
         signing: &SigningKey,
         rng: &mut R,
     ) -> Result<Shuffle, crate::mix::MixError> {
-        let input = lists_digest(election, inputs.iter().map(|l| (l.contest.as_str(), &l.list)));
+        let input = lists_digest(
+            election,
+            inputs.iter().map(|l| (l.contest.as_str(), &l.list)),
+        );
         let mut lists = Vec::with_capacity(inputs.len());
         for l in inputs {
             let (outputs, witness) = crate::mix::shuffle(key, &l.list, rng);
@@ -267,7 +270,10 @@ impl Shuffle {
         if &self.election != election {
             return Err(ShuffleError::WrongElection);
         }
-        let current = lists_digest(election, inputs.iter().map(|l| (l.contest.as_str(), &l.list)));
+        let current = lists_digest(
+            election,
+            inputs.iter().map(|l| (l.contest.as_str(), &l.list)),
+        );
         if self.input != current {
             return Err(ShuffleError::WrongInput {
                 expected: current,
@@ -311,10 +317,12 @@ impl Shuffle {
                 inputs: &inp.list,
                 outputs: &out.list,
             };
-            out.proof.verify(&st).map_err(|source| ShuffleError::Proof {
-                contest: out.contest.clone(),
-                source,
-            })?;
+            out.proof
+                .verify(&st)
+                .map_err(|source| ShuffleError::Proof {
+                    contest: out.contest.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -402,7 +410,10 @@ impl MixShare {
         rng: &mut R,
     ) -> Self {
         use rand_chacha::rand_core::SeedableRng;
-        let digest = lists_digest(election, lists.iter().map(|l| (l.contest.as_str(), &l.list)));
+        let digest = lists_digest(
+            election,
+            lists.iter().map(|l| (l.contest.as_str(), &l.list)),
+        );
         let vk = secret.public();
         let items = lists
             .iter()
@@ -417,7 +428,8 @@ impl MixShare {
                     })
                     .collect();
                 chunked(cts.len(), |range| {
-                    let mut crng = rand_chacha::ChaCha20Rng::from_seed(seeds[range.start / SHARE_CHUNK]);
+                    let mut crng =
+                        rand_chacha::ChaCha20Rng::from_seed(seeds[range.start / SHARE_CHUNK]);
                     range
                         .map(|i| {
                             let ct = &cts[i];
@@ -464,9 +476,14 @@ impl MixShare {
             trustee: self.trustee,
             detail: detail.into(),
         };
-        let digest = lists_digest(election, lists.iter().map(|l| (l.contest.as_str(), &l.list)));
+        let digest = lists_digest(
+            election,
+            lists.iter().map(|l| (l.contest.as_str(), &l.list)),
+        );
         if self.lists != digest {
-            return Err(invalid("it decrypts other lists than the final mixed lists"));
+            return Err(invalid(
+                "it decrypts other lists than the final mixed lists",
+            ));
         }
         if self.items.len() != lists.len() {
             return Err(invalid("wrong number of lists"));
@@ -517,7 +534,9 @@ impl MixShare {
 impl Canonical for MixShare {
     const MIN_ENCODED_LEN: usize = 40;
     fn encode(&self, w: &mut Writer) {
-        w.u32(self.trustee).digest(&self.lists).len(self.items.len());
+        w.u32(self.trustee)
+            .digest(&self.lists)
+            .len(self.items.len());
         for l in &self.items {
             w.seq(l);
         }
@@ -634,7 +653,10 @@ pub fn combine_mixed(
         .collect::<Result<_, _>>()?;
     let max_bound = bounds.iter().copied().max().unwrap_or(1);
     let table = crate::dlog::DlogTable::for_bound(max_bound);
-    let digest = lists_digest(election, lists.iter().map(|l| (l.contest.as_str(), &l.list)));
+    let digest = lists_digest(
+        election,
+        lists.iter().map(|l| (l.contest.as_str(), &l.list)),
+    );
     let mut contests = Vec::with_capacity(lists.len());
     for (li, l) in lists.iter().enumerate() {
         let bound = bounds.get(li).copied().unwrap_or(1);
@@ -647,11 +669,13 @@ pub fn combine_mixed(
                         shares.iter().map(|s| *s.items[li][i].share.point()),
                     );
                     let target = cts[i].beta.point() - s_alpha;
-                    table.solve(&target, bound).ok_or(TallyError::CountOutOfBound {
-                        contest: li,
-                        option: i % l.list.width(),
-                        bound,
-                    })
+                    table
+                        .solve(&target, bound)
+                        .ok_or(TallyError::CountOutOfBound {
+                            contest: li,
+                            option: i % l.list.width(),
+                            bound,
+                        })
                 })
                 .collect::<Result<Vec<u64>, TallyError>>()
         });
@@ -677,5 +701,55 @@ pub fn combine_mixed(
         election: *election,
         lists: digest,
         contests,
+    })
+}
+
+/// The mix input of `election` (§13.7): for each mixed contest, in manifest order, the rows of
+/// the counted ballots whose style holds it, in the order given (board order). `counted` yields
+/// each counted ballot with its style's index.
+pub fn mix_input<'a>(
+    election: &crate::election::Election,
+    min_mixers: u32,
+    counted: impl Iterator<Item = (usize, &'a crate::ballot::EncryptedBallot)>,
+) -> Result<MixInput, crate::mix::MixError> {
+    let manifest = election.manifest();
+    let mixed: Vec<usize> = manifest
+        .contests
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_mixed())
+        .map(|(i, _)| i)
+        .collect();
+    let mut items: Vec<Vec<Ciphertext>> = vec![Vec::new(); mixed.len()];
+    for (style, b) in counted {
+        let Some(style) = manifest.ballot_styles.get(style) else {
+            continue;
+        };
+        for (l, &ci) in mixed.iter().enumerate() {
+            if let Some(ec) = style
+                .contests
+                .iter()
+                .position(|&s| s == ci)
+                .and_then(|pos| b.contests.get(pos))
+            {
+                items[l].extend_from_slice(&ec.ciphertexts);
+            }
+        }
+    }
+    let lists = mixed
+        .iter()
+        .zip(items)
+        .map(|(&ci, items)| {
+            let c = &manifest.contests[ci];
+            Ok(MixedList {
+                contest: c.id.clone(),
+                list: CiphertextList::new(c.options.len(), items)?,
+            })
+        })
+        .collect::<Result<Vec<_>, crate::mix::MixError>>()?;
+    Ok(MixInput {
+        election: *election.hash(),
+        min_mixers,
+        lists,
     })
 }

@@ -128,7 +128,9 @@ pub enum MixRuleError {
     },
     #[error("shuffle of mixer {mixer} rejected: {reason}")]
     Shuffle { mixer: u32, reason: ShuffleError },
-    #[error("the mixing is not complete: {mixers} of the {min_mixers} mixers required have shuffled")]
+    #[error(
+        "the mixing is not complete: {mixers} of the {min_mixers} mixers required have shuffled"
+    )]
     TooFewMixers { mixers: usize, min_mixers: u32 },
     #[error("mixed decryption share of trustee {trustee} rejected: not a qualified trustee")]
     ShareNotQualified { trustee: u32 },
@@ -495,17 +497,15 @@ impl Rules {
             return Ok(g.clone());
         }
         let rows = mix.current.iter().map(|l| l.list.len()).max().unwrap_or(0);
-        MixGenerators::standard(rows)
-            .map(Arc::new)
-            .map_err(|e| {
-                mix_err(MixRuleError::Shuffle {
-                    mixer: 0,
-                    reason: ShuffleError::Proof {
-                        contest: String::new(),
-                        source: e,
-                    },
-                })
+        MixGenerators::standard(rows).map(Arc::new).map_err(|e| {
+            mix_err(MixRuleError::Shuffle {
+                mixer: 0,
+                reason: ShuffleError::Proof {
+                    contest: String::new(),
+                    source: e,
+                },
             })
+        })
     }
 
     /// Keeps the generators derived for a verification (they cost a hash to the group a row).
@@ -545,7 +545,12 @@ impl Rules {
                 m.contests
                     .iter()
                     .filter(|c| c.is_mixed())
-                    .map(|c| (0..c.options.len()).map(|o| c.option_max(o)).max().unwrap_or(1))
+                    .map(|c| {
+                        (0..c.options.len())
+                            .map(|o| c.option_max(o))
+                            .max()
+                            .unwrap_or(1)
+                    })
                     .collect()
             })
             .unwrap_or_default();
