@@ -238,13 +238,13 @@ impl Canonical for Challenged {
     }
 }
 
-/// Most parts one mix object may be split into (§11.6): 4096 entries of up to 1 MiB.
+/// Most parts one mix object may be split into (§11.5): 4096 entries of up to 1 MiB.
 pub const MAX_PARTS: u32 = 4096;
 /// The object bytes one part carries at most: an entry's payload less the part header.
 pub const PART_BYTES: usize = psephos_board::entry::MAX_PAYLOAD_SIZE - 8;
 
 /// One part of a mix object — a mix input, a shuffle, a mixed decryption share or a mix result
-/// — which can be far larger than one entry (§11.6): `u32(index) ‖ u32(count) ‖ bytes`. The
+/// — which can be far larger than one entry (§11.5): `u32(index) ‖ u32(count) ‖ bytes`. The
 /// object's canonical bytes are the concatenation of its `count` parts, posted as consecutive
 /// entries of one kind, index `0 … count − 1`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -131,7 +131,7 @@ pub enum RuleError {
     ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
     Result(ResultError),
-    /// A mix entry (§11.6, §13.7–13.9).
+    /// A mix entry (§11.5, §13.7–13.9).
     #[error("{0}")]
     Mix(MixRuleError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]

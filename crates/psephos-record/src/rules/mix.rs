@@ -1,4 +1,4 @@
-//! The rules of mixing (`docs/protocol.md` §11.6, §13.7–13.9): the mix input, the shuffles, the
+//! The rules of mixing (`docs/protocol.md` §11.5, §13.7–13.9): the mix input, the shuffles, the
 //! decryption shares of the final lists and the mix result, each posted as consecutive parts
 //! ([`crate::payload::Part`]) and judged once its last part is on the board.
 //!

@@ -1,4 +1,4 @@
-//! Mixing on the board (§11.6, §13.7–13.9): the rules' refusals, a whole mixed election through
+//! Mixing on the board (§11.5, §13.7–13.9): the rules' refusals, a whole mixed election through
 //! the verifier, and cheating mixers caught by the right check.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
