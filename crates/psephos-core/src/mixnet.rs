@@ -704,6 +704,74 @@ pub fn combine_mixed(
     })
 }
 
+/// Builds the mix input of an election (§13.7) from its counted ballots, one at a time in
+/// board order, keeping only the mixed contests' ciphertexts.
+#[derive(Debug)]
+pub struct MixInputBuilder<'e> {
+    election: &'e crate::election::Election,
+    /// Indices of the mixed contests in the manifest.
+    mixed: Vec<usize>,
+    items: Vec<Vec<Ciphertext>>,
+}
+
+impl<'e> MixInputBuilder<'e> {
+    pub fn new(election: &'e crate::election::Election) -> Self {
+        let mixed: Vec<usize> = election
+            .manifest()
+            .contests
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_mixed())
+            .map(|(i, _)| i)
+            .collect();
+        let items = vec![Vec::new(); mixed.len()];
+        MixInputBuilder {
+            election,
+            mixed,
+            items,
+        }
+    }
+
+    /// Adds the next counted ballot, of style index `style`.
+    pub fn add(&mut self, style: usize, b: &crate::ballot::EncryptedBallot) {
+        let Some(style) = self.election.manifest().ballot_styles.get(style) else {
+            return;
+        };
+        for (l, &ci) in self.mixed.iter().enumerate() {
+            if let Some(ec) = style
+                .contests
+                .iter()
+                .position(|&s| s == ci)
+                .and_then(|pos| b.contests.get(pos))
+            {
+                self.items[l].extend_from_slice(&ec.ciphertexts);
+            }
+        }
+    }
+
+    /// The mix input with `min_mixers`.
+    pub fn finish(self, min_mixers: u32) -> Result<MixInput, crate::mix::MixError> {
+        let manifest = self.election.manifest();
+        let lists = self
+            .mixed
+            .iter()
+            .zip(self.items)
+            .map(|(&ci, items)| {
+                let c = &manifest.contests[ci];
+                Ok(MixedList {
+                    contest: c.id.clone(),
+                    list: CiphertextList::new(c.options.len(), items)?,
+                })
+            })
+            .collect::<Result<Vec<_>, crate::mix::MixError>>()?;
+        Ok(MixInput {
+            election: *self.election.hash(),
+            min_mixers,
+            lists,
+        })
+    }
+}
+
 /// The mix input of `election` (§13.7): for each mixed contest, in manifest order, the rows of
 /// the counted ballots whose style holds it, in the order given (board order). `counted` yields
 /// each counted ballot with its style's index.
@@ -712,44 +780,9 @@ pub fn mix_input<'a>(
     min_mixers: u32,
     counted: impl Iterator<Item = (usize, &'a crate::ballot::EncryptedBallot)>,
 ) -> Result<MixInput, crate::mix::MixError> {
-    let manifest = election.manifest();
-    let mixed: Vec<usize> = manifest
-        .contests
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.is_mixed())
-        .map(|(i, _)| i)
-        .collect();
-    let mut items: Vec<Vec<Ciphertext>> = vec![Vec::new(); mixed.len()];
-    for (style, b) in counted {
-        let Some(style) = manifest.ballot_styles.get(style) else {
-            continue;
-        };
-        for (l, &ci) in mixed.iter().enumerate() {
-            if let Some(ec) = style
-                .contests
-                .iter()
-                .position(|&s| s == ci)
-                .and_then(|pos| b.contests.get(pos))
-            {
-                items[l].extend_from_slice(&ec.ciphertexts);
-            }
-        }
+    let mut b = MixInputBuilder::new(election);
+    for (style, ballot) in counted {
+        b.add(style, ballot);
     }
-    let lists = mixed
-        .iter()
-        .zip(items)
-        .map(|(&ci, items)| {
-            let c = &manifest.contests[ci];
-            Ok(MixedList {
-                contest: c.id.clone(),
-                list: CiphertextList::new(c.options.len(), items)?,
-            })
-        })
-        .collect::<Result<Vec<_>, crate::mix::MixError>>()?;
-    Ok(MixInput {
-        election: *election.hash(),
-        min_mixers,
-        lists,
-    })
+    b.finish(min_mixers)
 }
