@@ -280,6 +280,7 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
     let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
     let mut mayor = vec![0u64; 3];
+    let mut rows = Vec::new();
     for row in codes.lines().skip(1) {
         let fields: Vec<&str> = row.split(',').collect();
         let code = CredentialCode::parse(fields[3]).unwrap();
@@ -295,6 +296,7 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
             &mut rand_core::OsRng,
         )
         .unwrap();
+        rows.push(ballot.contests[0].ciphertexts.clone());
         let status = rt.block_on(async {
             http.post(env.api("/ballots"))
                 .json(&ballot)
@@ -368,6 +370,62 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
     });
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("mixer 1"), "{body}");
+    // Trustee 1's real shuffle of the real input, one row then duplicated over another and
+    // signed again by trustee 1 (a cheating mixer): the proof fails, 422 naming mixer 1.
+    let input = vec![psephos_core::mixnet::MixedList {
+        contest: "mayor".into(),
+        list: psephos_core::mix::CiphertextList::from_rows(3, rows).unwrap(),
+    }];
+    let t1 = psephos_cli::trustee::keyfile::TrusteeKeys::read(
+        &env.dir.join("t1.trustee.secret.json"),
+        &psephos_cli::trustee::keyfile::Passphrase::new(PASSPHRASE.into()),
+    )
+    .unwrap();
+    let generators = psephos_core::mix::MixGenerators::standard(VOTERS).unwrap();
+    let honest = psephos_core::mixnet::Shuffle::make(
+        &key.election_hash,
+        election.key(),
+        &generators,
+        1,
+        &input,
+        &t1.signing_key,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let mut out_rows: Vec<Vec<_>> = honest.lists[0].list.rows().map(<[_]>::to_vec).collect();
+    out_rows[1] = out_rows[0].clone();
+    let mut cheat = honest.lists.clone();
+    cheat[0].list = psephos_core::mix::CiphertextList::from_rows(3, out_rows).unwrap();
+    let cheat = {
+        // Signed as `Shuffle::make` signs (§13.8): everything before the signature.
+        let mut w = psephos_core::encoding::Writer::new();
+        w.digest(&honest.election)
+            .u32(1)
+            .digest(&honest.input)
+            .seq(&cheat);
+        let body = w.into_bytes();
+        let digest =
+            psephos_core::hash::Digest::of(psephos_core::transcript::labels::MIX_SHUFFLE, &body);
+        use ed25519_dalek::Signer;
+        let sig = t1.signing_key.sign(&digest.0);
+        let mut bytes = body;
+        bytes.extend_from_slice(&sig.to_bytes());
+        bytes
+    };
+    let (status, body) = rt.block_on(async {
+        let r = http
+            .post(env.api("/mix/shuffles"))
+            .body(cheat)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("mixer 1") && body.contains("proof does not verify"),
+        "{body}"
+    );
     assert_eq!(size(&rt), entries_before, "nothing stored");
     assert_eq!(before["mixers"], serde_json::json!([]));
 
