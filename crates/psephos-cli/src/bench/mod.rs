@@ -6,6 +6,7 @@ pub mod attack;
 pub mod election;
 pub mod load;
 pub mod mix;
+pub mod mixnet;
 pub mod restart;
 
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
@@ -61,6 +62,9 @@ pub enum Sub {
     Attack(attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(mix::Args),
+    /// A mixed contest end to end: input, three shuffles, mixed shares and result through the
+    /// rules, then `psephos verify` with its peak memory.
+    Mixnet(mixnet::Args),
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
     Restart(restart::Args),
@@ -91,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Election(a)) => return election::run(a),
         Some(Sub::Attack(a)) => return attack::run(a),
         Some(Sub::Mix(a)) => return mix::run(a),
+        Some(Sub::Mixnet(a)) => return mixnet::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
         None => {}
     }

@@ -12,6 +12,7 @@ pub mod decrypt;
 pub mod init;
 pub mod keyfile;
 pub mod mix;
+pub mod run;
 pub mod status;
 pub mod tally;
 
@@ -37,6 +38,9 @@ pub enum Command {
     Decrypt(decrypt::Args),
     /// Verify the election record so far and post this trustee's shuffle of the mixed lists.
     Mix(mix::Args),
+    /// Follow elections and do each duty (ceremony, shuffle, decryption) when its turn comes,
+    /// under a policy file; survives restarts and never acts twice.
+    Run(run::Args),
     /// Show the ceremony and tally status of a server.
     Status(status::Args),
 }
@@ -47,6 +51,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Ceremony(a) => ceremony::command(a).await,
         Command::Decrypt(a) => decrypt::run(a).await,
         Command::Mix(a) => mix::run(a).await,
+        Command::Run(a) => run::run(a).await,
         Command::Status(a) => status::run(a).await,
     }
 }

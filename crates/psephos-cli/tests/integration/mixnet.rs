@@ -529,3 +529,260 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// The election of [`MANIFEST`] defined on a fresh `psephos serve`: the server, the officials'
+/// token and the election's board key.
+fn defined(env: &Env) -> (Server, String, String) {
+    std::fs::write(env.dir.join("mix.toml"), MANIFEST).unwrap();
+    env.ok(
+        &[
+            "board",
+            "keygen",
+            "--origin",
+            "mix.test",
+            "--out",
+            "board.secret.key",
+        ],
+        None,
+    );
+    let (server, operator) = serve(env);
+    let out = env
+        .psephos()
+        .args(["election", "new", "--board-key-out", "election.board.key"])
+        .env("PSEPHOS_OPERATOR_TOKEN", &operator)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = created["officials_token"].as_str().unwrap().to_string();
+    let board_key = std::fs::read_to_string(env.dir.join("election.board.key"))
+        .unwrap()
+        .trim()
+        .to_string();
+    for t in TRUSTEES {
+        env.ok(&["trustee", "init", t], None);
+    }
+    let mut define = vec!["election", "define", "--manifest", "mix.toml"];
+    let public: Vec<String> = TRUSTEES
+        .iter()
+        .map(|t| format!("{t}.trustee.json"))
+        .collect();
+    for p in &public {
+        define.extend(["--trustee", p.as_str()]);
+    }
+    env.ok(&define, Some(&token));
+    (server, token, board_key)
+}
+
+fn log_lines(env: &Env) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(env.dir.join("t3.state/log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while !ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_trustee_service_does_each_duty_once_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env {
+        dir: dir.path().to_path_buf(),
+        port: free_port(),
+    };
+    let (_server, token, board_key) = defined(&env);
+    std::fs::write(
+        env.dir.join("t3.policy.toml"),
+        format!("board_key = \"{board_key}\"\n[duties]\ndecrypt = \"manual\"\n"),
+    )
+    .unwrap();
+    let service = || {
+        env.psephos()
+            .args([
+                "trustee",
+                "run",
+                "--server",
+                &env.base(),
+                "--election",
+                ELECTION,
+            ])
+            .args([
+                "--key",
+                "t3.trustee.secret.json",
+                "--policy",
+                "t3.policy.toml",
+            ])
+            .args(["--state", "t3.state", "--poll", "100ms", "--until-done"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // Trustee 3 is the service from the start; 1 and 2 run the commands by hand.
+    let mut t3 = Server(service());
+    let ceremonies: Vec<Child> = ["t1", "t2"]
+        .iter()
+        .map(|t| {
+            env.psephos()
+                .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
+                .arg(format!("{t}.trustee.secret.json"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in ceremonies {
+        assert!(c.wait().unwrap().success(), "a trustee's ceremony failed");
+    }
+    wait_for("the service's ceremony", || {
+        log_lines(&env)
+            .iter()
+            .any(|l| l["duty"] == "ceremony" && l["outcome"] == "done")
+    });
+    // Killed and restarted: nothing of the ceremony is done again.
+    t3.0.kill().unwrap();
+    t3.0.wait().unwrap();
+    let mut t3 = Server(service());
+
+    let mut csv = String::from("voter_id,style\n");
+    for v in 0..4 {
+        csv.push_str(&format!("v{v},national\n"));
+    }
+    std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
+    env.ok(
+        &[
+            "credentials",
+            "generate",
+            "--election",
+            "mix.toml",
+            "--voters",
+            "voters.csv",
+            "--public",
+            "credentials.public.json",
+            "--private",
+            "credentials.secret.csv",
+        ],
+        None,
+    );
+    env.ok(
+        &[
+            "election",
+            "credentials",
+            "--list",
+            "credentials.public.json",
+        ],
+        Some(&token),
+    );
+    env.ok(
+        &[
+            "election",
+            "status",
+            "--wait-for",
+            "key_ready",
+            "--timeout",
+            "5m",
+        ],
+        None,
+    );
+    env.ok(&["election", "open"], Some(&token));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let v: serde_json::Value = rt.block_on(async {
+        http.get(env.api(""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
+    let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
+    let election = Election::new(manifest.clone(), key.joint_key).unwrap();
+    let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
+    for row in codes.lines().skip(1) {
+        let code = CredentialCode::parse(row.split(',').nth(3).unwrap()).unwrap();
+        let plain =
+            psephos_core::sim::random_ballot(&manifest, "national", &mut rand_core::OsRng).unwrap();
+        let (ballot, _) = encrypt_ballot(
+            &election,
+            &code.secret(&manifest.id),
+            &plain,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        let status = rt.block_on(async {
+            http.post(env.api("/ballots"))
+                .json(&ballot)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+        assert_eq!(status, 201);
+    }
+    env.ok(&["election", "close"], Some(&token));
+    env.ok(&["election", "mix"], Some(&token));
+    let mixers: Vec<Child> = ["t1", "t2"]
+        .iter()
+        .map(|t| env.trustee("mix", t, &board_key))
+        .collect();
+    for c in mixers {
+        wait_ok(c);
+    }
+    let mix = |rt: &tokio::runtime::Runtime| -> serde_json::Value {
+        rt.block_on(async {
+            http.get(env.api("/mix"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+    wait_for("the service's shuffle", || {
+        mix(&rt)["mixers"].as_array().unwrap().len() == 3
+    });
+    env.ok(&["election", "tally"], Some(&token));
+    wait_ok(env.trustee("decrypt", "t2", &board_key));
+    // Decrypting is manual in this policy: the service waits for a human.
+    wait_for("the service to ask for approval", || {
+        log_lines(&env)
+            .iter()
+            .any(|l| l["duty"] == "decrypt" && l["outcome"] == "waiting")
+    });
+    assert!(mix(&rt)["result_index"].is_null());
+    std::fs::write(env.dir.join("t3.state/approve/mix-e2e.decrypt"), "").unwrap();
+    let mut exit = None;
+    wait_for("the service to finish", || {
+        exit = t3.0.try_wait().unwrap();
+        exit.is_some()
+    });
+    assert!(exit.unwrap().success());
+    assert!(mix(&rt)["result_index"].is_u64());
+
+    let lines = log_lines(&env);
+    for duty in ["ceremony", "mix", "decrypt"] {
+        let done = lines
+            .iter()
+            .filter(|l| l["duty"] == duty && l["outcome"] == "done")
+            .count();
+        assert_eq!(done, 1, "{duty}: {lines:#?}");
+    }
+    assert!(lines.iter().all(|l| l["outcome"] != "failed"), "{lines:#?}");
+}
