@@ -1282,6 +1282,14 @@ impl Verifier {
                 | CheckId::BallotsSignature
                 | CheckId::BallotsProofs => "the record has no ballot",
                 CheckId::Challenges => "the record has no challenged ballot",
+                CheckId::MixInput
+                | CheckId::MixShuffles
+                | CheckId::MixMixers
+                | CheckId::MixShares
+                | CheckId::MixResult
+                | CheckId::MixCounts => {
+                    "nothing is mixed on the record (no contest counted by the mixnet, or not yet)"
+                }
                 _ => "the record has nothing this check covers",
             };
             na(&mut self, id, why.into());
