@@ -60,11 +60,19 @@ pub enum EntryKind {
     DecryptionShare = 8,
     /// The decrypted result.
     Result = 9,
+    /// A part of the mix input: the mixed contests' rows of the counted ballots.
+    MixInput = 11,
+    /// A part of a mixer's signed shuffle of the mixed lists, with its proofs.
+    Shuffle = 12,
+    /// A part of a trustee's decryption share of the final mixed lists.
+    MixShare = 13,
+    /// A part of the decrypted mixed lists.
+    MixResult = 14,
 }
 
 impl EntryKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 13] = [
         EntryKind::ElectionDefinition,
         EntryKind::CeremonyMessage,
         EntryKind::CredentialList,
@@ -74,6 +82,10 @@ impl EntryKind {
         EntryKind::EncryptedTally,
         EntryKind::DecryptionShare,
         EntryKind::Result,
+        EntryKind::MixInput,
+        EntryKind::Shuffle,
+        EntryKind::MixShare,
+        EntryKind::MixResult,
     ];
 
     /// The kind byte.
@@ -93,6 +105,10 @@ impl EntryKind {
             7 => EntryKind::EncryptedTally,
             8 => EntryKind::DecryptionShare,
             9 => EntryKind::Result,
+            11 => EntryKind::MixInput,
+            12 => EntryKind::Shuffle,
+            13 => EntryKind::MixShare,
+            14 => EntryKind::MixResult,
             _ => return None,
         })
     }
@@ -109,6 +125,10 @@ impl EntryKind {
             EntryKind::EncryptedTally => "encrypted_tally",
             EntryKind::DecryptionShare => "decryption_share",
             EntryKind::Result => "result",
+            EntryKind::MixInput => "mix_input",
+            EntryKind::Shuffle => "shuffle",
+            EntryKind::MixShare => "mix_share",
+            EntryKind::MixResult => "mix_result",
         }
     }
 }

@@ -89,7 +89,15 @@ pub enum Command {
     Open,
     /// Close voting.
     Close,
-    /// Post the encrypted tally (after closing).
+    /// Post the mix input (after closing, with contests counted by the mixnet): the mixed
+    /// contests' ciphertexts of the counted ballots, which the trustees then shuffle.
+    Mix {
+        /// How many trustees must shuffle before decryption (at least `k`; default: every
+        /// qualified trustee).
+        #[arg(long)]
+        min_mixers: Option<u32>,
+    },
+    /// Post the encrypted tally (after closing, and after mixing if anything is mixed).
     Tally,
     /// Show the election's phase, counts and ceremony progress.
     Status {
@@ -279,6 +287,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::CompleteCeremony => ("/ceremony/complete", Some(json!({}))),
         Command::Open => ("/open", Some(json!({}))),
         Command::Close => ("/close", Some(json!({}))),
+        Command::Mix { min_mixers } => ("/mix", Some(json!({ "min_mixers": min_mixers }))),
         Command::Tally => ("/tally", Some(json!({}))),
     };
     let value = match body {

@@ -125,9 +125,41 @@ pub struct Contest {
     pub kind: ContestKind,
     pub options: Vec<ContestOption>,
     pub rule: Rule,
+    /// How the contest is counted: homomorphically (the default, not encoded) or by the mixnet.
+    #[serde(default, skip_serializing_if = "Count::is_homomorphic")]
+    pub count: Count,
 }
 
+/// How a contest is counted (`docs/protocol.md` §6.1, §13.7).
+///
+/// `Homomorphic`: the ballots' ciphertexts are summed and only the sums are decrypted (§9).
+/// `Mix`: every counted ballot's row of ciphertexts for the contest goes through the mixnet and
+/// is decrypted whole, unlinkable to its voter (§13.7); the counts are derived from the rows.
+/// The ballot and its proofs are the same either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Count {
+    #[default]
+    Homomorphic,
+    Mix,
+}
+
+impl Count {
+    pub fn is_homomorphic(&self) -> bool {
+        *self == Count::Homomorphic
+    }
+}
+
+/// The bit of the encoded contest kind byte that marks a mixed contest (§6.1): absent for a
+/// homomorphic contest, so every manifest without a mixed contest encodes as before.
+const KIND_MIXED_BIT: u8 = 0x80;
+
 impl Contest {
+    /// Whether the contest is counted by the mixnet.
+    pub fn is_mixed(&self) -> bool {
+        self.count == Count::Mix
+    }
+
     /// Largest value option `i` can take on one ballot.
     pub fn option_max(&self, i: usize) -> u64 {
         match &self.rule {
@@ -243,6 +275,7 @@ struct ContestSpec {
     max_per_option: Option<u64>,
     max_total: Option<u64>,
     budget: Option<u64>,
+    count: Option<Count>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,7 +354,16 @@ impl Manifest {
             if !ids.insert(c.id.clone()) {
                 return Err(invalid(format!("duplicate contest id {:?}", c.id)));
             }
-            contests.push(validate_contest(c)?);
+            let contest = validate_contest(c)?;
+            if contest.is_mixed() && e.weighted {
+                return Err(invalid(format!(
+                    "contest {:?}: count = \"mix\" is not allowed in a weighted election (a \
+                     decrypted row would have to show its voter's weight, which can single the \
+                     voter out)",
+                    contest.id
+                )));
+            }
+            contests.push(contest);
         }
         if spec.ballot_styles.is_empty() {
             return Err(invalid("the election has no ballot styles".into()));
@@ -414,6 +456,7 @@ impl Manifest {
                     max_per_option: None,
                     max_total: None,
                     budget: None,
+                    count: (!c.count.is_homomorphic()).then_some(c.count),
                 };
                 match (&c.kind, &c.rule) {
                     (
@@ -654,6 +697,24 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
             }
         }
     };
+    let count = c.count.unwrap_or_default();
+    if count == Count::Mix {
+        if !matches!(
+            c.kind,
+            ContestKind::Referendum | ContestKind::Plurality | ContestKind::Approval
+        ) {
+            return Err(err(&format!(
+                "count = \"mix\" applies to referendum, plurality and approval contests, not {:?}",
+                c.kind
+            )));
+        }
+        if options.len() > crate::mix::MAX_MIX_WIDTH {
+            return Err(err(&format!(
+                "a mixed contest has at most {} options",
+                crate::mix::MAX_MIX_WIDTH
+            )));
+        }
+    }
     Ok(Contest {
         id: c.id,
         title: c.title,
@@ -661,6 +722,7 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
         kind: c.kind,
         options,
         rule,
+        count,
     })
 }
 
@@ -688,7 +750,7 @@ impl Canonical for Contest {
         w.str(&self.id)
             .str(&self.title)
             .str(&self.description)
-            .u8(self.kind.tag())
+            .u8(self.kind.tag() | if self.is_mixed() { KIND_MIXED_BIT } else { 0 })
             .seq(&self.options);
         match &self.rule {
             Rule::Selection { min, max } => {
@@ -707,7 +769,13 @@ impl Canonical for Contest {
         let id = r.str(MAX_STRING)?;
         let title = r.str(MAX_STRING)?;
         let description = r.str(MAX_STRING)?;
-        let kind = ContestKind::from_tag(r.u8()?)?;
+        let kind_byte = r.u8()?;
+        let kind = ContestKind::from_tag(kind_byte & !KIND_MIXED_BIT)?;
+        let count = if kind_byte & KIND_MIXED_BIT != 0 {
+            Count::Mix
+        } else {
+            Count::Homomorphic
+        };
         let options = r.seq(MAX_OPTIONS)?;
         let rule = match r.u8()? {
             1 => Rule::Selection {
@@ -735,6 +803,7 @@ impl Canonical for Contest {
             kind,
             options,
             rule,
+            count,
         })
     }
 }

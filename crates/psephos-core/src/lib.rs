@@ -47,6 +47,7 @@ pub mod generators;
 pub mod group;
 pub mod hash;
 pub mod mix;
+pub mod mixnet;
 pub mod proofs;
 pub mod sim;
 pub mod tally;

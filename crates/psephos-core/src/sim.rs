@@ -222,6 +222,9 @@ pub struct CeremonyRun {
     pub log: Vec<crate::ceremony::SignedMessage>,
     /// What each trustee ends with, trustee `j` at index `j − 1`.
     pub outcomes: Vec<crate::ceremony::TrusteeOutcome>,
+    /// Each trustee's long-term signing key, trustee `j` at index `j − 1` (what signs its
+    /// shuffle, §13.8). Secret.
+    pub signing_keys: Vec<crate::ceremony::SigningKey>,
 }
 
 /// Runs the real ceremony state machine among `count` honest trustees with fresh keys: each acts
@@ -255,7 +258,9 @@ pub fn run_ceremony<R: RngCore + CryptoRng>(
     }
     let params = CeremonyParams::new(manifest_hash, count, threshold, publics)?;
     let mut trustees = Vec::with_capacity(secrets.len());
+    let mut signing_keys = Vec::with_capacity(secrets.len());
     for (i, (sk, cs)) in secrets.into_iter().enumerate() {
+        signing_keys.push(sk.clone());
         trustees.push(Trustee::new(params.clone(), index(i as u32 + 1)?, sk, cs)?);
     }
     let mut log = Vec::new();
@@ -284,5 +289,6 @@ pub fn run_ceremony<R: RngCore + CryptoRng>(
         params,
         log,
         outcomes,
+        signing_keys,
     })
 }

@@ -79,6 +79,12 @@ pub mod labels {
     pub const SHUFFLE: &[u8] = b"psephos/shuffle v1";
     /// Hash-to-group label of the shuffle proof's independent generators `h, h₁ … hₙ` (§13.2).
     pub const MIX_GENERATORS: &[u8] = b"psephos/mix-generators v1";
+    /// Digest of a set of mixed lists (§13.7).
+    pub const MIX_LISTS: &[u8] = b"psephos/mix-lists v1";
+    /// What a mixer signs: its shuffle of every mixed list (§13.8).
+    pub const MIX_SHUFFLE: &[u8] = b"psephos/mix-shuffle v1";
+    /// Chaum–Pedersen proof of a trustee's decryption share of a mixed ciphertext (§13.9).
+    pub const MIX_DECRYPTION_SHARE: &[u8] = b"psephos/mix-decryption-share v1";
 }
 
 /// Where a ballot proof sits: binds a proof to one election, one voter and one position.

@@ -238,6 +238,73 @@ impl Canonical for Challenged {
     }
 }
 
+/// Most parts one mix object may be split into (§11.5): 4096 entries of up to 1 MiB.
+pub const MAX_PARTS: u32 = 4096;
+/// The object bytes one part carries at most: an entry's payload less the part header.
+pub const PART_BYTES: usize = psephos_board::entry::MAX_PAYLOAD_SIZE - 8;
+
+/// One part of a mix object — a mix input, a shuffle, a mixed decryption share or a mix result
+/// — which can be far larger than one entry (§11.5): `u32(index) ‖ u32(count) ‖ bytes`. The
+/// object's canonical bytes are the concatenation of its `count` parts, posted as consecutive
+/// entries of one kind, index `0 … count − 1`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub index: u32,
+    pub count: u32,
+    pub bytes: Vec<u8>,
+}
+
+impl Part {
+    /// Splits an object's canonical bytes into parts (one empty part for empty bytes).
+    pub fn split(bytes: &[u8]) -> Vec<Part> {
+        let chunks: Vec<&[u8]> = if bytes.is_empty() {
+            vec![bytes]
+        } else {
+            bytes.chunks(PART_BYTES).collect()
+        };
+        let count = chunks.len() as u32;
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| Part {
+                index: i as u32,
+                count,
+                bytes: c.to_vec(),
+            })
+            .collect()
+    }
+}
+
+impl Canonical for Part {
+    const MIN_ENCODED_LEN: usize = 8;
+    fn encode(&self, w: &mut Writer) {
+        w.u32(self.index).u32(self.count).fixed(&self.bytes);
+    }
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let index = r.u32()?;
+        let count = r.u32()?;
+        if count == 0 || count > MAX_PARTS || index >= count {
+            return Err(DecodeError::Invalid {
+                what: "mix part",
+                detail: format!("part {index} of {count}"),
+            });
+        }
+        let rest = r.remaining();
+        if rest > PART_BYTES {
+            return Err(DecodeError::Invalid {
+                what: "mix part",
+                detail: format!("{rest} bytes, more than {PART_BYTES}"),
+            });
+        }
+        let bytes = r.fixed(rest)?.to_vec();
+        Ok(Part {
+            index,
+            count,
+            bytes,
+        })
+    }
+}
+
 /// The payload of one board entry, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[allow(clippy::large_enum_variant)]
@@ -251,6 +318,10 @@ pub enum Payload {
     Tally(EncryptedTally),
     Share(DecryptionShare),
     Result(TallyResult),
+    MixInput(Part),
+    Shuffle(Part),
+    MixShare(Part),
+    MixResult(Part),
 }
 
 impl Payload {
@@ -266,6 +337,10 @@ impl Payload {
             Payload::Tally(_) => EntryKind::EncryptedTally,
             Payload::Share(_) => EntryKind::DecryptionShare,
             Payload::Result(_) => EntryKind::Result,
+            Payload::MixInput(_) => EntryKind::MixInput,
+            Payload::Shuffle(_) => EntryKind::Shuffle,
+            Payload::MixShare(_) => EntryKind::MixShare,
+            Payload::MixResult(_) => EntryKind::MixResult,
         }
     }
 
@@ -281,6 +356,34 @@ impl Payload {
             Payload::Tally(x) => x.to_canonical_bytes(),
             Payload::Share(x) => x.to_canonical_bytes(),
             Payload::Result(x) => x.to_canonical_bytes(),
+            Payload::MixInput(x)
+            | Payload::Shuffle(x)
+            | Payload::MixShare(x)
+            | Payload::MixResult(x) => x.to_canonical_bytes(),
+        }
+    }
+
+    /// The entries that post a mix object of `kind` (11–14) with canonical bytes `bytes`.
+    pub fn parts(kind: EntryKind, bytes: &[u8]) -> Vec<Payload> {
+        Part::split(bytes)
+            .into_iter()
+            .map(|p| match kind {
+                EntryKind::MixInput => Payload::MixInput(p),
+                EntryKind::Shuffle => Payload::Shuffle(p),
+                EntryKind::MixShare => Payload::MixShare(p),
+                _ => Payload::MixResult(p),
+            })
+            .collect()
+    }
+
+    /// The part, if this is a mix entry.
+    pub fn part(&self) -> Option<&Part> {
+        match self {
+            Payload::MixInput(p)
+            | Payload::Shuffle(p)
+            | Payload::MixShare(p)
+            | Payload::MixResult(p) => Some(p),
+            _ => None,
         }
     }
 
@@ -306,6 +409,10 @@ impl Payload {
                 Payload::Share(DecryptionShare::from_canonical_bytes(bytes)?)
             }
             EntryKind::Result => Payload::Result(TallyResult::from_canonical_bytes(bytes)?),
+            EntryKind::MixInput => Payload::MixInput(Part::from_canonical_bytes(bytes)?),
+            EntryKind::Shuffle => Payload::Shuffle(Part::from_canonical_bytes(bytes)?),
+            EntryKind::MixShare => Payload::MixShare(Part::from_canonical_bytes(bytes)?),
+            EntryKind::MixResult => Payload::MixResult(Part::from_canonical_bytes(bytes)?),
             _ => {
                 return Err(DecodeError::UnknownTag {
                     what: "entry kind",

@@ -26,6 +26,9 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult,
 use serde::Serialize;
 use thiserror::Error;
 
+mod mix;
+pub use mix::{MixRuleError, MixState};
+
 use crate::credentials::{CredentialList, ListError, RawCredentialList};
 use crate::payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use crate::tables::TrackedBallot;
@@ -128,6 +131,9 @@ pub enum RuleError {
     ShareAlreadyPosted { trustee: u32 },
     #[error("result rejected: {0}")]
     Result(ResultError),
+    /// A mix entry (§11.5, §13.7–13.9).
+    #[error("{0}")]
+    Mix(MixRuleError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
@@ -156,6 +162,7 @@ impl RuleError {
             | RuleError::TooManyChallenges { .. }
             | RuleError::Capacity(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
+            RuleError::Mix(e) if e.is_conflict() => RuleErrorKind::Conflict,
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
             _ => RuleErrorKind::Invalid,
         }
@@ -299,6 +306,19 @@ pub enum Applied {
         trustee: u32,
     },
     Result,
+    /// A part of a mix object that is not its last.
+    MixPart {
+        kind: psephos_board::EntryKind,
+        index: u32,
+    },
+    MixInput,
+    Shuffle {
+        mixer: u32,
+    },
+    MixShare {
+        trustee: u32,
+    },
+    MixResult,
 }
 
 /// Counters for status pages.
@@ -355,6 +375,10 @@ pub struct Rules {
     /// tally): what the server posts as the result and what a posted result is compared with.
     combined: Option<Result<TallyResult, RuleError>>,
     result: Option<TallyResult>,
+    /// The mix, once its input is on the board (§13.7).
+    mix: Option<Box<MixState>>,
+    /// A mix object whose first parts are on the board.
+    pending: Option<mix::Pending>,
     /// Index of each control entry, by event.
     opened_at: Option<u64>,
     closed_at: Option<u64>,
@@ -388,6 +412,8 @@ impl Rules {
             shares: BTreeMap::new(),
             combined: None,
             result: None,
+            mix: None,
+            pending: None,
             opened_at: None,
             closed_at: None,
             key_at: None,
@@ -514,6 +540,27 @@ impl Rules {
     /// A ballot's zero-knowledge proofs must have been verified by the caller (see the module
     /// documentation); its signature is checked here.
     pub fn apply(&mut self, payload: &Payload) -> Result<Applied, RuleError> {
+        self.apply_checking(payload, true)
+    }
+
+    /// [`Rules::apply`] for a payload whose shuffle or mixed-share proofs the caller verified
+    /// (against this state: [`Rules::mix`]'s current lists): every other rule is checked.
+    pub fn apply_verified_mix(&mut self, payload: &Payload) -> Result<Applied, RuleError> {
+        self.apply_checking(payload, false)
+    }
+
+    fn apply_checking(
+        &mut self,
+        payload: &Payload,
+        verify_proofs: bool,
+    ) -> Result<Applied, RuleError> {
+        if self.pending.is_some() && payload.part().is_none() {
+            return Err(RuleError::Mix(MixRuleError::PartOrder {
+                kind: payload.kind().name(),
+                got: 0,
+                expected: "the next part of a mix object was expected".into(),
+            }));
+        }
         let applied = match payload {
             Payload::Definition(d) => self.apply_definition(d)?,
             Payload::Ceremony(m) => self.apply_ceremony(m)?,
@@ -524,6 +571,10 @@ impl Rules {
             Payload::Tally(t) => self.apply_tally(t)?,
             Payload::Share(s) => self.apply_share(s)?,
             Payload::Result(r) => self.apply_result(r)?,
+            Payload::MixInput(p)
+            | Payload::Shuffle(p)
+            | Payload::MixShare(p)
+            | Payload::MixResult(p) => self.apply_part(payload.kind(), p, verify_proofs)?,
         };
         if !matches!(payload, Payload::Ballot(_) | Payload::Challenge(_)) {
             self.events += 1;
@@ -581,6 +632,13 @@ impl Rules {
                 self.events += 1;
                 self.size += 1;
                 Ok(applied)
+            }
+            EntryKind::MixInput
+            | EntryKind::Shuffle
+            | EntryKind::MixShare
+            | EntryKind::MixResult => {
+                let p = Payload::decode(kind, payload).map_err(decode)?;
+                self.apply_verified_mix(&p)
             }
             _ => self.apply_bytes(kind, payload).map(|(_, a)| a),
         }
@@ -683,6 +741,8 @@ impl Rules {
             shares: self.shares.clone(),
             combined: self.combined.clone(),
             result: self.result.clone(),
+            mix: self.mix.clone(),
+            pending: self.pending.clone(),
             opened_at: self.opened_at,
             closed_at: self.closed_at,
             key_at: self.key_at,
@@ -1068,6 +1128,7 @@ impl Rules {
     /// their indices).
     fn apply_tally(&mut self, t: &EncryptedTally) -> Result<Applied, RuleError> {
         self.require(Phase::Closed, "post the encrypted tally")?;
+        self.check_mix_complete()?;
         let election = self.election.as_ref().ok_or(RuleError::Phase {
             action: "post the encrypted tally",
             phase: self.phase,
@@ -1143,6 +1204,7 @@ impl Rules {
     /// Combines every share on the board and checks the posted result equals it.
     fn apply_result(&mut self, r: &TallyResult) -> Result<Applied, RuleError> {
         self.require(Phase::Tallying, "post the result")?;
+        self.check_mix_result()?;
         let expected = self.combined_result()?;
         if &expected != r {
             return Err(RuleError::Result(ResultError::Differs));

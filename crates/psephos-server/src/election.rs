@@ -329,6 +329,26 @@ impl ElectionService {
         .await
     }
 
+    /// [`ElectionService::post_all`] for the parts of a shuffle or mixed decryption share whose
+    /// proofs the caller verified against the current lists (off the async workers,
+    /// [`crate::mix`]): the rules run again under the write lock
+    /// ([`Rules::apply_verified_mix`]), without the proofs.
+    pub async fn post_all_verified_mix(
+        self: &Arc<Self>,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<(u64, Applied)>, ServiceError> {
+        let entries = payloads
+            .iter()
+            .map(entry_of)
+            .collect::<Result<Vec<Entry>, ServiceError>>()?;
+        let this = self.clone();
+        to_completion(async move {
+            this.apply_and_append(&payloads, entries, Rules::apply_verified_mix)
+                .await
+        })
+        .await
+    }
+
     /// Posts a challenge whose ballot and opening the caller verified
     /// ([`psephos_core::challenge::check_challenge`], off the async workers): the rules run
     /// again under the write lock ([`Rules::apply_verified_challenge`]) without the

@@ -30,6 +30,7 @@ pub mod events;
 pub mod intake;
 pub mod metrics;
 pub mod middleware;
+pub mod mix;
 pub mod routes;
 pub mod startup;
 pub mod state;

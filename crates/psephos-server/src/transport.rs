@@ -38,7 +38,21 @@ pub const LOG_FILTER: &str = "actix_http::h1::dispatcher=off";
 /// The body limit of the route at `path` (what [`crate::body::read`] is called with there), for
 /// refusing an announced body before it is sent.
 pub fn body_limit(path: &str) -> usize {
-    match path.trim_end_matches('/') {
+    let path = path.trim_end_matches('/');
+    // An election's routes: `/api/v1/elections/{election}/…`.
+    let tail = path
+        .strip_prefix("/api/v1/elections/")
+        .and_then(|r| r.split_once('/'))
+        .map(|(_, t)| t);
+    match tail {
+        Some("ballots" | "challenges") => return body::BALLOT_BODY,
+        Some("definition") => return body::DEFINITION_BODY,
+        Some("credentials") => return body::CREDENTIALS_BODY,
+        Some("tally/shares") => return body::SHARE_BODY,
+        Some("mix/shuffles" | "mix/shares") => return crate::routes::mix::MIX_BODY,
+        _ => {}
+    }
+    match path {
         "/api/v1/ballots" | "/api/v1/challenges" => body::BALLOT_BODY,
         "/api/v1/election" => body::DEFINITION_BODY,
         "/api/v1/election/credentials" => body::CREDENTIALS_BODY,

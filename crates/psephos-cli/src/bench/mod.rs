@@ -7,6 +7,7 @@ pub mod election;
 pub mod load;
 pub mod memory;
 pub mod mix;
+pub mod mixnet;
 pub mod restart;
 
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
@@ -62,6 +63,9 @@ pub enum Sub {
     Attack(attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(mix::Args),
+    /// A mixed contest end to end: input, three shuffles, mixed shares and result through the
+    /// rules, then `psephos verify` with its peak memory.
+    Mixnet(mixnet::Args),
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
     Restart(restart::Args),
@@ -95,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Election(a)) => return election::run(a),
         Some(Sub::Attack(a)) => return attack::run(a),
         Some(Sub::Mix(a)) => return mix::run(a),
+        Some(Sub::Mixnet(a)) => return mixnet::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
         Some(Sub::Memory(a)) => return memory::run(a),
         None => {}

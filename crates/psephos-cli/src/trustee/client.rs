@@ -80,6 +80,36 @@ pub struct Posted {
     pub result_index: Option<u64>,
 }
 
+/// `GET E/mix`, the fields a trustee uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MixInfo {
+    pub mixed: bool,
+    pub input_index: Option<u64>,
+    pub min_mixers: Option<u32>,
+    pub digest: Option<psephos_core::hash::Digest>,
+    pub mixers: Vec<MixerInfo>,
+    pub shares: Vec<u32>,
+    pub result_index: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MixerInfo {
+    pub mixer: u32,
+    pub index: u64,
+}
+
+/// What a posted shuffle or mixed share answers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MixPosted {
+    pub index: u64,
+    #[serde(default)]
+    pub parts: Option<usize>,
+    #[serde(default)]
+    pub mix_result_index: Option<u64>,
+    #[serde(default)]
+    pub result_index: Option<u64>,
+}
+
 #[derive(Deserialize)]
 struct BoardSize {
     sealed_size: u64,
@@ -171,6 +201,24 @@ impl Client {
 
     pub async fn post_share(&self, s: &DecryptionShare) -> anyhow::Result<Posted> {
         self.post("/tally/shares", s).await
+    }
+
+    pub async fn mix(&self) -> anyhow::Result<MixInfo> {
+        self.get("/mix").await
+    }
+
+    /// Posts canonical bytes (a shuffle, a mixed decryption share) to `path`.
+    pub async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> anyhow::Result<MixPosted> {
+        let url = format!("{}{path}", self.base);
+        // A large list takes a while to upload and to verify: no overall timeout.
+        let r = reqwest::Client::new()
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .with_context(|| format!("POST {url}"))?;
+        Self::answer(r).await
     }
 
     /// Whether board entry `index` is sealed into a block (`GET /api/v1/board/size`).

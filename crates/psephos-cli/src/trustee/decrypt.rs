@@ -1,7 +1,8 @@
 //! `psephos trustee decrypt --server URL --key FILE --board-key VKEY [--witness VKEY …]
 //! [--quorum N]`: downloads the election record, runs the independent verifier over it with the
 //! board and witness keys pinned here, refuses unless every check up to the encrypted tally
-//! passes, and posts this trustee's decryption share of the record's tally (§9.5.7).
+//! passes, and posts this trustee's decryption share of the record's tally (§9.5.7) — and, when
+//! contests are mixed, its decryption share of the final mixed lists (§13.9).
 
 use super::KeyArgs;
 use crate::trust::TrustArgs;
@@ -100,7 +101,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!(
         "{}",
-        serde_json::json!({"trustee": d.trustee, "index": d.index, "result_index": d.result_index})
+        serde_json::json!({"trustee": d.trustee, "index": d.index, "mix_index": d.mix_index, "result_index": d.result_index})
     );
     Ok(())
 }

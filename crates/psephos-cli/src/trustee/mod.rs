@@ -1,6 +1,7 @@
 //! `psephos trustee`: what a trustee runs on its own machine — `init` (key files, [`init`]),
-//! `ceremony` (the key ceremony loop, [`ceremony`]), `decrypt` (verify, then post a decryption
-//! share: [`decrypt`], [`tally`]) and `status`. The clap arguments of each subcommand sit with
+//! `ceremony` (the key ceremony loop, [`ceremony`]), `mix` (verify, then post a shuffle of the
+//! mixed lists: [`mix`]), `decrypt` (verify, then post decryption shares: [`decrypt`],
+//! [`tally`]) and `status`. The clap arguments of each subcommand sit with
 //! its logic; this module holds the subcommand list and what they share: the key file's
 //! arguments and the passphrase. Secrets stay on the trustee's machine: only signed ceremony
 //! messages and decryption shares with their proofs are ever sent.
@@ -10,6 +11,8 @@ pub mod client;
 pub mod decrypt;
 pub mod init;
 pub mod keyfile;
+pub mod mix;
+pub mod run;
 pub mod status;
 pub mod tally;
 
@@ -33,6 +36,11 @@ pub enum Command {
     Ceremony(ceremony::Args),
     /// Verify the election record up to the encrypted tally and post this trustee's decryption share.
     Decrypt(decrypt::Args),
+    /// Verify the election record so far and post this trustee's shuffle of the mixed lists.
+    Mix(mix::Args),
+    /// Follow elections and do each duty (ceremony, shuffle, decryption) when its turn comes,
+    /// under a policy file; survives restarts and never acts twice.
+    Run(run::Args),
     /// Show the ceremony and tally status of a server.
     Status(status::Args),
 }
@@ -42,6 +50,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Init(a) => init::run(a),
         Command::Ceremony(a) => ceremony::command(a).await,
         Command::Decrypt(a) => decrypt::run(a).await,
+        Command::Mix(a) => mix::run(a).await,
+        Command::Run(a) => run::run(a).await,
         Command::Status(a) => status::run(a).await,
     }
 }

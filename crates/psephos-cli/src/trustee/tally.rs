@@ -20,6 +20,7 @@ use super::keyfile::{share_path, Passphrase, TrusteeKeys, TrusteeShare};
 use anyhow::{bail, Context};
 use psephos_board::note::VerifierKey;
 use psephos_board::EntryKind;
+use psephos_core::encoding::Canonical;
 use psephos_core::tally::{DecryptionShare, EncryptedTally};
 use psephos_record::format::{RecordItem, RecordReader};
 use psephos_record::verify::{
@@ -59,7 +60,7 @@ impl Trust {
         }
     }
 
-    fn options(&self) -> VerifyOptions {
+    pub(crate) fn options(&self) -> VerifyOptions {
         VerifyOptions {
             board_key: self.board_key.clone(),
             witnesses: Some(self.witnesses.clone()),
@@ -73,7 +74,10 @@ impl Trust {
 #[derive(Debug)]
 pub struct Decrypted {
     pub trustee: u32,
+    /// Board index of the tally share (of the mixed share if only that was posted).
     pub index: u64,
+    /// Board index of the first part of the mixed decryption share, if one was posted.
+    pub mix_index: Option<u64>,
     pub result_index: Option<u64>,
     /// Entries of the record the verifier checked.
     pub verified_entries: u64,
@@ -98,7 +102,18 @@ fn gate(report: &Report) -> Verdict {
     let last = CheckId::TallyAggregate.number();
     let mut failed = Vec::new();
     let mut pending = None;
-    for c in report.checks.iter().filter(|c| c.number <= last) {
+    // The mixing before the tally (checks 22–24) too: the final lists are decrypted next.
+    let mixing = |id: CheckId| {
+        matches!(
+            id,
+            CheckId::MixInput | CheckId::MixShuffles | CheckId::MixMixers
+        )
+    };
+    for c in report
+        .checks
+        .iter()
+        .filter(|c| c.number <= last || mixing(c.id))
+    {
         let detail = c.details.first().cloned().unwrap_or_default();
         match (c.id, c.status) {
             (_, Status::Pass) => {}
@@ -139,10 +154,16 @@ struct Verified {
     tally_bytes: Vec<u8>,
     tally: EncryptedTally,
     key: KeyAnnouncement,
+    /// The final mixed lists (those of the last shuffle before the tally), if anything is mixed.
+    mixed: Option<Vec<psephos_core::mixnet::MixedList>>,
 }
 
 /// Downloads the record into `spool` and verifies it (on a blocking thread: it is CPU-bound).
-async fn fetch_and_verify(client: &Client, spool: &Path, trust: &Trust) -> anyhow::Result<Report> {
+pub(crate) async fn fetch_and_verify(
+    client: &Client,
+    spool: &Path,
+    trust: &Trust,
+) -> anyhow::Result<Report> {
     client.record_to(spool).await?;
     let path: PathBuf = spool.to_path_buf();
     let options = trust.options();
@@ -161,8 +182,12 @@ fn read_verified(spool: &Path, report: Report) -> anyhow::Result<Verified> {
     let mut reader = RecordReader::new(BufReader::with_capacity(1 << 20, file))?;
     let mut tally = None;
     let mut key = None;
+    let mut mix = super::mix::MixReader::default();
     while let Some(item) = reader.next_item()? {
         let RecordItem::Entry(e) = item else { continue };
+        if tally.is_none() {
+            mix.entry(e.index, &e.entry)?;
+        }
         match e.entry.kind {
             EntryKind::EncryptedTally => {
                 if tally.is_some() {
@@ -193,6 +218,7 @@ fn read_verified(spool: &Path, report: Report) -> anyhow::Result<Verified> {
         tally_bytes,
         tally,
         key,
+        mixed: mix.current(),
     })
 }
 
@@ -293,19 +319,54 @@ pub async fn decrypt(
     {
         bail!("the record's announced keys do not match this trustee's share");
     }
-    if info.shares.contains(&mine.trustee) {
+    // The mixed lists' share is owed as well when anything is mixed; a trustee stopped between
+    // the two posts its missing one when run again.
+    let mix_posted = match &v.mixed {
+        Some(_) => client.mix().await?.shares.contains(&mine.trustee),
+        None => true,
+    };
+    let tally_posted = info.shares.contains(&mine.trustee);
+    if tally_posted && mix_posted {
         bail!(
             "trustee {}'s decryption share is already on the board",
             mine.trustee
         );
     }
-    let share =
-        DecryptionShare::compute(&v.tally, mine.trustee, &mine.share, &mut rand_core::OsRng);
-    let p = client.post_share(&share).await?;
+    let mut index = None;
+    let mut result_index = None;
+    if !tally_posted {
+        let share =
+            DecryptionShare::compute(&v.tally, mine.trustee, &mine.share, &mut rand_core::OsRng);
+        let p = client.post_share(&share).await?;
+        index = Some(p.index);
+        result_index = p.result_index;
+    }
+    let mut mix_index = None;
+    if let (Some(lists), false) = (v.mixed, mix_posted) {
+        let (trustee, secret) = (mine.trustee, mine.share.clone());
+        let hash = v.key.election_hash;
+        let share = tokio::task::spawn_blocking(move || {
+            psephos_core::mixnet::MixShare::compute(
+                &hash,
+                &lists,
+                trustee,
+                &secret,
+                &mut rand_core::OsRng,
+            )
+        })
+        .await
+        .context("computing the mixed share stopped")?;
+        let p = client
+            .post_bytes("/mix/shares", share.to_canonical_bytes())
+            .await?;
+        mix_index = Some(p.index);
+        result_index = result_index.or(p.result_index);
+    }
     Ok(Decrypted {
         trustee: mine.trustee,
-        index: p.index,
-        result_index: p.result_index,
+        index: index.or(mix_index).unwrap_or_default(),
+        mix_index,
+        result_index,
         verified_entries: v.report.entries,
         verified_ballots: v.report.counts.as_ref().map_or(0, |c| c.ballots_cast),
     })

@@ -7,6 +7,7 @@ mod board_check;
 mod credentials;
 mod demo_serve;
 mod kill9;
+mod mixnet;
 mod nodes;
 mod readme;
 mod record_export;

@@ -250,6 +250,7 @@ pub fn verify_record_with<S: RecordSource + ?Sized>(
     v.board = Some(board);
     if read_ok {
         v.check_aggregate(source, progress);
+        v.finish_mix();
     }
     let mut report = v.report(Some(&header), options);
     report.trust = trust;
@@ -429,6 +430,53 @@ fn states_counts(t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
             .all(|(tc, &(b, w))| tc.ballots == b && tc.weight == w)
 }
 
+/// The rows a counted ballot adds to each mixed list: its ciphertexts of each mixed contest
+/// (`None` where its style lacks one); `None` if the manifest mixes nothing.
+fn mixed_rows_of(
+    manifest: &Manifest,
+    style: usize,
+    b: &EncryptedBallot,
+) -> Option<Vec<Option<Vec<psephos_core::elgamal::Ciphertext>>>> {
+    if !manifest.contests.iter().any(|c| c.is_mixed()) {
+        return None;
+    }
+    let style = manifest.ballot_styles.get(style)?;
+    Some(
+        manifest
+            .contests
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_mixed())
+            .map(|(ci, _)| {
+                style
+                    .contests
+                    .iter()
+                    .position(|&s| s == ci)
+                    .and_then(|pos| b.contests.get(pos))
+                    .map(|ec| ec.ciphertexts.clone())
+            })
+            .collect(),
+    )
+}
+
+/// The check a refused mix entry fails.
+fn mix_check(e: &crate::rules::MixRuleError, by_kind: CheckId) -> CheckId {
+    use crate::rules::MixRuleError as M;
+    match e {
+        M::NotQualified { .. }
+        | M::MixerOrder { .. }
+        | M::SkipsNeeded { .. }
+        | M::TooFewMixers { .. }
+        | M::MinMixers { .. } => CheckId::MixMixers,
+        M::Shuffle { .. } => CheckId::MixShuffles,
+        M::ShareNotQualified { .. } | M::ShareAlreadyPosted { .. } | M::Share { .. } => {
+            CheckId::MixShares
+        }
+        M::ResultDiffers | M::Combine(_) | M::TooFewShares { .. } => CheckId::MixResult,
+        _ => by_kind,
+    }
+}
+
 /// A buffered entry after the parallel decode.
 // As large as the decoded payload it holds, one per buffered entry (at most a few MB a chunk).
 #[allow(clippy::large_enum_variant)]
@@ -490,6 +538,9 @@ struct Verifier {
     /// Leaf hash, style and weight of each credential's current last ballot, by index.
     last_leaf: HashMap<u64, (Hash, usize, u64)>,
     superseded: Vec<Superseded>,
+    /// With mixed contests: each credential's last ballot's rows, per mixed contest (`None`
+    /// where its style lacks the contest), by index: what the mix input must be (check 22).
+    mixed_rows: BTreeMap<u64, Vec<Option<Vec<psephos_core::elgamal::Ciphertext>>>>,
 }
 
 impl Verifier {
@@ -731,6 +782,14 @@ impl Verifier {
                     }
                 }
                 self.last_leaf.insert(index, (leaf, e.style, e.weight));
+                if let Some(old) = superseded {
+                    self.mixed_rows.remove(&old);
+                }
+                if let Some(manifest) = self.state.manifest() {
+                    if let Some(rows) = mixed_rows_of(manifest, e.style, b) {
+                        self.mixed_rows.insert(index, rows);
+                    }
+                }
             }
             Ok(_) => {}
             Err(e) => {
@@ -765,6 +824,10 @@ impl Verifier {
             EntryKind::Control => CheckId::ElectionLifecycle,
             EntryKind::EncryptedTally => CheckId::TallyAggregate,
             EntryKind::DecryptionShare => CheckId::TallyShares,
+            EntryKind::MixInput => CheckId::MixInput,
+            EntryKind::Shuffle => CheckId::MixShuffles,
+            EntryKind::MixShare => CheckId::MixShares,
+            EntryKind::MixResult => CheckId::MixResult,
             _ => CheckId::TallyResult,
         };
         if self.headless(check, index, entry.kind) {
@@ -831,6 +894,12 @@ impl Verifier {
             _ => check,
         };
         match self.state.apply(&payload) {
+            Ok(Applied::MixPart { .. }) => {}
+            Ok(Applied::MixInput) => self.check_mix_input(index),
+            Ok(Applied::Shuffle { .. }) => {
+                self.tracker(CheckId::MixShuffles).pass();
+                self.tracker(CheckId::MixMixers).pass();
+            }
             Ok(_) => {
                 if matches!(payload, Payload::Tally(_)) {
                     self.tally_unusable = None;
@@ -846,6 +915,7 @@ impl Verifier {
                     (Payload::Control(Control::CeremonyComplete(_)), RuleError::Phase { .. }) => {
                         CheckId::ElectionLifecycle
                     }
+                    (_, RuleError::Mix(m)) => mix_check(m, check),
                     _ => check,
                 };
                 if let (Payload::Tally(t), RuleError::Tally(why)) = (&payload, &e) {
@@ -881,6 +951,67 @@ impl Verifier {
                         self.block(why)
                     }
                     _ => {}
+                }
+            }
+        }
+    }
+
+    /// Check 22: the mix input the rules accepted holds exactly the counted ballots' rows.
+    fn check_mix_input(&mut self, index: u64) {
+        let Some(mix) = self.state.mix() else {
+            return;
+        };
+        let lists = &mix.input().lists;
+        let mut expected: Vec<Vec<psephos_core::elgamal::Ciphertext>> =
+            vec![Vec::new(); lists.len()];
+        for rows in self.mixed_rows.values() {
+            for (l, row) in expected.iter_mut().zip(rows) {
+                if let Some(row) = row {
+                    l.extend_from_slice(row);
+                }
+            }
+        }
+        let bad = lists
+            .iter()
+            .zip(&expected)
+            .position(|(l, e)| l.list.ciphertexts() != e.as_slice());
+        match bad {
+            None => self.tracker(CheckId::MixInput).pass(),
+            Some(i) => {
+                let contest = lists[i].contest.clone();
+                self.tracker(CheckId::MixInput).fail(|| {
+                    format!(
+                        "entry {index}: the mix input's list of contest {contest:?} is not the \
+                         rows of the last ballot of each credential, in board order"
+                    )
+                });
+            }
+        }
+    }
+
+    /// Check 27 at the end: each mixed contest's counts against its homomorphic count.
+    fn finish_mix(&mut self) {
+        let Some(mix) = self.state.mix() else {
+            return;
+        };
+        if mix.result().is_none() {
+            return;
+        }
+        let Some((mr, _)) = mix.result().cloned() else {
+            return;
+        };
+        let Some(result) = self.state.result().cloned() else {
+            return;
+        };
+        for c in &mr.contests {
+            let homomorphic = result.contests.iter().find(|r| r.contest == c.contest);
+            match homomorphic {
+                Some(h) if h.counts == c.counts => self.tracker(CheckId::MixCounts).pass(),
+                _ => {
+                    let id = c.contest.clone();
+                    self.tracker(CheckId::MixCounts).fail(|| {
+                        format!("contest {id:?}: the counts of the mixed rows differ from its homomorphic count")
+                    })
                 }
             }
         }
@@ -1151,6 +1282,14 @@ impl Verifier {
                 | CheckId::BallotsSignature
                 | CheckId::BallotsProofs => "the record has no ballot",
                 CheckId::Challenges => "the record has no challenged ballot",
+                CheckId::MixInput
+                | CheckId::MixShuffles
+                | CheckId::MixMixers
+                | CheckId::MixShares
+                | CheckId::MixResult
+                | CheckId::MixCounts => {
+                    "nothing is mixed on the record (no contest counted by the mixnet, or not yet)"
+                }
                 _ => "the record has nothing this check covers",
             };
             na(&mut self, id, why.into());

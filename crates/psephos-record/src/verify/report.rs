@@ -35,6 +35,12 @@ pub enum CheckId {
     TallyShares,
     TallyCombination,
     TallyResult,
+    MixInput,
+    MixShuffles,
+    MixMixers,
+    MixShares,
+    MixResult,
+    MixCounts,
 }
 
 impl From<CheckId> for &'static str {
@@ -45,7 +51,7 @@ impl From<CheckId> for &'static str {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 20] = [
+    pub const ALL: [CheckId; 26] = [
         CheckId::RecordFormat,
         CheckId::BoardCheckpoints,
         CheckId::BoardBlocks,
@@ -66,10 +72,28 @@ impl CheckId {
         CheckId::TallyShares,
         CheckId::TallyCombination,
         CheckId::TallyResult,
+        CheckId::MixInput,
+        CheckId::MixShuffles,
+        CheckId::MixMixers,
+        CheckId::MixShares,
+        CheckId::MixResult,
+        CheckId::MixCounts,
     ];
 
     /// The check's number in the report (1-based, stable).
     pub fn number(self) -> u32 {
+        // The mixnet's checks have fixed numbers 22–27 (21 is the booth manifest's).
+        let mix = [
+            CheckId::MixInput,
+            CheckId::MixShuffles,
+            CheckId::MixMixers,
+            CheckId::MixShares,
+            CheckId::MixResult,
+            CheckId::MixCounts,
+        ];
+        if let Some(i) = mix.iter().position(|&c| c == self) {
+            return 22 + i as u32;
+        }
         Self::ALL
             .iter()
             .position(|&c| c == self)
@@ -99,6 +123,12 @@ impl CheckId {
             CheckId::TallyShares => "tally.shares",
             CheckId::TallyCombination => "tally.combination",
             CheckId::TallyResult => "tally.result",
+            CheckId::MixInput => "mix.input",
+            CheckId::MixShuffles => "mix.shuffles",
+            CheckId::MixMixers => "mix.mixers",
+            CheckId::MixShares => "mix.shares",
+            CheckId::MixResult => "mix.result",
+            CheckId::MixCounts => "mix.counts",
         }
     }
 
@@ -158,6 +188,24 @@ impl CheckId {
                 "at least k valid shares combine (Lagrange) and every count decodes within its bound"
             }
             CheckId::TallyResult => "the published result equals the decrypted tally",
+            CheckId::MixInput => {
+                "the mix input is the mixed contests' ciphertexts of the counted ballots, in board order"
+            }
+            CheckId::MixShuffles => {
+                "every shuffle is signed by its mixer, shuffles the lists before it, and its proof verifies (batched)"
+            }
+            CheckId::MixMixers => {
+                "the mixers are qualified trustees in increasing index order, at least the minimum (never fewer than k)"
+            }
+            CheckId::MixShares => {
+                "every decryption share of the final mixed lists verifies against its trustee's verification key (batched)"
+            }
+            CheckId::MixResult => {
+                "the published rows and counts are the combination of k shares of the final mixed lists"
+            }
+            CheckId::MixCounts => {
+                "each mixed contest's counts from its rows equal its homomorphic count in the result"
+            }
         }
     }
 

@@ -14,6 +14,7 @@ pub mod board;
 pub mod ceremony;
 pub mod election;
 pub mod elections;
+pub mod mix;
 pub mod observers;
 pub mod service;
 pub mod tally;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig) {
             .configure(ballots::configure)
             .configure(ceremony::configure)
             .configure(tally::configure)
+            .configure(mix::configure)
             .configure(observers::configure),
     )
     .configure(service::configure)

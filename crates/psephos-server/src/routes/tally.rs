@@ -93,7 +93,15 @@ async fn post_share(
 
 /// Posts the result once `k` valid shares are on the board; returns its index (also when it was
 /// already posted).
-async fn post_result_if_ready(state: &HostedElection) -> Option<u64> {
+pub(crate) async fn post_result_if_ready(state: &HostedElection) -> Option<u64> {
+    // With mixed contests the result follows the mix result (§11.5).
+    let needs_mix = {
+        let s = state.election.read().await;
+        s.has_mixed_contests() && s.mix().and_then(|m| m.result()).is_none()
+    };
+    if needs_mix {
+        crate::mix::post_result_if_ready(&state.election).await?;
+    }
     for _ in 0..3 {
         let result = {
             let s = state.election.read().await;

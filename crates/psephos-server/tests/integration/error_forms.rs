@@ -464,3 +464,29 @@ fn codes_in(src: &str) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn announced_bodies_are_judged_by_their_election_routes_limits() {
+    use psephos_server::transport::body_limit;
+    let e = "/api/v1/elections/psephos-2026";
+    assert_eq!(
+        body_limit(&format!("{e}/mix/shuffles")),
+        psephos_server::routes::mix::MIX_BODY
+    );
+    assert_eq!(
+        body_limit(&format!("{e}/mix/shares/")),
+        psephos_server::routes::mix::MIX_BODY
+    );
+    assert_eq!(
+        body_limit(&format!("{e}/ballots")),
+        psephos_server::body::BALLOT_BODY
+    );
+    assert_eq!(
+        body_limit(&format!("{e}/tally/shares")),
+        psephos_server::body::SHARE_BODY
+    );
+    assert_eq!(
+        body_limit(&format!("{e}/board/cosignatures")),
+        psephos_server::startup::MAX_BODY
+    );
+}

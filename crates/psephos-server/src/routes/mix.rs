@@ -1,0 +1,231 @@
+//! Mixing over the board (`docs/protocol.md` §11.5, §13.7–13.9), under
+//! `/api/v1/elections/{election}` (`E`).
+//!
+//! | method | path | who | answer |
+//! |---|---|---|---|
+//! | POST | `E/mix` | officials | compute the mix input from the board and post it; optional body `{"min_mixers": m}` → 201 `{index, parts, digest, min_mixers, lists}` |
+//! | GET | `E/mix` | all | `{mixed, input_index, min_mixers, lists, digest, mixers, shares, result_index, threshold}` |
+//! | POST | `E/mix/shuffles` | trustees | a [`Shuffle`], canonical bytes (`application/octet-stream`) → 201 `{index, parts, mixer}` |
+//! | POST | `E/mix/shares` | trustees | a [`MixShare`], canonical bytes → 201 `{index, mix_result_index, result_index}` |
+//! | GET | `E/mix/result` | all | the [`psephos_core::mixnet::MixResult`] with its board `index`, 404 before decryption |
+//!
+//! Shuffles and shares are canonical bytes, not JSON: a list of 10⁵ rows of width 5 is 32 MB as
+//! bytes and several times that as JSON. Each is verified off the async workers before it is
+//! appended ([`crate::mix`]); a refused one is answered 422 naming its mixer or trustee, and
+//! nothing is stored. The shuffle is authenticated by its mixer's signature, the share by its
+//! Chaum–Pedersen proofs, as the tally's shares are.
+
+use crate::auth::{Official, ThisElection};
+use crate::ApiError;
+use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_core::encoding::Canonical;
+use psephos_core::hash::Digest;
+use psephos_core::mixnet::{MixResult, MixShare, Shuffle};
+use serde::{Deserialize, Serialize};
+
+/// Limit for a shuffle or a mixed share: far beyond 10⁵ rows of width 5 (≈ 50 MB).
+pub const MIX_BODY: usize = 512 << 20;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/mix")
+            .route(web::post().to(post_input))
+            .route(web::get().to(get_mix)),
+    )
+    .service(web::resource("/mix/shuffles").route(web::post().to(post_shuffle)))
+    .service(web::resource("/mix/shares").route(web::post().to(post_share)))
+    .service(web::resource("/mix/result").route(web::get().to(get_result)));
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+struct InputRequest {
+    min_mixers: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct ListShape {
+    contest: String,
+    width: usize,
+    rows: usize,
+}
+
+#[derive(Serialize)]
+struct InputPosted {
+    index: u64,
+    parts: usize,
+    digest: Digest,
+    min_mixers: u32,
+    lists: Vec<ListShape>,
+}
+
+async fn post_input(
+    state: Official,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = crate::body::read(&req, payload, 4096).await?;
+    let body: InputRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        InputRequest::default()
+    } else {
+        crate::body::parse(&bytes)?
+    };
+    let input = crate::mix::compute_input(&state.election, body.min_mixers).await?;
+    let (index, parts) = crate::mix::post_input(&state.election, &input).await?;
+    tracing::info!(election = %state.slug, index, parts, "mix input posted");
+    Ok(HttpResponse::Created().json(InputPosted {
+        index,
+        parts,
+        digest: input.digest(),
+        min_mixers: input.min_mixers,
+        lists: input
+            .lists
+            .iter()
+            .map(|l| ListShape {
+                contest: l.contest.clone(),
+                width: l.list.width(),
+                rows: l.list.len(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Serialize)]
+struct MixerView {
+    mixer: u32,
+    index: u64,
+}
+
+#[derive(Serialize)]
+struct MixView {
+    /// Whether the election has a contest counted by the mixnet.
+    mixed: bool,
+    input_index: Option<u64>,
+    min_mixers: Option<u32>,
+    /// The current lists (the final ones once the tally is posted).
+    lists: Vec<ListShape>,
+    digest: Option<Digest>,
+    mixers: Vec<MixerView>,
+    shares: Vec<u32>,
+    result_index: Option<u64>,
+    /// How many shares decrypt (`k`).
+    threshold: Option<u32>,
+}
+
+async fn get_mix(state: ThisElection) -> HttpResponse {
+    let s = state.election.read().await;
+    let mix = s.mix();
+    HttpResponse::Ok().json(MixView {
+        mixed: s.has_mixed_contests(),
+        input_index: mix.map(|m| m.input_at()),
+        min_mixers: mix.map(|m| m.input().min_mixers),
+        lists: mix
+            .map(|m| {
+                m.current()
+                    .0
+                    .iter()
+                    .map(|l| ListShape {
+                        contest: l.contest.clone(),
+                        width: l.list.width(),
+                        rows: l.list.len(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        digest: mix.map(|m| *m.current().1),
+        mixers: mix
+            .map(|m| {
+                m.mixers()
+                    .iter()
+                    .map(|&(mixer, index)| MixerView { mixer, index })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        shares: mix
+            .map(|m| m.shares().map(|x| x.trustee).collect())
+            .unwrap_or_default(),
+        result_index: mix.and_then(|m| m.result().map(|r| r.1)),
+        threshold: s.definition().map(|d| d.ceremony.threshold()),
+    })
+}
+
+#[derive(Serialize)]
+struct ShufflePosted {
+    index: u64,
+    parts: usize,
+    mixer: u32,
+}
+
+fn decode<T: Canonical>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
+    T::from_canonical_bytes(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not a canonical {what}: {e}")))
+}
+
+async fn post_shuffle(
+    state: ThisElection,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = crate::body::read(&req, payload, MIX_BODY).await?;
+    let shuffle: Shuffle = decode(&bytes, "shuffle")?;
+    drop(bytes);
+    let mixer = shuffle.mixer;
+    let (index, parts) = crate::mix::post_shuffle(&state.election, shuffle)
+        .await
+        .inspect_err(|e| tracing::warn!(mixer, error = %e, "shuffle refused"))?;
+    tracing::info!(election = %state.slug, index, parts, mixer, "shuffle posted");
+    Ok(HttpResponse::Created().json(ShufflePosted {
+        index,
+        parts,
+        mixer,
+    }))
+}
+
+#[derive(Serialize)]
+struct SharePosted {
+    index: u64,
+    mix_result_index: Option<u64>,
+    result_index: Option<u64>,
+}
+
+async fn post_share(
+    state: ThisElection,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let bytes = crate::body::read(&req, payload, MIX_BODY).await?;
+    let share: MixShare = decode(&bytes, "mixed decryption share")?;
+    drop(bytes);
+    let trustee = share.trustee;
+    let index = crate::mix::post_share(&state.election, share)
+        .await
+        .inspect_err(|e| tracing::warn!(trustee, error = %e, "mixed share refused"))?;
+    tracing::info!(election = %state.slug, index, trustee, "mixed decryption share posted");
+    let mix_result_index = crate::mix::post_result_if_ready(&state.election).await;
+    let result_index = super::tally::post_result_if_ready(&state).await;
+    Ok(HttpResponse::Created().json(SharePosted {
+        index,
+        mix_result_index,
+        result_index,
+    }))
+}
+
+#[derive(Serialize)]
+struct ResultView {
+    #[serde(flatten)]
+    result: MixResult,
+    index: u64,
+}
+
+async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
+    let s = state.election.read().await;
+    match s.mix().and_then(|m| m.result()) {
+        Some((r, index)) => Ok(HttpResponse::Ok().json(ResultView {
+            result: r.clone(),
+            index: *index,
+        })),
+        None => Err(ApiError::not_found(
+            "the mixed lists are not decrypted yet (see …/mix)",
+        )),
+    }
+}
