@@ -60,11 +60,13 @@ pub enum EntryKind {
     DecryptionShare = 8,
     /// The decrypted result.
     Result = 9,
+    /// The booth manifest: the web booth's files and hashes, posted before voting opens.
+    BoothManifest = 10,
 }
 
 impl EntryKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [EntryKind; 9] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::ElectionDefinition,
         EntryKind::CeremonyMessage,
         EntryKind::CredentialList,
@@ -74,6 +76,7 @@ impl EntryKind {
         EntryKind::EncryptedTally,
         EntryKind::DecryptionShare,
         EntryKind::Result,
+        EntryKind::BoothManifest,
     ];
 
     /// The kind byte.
@@ -93,6 +96,7 @@ impl EntryKind {
             7 => EntryKind::EncryptedTally,
             8 => EntryKind::DecryptionShare,
             9 => EntryKind::Result,
+            10 => EntryKind::BoothManifest,
             _ => return None,
         })
     }
@@ -109,6 +113,7 @@ impl EntryKind {
             EntryKind::EncryptedTally => "encrypted_tally",
             EntryKind::DecryptionShare => "decryption_share",
             EntryKind::Result => "result",
+            EntryKind::BoothManifest => "booth_manifest",
         }
     }
 }

@@ -18,6 +18,7 @@ use psephos_core::hash::Digest;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use serde::{Deserialize, Serialize};
 
+use crate::booth::BoothManifest;
 use crate::credentials::CredentialList;
 
 /// The election definition, the first entry of every board: the manifest and the ceremony's
@@ -251,6 +252,7 @@ pub enum Payload {
     Tally(EncryptedTally),
     Share(DecryptionShare),
     Result(TallyResult),
+    BoothManifest(BoothManifest),
 }
 
 impl Payload {
@@ -266,6 +268,7 @@ impl Payload {
             Payload::Tally(_) => EntryKind::EncryptedTally,
             Payload::Share(_) => EntryKind::DecryptionShare,
             Payload::Result(_) => EntryKind::Result,
+            Payload::BoothManifest(_) => EntryKind::BoothManifest,
         }
     }
 
@@ -281,6 +284,7 @@ impl Payload {
             Payload::Tally(x) => x.to_canonical_bytes(),
             Payload::Share(x) => x.to_canonical_bytes(),
             Payload::Result(x) => x.to_canonical_bytes(),
+            Payload::BoothManifest(x) => x.to_canonical_bytes(),
         }
     }
 
@@ -306,6 +310,9 @@ impl Payload {
                 Payload::Share(DecryptionShare::from_canonical_bytes(bytes)?)
             }
             EntryKind::Result => Payload::Result(TallyResult::from_canonical_bytes(bytes)?),
+            EntryKind::BoothManifest => {
+                Payload::BoothManifest(BoothManifest::from_canonical_bytes(bytes)?)
+            }
             _ => {
                 return Err(DecodeError::UnknownTag {
                     what: "entry kind",

@@ -26,6 +26,7 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult,
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::booth::{BoothManifest, BoothManifestError};
 use crate::credentials::{CredentialList, ListError, RawCredentialList};
 use crate::payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use crate::tables::TrackedBallot;
@@ -130,6 +131,10 @@ pub enum RuleError {
     Result(ResultError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
+    #[error("booth manifest rejected: {0}")]
+    Booth(#[from] BoothManifestError),
+    #[error("voting cannot open before the booth manifest is on the board (§11.6)")]
+    NoBoothManifest,
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
     Capacity(&'static str),
     /// A ballot of the rules' snapshot that cannot be the next entry of the state being restored.
@@ -154,6 +159,7 @@ impl RuleError {
             | RuleError::ChallengedBallot(_)
             | RuleError::AlreadyCast(_)
             | RuleError::TooManyChallenges { .. }
+            | RuleError::NoBoothManifest
             | RuleError::Capacity(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
@@ -284,6 +290,8 @@ pub enum Applied {
     /// A credential-list entry with this many credentials.
     Credentials(usize),
     KeyAnnounced,
+    /// The booth manifest (replacing an earlier one, if any, before voting opens).
+    BoothManifest,
     Opened,
     Closed,
     /// A cast ballot; `superseded` is the index of the credential's previous ballot (a revote).
@@ -355,6 +363,9 @@ pub struct Rules {
     /// tally): what the server posts as the result and what a posted result is compared with.
     combined: Option<Result<TallyResult, RuleError>>,
     result: Option<TallyResult>,
+    /// The booth manifest in force (the last one posted; none may follow the opening).
+    booth: Option<BoothManifest>,
+    booth_at: Option<u64>,
     /// Index of each control entry, by event.
     opened_at: Option<u64>,
     closed_at: Option<u64>,
@@ -388,6 +399,8 @@ impl Rules {
             shares: BTreeMap::new(),
             combined: None,
             result: None,
+            booth: None,
+            booth_at: None,
             opened_at: None,
             closed_at: None,
             key_at: None,
@@ -468,6 +481,10 @@ impl Rules {
     pub fn result(&self) -> Option<&TallyResult> {
         self.result.as_ref()
     }
+    /// The booth manifest in force and its board index.
+    pub fn booth(&self) -> Option<(&BoothManifest, u64)> {
+        self.booth.as_ref().zip(self.booth_at)
+    }
     /// Board indices of the open and close events.
     pub fn voting_window(&self) -> (Option<u64>, Option<u64>) {
         (self.opened_at, self.closed_at)
@@ -524,6 +541,7 @@ impl Rules {
             Payload::Tally(t) => self.apply_tally(t)?,
             Payload::Share(s) => self.apply_share(s)?,
             Payload::Result(r) => self.apply_result(r)?,
+            Payload::BoothManifest(m) => self.apply_booth(m)?,
         };
         if !matches!(payload, Payload::Ballot(_) | Payload::Challenge(_)) {
             self.events += 1;
@@ -683,6 +701,8 @@ impl Rules {
             shares: self.shares.clone(),
             combined: self.combined.clone(),
             result: self.result.clone(),
+            booth: self.booth.clone(),
+            booth_at: self.booth_at,
             opened_at: self.opened_at,
             closed_at: self.closed_at,
             key_at: self.key_at,
@@ -941,6 +961,9 @@ impl Rules {
                 if self.tables.credential_count() == 0 {
                     return Err(RuleError::Credentials(CredentialsError::NoneListed));
                 }
+                if self.booth.is_none() {
+                    return Err(RuleError::NoBoothManifest);
+                }
                 self.phase = Phase::Open;
                 self.opened_at = Some(self.size);
                 self.tables.reserve_ballots(self.tables.credential_count());
@@ -953,6 +976,21 @@ impl Rules {
                 Ok(Applied::Closed)
             }
         }
+    }
+
+    /// §11.6: after the definition and before voting opens; a later one replaces an earlier
+    /// one until then, and none is accepted once voting is open.
+    fn apply_booth(&mut self, m: &BoothManifest) -> Result<Applied, RuleError> {
+        if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {
+            return Err(RuleError::Phase {
+                action: "post the booth manifest",
+                phase: self.phase,
+            });
+        }
+        m.check()?;
+        self.booth = Some(m.clone());
+        self.booth_at = Some(self.size);
+        Ok(Applied::BoothManifest)
     }
 
     fn apply_ballot(&mut self, b: &EncryptedBallot) -> Result<Applied, RuleError> {

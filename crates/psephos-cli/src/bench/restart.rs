@@ -286,7 +286,7 @@ async fn build(board: &Board, voters: usize, rng: &mut ChaCha20Rng) -> anyhow::R
     setup.extend(sim.ceremony_messages());
     setup.extend(sim.credential_lists());
     setup.push(sim.key_announcement()?);
-    setup.push(Payload::Control(Control::Open));
+    setup.extend(sim.opening());
     let mut entries = Vec::with_capacity(setup.len());
     for p in &setup {
         state.apply(p).context("the rules reject a setup entry")?;

@@ -308,7 +308,7 @@ async fn record_export_from_a_database() {
     payloads.extend(sim.ceremony_messages());
     payloads.extend(sim.credential_lists());
     payloads.push(sim.key_announcement().unwrap());
-    payloads.push(Payload::Control(Control::Open));
+    payloads.extend(sim.opening());
     for i in 0..5 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());
     }
@@ -419,7 +419,7 @@ async fn export_during_voting_stops_at_the_last_cosigned_block() {
     payloads.extend(sim.ceremony_messages());
     payloads.extend(sim.credential_lists());
     payloads.push(sim.key_announcement().unwrap());
-    payloads.push(Payload::Control(Control::Open));
+    payloads.extend(sim.opening());
     let opened = payloads.len() as u64;
     for i in 0..4 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());

@@ -35,6 +35,7 @@ pub enum CheckId {
     TallyShares,
     TallyCombination,
     TallyResult,
+    BoothManifest,
 }
 
 impl From<CheckId> for &'static str {
@@ -45,7 +46,7 @@ impl From<CheckId> for &'static str {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 20] = [
+    pub const ALL: [CheckId; 21] = [
         CheckId::RecordFormat,
         CheckId::BoardCheckpoints,
         CheckId::BoardBlocks,
@@ -66,6 +67,7 @@ impl CheckId {
         CheckId::TallyShares,
         CheckId::TallyCombination,
         CheckId::TallyResult,
+        CheckId::BoothManifest,
     ];
 
     /// The check's number in the report (1-based, stable).
@@ -99,6 +101,7 @@ impl CheckId {
             CheckId::TallyShares => "tally.shares",
             CheckId::TallyCombination => "tally.combination",
             CheckId::TallyResult => "tally.result",
+            CheckId::BoothManifest => "booth.manifest",
         }
     }
 
@@ -158,6 +161,9 @@ impl CheckId {
                 "at least k valid shares combine (Lagrange) and every count decodes within its bound"
             }
             CheckId::TallyResult => "the published result equals the decrypted tally",
+            CheckId::BoothManifest => {
+                "booth manifest: well formed, on the board before voting opens, none after"
+            }
         }
     }
 
@@ -306,6 +312,9 @@ pub struct Report {
     pub phase: Option<&'static str>,
     pub counts: Option<Counts>,
     pub election_hash: Option<String>,
+    /// The hash of the booth manifest in force (§11.6), hex; what `psephos verify-booth`
+    /// checks the served files against.
+    pub booth_manifest: Option<String>,
     /// The election's name and id, from the definition.
     pub election_name: Option<String>,
     pub election_id: Option<String>,

@@ -86,7 +86,7 @@ impl Fixture {
         voting.extend(sim.ceremony_messages());
         voting.extend(sim.credential_lists());
         voting.push(sim.key_announcement().unwrap());
-        voting.push(Payload::Control(Control::Open));
+        voting.extend(sim.opening());
         for i in 0..VOTERS {
             voting.extend(sim.votes(i, &mut rng).unwrap());
         }
@@ -1056,7 +1056,7 @@ contests = ["score"]
             .map(Payload::Credentials),
     );
     v.push(sim.key_announcement().unwrap());
-    v.push(Payload::Control(Control::Open));
+    v.extend(sim.opening());
     for i in 0..2 {
         v.push(Payload::Ballot(sim.ballot(i, &mut rng).unwrap()));
     }
