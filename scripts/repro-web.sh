@@ -5,8 +5,8 @@
 # (a timestamp, an absolute path, a toolchain that is not the pinned one) fails it.
 #
 # Offline: the second CARGO_HOME reuses the first one's downloaded registry (a link), and both
-# builds use the installed pinned toolchain (scripts/wasm-toolchain.sh). Two full wasm builds:
-# about 20 minutes on a loaded 2-core machine (README, "Reproducible booth").
+# builds use the installed pinned toolchain (scripts/wasm-toolchain.sh). Two cold wasm builds:
+# about 30 minutes on a loaded 2-core machine (README, "Reproducible booth").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/psephos-repro.XXXXXX")"

@@ -9,7 +9,7 @@
 //   whose bytes differ from the build's.
 //
 // The pages are static: after this step every byte of web/dist is fixed by the commit and the
-// pinned toolchain, and the booth manifest (docs/protocol.md §11.6) lists each file's SHA-256.
+// pinned toolchain, and the booth manifest (docs/protocol.md §11.5) lists each file's SHA-256.
 // Deterministic: no clock, no absolute path, files visited in sorted order.
 //
 // Usage: node scripts/seal-web.mjs DIR

@@ -1,4 +1,4 @@
-//! The booth manifest (`docs/protocol.md` §11.6): every file of the web booth the service serves
+//! The booth manifest (`docs/protocol.md` §11.5): every file of the web booth the service serves
 //! (its path under the election's pages and its SHA-256), and the Content-Security-Policy it is
 //! served with. It is a board entry, posted before voting opens and never after, so the code a
 //! voter's browser runs is pinned by the signed, witnessed checkpoints like every ballot: anyone
@@ -118,7 +118,7 @@ impl BoothManifest {
         }
     }
 
-    /// Every rule of §11.6 but the encoding's.
+    /// Every rule of §11.5 but the encoding's.
     pub fn check(&self) -> Result<(), BoothManifestError> {
         if self.csp.is_empty()
             || self.csp.len() > MAX_BOOTH_CSP
@@ -168,7 +168,7 @@ impl BoothManifest {
         Digest::of(labels::BOOTH_MANIFEST, &self.to_canonical_bytes())
     }
 
-    /// The manifest as JSON (`docs/protocol.md` §11.6): hashes in hex.
+    /// The manifest as JSON (`docs/protocol.md` §11.5): hashes in hex.
     pub fn to_json(&self) -> BoothManifestJson {
         BoothManifestJson {
             version: BOOTH_MANIFEST_VERSION,

@@ -133,7 +133,7 @@ pub enum RuleError {
     TooManyChallenges { limit: u32 },
     #[error("booth manifest rejected: {0}")]
     Booth(#[from] BoothManifestError),
-    #[error("voting cannot open before the booth manifest is on the board (§11.6)")]
+    #[error("voting cannot open before the booth manifest is on the board (§11.5)")]
     NoBoothManifest,
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
     Capacity(&'static str),
@@ -978,7 +978,7 @@ impl Rules {
         }
     }
 
-    /// §11.6: after the definition and before voting opens; a later one replaces an earlier
+    /// §11.5: after the definition and before voting opens; a later one replaces an earlier
     /// one until then, and none is accepted once voting is open.
     fn apply_booth(&mut self, m: &BoothManifest) -> Result<Applied, RuleError> {
         if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {

@@ -1,5 +1,5 @@
 //! The web booth this service serves, read once when it starts (`--web DIR`), and its booth
-//! manifest (`docs/protocol.md` §11.6).
+//! manifest (`docs/protocol.md` §11.5).
 //!
 //! The files are held in memory and served from there, so the bytes a browser gets are exactly
 //! those the manifest hashes for as long as the process runs: the manifest the service posts

@@ -30,7 +30,7 @@ use anyhow::Context;
 use psephos_board::{Board, BoardConfig, Entry, EntryKind};
 use psephos_core::encoding::Canonical;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, Payload, Rules};
+use psephos_record::Rules;
 use psephos_server::election::ElectionService;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;

@@ -13,7 +13,7 @@ use psephos_board::{Board, BoardConfig, Entry};
 use psephos_cli::keys::SecretKey;
 use psephos_core::election::Manifest;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, Payload, Rules};
+use psephos_record::Rules;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -68,7 +68,7 @@ fn demo_record_verifies_and_tampering_fails() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], true);
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 20);
+    assert_eq!(checks.len(), 21);
     assert_eq!(checks[13]["id"], "ballots.proofs");
     assert!(checks
         .iter()

@@ -312,7 +312,7 @@ pub struct Report {
     pub phase: Option<&'static str>,
     pub counts: Option<Counts>,
     pub election_hash: Option<String>,
-    /// The hash of the booth manifest in force (§11.6), hex; what `psephos verify-booth`
+    /// The hash of the booth manifest in force (§11.5), hex; what `psephos verify-booth`
     /// checks the served files against.
     pub booth_manifest: Option<String>,
     /// The election's name and id, from the definition.

@@ -185,7 +185,7 @@ fn open_election() -> Setup {
     state.apply(&part(b)).unwrap();
     assert_eq!(state.counts().credentials, list.credentials.len() as u64);
 
-    // No booth manifest yet: voting cannot open (§11.6).
+    // No booth manifest yet: voting cannot open (§11.5).
     let e = rejected(
         &mut state,
         &Payload::Control(Control::Open),

@@ -372,7 +372,7 @@ async fn post_booth(
 }
 
 async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse> {
-    // The booth manifest first (§11.6): voting cannot open without it. Before the key is ready
+    // The booth manifest first (§11.5): voting cannot open without it. Before the key is ready
     // the rules refuse opening anyway, and the manifest waits (a manifest is posted only with
     // the opening it precedes or by `POST E/booth`).
     if state.election.read().await.phase() == psephos_record::Phase::KeyReady {

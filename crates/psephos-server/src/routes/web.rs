@@ -11,7 +11,7 @@
 //! started, served from memory: every segment a plain name (no `..`, no hidden files, no
 //! backslashes), a directory serves its `index.html`, and a symbolic link was followed only to
 //! a file inside the directory. They are what the booth manifest on each election's board
-//! lists (`docs/protocol.md` §11.6); an election whose board pins another booth gets 503
+//! lists (`docs/protocol.md` §11.5); an election whose board pins another booth gets 503
 //! `booth_mismatch` for its pages.
 
 use crate::state::AppState;
@@ -21,7 +21,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 /// The policy every static file is served with: only this origin's scripts (and WebAssembly
 /// compiled from them), no inline script or style, no framing, no plugins. It is the booth
-/// manifest's `default_csp` (§11.6).
+/// manifest's `default_csp` (§11.5).
 pub const CSP: &str = psephos_record::booth::DEFAULT_CSP;
 
 fn no_route(req: &HttpRequest) -> ApiError {
