@@ -138,11 +138,7 @@ pub fn check(args: &Args) -> anyhow::Result<BoothReport> {
     let (manifest, index) = manifest_in(spool.path(), &want)?;
 
     let mut files = Vec::new();
-    let pages = format!(
-        "{}/e/{}",
-        args.url.trim_end_matches('/'),
-        args.election
-    );
+    let pages = format!("{}/e/{}", args.url.trim_end_matches('/'), args.election);
     rt.block_on(async {
         let client = reqwest::Client::builder()
             .user_agent("Mozilla/5.0 (psephos verify-booth)")
@@ -246,10 +242,16 @@ async fn fetch_one(
 
 /// Every file of the board's manifest and of a local build, compared by path.
 fn compare_build(board: &BoothManifest, local: &BoothManifest) -> Vec<FileCheck> {
-    let mine: BTreeMap<&str, &[u8; 32]> =
-        local.files.iter().map(|f| (f.path.as_str(), &f.sha256)).collect();
-    let theirs: BTreeMap<&str, &[u8; 32]> =
-        board.files.iter().map(|f| (f.path.as_str(), &f.sha256)).collect();
+    let mine: BTreeMap<&str, &[u8; 32]> = local
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), &f.sha256))
+        .collect();
+    let theirs: BTreeMap<&str, &[u8; 32]> = board
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), &f.sha256))
+        .collect();
     let mut paths: Vec<&str> = mine.keys().chain(theirs.keys()).copied().collect();
     paths.sort_unstable();
     paths.dedup();

@@ -308,7 +308,11 @@ mod tests {
         for p in ["booth.js", "/../x", "/.hidden", "/a//b", "/a\\b", "/é", "/"] {
             assert!(
                 matches!(
-                    BoothManifest::new(DEFAULT_CSP, "/index.html", vec![file("/index.html", 1), file(p, 2)]),
+                    BoothManifest::new(
+                        DEFAULT_CSP,
+                        "/index.html",
+                        vec![file("/index.html", 1), file(p, 2)]
+                    ),
                     Err(BoothManifestError::Path(_))
                 ),
                 "{p}"

@@ -24,11 +24,23 @@ impl Drop for Killed {
 /// A small booth: pages, a script, a stylesheet and a "wasm" module.
 fn write_booth(dir: &Path) {
     std::fs::create_dir_all(dir.join("pkg")).unwrap();
-    std::fs::write(dir.join("index.html"), "<!doctype html><title>booth</title><script type=module src=booth.js></script>").unwrap();
-    std::fs::write(dir.join("elections.html"), "<!doctype html><title>list</title>").unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><title>booth</title><script type=module src=booth.js></script>",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("elections.html"),
+        "<!doctype html><title>list</title>",
+    )
+    .unwrap();
     std::fs::write(dir.join("booth.js"), "export const booth = 1;\n").unwrap();
     std::fs::write(dir.join("style.css"), "body { margin: 0 }\n").unwrap();
-    std::fs::write(dir.join("pkg/psephos_wasm_bg.wasm"), b"\0asm\x01\0\0\0booth").unwrap();
+    std::fs::write(
+        dir.join("pkg/psephos_wasm_bg.wasm"),
+        b"\0asm\x01\0\0\0booth",
+    )
+    .unwrap();
 }
 
 /// A proxy in front of `upstream` (host:port) that answers every second request for a path
@@ -87,8 +99,12 @@ fn relay(
             .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
             .map(str::to_owned)
             .collect();
-        response = format!("{}\r\ncontent-length: {}\r\n\r\n", head.join("\r\n"), body.len())
-            .into_bytes();
+        response = format!(
+            "{}\r\ncontent-length: {}\r\n\r\n",
+            head.join("\r\n"),
+            body.len()
+        )
+        .into_bytes();
         response.extend_from_slice(&body);
     }
     client.write_all(&response)?;
@@ -115,7 +131,13 @@ fn verify_booth_passes_against_the_demo_and_catches_a_tampering_server() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_psephos"))
         .args(["demo-serve", "--config"])
         .arg(root.join("election-config/referendum.toml"))
-        .args(["--listen", "127.0.0.1:0", "--voters-per-style", "2", "--web"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--voters-per-style",
+            "2",
+            "--web",
+        ])
         .arg(&web)
         .current_dir(dir)
         .env("RUST_LOG", "warn")
@@ -159,7 +181,10 @@ fn verify_booth_passes_against_the_demo_and_catches_a_tampering_server() {
         String::from_utf8_lossy(&ok.stderr)
     );
     for file in ["/booth.js", "/index.html", "/pkg/psephos_wasm_bg.wasm", "/"] {
-        assert!(stdout.contains(&format!("ok    served {file}\n")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("ok    served {file}\n")),
+            "{stdout}"
+        );
     }
     assert!(!stdout.contains("FAIL"), "{stdout}");
     let json = run(&format!("{command} --json"), dir);

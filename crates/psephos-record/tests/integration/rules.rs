@@ -196,7 +196,11 @@ fn open_election() -> Setup {
     // A malformed one is refused; a later one before the opening replaces the earlier.
     let mut bad = psephos_record::booth::no_booth();
     bad.index = "/index.html".into();
-    rejected(&mut state, &Payload::BoothManifest(bad), RuleErrorKind::Invalid);
+    rejected(
+        &mut state,
+        &Payload::BoothManifest(bad),
+        RuleErrorKind::Invalid,
+    );
     assert_eq!(state.apply(&booth).unwrap(), Applied::BoothManifest);
     assert_eq!(state.apply(&booth).unwrap(), Applied::BoothManifest);
     let at = state.size() - 1;

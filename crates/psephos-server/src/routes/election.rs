@@ -301,9 +301,9 @@ pub struct PostBooth {
 async fn get_booth(state: ThisElection, app: web::Data<AppState>) -> Result<HttpResponse> {
     let served = app.booth()?.manifest();
     let s = state.election.read().await;
-    let posted = s.booth().map(|(m, index)| {
-        json!({ "index": index, "manifest": m.to_json() })
-    });
+    let posted = s
+        .booth()
+        .map(|(m, index)| json!({ "index": index, "manifest": m.to_json() }));
     let matches = s.booth().map(|(m, _)| m == served);
     Ok(HttpResponse::Ok().json(json!({
         "posted": posted,
@@ -355,15 +355,13 @@ async fn post_booth(
     };
     let index = post_served_booth(&state, &app, want.hash.as_deref()).await?;
     let s = state.election.read().await;
-    let (m, at) = s
-        .booth()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the booth manifest is not on the board",
-            )
-        })?;
+    let (m, at) = s.booth().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the booth manifest is not on the board",
+        )
+    })?;
     Ok(HttpResponse::Ok().json(json!({
         "index": at,
         "posted": index.is_some(),

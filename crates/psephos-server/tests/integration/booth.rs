@@ -24,12 +24,15 @@ fn booth(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_booth_manifest_is_posted_before_voting_and_pins_the_pages() {
-    let web = booth(&[("index.html", "<!doctype html><p>booth"), ("booth.js", "let a = 1;")]);
+    let web = booth(&[
+        ("index.html", "<!doctype html><p>booth"),
+        ("booth.js", "let a = 1;"),
+    ]);
     let config = psephos_server::ServiceConfig {
         web_dir: Some(web.path().to_path_buf()),
         ..common::quiet_config()
     };
-    let mut s = start(Backend::Sqlite, config).await;
+    let s = start(Backend::Sqlite, config).await;
     let (st, v) = s.get(&format!("{E}/booth")).await;
     assert_eq!(st, 200, "{v}");
     assert!(v["posted"].is_null(), "{v}");
@@ -54,14 +57,22 @@ async fn the_booth_manifest_is_posted_before_voting_and_pins_the_pages() {
     assert_eq!(st, 201, "{v}");
     let size = s.size();
     let got = s
-        .post(&format!("{E}/booth"), &json!({ "hash": "00".repeat(32) }), true)
+        .post(
+            &format!("{E}/booth"),
+            &json!({ "hash": "00".repeat(32) }),
+            true,
+        )
         .await;
     assert_eq!(expect_error(&got, 409), "booth_mismatch");
     assert_eq!(s.size(), size, "nothing posted");
     let (st, v) = s
         .post(&format!("{E}/booth"), &json!({ "hash": served }), true)
         .await;
-    assert_eq!((st, &v["posted"], &v["hash"]), (200, &json!(true), &json!(served)), "{v}");
+    assert_eq!(
+        (st, &v["posted"], &v["hash"]),
+        (200, &json!(true), &json!(served)),
+        "{v}"
+    );
     let (st, v) = s.official(&format!("{E}/booth")).await;
     assert_eq!((st, &v["posted"]), (200, &json!(false)), "posted once: {v}");
     assert_eq!(s.size(), size + 1);
@@ -89,7 +100,11 @@ async fn the_booth_manifest_is_posted_before_voting_and_pins_the_pages() {
 
     // Once voting is open the manifest cannot change.
     let got = s.official(&format!("{E}/booth")).await;
-    assert_eq!(got.0, 200, "the same manifest is already there: {:?}", got.1);
+    assert_eq!(
+        got.0, 200,
+        "the same manifest is already there: {:?}",
+        got.1
+    );
     assert_eq!(got.1["posted"], false);
     let (st, page) = s.get_text("/e/psephos-2026/booth.js").await;
     assert_eq!((st, page.as_str()), (200, "let a = 1;"));
@@ -99,7 +114,10 @@ async fn the_booth_manifest_is_posted_before_voting_and_pins_the_pages() {
     s.handle.stop(true).await;
     s.state.shutdown().await;
     s.board.close().await.unwrap();
-    let other = booth(&[("index.html", "<!doctype html><p>booth"), ("booth.js", "let a = 2;")]);
+    let other = booth(&[
+        ("index.html", "<!doctype html><p>booth"),
+        ("booth.js", "let a = 2;"),
+    ]);
     let config = psephos_server::ServiceConfig {
         web_dir: Some(other.path().to_path_buf()),
         ..common::quiet_config()
