@@ -298,7 +298,8 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", k.name()));
         }
         assert_eq!(EntryKind::from_u8(0), None);
-        assert_eq!(EntryKind::from_u8(10), None);
+        assert_eq!(EntryKind::from_u8(255), None);
+        assert_eq!(EntryKind::from_u8(10), Some(EntryKind::BoothManifest));
     }
 
     #[test]
