@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web browser-test bench bench-quick regenerate-vectors fuzz fuzz-smoke
+.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web repro-web browser-test bench bench-quick regenerate-vectors fuzz fuzz-smoke
 
 all: test
 
@@ -25,8 +25,9 @@ demo-offline:
 
 ## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
 ## front end built from source (the core compiled to wasm32: the browser runs the same code)
-## and the browser tests in headless Chromium, and every fuzz target briefly.
-test: lint unit vectors web browser-test fuzz-smoke
+## and the browser tests in headless Chromium, the reproducible-build check of the web front end,
+## and every fuzz target briefly.
+test: lint unit vectors web browser-test repro-web fuzz-smoke
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -47,6 +48,12 @@ wasm-check:
 ## the pages of web/src. Installs its toolchain on first use (scripts/wasm-toolchain.sh).
 web:
 	WASM_TARGET_DIR=$(WASM_TARGET_DIR) scripts/build-web.sh
+
+## The web front end built twice from the committed tree (HEAD), in two other directories and
+## under another HOME and CARGO_HOME, and every file's SHA-256 compared (scripts/repro-web.sh;
+## two cold wasm builds, about 30 minutes on a loaded 2-core machine).
+repro-web:
+	scripts/repro-web.sh
 
 ## Voting, challenging, revoting and verifying in headless Chromium against a real server.
 browser-test: web

@@ -5,7 +5,9 @@
 #   eval "$(scripts/wasm-toolchain.sh --web)"    # also wasm-bindgen and wasm-opt (make web)
 #
 # - Debian's rustc-web with the standard library sources (build-std), since rustup cannot add
-#   the wasm32 target here;
+#   the wasm32 target here, at the exact Debian versions below (the reproducible build, README
+#   "Reproducible booth": the same commit and these versions give the same web/dist, byte for
+#   byte; another version is refused unless PSEPHOS_UNPINNED_TOOLCHAIN=1);
 # - with --web: wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in
 #   Cargo.lock (the two must match), built with cargo install; and wasm-opt from the npm package
 #   `binaryen` (Debian's older binaryen produces broken output). Both go under
@@ -15,10 +17,24 @@ web=0
 [ "${1:-}" = "--web" ] && web=1
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
+# The pinned toolchain: Debian package = version.
+rust_web=1.96.0+dfsg1-1~deb12u2
+pins=(rustc-web="$rust_web" cargo-web="$rust_web" rust-web-src="$rust_web"
+  rust-web-llvm="$rust_web" lld-22=1:22.1.8-1~deb12u1)
 missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+for pin in "${pins[@]}"; do
+  p="${pin%%=*}" want="${pin#*=}"
+  have="$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null || true)"
+  case "$have" in
+    "install ok installed $want") ;;
+    "install ok installed "*)
+      if [ "${PSEPHOS_UNPINNED_TOOLCHAIN:-0}" != 1 ]; then
+        echo "$p ${have##* } is installed; the reproducible web build is pinned to $want" >&2
+        echo "(install it: apt-get install $p=$want, or set PSEPHOS_UNPINNED_TOOLCHAIN=1 for a build that will not match others)" >&2
+        exit 1
+      fi ;;
+    *) missing+=("$pin") ;;
+  esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2

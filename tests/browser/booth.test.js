@@ -350,3 +350,57 @@ test('the observer verifies the whole election in the browser', async () => {
   await screenshot(page, 'observer-verified');
   assert.deepEqual(problems, []);
 });
+
+// The booth manifest (docs/protocol.md §11.6): the booth shows its hash, the observer page finds
+// that the files it was served match it, `psephos verify-booth` agrees against this very build,
+// and a page whose module or wasm is not the build's does not run (Subresource Integrity).
+test('the booth is the one its board pins, and the browser refuses other bytes', async () => {
+  const booth = await (await fetch(`${election.api}/booth`)).json();
+  assert.equal(booth.matches, true, JSON.stringify(booth));
+  const { hash, files } = booth.posted.manifest;
+  assert.match(hash, /^[0-9a-f]{64}$/);
+
+  const { page, problems } = await watchedPage(browser.context, election.url);
+  await page.goto(`${election.url}/`);
+  await visible(page, 's-credential');
+  assert.equal((await page.textContent('#booth-manifest')).trim(), hash);
+  assert.deepEqual(problems, []);
+
+  const observer = await watchedPage(browser.context, election.url);
+  await observer.page.goto(`${election.url}/observer.html`);
+  const ok = t('observer.booth.ok', { n: String(Object.keys(files).length) });
+  await observer.page.waitForFunction((s) => document.querySelector('#booth-status').textContent === s, ok,
+    { timeout: 60_000 });
+  assert.ok((await observer.page.textContent('#booth-hash')).includes(hash));
+  await noA11yViolations(observer.page, 'the observer page with the booth check');
+  assert.deepEqual(observer.problems, []);
+
+  // The command-line check, against the served files and this build of web/dist.
+  const origin = new URL(election.url).origin;
+  const out = execFileSync(process.env.PSEPHOS_BIN,
+    ['verify-booth', origin, '--election', 'e1', '--build', join(repo, 'web/dist')],
+    { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } });
+  assert.ok(out.includes(`Booth manifest ${hash}`), out);
+  assert.ok(!out.includes('FAIL'), out);
+
+  // A server that alters a module the page imports, or the wasm: the booth never starts.
+  for (const [pattern, alter] of [
+    ['**/common.js', (b) => Buffer.concat([b, Buffer.from('\n// altered\n')])],
+    ['**/psephos_wasm_bg.wasm', (b) => Buffer.concat([b, Buffer.from([0])])],
+  ]) {
+    const bad = await watchedPage(browser.context, election.url);
+    await bad.page.route(pattern, async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ response: res, body: alter(await res.body()) });
+    });
+    await bad.page.goto(`${election.url}/`);
+    const deadline = Date.now() + 30_000;
+    while (!bad.problems.some((p) => /integrity|digest/i.test(p))
+      && !/integrity|digest/i.test(await bad.page.textContent('#status'))) {
+      assert.ok(Date.now() < deadline, `${pattern}: no integrity failure seen: ${bad.problems}`);
+      await new Promise((ok) => setTimeout(ok, 200));
+    }
+    assert.equal(await bad.page.isVisible('#s-credential'), false, pattern);
+    await bad.page.close();
+  }
+});

@@ -2,10 +2,13 @@
 // secrets (values and nonces, for a challenge) stay in this worker's wasm memory.
 // Messages: {id, op, args} → {id, ok, result} | {id, ok: false, error}; {progress} while working.
 
-import init, { Booth } from './pkg/psephos_wasm.js';
+import * as glue from './pkg/psephos_wasm.js';
+import { initWasm } from './integrity.js';
+
+const { Booth } = glue;
 
 let booth = null;
-const ready = init();
+const ready = initWasm(glue);
 
 const ops = {
   start(electionJson) {

@@ -38,15 +38,18 @@ const status = (text) => { $('status').textContent = text; };
 async function start() {
   status(t('loading'));
   try {
-    [wasm, electionJson] = await Promise.all([loadWasm(), api(E(''), { text: true })]);
+    let booth;
+    [wasm, electionJson, booth] = await Promise.all([loadWasm(), api(E(''), { text: true }), api(E('/booth'))]);
     election = JSON.parse(electionJson);
     const summary = JSON.parse(wasm.checkElection(electionJson));
+    const boothHash = booth.posted ? booth.posted.manifest.hash : null;
     $('election-name').textContent = election.manifest.name;
     document.title = `${election.manifest.name} · ${t('booth.title')}`;
     fill($('election-info'), dl([
       [t('observer.phase'), t(`election.phase.${election.phase}`)],
       [t('election.hash'), el('code', { class: 'break', text: summary.election_hash ?? summary.manifest_hash })],
-    ]), el('p', { class: 'hint', text: t('election.hash.help') }));
+      [t('election.booth'), boothHash ? el('code', { id: 'booth-manifest', class: 'break', text: boothHash }) : t('election.booth.none')],
+    ]), el('p', { class: 'hint', text: t('election.hash.help') }), el('p', { class: 'hint', text: t('election.booth.help') }));
     if (election.phase !== 'open') {
       status(t('election.notOpen', { phase: t(`election.phase.${election.phase}`) }));
       return;

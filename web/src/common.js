@@ -2,6 +2,7 @@
 // (navigation, strings), the HTTP API, and loading the wasm module.
 
 import { t, language } from './strings.js';
+import { initWasm } from './integrity.js';
 
 export { t };
 
@@ -137,8 +138,7 @@ let wasm;
 /** The psephos wasm module, loaded once. */
 export async function loadWasm() {
   if (!wasm) {
-    const mod = await import('./pkg/psephos_wasm.js');
-    await mod.default();
+    const mod = await initWasm(await import('./pkg/psephos_wasm.js'));
     wasm = mod;
     const footer = $('footer');
     if (footer) footer.textContent = t('footer', { version: mod.version() });

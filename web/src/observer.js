@@ -65,6 +65,7 @@ async function start() {
     } catch { /* none yet */ }
     $('status').textContent = '';
     render();
+    checkBooth().catch((e) => { $('booth-status').textContent = describe(e); });
   } catch (e) {
     $('status').textContent = describe(e);
     return;
@@ -84,6 +85,40 @@ async function start() {
     state.counts = d.counts ?? d;
     render();
   });
+}
+
+// --- The booth's code against the manifest on the board (docs/protocol.md §11.6) ---------------
+
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+
+async function checkBooth() {
+  const booth = await api(E('/booth'));
+  if (!booth.posted) {
+    $('booth-status').textContent = t('observer.booth.none');
+    return;
+  }
+  const m = booth.posted.manifest;
+  fill($('booth-hash'), `${t('observer.booth.hash')}: `, el('code', { class: 'break', text: m.hash }));
+  $('booth-status').textContent = t('observer.booth.checking');
+  const pages = new URL('./', location.href);
+  const files = Object.entries(m.files);
+  const bad = [];
+  for (const [path, want] of files) {
+    try {
+      const res = await fetch(new URL(`.${path}`, pages), { cache: 'force-cache' });
+      const got = res.ok ? hex(await crypto.subtle.digest('SHA-256', await res.arrayBuffer())) : `HTTP ${res.status}`;
+      if (got !== want) bad.push(path);
+    } catch {
+      bad.push(path);
+    }
+  }
+  if (bad.length === 0) {
+    $('booth-status').textContent = t('observer.booth.ok', { n: number(files.length) });
+    fill($('booth-files'));
+  } else {
+    fill($('booth-status'), el('span', { class: 'bad', text: t('observer.booth.bad', { bad: number(bad.length), n: number(files.length) }) }));
+    fill($('booth-files'), bad.map((p) => el('li', {}, el('code', { text: p }))));
+  }
 }
 
 // --- Keys the observer pins (kept in this browser) --------------------------------------------

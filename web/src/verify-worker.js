@@ -4,7 +4,8 @@
 // compiled to wasm — off the page's thread, posting progress.
 // In: {boardKey, witnesses} — only keys the user pinned (boardKey null if none). Out: {progress: {step, done, total}} … then {report} | {error}.
 
-import init, * as wasm from './pkg/psephos_wasm.js';
+import * as wasm from './pkg/psephos_wasm.js';
+import { initWasm } from './integrity.js';
 
 // The election whose record to verify: the worker is served under its pages, `/e/{election}/`.
 const election = (self.location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1];
@@ -12,7 +13,7 @@ const election = (self.location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1]
 self.onmessage = async (event) => {
   const { boardKey, witnesses } = event.data;
   try {
-    await init();
+    await initWasm(wasm);
     if (typeof wasm.verifyRecord !== 'function') {
       self.postMessage({ unavailable: true });
       return;

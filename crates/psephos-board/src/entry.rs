@@ -60,6 +60,8 @@ pub enum EntryKind {
     DecryptionShare = 8,
     /// The decrypted result.
     Result = 9,
+    /// The booth manifest: the web booth's files and hashes, posted before voting opens.
+    BoothManifest = 10,
     /// A part of the mix input: the mixed contests' rows of the counted ballots.
     MixInput = 11,
     /// A part of a mixer's signed shuffle of the mixed lists, with its proofs.
@@ -72,7 +74,7 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [EntryKind; 13] = [
+    pub const ALL: [EntryKind; 14] = [
         EntryKind::ElectionDefinition,
         EntryKind::CeremonyMessage,
         EntryKind::CredentialList,
@@ -82,6 +84,7 @@ impl EntryKind {
         EntryKind::EncryptedTally,
         EntryKind::DecryptionShare,
         EntryKind::Result,
+        EntryKind::BoothManifest,
         EntryKind::MixInput,
         EntryKind::Shuffle,
         EntryKind::MixShare,
@@ -105,6 +108,7 @@ impl EntryKind {
             7 => EntryKind::EncryptedTally,
             8 => EntryKind::DecryptionShare,
             9 => EntryKind::Result,
+            10 => EntryKind::BoothManifest,
             11 => EntryKind::MixInput,
             12 => EntryKind::Shuffle,
             13 => EntryKind::MixShare,
@@ -125,6 +129,7 @@ impl EntryKind {
             EntryKind::EncryptedTally => "encrypted_tally",
             EntryKind::DecryptionShare => "decryption_share",
             EntryKind::Result => "result",
+            EntryKind::BoothManifest => "booth_manifest",
             EntryKind::MixInput => "mix_input",
             EntryKind::Shuffle => "shuffle",
             EntryKind::MixShare => "mix_share",
@@ -313,7 +318,8 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", k.name()));
         }
         assert_eq!(EntryKind::from_u8(0), None);
-        assert_eq!(EntryKind::from_u8(10), None);
+        assert_eq!(EntryKind::from_u8(255), None);
+        assert_eq!(EntryKind::from_u8(10), Some(EntryKind::BoothManifest));
     }
 
     #[test]

@@ -134,7 +134,7 @@ impl Driver {
         p.extend(self.sim.ceremony_messages());
         p.extend(self.sim.credential_lists());
         p.push(self.sim.key_announcement()?);
-        p.push(Payload::Control(Control::Open));
+        p.extend(self.sim.opening());
         self.post(p).await
     }
 

@@ -396,6 +396,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  witness   {witness_verifier}   (a witness running in this demo cosigns every checkpoint)");
     println!();
     let psephos = this_command();
+    println!("Check that the booth served is the one each board pins (its booth manifest; add --build web/dist to compare with your own build):");
+    for e in &elections {
+        println!(
+            "  {psephos} verify-booth {service_url} --election {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",
+            e.slug, e.board_key
+        );
+    }
+    println!();
     println!("To finish the elections (in another terminal, from this directory):");
     for e in &elections {
         println!(

@@ -85,7 +85,15 @@ pub enum Command {
     },
     /// Complete the key ceremony from the messages on the board.
     CompleteCeremony,
-    /// Open voting.
+    /// Post the booth manifest of the web booth the service serves (docs/protocol.md §11.6),
+    /// before voting opens; `open` posts it too when the board lacks it.
+    Booth {
+        /// The manifest hash (hex) of your own reproducible build: the service posts nothing
+        /// unless it serves exactly that booth.
+        #[arg(long)]
+        hash: Option<String>,
+    },
+    /// Open voting (posting the booth manifest first if the board lacks it).
     Open,
     /// Close voting.
     Close,
@@ -285,6 +293,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Credentials { list } => ("/credentials", Some(read_json(list)?)),
         Command::CompleteCeremony => ("/ceremony/complete", Some(json!({}))),
+        Command::Booth { hash } => (
+            "/booth",
+            Some(match hash {
+                Some(h) => json!({ "hash": h }),
+                None => json!({}),
+            }),
+        ),
         Command::Open => ("/open", Some(json!({}))),
         Command::Close => ("/close", Some(json!({}))),
         Command::Mix { min_mixers } => ("/mix", Some(json!({ "min_mixers": min_mixers }))),

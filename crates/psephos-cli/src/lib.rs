@@ -21,6 +21,7 @@ pub mod trust;
 pub mod trustee;
 pub mod vectors;
 pub mod verify;
+pub mod verify_booth;
 pub mod witness;
 
 /// The multi-threaded tokio runtime a command's async work runs on.

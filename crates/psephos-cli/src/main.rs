@@ -40,6 +40,9 @@ enum Command {
     Trustee(psephos_cli::trustee::Args),
     /// Verify an election record (file or board URL): every check, numbered.
     Verify(psephos_cli::verify::Args),
+    /// Check that the web booth a service serves is the one its election's board pins
+    /// (every file's SHA-256 against the booth manifest; `--build DIR` against a local build).
+    VerifyBooth(psephos_cli::verify_booth::Args),
     /// Export an election record from a board's database or a server.
     Record(psephos_cli::record::Args),
 }
@@ -73,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         Command::Credentials(a) => psephos_cli::credentials::run(a),
         Command::Trustee(a) => runtime()?.block_on(psephos_cli::trustee::run(a)),
         Command::Verify(a) => psephos_cli::verify::run(a),
+        Command::VerifyBooth(a) => psephos_cli::verify_booth::run(a),
         Command::Record(a) => runtime()?.block_on(psephos_cli::record::run(a)),
     }
 }

@@ -60,7 +60,7 @@ pub enum Action {
 /// `GET {base}/record` (`base`: the election's API base) once it holds every entry the board had when called (its header
 /// `x-psephos-record-entries`), or at `wait`, whatever it holds then. Returns the response (body
 /// unread), the entries it holds and the board's size at the start.
-async fn settled_record(
+pub(crate) async fn settled_record(
     base: &str,
     wait: Duration,
 ) -> anyhow::Result<(reqwest::Response, u64, u64)> {

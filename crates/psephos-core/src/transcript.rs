@@ -47,6 +47,8 @@ pub mod labels {
 
     /// SHA-256 label of the manifest hash.
     pub const MANIFEST_HASH: &[u8] = b"psephos/manifest v1";
+    /// SHA-256 label of the booth manifest's hash (the served web booth, §11.6).
+    pub const BOOTH_MANIFEST: &[u8] = b"psephos/booth-manifest v1";
     /// SHA-256 label of the election (base) hash.
     pub const ELECTION_HASH: &[u8] = b"psephos/election v1";
     /// SHA-256 label of the signed ballot content.

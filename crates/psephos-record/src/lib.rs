@@ -2,6 +2,7 @@
 //!
 //! - [`payload`]: the typed payload of every entry kind and its canonical bytes;
 //! - [`credentials`]: the public credential list;
+//! - [`booth`]: the booth manifest, the served web booth's files pinned on the board;
 //! - [`rules`]: the election's rules as a state machine over the board's entries, run by the
 //!   server before it appends and by every verifier when it replays the record;
 //! - [`snapshot`]: the rules' ballot table as the server keeps it beside its board, to come
@@ -15,6 +16,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod booth;
 pub mod credentials;
 #[cfg(feature = "store")]
 pub mod export;
@@ -26,6 +28,7 @@ pub mod snapshot;
 mod tables;
 pub mod verify;
 
+pub use booth::{BoothFile, BoothManifest, BoothManifestError};
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use rules::{

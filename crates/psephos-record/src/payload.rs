@@ -18,6 +18,7 @@ use psephos_core::hash::Digest;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use serde::{Deserialize, Serialize};
 
+use crate::booth::BoothManifest;
 use crate::credentials::CredentialList;
 
 /// The election definition, the first entry of every board: the manifest and the ceremony's
@@ -318,6 +319,7 @@ pub enum Payload {
     Tally(EncryptedTally),
     Share(DecryptionShare),
     Result(TallyResult),
+    BoothManifest(BoothManifest),
     MixInput(Part),
     Shuffle(Part),
     MixShare(Part),
@@ -337,6 +339,7 @@ impl Payload {
             Payload::Tally(_) => EntryKind::EncryptedTally,
             Payload::Share(_) => EntryKind::DecryptionShare,
             Payload::Result(_) => EntryKind::Result,
+            Payload::BoothManifest(_) => EntryKind::BoothManifest,
             Payload::MixInput(_) => EntryKind::MixInput,
             Payload::Shuffle(_) => EntryKind::Shuffle,
             Payload::MixShare(_) => EntryKind::MixShare,
@@ -356,6 +359,7 @@ impl Payload {
             Payload::Tally(x) => x.to_canonical_bytes(),
             Payload::Share(x) => x.to_canonical_bytes(),
             Payload::Result(x) => x.to_canonical_bytes(),
+            Payload::BoothManifest(x) => x.to_canonical_bytes(),
             Payload::MixInput(x)
             | Payload::Shuffle(x)
             | Payload::MixShare(x)
@@ -409,6 +413,9 @@ impl Payload {
                 Payload::Share(DecryptionShare::from_canonical_bytes(bytes)?)
             }
             EntryKind::Result => Payload::Result(TallyResult::from_canonical_bytes(bytes)?),
+            EntryKind::BoothManifest => {
+                Payload::BoothManifest(BoothManifest::from_canonical_bytes(bytes)?)
+            }
             EntryKind::MixInput => Payload::MixInput(Part::from_canonical_bytes(bytes)?),
             EntryKind::Shuffle => Payload::Shuffle(Part::from_canonical_bytes(bytes)?),
             EntryKind::MixShare => Payload::MixShare(Part::from_canonical_bytes(bytes)?),

@@ -29,6 +29,7 @@ use thiserror::Error;
 mod mix;
 pub use mix::{MixRuleError, MixState};
 
+use crate::booth::{BoothManifest, BoothManifestError};
 use crate::credentials::{CredentialList, ListError, RawCredentialList};
 use crate::payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use crate::tables::TrackedBallot;
@@ -136,6 +137,10 @@ pub enum RuleError {
     Mix(MixRuleError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
+    #[error("booth manifest rejected: {0}")]
+    Booth(#[from] BoothManifestError),
+    #[error("voting cannot open before the booth manifest is on the board (§11.6)")]
+    NoBoothManifest,
     #[error("the election holds as many {0} as it can (about 4.29 × 10⁹)")]
     Capacity(&'static str),
     /// A ballot of the rules' snapshot that cannot be the next entry of the state being restored.
@@ -160,6 +165,7 @@ impl RuleError {
             | RuleError::ChallengedBallot(_)
             | RuleError::AlreadyCast(_)
             | RuleError::TooManyChallenges { .. }
+            | RuleError::NoBoothManifest
             | RuleError::Capacity(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
             RuleError::Mix(e) if e.is_conflict() => RuleErrorKind::Conflict,
@@ -291,6 +297,8 @@ pub enum Applied {
     /// A credential-list entry with this many credentials.
     Credentials(usize),
     KeyAnnounced,
+    /// The booth manifest (replacing an earlier one, if any, before voting opens).
+    BoothManifest,
     Opened,
     Closed,
     /// A cast ballot; `superseded` is the index of the credential's previous ballot (a revote).
@@ -379,6 +387,9 @@ pub struct Rules {
     mix: Option<Box<MixState>>,
     /// A mix object whose first parts are on the board.
     pending: Option<mix::Pending>,
+    /// The booth manifest in force (the last one posted; none may follow the opening).
+    booth: Option<BoothManifest>,
+    booth_at: Option<u64>,
     /// Index of each control entry, by event.
     opened_at: Option<u64>,
     closed_at: Option<u64>,
@@ -414,6 +425,8 @@ impl Rules {
             result: None,
             mix: None,
             pending: None,
+            booth: None,
+            booth_at: None,
             opened_at: None,
             closed_at: None,
             key_at: None,
@@ -493,6 +506,10 @@ impl Rules {
     }
     pub fn result(&self) -> Option<&TallyResult> {
         self.result.as_ref()
+    }
+    /// The booth manifest in force and its board index.
+    pub fn booth(&self) -> Option<(&BoothManifest, u64)> {
+        self.booth.as_ref().zip(self.booth_at)
     }
     /// Board indices of the open and close events.
     pub fn voting_window(&self) -> (Option<u64>, Option<u64>) {
@@ -575,6 +592,7 @@ impl Rules {
             | Payload::Shuffle(p)
             | Payload::MixShare(p)
             | Payload::MixResult(p) => self.apply_part(payload.kind(), p, verify_proofs)?,
+            Payload::BoothManifest(m) => self.apply_booth(m)?,
         };
         if !matches!(payload, Payload::Ballot(_) | Payload::Challenge(_)) {
             self.events += 1;
@@ -743,6 +761,8 @@ impl Rules {
             result: self.result.clone(),
             mix: self.mix.clone(),
             pending: self.pending.clone(),
+            booth: self.booth.clone(),
+            booth_at: self.booth_at,
             opened_at: self.opened_at,
             closed_at: self.closed_at,
             key_at: self.key_at,
@@ -1001,6 +1021,9 @@ impl Rules {
                 if self.tables.credential_count() == 0 {
                     return Err(RuleError::Credentials(CredentialsError::NoneListed));
                 }
+                if self.booth.is_none() {
+                    return Err(RuleError::NoBoothManifest);
+                }
                 self.phase = Phase::Open;
                 self.opened_at = Some(self.size);
                 self.tables.reserve_ballots(self.tables.credential_count());
@@ -1013,6 +1036,21 @@ impl Rules {
                 Ok(Applied::Closed)
             }
         }
+    }
+
+    /// §11.6: after the definition and before voting opens; a later one replaces an earlier
+    /// one until then, and none is accepted once voting is open.
+    fn apply_booth(&mut self, m: &BoothManifest) -> Result<Applied, RuleError> {
+        if !matches!(self.phase, Phase::Ceremony | Phase::KeyReady) {
+            return Err(RuleError::Phase {
+                action: "post the booth manifest",
+                phase: self.phase,
+            });
+        }
+        m.check()?;
+        self.booth = Some(m.clone());
+        self.booth_at = Some(self.size);
+        Ok(Applied::BoothManifest)
     }
 
     fn apply_ballot(&mut self, b: &EncryptedBallot) -> Result<Applied, RuleError> {

@@ -167,6 +167,12 @@ impl Simulation {
         )))
     }
 
+    /// The entries that open voting: the booth manifest of a service that serves no booth,
+    /// then `control: open` ([`crate::booth::opening`]).
+    pub fn opening(&self) -> [Payload; 2] {
+        crate::booth::opening(crate::booth::no_booth())
+    }
+
     /// One random valid ballot of voter `i`.
     pub fn ballot<R: RngCore + CryptoRng>(
         &self,

@@ -21,6 +21,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod booth;
 pub mod cast;
 pub mod catalog;
 pub mod ceremony;

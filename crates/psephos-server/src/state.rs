@@ -334,6 +334,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<RateLimiter>,
     pub config: Arc<ServiceConfig>,
+    /// The web booth, read from `config.web_dir` when the state is made (`crate::booth`), or
+    /// why it could not be read.
+    booth: Arc<Result<crate::booth::ServedBooth, String>>,
     stop: Arc<watch::Sender<bool>>,
     /// Serialises the creation of elections (slug uniqueness, one board opened at a time).
     creating: Arc<tokio::sync::Mutex<()>>,
@@ -349,7 +352,15 @@ impl AppState {
             )));
         }
         let (stop, _) = watch::channel(false);
+        let booth = match &config.web_dir {
+            None => Ok(crate::booth::ServedBooth::none()),
+            Some(dir) => crate::booth::ServedBooth::load(dir).map_err(|e| e.to_string()),
+        };
+        if let Err(e) = &booth {
+            tracing::error!("no booth is served: {e}");
+        }
         AppState {
+            booth: Arc::new(booth),
             registry: Arc::new(ElectionRegistry::default()),
             operator: None,
             service: None,
@@ -360,6 +371,18 @@ impl AppState {
             stop: Arc::new(stop),
             creating: Arc::new(tokio::sync::Mutex::new(())),
         }
+    }
+
+    /// The web booth this service serves; an error (503) if its directory could not be read,
+    /// which `psephos serve` reports at start.
+    pub fn booth(&self) -> Result<&crate::booth::ServedBooth, crate::ApiError> {
+        self.booth.as_ref().as_ref().map_err(|e| {
+            crate::ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "booth_unavailable",
+                format!("this service has no booth to serve: {e}"),
+            )
+        })
     }
 
     /// The service over `catalog`: every election it lists is opened (its board with the full

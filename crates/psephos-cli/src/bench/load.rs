@@ -172,7 +172,9 @@ pub(crate) async fn setup(
     for chunk in list.chunks() {
         post(Payload::Credentials(chunk)).await?;
     }
-    post(Payload::Control(psephos_record::Control::Open)).await?;
+    for p in psephos_record::booth::opening(psephos_record::booth::no_booth()) {
+        post(p).await?;
+    }
     let bodies = make_ballots(&election, &voters)?;
     eprintln!(
         "set up: ceremony, {n} credentials, {n} ballots encrypted in {:.1?}",

@@ -30,7 +30,7 @@ use anyhow::Context;
 use psephos_board::{Board, BoardConfig, Entry, EntryKind};
 use psephos_core::encoding::Canonical;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, Payload, Rules};
+use psephos_record::Rules;
 use psephos_server::election::ElectionService;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -286,7 +286,7 @@ async fn build(board: &Board, voters: usize, rng: &mut ChaCha20Rng) -> anyhow::R
     setup.extend(sim.ceremony_messages());
     setup.extend(sim.credential_lists());
     setup.push(sim.key_announcement()?);
-    setup.push(Payload::Control(Control::Open));
+    setup.extend(sim.opening());
     let mut entries = Vec::with_capacity(setup.len());
     for p in &setup {
         state.apply(p).context("the rules reject a setup entry")?;

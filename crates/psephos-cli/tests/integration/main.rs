@@ -17,4 +17,5 @@ mod trustee_support;
 mod trustee_tally;
 mod vectors;
 mod verify;
+mod verify_booth;
 mod witness;

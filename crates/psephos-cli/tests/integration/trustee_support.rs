@@ -300,7 +300,9 @@ impl Setup {
         }))
         .await
         .unwrap();
-        e.post(Payload::Control(Control::Open)).await.unwrap();
+        for p in psephos_record::booth::opening(psephos_record::booth::no_booth()) {
+            e.post(p).await.unwrap();
+        }
         let cast = |choice: usize, s: &psephos_core::credential::CredentialSecret| {
             let mut values = vec![0u64; 3];
             values[choice] = 1;

@@ -13,7 +13,7 @@ use psephos_board::{Board, BoardConfig, Entry};
 use psephos_cli::keys::SecretKey;
 use psephos_core::election::Manifest;
 use psephos_record::sim::Simulation;
-use psephos_record::{Control, Payload, Rules};
+use psephos_record::Rules;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -68,7 +68,7 @@ fn demo_record_verifies_and_tampering_fails() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], true);
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 26);
+    assert_eq!(checks.len(), 27);
     assert_eq!(checks[13]["id"], "ballots.proofs");
     assert!(checks
         .iter()
@@ -308,7 +308,7 @@ async fn record_export_from_a_database() {
     payloads.extend(sim.ceremony_messages());
     payloads.extend(sim.credential_lists());
     payloads.push(sim.key_announcement().unwrap());
-    payloads.push(Payload::Control(Control::Open));
+    payloads.extend(sim.opening());
     for i in 0..5 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());
     }
@@ -419,7 +419,7 @@ async fn export_during_voting_stops_at_the_last_cosigned_block() {
     payloads.extend(sim.ceremony_messages());
     payloads.extend(sim.credential_lists());
     payloads.push(sim.key_announcement().unwrap());
-    payloads.push(Payload::Control(Control::Open));
+    payloads.extend(sim.opening());
     let opened = payloads.len() as u64;
     for i in 0..4 {
         payloads.extend(sim.votes(i, &mut rng).unwrap());

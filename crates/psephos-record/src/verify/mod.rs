@@ -824,6 +824,7 @@ impl Verifier {
             EntryKind::Control => CheckId::ElectionLifecycle,
             EntryKind::EncryptedTally => CheckId::TallyAggregate,
             EntryKind::DecryptionShare => CheckId::TallyShares,
+            EntryKind::BoothManifest => CheckId::BoothManifest,
             EntryKind::MixInput => CheckId::MixInput,
             EntryKind::Shuffle => CheckId::MixShuffles,
             EntryKind::MixShare => CheckId::MixShares,
@@ -911,6 +912,9 @@ impl Verifier {
                 let check = match (&payload, &e) {
                     (Payload::Control(Control::Open), RuleError::Credentials(_)) => {
                         CheckId::CredentialsList
+                    }
+                    (Payload::Control(Control::Open), RuleError::NoBoothManifest) => {
+                        CheckId::BoothManifest
                     }
                     (Payload::Control(Control::CeremonyComplete(_)), RuleError::Phase { .. }) => {
                         CheckId::ElectionLifecycle
@@ -1282,6 +1286,7 @@ impl Verifier {
                 | CheckId::BallotsSignature
                 | CheckId::BallotsProofs => "the record has no ballot",
                 CheckId::Challenges => "the record has no challenged ballot",
+                CheckId::BoothManifest => "voting has not opened and no booth manifest is posted",
                 CheckId::MixInput
                 | CheckId::MixShuffles
                 | CheckId::MixMixers
@@ -1294,6 +1299,15 @@ impl Verifier {
             };
             na(&mut self, id, why.into());
         }
+        if let Some((m, at)) = self.state.booth() {
+            let note = format!(
+                "entry {at}: booth manifest {} ({} files)",
+                m.hash().to_hex(),
+                m.files.len()
+            );
+            self.tracker(CheckId::BoothManifest).note(note);
+        }
+        let booth_manifest = self.state.booth().map(|(m, _)| m.hash().to_hex());
         let checks: Vec<CheckResult> = CheckId::ALL
             .into_iter()
             .map(|id| {
@@ -1316,6 +1330,7 @@ impl Verifier {
             phase: header.map(|_| phase_name),
             counts: header.map(|_| self.state.counts()),
             election_hash: self.state.election().map(|e| e.hash().to_hex()),
+            booth_manifest,
             election_name: self.state.manifest().map(|m| m.name.clone()),
             election_id: self.state.manifest().map(|m| m.id.clone()),
             contests: self

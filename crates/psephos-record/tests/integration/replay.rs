@@ -23,7 +23,7 @@ fn board() -> (Simulation, Vec<Payload>, usize) {
     p.extend(sim.ceremony_messages());
     p.extend(sim.credential_lists());
     p.push(sim.key_announcement().unwrap());
-    p.push(Payload::Control(Control::Open));
+    p.extend(sim.opening());
     let opened = p.len();
     for i in 0..VOTERS {
         p.extend(sim.votes(i, &mut rng).unwrap());

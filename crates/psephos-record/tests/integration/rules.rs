@@ -185,8 +185,32 @@ fn open_election() -> Setup {
     state.apply(&part(b)).unwrap();
     assert_eq!(state.counts().credentials, list.credentials.len() as u64);
 
-    state.apply(&Payload::Control(Control::Open)).unwrap();
+    // No booth manifest yet: voting cannot open (§11.6).
+    let e = rejected(
+        &mut state,
+        &Payload::Control(Control::Open),
+        RuleErrorKind::Conflict,
+    );
+    assert!(matches!(e, RuleError::NoBoothManifest), "{e}");
+    let [booth, open] = psephos_record::booth::opening(psephos_record::booth::no_booth());
+    // A malformed one is refused; a later one before the opening replaces the earlier.
+    let mut bad = psephos_record::booth::no_booth();
+    bad.index = "/index.html".into();
+    rejected(
+        &mut state,
+        &Payload::BoothManifest(bad),
+        RuleErrorKind::Invalid,
+    );
+    assert_eq!(state.apply(&booth).unwrap(), Applied::BoothManifest);
+    assert_eq!(state.apply(&booth).unwrap(), Applied::BoothManifest);
+    let at = state.size() - 1;
+    assert_eq!(state.booth().map(|(_, i)| i), Some(at));
+    state.apply(&open).unwrap();
     assert_eq!(state.phase(), Phase::Open);
+    // Once voting is open the manifest cannot change.
+    let e = rejected(&mut state, &booth, RuleErrorKind::Conflict);
+    assert!(e.to_string().contains("booth manifest"), "{e}");
+    assert_eq!(state.booth().map(|(_, i)| i), Some(at));
     rejected(&mut state, &part(a), RuleErrorKind::Conflict);
     Setup {
         state,
@@ -394,6 +418,7 @@ fn every_payload_round_trips_through_its_canonical_bytes() {
         Payload::Control(Control::CeremonyComplete(announcement)),
         Payload::Control(Control::Open),
         Payload::Control(Control::Close),
+        Payload::BoothManifest(psephos_record::booth::no_booth()),
     ];
     for p in payloads {
         let bytes = p.to_bytes();

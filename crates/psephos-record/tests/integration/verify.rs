@@ -86,7 +86,7 @@ impl Fixture {
         voting.extend(sim.ceremony_messages());
         voting.extend(sim.credential_lists());
         voting.push(sim.key_announcement().unwrap());
-        voting.push(Payload::Control(Control::Open));
+        voting.extend(sim.opening());
         for i in 0..VOTERS {
             voting.extend(sim.votes(i, &mut rng).unwrap());
         }
@@ -603,6 +603,37 @@ fn tampered_records_fail_exactly_the_expected_check() {
         assert_only(&verify(&f.seal(&all)), CheckId::ElectionLifecycle, &[]);
     }
 
+    // --- booth.manifest: the booth changed after voting opened (a second manifest).
+    {
+        let mut v = voting.clone();
+        let open = index_of(&v, |p| matches!(p, Payload::Control(Control::Open)));
+        let mut other = psephos_record::booth::no_booth();
+        other.csp.push_str("; script-src *");
+        v.insert(open + 2, Payload::BoothManifest(other));
+        let all = f.finish(&v, Count::Last);
+        let report = verify(&f.seal(&all));
+        assert_only(&report, CheckId::BoothManifest, &[]);
+        let detail = &report.check(CheckId::BoothManifest).unwrap().details[0];
+        assert!(detail.contains("booth manifest"), "{detail}");
+        // The manifest in force is still the one before the opening.
+        assert_eq!(
+            report.booth_manifest,
+            Some(psephos_record::booth::no_booth().hash().to_hex())
+        );
+    }
+
+    // --- booth.manifest: voting opened without a manifest (the opening is refused, and what
+    // needed it is skipped).
+    {
+        let mut v = voting.clone();
+        let i = index_of(&v, |p| matches!(p, Payload::BoothManifest(_)));
+        v.remove(i);
+        let all = f.finish(&v, Count::Last);
+        let report = verify(&f.seal(&all));
+        assert_only(&report, CheckId::BoothManifest, &CheckId::ALL);
+        assert_eq!(report.booth_manifest, None);
+    }
+
     // --- ceremony.messages: a ceremony message replayed.
     {
         let mut v = voting.clone();
@@ -1057,7 +1088,7 @@ contests = ["score"]
             .map(Payload::Credentials),
     );
     v.push(sim.key_announcement().unwrap());
-    v.push(Payload::Control(Control::Open));
+    v.extend(sim.opening());
     for i in 0..2 {
         v.push(Payload::Ballot(sim.ballot(i, &mut rng).unwrap()));
     }

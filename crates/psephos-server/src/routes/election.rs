@@ -8,7 +8,9 @@
 //! | GET | `E/status` | all | phase, counts, ceremony progress, board size |
 //! | POST | `E/credentials` | officials | publishes the public credential list (chunked) |
 //! | GET | `E/credentials/{credential}` | all | a listed credential's style and weight |
-//! | POST | `E/open` | officials | `Control::Open` |
+//! | GET | `E/booth` | all | the booth manifest on the board and the one this service serves |
+//! | POST | `E/booth` | officials | posts the served booth's manifest (optionally: only if its hash is `hash`) |
+//! | POST | `E/open` | officials | the served booth's manifest if the board lacks it, then `Control::Open` |
 //! | POST | `E/close` | officials | `Control::Close` |
 //! | POST | `E/ceremony/complete` | officials | `Control::CeremonyComplete` from the board |
 //! | POST | `E/tally` | officials | the encrypted tally from the board (`routes::tally`) |
@@ -39,6 +41,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/status").route(web::get().to(status)))
         .service(web::resource("/credentials").route(web::post().to(credentials)))
         .service(web::resource("/credentials/{credential}").route(web::get().to(credential)))
+        .service(
+            web::resource("/booth")
+                .route(web::get().to(get_booth))
+                .route(web::post().to(post_booth)),
+        )
         .service(web::resource("/open").route(web::post().to(open)))
         .service(web::resource("/close").route(web::post().to(close)))
         .service(web::resource("/ceremony/complete").route(web::post().to(complete_ceremony)));
@@ -280,7 +287,95 @@ async fn control(state: &HostedElection, c: Control) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({ "index": index })))
 }
 
-async fn open(state: Official) -> Result<HttpResponse> {
+/// `POST E/booth`: what the officials may ask of the booth manifest.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostBooth {
+    /// The manifest hash (hex) the officials expect, from their own reproducible build: the
+    /// service posts nothing unless it serves exactly that booth.
+    #[serde(default)]
+    pub hash: Option<String>,
+}
+
+/// `GET E/booth`: the booth manifest on the board (with its index) and the one served here.
+async fn get_booth(state: ThisElection, app: web::Data<AppState>) -> Result<HttpResponse> {
+    let served = app.booth()?.manifest();
+    let s = state.election.read().await;
+    let posted = s
+        .booth()
+        .map(|(m, index)| json!({ "index": index, "manifest": m.to_json() }));
+    let matches = s.booth().map(|(m, _)| m == served);
+    Ok(HttpResponse::Ok().json(json!({
+        "posted": posted,
+        "served": served.to_json(),
+        "matches": matches,
+    })))
+}
+
+/// Posts the served booth's manifest unless the board already holds exactly it. `expected`:
+/// the hash the officials want; another served booth is refused (409 `booth_mismatch`).
+async fn post_served_booth(
+    state: &HostedElection,
+    app: &AppState,
+    expected: Option<&str>,
+) -> Result<Option<u64>> {
+    let served = app.booth()?.manifest().clone();
+    if let Some(want) = expected {
+        if want != served.hash().to_hex() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "booth_mismatch",
+                format!(
+                    "this service serves the booth with manifest hash {}, not {want}",
+                    served.hash().to_hex()
+                ),
+            ));
+        }
+    }
+    if state.election.read().await.booth().map(|(m, _)| m) == Some(&served) {
+        return Ok(None);
+    }
+    let hash = served.hash().to_hex();
+    let (index, _) = state.election.post(Payload::BoothManifest(served)).await?;
+    tracing::info!(election = %state.slug, index, manifest = %hash, "booth manifest posted");
+    Ok(Some(index))
+}
+
+async fn post_booth(
+    state: Official,
+    app: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let raw = body::read(&req, payload, crate::startup::MAX_BODY).await?;
+    let want: PostBooth = if raw.is_empty() {
+        PostBooth::default()
+    } else {
+        body::parse(&raw)?
+    };
+    let index = post_served_booth(&state, &app, want.hash.as_deref()).await?;
+    let s = state.election.read().await;
+    let (m, at) = s.booth().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the booth manifest is not on the board",
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(json!({
+        "index": at,
+        "posted": index.is_some(),
+        "hash": m.hash().to_hex(),
+    })))
+}
+
+async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse> {
+    // The booth manifest first (§11.6): voting cannot open without it. Before the key is ready
+    // the rules refuse opening anyway, and the manifest waits (a manifest is posted only with
+    // the opening it precedes or by `POST E/booth`).
+    if state.election.read().await.phase() == psephos_record::Phase::KeyReady {
+        post_served_booth(&state, &app, None).await?;
+    }
     let answer = control(&state, Control::Open).await?;
     // Every ballot style's size, before the first ballot (`crate::intake`).
     state.intake.ready(&state.election).await;

@@ -7,21 +7,22 @@
 //! `/e/{election}` without the slash is redirected to it, so that the pages' relative URLs
 //! resolve under the election; an unknown election is a JSON 404 (503 if it failed to open).
 //!
-//! Paths are resolved strictly inside the directory: every segment must be a plain name (no
-//! `..`, no hidden files, no backslashes), a directory serves its `index.html`, and a symbolic
-//! link is followed only to a file that is itself inside the directory.
+//! The files are those [`crate::booth::ServedBooth`] read from the directory when the service
+//! started, served from memory: every segment a plain name (no `..`, no hidden files, no
+//! backslashes), a directory serves its `index.html`, and a symbolic link was followed only to
+//! a file inside the directory. They are what the booth manifest on each election's board
+//! lists (`docs/protocol.md` §11.6); an election whose board pins another booth gets 503
+//! `booth_mismatch` for its pages.
 
 use crate::state::AppState;
 use crate::ApiError;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use std::path::PathBuf;
 
 /// The policy every static file is served with: only this origin's scripts (and WebAssembly
-/// compiled from them), no inline script or style, no framing, no plugins.
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// compiled from them), no inline script or style, no framing, no plugins. It is the booth
+/// manifest's `default_csp` (§11.6).
+pub const CSP: &str = psephos_record::booth::DEFAULT_CSP;
 
 fn no_route(req: &HttpRequest) -> ApiError {
     ApiError::new(
@@ -47,66 +48,58 @@ fn content_type(path: &std::path::Path) -> &'static str {
     }
 }
 
-/// The file under `root` that `path` names, if the path is acceptable: plain segments only,
-/// and the file, once every symbolic link is resolved, still inside the (resolved) root — a
-/// link inside the web root never serves a file from outside it. Blocking (file system).
-fn resolve(root: &std::path::Path, path: &str) -> Option<PathBuf> {
-    let mut p = root.to_path_buf();
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        if seg.starts_with('.') || seg.contains('\\') || seg.contains('\0') {
-            return None;
-        }
-        p.push(seg);
-    }
-    if p.is_dir() {
-        p.push("index.html");
-    }
-    let root = root.canonicalize().ok()?;
-    let file = p.canonicalize().ok()?;
-    (file.starts_with(&root) && file.is_file()).then_some(file)
-}
-
 /// The default service.
 pub async fn fallback(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(root) = state.config.web_dir.clone() else {
+    if state.config.web_dir.is_none() {
         return Err(no_route(&req));
-    };
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Err(no_route(&req));
     }
     if req.path().starts_with("/api/") {
         return Err(no_route(&req));
     }
+    let booth = state.booth()?;
     let path = match req.path() {
         "/" => "/elections.html".to_string(),
         p => match p.strip_prefix("/e/") {
             Some(rest) => {
                 let (id, file) = rest.split_once('/').unwrap_or((rest, ""));
-                state.election(id)?;
+                let hosted = state.election(id)?;
                 if !rest.contains('/') {
                     return Ok(HttpResponse::PermanentRedirect()
                         .insert_header(("location", format!("/e/{id}/")))
                         .finish());
+                }
+                // The pages of an election whose board pins another booth are not served.
+                let posted = hosted.election.read().await.booth().map(|(m, _)| m.hash());
+                if posted.is_some_and(|h| h != booth.manifest().hash()) {
+                    return Err(ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "booth_mismatch",
+                        format!(
+                            "election {id} pins another booth on its board than the one this \
+                             service serves: its pages are not served"
+                        ),
+                    ));
                 }
                 format!("/{file}")
             }
             None => p.to_string(),
         },
     };
-    let found = web::block(move || {
-        let file = resolve(&root, &path)?;
-        let bytes = std::fs::read(&file).ok()?;
-        Some((content_type(&file), bytes))
-    })
-    .await
-    .ok()
-    .flatten();
-    let Some((ct, bytes)) = found else {
+    let plain = path
+        .split('/')
+        .skip(1)
+        .all(|seg| !seg.starts_with('.') && !seg.contains('\\') && !seg.contains('\0'));
+    let Some((listed, bytes)) = plain.then(|| booth.file(&path)).flatten() else {
         return Err(no_route(&req));
     };
+    let ct = content_type(std::path::Path::new(listed));
+    let bytes = bytes.to_vec();
     Ok(HttpResponse::Ok()
         .content_type(ct)
         .insert_header(("content-security-policy", CSP))
