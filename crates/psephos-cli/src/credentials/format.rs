@@ -141,7 +141,9 @@ pub fn read_voters<R: std::io::Read>(
     let mut lines_of_email: std::collections::HashMap<String, u64> = Default::default();
     let mut record = csv::StringRecord::new();
     let field = |record: &csv::StringRecord, at: Option<usize>| -> String {
-        at.and_then(|i| record.get(i)).unwrap_or_default().to_string()
+        at.and_then(|i| record.get(i))
+            .unwrap_or_default()
+            .to_string()
     };
     loop {
         match reader.read_record(&mut record) {

@@ -66,13 +66,14 @@ pub fn check_url(url: &str) -> Result<(), LetterError> {
 
 /// Makes the PDF: one A4 page per row, in the rows' order. The bytes hold every code and are
 /// zeroised when dropped.
-pub fn letters_pdf(head: &Letterhead<'_>, rows: &[CodeRow]) -> Result<Zeroizing<Vec<u8>>, LetterError> {
+pub fn letters_pdf(
+    head: &Letterhead<'_>,
+    rows: &[CodeRow],
+) -> Result<Zeroizing<Vec<u8>>, LetterError> {
     check_url(head.booth_url)?;
-    let qr = qrcode::QrCode::with_error_correction_level(
-        head.booth_url.as_bytes(),
-        qrcode::EcLevel::M,
-    )
-    .map_err(|e| LetterError::Qr(e.to_string()))?;
+    let qr =
+        qrcode::QrCode::with_error_correction_level(head.booth_url.as_bytes(), qrcode::EcLevel::M)
+            .map_err(|e| LetterError::Qr(e.to_string()))?;
 
     let catalog_id = Ref::new(1);
     let tree_id = Ref::new(2);
@@ -185,11 +186,25 @@ fn template_content(head: &Letterhead<'_>, qr: &qrcode::QrCode) -> Vec<u8> {
         text(&mut c, FONT_BOLD, 18.0, MARGIN, y, line);
         y -= 22.0;
     }
-    text(&mut c, FONT_REGULAR, 13.0, MARGIN, y - 4.0, "Your voting credential");
+    text(
+        &mut c,
+        FONT_REGULAR,
+        13.0,
+        MARGIN,
+        y - 4.0,
+        "Your voting credential",
+    );
 
     // Labels for the per-voter fields.
     text(&mut c, FONT_REGULAR, 10.0, MARGIN, Y_VOTER + 16.0, "For");
-    text(&mut c, FONT_REGULAR, 10.0, MARGIN, Y_CODE + 52.0, "Your credential code");
+    text(
+        &mut c,
+        FONT_REGULAR,
+        10.0,
+        MARGIN,
+        Y_CODE + 52.0,
+        "Your credential code",
+    );
     c.set_line_width(1.0);
     c.rect(MARGIN, Y_CODE - 14.0, width, 58.0);
     c.stroke();
@@ -396,7 +411,10 @@ mod tests {
 
     #[test]
     fn wrap_breaks_between_words() {
-        assert_eq!(wrap("aaa bbb ccc", 10.0 * 6.0, 10.0, 0.6), ["aaa bbb", "ccc"]);
+        assert_eq!(
+            wrap("aaa bbb ccc", 10.0 * 6.0, 10.0, 0.6),
+            ["aaa bbb", "ccc"]
+        );
         assert_eq!(wrap_chars("abcdef", 4), ["abcd", "ef"]);
     }
 }

@@ -93,12 +93,7 @@ impl Template {
     }
 
     /// Fills the template for one voter: (subject, body). The body holds the code.
-    pub fn fill(
-        &self,
-        election: &str,
-        url: &str,
-        row: &CodeRow,
-    ) -> (String, Zeroizing<String>) {
+    pub fn fill(&self, election: &str, url: &str, row: &CodeRow) -> (String, Zeroizing<String>) {
         let name = if row.name.is_empty() {
             row.voter_id.as_str()
         } else {
@@ -176,7 +171,8 @@ pub struct SmtpSettings {
 /// Builds the transport: checks the URL's security and takes credentials from the file or the
 /// environment, never from the URL.
 pub fn transport(s: &SmtpSettings) -> anyhow::Result<SmtpTransport> {
-    let url = url::Url::parse(&s.url).with_context(|| format!("--smtp {:?} is not a URL", s.url))?;
+    let url =
+        url::Url::parse(&s.url).with_context(|| format!("--smtp {:?} is not a URL", s.url))?;
     if !url.username().is_empty() || url.password().is_some() {
         bail!(
             "--smtp must not hold a user name or password (the command line is visible to other \
@@ -242,7 +238,10 @@ fn credentials(auth_file: Option<&Path>) -> anyhow::Result<Option<Credentials>> 
                 path.display()
             );
         };
-        return Ok(Some(Credentials::new(user.to_string(), password.to_string())));
+        return Ok(Some(Credentials::new(
+            user.to_string(),
+            password.to_string(),
+        )));
     }
     match (std::env::var(ENV_USER), std::env::var(ENV_PASSWORD)) {
         (Ok(user), Ok(password)) => Ok(Some(Credentials::new(user, password))),
@@ -624,7 +623,9 @@ mod tests {
             timeout: Duration::from_secs(5),
         };
         let e = transport(&s("smtps://u:p@mail.example.org", false)).unwrap_err();
-        assert!(e.to_string().contains("must not hold a user name or password"));
+        assert!(e
+            .to_string()
+            .contains("must not hold a user name or password"));
         let e = transport(&s("smtp://mail.example.org", false)).unwrap_err();
         assert!(e.to_string().contains("not encrypted"));
         let e = transport(&s("smtp://mail.example.org?tls=opportunistic", false)).unwrap_err();

@@ -232,7 +232,11 @@ fn write_letters(election: &Path, codes: &Path, url: &str, out: &Path) -> anyhow
     Ok(())
 }
 
-fn send_mail(job: &mail::MailJob<'_>, settings: &mail::SmtpSettings, codes: &Path) -> anyhow::Result<()> {
+fn send_mail(
+    job: &mail::MailJob<'_>,
+    settings: &mail::SmtpSettings,
+    codes: &Path,
+) -> anyhow::Result<()> {
     let rows = load_codes(codes)?;
     let transport = mail::transport(settings)?;
     let report = mail::send_all(job, &rows, &|m| mail::send_one(&transport, m))?;
@@ -260,7 +264,10 @@ fn send_mail(job: &mail::MailJob<'_>, settings: &mail::SmtpSettings, codes: &Pat
         }
     }
     if !report.failed.is_empty() {
-        println!("{} failure(s) (not sent; run again to retry):", report.failed.len());
+        println!(
+            "{} failure(s) (not sent; run again to retry):",
+            report.failed.len()
+        );
         for (id, email, reason) in &report.failed {
             println!("  {id} <{email}>: {reason}");
         }
