@@ -600,6 +600,15 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_default_is_the_default() {
+        let doc = include_str!("../../../../docs/credentials.md");
+        assert!(
+            doc.contains(DEFAULT_TEMPLATE),
+            "docs/credentials.md must quote the default template verbatim"
+        );
+    }
+
+    #[test]
     fn bad_templates_are_refused() {
         for (text, why) in [
             ("Hello {code}", "Subject"),
