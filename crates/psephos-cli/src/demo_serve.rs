@@ -253,7 +253,7 @@ impl Demo<'_> {
             for v in 0..self.voters_per_style {
                 let code = CredentialCode::generate(&mut rng);
                 let voter = format!("{}-{}", style.id, v + 1);
-                codes.push_str(&format!("{voter},{},1,{}\n", style.id, code.expose()));
+                codes.push_str(&format!("{voter},,,{},1,{}\n", style.id, code.expose()));
                 if v < 2 {
                     shown.push((style.id.clone(), code.expose().to_string()));
                 }

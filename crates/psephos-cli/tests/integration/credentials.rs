@@ -84,16 +84,23 @@ fn private_rows(path: &Path) -> Vec<(String, String, u64, String)> {
     let mut r = csv::Reader::from_path(path).unwrap();
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["voter_id", "style", "weight", "credential_code"]
+        [
+            "voter_id",
+            "name",
+            "email",
+            "style",
+            "weight",
+            "credential_code"
+        ]
     );
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
             (
                 rec[0].to_string(),
-                rec[1].to_string(),
-                rec[2].parse().unwrap(),
                 rec[3].to_string(),
+                rec[4].parse().unwrap(),
+                rec[5].to_string(),
             )
         })
         .collect()
@@ -281,7 +288,7 @@ fn bad_voter_lists_are_rejected_with_the_line_and_nothing_written() {
         (
             "municipal-2026.toml",
             "voter_id\na\n",
-            &["line 1", "header must be"],
+            &["line 1", "header must name the column `style`"],
         ),
         (
             "municipal-2026.toml",
@@ -294,6 +301,31 @@ fn bad_voter_lists_are_rejected_with_the_line_and_nothing_written() {
             &["line 2", "longer than 256"],
         ),
         ("municipal-2026.toml", "voter_id,style\n", &["no voters"]),
+        (
+            "municipal-2026.toml",
+            "voter_id,name,email,style\na,Ann,ann@example.org,north\nb,Bob,ANN@example.org,river\n",
+            &["line 3", "duplicate e-mail address", "first on line 2"],
+        ),
+        (
+            "municipal-2026.toml",
+            "voter_id,email,style\na,ann@example.org,north\nb,not-an-address,river\n",
+            &["line 3", "e-mail address \"not-an-address\" is not valid"],
+        ),
+        (
+            "municipal-2026.toml",
+            "voter_id,style,emial\na,north,ann@example.org\n",
+            &["line 1", "unknown column `emial`"],
+        ),
+        (
+            "municipal-2026.toml",
+            "voter_id,style,style\na,north,north\n",
+            &["line 1", "`style` appears twice"],
+        ),
+        (
+            "municipal-2026.toml",
+            "voter_id,name,style\na,\"Ann\u{7}\",north\n",
+            &["line 2", "name contains a control character"],
+        ),
     ];
     for (election, voters, expected) in cases {
         let dir = tempfile::tempdir().unwrap();

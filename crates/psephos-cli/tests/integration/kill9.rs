@@ -285,15 +285,16 @@ pub(crate) fn open_election(
     let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
     let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-    let codes = std::fs::read_to_string(env.dir.join(&codes_file)).unwrap();
-    codes
-        .lines()
-        .skip(1)
+    let mut codes = csv::Reader::from_path(env.dir.join(&codes_file)).unwrap();
+    let header = codes.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (style_at, code_at) = (column("style"), column("credential_code"));
+    let rows: Vec<csv::StringRecord> = codes.records().map(|r| r.unwrap()).collect();
+    rows.iter()
         .map(|row| {
-            let fields: Vec<&str> = row.split(',').collect();
-            let code = CredentialCode::parse(fields[3]).unwrap();
+            let code = CredentialCode::parse(&row[code_at]).unwrap();
             let plain =
-                psephos_core::sim::random_ballot(&manifest, fields[1], &mut rand_core::OsRng)
+                psephos_core::sim::random_ballot(&manifest, &row[style_at], &mut rand_core::OsRng)
                     .unwrap();
             let ballot = encrypt_ballot(
                 &election,

@@ -319,11 +319,14 @@ fn vote(dir: &Path, base: &str) -> usize {
         let key: psephos_record::KeyAnnouncement =
             serde_json::from_value(v["key"].clone()).unwrap();
         let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-        let codes = std::fs::read_to_string(dir.join("credentials.secret.csv")).unwrap();
+        let mut codes = csv::Reader::from_path(dir.join("credentials.secret.csv")).unwrap();
+        let header = codes.headers().unwrap().clone();
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (style_at, code_at) = (column("style"), column("credential_code"));
         let mut cast = 0;
-        for row in codes.lines().skip(1) {
-            let fields: Vec<&str> = row.split(',').collect();
-            let (style, code) = (fields[1], fields[3]);
+        for row in codes.records() {
+            let row = row.unwrap();
+            let (style, code) = (&row[style_at], &row[code_at]);
             let code = CredentialCode::parse(code).unwrap();
             let plain =
                 psephos_core::sim::random_ballot(&manifest, style, &mut rand_core::OsRng).unwrap();
