@@ -49,10 +49,11 @@ wasm-check:
 web:
 	WASM_TARGET_DIR=$(WASM_TARGET_DIR) scripts/build-web.sh
 
-## The web front end built twice from the committed tree (HEAD), in two other directories and
-## under another HOME and CARGO_HOME, and every file's SHA-256 compared (scripts/repro-web.sh;
-## two cold wasm builds, about 30 minutes on a loaded 2-core machine).
-repro-web:
+## The web front end built again from the committed tree (HEAD) in another directory under
+## another HOME and CARGO_HOME, and every file's SHA-256 compared with this tree's web/dist
+## (scripts/repro-web.sh; one cold wasm build, about 15 minutes on a loaded 2-core machine;
+## `scripts/repro-web.sh --twice` builds both sides fresh).
+repro-web: web
 	scripts/repro-web.sh
 
 ## Voting, challenging, revoting and verifying in headless Chromium against a real server.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The reproducible-build check of the web booth (`make repro-web`, part of `make test`): builds
-# web/dist twice from the committed tree (HEAD) in two fresh directories of different depths, the
-# second under another HOME and CARGO_HOME, and compares every file's SHA-256. Any difference
-# (a timestamp, an absolute path, a toolchain that is not the pinned one) fails it.
+# web/dist from the committed tree (HEAD) in a fresh directory under another HOME and CARGO_HOME
+# and compares every file's SHA-256 with the working tree's own web/dist (which `make web` built
+# just before, in `make test`). Any difference (a timestamp, an absolute path, a toolchain that is
+# not the pinned one) fails it. When the working tree is not HEAD (uncommitted changes) or has no
+# web/dist, or with `--twice`, the first build is a second fresh one instead.
 #
-# Offline: the second CARGO_HOME reuses the first one's downloaded registry (a link), and both
-# builds use the installed pinned toolchain (scripts/wasm-toolchain.sh). Two cold wasm builds:
-# about 30 minutes on a loaded 2-core machine (README, "Reproducible booth").
+# Offline: the other CARGO_HOME reuses the downloaded registry (a link), and every build uses the
+# installed pinned toolchain (scripts/wasm-toolchain.sh). One cold wasm build: about 15 minutes on
+# a loaded 2-core machine; `--twice` doubles it (README, "Reproducible booth").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/psephos-repro.XXXXXX")"
@@ -14,14 +16,21 @@ trap 'rm -rf "$work"' EXIT
 cargo_home="${CARGO_HOME:-$HOME/.cargo}"
 export PSEPHOS_TOOLS="${PSEPHOS_TOOLS:-$HOME/.cache/psephos/tools}" CARGO_NET_OFFLINE=true
 
-a="$work/a"
+a="$root"
+if [ "${1:-}" = "--twice" ] || [ ! -d "$root/web/dist" ] \
+  || [ -n "$(git -C "$root" status --porcelain --untracked-files=normal -- . ':!web/dist' ':!target' ':!fuzz/target' ':!fuzz/corpus' ':!fuzz/artifacts')" ]; then
+  a="$work/a"
+  mkdir -p "$a"
+  git -C "$root" archive HEAD | tar -x -C "$a"
+  echo "== build 1 of 2 ($a)" >&2
+  (cd "$a" && WASM_TARGET_DIR=target/wasm32 scripts/build-web.sh)
+else
+  echo "== build 1 of 2: this working tree's web/dist (it is HEAD)" >&2
+fi
 b="$work/b/another/checkout-of-psephos"
-mkdir -p "$a" "$b" "$work/home-b" "$work/cargo-b"
+mkdir -p "$b" "$work/home-b" "$work/cargo-b"
 ln -s "$cargo_home/registry" "$work/cargo-b/registry"
-for d in "$a" "$b"; do git -C "$root" archive HEAD | tar -x -C "$d"; done
-
-echo "== build 1 of 2 ($a)" >&2
-(cd "$a" && WASM_TARGET_DIR=target/wasm32 scripts/build-web.sh)
+git -C "$root" archive HEAD | tar -x -C "$b"
 echo "== build 2 of 2 ($b, another HOME and CARGO_HOME)" >&2
 (cd "$b" && HOME="$work/home-b" CARGO_HOME="$work/cargo-b" WASM_TARGET_DIR=target/wasm32 \
   scripts/build-web.sh)

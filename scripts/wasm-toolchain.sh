@@ -7,7 +7,10 @@
 # - Debian's rustc-web with the standard library sources (build-std), since rustup cannot add
 #   the wasm32 target here, at the exact Debian versions below (the reproducible build, README
 #   "Reproducible booth": the same commit and these versions give the same web/dist, byte for
-#   byte; another version is refused unless PSEPHOS_UNPINNED_TOOLCHAIN=1);
+#   byte). Debian's security archive keeps only its newest version, so when the pinned one cannot
+#   be installed the newest is used with a warning: the build is still reproducible with itself
+#   (`make repro-web`) but will not match a reference build of the pinned version.
+#   PSEPHOS_STRICT_TOOLCHAIN=1 (for release builds) refuses any other version instead;
 # - with --web: wasm-bindgen-cli at exactly the version of the `wasm-bindgen` crate in
 #   Cargo.lock (the two must match), built with cargo install; and wasm-opt from the npm package
 #   `binaryen` (Debian's older binaryen produces broken output). Both go under
@@ -22,24 +25,29 @@ rust_web=1.96.0+dfsg1-1~deb12u2
 pins=(rustc-web="$rust_web" cargo-web="$rust_web" rust-web-src="$rust_web"
   rust-web-llvm="$rust_web" lld-22=1:22.1.8-1~deb12u1)
 missing=()
+unpinned() {
+  if [ "${PSEPHOS_STRICT_TOOLCHAIN:-0}" = 1 ]; then
+    echo "$1; refused (PSEPHOS_STRICT_TOOLCHAIN=1): install the pinned version" >&2
+    exit 1
+  fi
+  echo "WARNING: $1; this web build will not match a reference build of the pinned toolchain" >&2
+}
 for pin in "${pins[@]}"; do
   p="${pin%%=*}" want="${pin#*=}"
   have="$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null || true)"
   case "$have" in
     "install ok installed $want") ;;
-    "install ok installed "*)
-      if [ "${PSEPHOS_UNPINNED_TOOLCHAIN:-0}" != 1 ]; then
-        echo "$p ${have##* } is installed; the reproducible web build is pinned to $want" >&2
-        echo "(install it: apt-get install $p=$want, or set PSEPHOS_UNPINNED_TOOLCHAIN=1 for a build that will not match others)" >&2
-        exit 1
-      fi ;;
+    "install ok installed "*) unpinned "$p ${have##* } is installed, the pin is $want" ;;
     *) missing+=("$pin") ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2; then
+    unpinned "the pinned ${missing[*]} cannot be installed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]%%=*}" >&2
+  fi
 fi
 # Debian's cargo must come before rustup's proxies; build-std needs RUSTC_BOOTSTRAP.
 path="/usr/bin:$PATH"
