@@ -278,12 +278,9 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
     let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
     let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-    let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
     let mut mayor = vec![0u64; 3];
     let mut rows = Vec::new();
-    for row in codes.lines().skip(1) {
-        let fields: Vec<&str> = row.split(',').collect();
-        let code = CredentialCode::parse(fields[3]).unwrap();
+    for code in credential_codes(&env.dir.join("credentials.secret.csv")) {
         let plain =
             psephos_core::sim::random_ballot(&manifest, "national", &mut rand_core::OsRng).unwrap();
         for (m, v) in mayor.iter_mut().zip(&plain.contests[0].values) {
@@ -713,9 +710,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
     let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
     let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
     let election = Election::new(manifest.clone(), key.joint_key).unwrap();
-    let codes = std::fs::read_to_string(env.dir.join("credentials.secret.csv")).unwrap();
-    for row in codes.lines().skip(1) {
-        let code = CredentialCode::parse(row.split(',').nth(3).unwrap()).unwrap();
+    for code in credential_codes(&env.dir.join("credentials.secret.csv")) {
         let plain =
             psephos_core::sim::random_ballot(&manifest, "national", &mut rand_core::OsRng).unwrap();
         let (ballot, _) = encrypt_ballot(
@@ -785,4 +780,20 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
         assert_eq!(done, 1, "{duty}: {lines:#?}");
     }
     assert!(lines.iter().all(|l| l["outcome"] != "failed"), "{lines:#?}");
+}
+
+/// The credential codes of the authority's private file, read by column name (its columns are
+/// `voter_id,name,email,style,weight,credential_code`).
+fn credential_codes(path: &std::path::Path) -> Vec<CredentialCode> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let at = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "credential_code")
+        .unwrap();
+    reader
+        .records()
+        .map(|r| CredentialCode::parse(&r.unwrap()[at]).unwrap())
+        .collect()
 }
