@@ -167,7 +167,7 @@ async fn populate(h: &HostedElection, voters: usize, seed: u64, close: bool) -> 
     setup.extend(sim.ceremony_messages());
     setup.extend(sim.credential_lists());
     setup.push(sim.key_announcement()?);
-    setup.push(Payload::Control(Control::Open));
+    setup.extend(sim.opening());
     for p in setup {
         post_all(vec![p]).await?;
     }

@@ -84,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     payloads.extend(sim.ceremony_messages());
     payloads.extend(sim.credential_lists());
     payloads.push(sim.key_announcement()?);
-    payloads.push(Payload::Control(Control::Open));
+    payloads.extend(sim.opening());
     let t = Instant::now();
     let ballots: Vec<EncryptedBallot> = (0..n)
         .into_par_iter()

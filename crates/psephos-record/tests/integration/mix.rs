@@ -75,7 +75,7 @@ impl Fixture {
         voting.extend(sim.ceremony_messages());
         voting.extend(sim.credential_lists());
         voting.push(sim.key_announcement().unwrap());
-        voting.push(Payload::Control(Control::Open));
+        voting.extend(sim.opening());
         for i in 0..VOTERS {
             voting.extend(sim.votes(i, &mut rng).unwrap());
         }
