@@ -367,7 +367,7 @@ impl Board {
         let size_tx = Arc::new(size_tx);
         let (sealer_tx, sealer) = watch::channel(!config.shared);
         let sequencer = if config.shared {
-            match shared::Sequencer::connect(db::pg_options(url)?, log).await {
+            match shared::Sequencer::connect(db::pg_options(url)?, log, &config.origin).await {
                 Ok(s) => Some(s),
                 Err(e) => {
                     let _ = conn.close().await;
@@ -475,6 +475,17 @@ impl Board {
             return Err(BoardError::Busy {
                 origin: config.origin.clone(),
             });
+        }
+        if !config.shared {
+            // Nodes that lost the connection of their session lock still hold the sealer
+            // lease while they live (`shared`): a single-node writer does not take their log
+            // over. Renewing a lease needs the lock this writer now holds, so none is renewed.
+            if let Some(holder) = conn.live_sealer(log).await? {
+                return Err(BoardError::SharedByNodes {
+                    origin: config.origin.clone(),
+                    holder,
+                });
+            }
         }
         let mut state = writer::load_state(pool, conn, log, config.shared).await?;
         if config.verify_on_open {
