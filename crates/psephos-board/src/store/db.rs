@@ -176,7 +176,7 @@ pub(crate) enum Engine {
 }
 
 impl Engine {
-    fn of(url: &str) -> Result<Self, BoardError> {
+    pub(crate) fn of(url: &str) -> Result<Self, BoardError> {
         if url.starts_with("sqlite:") {
             Ok(Engine::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
