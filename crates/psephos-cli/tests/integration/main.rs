@@ -10,6 +10,7 @@ mod kill9;
 mod mixnet;
 mod nodes;
 mod readme;
+mod replica;
 mod record_export;
 mod serve;
 mod trustee_ceremony;
