@@ -163,16 +163,14 @@ impl ApiError {
     }
 }
 
-/// The code of a read the read replica cannot answer yet (404 with `Retry-After`).
-pub const NOT_REPLICATED: &str = "not_replicated";
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
     }
     fn error_response(&self) -> HttpResponse {
         let mut answer = HttpResponse::build(self.status);
-        if self.code == NOT_REPLICATED {
+        // A read the read replica cannot answer yet: 404, retry shortly.
+        if self.code == "not_replicated" {
             answer.insert_header(("retry-after", "1"));
         }
         answer.json(Body {
@@ -212,7 +210,7 @@ fn board_error(e: &BoardError) -> ApiError {
         }
         BoardError::NotReplicated { .. } => ApiError::new(
             StatusCode::NOT_FOUND,
-            NOT_REPLICATED,
+            "not_replicated",
             format!("{e} (this service reads from a replica of its database)"),
         ),
         BoardError::HeldBySingleWriter { .. } => {
