@@ -33,6 +33,7 @@ fn free_port() -> u16 {
 impl PgReplicaPair {
     /// Starts the primary, makes the replica from it and starts it; panics with the tools'
     /// output if a step fails.
+    #[allow(clippy::zombie_processes)] // the watchdog outlives this process by design
     pub fn start() -> PgReplicaPair {
         let initdb = find_pg_bin("initdb").expect("initdb not found");
         let pg_ctl = find_pg_bin("pg_ctl").expect("pg_ctl not found");
@@ -98,10 +99,17 @@ impl PgReplicaPair {
         let primary_port = free_port();
         start(&primary, primary_port, "primary.log");
         let mut cmd = as_pg(&basebackup, root_user);
-        cmd.args(["-h", "127.0.0.1", "-p", &primary_port.to_string(), "-U", "postgres"])
-            .arg("-D")
-            .arg(&replica)
-            .args(["-R", "-X", "stream", "--no-sync"]);
+        cmd.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &primary_port.to_string(),
+            "-U",
+            "postgres",
+        ])
+        .arg("-D")
+        .arg(&replica)
+        .args(["-R", "-X", "stream", "--no-sync"]);
         run(cmd, "pg_basebackup -R").unwrap();
         let replica_port = free_port();
         start(&replica, replica_port, "replica.log");

@@ -1011,11 +1011,7 @@ impl Board {
 
     /// On the replica, a block the replica does not have: "not yet" if the primary has it
     /// (`on_primary`, asked only then), else none.
-    async fn missing_block<F>(
-        &self,
-        on_primary: F,
-        held: u64,
-    ) -> Result<Option<Block>, BoardError>
+    async fn missing_block<F>(&self, on_primary: F, held: u64) -> Result<Option<Block>, BoardError>
     where
         F: std::future::Future<Output = Result<Option<db::BlockRow>, BoardError>>,
     {
@@ -1116,7 +1112,10 @@ impl Board {
 
     async fn published(&self, block: &Block) -> Result<PublishedCheckpoint, BoardError> {
         let size = db::to_i64(block.header.tree_size)?;
-        let rows = self.reads().cosignatures(self.inner.log, size, size).await?;
+        let rows = self
+            .reads()
+            .cosignatures(self.inner.log, size, size)
+            .await?;
         let mut note = block.header.checkpoint.clone();
         let mut cosignatures = 0;
         for row in rows {

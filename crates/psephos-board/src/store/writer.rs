@@ -375,7 +375,9 @@ impl Writer {
         let Some(role) = &mut self.shared else {
             return Ok(());
         };
-        let holds = super::shared::acquire_lease(&pg, self.log, &self.origin, &role.holder, role.lease).await;
+        let holds =
+            super::shared::acquire_lease(&pg, self.log, &self.origin, &role.holder, role.lease)
+                .await;
         let holds = match holds {
             Ok(h) => h,
             Err(e) => {

@@ -143,7 +143,11 @@ async fn reads_from_a_streaming_replica_are_late_never_wrong() {
     );
     // The replica is a real hot standby: it refuses writes.
     let err = sqlx::query("CREATE TABLE t (x int)")
-        .execute(&sqlx::PgPool::connect(&pair.replica_url("board")).await.unwrap())
+        .execute(
+            &sqlx::PgPool::connect(&pair.replica_url("board"))
+                .await
+                .unwrap(),
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("read-only"), "{err}");

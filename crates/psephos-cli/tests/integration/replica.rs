@@ -149,7 +149,11 @@ fn serve_reads_receipts_and_proofs_from_a_streaming_replica() {
         );
         let info: serde_json::Value = site.get("").await.json().await.unwrap();
         let origin = info["board"]["origin"].as_str().unwrap().to_owned();
-        let key: VerifierKey = info["board"]["verifier_key"].as_str().unwrap().parse().unwrap();
+        let key: VerifierKey = info["board"]["verifier_key"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let open = |note: &str| SignedCheckpoint::open(note.as_bytes(), &origin, &key, &[]);
 
         // Replayed: receipts and proofs through the replica verify against signed checkpoints.
@@ -169,7 +173,9 @@ fn serve_reads_receipts_and_proofs_from_a_streaming_replica() {
                 .unwrap();
             let cp = open(&note).unwrap();
             let proof: InclusionProof = site
-                .get(&format!("/board/proofs/inclusion?index={index}&size={size}"))
+                .get(&format!(
+                    "/board/proofs/inclusion?index={index}&size={size}"
+                ))
                 .await
                 .json()
                 .await
@@ -204,8 +210,10 @@ fn serve_reads_receipts_and_proofs_from_a_streaming_replica() {
         )
         .await;
         assert_not_replicated(
-            site.get(&format!("/board/proofs/consistency?old={before}&new={sealed}"))
-                .await,
+            site.get(&format!(
+                "/board/proofs/consistency?old={before}&new={sealed}"
+            ))
+            .await,
         )
         .await;
         assert_not_replicated(site.get(&format!("/board/checkpoints/{sealed}")).await).await;
@@ -213,7 +221,10 @@ fn serve_reads_receipts_and_proofs_from_a_streaming_replica() {
         let cp = open(&site.get("/board/checkpoint").await.text().await.unwrap()).unwrap();
         assert_eq!(cp.checkpoint().size, before);
         let (i0, l0) = cast[0];
-        site.receipt(i0).await.verify(&l0, &origin, &key, &[]).unwrap();
+        site.receipt(i0)
+            .await
+            .verify(&l0, &origin, &key, &[])
+            .unwrap();
         // The tracking code is the primary's: the ballot is on the board.
         let code = psephos_core::ballot::TrackingCode::of(&late.hash()).to_string();
         let v: serde_json::Value = site
@@ -259,6 +270,12 @@ fn a_read_database_is_refused_on_sqlite() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--read-database needs the board in PostgreSQL"), "{err}");
-    assert!(!dir.path().join("psephos.db").exists(), "nothing is created");
+    assert!(
+        err.contains("--read-database needs the board in PostgreSQL"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("psephos.db").exists(),
+        "nothing is created"
+    );
 }

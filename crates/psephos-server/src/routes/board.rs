@@ -144,7 +144,13 @@ struct InclusionQuery {
 
 #[get("/proofs/inclusion")]
 async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.for_readers().inclusion_proof(q.index, q.size).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .inclusion_proof(q.index, q.size)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -158,7 +164,13 @@ async fn get_consistency(
     state: ThisElection,
     q: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.for_readers().consistency_proof(q.old, q.new).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .consistency_proof(q.old, q.new)
+            .await?,
+    ))
 }
 
 /// The answer for a receipt that is not sealed yet (or, read from a replica, not sealed there
@@ -196,7 +208,13 @@ async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Res
 
 #[get("/blocks")]
 async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.for_readers().blocks(page.start, page.limit).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .blocks(page.start, page.limit)
+            .await?,
+    ))
 }
 
 /// A witness's cosignature of the checkpoint of tree size `size`: one C2SP signature line
