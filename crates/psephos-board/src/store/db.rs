@@ -988,7 +988,15 @@ impl Conn {
         Ok(())
     }
 
-    pub async fn close(self) -> Result<(), BoardError> {
+    /// Closes the connection. On PostgreSQL its advisory locks are released first, so that
+    /// they are free when this returns (a session's end releases them only once the server
+    /// has processed it, a moment later).
+    pub async fn close(mut self) -> Result<(), BoardError> {
+        if let Conn::Postgres(c) = &mut self {
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *c)
+                .await;
+        }
         on_conn!(self, |c| c.close().await?);
         Ok(())
     }

@@ -892,14 +892,6 @@ impl Board {
         self.inner.replica.is_some()
     }
 
-    /// Whether the read replica answers (true without one).
-    pub async fn ping_replica(&self) -> Result<(), BoardError> {
-        match &self.inner.replica {
-            Some(r) => r.ping().await,
-            None => Ok(()),
-        }
-    }
-
     /// The pool this handle reads from.
     fn reads(&self) -> &Pool {
         match (&self.inner.replica, self.on_replica) {
