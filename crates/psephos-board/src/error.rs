@@ -150,6 +150,40 @@ pub enum BoardError {
         /// The log's origin.
         origin: String,
     },
+    /// A node of a shared log (`BoardConfig::shared`) may not write: a single-node writer
+    /// holds the log's writer lock exclusively. Nothing was written.
+    #[error(
+        "a single-node writer holds log {origin:?}: the nodes that share it write nothing \
+         while it runs"
+    )]
+    HeldBySingleWriter {
+        /// The log's origin.
+        origin: String,
+    },
+    /// A single-node writer may not open a log that several nodes share: one of them holds
+    /// the log's sealer lease (it was live a moment ago).
+    #[error(
+        "log {origin:?} is shared by several nodes (node {holder:?} holds its sealer lease): \
+         stop them, or run this one with them as a node"
+    )]
+    SharedByNodes {
+        /// The log's origin.
+        origin: String,
+        /// The node that holds the sealer lease.
+        holder: String,
+    },
+    /// A read from the read replica asked for what the replica has not replayed yet (the
+    /// primary has it): retry shortly. Never answered with older data in its place.
+    #[error(
+        "not yet on this read replica ({wanted} asked for, the replica holds {replica}); \
+         retry shortly"
+    )]
+    NotReplicated {
+        /// The size, index + 1 or block number + 1 asked for.
+        wanted: u64,
+        /// What the replica holds of it: its tree size, or its number of blocks.
+        replica: u64,
+    },
     /// The board was closed, or its writer task stopped.
     #[error("the board is closed")]
     Closed,

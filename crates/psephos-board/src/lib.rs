@@ -52,6 +52,6 @@ pub use error::BoardError;
 pub use receipt::{ReceiptError, SealedReceipt};
 #[cfg(feature = "store")]
 pub use store::{
-    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, Sequencing, Snapshot,
-    TamperCheck, MAX_VERIFIED_PAGE,
+    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, ReadReplica, Sequencing,
+    Snapshot, TamperCheck, MAX_VERIFIED_PAGE,
 };

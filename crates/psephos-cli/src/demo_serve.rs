@@ -319,6 +319,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         read_connections: 2,
         shared: false,
         sealer_lease: std::time::Duration::from_secs(3),
+        read_replica: None,
     };
     let service = ServiceConfig {
         web_dir: args.web.clone().or_else(|| {

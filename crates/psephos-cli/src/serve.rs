@@ -20,6 +20,10 @@
 //! its death (`docs/protocol.md` §10.10, `docs/deploy.md`). Elections created on one node are
 //! opened by the others within a second.
 //!
+//! A read replica (`--read-database`, PostgreSQL only): the public read routes read from a
+//! streaming replica of the database, each bounded by what the replica holds; what it has not
+//! replayed yet is answered "not yet" (`docs/api.md`), never with an older answer.
+//!
 //! Stopping (SIGINT / SIGTERM): new ballots get 503, every queued ballot is verified and
 //! committed, in-flight requests finish, event streams end, a last block is sealed and the
 //! database is closed. No acknowledged ballot is lost: a ballot is acknowledged only after its
@@ -89,6 +93,11 @@ pub struct Args {
     /// sealer keeps the others from sealing [default: 3s]
     #[arg(long, env = "PSEPHOS_SEALER_LEASE", value_parser = humantime::parse_duration)]
     pub sealer_lease: Option<Duration>,
+    /// A PostgreSQL streaming replica of --database (`postgres://…`, read-only) that the public
+    /// read routes (entries, receipts, proofs, checkpoints, blocks, the record) read from;
+    /// writes and the rules stay on --database. Refused on SQLite (docs/deploy.md).
+    #[arg(long, env = "PSEPHOS_READ_DATABASE")]
+    pub read_database: Option<String>,
     /// Replace the stored operator token with a new one (printed once).
     #[arg(long)]
     pub reset_operator_token: bool,
@@ -119,6 +128,7 @@ struct FileConfig {
     #[serde(default)]
     multi_node: bool,
     sealer_lease: Option<String>,
+    read_database: Option<String>,
 }
 
 fn duration(what: &str, s: &Option<String>) -> anyhow::Result<Option<Duration>> {
@@ -140,6 +150,8 @@ pub struct Settings {
     /// Several nodes on one PostgreSQL.
     pub multi_node: bool,
     pub sealer_lease: Duration,
+    /// A streaming replica the public reads come from.
+    pub read_database: Option<String>,
 }
 
 impl Args {
@@ -212,6 +224,19 @@ impl Args {
              store of a single node. Run one `psephos serve` on SQLite, or move to PostgreSQL \
              to run several nodes (docs/deploy.md)"
         );
+        let is_pg = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let read_database = self.read_database.clone().or(file.read_database);
+        if let Some(read) = &read_database {
+            anyhow::ensure!(
+                is_pg(&database),
+                "--read-database needs the board in PostgreSQL (--database postgres://…): SQLite \
+                 has no streaming replicas; serve every read from the one database"
+            );
+            anyhow::ensure!(
+                is_pg(read),
+                "--read-database is a PostgreSQL streaming replica of --database (postgres://…)"
+            );
+        }
         let sealer_lease = self
             .sealer_lease
             .or(duration("sealer_lease", &file.sealer_lease)?)
@@ -222,6 +247,7 @@ impl Args {
         );
         Ok(Settings {
             database,
+            read_database,
             multi_node,
             sealer_lease,
             key,
@@ -270,6 +296,14 @@ pub(crate) async fn stop_signal() {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let key = SecretKey::read_as(&settings.key, psephos_board::note::SignatureType::Ed25519)?;
+    let read_replica = match &settings.read_database {
+        Some(url) => Some(
+            psephos_board::ReadReplica::connect(url, 8)
+                .await
+                .context("connecting to the read replica (--read-database)")?,
+        ),
+        None => None,
+    };
     let service = ServiceBoard {
         database: settings.database.clone(),
         origin: key.name.clone(),
@@ -279,6 +313,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         read_connections: 2,
         shared: settings.multi_node,
         sealer_lease: settings.sealer_lease,
+        read_replica,
     };
     let catalog = Catalog::open(&settings.database)
         .await

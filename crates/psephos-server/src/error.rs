@@ -168,7 +168,12 @@ impl ResponseError for ApiError {
         self.status
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(Body {
+        let mut answer = HttpResponse::build(self.status);
+        // A read the read replica cannot answer yet: 404, retry shortly.
+        if self.code == "not_replicated" {
+            answer.insert_header(("retry-after", "1"));
+        }
+        answer.json(Body {
             error: self.code,
             detail: &self.detail,
         })
@@ -202,6 +207,19 @@ fn board_error(e: &BoardError) -> ApiError {
                     "unavailable",
                     "the board refuses writes: its stored log failed the tamper check; the operator has been told",
                 )
+        }
+        BoardError::NotReplicated { .. } => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_replicated",
+            format!("{e} (this service reads from a replica of its database)"),
+        ),
+        BoardError::HeldBySingleWriter { .. } => {
+            tracing::error!(error = %e, "a write was refused");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the board refuses writes on this node now; the operator has been told",
+            )
         }
         BoardError::Closed => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -223,6 +223,9 @@ pub struct ServiceBoard {
     /// With `shared`: the sealer lease, so the longest a dead sealer keeps the others from
     /// sealing ([`BoardConfig::sealer_lease`]).
     pub sealer_lease: Duration,
+    /// A PostgreSQL streaming replica the public read routes read from
+    /// ([`BoardConfig::read_replica`], [`psephos_board::Board::for_readers`]).
+    pub read_replica: Option<psephos_board::ReadReplica>,
 }
 
 impl std::fmt::Debug for ServiceBoard {
@@ -246,6 +249,7 @@ impl ServiceBoard {
         c.read_connections = self.read_connections;
         c.shared = self.shared;
         c.sealer_lease = self.sealer_lease;
+        c.read_replica = self.read_replica.clone();
         c
     }
 }

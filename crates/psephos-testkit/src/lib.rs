@@ -4,6 +4,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`postgres`] | a throwaway PostgreSQL cluster, one per test process, shared |
+//! | [`replica`] | a throwaway PostgreSQL primary with a streaming replica, per test |
 //! | [`db`] | a fresh SQLite or PostgreSQL database per test; raw SQL for tampering |
 //! | [`keys`] | the fixed board and witness keys, the test board's configuration |
 //! | [`temp`] | temporary directories and names unique across parallel tests |
@@ -20,6 +21,7 @@ pub mod db;
 pub mod keys;
 pub mod merkle;
 pub mod postgres;
+pub mod replica;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod temp;
@@ -29,4 +31,5 @@ pub use keys::{
     board_key, config, election_config, witness, witness_keys, E, ELECTION, ORIGIN, SERVICE_ORIGIN,
 };
 pub use postgres::{pg_cluster, PgCluster};
+pub use replica::PgReplicaPair;
 pub use temp::{unique, TempDir};

@@ -38,7 +38,7 @@ pub fn pg_cluster() -> &'static PgCluster {
     }
 }
 
-fn find_pg_bin(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_pg_bin(name: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             let p = dir.join(name);
@@ -60,7 +60,7 @@ fn find_pg_bin(name: &str) -> Option<PathBuf> {
     versions.pop().map(|(_, p)| p)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -70,7 +70,7 @@ fn is_root() -> bool {
 
 /// A command run as the `postgres` OS user when we are root (PostgreSQL
 /// refuses to run as root).
-fn as_pg(bin: &Path, root: bool) -> Command {
+pub(crate) fn as_pg(bin: &Path, root: bool) -> Command {
     if root {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin);
@@ -80,7 +80,7 @@ fn as_pg(bin: &Path, root: bool) -> Command {
     }
 }
 
-fn run(mut cmd: Command, what: &str) -> Result<(), String> {
+pub(crate) fn run(mut cmd: Command, what: &str) -> Result<(), String> {
     let out = cmd
         .stdin(Stdio::null())
         .output()

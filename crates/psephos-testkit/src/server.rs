@@ -108,6 +108,7 @@ pub fn service_board(db: &TestDb) -> ServiceBoard {
         read_connections: 4,
         shared: false,
         sealer_lease: std::time::Duration::from_secs(3),
+        read_replica: None,
     }
 }
 

@@ -176,7 +176,7 @@ pub(crate) enum Engine {
 }
 
 impl Engine {
-    fn of(url: &str) -> Result<Self, BoardError> {
+    pub(crate) fn of(url: &str) -> Result<Self, BoardError> {
         if url.starts_with("sqlite:") {
             Ok(Engine::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -316,6 +316,15 @@ pub(crate) async fn connect(
             Ok((Conn::Postgres(conn), Pool::Postgres(pool)))
         }
     }
+}
+
+/// The class of the log writer lock's two-key advisory lock (`'psep'`); the second key is the
+/// log's id ([`lock_key`]).
+pub(crate) const LOCK_CLASS: i32 = 0x7073_6570;
+
+/// The second key of a log's writer lock: its id.
+pub(crate) fn lock_key(log: i64) -> Result<i32, BoardError> {
+    i32::try_from(log).map_err(|_| BoardError::Corrupt(format!("log id {log}")))
 }
 
 /// The PostgreSQL connection options of `url`.
@@ -789,12 +798,11 @@ impl Conn {
             Conn::Sqlite(_) => Ok(true),
             Conn::Postgres(c) => {
                 // Two-key form: a class ('psep') and the log ID.
-                let key =
-                    i32::try_from(log).map_err(|_| BoardError::Corrupt(format!("log id {log}")))?;
+                let key = lock_key(log)?;
                 // A crashed writer's session may take a moment to end.
                 for _ in 0..30 {
                     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-                        .bind(0x7073_6570_i32)
+                        .bind(LOCK_CLASS)
                         .bind(key)
                         .fetch_one(&mut *c)
                         .await?;
@@ -808,6 +816,15 @@ impl Conn {
         }
     }
 
+    /// The node that holds a valid sealer lease of the log (PostgreSQL; never on SQLite, which
+    /// has no nodes): a single-node writer that holds the writer lock looks before it writes.
+    pub async fn live_sealer(&mut self, log: i64) -> Result<Option<String>, BoardError> {
+        match self {
+            Conn::Sqlite(_) => Ok(None),
+            Conn::Postgres(c) => super::shared::live_sealer(c, log).await,
+        }
+    }
+
     /// Takes this log's writer lock in shared mode (several nodes, PostgreSQL): it keeps a
     /// single-node writer (which takes it exclusively) away while nodes share the log, and the
     /// nodes away while a single-node writer holds it.
@@ -815,12 +832,11 @@ impl Conn {
         match self {
             Conn::Sqlite(_) => Ok(false),
             Conn::Postgres(c) => {
-                let key =
-                    i32::try_from(log).map_err(|_| BoardError::Corrupt(format!("log id {log}")))?;
+                let key = lock_key(log)?;
                 for _ in 0..30 {
                     let got: bool =
                         sqlx::query_scalar("SELECT pg_try_advisory_lock_shared($1, $2)")
-                            .bind(0x7073_6570_i32)
+                            .bind(LOCK_CLASS)
                             .bind(key)
                             .fetch_one(&mut *c)
                             .await?;
@@ -972,7 +988,15 @@ impl Conn {
         Ok(())
     }
 
-    pub async fn close(self) -> Result<(), BoardError> {
+    /// Closes the connection. On PostgreSQL its advisory locks are released first, so that
+    /// they are free when this returns (a session's end releases them only once the server
+    /// has processed it, a moment later).
+    pub async fn close(mut self) -> Result<(), BoardError> {
+        if let Conn::Postgres(c) = &mut self {
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *c)
+                .await;
+        }
         on_conn!(self, |c| c.close().await?);
         Ok(())
     }

@@ -40,6 +40,11 @@
 //! ([`Board::save_snapshot`], [`Board::snapshot`]), authenticated with a key
 //! derived from the board key and bound to a tree size and root.
 //!
+//! Read replica: with [`BoardConfig::read_replica`] (PostgreSQL only), the handle
+//! [`Board::for_readers`] serves the public reads from a streaming replica, each bounded by what
+//! the replica holds, so that a lagging replica answers "not yet", never a wrong or older answer
+//! in place of the one asked for ([`replica`]).
+//!
 //! Engines: SQLite (`sqlite://path?mode=rwc`; WAL, `synchronous=FULL`) and
 //! PostgreSQL (`postgres://…`). One writer per log: on PostgreSQL an advisory
 //! lock enforces it; on SQLite the file's single writer lock and the primary
@@ -48,6 +53,7 @@
 mod check;
 mod db;
 mod frontier;
+mod replica;
 mod shared;
 mod snapshot;
 mod writer;
@@ -74,6 +80,7 @@ use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
+pub use replica::ReadReplica;
 pub use shared::Sequencing;
 pub use snapshot::Snapshot;
 use writer::{Command, Sealed, Writer};
@@ -135,6 +142,9 @@ pub struct BoardConfig {
     /// With `shared`: this node's name in the sealer lease (default: host, process id and a
     /// random part).
     pub node_name: String,
+    /// A PostgreSQL streaming replica of the database that [`Board::for_readers`] reads from
+    /// (default none: every read from the database itself). Refused on SQLite.
+    pub read_replica: Option<ReadReplica>,
 }
 
 impl BoardConfig {
@@ -154,6 +164,7 @@ impl BoardConfig {
             shared: false,
             sealer_lease: Duration::from_secs(3),
             node_name: default_node_name(),
+            read_replica: None,
         }
     }
 }
@@ -186,6 +197,7 @@ impl fmt::Debug for BoardConfig {
             .field("shared", &self.shared)
             .field("sealer_lease", &self.sealer_lease)
             .field("node_name", &self.node_name)
+            .field("read_replica", &self.read_replica.is_some())
             .finish()
     }
 }
@@ -249,10 +261,14 @@ pub enum TamperCheck {
 #[derive(Clone)]
 pub struct Board {
     inner: Arc<Inner>,
+    /// This handle's public reads come from the read replica ([`Board::for_readers`]).
+    on_replica: bool,
 }
 
 struct Inner {
     pool: Pool,
+    /// The read replica's pool ([`BoardConfig::read_replica`]).
+    replica: Option<Pool>,
     log: i64,
     origin: String,
     verifier: VerifierKey,
@@ -347,6 +363,13 @@ impl Board {
         }
         let verifier = signer.verifier_key().clone();
         let snapshot_key = Arc::new(snapshot::derive_key(&config.signing_key));
+        if config.read_replica.is_some() && db::Engine::of(url)? != db::Engine::Postgres {
+            return Err(BoardError::Config(
+                "a read replica needs the board in PostgreSQL (postgres://…): SQLite has no \
+                 streaming replicas"
+                    .to_owned(),
+            ));
+        }
         let (mut conn, pool) = db::connect(url, config.read_connections, config.shared).await?;
         let prepared = Self::prepare(&mut conn, &pool, &config, &verifier, visit).await;
         let (log, state, checked) = match prepared {
@@ -359,6 +382,16 @@ impl Board {
                 return Err(e);
             }
         };
+        if let Some(replica) = &config.read_replica {
+            if let Err(e) = replica
+                .check_log(&config.origin, log, &verifier.to_string())
+                .await
+            {
+                let _ = conn.close().await;
+                pool.close().await;
+                return Err(e);
+            }
+        }
         let anchor = (state.frontier.size(), state.frontier.root()?);
         let last_block = state.sealed().block_number;
         let (tamper_tx, tamper) = watch::channel(checked.clone());
@@ -367,7 +400,7 @@ impl Board {
         let size_tx = Arc::new(size_tx);
         let (sealer_tx, sealer) = watch::channel(!config.shared);
         let sequencer = if config.shared {
-            match shared::Sequencer::connect(db::pg_options(url)?, log).await {
+            match shared::Sequencer::connect(db::pg_options(url)?, log, &config.origin).await {
                 Ok(s) => Some(s),
                 Err(e) => {
                     let _ = conn.close().await;
@@ -423,8 +456,10 @@ impl Board {
             ));
         }
         Ok(Board {
+            on_replica: false,
             inner: Arc::new(Inner {
                 pool,
+                replica: config.read_replica.map(|r| Pool::Postgres(r.pool)),
                 log,
                 origin: config.origin,
                 verifier,
@@ -475,6 +510,17 @@ impl Board {
             return Err(BoardError::Busy {
                 origin: config.origin.clone(),
             });
+        }
+        if !config.shared {
+            // Nodes that lost the connection of their session lock still hold the sealer
+            // lease while they live (`shared`): a single-node writer does not take their log
+            // over. Renewing a lease needs the lock this writer now holds, so none is renewed.
+            if let Some(holder) = conn.live_sealer(log).await? {
+                return Err(BoardError::SharedByNodes {
+                    origin: config.origin.clone(),
+                    holder,
+                });
+            }
         }
         let mut state = writer::load_state(pool, conn, log, config.shared).await?;
         if config.verify_on_open {
@@ -822,6 +868,66 @@ impl Board {
 
     // -- reads -------------------------------------------------------------
 
+    /// The handle the public read routes use: its reads (entries, receipts, proofs,
+    /// checkpoints, blocks) come from the read replica if one is configured
+    /// ([`BoardConfig::read_replica`]), each bounded by what the replica holds, so that a
+    /// replica that lags answers [`BoardError::NotReplicated`] (or a receipt that is not sealed
+    /// yet) for what it has not replayed, never an older or inconsistent answer. Everything
+    /// else (appends, sizes, the tamper check, [`Board::verified_entries`], waiting for a seal)
+    /// is the primary's, as on any handle. Without a replica, a plain clone.
+    pub fn for_readers(&self) -> Board {
+        Board {
+            inner: self.inner.clone(),
+            on_replica: self.inner.replica.is_some(),
+        }
+    }
+
+    /// Whether this handle reads from the read replica ([`Board::for_readers`]).
+    pub fn reads_from_replica(&self) -> bool {
+        self.on_replica
+    }
+
+    /// Whether a read replica is configured ([`BoardConfig::read_replica`]).
+    pub fn has_read_replica(&self) -> bool {
+        self.inner.replica.is_some()
+    }
+
+    /// The pool this handle reads from.
+    fn reads(&self) -> &Pool {
+        match (&self.inner.replica, self.on_replica) {
+            (Some(r), true) => r,
+            _ => &self.inner.pool,
+        }
+    }
+
+    /// The tree size this handle's reads may go up to when they want `wanted`: the primary's
+    /// (as [`Board::size_at_least`]), or the replica's integrated size as the replica has it.
+    async fn readable_size(&self, wanted: u64) -> Result<u64, BoardError> {
+        if self.on_replica {
+            db::to_u64(self.reads().leaves_end(self.inner.log).await?, "tree size")
+        } else {
+            self.size_at_least(wanted).await
+        }
+    }
+
+    /// On the replica, a read of tree size `wanted` that the replica (holding `held`) cannot
+    /// answer: "not yet" if the primary holds it, else `otherwise` (the primary's answer).
+    async fn beyond(&self, wanted: u64, held: u64, otherwise: BoardError) -> BoardError {
+        if self.on_replica {
+            match self.size_at_least(wanted).await {
+                Ok(size) if size >= wanted => {
+                    return BoardError::NotReplicated {
+                        wanted,
+                        replica: held,
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => return e,
+            }
+        }
+        otherwise
+    }
+
     /// The entry at `index`.
     pub async fn entry(&self, index: u64) -> Result<Entry, BoardError> {
         let mut page = self.entries(index, 1).await?;
@@ -835,21 +941,39 @@ impl Board {
     }
 
     /// Up to `limit` (at most [`MAX_ENTRIES_PAGE`]) entries from `start`.
-    /// Empty at the end of the log; an error past it.
+    /// Empty at the end of the log; an error past it. On the replica ([`Board::for_readers`])
+    /// a page ends where the replica's log does, and one that would start there or beyond,
+    /// below the primary's size, is [`BoardError::NotReplicated`].
     pub async fn entries(&self, start: u64, limit: u64) -> Result<Vec<Entry>, BoardError> {
-        let size = self
-            .size_at_least(start.saturating_add(limit.min(MAX_ENTRIES_PAGE)))
-            .await?;
+        let wanted = start.saturating_add(limit.min(MAX_ENTRIES_PAGE));
+        let size = self.readable_size(wanted).await?;
+        if self.on_replica && (start > size || (start == size && limit > 0)) {
+            // Nothing from `start` on the replica: "not yet" if the primary has that entry,
+            // else the primary's own answer (empty at its end, an error past it).
+            let primary = self.size_at_least(start.saturating_add(1)).await?;
+            if primary > start {
+                return Err(BoardError::NotReplicated {
+                    wanted: start.saturating_add(1),
+                    replica: size,
+                });
+            }
+            if start > primary {
+                return Err(BoardError::IndexOutOfRange {
+                    index: start,
+                    size: primary,
+                });
+            }
+            return Ok(Vec::new());
+        }
         if start > size {
             return Err(BoardError::IndexOutOfRange { index: start, size });
         }
-        let end = start.saturating_add(limit.min(MAX_ENTRIES_PAGE)).min(size);
+        let end = wanted.min(size);
         if end <= start {
             return Ok(Vec::new());
         }
         let rows = self
-            .inner
-            .pool
+            .reads()
             .entries(self.inner.log, db::to_i64(start)?, db::to_i64(end)?)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -877,33 +1001,67 @@ impl Board {
         Ok(out)
     }
 
-    /// The latest sealed block.
-    pub async fn latest_block(&self) -> Result<Option<Block>, BoardError> {
-        match self.inner.pool.latest_block(self.inner.log).await? {
-            Some(row) => Ok(Some(writer::block_from_row(&row)?)),
+    /// On the replica, a block the replica does not have: "not yet" if the primary has it
+    /// (`on_primary`, asked only then), else none.
+    async fn missing_block<F>(&self, on_primary: F, held: u64) -> Result<Option<Block>, BoardError>
+    where
+        F: std::future::Future<Output = Result<Option<db::BlockRow>, BoardError>>,
+    {
+        match on_primary.await? {
+            Some(row) => Err(BoardError::NotReplicated {
+                wanted: db::to_u64(row.number, "block number")?.saturating_add(1),
+                replica: held,
+            }),
             None => Ok(None),
         }
     }
 
-    /// Block number `number`, if sealed.
+    /// The number of blocks the replica holds (for [`BoardError::NotReplicated`]).
+    async fn replica_blocks(&self) -> Result<u64, BoardError> {
+        match self.reads().latest_block(self.inner.log).await? {
+            Some(row) => Ok(db::to_u64(row.number, "block number")?.saturating_add(1)),
+            None => Ok(0),
+        }
+    }
+
+    /// The latest sealed block (on the replica: the latest the replica has; "not yet" if it
+    /// has none and the primary has one).
+    pub async fn latest_block(&self) -> Result<Option<Block>, BoardError> {
+        match self.reads().latest_block(self.inner.log).await? {
+            Some(row) => Ok(Some(writer::block_from_row(&row)?)),
+            None if self.on_replica => {
+                self.missing_block(self.inner.pool.latest_block(self.inner.log), 0)
+                    .await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Block number `number`, if sealed (on the replica: "not yet" if only the primary has
+    /// it).
     pub async fn block(&self, number: u64) -> Result<Option<Block>, BoardError> {
         let Ok(n) = db::to_i64(number) else {
             return Ok(None);
         };
-        match self.inner.pool.block_by_number(self.inner.log, n).await? {
+        match self.reads().block_by_number(self.inner.log, n).await? {
             Some(row) => Ok(Some(writer::block_from_row(&row)?)),
+            None if self.on_replica => {
+                let held = self.replica_blocks().await?;
+                self.missing_block(self.inner.pool.block_by_number(self.inner.log, n), held)
+                    .await
+            }
             None => Ok(None),
         }
     }
 
-    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from block number `start`.
+    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks from block number `start` (on the
+    /// replica: those it has, a prefix of the primary's).
     pub async fn blocks(&self, start: u64, limit: u64) -> Result<Vec<Block>, BoardError> {
         let Ok(from) = db::to_i64(start) else {
             return Ok(Vec::new());
         };
         let limit = db::to_i64(limit.min(MAX_BLOCKS_PAGE))?;
-        self.inner
-            .pool
+        self.reads()
             .blocks(self.inner.log, from, limit)
             .await?
             .iter()
@@ -911,15 +1069,17 @@ impl Board {
             .collect()
     }
 
-    /// The latest checkpoint with every cosignature received for it.
+    /// The latest checkpoint with every cosignature received for it (on the replica: the
+    /// latest the replica has, with the cosignatures it has).
     pub async fn latest_checkpoint(&self) -> Result<Option<PublishedCheckpoint>, BoardError> {
-        match self.inner.pool.latest_block(self.inner.log).await? {
-            Some(row) => Ok(Some(self.published(&writer::block_from_row(&row)?).await?)),
+        match self.latest_block().await? {
+            Some(block) => Ok(Some(self.published(&block).await?)),
             None => Ok(None),
         }
     }
 
-    /// The published checkpoint of tree size `size`, if there is one.
+    /// The published checkpoint of tree size `size`, if there is one (on the replica: "not
+    /// yet" if only the primary has it).
     pub async fn checkpoint_for_size(
         &self,
         size: u64,
@@ -927,8 +1087,17 @@ impl Board {
         let Ok(s) = db::to_i64(size) else {
             return Ok(None);
         };
-        match self.inner.pool.block_by_size(self.inner.log, s).await? {
-            Some(row) => Ok(Some(self.published(&writer::block_from_row(&row)?).await?)),
+        let block = match self.reads().block_by_size(self.inner.log, s).await? {
+            Some(row) => Some(writer::block_from_row(&row)?),
+            None if self.on_replica => {
+                let held = self.replica_blocks().await?;
+                self.missing_block(self.inner.pool.block_by_size(self.inner.log, s), held)
+                    .await?
+            }
+            None => None,
+        };
+        match block {
+            Some(block) => Ok(Some(self.published(&block).await?)),
             None => Ok(None),
         }
     }
@@ -936,8 +1105,7 @@ impl Board {
     async fn published(&self, block: &Block) -> Result<PublishedCheckpoint, BoardError> {
         let size = db::to_i64(block.header.tree_size)?;
         let rows = self
-            .inner
-            .pool
+            .reads()
             .cosignatures(self.inner.log, size, size)
             .await?;
         let mut note = block.header.checkpoint.clone();
@@ -964,15 +1132,19 @@ impl Board {
     }
 
     async fn check_size(&self, size: u64) -> Result<(), BoardError> {
-        let tree_size = self.size_at_least(size).await?;
+        let tree_size = self.readable_size(size).await?;
         if size > tree_size {
-            return Err(BoardError::SizeBeyondTree { size, tree_size });
+            let beyond = BoardError::SizeBeyondTree {
+                size,
+                tree_size: self.size(),
+            };
+            return Err(self.beyond(size, tree_size, beyond).await);
         }
         Ok(())
     }
 
     async fn fetch(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, BoardError> {
-        self.inner.pool.nodes(self.inner.log, ids).await
+        self.reads().nodes(self.inner.log, ids).await
     }
 
     /// The root of the tree of the first `size` entries.
@@ -1014,18 +1186,27 @@ impl Board {
         Ok(consistency_proof(old, new, &map)?)
     }
 
-    /// The sealed receipt of entry `index`: `None` until a block covers it.
+    /// The sealed receipt of entry `index`: `None` until a block covers it. On the replica
+    /// ([`Board::for_readers`]): against the first block *the replica has* that covers it,
+    /// `None` until it has one (also while it has not replayed the entry itself).
     pub async fn receipt(&self, index: u64) -> Result<Option<SealedReceipt>, BoardError> {
-        let size = self.size_at_least(index.saturating_add(1)).await?;
-        if index >= size {
-            return Err(BoardError::IndexOutOfRange { index, size });
+        if !self.on_replica {
+            let size = self.size_at_least(index.saturating_add(1)).await?;
+            if index >= size {
+                return Err(BoardError::IndexOutOfRange { index, size });
+            }
         }
         let Some(row) = self
-            .inner
-            .pool
+            .reads()
             .block_covering(self.inner.log, db::to_i64(index)?)
             .await?
         else {
+            if self.on_replica {
+                let size = self.size_at_least(index.saturating_add(1)).await?;
+                if index >= size {
+                    return Err(BoardError::IndexOutOfRange { index, size });
+                }
+            }
             return Ok(None);
         };
         let block = writer::block_from_row(&row)?;
@@ -1050,7 +1231,8 @@ impl Board {
         }))
     }
 
-    /// Waits until entry `index` is sealed, then returns its receipt.
+    /// Waits until entry `index` is sealed, then returns its receipt (from the primary,
+    /// whichever handle: it waits for the primary's seal).
     pub async fn wait_sealed(&self, index: u64) -> Result<SealedReceipt, BoardError> {
         let size = self.size_at_least(index.saturating_add(1)).await?;
         if index >= size {
@@ -1061,7 +1243,11 @@ impl Board {
             .wait_for(|s| s.size > index)
             .await
             .map_err(|_| BoardError::Closed)?;
-        self.receipt(index).await?.ok_or(BoardError::Closed)
+        let primary = Board {
+            inner: self.inner.clone(),
+            on_replica: false,
+        };
+        primary.receipt(index).await?.ok_or(BoardError::Closed)
     }
 
     /// Up to `limit` (at most [`MAX_VERIFIED_PAGE`]) entries from `start`,

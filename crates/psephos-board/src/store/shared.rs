@@ -27,6 +27,17 @@
 //!   are the sealer store at most one block of each number and of each size, each one extending
 //!   the last: the loser's signature is never published.
 //!
+//! * **Never beside a single-node writer**: a single-node writer holds the log's writer lock
+//!   (an advisory lock) exclusively, on the connection it writes with, for as long as it runs.
+//!   Every write transaction of a node (sequencing, a block, the sealer lease) first takes the
+//!   same lock in shared mode *for that transaction* ([`hold_shared`]), and writes nothing if it
+//!   cannot. The shared lock a node also holds for its whole session, on another connection, is
+//!   only an early refusal at open: if that connection drops, a single-node writer may take the
+//!   lock, but then no node writes until it is gone, and no node transaction that started
+//!   before is still running when it takes it (it would have held the lock in shared mode). A
+//!   single-node writer also refuses to open while a node holds a valid sealer lease
+//!   ([`live_sealer`]), so that it does not silently take a live group's log over.
+//!
 //! A node frozen in the middle of a transaction (SIGSTOP) would hold the coordination row: each
 //! connection sets `idle_in_transaction_session_timeout`, so PostgreSQL ends that session and
 //! rolls its transaction back; when the node resumes its `COMMIT` fails and nothing is
@@ -64,6 +75,7 @@ pub(crate) fn options(opts: PgConnectOptions) -> PgConnectOptions {
 pub(crate) struct Sequencer {
     pool: PgPool,
     log: i64,
+    origin: String,
     frontier: tokio::sync::Mutex<Option<Frontier>>,
 }
 
@@ -79,7 +91,11 @@ pub struct Sequencing {
 }
 
 impl Sequencer {
-    pub async fn connect(opts: PgConnectOptions, log: i64) -> Result<Self, BoardError> {
+    pub async fn connect(
+        opts: PgConnectOptions,
+        log: i64,
+        origin: &str,
+    ) -> Result<Self, BoardError> {
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .connect_with(options(opts))
@@ -87,6 +103,7 @@ impl Sequencer {
         Ok(Sequencer {
             pool,
             log,
+            origin: origin.to_owned(),
             frontier: tokio::sync::Mutex::new(None),
         })
     }
@@ -108,6 +125,9 @@ impl Sequencer {
         let mut cached = self.frontier.lock().await;
         let plain = |e: BoardError| (e, None);
         let mut tx = self.pool.begin().await.map_err(|e| plain(e.into()))?;
+        hold_shared(&mut tx, self.log, &self.origin)
+            .await
+            .map_err(plain)?;
         sqlx::query("SELECT log_id FROM board_logs WHERE log_id = $1 FOR UPDATE")
             .bind(self.log)
             .fetch_one(&mut *tx)
@@ -247,6 +267,46 @@ impl Sequencer {
     }
 }
 
+/// Takes the log's writer lock in shared mode until the end of the transaction `tx` (without
+/// waiting): [`BoardError::HeldBySingleWriter`] if a single-node writer holds it exclusively.
+/// Every write transaction of a node begins with it, so that a node never writes beside a
+/// single-node writer, whatever became of the connection that holds the node's session lock.
+pub(crate) async fn hold_shared(
+    tx: &mut sqlx::PgConnection,
+    log: i64,
+    origin: &str,
+) -> Result<(), BoardError> {
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock_shared($1, $2)")
+        .bind(db::LOCK_CLASS)
+        .bind(db::lock_key(log)?)
+        .fetch_one(&mut *tx)
+        .await?;
+    if got {
+        Ok(())
+    } else {
+        Err(BoardError::HeldBySingleWriter {
+            origin: origin.to_owned(),
+        })
+    }
+}
+
+/// The node that holds a valid sealer lease of the log, if any: what a single-node writer
+/// looks at, holding the writer lock exclusively, before it writes (no node can renew a lease
+/// meanwhile: renewing takes the lock in shared mode).
+pub(crate) async fn live_sealer(
+    conn: &mut sqlx::PgConnection,
+    log: i64,
+) -> Result<Option<String>, BoardError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT holder FROM board_sealers WHERE log_id = $1 AND holder <> '' \
+         AND expires_ms >= (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint",
+    )
+    .bind(log)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(h,)| h))
+}
+
 async fn load_nodes(
     tx: &mut sqlx::PgConnection,
     log: i64,
@@ -284,17 +344,20 @@ async fn load_nodes(
 pub(crate) async fn acquire_lease(
     pool: &PgPool,
     log: i64,
+    origin: &str,
     holder: &str,
     lease: Duration,
 ) -> Result<bool, BoardError> {
     const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint";
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    let mut tx = pool.begin().await?;
+    hold_shared(&mut tx, log, origin).await?;
     sqlx::query(
         "INSERT INTO board_sealers (log_id, holder, expires_ms) VALUES ($1, '', 0) \
          ON CONFLICT (log_id) DO NOTHING",
     )
     .bind(log)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
     let sql = format!(
         "UPDATE board_sealers SET holder = $2, expires_ms = {NOW} + $3 \
@@ -304,8 +367,9 @@ pub(crate) async fn acquire_lease(
         .bind(log)
         .bind(holder)
         .bind(lease_ms)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -337,6 +401,7 @@ pub(crate) async fn lease_holder(pool: &PgPool, log: i64) -> Result<Option<Strin
 pub(crate) async fn insert_block_cas(
     pool: &PgPool,
     log: i64,
+    origin: &str,
     b: &BlockRow,
 ) -> Result<bool, BoardError> {
     const SQL: &str = "INSERT INTO board_blocks \
@@ -346,6 +411,8 @@ pub(crate) async fn insert_block_cas(
            OR EXISTS (SELECT 1 FROM board_blocks WHERE log_id = $1 AND block_number = $2 - 1 \
                       AND header_hash = $3 AND tree_size < $5) \
         ON CONFLICT DO NOTHING";
+    let mut tx = pool.begin().await?;
+    hold_shared(&mut tx, log, origin).await?;
     let done = sqlx::query(SQL)
         .bind(log)
         .bind(b.number)
@@ -355,7 +422,8 @@ pub(crate) async fn insert_block_cas(
         .bind(b.root.as_slice())
         .bind(b.checkpoint.as_str())
         .bind(b.header_hash.as_slice())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }

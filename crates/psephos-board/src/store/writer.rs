@@ -375,7 +375,9 @@ impl Writer {
         let Some(role) = &mut self.shared else {
             return Ok(());
         };
-        let holds = super::shared::acquire_lease(&pg, self.log, &role.holder, role.lease).await;
+        let holds =
+            super::shared::acquire_lease(&pg, self.log, &self.origin, &role.holder, role.lease)
+                .await;
         let holds = match holds {
             Ok(h) => h,
             Err(e) => {
@@ -394,9 +396,9 @@ impl Writer {
     /// A clean stop: a shared log's lease is given up so that another node takes it at once.
     async fn release(&mut self) {
         if let (Some(role), Some(pg)) = (&self.shared, self.pool.postgres()) {
-            if *role.sealer_tx.borrow() {
-                let _ = super::shared::release_lease(pg, self.log, &role.holder).await;
-            }
+            // Whatever this node last learnt: a renewal whose answer was lost may have
+            // taken it (the update only touches this node's own lease).
+            let _ = super::shared::release_lease(pg, self.log, &role.holder).await;
             role.sealer_tx.send_replace(false);
         }
     }
@@ -642,7 +644,7 @@ impl Writer {
         };
         if let (Some(_), Some(pg)) = (&self.shared, self.pool.postgres()) {
             // Compare-and-swap: stored only if it extends the stored chain.
-            let stored = super::shared::insert_block_cas(pg, self.log, &row).await;
+            let stored = super::shared::insert_block_cas(pg, self.log, &self.origin, &row).await;
             if !matches!(stored, Ok(true)) {
                 self.stale = true;
                 return stored.map(|_| None);

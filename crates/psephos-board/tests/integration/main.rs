@@ -9,6 +9,7 @@ mod election_key;
 mod merkle;
 mod note;
 mod open_reading;
+mod replica;
 mod shared;
 mod store;
 mod vectors;

@@ -257,3 +257,96 @@ async fn several_nodes_are_refused_on_sqlite_and_beside_a_single_writer() {
     lone.close().await.unwrap();
     shared.close().await.unwrap();
 }
+
+/// The class of the log writer lock (`'psep'`), as `pg_locks` shows it.
+const LOCK_CLASS: i64 = 0x7073_6570;
+
+/// A node whose connection holding the shared session lock is ended (`pg_terminate_backend`)
+/// still keeps a single-node writer out: the writer lock can then be taken exclusively (as a
+/// single-node writer takes it), but while it is held the node writes nothing (every node
+/// transaction takes the lock in shared mode itself), and a single-node writer that takes it
+/// refuses to open while a node holds a valid sealer lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_loses_its_lock_connection_still_keeps_a_single_writer_out() {
+    use sqlx::Connection as _;
+    let db = TestDb::new(Backend::Postgres).await;
+    let mut cfg = node("a");
+    // Long enough that the lease outlives any stall of this loaded machine.
+    cfg.sealer_lease = Duration::from_secs(10);
+    let a = Board::open(&db.url, cfg).await.unwrap();
+    a.append(entry(0, 0)).await.unwrap();
+    wait_until("the node holds the sealer lease", async || a.is_sealer()).await;
+    let log = a.log_id();
+    let mut admin = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+         WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid = $1::oid \
+           AND l.objid = $2::oid AND l.mode = 'ShareLock' AND l.granted",
+    )
+    .bind(LOCK_CLASS)
+    .bind(log)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(ended.contains(&true), "no backend held the shared lock");
+    // What a single-node writer does first: the writer lock, exclusively. With the node's
+    // session lock gone it is granted (once no node transaction holds it for a moment).
+    let mut writer = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    wait_until("the writer lock is free of the session lock", async || {
+        sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1::int, $2::int)")
+            .bind(LOCK_CLASS)
+            .bind(log)
+            .fetch_one(&mut writer)
+            .await
+            .unwrap()
+    })
+    .await;
+    let stored = async |c: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM board_entries WHERE log_id = $1")
+            .bind(log)
+            .fetch_one(c)
+            .await
+            .unwrap()
+    };
+    assert_eq!(stored(&mut admin).await, 1);
+    // The node writes nothing beside it.
+    for i in 1..4 {
+        let err = a.append(entry(0, i)).await.unwrap_err();
+        assert!(
+            matches!(&err, BoardError::HeldBySingleWriter { .. }),
+            "{err}"
+        );
+    }
+    assert_eq!(stored(&mut admin).await, 1);
+    // Nor does it renew its lease or seal: the lease is lost at its next renewal.
+    wait_until("the node no longer seals", async || !a.is_sealer()).await;
+    // Let go; the node renews its lease, and a real single-node writer refuses to open
+    // beside it, writing nothing.
+    let released: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1::int, $2::int)")
+        .bind(LOCK_CLASS)
+        .bind(log)
+        .fetch_one(&mut writer)
+        .await
+        .unwrap();
+    assert!(released);
+    wait_until("the node seals again", async || a.is_sealer()).await;
+    let err = Board::open(&db.url, config()).await.unwrap_err();
+    assert!(
+        matches!(&err, BoardError::SharedByNodes { holder, .. } if holder == "a"),
+        "{err}"
+    );
+    assert_eq!(stored(&mut admin).await, 1);
+    // The node still appends, sequenced on its own connection, and the history is one.
+    a.append(entry(0, 4)).await.unwrap();
+    assert_eq!(stored(&mut admin).await, 2);
+    a.seal_now().await.unwrap();
+    assert_one_history(&a).await;
+    a.close().await.unwrap();
+    // Once the node is gone (its lease given up), a single-node writer opens.
+    let single = match Board::open(&db.url, config()).await {
+        Ok(b) => b,
+        Err(e) => panic!("a single-node writer after the node: {e}"),
+    };
+    assert_eq!(single.size(), 2);
+    single.close().await.unwrap();
+}

@@ -221,6 +221,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         read_connections: 2,
         shared,
         sealer_lease: std::time::Duration::from_secs(3),
+        read_replica: None,
     };
     let key_seed = seed;
     let mut service = ServiceConfig {
@@ -287,6 +288,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             read_connections: 2,
             shared,
             sealer_lease: Duration::from_secs(3),
+            read_replica: None,
         };
         let mut service = ServiceConfig {
             rate_limit: None,

@@ -131,6 +131,7 @@ where
         read_connections: 2,
         shared: false,
         sealer_lease: Duration::from_secs(3),
+        read_replica: None,
     };
     let catalog = Catalog::open(url).await?;
     let state = AppState::open(boards, catalog, ServiceConfig::default()).await?;

@@ -12,6 +12,7 @@ mod mixnet;
 mod nodes;
 mod readme;
 mod record_export;
+mod replica;
 mod serve;
 mod smtp_server;
 mod trustee_ceremony;

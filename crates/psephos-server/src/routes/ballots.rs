@@ -124,13 +124,9 @@ async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Resul
 
 async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = path.1;
-    match state.board.receipt(index).await? {
+    match state.board.for_readers().receipt(index).await? {
         Some(r) => Ok(HttpResponse::Ok().json(r)),
-        None => Ok(HttpResponse::Accepted().json(json!({
-            "index": index,
-            "sealed": false,
-            "detail": "appended; not yet sealed into a block — retry shortly",
-        }))),
+        None => Ok(crate::routes::board::not_sealed(index)),
     }
 }
 

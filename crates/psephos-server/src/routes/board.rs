@@ -13,6 +13,11 @@
 //! | GET | `/proofs/consistency?old&new` | RFC 9162 consistency proof |
 //! | GET | `/blocks/latest`, `/blocks/{number}`, `/blocks?start&limit` | block headers |
 //! | POST | `/cosignatures` | `{ size, signature }`: a witness cosignature line for that checkpoint |
+//!
+//! With a read replica (`psephos serve --read-database`) every GET but `/size` reads from it
+//! ([`psephos_board::Board::for_readers`]): bounded by what the replica holds, so that what it
+//! has not replayed yet is answered 404 `not_replicated` with `Retry-After` (a receipt: 202
+//! with `Retry-After`), never with an older answer in place of the one asked for.
 
 use crate::auth::ThisElection;
 use crate::ApiError;
@@ -46,7 +51,7 @@ fn note(text: String) -> HttpResponse {
 
 #[get("/checkpoint")]
 async fn get_checkpoint(state: ThisElection) -> Result<HttpResponse> {
-    match state.board.latest_checkpoint().await? {
+    match state.board.for_readers().latest_checkpoint().await? {
         Some(c) => Ok(note(c.note)),
         None => Err(ApiError::not_found("no checkpoint has been published yet")),
     }
@@ -58,7 +63,7 @@ async fn get_checkpoint_for_size(
     size: web::Path<(String, u64)>,
 ) -> Result<HttpResponse> {
     let size = size.1;
-    match state.board.checkpoint_for_size(size).await? {
+    match state.board.for_readers().checkpoint_for_size(size).await? {
         Some(c) => Ok(note(c.note)),
         None => Err(ApiError::not_found(format!(
             "no checkpoint of size {size} was published"
@@ -103,7 +108,7 @@ fn default_limit() -> u64 {
 #[get("/entries")]
 async fn list_entries(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
     let limit = page.limit.min(MAX_ENTRIES_PAGE);
-    let list = state.board.entries(page.start, limit).await?;
+    let list = state.board.for_readers().entries(page.start, limit).await?;
     let views: Vec<EntryView> = list
         .into_iter()
         .enumerate()
@@ -118,20 +123,16 @@ async fn list_entries(state: ThisElection, page: web::Query<Page>) -> Result<Htt
 #[get("/entries/{index}")]
 async fn get_entry(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = index.1;
-    let entry = state.board.entry(index).await?;
+    let entry = state.board.for_readers().entry(index).await?;
     Ok(HttpResponse::Ok().json(EntryView { index, entry }))
 }
 
 #[get("/receipts/{index}")]
 async fn get_receipt(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = index.1;
-    match state.board.receipt(index).await? {
+    match state.board.for_readers().receipt(index).await? {
         Some(r) => Ok(HttpResponse::Ok().json(r)),
-        None => Ok(HttpResponse::Accepted().json(serde_json::json!({
-            "index": index,
-            "sealed": false,
-            "detail": "appended; not yet sealed into a block — retry shortly",
-        }))),
+        None => Ok(not_sealed(index)),
     }
 }
 
@@ -143,7 +144,13 @@ struct InclusionQuery {
 
 #[get("/proofs/inclusion")]
 async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.inclusion_proof(q.index, q.size).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .inclusion_proof(q.index, q.size)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -157,7 +164,25 @@ async fn get_consistency(
     state: ThisElection,
     q: web::Query<ConsistencyQuery>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.consistency_proof(q.old, q.new).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .consistency_proof(q.old, q.new)
+            .await?,
+    ))
+}
+
+/// The answer for a receipt that is not sealed yet (or, read from a replica, not sealed there
+/// yet): 202 with `Retry-After`.
+pub(crate) fn not_sealed(index: u64) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header(("retry-after", "1"))
+        .json(serde_json::json!({
+            "index": index,
+            "sealed": false,
+            "detail": "appended; not yet sealed into a block — retry shortly",
+        }))
 }
 
 fn block_json(b: Block) -> HttpResponse {
@@ -166,7 +191,7 @@ fn block_json(b: Block) -> HttpResponse {
 
 #[get("/blocks/latest")]
 async fn get_latest_block(state: ThisElection) -> Result<HttpResponse> {
-    match state.board.latest_block().await? {
+    match state.board.for_readers().latest_block().await? {
         Some(b) => Ok(block_json(b)),
         None => Err(ApiError::not_found("no block has been sealed yet")),
     }
@@ -175,7 +200,7 @@ async fn get_latest_block(state: ThisElection) -> Result<HttpResponse> {
 #[get("/blocks/{number}")]
 async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let number = number.1;
-    match state.board.block(number).await? {
+    match state.board.for_readers().block(number).await? {
         Some(b) => Ok(block_json(b)),
         None => Err(ApiError::not_found(format!("no block number {number}"))),
     }
@@ -183,7 +208,13 @@ async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Res
 
 #[get("/blocks")]
 async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(state.board.blocks(page.start, page.limit).await?))
+    Ok(HttpResponse::Ok().json(
+        state
+            .board
+            .for_readers()
+            .blocks(page.start, page.limit)
+            .await?,
+    ))
 }
 
 /// A witness's cosignature of the checkpoint of tree size `size`: one C2SP signature line

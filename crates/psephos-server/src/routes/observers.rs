@@ -82,7 +82,8 @@ pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 /// configured witnesses ([`psephos_record::verify::default_quorum`]: a majority, 0 if none).
 async fn record(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let quorum = psephos_record::verify::default_quorum(state.board.witnesses().len());
-    let export = BoardExport::new(&state.board, quorum)
+    // From the read replica if there is one: a snapshot at the latest block it has.
+    let export = BoardExport::new(&state.board.for_readers(), quorum)
         .await
         .map_err(export_error)?;
     let entries = export.header().map_or(0, |h| h.entries);

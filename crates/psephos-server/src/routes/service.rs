@@ -5,7 +5,7 @@
 //! | GET | `/api/openapi.json` | the OpenAPI 3.1 document of this API |
 //! | GET | `/metrics` | Prometheus text exposition, gauges labelled by election |
 //! | GET | `/health` | `{status, elections: {id: state}}` (503 while stopping); one election's failure is in its own state, not the service's |
-//! | GET | `/ready` | `{ready, reason?}`: 200 when this node can take requests (not stopping, the database answers), else 503: what a load balancer polls |
+//! | GET | `/ready` | `{ready, reason?}`: 200 when this node can take requests (not stopping, the database and the read replica, if any, answer), else 503: what a load balancer polls |
 
 use crate::metrics::Gauges;
 use crate::routes::observers::{election_status, tamper_check_name};
@@ -103,6 +103,14 @@ async fn service_ready(state: web::Data<AppState>) -> HttpResponse {
             Ok(Ok(())) => {}
             Ok(Err(err)) => return unready(format!("election {}: database: {err}", e.slug)),
             Err(_) => return unready(format!("election {}: the database does not answer", e.slug)),
+        }
+    }
+    if let Some(replica) = state.service.as_ref().and_then(|s| s.read_replica.as_ref()) {
+        let ping = tokio::time::timeout(std::time::Duration::from_secs(2), replica.ping()).await;
+        match ping {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return unready(format!("read replica: {err}")),
+            Err(_) => return unready("the read replica does not answer".to_owned()),
         }
     }
     HttpResponse::Ok().json(json!({ "ready": true }))
