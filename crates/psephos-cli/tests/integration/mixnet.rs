@@ -165,119 +165,11 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
         dir: dir.path().to_path_buf(),
         port: free_port(),
     };
-    std::fs::write(env.dir.join("mix.toml"), MANIFEST).unwrap();
-    env.ok(
-        &[
-            "board",
-            "keygen",
-            "--origin",
-            "mix.test",
-            "--out",
-            "board.secret.key",
-        ],
-        None,
-    );
-    let (_server, operator) = serve(&env);
-    let out = env
-        .psephos()
-        .args(["election", "new", "--board-key-out", "election.board.key"])
-        .env("PSEPHOS_OPERATOR_TOKEN", &operator)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let token = created["officials_token"].as_str().unwrap().to_string();
-    let board_key = std::fs::read_to_string(env.dir.join("election.board.key"))
-        .unwrap()
-        .trim()
-        .to_string();
-    for t in TRUSTEES {
-        env.ok(&["trustee", "init", t], None);
-    }
-    let mut define = vec!["election", "define", "--manifest", "mix.toml"];
-    let public: Vec<String> = TRUSTEES
-        .iter()
-        .map(|t| format!("{t}.trustee.json"))
-        .collect();
-    for p in &public {
-        define.extend(["--trustee", p.as_str()]);
-    }
-    env.ok(&define, Some(&token));
-    let ceremonies: Vec<Child> = TRUSTEES
-        .iter()
-        .map(|t| {
-            env.psephos()
-                .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
-                .arg(format!("{t}.trustee.secret.json"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut c in ceremonies {
-        assert!(c.wait().unwrap().success(), "a trustee's ceremony failed");
-    }
-    let mut csv = String::from("voter_id,style\n");
-    for v in 0..VOTERS {
-        csv.push_str(&format!("v{v},national\n"));
-    }
-    std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
-    env.ok(
-        &[
-            "credentials",
-            "generate",
-            "--election",
-            "mix.toml",
-            "--voters",
-            "voters.csv",
-            "--public",
-            "credentials.public.json",
-            "--private",
-            "credentials.secret.csv",
-        ],
-        None,
-    );
-    env.ok(
-        &[
-            "election",
-            "credentials",
-            "--list",
-            "credentials.public.json",
-        ],
-        Some(&token),
-    );
-    env.ok(
-        &[
-            "election",
-            "status",
-            "--wait-for",
-            "key_ready",
-            "--timeout",
-            "5m",
-        ],
-        None,
-    );
-    env.ok(&["election", "open"], Some(&token));
+    let (_server, token, board_key) = defined(&env);
+    run_ceremonies(&env, &TRUSTEES);
+    let (rt, http, key, manifest, election) = open_voting(&env, &token, VOTERS);
 
     // Every voter casts over HTTP; the mayor's choices are remembered to compare.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let v: serde_json::Value = rt.block_on(async {
-        http.get(env.api(""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
-    let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
-    let election = Election::new(manifest.clone(), key.joint_key).unwrap();
     let mut mayor = vec![0u64; 3];
     let mut rows = Vec::new();
     for code in credential_codes(&env.dir.join("credentials.secret.csv")) {
@@ -294,15 +186,7 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
         )
         .unwrap();
         rows.push(ballot.contests[0].ciphertexts.clone());
-        let status = rt.block_on(async {
-            http.post(env.api("/ballots"))
-                .json(&ballot)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-        assert_eq!(status, 201);
+        cast(&rt, &http, &env, &ballot);
     }
     env.ok(&["election", "close"], Some(&token));
 
@@ -627,21 +511,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
     };
     // Trustee 3 is the service from the start; 1 and 2 run the commands by hand.
     let mut t3 = Server(service());
-    let ceremonies: Vec<Child> = ["t1", "t2"]
-        .iter()
-        .map(|t| {
-            env.psephos()
-                .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
-                .arg(format!("{t}.trustee.secret.json"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut c in ceremonies {
-        assert!(c.wait().unwrap().success(), "a trustee's ceremony failed");
-    }
+    run_ceremonies(&env, &["t1", "t2"]);
     wait_for("the service's ceremony", || {
         log_lines(&env)
             .iter()
@@ -652,64 +522,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
     t3.0.wait().unwrap();
     let mut t3 = Server(service());
 
-    let mut csv = String::from("voter_id,style\n");
-    for v in 0..4 {
-        csv.push_str(&format!("v{v},national\n"));
-    }
-    std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
-    env.ok(
-        &[
-            "credentials",
-            "generate",
-            "--election",
-            "mix.toml",
-            "--voters",
-            "voters.csv",
-            "--public",
-            "credentials.public.json",
-            "--private",
-            "credentials.secret.csv",
-        ],
-        None,
-    );
-    env.ok(
-        &[
-            "election",
-            "credentials",
-            "--list",
-            "credentials.public.json",
-        ],
-        Some(&token),
-    );
-    env.ok(
-        &[
-            "election",
-            "status",
-            "--wait-for",
-            "key_ready",
-            "--timeout",
-            "5m",
-        ],
-        None,
-    );
-    env.ok(&["election", "open"], Some(&token));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let v: serde_json::Value = rt.block_on(async {
-        http.get(env.api(""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
-    let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
-    let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
-    let election = Election::new(manifest.clone(), key.joint_key).unwrap();
+    let (rt, http, _, manifest, election) = open_voting(&env, &token, 4);
     for code in credential_codes(&env.dir.join("credentials.secret.csv")) {
         let plain =
             psephos_core::sim::random_ballot(&manifest, "national", &mut rand_core::OsRng).unwrap();
@@ -720,15 +533,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
             &mut rand_core::OsRng,
         )
         .unwrap();
-        let status = rt.block_on(async {
-            http.post(env.api("/ballots"))
-                .json(&ballot)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        });
-        assert_eq!(status, 201);
+        cast(&rt, &http, &env, &ballot);
     }
     env.ok(&["election", "close"], Some(&token));
     env.ok(&["election", "mix"], Some(&token));
@@ -796,4 +601,115 @@ fn credential_codes(path: &std::path::Path) -> Vec<CredentialCode> {
         .records()
         .map(|r| CredentialCode::parse(&r.unwrap()[at]).unwrap())
         .collect()
+}
+
+/// Generates `voters` credentials of style `national`, publishes the public list, waits for the
+/// joint key and opens voting; returns a client, the key announcement and the election as a
+/// voter's client sees it.
+fn open_voting(
+    env: &Env,
+    token: &str,
+    voters: usize,
+) -> (
+    tokio::runtime::Runtime,
+    reqwest::Client,
+    psephos_record::KeyAnnouncement,
+    Manifest,
+    Election,
+) {
+    let mut csv = String::from("voter_id,style\n");
+    for v in 0..voters {
+        csv.push_str(&format!("v{v},national\n"));
+    }
+    std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
+    env.ok(
+        &[
+            "credentials",
+            "generate",
+            "--election",
+            "mix.toml",
+            "--voters",
+            "voters.csv",
+            "--public",
+            "credentials.public.json",
+            "--private",
+            "credentials.secret.csv",
+        ],
+        None,
+    );
+    let token = Some(token);
+    env.ok(
+        &[
+            "election",
+            "credentials",
+            "--list",
+            "credentials.public.json",
+        ],
+        token,
+    );
+    let wait = [
+        "election",
+        "status",
+        "--wait-for",
+        "key_ready",
+        "--timeout",
+        "5m",
+    ];
+    env.ok(&wait, None);
+    env.ok(&["election", "open"], token);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let v: serde_json::Value = rt.block_on(async {
+        http.get(env.api(""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let manifest: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
+    let key: psephos_record::KeyAnnouncement = serde_json::from_value(v["key"].clone()).unwrap();
+    let election = Election::new(manifest.clone(), key.joint_key).unwrap();
+    (rt, http, key, manifest, election)
+}
+
+/// Casts `ballot` over HTTP; it must be acknowledged (201).
+fn cast<B: serde::Serialize>(
+    rt: &tokio::runtime::Runtime,
+    http: &reqwest::Client,
+    env: &Env,
+    ballot: &B,
+) {
+    let status = rt.block_on(async {
+        http.post(env.api("/ballots"))
+            .json(ballot)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 201);
+}
+
+/// Runs `psephos trustee ceremony` for each of `trustees` at once; each must succeed.
+fn run_ceremonies(env: &Env, trustees: &[&str]) {
+    let ceremonies: Vec<Child> = trustees
+        .iter()
+        .map(|t| {
+            env.psephos()
+                .args(["trustee", "ceremony", "--server", &env.base(), "--key"])
+                .arg(format!("{t}.trustee.secret.json"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in ceremonies {
+        assert!(c.wait().unwrap().success(), "a trustee's ceremony failed");
+    }
 }
