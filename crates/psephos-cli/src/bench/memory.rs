@@ -248,12 +248,15 @@ fn one_start(url: &str, key: &Path, elections: usize) -> anyhow::Result<u64> {
         .context("starting psephos serve")?;
     let mut server = Server(child);
     let health = format!("http://127.0.0.1:{port}/health");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         if let Some(status) = server.0.try_wait()? {
             bail!("psephos serve exited during its start: {status}");
         }
-        if let Ok(h) = get_json(&health) {
+        if let Ok(h) = rt.block_on(get_json(&health)) {
             if checked(&h) == Some(elections) {
                 break;
             }
@@ -282,14 +285,8 @@ fn checked(health: &serde_json::Value) -> Option<usize> {
         .then_some(all.len())
 }
 
-fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let r = reqwest::get(url).await?.error_for_status()?;
-        Ok(r.json().await?)
-    })
+async fn get_json(url: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(reqwest::get(url).await?.error_for_status()?.json().await?)
 }
 
 #[cfg(test)]
