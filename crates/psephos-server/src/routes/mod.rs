@@ -14,6 +14,7 @@ pub mod board;
 pub mod ceremony;
 pub mod election;
 pub mod elections;
+pub mod explorer;
 pub mod observers;
 pub mod service;
 pub mod tally;
@@ -44,7 +45,8 @@ pub fn configure(cfg: &mut aw::ServiceConfig) {
             .configure(ballots::configure)
             .configure(ceremony::configure)
             .configure(tally::configure)
-            .configure(observers::configure),
+            .configure(observers::configure)
+            .configure(explorer::configure),
     )
     .configure(service::configure)
     .default_service(aw::to(web::fallback));

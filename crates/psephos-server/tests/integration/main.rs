@@ -6,6 +6,7 @@ mod attacks;
 mod board_api;
 mod election_api;
 mod error_forms;
+mod explorer;
 mod hostile;
 mod multi;
 mod operations;
