@@ -27,6 +27,20 @@ after(async () => {
   if (service) await service.stop();
 });
 
+/** Shows the explorer's view `name` and waits until it is loaded. */
+async function explore(page, name) {
+  await page.click(`[data-view="${name}"]`);
+  await page.locator('#view:not([aria-busy])').waitFor();
+}
+
+/** Checks the form and waits for the preview; fails with the form's error if there is one. */
+async function preview(page) {
+  await page.click('#check');
+  await page.locator('#preview:not([hidden]), #define-error:not(:empty)').first().waitFor();
+  assert.equal(await page.textContent('#define-error'), '', 'the form is valid');
+  await page.locator('#preview').waitFor({ state: 'visible' });
+}
+
 async function noA11yViolations(page, where) {
   const violations = await axe(page);
   assert.deepEqual(violations, [], `accessibility violations on ${where}`);
@@ -143,8 +157,7 @@ test('the officials run an election end to end from the console', async () => {
   await cost.fill('50');
 
   // The preview: each style's ballot as the booth renders it.
-  await page.click('#check');
-  await page.locator('#preview').waitFor({ state: 'visible' });
+  await preview(page);
   assert.equal(await page.locator('#f-threshold[aria-invalid]').count(), 0);
   assert.deepEqual(await page.locator('#preview-ballot legend').allTextContents(), CONTESTS.map((c) => c.title));
   await page.selectOption('#preview-style', { label: 'south' });
@@ -165,8 +178,7 @@ test('the officials run an election end to end from the console', async () => {
   await page.click('#import-toml');
   assert.equal(await page.inputValue('#f-name'), 'Town election 2026');
   assert.equal(await contest(page, 5).getByLabel(t('console.param.budget'), { exact: true }).inputValue(), '100');
-  await page.click('#check');
-  await page.locator('#preview').waitFor({ state: 'visible' });
+  await preview(page);
   assert.equal(await page.textContent('#preview-hash'), hash, 'the imported manifest comes back unchanged from the form');
   await page.click('#create-definition');
 
@@ -222,6 +234,7 @@ test('the officials run an election end to end from the console', async () => {
   await booth.locator('#s-review').waitFor({ state: 'visible' });
   await booth.click('#review-encrypt');
   await booth.locator('#s-decide').waitFor({ state: 'visible', timeout: 60_000 });
+  const tracking = (await booth.textContent('#tracking-code')).trim();
   await booth.click('#decide-cast');
   await booth.locator('#receipt-status.ok').waitFor({ timeout: 60_000 });
   await booth.close();
@@ -255,6 +268,46 @@ test('the officials run an election end to end from the console', async () => {
   assert.equal(await page.getAttribute('#verify-status', 'data-passed'), 'true', await page.textContent('#verify-checks'));
   await noA11yViolations(page, 'the verified record');
   await screenshot(page, 'console-result');
+
+  // --- The board explorer (observers): blocks, entries, tracking codes, ceremony, tally. ------
+  const { page: explorer, problems: explorerProblems } = await watchedPage(browser.context, service.service);
+  await explorer.goto(`${service.service}/e/town/explorer.html`);
+  await explorer.locator('#view:not([aria-busy]) #blocks tbody tr').first().waitFor();
+  await noA11yViolations(explorer, 'the explorer: blocks');
+  const size = (await (await fetch(`${service.service}/api/v1/elections/town/status`)).json()).board_size;
+  // Blocks newest first; the newest block's entries, in order, end with the board's last.
+  const numbers = (await explorer.locator('#blocks tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.id.slice(6)))));
+  assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a));
+  await explorer.locator('#blocks tbody tr').first().getByRole('button').click();
+  await explorer.locator('#view:not([aria-busy]) #entries').waitFor();
+  const inBlock = await explorer.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.id.slice(6))));
+  assert.equal(inBlock.at(-1), size - 1);
+  // Every entry by index, newest first: the result is the last.
+  await explore(explorer, 'entries');
+  assert.equal(await explorer.getAttribute('#entries tbody tr:first-child', 'data-kind'), 'result');
+  assert.equal(await explorer.locator('#entries tbody tr').count(), size);
+  await noA11yViolations(explorer, 'the explorer: entries');
+  // The ballot tracking center: the booth's tracking code, cast; found by search.
+  await explore(explorer, 'ballot');
+  assert.equal(await explorer.textContent('#entries tbody tr .code'), tracking);
+  assert.equal(await explorer.textContent('#entries tbody tr .tracking-status'), t('explorer.status.cast'));
+  await explorer.fill('#search', tracking.toLowerCase());
+  await explorer.click('#search-go');
+  await explorer.locator('#search-result[data-status="cast"]').waitFor();
+  await explorer.fill('#search', 'AAAA-AAAA-AAAA-AAAA');
+  await explorer.click('#search-go');
+  await explorer.locator('#search-result.bad').waitFor();
+  // The ceremony's messages (three trustees, rounds 1 and 2), and the tally, shares and result.
+  await explore(explorer, 'ceremony_message');
+  assert.ok(await explorer.locator('#entries tbody tr[data-kind="ceremony_message"]').count() >= 6);
+  await explore(explorer, 'tally');
+  await explorer.locator('#entries tbody tr[data-kind="result"]').waitFor();
+  assert.deepEqual(await explorer.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.kind)),
+    ['encrypted_tally', 'decryption_share', 'decryption_share', 'result']);
+  await noA11yViolations(explorer, 'the explorer: tally');
+  await screenshot(explorer, 'explorer-tally');
+  assert.deepEqual(explorerProblems.filter((p) => !/status of 404/.test(p)), []);
+  await explorer.close();
 
   // Signing out forgets the token.
   await page.click('#signout');

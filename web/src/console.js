@@ -262,8 +262,13 @@ function newStyle() {
 
 async function startDefine() {
   wasm = wasm || await loadWasm();
-  if (form.contests.length === 0) form.contests.push(newContest());
-  if (form.styles.length === 0) form.styles.push(newStyle());
+  if (form.contests.length === 0 && form.styles.length === 0) {
+    const c = newContest();
+    const style = newStyle();
+    style.contests.add(c);
+    form.contests.push(c);
+    form.styles.push(style);
+  }
   renderTrustees();
   renderContests();
   renderStyles();
@@ -393,7 +398,7 @@ function renderStyles() {
           const box = el('input', { id, type: 'checkbox', checked: s.contests.has(c) });
           box.addEventListener('change', () => { if (box.checked) s.contests.add(c); else s.contests.delete(c); });
           return el('div', { class: 'option' }, box,
-            el('label', { for: id, text: c.title || c.id || t('console.contest', { n: ci + 1 }) }));
+            el('label', { for: id, 'data-contest-label': c.key, text: contestLabel(c, ci) }));
         })),
       el('button', {
         type: 'button', class: 'secondary small', text: t('console.style.remove', { n: si + 1 }),
@@ -419,8 +424,14 @@ $('add-style').addEventListener('click', () => {
   $(`f-s${s.key}-id`).focus();
 });
 
-// Re-label the style checkboxes when a contest's title changes.
-$('contest-list').addEventListener('change', () => renderStyles());
+// Re-label the style checkboxes as contests' titles change (in place: re-rendering the styles
+// would take the focus from whoever is typing there).
+const contestLabel = (c, ci) => c.title || c.id || t('console.contest', { n: ci + 1 });
+$('contest-list').addEventListener('input', () => {
+  form.contests.forEach((c, ci) => {
+    for (const label of document.querySelectorAll(`[data-contest-label="${c.key}"]`)) label.textContent = contestLabel(c, ci);
+  });
+});
 
 /** A TOML basic string: JSON's escapes are TOML's. */
 const str = (s) => JSON.stringify(String(s));
@@ -789,11 +800,12 @@ async function showTally() {
     fill($('result'), el('h3', { id: 'result-heading', text: t('console.result.heading') }),
       result.contests.map((r) => {
         const contest = byId.get(r.contest);
+        const points = contest.rule.rule === 'bounded' && !contest.rule.maxima.every((m) => m === 1);
         return el('table', { class: 'result' },
           el('caption', { text: contest.title }),
           el('thead', {}, el('tr', {},
             el('th', { scope: 'col', text: t('results.option') }),
-            el('th', { scope: 'col', class: 'num', text: t('results.count') }))),
+            el('th', { scope: 'col', class: 'num', text: t(points ? 'results.points' : 'results.count') }))),
           el('tbody', {}, contest.options.map((o, i) => el('tr', {},
             el('th', { scope: 'row', text: o.label }),
             el('td', { class: 'num', 'data-option': `${contest.id}/${o.id}`, text: number(r.counts[i]) })))));

@@ -84,8 +84,15 @@ function heading(text) {
   $('view-heading').textContent = text;
 }
 
+/** Marks the list as loading (`aria-busy`), for assistive technology and tests alike. */
+function busy(on) {
+  if (on) $('view').setAttribute('aria-busy', 'true');
+  else $('view').removeAttribute('aria-busy');
+}
+
 async function load(query, append) {
   $('status').textContent = t('loading');
+  busy(true);
   try {
     if (view === 'blocks') {
       const page = await api(E(`/explorer/blocks?${query}`));
@@ -117,6 +124,8 @@ async function load(query, append) {
     $('status').textContent = '';
   } catch (e) {
     $('status').textContent = describe(e);
+  } finally {
+    busy(false);
   }
 }
 
@@ -135,6 +144,7 @@ async function show(v) {
   } else if (v === 'tally') {
     heading(t('explorer.view.tally'));
     $('status').textContent = t('loading');
+    busy(true);
     try {
       const pages = await Promise.all(['encrypted_tally', 'decryption_share', 'result']
         .map((k) => api(E(`/explorer/entries?kind=${k}&from=0&limit=${PAGE}`))));
@@ -144,6 +154,8 @@ async function show(v) {
       $('status').textContent = '';
     } catch (e) {
       $('status').textContent = describe(e);
+    } finally {
+      busy(false);
     }
     $('more').hidden = true;
   } else {

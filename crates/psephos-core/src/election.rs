@@ -274,9 +274,7 @@ fn check_id(field: &str, what: &str, id: &str) -> Result<(), ConfigError> {
     } else {
         Err(invalid(
             field,
-            format!(
-            "{what} id {id:?} must be 1–64 characters of letters, digits, '.', '_' or '-'"
-        ),
+            format!("{what} id {id:?} must be 1–64 characters of letters, digits, '.', '_' or '-'"),
         ))
     }
 }
@@ -303,31 +301,38 @@ impl Manifest {
             return Err(invalid("election.name", "election name is empty".into()));
         }
         check_text("election.name", "election name", &e.name)?;
-        check_text("election.description", "election description", &e.description)?;
+        check_text(
+            "election.description",
+            "election description",
+            &e.description,
+        )?;
         let t = spec.trustees;
         if t.count == 0 || t.count > MAX_TRUSTEES {
             return Err(invalid(
                 "trustees.count",
                 format!(
-                "trustees.count is {}, it must be between 1 and {MAX_TRUSTEES}",
-                t.count
-            ),
+                    "trustees.count is {}, it must be between 1 and {MAX_TRUSTEES}",
+                    t.count
+                ),
             ));
         }
         if t.threshold == 0 || t.threshold > t.count {
             return Err(invalid(
                 "trustees.threshold",
                 format!(
-                "trustees.threshold is {}, it must be between 1 and trustees.count ({})",
-                t.threshold, t.count
-            ),
+                    "trustees.threshold is {}, it must be between 1 and trustees.count ({})",
+                    t.threshold, t.count
+                ),
             ));
         }
         if spec.contests.is_empty() {
             return Err(invalid("contests", "the election has no contests".into()));
         }
         if spec.contests.len() > MAX_CONTESTS {
-            return Err(invalid("contests", format!("more than {MAX_CONTESTS} contests")));
+            return Err(invalid(
+                "contests",
+                format!("more than {MAX_CONTESTS} contests"),
+            ));
         }
         let mut ids = BTreeSet::new();
         let mut contests = Vec::with_capacity(spec.contests.len());
@@ -360,10 +365,10 @@ impl Manifest {
                 ));
             }
             if s.contests.is_empty() {
-                return Err(invalid(at("contests"), format!(
-                    "ballot style {:?} lists no contests",
-                    s.id
-                )));
+                return Err(invalid(
+                    at("contests"),
+                    format!("ballot style {:?} lists no contests", s.id),
+                ));
             }
             let mut indices = Vec::with_capacity(s.contests.len());
             for cid in &s.contests {
@@ -371,16 +376,16 @@ impl Manifest {
                     .iter()
                     .position(|c: &Contest| &c.id == cid)
                     .ok_or_else(|| {
-                        invalid(at("contests"), format!(
-                            "ballot style {:?} lists unknown contest {cid:?}",
-                            s.id
-                        ))
+                        invalid(
+                            at("contests"),
+                            format!("ballot style {:?} lists unknown contest {cid:?}", s.id),
+                        )
                     })?;
                 if indices.contains(&i) {
-                    return Err(invalid(at("contests"), format!(
-                        "ballot style {:?} lists contest {cid:?} twice",
-                        s.id
-                    )));
+                    return Err(invalid(
+                        at("contests"),
+                        format!("ballot style {:?} lists contest {cid:?} twice", s.id),
+                    ));
                 }
                 used[i] = true;
                 indices.push(i);
@@ -391,10 +396,10 @@ impl Manifest {
             });
         }
         if let Some(i) = used.iter().position(|u| !u) {
-            return Err(invalid(format!("contests[{i}].id"), format!(
-                "contest {:?} is on no ballot style",
-                contests[i].id
-            )));
+            return Err(invalid(
+                format!("contests[{i}].id"),
+                format!("contest {:?} is on no ballot style", contests[i].id),
+            ));
         }
         Ok(Manifest {
             id: e.id,
@@ -562,10 +567,13 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
             ));
         }
         if o.cost.is_some() && c.kind != ContestKind::Budget {
-            return Err(err_at(&opt("cost"), &format!(
-                "option {:?} has a cost but the contest is not a budget",
-                o.id
-            )));
+            return Err(err_at(
+                &opt("cost"),
+                &format!(
+                    "option {:?} has a cost but the contest is not a budget",
+                    o.id
+                ),
+            ));
         }
     }
     let n = options.len() as u64;
@@ -588,10 +596,10 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
     ];
     for (name, present) in given {
         if present && !allowed.contains(&name) {
-            return Err(err_at(name, &format!(
-                "{name} does not apply to a {:?} contest",
-                c.kind
-            )));
+            return Err(err_at(
+                name,
+                &format!("{name} does not apply to a {:?} contest", c.kind),
+            ));
         }
     }
     let rule = match c.kind {
@@ -607,17 +615,22 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
             let min = c.min_selections.unwrap_or(0);
             let max = c.max_selections.unwrap_or(n);
             if max == 0 {
-                return Err(err_at("max_selections", "max_selections must be at least 1"));
+                return Err(err_at(
+                    "max_selections",
+                    "max_selections must be at least 1",
+                ));
             }
             if max > n {
-                return Err(err_at("max_selections", &format!(
-                    "max_selections ({max}) exceeds the number of options ({n})"
-                )));
+                return Err(err_at(
+                    "max_selections",
+                    &format!("max_selections ({max}) exceeds the number of options ({n})"),
+                ));
             }
             if min > max {
-                return Err(err_at("min_selections", &format!(
-                    "min_selections ({min}) exceeds max_selections ({max})"
-                )));
+                return Err(err_at(
+                    "min_selections",
+                    &format!("min_selections ({min}) exceeds max_selections ({max})"),
+                ));
             }
             Rule::Selection { min, max }
         }
@@ -637,22 +650,33 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
             }
         }
         ContestKind::Cumulative => {
-            let r = c
-                .max_per_option
-                .ok_or_else(|| err_at("max_per_option", "a cumulative contest needs max_per_option"))?;
+            let r = c.max_per_option.ok_or_else(|| {
+                err_at(
+                    "max_per_option",
+                    "a cumulative contest needs max_per_option",
+                )
+            })?;
             let p = c
                 .max_total
                 .ok_or_else(|| err_at("max_total", "a cumulative contest needs max_total"))?;
             if r == 0 || r > MAX_SCORE || p == 0 || p > MAX_SCORE {
-                let f = if r == 0 || r > MAX_SCORE { "max_per_option" } else { "max_total" };
-                return Err(err_at(f, &format!(
-                    "max_per_option and max_total must be between 1 and {MAX_SCORE}"
-                )));
+                let f = if r == 0 || r > MAX_SCORE {
+                    "max_per_option"
+                } else {
+                    "max_total"
+                };
+                return Err(err_at(
+                    f,
+                    &format!("max_per_option and max_total must be between 1 and {MAX_SCORE}"),
+                ));
             }
             if r > p {
-                return Err(err_at("max_per_option", &format!(
-                    "max_per_option ({r}) exceeds max_total ({p}): no ballot could use it"
-                )));
+                return Err(err_at(
+                    "max_per_option",
+                    &format!(
+                        "max_per_option ({r}) exceeds max_total ({p}): no ballot could use it"
+                    ),
+                ));
             }
             Rule::Bounded {
                 maxima: vec![r; options.len()],
@@ -682,10 +706,13 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
                     return Err(err_at(&field, &format!("option {:?} costs nothing", o.id)));
                 }
                 if cost > b {
-                    return Err(err_at(&field, &format!(
-                        "option {:?} costs {cost}, more than the whole budget {b}",
-                        o.id
-                    )));
+                    return Err(err_at(
+                        &field,
+                        &format!(
+                            "option {:?} costs {cost}, more than the whole budget {b}",
+                            o.id
+                        ),
+                    ));
                 }
                 weights.push(cost);
             }
@@ -967,8 +994,14 @@ contests = ["q"]
             field_of(&SMALL.replace("threshold = 2", "threshold = 4")),
             "trustees.threshold"
         );
-        assert_eq!(field_of(&SMALL.replace("count = 3", "count = 0")), "trustees.count");
-        assert_eq!(field_of(&SMALL.replace("id = \"t\"", "id = \"t t\"")), "election.id");
+        assert_eq!(
+            field_of(&SMALL.replace("count = 3", "count = 0")),
+            "trustees.count"
+        );
+        assert_eq!(
+            field_of(&SMALL.replace("id = \"t\"", "id = \"t t\"")),
+            "election.id"
+        );
         assert_eq!(
             field_of(&SMALL.replace("contests = [\"q\"]", "contests = [\"x\"]")),
             "ballot_styles[0].contests"
@@ -977,7 +1010,10 @@ contests = ["q"]
             field_of(&SMALL.replace("id = \"all\"", "id = \"a b\"")),
             "ballot_styles[0].id"
         );
-        let score = SMALL.replace("kind = \"referendum\"", "kind = \"score\"\nmax_score = 0");
+        let score = SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"score\"\nmax_score = 0\noptions = [{id = \"a\", label = \"A\"}]",
+        );
         assert_eq!(field_of(&score), "contests[0].max_score");
         let budget = SMALL.replace(
             "kind = \"referendum\"",
