@@ -4,6 +4,7 @@
 
 pub mod attack;
 pub mod election;
+pub mod explorer;
 pub mod load;
 pub mod mix;
 pub mod restart;
@@ -61,6 +62,8 @@ pub enum Sub {
     Attack(attack::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(mix::Args),
+    /// The board explorer's pages over HTTP on a large board (`bench restart`'s).
+    Explorer(explorer::Args),
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
     Restart(restart::Args),
@@ -92,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Attack(a)) => return attack::run(a),
         Some(Sub::Mix(a)) => return mix::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
+        Some(Sub::Explorer(a)) => return explorer::run(a),
         None => {}
     }
     let threads = args.threads.unwrap_or_else(rayon_threads).max(1);
