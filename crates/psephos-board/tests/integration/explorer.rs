@@ -105,7 +105,10 @@ async fn explorer_pages(b: Backend) {
             plan.contains("board_entries_kind"),
             "the kind page must read the kind index, not scan the log:\n{plan}"
         );
-        assert!(!plan.contains("TEMP B-TREE"), "no sort of the whole kind:\n{plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "no sort of the whole kind:\n{plan}"
+        );
     }
     board.close().await.unwrap();
 }

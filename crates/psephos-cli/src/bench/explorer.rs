@@ -72,7 +72,10 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         println!("built the board in {:.1} s", clock.elapsed().as_secs_f64());
     }
     let size = board.size();
-    println!("psephos bench explorer: a board of {size} entries ({} voters)", args.voters);
+    println!(
+        "psephos bench explorer: a board of {size} entries ({} voters)",
+        args.voters
+    );
 
     let state = AppState::with_board("bench", board, ServiceConfig::default())
         .await
@@ -90,11 +93,26 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let pages = [
         ("blocks, newest first (20)", "blocks".to_owned()),
         ("entries, newest first (50)", "entries".to_owned()),
-        ("entries from the middle (200)", format!("entries?from={middle}&limit=200")),
-        ("ballots, newest first (50)", "entries?kind=ballot".to_owned()),
-        ("ballots from the middle (200)", format!("entries?kind=ballot&from={middle}&limit=200")),
-        ("ceremony messages (50)", "entries?kind=ceremony_message&from=0".to_owned()),
-        ("challenges (none on this board)", "entries?kind=challenge".to_owned()),
+        (
+            "entries from the middle (200)",
+            format!("entries?from={middle}&limit=200"),
+        ),
+        (
+            "ballots, newest first (50)",
+            "entries?kind=ballot".to_owned(),
+        ),
+        (
+            "ballots from the middle (200)",
+            format!("entries?kind=ballot&from={middle}&limit=200"),
+        ),
+        (
+            "ceremony messages (50)",
+            "entries?kind=ceremony_message&from=0".to_owned(),
+        ),
+        (
+            "challenges (none on this board)",
+            "entries?kind=challenge".to_owned(),
+        ),
     ];
     for (name, query) in pages {
         let url = format!("{base}/{query}");

@@ -59,9 +59,15 @@ async fn explorer_pages_of_a_board_of_100_000_entries() {
     assert_eq!(v["board_size"], SIZE);
     assert!(v["entries"][0]["summary"]["undecodable"].is_string());
     let (_, v) = s
-        .get(&format!("{E}/explorer/entries?before={}&limit=200", SIZE - 50))
+        .get(&format!(
+            "{E}/explorer/entries?before={}&limit=200",
+            SIZE - 50
+        ))
         .await;
-    assert_eq!(indices(&v), (SIZE - 250..SIZE - 50).rev().collect::<Vec<_>>());
+    assert_eq!(
+        indices(&v),
+        (SIZE - 250..SIZE - 50).rev().collect::<Vec<_>>()
+    );
 
     // Oldest first from an index, to the end of the board.
     let (_, v) = s
@@ -72,7 +78,9 @@ async fn explorer_pages_of_a_board_of_100_000_entries() {
 
     // One kind, from the middle of the board.
     let (_, v) = s
-        .get(&format!("{E}/explorer/entries?kind=challenge&from=50000&limit=200"))
+        .get(&format!(
+            "{E}/explorer/entries?kind=challenge&from=50000&limit=200"
+        ))
         .await;
     let want: Vec<u64> = (50_000..SIZE)
         .filter(|&i| kind_of(i) == EntryKind::Challenge)
@@ -86,7 +94,9 @@ async fn explorer_pages_of_a_board_of_100_000_entries() {
         .iter()
         .all(|e| e["kind"] == "challenge"));
     let (_, v) = s
-        .get(&format!("{E}/explorer/entries?kind=ceremony_message&limit=5"))
+        .get(&format!(
+            "{E}/explorer/entries?kind=ceremony_message&limit=5"
+        ))
         .await;
     assert_eq!(indices(&v), vec![99_000, 98_000, 97_000, 96_000, 95_000]);
     assert_eq!(v["next_before"], 95_000);
@@ -98,10 +108,16 @@ async fn explorer_pages_of_a_board_of_100_000_entries() {
     assert_eq!(blocks.len(), 5);
     assert_eq!(blocks[0]["tree_size"], SIZE);
     for w in blocks.windows(2) {
-        assert_eq!(w[0]["number"].as_u64().unwrap(), w[1]["number"].as_u64().unwrap() + 1);
+        assert_eq!(
+            w[0]["number"].as_u64().unwrap(),
+            w[1]["number"].as_u64().unwrap() + 1
+        );
         assert_eq!(w[0]["first_index"], w[1]["tree_size"]);
     }
-    assert!(blocks[0]["checkpoint"].as_str().unwrap().contains(&format!("\n{SIZE}\n")));
+    assert!(blocks[0]["checkpoint"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("\n{SIZE}\n")));
     let next = v["next_before"].as_u64().unwrap();
     let (_, v) = s
         .get(&format!("{E}/explorer/blocks?before={next}&limit=50"))
@@ -125,7 +141,11 @@ async fn explorer_pages_of_a_board_of_100_000_entries() {
     ] {
         let got = s.get(&format!("{E}/explorer/{query}")).await;
         expect_error(&got, 400);
-        assert!(got.1["detail"].as_str().unwrap().contains(says), "{query}: {}", got.1);
+        assert!(
+            got.1["detail"].as_str().unwrap().contains(says),
+            "{query}: {}",
+            got.1
+        );
     }
     assert_eq!(s.size(), SIZE);
 }
@@ -169,7 +189,11 @@ async fn explorer_summaries_verdicts_and_the_console_sign_in() {
     for _ in 0..2 {
         let (b, _) = e.ballot(0, &mut rng);
         let (st, v) = s
-            .post(&format!("{E}/ballots"), &serde_json::to_value(&b).unwrap(), false)
+            .post(
+                &format!("{E}/ballots"),
+                &serde_json::to_value(&b).unwrap(),
+                false,
+            )
             .await;
         assert_eq!(st, 201, "{v}");
         codes.push(v["tracking_code"].as_str().unwrap().to_owned());
@@ -183,17 +207,23 @@ async fn explorer_summaries_verdicts_and_the_console_sign_in() {
     assert_eq!(list[1]["summary"]["status"], "superseded");
 
     // Every entry of the board summarized: definition, ceremony, credentials, open, ballots.
-    let (_, v) = s.get(&format!("{E}/explorer/entries?from=0&limit=200")).await;
+    let (_, v) = s
+        .get(&format!("{E}/explorer/entries?from=0&limit=200"))
+        .await;
     let list = v["entries"].as_array().unwrap();
     assert_eq!(list.len() as u64, s.size());
     assert_eq!(list[0]["kind"], "election_definition");
     assert_eq!(list[0]["summary"]["threshold"], 2);
     assert_eq!(list[1]["kind"], "ceremony_message");
     assert_eq!(list[1]["summary"]["round"], 1);
-    assert!(list.iter().any(|x| x["summary"]["event"] == "ceremony_complete"));
+    assert!(list
+        .iter()
+        .any(|x| x["summary"]["event"] == "ceremony_complete"));
     assert!(list.iter().any(|x| x["summary"]["event"] == "open"));
     assert!(list
         .iter()
         .any(|x| x["kind"] == "credential_list" && x["summary"]["credentials"] == 3));
-    assert!(list.iter().all(|x| x["summary"].get("undecodable").is_none()));
+    assert!(list
+        .iter()
+        .all(|x| x["summary"].get("undecodable").is_none()));
 }
