@@ -859,6 +859,9 @@ $('verify').addEventListener('click', () => {
 
 // --- Start -----------------------------------------------------------------------------------
 
-loadWasm().then((w) => { wasm = w; }).catch((e) => { $('status').textContent = t('error.wasm', { detail: e.message }); });
+loadWasm().then((w) => {
+  wasm = w;
+  $('footer').textContent = t('console.footer', { version: w.version() });
+}).catch((e) => { $('status').textContent = t('error.wasm', { detail: e.message }); });
 if (session && session.election && session.token) signedIn();
 else signedOut();

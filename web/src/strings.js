@@ -191,6 +191,7 @@ const en = {
   'console.election': 'Election id',
   'console.whoami': 'Signed in as the officials of election {id}.',
   'console.signout': 'Sign out',
+  'console.footer': 'psephos {version}: the officials\' console. It acts only through the election\'s API, under the same rules as the command line.',
   'console.unauthorized': 'This token is not this election\'s officials\' token (or it was replaced). Sign in again.',
   'console.refused': 'Refused: {detail}',
   'console.remove': 'Remove',
