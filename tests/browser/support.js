@@ -17,7 +17,7 @@ export const artifacts = join(here, 'artifacts');
 const bin = process.env.PSEPHOS_BIN || join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'debug', 'psephos');
 
 /** Runs `psephos …`; resolves with stdout, rejects with stderr. */
-function psephos(args, { env = {}, cwd } = {}) {
+export function psephos(args, { env = {}, cwd } = {}) {
   return new Promise((ok, fail) => {
     execFile(bin, args, { env: { ...process.env, ...env }, cwd, maxBuffer: 64 << 20, timeout: 180_000 },
       (err, stdout, stderr) => (err ? fail(new Error(`psephos ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout)));
@@ -43,10 +43,11 @@ function waitForLine(child, pattern, what, timeoutMs = 60_000) {
 }
 
 /**
- * A running election, open for voting: `{url, codes, close(), tally(), stop()}`. `voters` is a
- * list of ballot style ids, one per voter; `codes[i]` is voter i's credential code.
+ * A running `psephos serve` with a fresh SQLite database and no election yet:
+ * `{service, operatorToken, dir, pass, serverLog, stop()}` (`dir` a scratch directory, `pass` a
+ * passphrase file in it).
  */
-export async function startElection({ manifest = join(here, 'election.toml'), voters }) {
+export async function startService() {
   const dir = await mkdtemp(join(tmpdir(), 'psephos-browser-'));
   const pass = join(dir, 'passphrase');
   await writeFile(pass, 'correct horse battery staple\n');
@@ -63,9 +64,31 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
     waitForLine(server, /operator token[^:]*:\s*(\S+)/, 'operator token'),
     waitForLine(server, /listening on (http:\/\/[\d.:]+)/, 'address'),
   ]);
+  return {
+    service: listening[1],
+    operatorToken: token[1],
+    dir,
+    pass,
+    serverLog,
+    async stop() {
+      server.kill('SIGTERM');
+      await new Promise((ok) => { server.once('exit', ok); setTimeout(ok, 5000); });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A running election, open for voting: `{url, codes, close(), tally(), stop()}`. `voters` is a
+ * list of ballot style ids, one per voter; `codes[i]` is voter i's credential code.
+ */
+export async function startElection({ manifest = join(here, 'election.toml'), voters }) {
+  const running = await startService();
+  const { dir, pass, serverLog } = running;
+  const token = [null, running.operatorToken];
   // One election, `e1`, of the service: its pages are under /e/e1/, its API under
   // /api/v1/elections/e1.
-  const service = listening[1];
+  const service = running.service;
   const url = `${service}/e/e1`;
   const apiBase = `${service}/api/v1/elections/e1`;
   await psephos(['election', 'new', '--token-out', join(dir, 'officials.secret.token')],
@@ -120,11 +143,7 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
           '--passphrase-file', pass,
           '--board-key', boardKey])));
     },
-    async stop() {
-      server.kill('SIGTERM');
-      await new Promise((ok) => { server.once('exit', ok); setTimeout(ok, 5000); });
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: running.stop,
   };
 }
 

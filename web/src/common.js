@@ -61,7 +61,8 @@ export function frame(titleKey, current) {
     nav.setAttribute('aria-label', t('nav.label'));
     const pages = election
       ? [['index.html', 'nav.booth'], ['check.html', 'nav.check'],
-        ['observer.html', 'nav.observer'], ['results.html', 'nav.results'], ['/', 'nav.elections']]
+        ['observer.html', 'nav.observer'], ['explorer.html', 'nav.explorer'], ['results.html', 'nav.results'],
+        ['/', 'nav.elections']]
       : [['/', 'nav.elections']];
     fill(nav, el('ul', {}, pages.map(([href, key]) => el('li', {},
       el('a', { href, 'aria-current': href === current ? 'page' : null, text: t(key) })))));

@@ -2,16 +2,18 @@
 // (`GET /api/v1/elections/{election}/record`) and
 // runs the whole-election verifier — psephos_record::verify, the code of `psephos verify`,
 // compiled to wasm — off the page's thread, posting progress.
-// In: {boardKey, witnesses} — only keys the user pinned (boardKey null if none). Out: {progress: {step, done, total}} … then {report} | {error}.
+// In: {election?, boardKey, witnesses} — only keys the user pinned (boardKey null if none). Out: {progress: {step, done, total}} … then {report} | {error}.
 
 import * as wasm from './pkg/psephos_wasm.js';
 import { initWasm } from './integrity.js';
 
-// The election whose record to verify: the worker is served under its pages, `/e/{election}/`.
-const election = (self.location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1];
+// The election whose record to verify: the one the page names (the officials' console), else
+// the one whose pages serve the worker, `/e/{election}/`.
+const served = (self.location.pathname.match(/^\/e\/([a-z0-9-]+)\//) || [])[1];
 
 self.onmessage = async (event) => {
   const { boardKey, witnesses } = event.data;
+  const election = encodeURIComponent(event.data.election || served);
   try {
     await initWasm(wasm);
     if (typeof wasm.verifyRecord !== 'function') {

@@ -285,12 +285,18 @@ struct StyleSpec {
     contests: Vec<String>,
 }
 
-fn invalid(msg: String) -> ConfigError {
-    ConfigError::Invalid(msg)
+/// A rule broken at `field`: the manifest's path in TOML terms (`trustees.threshold`,
+/// `contests[2].max_score`, `contests[0].options[1].cost`, `ballot_styles[0].contests`), so a form
+/// can show the message next to the field it concerns.
+fn invalid(field: impl Into<String>, msg: String) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        message: msg,
+    }
 }
 
 /// Identifiers: 1–64 characters of `[A-Za-z0-9._-]`.
-fn check_id(what: &str, id: &str) -> Result<(), ConfigError> {
+fn check_id(field: &str, what: &str, id: &str) -> Result<(), ConfigError> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id
@@ -299,15 +305,16 @@ fn check_id(what: &str, id: &str) -> Result<(), ConfigError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid(format!(
-            "{what} id {id:?} must be 1–64 characters of letters, digits, '.', '_' or '-'"
-        )))
+        Err(invalid(
+            field,
+            format!("{what} id {id:?} must be 1–64 characters of letters, digits, '.', '_' or '-'"),
+        ))
     }
 }
 
-fn check_text(what: &str, s: &str) -> Result<(), ConfigError> {
+fn check_text(field: &str, what: &str, s: &str) -> Result<(), ConfigError> {
     if s.len() > 4096 {
-        return Err(invalid(format!("{what} is longer than 4096 bytes")));
+        return Err(invalid(field, format!("{what} is longer than 4096 bytes")));
     }
     Ok(())
 }
@@ -322,65 +329,91 @@ impl Manifest {
 
     fn from_spec(spec: ManifestSpec) -> Result<Self, ConfigError> {
         let e = spec.election;
-        check_id("election", &e.id)?;
+        check_id("election.id", "election", &e.id)?;
         if e.name.trim().is_empty() {
-            return Err(invalid("election name is empty".into()));
+            return Err(invalid("election.name", "election name is empty".into()));
         }
-        check_text("election name", &e.name)?;
-        check_text("election description", &e.description)?;
+        check_text("election.name", "election name", &e.name)?;
+        check_text(
+            "election.description",
+            "election description",
+            &e.description,
+        )?;
         let t = spec.trustees;
         if t.count == 0 || t.count > MAX_TRUSTEES {
-            return Err(invalid(format!(
-                "trustees.count is {}, it must be between 1 and {MAX_TRUSTEES}",
-                t.count
-            )));
+            return Err(invalid(
+                "trustees.count",
+                format!(
+                    "trustees.count is {}, it must be between 1 and {MAX_TRUSTEES}",
+                    t.count
+                ),
+            ));
         }
         if t.threshold == 0 || t.threshold > t.count {
-            return Err(invalid(format!(
-                "trustees.threshold is {}, it must be between 1 and trustees.count ({})",
-                t.threshold, t.count
-            )));
+            return Err(invalid(
+                "trustees.threshold",
+                format!(
+                    "trustees.threshold is {}, it must be between 1 and trustees.count ({})",
+                    t.threshold, t.count
+                ),
+            ));
         }
         if spec.contests.is_empty() {
-            return Err(invalid("the election has no contests".into()));
+            return Err(invalid("contests", "the election has no contests".into()));
         }
         if spec.contests.len() > MAX_CONTESTS {
-            return Err(invalid(format!("more than {MAX_CONTESTS} contests")));
+            return Err(invalid(
+                "contests",
+                format!("more than {MAX_CONTESTS} contests"),
+            ));
         }
         let mut ids = BTreeSet::new();
         let mut contests = Vec::with_capacity(spec.contests.len());
-        for c in spec.contests {
-            check_id("contest", &c.id)?;
+        for (ci, c) in spec.contests.into_iter().enumerate() {
+            check_id(&format!("contests[{ci}].id"), "contest", &c.id)?;
             if !ids.insert(c.id.clone()) {
-                return Err(invalid(format!("duplicate contest id {:?}", c.id)));
+                return Err(invalid(
+                    format!("contests[{ci}].id"),
+                    format!("duplicate contest id {:?}", c.id),
+                ));
             }
-            let contest = validate_contest(c)?;
+            let contest = validate_contest(ci, c)?;
             if contest.is_mixed() && e.weighted {
-                return Err(invalid(format!(
-                    "contest {:?}: count = \"mix\" is not allowed in a weighted election (a \
-                     decrypted row would have to show its voter's weight, which can single the \
-                     voter out)",
-                    contest.id
-                )));
+                return Err(invalid(
+                    format!("contests[{ci}].count"),
+                    format!(
+                        "contest {:?}: count = \"mix\" is not allowed in a weighted election (a \
+                         decrypted row would have to show its voter's weight, which can single \
+                         the voter out)",
+                        contest.id
+                    ),
+                ));
             }
             contests.push(contest);
         }
         if spec.ballot_styles.is_empty() {
-            return Err(invalid("the election has no ballot styles".into()));
+            return Err(invalid(
+                "ballot_styles",
+                "the election has no ballot styles".into(),
+            ));
         }
         let mut style_ids = BTreeSet::new();
         let mut used = vec![false; contests.len()];
         let mut ballot_styles = Vec::with_capacity(spec.ballot_styles.len());
-        for s in spec.ballot_styles {
-            check_id("ballot style", &s.id)?;
+        for (si, s) in spec.ballot_styles.into_iter().enumerate() {
+            let at = |f: &str| format!("ballot_styles[{si}].{f}");
+            check_id(&at("id"), "ballot style", &s.id)?;
             if !style_ids.insert(s.id.clone()) {
-                return Err(invalid(format!("duplicate ballot style id {:?}", s.id)));
+                return Err(invalid(
+                    at("id"),
+                    format!("duplicate ballot style id {:?}", s.id),
+                ));
             }
             if s.contests.is_empty() {
-                return Err(invalid(format!(
-                    "ballot style {:?} lists no contests",
-                    s.id
-                )));
+                return Err(invalid(
+                    at("contests"),
+                    format!("ballot style {:?} lists no contests", s.id),
+                ));
             }
             let mut indices = Vec::with_capacity(s.contests.len());
             for cid in &s.contests {
@@ -388,16 +421,16 @@ impl Manifest {
                     .iter()
                     .position(|c: &Contest| &c.id == cid)
                     .ok_or_else(|| {
-                        invalid(format!(
-                            "ballot style {:?} lists unknown contest {cid:?}",
-                            s.id
-                        ))
+                        invalid(
+                            at("contests"),
+                            format!("ballot style {:?} lists unknown contest {cid:?}", s.id),
+                        )
                     })?;
                 if indices.contains(&i) {
-                    return Err(invalid(format!(
-                        "ballot style {:?} lists contest {cid:?} twice",
-                        s.id
-                    )));
+                    return Err(invalid(
+                        at("contests"),
+                        format!("ballot style {:?} lists contest {cid:?} twice", s.id),
+                    ));
                 }
                 used[i] = true;
                 indices.push(i);
@@ -408,10 +441,10 @@ impl Manifest {
             });
         }
         if let Some(i) = used.iter().position(|u| !u) {
-            return Err(invalid(format!(
-                "contest {:?} is on no ballot style",
-                contests[i].id
-            )));
+            return Err(invalid(
+                format!("contests[{i}].id"),
+                format!("contest {:?} is on no ballot style", contests[i].id),
+            ));
         }
         Ok(Manifest {
             id: e.id,
@@ -432,6 +465,7 @@ impl Manifest {
             Ok(())
         } else {
             Err(invalid(
+                "contests",
                 "the manifest's contest rules do not follow from its contest kinds and parameters"
                     .into(),
             ))
@@ -531,11 +565,13 @@ impl Manifest {
     }
 }
 
-fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
+fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
     let id = c.id.clone();
-    let err = |msg: &str| invalid(format!("contest {id:?}: {msg}"));
-    check_text("contest title", &c.title)?;
-    check_text("contest description", &c.description)?;
+    let at = |f: &str| format!("contests[{ci}].{f}");
+    let err_at = |f: &str, msg: &str| invalid(at(f), format!("contest {id:?}: {msg}"));
+    let err = |msg: &str| err_at("options", msg);
+    check_text(&at("title"), "contest title", &c.title)?;
+    check_text(&at("description"), "contest description", &c.description)?;
     let mut options = c.options;
     if c.kind == ContestKind::Referendum && options.is_empty() {
         options = vec![
@@ -565,17 +601,25 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
         return Err(err(&format!("has more than {MAX_OPTIONS} options")));
     }
     let mut oids = BTreeSet::new();
-    for o in &options {
-        check_id("option", &o.id).map_err(|e| err(&e.to_string()))?;
-        check_text("option label", &o.label)?;
+    for (oi, o) in options.iter().enumerate() {
+        let opt = |f: &str| format!("options[{oi}].{f}");
+        check_id(&at(&opt("id")), "option", &o.id)
+            .map_err(|e| err_at(&opt("id"), &e.to_string()))?;
+        check_text(&at(&opt("label")), "option label", &o.label)?;
         if !oids.insert(o.id.clone()) {
-            return Err(err(&format!("duplicate option id {:?}", o.id)));
+            return Err(err_at(
+                &opt("id"),
+                &format!("duplicate option id {:?}", o.id),
+            ));
         }
         if o.cost.is_some() && c.kind != ContestKind::Budget {
-            return Err(err(&format!(
-                "option {:?} has a cost but the contest is not a budget",
-                o.id
-            )));
+            return Err(err_at(
+                &opt("cost"),
+                &format!(
+                    "option {:?} has a cost but the contest is not a budget",
+                    o.id
+                ),
+            ));
         }
     }
     let n = options.len() as u64;
@@ -598,10 +642,10 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
     ];
     for (name, present) in given {
         if present && !allowed.contains(&name) {
-            return Err(err(&format!(
-                "{name} does not apply to a {:?} contest",
-                c.kind
-            )));
+            return Err(err_at(
+                name,
+                &format!("{name} does not apply to a {:?} contest", c.kind),
+            ));
         }
     }
     let rule = match c.kind {
@@ -617,26 +661,34 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
             let min = c.min_selections.unwrap_or(0);
             let max = c.max_selections.unwrap_or(n);
             if max == 0 {
-                return Err(err("max_selections must be at least 1"));
+                return Err(err_at(
+                    "max_selections",
+                    "max_selections must be at least 1",
+                ));
             }
             if max > n {
-                return Err(err(&format!(
-                    "max_selections ({max}) exceeds the number of options ({n})"
-                )));
+                return Err(err_at(
+                    "max_selections",
+                    &format!("max_selections ({max}) exceeds the number of options ({n})"),
+                ));
             }
             if min > max {
-                return Err(err(&format!(
-                    "min_selections ({min}) exceeds max_selections ({max})"
-                )));
+                return Err(err_at(
+                    "min_selections",
+                    &format!("min_selections ({min}) exceeds max_selections ({max})"),
+                ));
             }
             Rule::Selection { min, max }
         }
         ContestKind::Score => {
             let r = c
                 .max_score
-                .ok_or_else(|| err("a score contest needs max_score"))?;
+                .ok_or_else(|| err_at("max_score", "a score contest needs max_score"))?;
             if r == 0 || r > MAX_SCORE {
-                return Err(err(&format!("max_score must be between 1 and {MAX_SCORE}")));
+                return Err(err_at(
+                    "max_score",
+                    &format!("max_score must be between 1 and {MAX_SCORE}"),
+                ));
             }
             Rule::Bounded {
                 maxima: vec![r; options.len()],
@@ -644,21 +696,33 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
             }
         }
         ContestKind::Cumulative => {
-            let r = c
-                .max_per_option
-                .ok_or_else(|| err("a cumulative contest needs max_per_option"))?;
+            let r = c.max_per_option.ok_or_else(|| {
+                err_at(
+                    "max_per_option",
+                    "a cumulative contest needs max_per_option",
+                )
+            })?;
             let p = c
                 .max_total
-                .ok_or_else(|| err("a cumulative contest needs max_total"))?;
+                .ok_or_else(|| err_at("max_total", "a cumulative contest needs max_total"))?;
             if r == 0 || r > MAX_SCORE || p == 0 || p > MAX_SCORE {
-                return Err(err(&format!(
-                    "max_per_option and max_total must be between 1 and {MAX_SCORE}"
-                )));
+                let f = if r == 0 || r > MAX_SCORE {
+                    "max_per_option"
+                } else {
+                    "max_total"
+                };
+                return Err(err_at(
+                    f,
+                    &format!("max_per_option and max_total must be between 1 and {MAX_SCORE}"),
+                ));
             }
             if r > p {
-                return Err(err(&format!(
-                    "max_per_option ({r}) exceeds max_total ({p}): no ballot could use it"
-                )));
+                return Err(err_at(
+                    "max_per_option",
+                    &format!(
+                        "max_per_option ({r}) exceeds max_total ({p}): no ballot could use it"
+                    ),
+                ));
             }
             Rule::Bounded {
                 maxima: vec![r; options.len()],
@@ -671,23 +735,30 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
         ContestKind::Budget => {
             let b = c
                 .budget
-                .ok_or_else(|| err("a budget contest needs budget"))?;
+                .ok_or_else(|| err_at("budget", "a budget contest needs budget"))?;
             if b == 0 || b > MAX_BUDGET {
-                return Err(err(&format!("budget must be between 1 and {MAX_BUDGET}")));
+                return Err(err_at(
+                    "budget",
+                    &format!("budget must be between 1 and {MAX_BUDGET}"),
+                ));
             }
             let mut weights = Vec::with_capacity(options.len());
-            for o in &options {
+            for (oi, o) in options.iter().enumerate() {
+                let field = format!("options[{oi}].cost");
                 let cost = o
                     .cost
-                    .ok_or_else(|| err(&format!("option {:?} has no cost", o.id)))?;
+                    .ok_or_else(|| err_at(&field, &format!("option {:?} has no cost", o.id)))?;
                 if cost == 0 {
-                    return Err(err(&format!("option {:?} costs nothing", o.id)));
+                    return Err(err_at(&field, &format!("option {:?} costs nothing", o.id)));
                 }
                 if cost > b {
-                    return Err(err(&format!(
-                        "option {:?} costs {cost}, more than the whole budget {b}",
-                        o.id
-                    )));
+                    return Err(err_at(
+                        &field,
+                        &format!(
+                            "option {:?} costs {cost}, more than the whole budget {b}",
+                            o.id
+                        ),
+                    ));
                 }
                 weights.push(cost);
             }
@@ -703,10 +774,13 @@ fn validate_contest(c: ContestSpec) -> Result<Contest, ConfigError> {
             c.kind,
             ContestKind::Referendum | ContestKind::Plurality | ContestKind::Approval
         ) {
-            return Err(err(&format!(
+            return Err(err_at(
+                "count",
+                &format!(
                 "count = \"mix\" applies to referendum, plurality and approval contests, not {:?}",
                 c.kind
-            )));
+            ),
+            ));
         }
         if options.len() > crate::mix::MAX_MIX_WIDTH {
             return Err(err(&format!(
@@ -978,6 +1052,55 @@ contests = ["q"]
 
     fn err_of(toml: &str) -> String {
         Manifest::from_toml(toml).unwrap_err().to_string()
+    }
+
+    fn field_of(toml: &str) -> String {
+        Manifest::from_toml(toml)
+            .unwrap_err()
+            .field()
+            .unwrap_or("(syntax)")
+            .to_owned()
+    }
+
+    /// Each broken rule names the field it concerns, in TOML terms, for the console's form.
+    #[test]
+    fn invalid_manifests_name_their_field() {
+        assert_eq!(
+            field_of(&SMALL.replace("threshold = 2", "threshold = 4")),
+            "trustees.threshold"
+        );
+        assert_eq!(
+            field_of(&SMALL.replace("count = 3", "count = 0")),
+            "trustees.count"
+        );
+        assert_eq!(
+            field_of(&SMALL.replace("id = \"t\"", "id = \"t t\"")),
+            "election.id"
+        );
+        assert_eq!(
+            field_of(&SMALL.replace("contests = [\"q\"]", "contests = [\"x\"]")),
+            "ballot_styles[0].contests"
+        );
+        assert_eq!(
+            field_of(&SMALL.replace("id = \"all\"", "id = \"a b\"")),
+            "ballot_styles[0].id"
+        );
+        let score = SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"score\"\nmax_score = 0\noptions = [{id = \"a\", label = \"A\"}]",
+        );
+        assert_eq!(field_of(&score), "contests[0].max_score");
+        let budget = SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"budget\"\nbudget = 10\noptions = [{id = \"a\", label = \"A\", cost = 3}, {id = \"b\", label = \"B\", cost = 11}]",
+        );
+        assert_eq!(field_of(&budget), "contests[0].options[1].cost");
+        let approval = SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"approval\"\nmax_selections = 3\noptions = [{id = \"a\", label = \"A\"}, {id = \"a\", label = \"B\"}]",
+        );
+        assert_eq!(field_of(&approval), "contests[0].options[1].id");
+        assert_eq!(field_of("not toml ["), "(syntax)");
     }
 
     #[test]

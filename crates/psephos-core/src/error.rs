@@ -287,8 +287,20 @@ impl ShapeError {
 pub enum ConfigError {
     #[error("TOML syntax: {0}")]
     Syntax(String),
-    #[error("{0}")]
-    Invalid(String),
+    /// A rule broken at `field`, the manifest's path in TOML terms (`contests[2].max_score`).
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+}
+
+impl ConfigError {
+    /// The manifest field the error concerns (`trustees.threshold`, `contests[0].options[1].cost`),
+    /// `None` for a TOML syntax error.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ConfigError::Syntax(_) => None,
+            ConfigError::Invalid { field, .. } => Some(field),
+        }
+    }
 }
 
 /// A voter's choices that the contest rules forbid (over-vote, budget overrun, …).

@@ -9,7 +9,7 @@
 //! The exported functions take and return JSON text (the serde forms of the core types, as the
 //! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one
 //! of [`Error::code`] for the page to translate. The Rust API under the `#[wasm_bindgen]` shims
-//! ([`booth`], [`choices`], [`receipt`], [`challenge`], [`election`]) is plain Rust and is tested natively.
+//! ([`booth`], [`choices`], [`receipt`], [`challenge`], [`election`], [`manifest`]) is plain Rust and is tested natively.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -19,6 +19,7 @@ pub mod challenge;
 pub mod choices;
 pub mod election;
 pub mod error;
+pub mod manifest;
 pub mod receipt;
 pub mod verify;
 
@@ -86,6 +87,14 @@ pub fn check_election(election_json: &str) -> Result<String, JsError> {
         origin: &info.board.origin,
         board_key: info.board.key.to_string(),
     })
+}
+
+/// Parses and validates an election manifest's TOML text with the core's own rules (the
+/// officials' console): JSON [`manifest::ManifestCheck`], `{status: "valid", manifest,
+/// manifest_hash}` or `{status: "invalid", field, message}`.
+#[wasm_bindgen(js_name = checkManifest)]
+pub fn check_manifest(toml: &str) -> Result<String, JsError> {
+    to_json(&manifest::check(toml))
 }
 
 /// Checks one contest's values as the ballot form holds them (`contest_json`: a contest of the

@@ -166,6 +166,13 @@ CREATE TABLE board_sealers (
 );
 "#,
     ),
+    (
+        2026120410,
+        "board entries by kind: the explorer's pages of one kind (ballots, ceremony messages) \
+         read by an index range, never a scan",
+        "CREATE INDEX board_entries_kind ON board_entries (log_id, kind, idx);",
+        "CREATE INDEX board_entries_kind ON board_entries (log_id, kind, idx);",
+    ),
 ];
 
 /// Which engine a URL names.
@@ -505,6 +512,92 @@ impl Pool {
                 .collect::<Result<Vec<_>, sqlx::Error>>()
                 .map_err(BoardError::from)
         })
+    }
+
+    /// Up to `limit` entries of kind `kind`: with `Some(from)`, those with `idx >= from` in
+    /// index order; with `before`, those with `idx < before`, newest first. One range of the
+    /// `board_entries_kind` index on either engine.
+    pub async fn entries_of_kind(
+        &self,
+        log: i64,
+        kind: i32,
+        from: Option<i64>,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<EntryRow>, BoardError> {
+        const ASC: &str = "SELECT idx, kind, payload FROM board_entries \
+                           WHERE log_id = $1 AND kind = $2 AND idx >= $3 ORDER BY idx LIMIT $4";
+        const DESC: &str = "SELECT idx, kind, payload FROM board_entries \
+                            WHERE log_id = $1 AND kind = $2 AND idx < $3 ORDER BY idx DESC LIMIT $4";
+        let (sql, bound) = match from {
+            Some(from) => (ASC, from),
+            None => (DESC, before),
+        };
+        on_pool!(self, |p| {
+            let rows = sqlx::query(sql)
+                .bind(log)
+                .bind(kind)
+                .bind(bound)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(EntryRow {
+                        idx: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        payload: r.try_get(2)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(BoardError::from)
+        })
+    }
+
+    /// Up to `limit` blocks with `block_number < before`, newest first.
+    pub async fn blocks_before(
+        &self,
+        log: i64,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<BlockRow>, BoardError> {
+        let sql = format!(
+            "SELECT {BLOCK_COLUMNS} WHERE log_id = $1 AND block_number < $2 \
+             ORDER BY block_number DESC LIMIT $3"
+        );
+        on_pool!(self, |p| {
+            let rows = sqlx::query(&sql)
+                .bind(log)
+                .bind(before)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(block_row!(r)))
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(BoardError::from)
+        })
+    }
+
+    /// The query plan SQLite chooses for [`Pool::entries_of_kind`] (tests: the index is used).
+    #[doc(hidden)]
+    pub async fn explain_entries_of_kind(&self) -> Result<Option<String>, BoardError> {
+        let Pool::Sqlite(p) = self else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "EXPLAIN QUERY PLAN SELECT idx, kind, payload FROM board_entries \
+             WHERE log_id = 1 AND kind = 4 AND idx >= 0 ORDER BY idx LIMIT 50",
+        )
+        .fetch_all(p)
+        .await?;
+        let mut plan = String::new();
+        for r in rows {
+            let detail: String = r.try_get(3)?;
+            plan.push_str(&detail);
+            plan.push('\n');
+        }
+        Ok(Some(plan))
     }
 
     /// The stored nodes among `ids` (absent ones are simply not returned).

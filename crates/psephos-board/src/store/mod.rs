@@ -1016,6 +1016,67 @@ impl Board {
         }
     }
 
+    /// Up to `limit` (at most [`MAX_ENTRIES_PAGE`]) entries of kind `kind` with their
+    /// indices: from index `from` on in index order, or, with `from` `None`, those before index
+    /// `before`, newest first (the explorer's pages: one index range, whatever the board's size).
+    pub async fn entries_of_kind(
+        &self,
+        kind: EntryKind,
+        from: Option<u64>,
+        before: u64,
+        limit: u64,
+    ) -> Result<Vec<(u64, Entry)>, BoardError> {
+        let clamp = |v: u64| db::to_i64(v.min(i64::MAX as u64));
+        let from = from.map(clamp).transpose()?;
+        let rows = self
+            .reads()
+            .entries_of_kind(
+                self.inner.log,
+                i32::from(kind as u8),
+                from,
+                clamp(before)?,
+                db::to_i64(limit.min(MAX_ENTRIES_PAGE))?,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let index = db::to_u64(row.idx, "entry index")?;
+                if row.kind != i32::from(kind as u8) {
+                    return Err(BoardError::Corrupt(format!(
+                        "entry {index} has kind {}",
+                        row.kind
+                    )));
+                }
+                Ok((
+                    index,
+                    Entry {
+                        kind,
+                        payload: row.payload.clone(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The SQLite query plan of [`Board::entries_of_kind`] (`None` on PostgreSQL): for tests
+    /// that check the index is used.
+    #[doc(hidden)]
+    pub async fn explain_entries_of_kind(&self) -> Result<Option<String>, BoardError> {
+        self.inner.pool.explain_entries_of_kind().await
+    }
+
+    /// Up to `limit` (at most [`MAX_BLOCKS_PAGE`]) blocks numbered below `before`, newest first.
+    pub async fn blocks_before(&self, before: u64, limit: u64) -> Result<Vec<Block>, BoardError> {
+        let before = db::to_i64(before.min(i64::MAX as u64))?;
+        let limit = db::to_i64(limit.min(MAX_BLOCKS_PAGE))?;
+        self.reads()
+            .blocks_before(self.inner.log, before, limit)
+            .await?
+            .iter()
+            .map(writer::block_from_row)
+            .collect()
+    }
+
     /// The number of blocks the replica holds (for [`BoardError::NotReplicated`]).
     async fn replica_blocks(&self) -> Result<u64, BoardError> {
         match self.reads().latest_block(self.inner.log).await? {

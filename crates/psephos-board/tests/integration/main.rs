@@ -6,6 +6,7 @@
 mod background_check;
 mod crash;
 mod election_key;
+mod explorer;
 mod merkle;
 mod note;
 mod open_reading;

@@ -4,6 +4,7 @@
 
 pub mod attack;
 pub mod election;
+pub mod explorer;
 pub mod load;
 pub mod memory;
 pub mod mix;
@@ -66,6 +67,8 @@ pub enum Sub {
     /// A mixed contest end to end: input, three shuffles, mixed shares and result through the
     /// rules, then `psephos verify` with its peak memory.
     Mixnet(mixnet::Args),
+    /// The board explorer's pages over HTTP on a large board (`bench restart`'s).
+    Explorer(explorer::Args),
     /// Restart time of an election on a large board, and its state's memory per voter and per
     /// ballot.
     Restart(restart::Args),
@@ -102,6 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Mixnet(a)) => return mixnet::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
         Some(Sub::Memory(a)) => return memory::run(a),
+        Some(Sub::Explorer(a)) => return explorer::run(a),
         None => {}
     }
     let threads = args.threads.unwrap_or_else(rayon_threads).max(1);

@@ -279,7 +279,11 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
 }
 
 /// The election's setup through the rules, then the copied, re-signed ballots.
-async fn build(board: &Board, voters: usize, rng: &mut ChaCha20Rng) -> anyhow::Result<()> {
+pub(crate) async fn build(
+    board: &Board,
+    voters: usize,
+    rng: &mut ChaCha20Rng,
+) -> anyhow::Result<()> {
     let sim = Simulation::new(psephos_core::sim::shapes::approval(2, 5), voters, rng)?;
     let mut state = Rules::new();
     let mut setup = vec![sim.definition()];

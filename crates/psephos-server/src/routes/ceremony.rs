@@ -74,7 +74,69 @@ struct CeremonyView {
     key_index: Option<u64>,
     /// Why the ceremony cannot complete (too few qualified trustees), once settled.
     failure: Option<String>,
+    /// Every complaint on the board so far, by dealer then accuser.
+    complaints: Vec<ComplaintView>,
+    /// The verdicts, once rounds 1, 2 and 4 are settled: how each complaint was settled and
+    /// which trustees are disqualified, and why (`null` before).
+    verdicts: Option<Verdicts>,
     complaint_window_ms: u64,
+}
+
+#[derive(Serialize)]
+struct ComplaintView {
+    accuser: u32,
+    dealer: u32,
+}
+
+#[derive(Serialize)]
+struct SettledComplaint {
+    accuser: u32,
+    dealer: u32,
+    reason: String,
+    /// `unanswered`, `valid_share` (the dealer stays) or `invalid_share`.
+    resolution: &'static str,
+}
+
+#[derive(Serialize)]
+struct Disqualified {
+    trustee: u32,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct Verdicts {
+    qualified: Vec<u32>,
+    disqualified: Vec<Disqualified>,
+    complaints: Vec<SettledComplaint>,
+}
+
+fn verdicts(o: &psephos_core::ceremony::CeremonyOutcome) -> Verdicts {
+    use psephos_core::ceremony::Resolution;
+    Verdicts {
+        qualified: o.qualified.iter().map(|i| i.get()).collect(),
+        disqualified: o
+            .disqualified
+            .iter()
+            .map(|(i, why)| Disqualified {
+                trustee: i.get(),
+                reason: why.to_string(),
+            })
+            .collect(),
+        complaints: o
+            .complaints
+            .iter()
+            .map(|c| SettledComplaint {
+                accuser: c.accuser.get(),
+                dealer: c.dealer.get(),
+                reason: c.reason.to_string(),
+                resolution: match c.resolution {
+                    Resolution::Unanswered => "unanswered",
+                    Resolution::ValidShare => "valid_share",
+                    Resolution::InvalidShare => "invalid_share",
+                },
+            })
+            .collect(),
+    }
 }
 
 fn no_election() -> ApiError {
@@ -88,10 +150,22 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let cs = s.ceremony().ok_or_else(no_election)?;
     let p = cs.params();
     let complete = s.key().is_some();
-    let failure = match status {
-        Some(st) if st.settled => cs.outcome().err().map(|e| e.to_string()),
+    let settled = complete || status.is_some_and(|st| st.settled);
+    let outcome = settled.then(|| cs.outcome());
+    let failure = match &outcome {
+        Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
+    let complaints = p
+        .indices()
+        .flat_map(|dealer| {
+            cs.complaints_against(dealer)
+                .map(move |accuser| ComplaintView {
+                    accuser: accuser.get(),
+                    dealer: dealer.get(),
+                })
+        })
+        .collect();
     let window = state.ceremony.schedule().complaint_window;
     Ok(HttpResponse::Ok().json(CeremonyView {
         params: ParamsView {
@@ -126,6 +200,11 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
         key: s.key().cloned(),
         key_index: s.milestones().0,
         failure,
+        complaints,
+        verdicts: match &outcome {
+            Some(Ok(o)) => Some(verdicts(o)),
+            _ => None,
+        },
         complaint_window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
     }))
 }

@@ -6,6 +6,7 @@
 //! | GET | `E` | all | definition, ceremony, key, counts, board |
 //! | POST | `E/definition` | officials | defines the election: manifest TOML + trustee keys → 201 |
 //! | GET | `E/status` | all | phase, counts, ceremony progress, board size |
+//! | GET | `E/officials` | officials | `{id, phase}`: whether the token is this election's officials' (the console's sign-in) |
 //! | POST | `E/credentials` | officials | publishes the public credential list (chunked) |
 //! | GET | `E/credentials/{credential}` | all | a listed credential's style and weight |
 //! | GET | `E/booth` | all | the booth manifest on the board and the one this service serves |
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("").route(web::get().to(get_election)))
         .service(web::resource("/definition").route(web::post().to(create)))
         .service(web::resource("/status").route(web::get().to(status)))
+        .service(web::resource("/officials").route(web::get().to(officials)))
         .service(web::resource("/credentials").route(web::post().to(credentials)))
         .service(web::resource("/credentials/{credential}").route(web::get().to(credential)))
         .service(
@@ -208,6 +210,12 @@ async fn status(state: ThisElection) -> HttpResponse {
         "ceremony": ceremony_progress(&s),
         "board_size": state.board.size(),
     }))
+}
+
+/// The console's sign-in: answers only to this election's officials' token, and changes nothing.
+async fn officials(state: Official) -> HttpResponse {
+    let phase = state.election.read().await.phase();
+    HttpResponse::Ok().json(json!({ "id": state.slug.as_str(), "phase": phase }))
 }
 
 async fn credentials(

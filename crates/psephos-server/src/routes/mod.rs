@@ -14,6 +14,7 @@ pub mod board;
 pub mod ceremony;
 pub mod election;
 pub mod elections;
+pub mod explorer;
 pub mod mix;
 pub mod observers;
 pub mod service;
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut aw::ServiceConfig) {
             .configure(ceremony::configure)
             .configure(tally::configure)
             .configure(mix::configure)
-            .configure(observers::configure),
+            .configure(observers::configure)
+            .configure(explorer::configure),
     )
     .configure(service::configure)
     .default_service(aw::to(web::fallback));

@@ -7,6 +7,7 @@ mod board_api;
 mod booth;
 mod election_api;
 mod error_forms;
+mod explorer;
 mod hostile;
 mod multi;
 mod operations;

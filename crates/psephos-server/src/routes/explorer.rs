@@ -1,0 +1,289 @@
+//! The board explorer's pages (`/api/v1/elections/{election}/explorer/…`, `E` below): what the
+//! observer page shows of a board of any size — blocks newest first with their signed
+//! checkpoints, entries by index or of one kind, each with a readable summary, and the tracking
+//! codes of every ballot with its status.
+//!
+//! | method | path | answer |
+//! |---|---|---|
+//! | GET | `E/explorer/blocks?before&limit` | `{blocks, next_before}`: blocks numbered below `before` (default: all), newest first, each with its first entry and its checkpoint note with cosignatures |
+//! | GET | `E/explorer/entries?from\|before&kind&limit` | `{entries: [{index, kind, summary}], next_from, next_before}` |
+//!
+//! Every page is one range read of an index: entries by index (the primary key), entries of
+//! one kind (`board_entries_kind`, on SQLite and PostgreSQL), blocks by number; no page reads
+//! more than `limit` rows, so a page costs the same on a board of ten entries or of a million.
+//! `limit` is 1–[`MAX_PAGE`] (blocks 1–[`MAX_BLOCK_PAGE`]); anything else, an unknown kind or
+//! both `from` and `before`, is a 400 that says so.
+//!
+//! Summaries are decoded from the entries' canonical bytes; a ballot's status (cast, or
+//! superseded by a later ballot of the same credential) comes from the election's rules, as
+//! `GET E/ballots/{tracking_code}` answers it.
+
+use crate::auth::ThisElection;
+use crate::ApiError;
+use actix_web::{web, HttpResponse};
+use psephos_board::{Entry, EntryKind};
+use psephos_core::ballot::TrackingCode;
+use psephos_core::ceremony::Message;
+use psephos_core::encoding::Canonical;
+use psephos_record::{Control, Payload, Rules};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Most entries on one page.
+pub const MAX_PAGE: u64 = 200;
+/// Most blocks on one page (each carries its checkpoint note and cosignatures).
+pub const MAX_BLOCK_PAGE: u64 = 50;
+const DEFAULT_PAGE: u64 = 50;
+const DEFAULT_BLOCK_PAGE: u64 = 20;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/explorer/blocks").route(web::get().to(blocks)))
+        .service(web::resource("/explorer/entries").route(web::get().to(entries)));
+}
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn limit(given: Option<u64>, default: u64, max: u64) -> Result<u64> {
+    match given {
+        None => Ok(default),
+        Some(l) if (1..=max).contains(&l) => Ok(l),
+        Some(l) => Err(ApiError::bad_request(format!(
+            "limit {l}: a page holds 1 to {max} items"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockPage {
+    before: Option<u64>,
+    limit: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct BlockView {
+    number: u64,
+    /// The first entry this block seals (the previous block's tree size).
+    first_index: u64,
+    tree_size: u64,
+    time_ms: u64,
+    root: String,
+    /// The signed checkpoint note with every cosignature received (C2SP signed note).
+    checkpoint: String,
+}
+
+async fn blocks(state: ThisElection, q: web::Query<BlockPage>) -> Result<HttpResponse> {
+    let limit = limit(q.limit, DEFAULT_BLOCK_PAGE, MAX_BLOCK_PAGE)?;
+    let before = q.before.unwrap_or(u64::MAX);
+    // One more block than shown: the oldest shown needs its predecessor's tree size.
+    let mut list = state.board.blocks_before(before, limit + 1).await?;
+    let more = list.len() as u64 > limit;
+    let oldest_prev = if more { list.pop() } else { None };
+    let mut out = Vec::with_capacity(list.len());
+    for (i, b) in list.iter().enumerate() {
+        let h = &b.header;
+        let first_index = match list.get(i + 1).or(oldest_prev.as_ref()) {
+            Some(prev) => prev.header.tree_size,
+            None => 0,
+        };
+        let checkpoint = match state.board.checkpoint_for_size(h.tree_size).await? {
+            Some(c) => c.note,
+            None => h.checkpoint.clone(),
+        };
+        out.push(BlockView {
+            number: h.number,
+            first_index,
+            tree_size: h.tree_size,
+            time_ms: h.time_ms,
+            root: hex::encode(h.root.0),
+            checkpoint,
+        });
+    }
+    let next_before = if more {
+        out.last().map(|b| b.number)
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(json!({ "blocks": out, "next_before": next_before })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryPage {
+    from: Option<u64>,
+    before: Option<u64>,
+    kind: Option<String>,
+    limit: Option<u64>,
+}
+
+fn kind_named(name: &str) -> Result<EntryKind> {
+    EntryKind::ALL
+        .iter()
+        .copied()
+        .find(|k| k.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = EntryKind::ALL.iter().map(|k| k.name()).collect();
+            ApiError::bad_request(format!(
+                "kind {name:?}: not an entry kind (one of {})",
+                names.join(", ")
+            ))
+        })
+}
+
+#[derive(Serialize)]
+struct EntrySummary {
+    index: u64,
+    kind: EntryKind,
+    summary: Value,
+}
+
+async fn entries(state: ThisElection, q: web::Query<EntryPage>) -> Result<HttpResponse> {
+    let limit = limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
+    if q.from.is_some() && q.before.is_some() {
+        return Err(ApiError::bad_request(
+            "give from (oldest first) or before (newest first), not both",
+        ));
+    }
+    let size = state.board.size();
+    let page: Vec<(u64, Entry)> = match q.kind.as_deref().map(kind_named).transpose()? {
+        Some(kind) => {
+            let before = q.before.unwrap_or(u64::MAX);
+            // Newest first unless `from` is given.
+            state
+                .board
+                .entries_of_kind(kind, q.from, before, limit)
+                .await?
+        }
+        None => {
+            let (start, end) = match (q.from, q.before) {
+                (Some(from), _) => (from, from.saturating_add(limit)),
+                (None, before) => {
+                    let end = before.unwrap_or(size).min(size);
+                    (end.saturating_sub(limit), end)
+                }
+            };
+            if start > size {
+                return Err(ApiError::bad_request(format!(
+                    "from {start}: the board has {size} entries"
+                )));
+            }
+            let list = state.board.entries(start, end - start).await?;
+            let mut v: Vec<(u64, Entry)> = (start..).zip(list).collect();
+            if q.from.is_none() {
+                v.reverse();
+            }
+            v
+        }
+    };
+    let rules = state.election.read().await;
+    let out: Vec<EntrySummary> = page
+        .iter()
+        .map(|(index, e)| EntrySummary {
+            index: *index,
+            kind: e.kind,
+            summary: summary(&rules, *index, e),
+        })
+        .collect();
+    drop(rules);
+    let ascending = q.from.is_some();
+    let (next_from, next_before) = match (ascending, out.last()) {
+        (true, Some(last)) if out.len() as u64 == limit => (Some(last.index + 1), None),
+        (false, Some(last)) if out.len() as u64 == limit && last.index > 0 => {
+            (None, Some(last.index))
+        }
+        _ => (None, None),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "entries": out,
+        "next_from": next_from,
+        "next_before": next_before,
+        "board_size": size,
+    })))
+}
+
+/// A readable summary of one entry: what an observer wants to see in a list.
+fn summary(rules: &Rules, index: u64, e: &Entry) -> Value {
+    let payload = match Payload::decode(e.kind, &e.payload) {
+        Ok(p) => p,
+        Err(err) => return json!({ "undecodable": err.to_string() }),
+    };
+    match payload {
+        Payload::Definition(d) => json!({
+            "manifest_id": d.manifest.id,
+            "name": d.manifest.name,
+            "contests": d.manifest.contests.len(),
+            "ballot_styles": d.manifest.ballot_styles.len(),
+            "trustees": d.ceremony.count(),
+            "threshold": d.ceremony.threshold(),
+            "manifest_hash": d.manifest.hash(),
+        }),
+        Payload::Ceremony(m) => {
+            let mut v = json!({
+                "round": m.message.round() as u8,
+                "from": m.message.from().get(),
+            });
+            match &m.message {
+                Message::Complaint(c) => {
+                    v["against"] = json!(c.against.get());
+                    v["reason"] = json!(c.reason.to_string());
+                }
+                Message::Reveal(r) => v["to"] = json!(r.to.get()),
+                _ => {}
+            }
+            v
+        }
+        Payload::Credentials(list) => json!({
+            "credentials": list.credentials.len(),
+            "total_weight": list.credentials.iter().map(|c| c.weight).sum::<u64>(),
+        }),
+        Payload::Ballot(b) => {
+            let status = match rules.last_ballot(&b.credential) {
+                Some(i) if i != index => "superseded",
+                _ => "cast",
+            };
+            json!({
+                "tracking_code": TrackingCode::of(&b.hash()).to_string(),
+                "style": b.style,
+                "credential": b.credential,
+                "status": status,
+            })
+        }
+        Payload::Challenge(c) => json!({
+            "tracking_code": TrackingCode::of(&c.ballot.hash()).to_string(),
+            "style": c.ballot.style,
+            "status": "challenged",
+        }),
+        Payload::Control(c) => match c {
+            Control::Open => json!({ "event": "open" }),
+            Control::Close => json!({ "event": "close" }),
+            Control::CeremonyComplete(k) => json!({
+                "event": "ceremony_complete",
+                "qualified": k.qualified,
+                "joint_key": k.joint_key,
+                "election_hash": k.election_hash,
+            }),
+        },
+        Payload::Tally(t) => json!({
+            "contests": t.contests.len(),
+            "bytes": t.to_canonical_bytes().len(),
+        }),
+        Payload::Share(s) => json!({ "trustee": s.trustee }),
+        Payload::Result(r) => json!({
+            "contests": r.contests.iter().map(|c| json!({
+                "contest": c.contest,
+                "counts": c.counts,
+            })).collect::<Vec<_>>(),
+        }),
+        Payload::BoothManifest(m) => json!({
+            "files": m.files.len(),
+            "index": m.index,
+            "hash": m.hash(),
+        }),
+        Payload::MixInput(p)
+        | Payload::Shuffle(p)
+        | Payload::MixShare(p)
+        | Payload::MixResult(p) => {
+            json!({ "part": p.index, "parts": p.count, "bytes": p.bytes.len() })
+        }
+    }
+}

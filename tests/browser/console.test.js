@@ -1,0 +1,318 @@
+// The officials' console in headless Chromium against a real `psephos serve` (support.js): the
+// whole official flow without a terminal except for the trustees' and the credential
+// authority's own commands. The operator creates the election and hands over the officials'
+// token; the officials define contests of every kind through the form (with the core's
+// validation errors shown beside their fields, a TOML import, the booth's own preview), follow a
+// ceremony of three `psephos trustee ceremony` processes, publish the credential list, open
+// (after a refusal by the rules), see a booth vote arrive, close, tally, see the result once two
+// trustees decrypt, and verify the record in the browser. axe-core checks every console view.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { t } from '../../web/src/strings.js';
+import { startService, psephos, launch, watchedPage, axe, screenshot } from './support.js';
+
+let service;
+let browser;
+
+before(async () => {
+  service = await startService();
+  browser = await launch({ width: 1024, height: 900 });
+}, { timeout: 600_000 });
+
+after(async () => {
+  if (browser) await browser.close();
+  if (service) await service.stop();
+});
+
+/** Shows the explorer's view `name` and waits until it is loaded. */
+async function explore(page, name) {
+  await page.click(`[data-view="${name}"]`);
+  await page.locator('#view:not([aria-busy])').waitFor();
+}
+
+/** Checks the form and waits for the preview; fails with the form's error if there is one. */
+async function preview(page) {
+  await page.click('#check');
+  await page.locator('#preview:not([hidden]), #define-error:not(:empty)').first().waitFor();
+  assert.equal(await page.textContent('#define-error'), '', 'the form is valid');
+  await page.locator('#preview').waitFor({ state: 'visible' });
+}
+
+async function noA11yViolations(page, where) {
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], `accessibility violations on ${where}`);
+}
+
+const contest = (page, n) => page.locator('#contest-list > fieldset.contest').nth(n);
+const style = (page, n) => page.locator('#style-list > fieldset.contest').nth(n);
+
+/** Fills contest `n` (already added): id, title, kind, parameters, options `[id, label, cost?]`. */
+async function fillContest(page, n, { id, title, kind, params = {}, options = [] }) {
+  const c = contest(page, n);
+  await c.getByLabel(t('console.contest.kind'), { exact: true }).selectOption(kind);
+  await c.getByLabel(t('console.contest.id'), { exact: true }).fill(id);
+  await c.getByLabel(t('console.contest.title'), { exact: true }).fill(title);
+  for (const [name, value] of Object.entries(params)) {
+    const input = c.getByLabel(t(`console.param.${name}`), { exact: true });
+    if (typeof value === 'boolean') await input.setChecked(value);
+    else await input.fill(String(value));
+  }
+  // Bring the number of option rows to the number wanted.
+  const rows = () => c.locator('li.option-row');
+  while (await rows().count() > options.length) {
+    await rows().last().getByRole('button', { name: t('console.remove') }).click();
+  }
+  while (await rows().count() < options.length) {
+    await c.getByRole('button', { name: t('console.option.add') }).click();
+  }
+  for (const [i, [oid, label, cost]] of options.entries()) {
+    await c.getByLabel(t('console.option.id', { n: i + 1 }), { exact: true }).fill(oid);
+    await c.getByLabel(t('console.option.label', { n: i + 1 }), { exact: true }).fill(label);
+    if (cost !== undefined) await c.getByLabel(t('console.option.cost', { n: i + 1 }), { exact: true }).fill(String(cost));
+  }
+}
+
+const CONTESTS = [
+  { id: 'q-ref', title: 'Adopt the new charter?', kind: 'referendum' },
+  { id: 'mayor', title: 'Mayor', kind: 'plurality', params: { blank_allowed: true },
+    options: [['ada', 'Ada'], ['grace', 'Grace'], ['alan', 'Alan']] },
+  { id: 'council', title: 'Council', kind: 'approval', params: { min_selections: 0, max_selections: 2 },
+    options: [['emmy', 'Emmy'], ['sofia', 'Sofia'], ['hedy', 'Hedy']] },
+  { id: 'parks', title: 'Rate the parks', kind: 'score', params: { max_score: 5 },
+    options: [['north-park', 'North park'], ['south-park', 'South park']] },
+  { id: 'priorities', title: 'Priorities', kind: 'cumulative', params: { max_per_option: 3, max_total: 5 },
+    options: [['roads', 'Roads'], ['schools', 'Schools'], ['clinics', 'Clinics']] },
+  { id: 'budget', title: 'Participatory budget', kind: 'budget', params: { budget: 100 },
+    options: [['trees', 'Trees', 40], ['benches', 'Benches', 30], ['lights', 'Lights', 50]] },
+];
+
+test('the officials run an election end to end from the console', async () => {
+  const { page, problems } = await watchedPage(browser.context, service.service);
+  const pass = service.pass;
+  const dir = service.dir;
+
+  // Trustees make their keys with their own command; their public key files go to the officials.
+  for (const name of ['alice', 'bob', 'carol']) {
+    await psephos(['trustee', 'init', name, '--dir', dir, '--passphrase-file', pass]);
+  }
+
+  // --- The operator creates the election and hands over the token. ----------------------------
+  await page.goto(`${service.service}/admin/`);
+  await page.locator('#signin-form').waitFor({ state: 'visible' });
+  await noA11yViolations(page, 'the console sign-in');
+  await page.fill('#op-token', 'not-the-operator-token');
+  await page.fill('#new-id', 'town');
+  await page.click('#create');
+  await page.locator('#create-error:not(:empty)').waitFor();
+  assert.equal(await page.locator('#created').isVisible(), false);
+  await page.fill('#op-token', service.operatorToken);
+  await page.click('#create');
+  await page.locator('#created').waitFor({ state: 'visible' });
+  const officials = (await page.textContent('#created-token')).trim();
+  assert.match(officials, /^[0-9a-f]{64}$/);
+
+  // A wrong token is refused; the right one signs in (kept in sessionStorage, no cookie).
+  await page.fill('#signin-election', 'town');
+  await page.fill('#signin-token', 'f'.repeat(64));
+  await page.click('#signin');
+  await page.locator('#signin-error:not(:empty)').waitFor();
+  await page.click('#created-signin');
+  await page.click('#signin');
+  await page.locator('#p-define').waitFor({ state: 'visible' });
+  assert.deepEqual(await browser.context.cookies(), []);
+  await noA11yViolations(page, 'the define form');
+
+  // --- Define: every contest kind through the form. -------------------------------------------
+  await page.fill('#f-id', 'town-2026');
+  await page.fill('#f-name', 'Town election 2026');
+  await page.setInputFiles('#f-trustee-file', ['alice', 'bob', 'carol'].map((n) => join(dir, `${n}.trustee.json`)));
+  await page.locator('#trustee-list li').nth(2).waitFor();
+  await page.fill('#f-threshold', '4');
+  for (let i = 1; i < CONTESTS.length; i += 1) await page.click('#add-contest');
+  for (const [i, c] of CONTESTS.entries()) await fillContest(page, i, c);
+  await style(page, 0).getByLabel(t('console.style.id'), { exact: true }).fill('north');
+  await page.click('#add-style');
+  const south = style(page, 1);
+  await south.getByLabel(t('console.style.id'), { exact: true }).fill('south');
+  await south.getByLabel('Adopt the new charter?', { exact: true }).check();
+  await south.getByLabel('Mayor', { exact: true }).check();
+
+  // The core's validator answers, next to the field it concerns: k of n first…
+  await page.click('#check');
+  const threshold = page.locator('#f-threshold[aria-invalid="true"]');
+  await threshold.waitFor();
+  assert.match(await page.locator('#f-threshold ~ .field-error').textContent(), /threshold/);
+  await page.fill('#f-threshold', '2');
+  // …then a budget option costing more than the budget.
+  await contest(page, 5).getByLabel(t('console.option.cost', { n: 3 }), { exact: true }).fill('150');
+  await page.click('#check');
+  const cost = contest(page, 5).getByLabel(t('console.option.cost', { n: 3 }), { exact: true });
+  assert.equal(await cost.getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-field')), 'contests[5].options[2].cost');
+  assert.match(await contest(page, 5).locator('.field-error').textContent(), /more than the whole budget/);
+  await noA11yViolations(page, 'the define form with an error');
+  await cost.fill('50');
+
+  // The preview: each style's ballot as the booth renders it.
+  await preview(page);
+  assert.equal(await page.locator('#f-threshold[aria-invalid]').count(), 0);
+  assert.deepEqual(await page.locator('#preview-ballot legend').allTextContents(), CONTESTS.map((c) => c.title));
+  await page.selectOption('#preview-style', { label: 'south' });
+  assert.deepEqual(await page.locator('#preview-ballot legend').allTextContents(), ['Adopt the new charter?', 'Mayor']);
+  assert.equal(await page.locator('#preview-ballot input[type="radio"]').count(), 2 + 4);
+  await noA11yViolations(page, 'the ballot preview');
+  const toml = await page.inputValue('#f-toml');
+  const hash = await page.textContent('#preview-hash');
+  await writeFile(join(dir, 'manifest.toml'), toml);
+
+  // TOML import: a broken manifest names its field; a good one fills the form.
+  await page.click('#toml-details summary');
+  await page.fill('#f-toml', toml.replace('max_total = 5', 'max_total = 2'));
+  await page.click('#import-toml');
+  assert.match(await page.textContent('#toml-error'), /contests\[4\]\.max_per_option/);
+  await page.fill('#f-name', 'changed');
+  await page.fill('#f-toml', toml);
+  await page.click('#import-toml');
+  assert.equal(await page.inputValue('#f-name'), 'Town election 2026');
+  assert.equal(await contest(page, 5).getByLabel(t('console.param.budget'), { exact: true }).inputValue(), '100');
+  await preview(page);
+  assert.equal(await page.textContent('#preview-hash'), hash, 'the imported manifest comes back unchanged from the form');
+  await page.click('#create-definition');
+
+  // --- The key ceremony, three trustee processes, followed live. ------------------------------
+  await page.locator('#p-ceremony').waitFor({ state: 'visible' });
+  await page.locator('#ceremony-state').waitFor();
+  await noA11yViolations(page, 'the ceremony view');
+  const ceremonies = ['alice', 'bob', 'carol'].map((name) => psephos(['trustee', 'ceremony', '--server', service.service,
+    '--election', 'town', '--key', join(dir, `${name}.trustee.secret.json`), '--passphrase-file', pass]));
+  await page.locator('#ceremony-state[data-complete="true"]').waitFor({ timeout: 180_000 });
+  await Promise.all(ceremonies);
+  assert.match(await page.textContent('#joint-key'), /^[0-9a-f]{64}$/);
+  await page.locator('#phase[data-phase="key_ready"]').waitFor();
+
+  // Opening with no credentials: the rules refuse, and the console says why.
+  await page.click('#open');
+  await page.locator('#confirm[open]').waitFor();
+  assert.match(await page.textContent('#confirm-text'), /Town election 2026 \(town\)/);
+  await noA11yViolations(page, 'the open confirmation');
+  await page.click('#confirm-yes');
+  await page.locator('#voting-error:not(:empty)').waitFor();
+  assert.match(await page.textContent('#voting-error'), /no credentials/);
+
+  // --- The credential authority's own command; the officials publish the public list. ---------
+  await writeFile(join(dir, 'voters.csv'), 'voter_id,style\nv0,south\nv1,south\nv2,north\n');
+  await psephos(['credentials', 'generate', '--election', join(dir, 'manifest.toml'), '--voters', join(dir, 'voters.csv'),
+    '--public', join(dir, 'credentials.json'), '--private', join(dir, 'codes.csv')]);
+  const codes = (await readFile(join(dir, 'codes.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(',').at(-1));
+  await page.setInputFiles('#f-credentials', join(dir, 'credentials.json'));
+  await page.locator('#credentials-table').waitFor();
+  const rows = await page.locator('#credentials-table tbody tr').allTextContents();
+  assert.deepEqual(rows.sort(), ['north11', 'south22']);
+  assert.equal(await page.textContent('#credentials-table tfoot tr'), `${t('console.credentials.total')}33`);
+  await noA11yViolations(page, 'the credential list');
+  await page.click('#upload-credentials');
+  await page.locator('#credentials-published:not(:empty)').waitFor();
+
+  // --- Open (confirmed), a vote from the booth, close. ----------------------------------------
+  await page.click('#open');
+  await page.click('#confirm-yes');
+  await page.locator('#phase[data-phase="open"]').waitFor();
+  await noA11yViolations(page, 'voting open');
+
+  const booth = await browser.context.newPage();
+  await booth.goto(`${service.service}/e/town/`);
+  await booth.locator('#s-credential').waitFor({ state: 'visible' });
+  await booth.fill('#credential', codes[0]);
+  await booth.click('#credential-continue');
+  await booth.locator('#s-ballot').waitFor({ state: 'visible' });
+  await booth.check('#c0-o0'); // yes
+  await booth.check('#c1-o1'); // Grace
+  await booth.click('#ballot-review');
+  await booth.locator('#s-review').waitFor({ state: 'visible' });
+  await booth.click('#review-encrypt');
+  await booth.locator('#s-decide').waitFor({ state: 'visible', timeout: 60_000 });
+  const tracking = (await booth.textContent('#tracking-code')).trim();
+  await booth.click('#decide-cast');
+  await booth.locator('#receipt-status.ok').waitFor({ timeout: 60_000 });
+  await booth.close();
+
+  await page.locator('#voters', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
+  await page.click('#close');
+  assert.match(await page.textContent('#confirm-text'), /Close voting in Town election 2026/);
+  await page.click('#confirm-yes');
+  await page.locator('#phase[data-phase="closed"]').waitFor();
+
+  // --- Tally; two trustees decrypt with their own command; the result. ------------------------
+  await noA11yViolations(page, 'voting closed');
+  await page.click('#tally');
+  await page.locator('#phase[data-phase="tallying"]').waitFor();
+  const boardKey = (await (await fetch(`${service.service}/api/v1/elections/town`)).json()).board.verifier_key;
+  for (const name of ['alice', 'bob']) {
+    await psephos(['trustee', 'decrypt', '--server', service.service, '--election', 'town',
+      '--key', join(dir, `${name}.trustee.secret.json`), '--passphrase-file', pass, '--board-key', boardKey]);
+  }
+  await page.locator('#result-heading').waitFor({ timeout: 60_000 });
+  assert.equal(await page.textContent('[data-option="q-ref/yes"]'), '1');
+  assert.equal(await page.textContent('[data-option="mayor/grace"]'), '1');
+  assert.equal(await page.textContent('[data-option="mayor/ada"]'), '0');
+  await noA11yViolations(page, 'the result');
+
+  // --- The record: downloadable, and verified in the browser. ---------------------------------
+  const href = await page.getAttribute('#record-download', 'href');
+  assert.equal((await fetch(`${service.service}${href}`)).status, 200);
+  await page.click('#verify');
+  await page.locator('#verify-status[data-passed]').waitFor({ timeout: 180_000 });
+  assert.equal(await page.getAttribute('#verify-status', 'data-passed'), 'true', await page.textContent('#verify-checks'));
+  await noA11yViolations(page, 'the verified record');
+  await screenshot(page, 'console-result');
+
+  // --- The board explorer (observers): blocks, entries, tracking codes, ceremony, tally. ------
+  const { page: explorer, problems: explorerProblems } = await watchedPage(browser.context, service.service);
+  await explorer.goto(`${service.service}/e/town/explorer.html`);
+  await explorer.locator('#view:not([aria-busy]) #blocks tbody tr').first().waitFor();
+  await noA11yViolations(explorer, 'the explorer: blocks');
+  const size = (await (await fetch(`${service.service}/api/v1/elections/town/status`)).json()).board_size;
+  // Blocks newest first; the newest block's entries, in order, end with the board's last.
+  const numbers = (await explorer.locator('#blocks tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.id.slice(6)))));
+  assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a));
+  await explorer.locator('#blocks tbody tr').first().getByRole('button').click();
+  await explorer.locator('#view:not([aria-busy]) #entries').waitFor();
+  const inBlock = await explorer.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.id.slice(6))));
+  assert.equal(inBlock.at(-1), size - 1);
+  // Every entry by index, newest first: the result is the last.
+  await explore(explorer, 'entries');
+  assert.equal(await explorer.getAttribute('#entries tbody tr:first-child', 'data-kind'), 'result');
+  assert.equal(await explorer.locator('#entries tbody tr').count(), size);
+  await noA11yViolations(explorer, 'the explorer: entries');
+  // The ballot tracking center: the booth's tracking code, cast; found by search.
+  await explore(explorer, 'ballot');
+  assert.equal(await explorer.textContent('#entries tbody tr .code'), tracking);
+  assert.equal(await explorer.textContent('#entries tbody tr .tracking-status'), t('explorer.status.cast'));
+  await explorer.fill('#search', tracking.toLowerCase());
+  await explorer.click('#search-go');
+  await explorer.locator('#search-result[data-status="cast"]').waitFor();
+  await explorer.fill('#search', 'AAAA-AAAA-AAAA-AAAA');
+  await explorer.click('#search-go');
+  await explorer.locator('#search-result.bad').waitFor();
+  // The ceremony's messages (three trustees, rounds 1 and 2), and the tally, shares and result.
+  await explore(explorer, 'ceremony_message');
+  assert.ok(await explorer.locator('#entries tbody tr[data-kind="ceremony_message"]').count() >= 6);
+  await explore(explorer, 'tally');
+  await explorer.locator('#entries tbody tr[data-kind="result"]').waitFor();
+  assert.deepEqual(await explorer.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.kind)),
+    ['encrypted_tally', 'decryption_share', 'decryption_share', 'result']);
+  await noA11yViolations(explorer, 'the explorer: tally');
+  await screenshot(explorer, 'explorer-tally');
+  assert.deepEqual(explorerProblems.filter((p) => !/status of 404/.test(p)), []);
+  await explorer.close();
+
+  // Signing out forgets the token.
+  await page.click('#signout');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('psephos.console')), null);
+  // The refusals above (401, 422) are logged by Chromium as failed loads: those only.
+  const refusal = /Failed to load resource: the server responded with a status of (401|422)/;
+  assert.deepEqual(problems.filter((p) => !refusal.test(p)), []);
+});
