@@ -2,6 +2,7 @@
 
 mod ceremony;
 mod conformance;
+mod count_crosscheck;
 mod election;
 mod properties;
 mod vectors;
