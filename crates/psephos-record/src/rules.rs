@@ -961,7 +961,7 @@ impl Rules {
             }
         }
         for (contest, &w) in manifest.contests.iter().zip(&listed_weight) {
-            let max = (0..contest.options.len())
+            let max = (0..contest.width())
                 .map(|o| contest.option_max(o))
                 .max()
                 .unwrap_or(0);
@@ -1187,7 +1187,7 @@ impl Rules {
             .zip(&manifest.contests)
             .zip(self.expected_tally_counts())
         {
-            if tc.contest != c.id || tc.ciphertexts.len() != c.options.len() {
+            if tc.contest != c.id || tc.ciphertexts.len() != c.width() {
                 return Err(RuleError::Tally(TallyMismatch::Contest {
                     got: tc.contest.clone(),
                     expected: c.id.clone(),

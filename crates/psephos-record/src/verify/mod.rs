@@ -353,9 +353,7 @@ impl Sums {
             manifest
                 .contests
                 .iter()
-                .map(|c| {
-                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
-                })
+                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -373,9 +371,7 @@ impl Sums {
         let mut out: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
             .contests
             .iter()
-            .map(|c| {
-                vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
-            })
+            .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
             .collect();
         for (&w, sums) in &self.by_weight {
             let ws = Scalar::from(w);
