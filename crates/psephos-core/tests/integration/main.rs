@@ -4,4 +4,5 @@ mod ceremony;
 mod conformance;
 mod election;
 mod properties;
+mod ranked;
 mod vectors;
