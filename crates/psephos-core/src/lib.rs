@@ -29,6 +29,8 @@
 //!   pure message-driven state machine, and its public verifier.
 //! - [`mix`] and [`proofs::ShuffleProof`]: re-encryption mixing of ballot rows with the
 //!   Terelius–Wikström shuffle proof, for contests that must be decrypted ballot by ballot.
+//! - [`count`]: the exact counter of ranked contests (IRV, Scottish STV, Schulze) that turns
+//!   decrypted rows into a result and a round-by-round transcript.
 //! - [`verdict`]: the stable verdict codes the committed test vectors record.
 
 #![forbid(unsafe_code)]
@@ -37,6 +39,7 @@
 pub mod ballot;
 pub mod ceremony;
 pub mod challenge;
+pub mod count;
 pub mod credential;
 pub mod dlog;
 pub mod election;

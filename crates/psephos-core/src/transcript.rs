@@ -61,6 +61,8 @@ pub mod labels {
     pub const CREDENTIAL: &[u8] = b"psephos/credential v1";
     /// SHA-256 checksum of a credential code.
     pub const CREDENTIAL_CHECKSUM: &[u8] = b"psephos/credential-checksum v1";
+    /// SHA-256 label of the seed order that breaks ties when counting ranked contests (§13.10).
+    pub const COUNT_TIE_ORDER: &[u8] = b"psephos/count-tie-order v1";
 
     /// SHA-256 label of a key ceremony's id (its parameters: manifest, threshold, trustee keys).
     pub const CEREMONY_ID: &[u8] = b"psephos/ceremony-id v1";
