@@ -455,6 +455,32 @@ fn mixed_rows_of(
     )
 }
 
+/// One line on a ranked contest's count for the report: method, ballots, rounds, who won.
+fn ranked_note(c: &psephos_core::ranked::RankedCount) -> String {
+    use psephos_core::count::Method;
+    let t = &c.transcript;
+    let method = match t.method {
+        Method::Irv => "IRV".to_string(),
+        Method::Stv { seats } => format!("STV, {seats} seats"),
+        Method::Schulze => "Schulze".to_string(),
+    };
+    let elected: Vec<String> = t.elected.iter().map(|e| format!("#{}", e + 1)).collect();
+    format!(
+        "contest {:?} ({method}): {} ballots ({} blank), {} rounds; {} (candidates numbered \
+         from 1): {}",
+        c.contest,
+        t.ballots,
+        t.blank,
+        t.rounds.len(),
+        if matches!(t.method, Method::Schulze) {
+            "ranking"
+        } else {
+            "elected"
+        },
+        elected.join(", ")
+    )
+}
+
 /// The check a refused mix entry fails.
 fn mix_check(e: &crate::rules::MixRuleError, by_kind: CheckId) -> CheckId {
     use crate::rules::MixRuleError as M;
@@ -825,6 +851,7 @@ impl Verifier {
             EntryKind::Shuffle => CheckId::MixShuffles,
             EntryKind::MixShare => CheckId::MixShares,
             EntryKind::MixResult => CheckId::MixResult,
+            EntryKind::MixedCount => CheckId::RankedCount,
             _ => CheckId::TallyResult,
         };
         if self.headless(check, index, entry.kind) {
@@ -896,6 +923,18 @@ impl Verifier {
             Ok(Applied::Shuffle { .. }) => {
                 self.tracker(CheckId::MixShuffles).pass();
                 self.tracker(CheckId::MixMixers).pass();
+            }
+            Ok(Applied::MixedCount) => {
+                let notes: Vec<String> = self
+                    .state
+                    .ranked_counts()
+                    .map(|(counts, _)| counts.iter().map(ranked_note).collect())
+                    .unwrap_or_default();
+                let t = self.tracker(CheckId::RankedCount);
+                t.pass_n(notes.len().max(1) as u64);
+                for n in notes {
+                    t.note(n);
+                }
             }
             Ok(_) => {
                 if matches!(payload, Payload::Tally(_)) {
@@ -1290,6 +1329,9 @@ impl Verifier {
                 | CheckId::MixResult
                 | CheckId::MixCounts => {
                     "nothing is mixed on the record (no contest counted by the mixnet, or not yet)"
+                }
+                CheckId::RankedCount => {
+                    "no ranked contest is counted on the record (none in the manifest, or not yet)"
                 }
                 _ => "the record has nothing this check covers",
             };
