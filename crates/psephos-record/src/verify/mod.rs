@@ -42,7 +42,9 @@ use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
-pub use report::{CheckId, CheckResult, ContestLabels, Report, Source, Status, Trust};
+pub use report::{
+    CheckId, CheckResult, ContestLabels, RankedOutcome, Report, Source, Status, Trust,
+};
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs)…
 const CHUNK: usize = 4096;
@@ -1389,6 +1391,16 @@ impl Verifier {
                 self.state.result().cloned()
             } else {
                 None
+            },
+            ranked: match (passed, self.state.ranked_counts()) {
+                (true, Some((counts, _))) => counts
+                    .iter()
+                    .map(|c| report::RankedOutcome {
+                        contest: c.contest.clone(),
+                        transcript: c.transcript.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
             },
             checks,
         }

@@ -364,7 +364,17 @@ pub struct Report {
     pub contests: Vec<ContestLabels>,
     /// The verified result, if the record has one and every check passed.
     pub result: Option<TallyResult>,
+    /// The ranked contests' verified counts (check 28), if every check passed; a ranked
+    /// contest's line in `result` sums candidate numbers per rank and means nothing alone.
+    pub ranked: Vec<RankedOutcome>,
     pub checks: Vec<CheckResult>,
+}
+
+/// A ranked contest's verified count.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedOutcome {
+    pub contest: String,
+    pub transcript: psephos_core::count::CountTranscript,
 }
 
 impl Report {
