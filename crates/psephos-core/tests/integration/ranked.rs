@@ -163,7 +163,8 @@ fn a_candidate_number_out_of_range_is_refused() {
 
 /// The Helios copying attack: voter B copies voter A's ciphertext for rank 1 — with its
 /// commitment and link proof — into B's own ballot and signs it with B's credential. The link
-/// proof's transcript holds A's credential, so it fails under B's.
+/// proof's and the range proof's transcripts hold the credential (A's when they were made), so
+/// they fail under B's; the verifier reports the first that fails (the batched range proof).
 #[test]
 fn a_ciphertext_copied_from_another_voters_ballot_is_refused() {
     let mut s = Setup::new();
@@ -212,7 +213,7 @@ fn a_ciphertext_copied_from_another_voters_ballot_is_refused() {
 
 /// A ciphertext moved to another rank position — with its commitment and link proof — is
 /// refused: the link proof's transcript holds the position, and the aggregated range proof
-/// the commitments' order.
+/// binds the commitments in their order.
 #[test]
 fn a_ciphertext_moved_to_another_rank_is_refused() {
     let mut s = Setup::new();
