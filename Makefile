@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all demo demo-offline test lint fmt unit vectors wasm-check web repro-web browser-test bench bench-quick regenerate-vectors fuzz fuzz-smoke
+.PHONY: all demo demo-offline demo-ranked test lint fmt unit vectors wasm-check web repro-web browser-test bench bench-quick regenerate-vectors fuzz fuzz-smoke
 
 all: test
 
@@ -22,6 +22,13 @@ demo: web
 ## trustee absent) written to a record and verified: no server, no browser.
 demo-offline:
 	$(CARGO) run --release --locked -p psephos-cli --bin psephos -- demo --config election-config/municipal-2026.toml --record demo.record
+
+## The sample ranked election (election-config/ranked-2026.toml: IRV, STV of two seats and a
+## referendum) in process: ceremony, 1,000 voters casting ranked ballots, the ranked contests
+## mixed by the three trustees, decrypted, counted round by round, and the record verified
+## (check 28 recounts every ranked contest).
+demo-ranked:
+	$(CARGO) run --release --locked -p psephos-cli --bin psephos -- demo --config election-config/ranked-2026.toml --record demo-ranked.record
 
 ## Everything CI runs: formatting, lints, every test, the committed test vectors, the browser
 ## front end built from source (the core compiled to wasm32: the browser runs the same code)

@@ -432,6 +432,22 @@ const en = {
   'results.verification.verify': 'Verify the whole election in your browser',
   'results.verification.tally': 'Encrypted tally (board entry {index})',
   'results.verification.result': 'Result with proofs (board entry {index})',
+  'results.ranked.method.irv': 'Instant-runoff count',
+  'results.ranked.method.stv': 'Single transferable vote, {seats} seats',
+  'results.ranked.method.schulze': 'Schulze (Condorcet) ranking',
+  'results.ranked.elected': 'Elected: {names}.',
+  'results.ranked.ranking': 'Ranking: {names}.',
+  'results.ranked.quota': 'Quota: {quota} votes.',
+  'results.ranked.blank': '{blank} of {ballots} ballots gave no valid first preference.',
+  'results.ranked.round': 'Round {round}: {action}',
+  'results.ranked.first': 'first preferences',
+  'results.ranked.exclusion': '{name} excluded',
+  'results.ranked.surplus': 'surplus of {name} ({votes} votes) transferred',
+  'results.ranked.candidate': 'Candidate',
+  'results.ranked.votes': 'Votes',
+  'results.ranked.exhausted': 'Non-transferable',
+  'results.ranked.pending': 'The ranked count is not posted yet.',
+  'results.verification.count': 'Ranked count (board entry {index})',
 };
 
 const languages = { en };

@@ -70,11 +70,14 @@ pub enum EntryKind {
     MixShare = 13,
     /// A part of the decrypted mixed lists.
     MixResult = 14,
+    /// The counts derived from the decrypted mixed lists that the homomorphic result cannot
+    /// hold: each ranked contest's round-by-round count transcript.
+    MixedCount = 16,
 }
 
 impl EntryKind {
     /// Every kind, in discriminant order.
-    pub const ALL: [EntryKind; 14] = [
+    pub const ALL: [EntryKind; 15] = [
         EntryKind::ElectionDefinition,
         EntryKind::CeremonyMessage,
         EntryKind::CredentialList,
@@ -89,6 +92,7 @@ impl EntryKind {
         EntryKind::Shuffle,
         EntryKind::MixShare,
         EntryKind::MixResult,
+        EntryKind::MixedCount,
     ];
 
     /// The kind byte.
@@ -113,6 +117,7 @@ impl EntryKind {
             12 => EntryKind::Shuffle,
             13 => EntryKind::MixShare,
             14 => EntryKind::MixResult,
+            16 => EntryKind::MixedCount,
             _ => return None,
         })
     }
@@ -134,6 +139,7 @@ impl EntryKind {
             EntryKind::Shuffle => "shuffle",
             EntryKind::MixShare => "mix_share",
             EntryKind::MixResult => "mix_result",
+            EntryKind::MixedCount => "mixed_count",
         }
     }
 }

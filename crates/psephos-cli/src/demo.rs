@@ -1,7 +1,9 @@
 //! `psephos demo`: a whole election in one process, on a real board — key ceremony among three
 //! trustee state machines (k = 2), the credential list, simulated voters casting random valid
-//! ballots (some revote, some challenge first), close, the tally decrypted with one trustee
-//! absent, and the independent verifier run over the exported record.
+//! ballots (some revote, some challenge first), close, the mixed contests (ranked ones
+//! included) shuffled by every trustee in turn, the tally and the mixed lists decrypted with one
+//! trustee absent, the ranked contests counted, and the independent verifier run over the
+//! exported record.
 //!
 //! Every entry goes through the server's [`Rules`] and is appended to a
 //! `psephos_board::Board` on SQLite in a temporary directory, sealed into signed checkpoints and
@@ -14,9 +16,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use psephos_board::checkpoint::{Cosigner, SignedCheckpoint};
+use psephos_board::EntryKind;
 use psephos_board::{Board, BoardConfig, Entry};
-use psephos_core::ballot::{verify_ballots, VerifiedBallot};
+use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
 use psephos_core::elgamal::Ciphertext;
+use psephos_core::encoding::Canonical;
+use psephos_core::mix::MixGenerators;
+use psephos_core::mixnet::{mix_input, MixShare, MixedList, Shuffle};
 use psephos_core::tally::{EncryptedTally, TallyAccumulator};
 use psephos_record::sim::Simulation;
 use psephos_record::{Control, Payload, Rules};
@@ -51,6 +57,9 @@ pub struct Driver {
     seed: [u8; 32],
     /// The running encrypted tally of the voters cast so far (last ballot of each).
     tally: Option<EncryptedTally>,
+    /// With mixed contests: the counted ballots (last of each voter, in board order) with
+    /// their style's index, for the mix input.
+    mixed: Vec<(usize, EncryptedBallot)>,
     cosigned_block: Option<u64>,
 }
 
@@ -95,6 +104,7 @@ impl Driver {
             witness,
             seed,
             tally: None,
+            mixed: Vec::new(),
             cosigned_block: None,
         })
     }
@@ -191,6 +201,14 @@ impl Driver {
                 entries.push(Entry::new(p.kind(), p.to_bytes())?);
             }
             if let Some(vb) = last {
+                if self.state.has_mixed_contests() {
+                    let style = self
+                        .state
+                        .eligibility(&vb.ballot().credential)
+                        .context("a counted ballot's credential is listed")?
+                        .style;
+                    self.mixed.push((style, vb.ballot().clone()));
+                }
                 counted.push((vb, self.sim.weight(i)));
             }
         }
@@ -210,9 +228,12 @@ impl Driver {
         })
     }
 
-    /// Close, post the encrypted tally, the present trustees' shares and the result.
+    /// Close, mix (when a contest is mixed), post the encrypted tally, the present trustees'
+    /// shares (and mixed shares), the mix result, the mixed count (when a contest is ranked)
+    /// and the result.
     pub async fn close_and_tally(&mut self, rng: &mut ChaCha20Rng) -> anyhow::Result<Vec<u32>> {
         self.post(vec![Payload::Control(Control::Close)]).await?;
+        let lists = self.mix(rng).await?;
         let tally = match self.tally.take() {
             Some(t) => t,
             None => TallyAccumulator::new(&self.sim.election).finish(),
@@ -224,9 +245,80 @@ impl Driver {
             .map(|&j| self.sim.share(&tally, j, rng).map(Payload::Share))
             .collect::<Result<Vec<_>, _>>()?;
         self.post(shares).await?;
+        if let Some(lists) = lists {
+            let hash = *self.sim.election.hash();
+            for &j in &present {
+                let outcome = self
+                    .sim
+                    .ceremony
+                    .outcomes
+                    .get(j as usize - 1)
+                    .context("a present trustee's outcome")?;
+                let share = MixShare::compute(&hash, &lists, j, &outcome.secret_share, rng);
+                self.post(Payload::parts(
+                    EntryKind::MixShare,
+                    &share.to_canonical_bytes(),
+                ))
+                .await?;
+            }
+            let result = self.state.combined_mix_result()?;
+            self.post(Payload::parts(
+                EntryKind::MixResult,
+                &result.to_canonical_bytes(),
+            ))
+            .await?;
+            if self.state.has_ranked_contests() {
+                let (count, _) = self.state.recount()?;
+                self.post(vec![Payload::MixedCount(count)]).await?;
+            }
+        }
         let result = self.state.combined_result()?;
         self.post(vec![Payload::Result(result)]).await?;
         Ok(present)
+    }
+
+    /// With mixed contests: the mix input and a shuffle by every trustee in index order; the
+    /// final lists. `None` when nothing is mixed.
+    async fn mix(&mut self, rng: &mut ChaCha20Rng) -> anyhow::Result<Option<Vec<MixedList>>> {
+        if !self.state.has_mixed_contests() {
+            return Ok(None);
+        }
+        let mixers = self.sim.ceremony.signing_keys.len() as u32;
+        let input = mix_input(
+            &self.sim.election,
+            mixers,
+            self.mixed.iter().map(|(s, b)| (*s, b)),
+        )?;
+        self.mixed = Vec::new();
+        let rows = input.lists.iter().map(|l| l.list.rows().len()).max();
+        let generators = MixGenerators::standard(rows.unwrap_or(1).max(1))?;
+        self.post(Payload::parts(
+            EntryKind::MixInput,
+            &input.to_canonical_bytes(),
+        ))
+        .await?;
+        let mut lists = input.lists;
+        for m in 1..=mixers {
+            let key = self
+                .sim
+                .ceremony
+                .signing_keys
+                .get(m as usize - 1)
+                .context("a mixer's signing key")?;
+            let s = Shuffle::make(
+                self.sim.election.hash(),
+                self.sim.election.key(),
+                &generators,
+                m,
+                &lists,
+                key,
+                rng,
+            )?;
+            lists = s.outputs();
+            self.post(Payload::parts(EntryKind::Shuffle, &s.to_canonical_bytes()))
+                .await?;
+        }
+        Ok(Some(lists))
     }
 
     /// Seals what is pending and has the witness cosign every new checkpoint.
@@ -267,6 +359,40 @@ impl Driver {
         let w = std::io::BufWriter::with_capacity(1 << 20, file);
         Ok(psephos_record::export::export_board(&self.board, 1, w).await?)
     }
+}
+
+/// One ranked contest's outcome, in a few lines: method, ballots, rounds and who won.
+fn print_ranked(
+    manifest: &psephos_core::election::Manifest,
+    c: &psephos_core::ranked::RankedCount,
+) {
+    use psephos_core::count::Method;
+    let Some(contest) = manifest
+        .contest_index(&c.contest)
+        .map(|i| &manifest.contests[i])
+    else {
+        return;
+    };
+    let name = |k: &u32| {
+        contest
+            .options
+            .get(*k as usize)
+            .map_or_else(|| format!("#{k}"), |o| o.label.clone())
+    };
+    let t = &c.transcript;
+    let (method, what) = match t.method {
+        Method::Irv => ("IRV".to_string(), "elected"),
+        Method::Stv { seats } => (format!("STV, {seats} seats"), "elected"),
+        Method::Schulze => ("Schulze".to_string(), "ranking"),
+    };
+    println!(
+        "   {} ({method}): {} ballots ({} blank), {} rounds; {what}: {}",
+        contest.title,
+        t.ballots,
+        t.blank,
+        t.rounds.len(),
+        t.elected.iter().map(name).collect::<Vec<_>>().join(", ")
+    );
 }
 
 fn add_tallies(mut a: EncryptedTally, b: &EncryptedTally) -> EncryptedTally {
@@ -341,7 +467,21 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         times.ingest
     );
     let present = d.close_and_tally(&mut rng).await?;
-    println!("4. Voting closed; tally decrypted by trustees {present:?} (trustee 1 absent)");
+    if let Some(mix) = d.state.mix() {
+        println!(
+            "4. Voting closed; {} mixed contests shuffled by trustees {:?} in turn",
+            mix.input().lists.len(),
+            mix.mixers().iter().map(|(m, _)| *m).collect::<Vec<_>>()
+        );
+        println!("   tally and mixed lists decrypted by trustees {present:?} (trustee 1 absent)");
+    } else {
+        println!("4. Voting closed; tally decrypted by trustees {present:?} (trustee 1 absent)");
+    }
+    if let Some((counts, _)) = d.state.ranked_counts() {
+        for c in counts {
+            print_ranked(&d.sim.manifest, c);
+        }
+    }
     d.seal_and_witness().await?;
     let record_path = match &args.record {
         Some(p) => p.clone(),

@@ -15,7 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use psephos_board::checkpoint::Checkpoint;
 use psephos_board::note::Note;
 use psephos_record::verify::{
-    verify_record_with, Anchor, OpenWith, Progress, Report, Source, Status, Step, VerifyOptions,
+    verify_record_with, Anchor, ContestLabels, OpenWith, Progress, Report, Source, Status, Step,
+    VerifyOptions,
 };
 
 use crate::trust::TrustArgs;
@@ -252,6 +253,10 @@ pub fn print_report(r: &Report) {
     if let Some(result) = &r.result {
         println!("Verified result:");
         for (labels, c) in r.contests.iter().zip(&result.contests) {
+            if let Some(ranked) = r.ranked.iter().find(|x| x.contest == labels.id) {
+                print_ranked(labels, &ranked.transcript);
+                continue;
+            }
             println!(
                 "  {} — {} ballots (weight {})",
                 labels.title, c.ballots, c.weight
@@ -281,4 +286,52 @@ pub fn print_report(r: &Report) {
     } else {
         println!("VERIFICATION FAILED: {bad} checks failed or could not be completed.");
     }
+}
+
+/// A ranked contest's verified count: the first-preference round, then each round's action
+/// and who was elected.
+fn print_ranked(labels: &ContestLabels, t: &psephos_core::count::CountTranscript) {
+    use psephos_core::count::{Action, Method};
+    let name = |k: u32| {
+        labels
+            .options
+            .get(k as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("#{}", k + 1))
+    };
+    let method = match t.method {
+        Method::Irv => "instant-runoff".to_string(),
+        Method::Stv { seats } => format!("STV, {seats} seats"),
+        Method::Schulze => "Schulze".to_string(),
+    };
+    println!(
+        "  {} — {} ballots ({} blank), {method}",
+        labels.title, t.ballots, t.blank
+    );
+    if let Some(q) = t.quota {
+        println!("    quota {q}");
+    }
+    for (i, round) in t.rounds.iter().enumerate() {
+        let action = match round.action {
+            Action::FirstPreferences => "first preferences".to_string(),
+            Action::Surplus {
+                candidate, surplus, ..
+            } => format!("surplus of {} ({surplus}) transferred", name(candidate)),
+            Action::Exclusion { candidate, .. } => format!("{} excluded", name(candidate)),
+        };
+        let tallies: Vec<String> = round
+            .tallies
+            .iter()
+            .enumerate()
+            .map(|(k, v)| format!("{} {v}", name(k as u32)))
+            .collect();
+        println!("    round {}: {action}; {}", i + 1, tallies.join(", "));
+    }
+    let what = if matches!(t.method, Method::Schulze) {
+        "ranking"
+    } else {
+        "elected"
+    };
+    let names: Vec<String> = t.elected.iter().map(|&k| name(k)).collect();
+    println!("    {what}: {}", names.join(", "));
 }

@@ -9,8 +9,11 @@
 //!
 //! - [`Rule::Selection`] (referendum, plurality, approval): every option is 0 or 1 and the number
 //!   of selected options lies in `[min, max]`. Proved with disjunctive Chaum–Pedersen proofs.
-//! - [`Rule::Bounded`] (score, cumulative, budget): option `i` takes a value in `[0, uᵢ]`, and
-//!   optionally `Σ wᵢ·vᵢ ≤ L`. Proved with commitments, link proofs and one Bulletproof.
+//! - [`Rule::Bounded`] (score, cumulative, budget, ranked): position `i` takes a value in
+//!   `[0, uᵢ]`, and optionally `Σ wᵢ·vᵢ ≤ L`. Proved with commitments, link proofs and one
+//!   Bulletproof. A ranked contest is a bounded rule over its *rank positions*, not its options:
+//!   position `r` holds the number of the candidate ranked `r`-th (`1 …` candidates, 0 = no
+//!   preference), so its width is `max_ranks` ([`Contest::width`]).
 //!
 //! The manifest hash covers the canonical encoding of the validated manifest; the *election hash*
 //! additionally binds the group parameters and the joint election key, and goes into every proof.
@@ -54,6 +57,53 @@ pub enum ContestKind {
     Cumulative,
     /// Options with costs; the selected options cost at most `budget` in total.
     Budget,
+    /// The voter ranks up to `max_ranks` candidates (the options) in order of preference;
+    /// counted by the mixnet under the contest's [`RankedMethod`].
+    Ranked,
+}
+
+/// How a ranked contest is counted (`docs/protocol.md` §6.2, the counter in `count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankedMethod {
+    /// Instant-runoff voting: one winner.
+    Irv,
+    /// Single transferable vote: `seats` winners.
+    Stv,
+    /// The Schulze method: a complete ranking of the candidates (a Condorcet method).
+    Condorcet,
+}
+
+impl RankedMethod {
+    fn tag(self) -> u8 {
+        match self {
+            RankedMethod::Irv => 1,
+            RankedMethod::Stv => 2,
+            RankedMethod::Condorcet => 3,
+        }
+    }
+    fn from_tag(tag: u8) -> Result<Self, DecodeError> {
+        Ok(match tag {
+            1 => RankedMethod::Irv,
+            2 => RankedMethod::Stv,
+            3 => RankedMethod::Condorcet,
+            tag => {
+                return Err(DecodeError::UnknownTag {
+                    what: "ranked method",
+                    tag,
+                })
+            }
+        })
+    }
+}
+
+/// The counting parameters of a ranked contest. `max_ranks` is the width of its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ranking {
+    pub method: RankedMethod,
+    /// Seats to fill: 1 unless the method is STV.
+    pub seats: u32,
 }
 
 impl ContestKind {
@@ -65,6 +115,7 @@ impl ContestKind {
             ContestKind::Score => 4,
             ContestKind::Cumulative => 5,
             ContestKind::Budget => 6,
+            ContestKind::Ranked => 7,
         }
     }
     fn from_tag(tag: u8) -> Result<Self, DecodeError> {
@@ -75,6 +126,7 @@ impl ContestKind {
             4 => ContestKind::Score,
             5 => ContestKind::Cumulative,
             6 => ContestKind::Budget,
+            7 => ContestKind::Ranked,
             tag => {
                 return Err(DecodeError::UnknownTag {
                     what: "contest kind",
@@ -128,6 +180,9 @@ pub struct Contest {
     /// How the contest is counted: homomorphically (the default, not encoded) or by the mixnet.
     #[serde(default, skip_serializing_if = "Count::is_homomorphic")]
     pub count: Count,
+    /// A ranked contest's method and seats (`None` for every other kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Ranking>,
 }
 
 /// How a contest is counted (`docs/protocol.md` §6.1, §13.7).
@@ -160,7 +215,33 @@ impl Contest {
         self.count == Count::Mix
     }
 
-    /// Largest value option `i` can take on one ballot.
+    /// The number of ciphertexts the contest has on a ballot (and the width of its mixed rows):
+    /// one per option, or for a ranked contest one per rank position (`max_ranks`).
+    pub fn width(&self) -> usize {
+        match &self.rule {
+            Rule::Selection { .. } => self.options.len(),
+            Rule::Bounded { maxima, .. } => maxima.len(),
+        }
+    }
+
+    /// Whether the contest is ranked.
+    pub fn is_ranked(&self) -> bool {
+        self.kind == ContestKind::Ranked
+    }
+
+    /// A name for ciphertext position `i` in messages: the option's id, or `rank-{i+1}` in a
+    /// ranked contest.
+    pub fn position_name(&self, i: usize) -> String {
+        if self.is_ranked() {
+            format!("rank-{}", i + 1)
+        } else {
+            self.options
+                .get(i)
+                .map_or_else(|| format!("#{i}"), |o| o.id.clone())
+        }
+    }
+
+    /// Largest value position `i` can take on one ballot.
     pub fn option_max(&self, i: usize) -> u64 {
         match &self.rule {
             Rule::Selection { .. } => 1,
@@ -276,6 +357,9 @@ struct ContestSpec {
     max_total: Option<u64>,
     budget: Option<u64>,
     count: Option<Count>,
+    method: Option<RankedMethod>,
+    seats: Option<u32>,
+    max_ranks: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -491,6 +575,9 @@ impl Manifest {
                     max_total: None,
                     budget: None,
                     count: (!c.count.is_homomorphic()).then_some(c.count),
+                    method: None,
+                    seats: None,
+                    max_ranks: None,
                 };
                 match (&c.kind, &c.rule) {
                     (
@@ -512,6 +599,13 @@ impl Manifest {
                     }
                     (ContestKind::Budget, Rule::Bounded { limit, .. }) => {
                         spec.budget = limit.as_ref().map(|l| l.total);
+                    }
+                    (ContestKind::Ranked, Rule::Bounded { maxima, .. }) => {
+                        spec.max_ranks = Some(maxima.len() as u64);
+                        if let Some(r) = c.ranking {
+                            spec.method = Some(r.method);
+                            spec.seats = (r.method == RankedMethod::Stv).then_some(r.seats);
+                        }
                     }
                     // A rule of the wrong shape: leave the parameters out, so validation fails
                     // or yields a different manifest.
@@ -630,6 +724,7 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
         ContestKind::Score => &["max_score"],
         ContestKind::Cumulative => &["max_per_option", "max_total"],
         ContestKind::Budget => &["budget"],
+        ContestKind::Ranked => &["method", "seats", "max_ranks"],
     };
     let given = [
         ("blank_allowed", c.blank_allowed.is_some()),
@@ -639,6 +734,9 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
         ("max_per_option", c.max_per_option.is_some()),
         ("max_total", c.max_total.is_some()),
         ("budget", c.budget.is_some()),
+        ("method", c.method.is_some()),
+        ("seats", c.seats.is_some()),
+        ("max_ranks", c.max_ranks.is_some()),
     ];
     for (name, present) in given {
         if present && !allowed.contains(&name) {
@@ -648,6 +746,7 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
             ));
         }
     }
+    let mut ranking = None;
     let rule = match c.kind {
         ContestKind::Referendum | ContestKind::Plurality => Rule::Selection {
             min: if c.blank_allowed.unwrap_or(false) {
@@ -767,9 +866,25 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
                 limit: Some(LinearLimit { weights, total: b }),
             }
         }
+        ContestKind::Ranked => {
+            let (rule, r) = ranked_rule(c.method, c.seats, c.max_ranks, n)
+                .map_err(|(field, m)| err_at(field, &m))?;
+            ranking = Some(r);
+            rule
+        }
     };
-    let count = c.count.unwrap_or_default();
-    if count == Count::Mix {
+    let count = match (c.kind, c.count) {
+        (ContestKind::Ranked, None | Some(Count::Mix)) => Count::Mix,
+        (ContestKind::Ranked, Some(Count::Homomorphic)) => {
+            return Err(err_at(
+                "count",
+                "a ranked contest is always counted by the mixnet (count = \"mix\"): its \
+                 ballots cannot be added up",
+            ))
+        }
+        (_, count) => count.unwrap_or_default(),
+    };
+    if count == Count::Mix && c.kind != ContestKind::Ranked {
         if !matches!(
             c.kind,
             ContestKind::Referendum | ContestKind::Plurality | ContestKind::Approval
@@ -797,7 +912,61 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
         options,
         rule,
         count,
+        ranking,
     })
+}
+
+/// The rule and counting parameters of a ranked contest of `n` candidates: `max_ranks`
+/// positions (default `n`, at most `n`), each in `[0, n]`.
+fn ranked_rule(
+    method: Option<RankedMethod>,
+    seats: Option<u32>,
+    max_ranks: Option<u64>,
+    n: u64,
+) -> Result<(Rule, Ranking), (&'static str, String)> {
+    let method = method.ok_or((
+        "method",
+        "a ranked contest needs method = \"irv\", \"stv\" or \"condorcet\"".to_owned(),
+    ))?;
+    let max_ranks = max_ranks.unwrap_or(n);
+    if max_ranks == 0 || max_ranks > n {
+        return Err((
+            "max_ranks",
+            format!("max_ranks ({max_ranks}) must be between 1 and the number of candidates ({n})"),
+        ));
+    }
+    if max_ranks as usize > crate::mix::MAX_MIX_WIDTH {
+        return Err((
+            "max_ranks",
+            format!(
+                "max_ranks ({max_ranks}) exceeds the widest mixed row ({})",
+                crate::mix::MAX_MIX_WIDTH
+            ),
+        ));
+    }
+    let seats = match (method, seats) {
+        (RankedMethod::Stv, seats) => {
+            let seats = seats.unwrap_or(1);
+            if seats == 0 || u64::from(seats) >= n {
+                return Err((
+                    "seats",
+                    format!(
+                        "seats ({seats}) must be at least 1 and fewer than the candidates ({n})"
+                    ),
+                ));
+            }
+            seats
+        }
+        (_, Some(_)) => return Err(("seats", "seats applies to method = \"stv\" only".into())),
+        (_, None) => 1,
+    };
+    Ok((
+        Rule::Bounded {
+            maxima: vec![n; max_ranks as usize],
+            limit: None,
+        },
+        Ranking { method, seats },
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -838,6 +1007,15 @@ impl Canonical for Contest {
                 };
             }
         }
+        // Only a ranked contest carries its counting parameters, so every other contest
+        // encodes exactly as before ranked contests existed.
+        if self.kind == ContestKind::Ranked {
+            let r = self.ranking.unwrap_or(Ranking {
+                method: RankedMethod::Irv,
+                seats: 1,
+            });
+            w.u8(r.method.tag()).u32(r.seats);
+        }
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let id = r.str(MAX_STRING)?;
@@ -870,6 +1048,14 @@ impl Canonical for Contest {
             }
             tag => return Err(DecodeError::UnknownTag { what: "rule", tag }),
         };
+        let ranking = if kind == ContestKind::Ranked {
+            Some(Ranking {
+                method: RankedMethod::from_tag(r.u8()?)?,
+                seats: r.u32()?,
+            })
+        } else {
+            None
+        };
         Ok(Contest {
             id,
             title,
@@ -878,6 +1064,7 @@ impl Canonical for Contest {
             options,
             rule,
             count,
+            ranking,
         })
     }
 }
@@ -1101,6 +1288,155 @@ contests = ["q"]
         );
         assert_eq!(field_of(&approval), "contests[0].options[1].id");
         assert_eq!(field_of("not toml ["), "(syntax)");
+    }
+
+    const RANKED: &str = r#"
+[election]
+id = "r"
+name = "Ranked"
+[trustees]
+count = 3
+threshold = 2
+[[contests]]
+id = "mayor"
+title = "Mayor"
+kind = "ranked"
+method = "irv"
+options = [{ id = "a", label = "A" }, { id = "b", label = "B" }, { id = "c", label = "C" }]
+[[contests]]
+id = "council"
+title = "Council"
+kind = "ranked"
+method = "stv"
+seats = 2
+max_ranks = 2
+options = [{ id = "x", label = "X" }, { id = "y", label = "Y" }, { id = "z", label = "Z" }]
+[[ballot_styles]]
+id = "all"
+contests = ["mayor", "council"]
+"#;
+
+    #[test]
+    fn ranked_contests_are_bounded_rules_over_rank_positions() {
+        let m = Manifest::from_toml(RANKED).unwrap();
+        let mayor = &m.contests[0];
+        assert_eq!(mayor.kind, ContestKind::Ranked);
+        assert_eq!(mayor.count, Count::Mix, "a ranked contest is always mixed");
+        assert_eq!(
+            mayor.rule,
+            Rule::Bounded {
+                maxima: vec![3, 3, 3],
+                limit: None
+            }
+        );
+        assert_eq!(
+            mayor.ranking,
+            Some(Ranking {
+                method: RankedMethod::Irv,
+                seats: 1
+            })
+        );
+        let council = &m.contests[1];
+        assert_eq!(council.width(), 2);
+        assert_eq!(council.position_name(1), "rank-2");
+        assert_eq!(
+            council.ranking,
+            Some(Ranking {
+                method: RankedMethod::Stv,
+                seats: 2
+            })
+        );
+        let bytes = m.to_canonical_bytes();
+        assert_eq!(Manifest::from_canonical_bytes(&bytes).unwrap(), m);
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), m);
+        // The method and seats are covered by the encoding (and so by the manifest hash).
+        let mut other = m.clone();
+        other.contests[1].ranking = Some(Ranking {
+            method: RankedMethod::Stv,
+            seats: 1,
+        });
+        assert_ne!(other.hash(), m.hash());
+        let mut other = m.clone();
+        other.contests[0].ranking = Some(Ranking {
+            method: RankedMethod::Condorcet,
+            seats: 1,
+        });
+        assert_ne!(other.hash(), m.hash());
+        Manifest::from_canonical_bytes(&other.to_canonical_bytes()).unwrap();
+        // A ranked contest without its parameters, or with a rule that does not follow from
+        // them, is refused however it arrives.
+        let mut bad = m.clone();
+        bad.contests[0].ranking = None;
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_ok_and(|d| d != bad));
+        assert!(serde_json::from_str::<Manifest>(&serde_json::to_string(&bad).unwrap()).is_err());
+        let mut bad = m.clone();
+        bad.contests[0].rule = Rule::Bounded {
+            maxima: vec![4, 4, 4],
+            limit: None,
+        };
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_err());
+        let mut bad = m.clone();
+        bad.contests[0].ranking = Some(Ranking {
+            method: RankedMethod::Irv,
+            seats: 2,
+        });
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_err());
+        let mut bad = m.clone();
+        bad.contests[0].count = Count::Homomorphic;
+        assert!(Manifest::from_canonical_bytes(&bad.to_canonical_bytes()).is_err());
+        // An unknown method byte.
+        let mut bytes = m.to_canonical_bytes();
+        // The second contest's method byte, before its seats (u32) and the ballot styles (one
+        // style "all" of two contests: u32 count, str, u32 count, two u32).
+        let at = bytes.len() - (4 + 7 + 4 + 8) - 4 - 1;
+        assert_eq!(bytes[at], 2, "the STV method byte");
+        bytes[at] = 9;
+        assert!(Manifest::from_canonical_bytes(&bytes).is_err());
+    }
+
+    #[test]
+    fn ranked_contests_get_clear_errors() {
+        let e = |from: &str, to: &str| err_of(&RANKED.replacen(from, to, 1));
+        assert!(e("method = \"irv\"\n", "").contains("needs method"));
+        assert!(e("method = \"irv\"", "method = \"borda\"").contains("TOML"));
+        assert!(e("max_ranks = 2", "max_ranks = 4").contains("max_ranks (4)"));
+        assert!(e("max_ranks = 2", "max_ranks = 0").contains("max_ranks (0)"));
+        assert!(e("seats = 2", "seats = 3").contains("fewer than the candidates"));
+        assert!(e("seats = 2", "seats = 0").contains("at least 1"));
+        assert_eq!(
+            field_of(&RANKED.replacen("seats = 2", "seats = 0", 1)),
+            "contests[1].seats"
+        );
+        assert_eq!(
+            field_of(&RANKED.replacen("max_ranks = 2", "max_ranks = 4", 1)),
+            "contests[1].max_ranks"
+        );
+        assert_eq!(
+            field_of(&RANKED.replacen("method = \"irv\"\n", "", 1)),
+            "contests[0].method"
+        );
+        let s = e("method = \"irv\"", "method = \"irv\"\nseats = 2");
+        assert!(s.contains("applies to method = \"stv\" only"), "{s}");
+        assert!(e(
+            "method = \"irv\"",
+            "method = \"irv\"\ncount = \"homomorphic\""
+        )
+        .contains("always counted by the mixnet"));
+        assert!(e("method = \"irv\"", "method = \"irv\"\nmax_score = 3").contains("does not apply"));
+        assert!(e(
+            "options = [{ id = \"a\", label = \"A\" }, { id = \"b\", label = \"B\" }, { id = \"c\", label = \"C\" }]",
+            "options = [{ id = \"a\", label = \"A\" }]"
+        )
+        .contains("at least two options"));
+        assert!(e("name = \"Ranked\"", "name = \"Ranked\"\nweighted = true")
+            .contains("not allowed in a weighted election"));
+        // Ranked parameters on another kind.
+        assert!(err_of(&SMALL.replace(
+            "kind = \"referendum\"",
+            "kind = \"referendum\"\nmax_ranks = 2"
+        ))
+        .contains("does not apply"));
     }
 
     #[test]

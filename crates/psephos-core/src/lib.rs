@@ -31,6 +31,8 @@
 //!   Terelius–Wikström shuffle proof, for contests that must be decrypted ballot by ballot.
 //! - [`count`]: the exact counter of ranked contests (IRV, Scottish STV, Schulze) that turns
 //!   decrypted rows into a result and a round-by-round transcript.
+//! - [`ranked`]: ranked contests after decryption: the row rule, the count of each ranked
+//!   contest from the mix result, and the mixed count posted on the board.
 //! - [`verdict`]: the stable verdict codes the committed test vectors record.
 
 #![forbid(unsafe_code)]
@@ -52,6 +54,7 @@ pub mod hash;
 pub mod mix;
 pub mod mixnet;
 pub mod proofs;
+pub mod ranked;
 pub mod sim;
 pub mod tally;
 pub mod threshold;

@@ -760,7 +760,7 @@ impl<'e> MixInputBuilder<'e> {
                 let c = &manifest.contests[ci];
                 Ok(MixedList {
                     contest: c.id.clone(),
-                    list: CiphertextList::new(c.options.len(), items)?,
+                    list: CiphertextList::new(c.width(), items)?,
                 })
             })
             .collect::<Result<Vec<_>, crate::mix::MixError>>()?;

@@ -17,9 +17,28 @@ fn below<R: RngCore>(rng: &mut R, n: u64) -> u64 {
     }
 }
 
+/// A random ranking of `candidates` over `positions` rank positions: between one and
+/// `positions` distinct candidates (numbered from 1) in random order, then zeros.
+fn random_ranking<R: RngCore>(candidates: u64, positions: usize, rng: &mut R) -> Vec<u64> {
+    let mut pool: Vec<u64> = (1..=candidates).collect();
+    let given = 1 + below(rng, positions as u64) as usize;
+    let mut values = vec![0u64; positions];
+    for v in values.iter_mut().take(given) {
+        if pool.is_empty() {
+            break;
+        }
+        let i = below(rng, pool.len() as u64) as usize;
+        *v = pool.swap_remove(i);
+    }
+    values
+}
+
 /// Random valid values for one contest.
 pub fn random_values<R: RngCore>(contest: &Contest, rng: &mut R) -> Vec<u64> {
-    let n = contest.options.len();
+    let n = contest.width();
+    if contest.is_ranked() {
+        return random_ranking(contest.options.len() as u64, n, rng);
+    }
     match &contest.rule {
         Rule::Selection { min, max } => {
             let k = min + below(rng, max - min + 1);

@@ -107,7 +107,7 @@ impl<'a> TallyAccumulator<'a> {
         if b.contests.len() != style.contests.len()
             || style.contests.iter().zip(&b.contests).any(|(&ci, ec)| {
                 ec.contest != manifest.contests[ci].id
-                    || ec.ciphertexts.len() != manifest.contests[ci].options.len()
+                    || ec.ciphertexts.len() != manifest.contests[ci].width()
             })
         {
             return Err(TallyError::Shape(format!(
@@ -119,9 +119,7 @@ impl<'a> TallyAccumulator<'a> {
             manifest
                 .contests
                 .iter()
-                .map(|c| {
-                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
-                })
+                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -139,8 +137,8 @@ impl<'a> TallyAccumulator<'a> {
         let manifest = self.election.manifest();
         let mut contests = Vec::with_capacity(manifest.contests.len());
         for (ci, c) in manifest.contests.iter().enumerate() {
-            let mut cts = Vec::with_capacity(c.options.len());
-            for j in 0..c.options.len() {
+            let mut cts = Vec::with_capacity(c.width());
+            for j in 0..c.width() {
                 let (mut a, mut b) = (RistrettoPoint::identity(), RistrettoPoint::identity());
                 for (&w, sums) in &self.by_weight {
                     let (sa, sb) = sums[ci][j];
@@ -336,13 +334,13 @@ pub fn combine(
         .map(|&i| lagrange_at_zero(&indices, i).ok_or(TallyError::UnknownTrustee(i)))
         .collect::<Result<_, _>>()?;
     for (c, mc) in tally.contests.iter().zip(&manifest.contests) {
-        if c.contest != mc.id || c.ciphertexts.len() != mc.options.len() || c.weight < c.ballots {
+        if c.contest != mc.id || c.ciphertexts.len() != mc.width() || c.weight < c.ballots {
             return Err(TallyError::Shape(format!(
                 "tally contest {:?} does not match manifest contest {:?}",
                 c.contest, mc.id
             )));
         }
-        let too_big = (0..mc.options.len()).any(|oi| {
+        let too_big = (0..mc.width()).any(|oi| {
             c.weight
                 .checked_mul(mc.option_max(oi))
                 .is_none_or(|b| b > MAX_COUNT_BOUND)
@@ -367,7 +365,7 @@ pub fn combine(
     let table = DlogTable::for_bound(max_bound);
     let mut contests = Vec::with_capacity(tally.contests.len());
     for (ci, c) in tally.contests.iter().enumerate() {
-        if c.ciphertexts.len() != manifest.contests[ci].options.len() {
+        if c.ciphertexts.len() != manifest.contests[ci].width() {
             return Err(TallyError::Shape(format!(
                 "contest {:?} has the wrong number of options",
                 c.contest

@@ -15,6 +15,7 @@ use psephos_core::encoding::{Canonical, Reader, Writer};
 use psephos_core::error::DecodeError;
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
+use psephos_core::ranked::MixedCount;
 use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
 use serde::{Deserialize, Serialize};
 
@@ -324,6 +325,7 @@ pub enum Payload {
     Shuffle(Part),
     MixShare(Part),
     MixResult(Part),
+    MixedCount(MixedCount),
 }
 
 impl Payload {
@@ -344,6 +346,7 @@ impl Payload {
             Payload::Shuffle(_) => EntryKind::Shuffle,
             Payload::MixShare(_) => EntryKind::MixShare,
             Payload::MixResult(_) => EntryKind::MixResult,
+            Payload::MixedCount(_) => EntryKind::MixedCount,
         }
     }
 
@@ -360,6 +363,7 @@ impl Payload {
             Payload::Share(x) => x.to_canonical_bytes(),
             Payload::Result(x) => x.to_canonical_bytes(),
             Payload::BoothManifest(x) => x.to_canonical_bytes(),
+            Payload::MixedCount(x) => x.to_canonical_bytes(),
             Payload::MixInput(x)
             | Payload::Shuffle(x)
             | Payload::MixShare(x)
@@ -420,6 +424,7 @@ impl Payload {
             EntryKind::Shuffle => Payload::Shuffle(Part::from_canonical_bytes(bytes)?),
             EntryKind::MixShare => Payload::MixShare(Part::from_canonical_bytes(bytes)?),
             EntryKind::MixResult => Payload::MixResult(Part::from_canonical_bytes(bytes)?),
+            EntryKind::MixedCount => Payload::MixedCount(MixedCount::from_canonical_bytes(bytes)?),
             _ => {
                 return Err(DecodeError::UnknownTag {
                     what: "entry kind",

@@ -26,7 +26,9 @@ use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult,
 use serde::Serialize;
 use thiserror::Error;
 
+mod count;
 mod mix;
+pub use count::CountRuleError;
 pub use mix::{MixRuleError, MixState};
 
 use crate::booth::{BoothManifest, BoothManifestError};
@@ -135,6 +137,9 @@ pub enum RuleError {
     /// A mix entry (§11.5, §13.7–13.9).
     #[error("{0}")]
     Mix(MixRuleError),
+    /// The mixed count: the ranked contests' counts (§11.5).
+    #[error("mixed count rejected: {0}")]
+    Count(CountRuleError),
     #[error("this credential has already challenged {limit} ballots, the most one credential may challenge")]
     TooManyChallenges { limit: u32 },
     #[error("booth manifest rejected: {0}")]
@@ -169,6 +174,7 @@ impl RuleError {
             | RuleError::Capacity(_) => RuleErrorKind::Conflict,
             RuleError::Ceremony(e) if is_ceremony_conflict(e) => RuleErrorKind::Conflict,
             RuleError::Mix(e) if e.is_conflict() => RuleErrorKind::Conflict,
+            RuleError::Count(e) if e.is_conflict() => RuleErrorKind::Conflict,
             RuleError::UnknownCredential => RuleErrorKind::Forbidden,
             _ => RuleErrorKind::Invalid,
         }
@@ -314,6 +320,8 @@ pub enum Applied {
         trustee: u32,
     },
     Result,
+    /// The mixed count (the ranked contests' counts).
+    MixedCount,
     /// A part of a mix object that is not its last.
     MixPart {
         kind: psephos_board::EntryKind,
@@ -387,6 +395,8 @@ pub struct Rules {
     mix: Option<Box<MixState>>,
     /// A mix object whose first parts are on the board.
     pending: Option<mix::Pending>,
+    /// The ranked contests' counts, once the mixed count is on the board.
+    counted: Option<Box<count::Posted>>,
     /// The booth manifest in force (the last one posted; none may follow the opening).
     booth: Option<BoothManifest>,
     booth_at: Option<u64>,
@@ -425,6 +435,7 @@ impl Rules {
             result: None,
             mix: None,
             pending: None,
+            counted: None,
             booth: None,
             booth_at: None,
             opened_at: None,
@@ -588,6 +599,7 @@ impl Rules {
             Payload::Tally(t) => self.apply_tally(t)?,
             Payload::Share(s) => self.apply_share(s)?,
             Payload::Result(r) => self.apply_result(r)?,
+            Payload::MixedCount(c) => self.apply_mixed_count(c)?,
             Payload::MixInput(p)
             | Payload::Shuffle(p)
             | Payload::MixShare(p)
@@ -761,6 +773,7 @@ impl Rules {
             result: self.result.clone(),
             mix: self.mix.clone(),
             pending: self.pending.clone(),
+            counted: self.counted.clone(),
             booth: self.booth.clone(),
             booth_at: self.booth_at,
             opened_at: self.opened_at,
@@ -961,7 +974,7 @@ impl Rules {
             }
         }
         for (contest, &w) in manifest.contests.iter().zip(&listed_weight) {
-            let max = (0..contest.options.len())
+            let max = (0..contest.width())
                 .map(|o| contest.option_max(o))
                 .max()
                 .unwrap_or(0);
@@ -1187,7 +1200,7 @@ impl Rules {
             .zip(&manifest.contests)
             .zip(self.expected_tally_counts())
         {
-            if tc.contest != c.id || tc.ciphertexts.len() != c.options.len() {
+            if tc.contest != c.id || tc.ciphertexts.len() != c.width() {
                 return Err(RuleError::Tally(TallyMismatch::Contest {
                     got: tc.contest.clone(),
                     expected: c.id.clone(),
@@ -1243,6 +1256,7 @@ impl Rules {
     fn apply_result(&mut self, r: &TallyResult) -> Result<Applied, RuleError> {
         self.require(Phase::Tallying, "post the result")?;
         self.check_mix_result()?;
+        self.check_mixed_count()?;
         let expected = self.combined_result()?;
         if &expected != r {
             return Err(RuleError::Result(ResultError::Differs));

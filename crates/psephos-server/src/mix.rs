@@ -23,6 +23,7 @@ use psephos_board::EntryKind;
 use psephos_core::encoding::Canonical;
 use psephos_core::mix::MixGenerators;
 use psephos_core::mixnet::{MixInput, MixInputBuilder, MixResult, MixShare, Shuffle};
+use psephos_core::ranked::{count_ranked, MixedCount};
 use psephos_record::rules::MixRuleError;
 use psephos_record::{Applied, Payload, Phase, RuleError};
 use std::collections::HashMap;
@@ -302,6 +303,51 @@ pub async fn post_result_if_ready(election: &Arc<ElectionService>) -> Option<u64
             Err(e) if e.is_conflict() => continue,
             Err(e) => {
                 tracing::error!(error = %e, "posting the mix result failed");
+                return None;
+            }
+        }
+    }
+    None
+}
+
+/// Posts the mixed count (the ranked contests' counts, recounted from the mix result on the
+/// board) once the mix result is there; its index (also when it was already posted), or `None`
+/// if not yet possible. Counting runs off the async workers: an STV count of many ballots takes
+/// a while.
+pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64> {
+    for _ in 0..3 {
+        let (el, result) = {
+            let s = election.read().await;
+            if let Some((_, i)) = s.ranked_counts() {
+                return Some(i);
+            }
+            if s.phase() != Phase::Tallying {
+                return None;
+            }
+            let (result, _) = s.mix().and_then(|m| m.result())?;
+            (s.election()?.clone(), result.clone())
+        };
+        let counted = tokio::task::spawn_blocking(move || {
+            count_ranked(el.manifest(), el.hash(), &result)
+                .map(|counts| MixedCount::new(&result, &counts))
+        })
+        .await
+        .ok()?;
+        let count = match counted {
+            Ok(count) => count,
+            Err(e) => {
+                tracing::error!(error = %e, "the ranked contests cannot be counted");
+                return None;
+            }
+        };
+        match election.post(Payload::MixedCount(count)).await {
+            Ok((index, _)) => {
+                tracing::info!(index, "mixed count posted");
+                return Some(index);
+            }
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => {
+                tracing::error!(error = %e, "posting the mixed count failed");
                 return None;
             }
         }

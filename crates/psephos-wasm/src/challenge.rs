@@ -65,10 +65,23 @@ pub fn open(
                     .iter()
                     .enumerate()
                     .map(|(i, &v)| {
-                        let label = c
-                            .and_then(|c| c.options.get(i))
-                            .map(|o| o.label.clone())
-                            .unwrap_or_default();
+                        let label = match c {
+                            // A rank position holds a candidate's number (0 = none).
+                            Some(c) if c.is_ranked() => {
+                                let who = usize::try_from(v)
+                                    .ok()
+                                    .and_then(|v| v.checked_sub(1))
+                                    .and_then(|k| c.options.get(k))
+                                    .map_or("no preference", |o| o.label.as_str());
+                                format!("Rank {}: {who}", i + 1)
+                            }
+                            Some(c) => c
+                                .options
+                                .get(i)
+                                .map(|o| o.label.clone())
+                                .unwrap_or_default(),
+                            None => String::new(),
+                        };
                         (label, v)
                     })
                     .collect(),

@@ -42,11 +42,7 @@ pub fn check_contest(contest: &Contest, values: &[Value]) -> Option<ChoiceProble
                 return Some(ChoiceProblem::NotAWholeNumber {
                     code: "not_a_whole_number",
                     option: i,
-                    id: contest
-                        .options
-                        .get(i)
-                        .map(|o| o.id.clone())
-                        .unwrap_or_default(),
+                    id: contest.position_name(i),
                     max: contest.option_max(i),
                 })
             }

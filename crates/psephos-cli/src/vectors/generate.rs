@@ -676,6 +676,181 @@ fn shuffle() -> anyhow::Result<Value> {
     Ok(v)
 }
 
+/// The sample ranked election (election-config/ranked-2026.toml) under the joint key of a
+/// simulated ceremony with seed 60.
+pub fn ranked_election() -> anyhow::Result<Election> {
+    let m = config("ranked-2026.toml")?;
+    let t = m.trustees;
+    let cer = sim::ceremony(&m.hash(), t.count, t.threshold, &mut rng(60));
+    Ok(Election::new(m, cer.joint_key)?)
+}
+
+/// A ranked ballot of `ranks` for the mayor (the council's and the referendum's choices fixed).
+fn ranked_plaintext(mayor: &[u64]) -> PlaintextBallot {
+    use psephos_core::ballot::PlaintextContest;
+    PlaintextBallot {
+        style: "city".into(),
+        contests: vec![
+            PlaintextContest {
+                contest: "mayor".into(),
+                values: mayor.to_vec(),
+            },
+            PlaintextContest {
+                contest: "council".into(),
+                values: vec![2, 5, 0, 0],
+            },
+            PlaintextContest {
+                contest: "night-buses".into(),
+                values: vec![1, 0],
+            },
+        ],
+    }
+}
+
+/// Ranked contests (§6.2): the manifest's canonical bytes and hash, valid ranked ballots, the
+/// attacks on rank ciphertexts (copied from another voter, moved to another rank, a candidate
+/// number out of range) with their verdicts, and the row rule and mixed count of fixed
+/// decrypted rows.
+fn ranked() -> anyhow::Result<Value> {
+    use psephos_core::ballot::ContestProof;
+    use psephos_core::count::preferences_from_ranks;
+    use psephos_core::mixnet::{MixResult, MixedContestResult};
+    use psephos_core::ranked::{count_ranked, MixedCount};
+    let election = ranked_election()?;
+    let m = election.manifest().clone();
+    let mut r = rng(61);
+    let mut valid = Vec::new();
+    let mut ballots = Vec::new();
+    for mayor in [[2u64, 4, 1, 3], [3, 0, 0, 0]] {
+        let code = CredentialCode::generate(&mut r);
+        let secret = code.secret(&m.id);
+        let p = ranked_plaintext(&mayor);
+        let (b, _) = encrypt_ballot(&election, &secret, &p, &mut r)?;
+        valid.push(json!({
+            "credential_code": code.expose(),
+            "plaintext": p,
+            "ballot": b,
+            "canonical_hex": hex::encode(b.to_canonical_bytes()),
+            "ballot_hash": b.hash(),
+        }));
+        ballots.push((secret, b));
+    }
+    let bounded = |b: &mut EncryptedBallot| -> anyhow::Result<(Vec<Point>, Vec<_>)> {
+        match &b.contests[0].proof {
+            ContestProof::Bounded {
+                commitments, links, ..
+            } => Ok((commitments.clone(), links.clone())),
+            _ => anyhow::bail!("the mayor's contest has a bounded proof"),
+        }
+    };
+    let set = |b: &mut EncryptedBallot, commitments: Vec<Point>, l: Vec<_>| {
+        if let ContestProof::Bounded {
+            commitments: c,
+            links,
+            ..
+        } = &mut b.contests[0].proof
+        {
+            *c = commitments;
+            *links = l;
+        }
+    };
+    let mut whole = Vec::new();
+    // Voter 1 copies voter 0's first-rank ciphertext, commitment and link proof, re-signs.
+    let (c0, l0) = bounded(&mut ballots[0].1.clone())?;
+    let mut copied = ballots[1].1.clone();
+    let (mut c1, mut l1) = bounded(&mut copied)?;
+    copied.contests[0].ciphertexts[0] = ballots[0].1.contests[0].ciphertexts[0];
+    c1[0] = c0[0];
+    l1[0] = l0[0];
+    set(&mut copied, c1, l1);
+    copied.sign(&ballots[1].0, &mut r);
+    let v = serde_json::to_value(&copied)?;
+    whole.push(
+        json!({ "name": "rank ciphertext copied from another credential",
+        "ballot": v, "verdict": check_ballot(&election, &v) }),
+    );
+    // Voter 0's ranks 1 and 2 swapped, with their commitments and link proofs, re-signed.
+    let mut moved = ballots[0].1.clone();
+    let (mut c, mut l) = bounded(&mut moved)?;
+    moved.contests[0].ciphertexts.swap(0, 1);
+    c.swap(0, 1);
+    l.swap(0, 1);
+    set(&mut moved, c, l);
+    moved.sign(&ballots[0].0, &mut r);
+    let v = serde_json::to_value(&moved)?;
+    whole.push(json!({ "name": "rank ciphertext moved to another rank",
+        "ballot": v, "verdict": check_ballot(&election, &v) }));
+    // Candidate 5 of 4 at rank 2, proven as a cheating prover would.
+    let bad = encrypt_invalid_ballot(
+        &election,
+        &ballots[0].0,
+        &ranked_plaintext(&[1, 5, 0, 0]),
+        &mut r,
+    )?;
+    let v = serde_json::to_value(&bad)?;
+    whole.push(json!({ "name": "candidate number out of range",
+        "ballot": v, "verdict": check_ballot(&election, &v) }));
+    for w in &whole {
+        anyhow::ensure!(w["verdict"] != "ok", "{} verifies", w["name"]);
+    }
+
+    // The row rule and the count of fixed decrypted rows (digests fixed, not computed).
+    let rows: Vec<Vec<u64>> = vec![
+        vec![1, 2, 3, 4],
+        vec![2, 2, 1, 0],
+        vec![0, 3, 0, 0],
+        vec![3, 1, 0, 0],
+        vec![4, 9, 1, 0],
+        vec![2, 3, 0, 0],
+        vec![3, 2, 0, 0],
+    ];
+    let council: Vec<Vec<u64>> = vec![
+        vec![1, 2, 0, 0],
+        vec![1, 3, 0, 0],
+        vec![1, 0, 0, 0],
+        vec![2, 1, 0, 0],
+        vec![3, 4, 5, 0],
+        vec![4, 3, 0, 0],
+        vec![5, 1, 0, 0],
+    ];
+    let rules: Vec<Value> = rows
+        .iter()
+        .map(|row| json!({ "row": row, "preferences": preferences_from_ranks(row, 4).0 }))
+        .collect();
+    let mix = MixResult {
+        election: *election.hash(),
+        lists: Digest([0x11; 32]),
+        contests: vec![
+            MixedContestResult {
+                contest: "mayor".into(),
+                counts: vec![0; 4],
+                rows: rows.clone(),
+            },
+            MixedContestResult {
+                contest: "council".into(),
+                counts: vec![0; 4],
+                rows: council.clone(),
+            },
+        ],
+    };
+    let counts = count_ranked(&m, election.hash(), &mix)?;
+    let mixed = MixedCount::new(&mix, &counts);
+    Ok(json!({
+        "description": "Ranked contests of election-config/ranked-2026.toml (§6.2): the manifest's canonical bytes, ranked ballots under the joint key of the simulated ceremony with seed 60 and attacks on their rank ciphertexts, the row rule (preferences_from_ranks) and the mixed count (entry kind 16) of fixed decrypted rows with a fixed lists digest.",
+        "manifest": m,
+        "manifest_hex": hex::encode(m.to_canonical_bytes()),
+        "manifest_hash": election.manifest_hash(),
+        "joint_key": election.key().point(),
+        "election_hash": election.hash(),
+        "valid": valid,
+        "whole": whole,
+        "row_rule": rules,
+        "mix_result": mix,
+        "transcripts": counts.iter().map(|c| json!({ "contest": c.contest, "transcript": c.transcript, "canonical_hex": hex::encode(c.transcript.canonical_bytes()) })).collect::<Vec<_>>(),
+        "mixed_count_hex": hex::encode(mixed.to_canonical_bytes()),
+    }))
+}
+
 /// Generates every vector file.
 pub fn generate() -> anyhow::Result<VectorSet> {
     let prims = primitives()?;
@@ -688,6 +863,7 @@ pub fn generate() -> anyhow::Result<VectorSet> {
     set.insert("tally.json", tally()?);
     set.insert("ceremony.json", ceremony()?);
     set.insert("shuffle.json", shuffle()?);
+    set.insert("ranked.json", ranked()?);
     Ok(set)
 }
 

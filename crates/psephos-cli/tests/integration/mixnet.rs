@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 
 const PASSPHRASE: &str = "mixnet passphrase";
 const ELECTION: &str = "mix-e2e";
-const TRUSTEES: [&str; 3] = ["t1", "t2", "t3"];
+pub(super) const TRUSTEES: [&str; 3] = ["t1", "t2", "t3"];
 const VOTERS: usize = 8;
 
 const MANIFEST: &str = r#"
@@ -48,7 +48,7 @@ id = "national"
 contests = ["mayor", "measure"]
 "#;
 
-struct Server(Child);
+pub(super) struct Server(pub(super) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -57,34 +57,36 @@ impl Drop for Server {
     }
 }
 
-struct Env {
-    dir: PathBuf,
-    port: u16,
+pub(super) struct Env {
+    pub(super) dir: PathBuf,
+    pub(super) port: u16,
+    /// The election's id (its manifest's).
+    pub(super) election: &'static str,
 }
 
 impl Env {
-    fn psephos(&self) -> Command {
+    pub(super) fn psephos(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_psephos"));
         c.current_dir(&self.dir)
             .env_remove("PSEPHOS_OFFICIALS_TOKEN")
             .env_remove("PSEPHOS_OPERATOR_TOKEN")
             .env("PSEPHOS_SERVER", self.base())
-            .env("PSEPHOS_ELECTION", ELECTION)
+            .env("PSEPHOS_ELECTION", self.election)
             .env("PSEPHOS_TRUSTEE_PASSPHRASE", PASSPHRASE)
             .env("PSEPHOS_COMPLAINT_WINDOW", "1s")
             .env("RUST_LOG", "warn");
         c
     }
 
-    fn base(&self) -> String {
+    pub(super) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn api(&self, path: &str) -> String {
-        format!("{}/api/v1/elections/{ELECTION}{path}", self.base())
+    pub(super) fn api(&self, path: &str) -> String {
+        format!("{}/api/v1/elections/{}{path}", self.base(), self.election)
     }
 
-    fn ok(&self, args: &[&str], token: Option<&str>) -> String {
+    pub(super) fn ok(&self, args: &[&str], token: Option<&str>) -> String {
         let mut c = self.psephos();
         c.args(args);
         if let Some(t) = token {
@@ -100,7 +102,7 @@ impl Env {
         String::from_utf8_lossy(&out.stdout).to_string()
     }
 
-    fn trustee(&self, command: &str, t: &str, board_key: &str) -> Child {
+    pub(super) fn trustee(&self, command: &str, t: &str, board_key: &str) -> Child {
         self.psephos()
             .args(["trustee", command, "--server", &self.base(), "--key"])
             .arg(format!("{t}.trustee.secret.json"))
@@ -112,7 +114,7 @@ impl Env {
     }
 }
 
-fn wait_ok(child: Child) -> serde_json::Value {
+pub(super) fn wait_ok(child: Child) -> serde_json::Value {
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -123,7 +125,7 @@ fn wait_ok(child: Child) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -164,6 +166,7 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
     let env = Env {
         dir: dir.path().to_path_buf(),
         port: free_port(),
+        election: ELECTION,
     };
     let (_server, token, board_key) = defined(&env);
     run_ceremonies(&env, &TRUSTEES);
@@ -414,7 +417,12 @@ fn three_trustee_processes_mix_decrypt_and_the_record_verifies() {
 /// The election of [`MANIFEST`] defined on a fresh `psephos serve`: the server, the officials'
 /// token and the election's board key.
 fn defined(env: &Env) -> (Server, String, String) {
-    std::fs::write(env.dir.join("mix.toml"), MANIFEST).unwrap();
+    defined_with(env, MANIFEST)
+}
+
+/// [`defined`] with another manifest (its election id must be `env.election`).
+pub(super) fn defined_with(env: &Env, manifest: &str) -> (Server, String, String) {
+    std::fs::write(env.dir.join("mix.toml"), manifest).unwrap();
     env.ok(
         &[
             "board",
@@ -480,6 +488,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
     let env = Env {
         dir: dir.path().to_path_buf(),
         port: free_port(),
+        election: ELECTION,
     };
     let (_server, token, board_key) = defined(&env);
     std::fs::write(
@@ -589,7 +598,7 @@ fn a_trustee_service_does_each_duty_once_across_a_restart() {
 
 /// The credential codes of the authority's private file, read by column name (its columns are
 /// `voter_id,name,email,style,weight,credential_code`).
-fn credential_codes(path: &std::path::Path) -> Vec<CredentialCode> {
+pub(super) fn credential_codes(path: &std::path::Path) -> Vec<CredentialCode> {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let at = reader
         .headers()
@@ -617,9 +626,25 @@ fn open_voting(
     Manifest,
     Election,
 ) {
+    open_voting_style(env, token, voters, "national")
+}
+
+/// [`open_voting`] with the voters' ballot style.
+pub(super) fn open_voting_style(
+    env: &Env,
+    token: &str,
+    voters: usize,
+    style: &str,
+) -> (
+    tokio::runtime::Runtime,
+    reqwest::Client,
+    psephos_record::KeyAnnouncement,
+    Manifest,
+    Election,
+) {
     let mut csv = String::from("voter_id,style\n");
     for v in 0..voters {
-        csv.push_str(&format!("v{v},national\n"));
+        csv.push_str(&format!("v{v},{style}\n"));
     }
     std::fs::write(env.dir.join("voters.csv"), csv).unwrap();
     env.ok(
@@ -678,7 +703,7 @@ fn open_voting(
 }
 
 /// Casts `ballot` over HTTP; it must be acknowledged (201).
-fn cast<B: serde::Serialize>(
+pub(super) fn cast<B: serde::Serialize>(
     rt: &tokio::runtime::Runtime,
     http: &reqwest::Client,
     env: &Env,
@@ -696,7 +721,7 @@ fn cast<B: serde::Serialize>(
 }
 
 /// Runs `psephos trustee ceremony` for each of `trustees` at once; each must succeed.
-fn run_ceremonies(env: &Env, trustees: &[&str]) {
+pub(super) fn run_ceremonies(env: &Env, trustees: &[&str]) {
     let ceremonies: Vec<Child> = trustees
         .iter()
         .map(|t| {

@@ -310,3 +310,60 @@ fn shuffle_vectors() {
         );
     }
 }
+
+#[test]
+fn ranked_vectors() {
+    use psephos_core::count::preferences_from_ranks;
+    use psephos_core::election::Manifest;
+    use psephos_core::mixnet::MixResult;
+    use psephos_core::ranked::{count_ranked, MixedCount};
+    let v = load("ranked.json");
+    let e = vectors::ranked_election().unwrap();
+    assert_eq!(e.key().point(), &point(&v["joint_key"]));
+    // The manifest: its canonical bytes decode to it, and hash as recorded.
+    let m: Manifest = serde_json::from_value(v["manifest"].clone()).unwrap();
+    let bytes = hex::decode(v["manifest_hex"].as_str().unwrap()).unwrap();
+    assert_eq!(m.to_canonical_bytes(), bytes);
+    assert_eq!(Manifest::from_canonical_bytes(&bytes).unwrap(), m);
+    assert_eq!(serde_json::to_value(m.hash()).unwrap(), v["manifest_hash"]);
+    for case in v["valid"].as_array().unwrap() {
+        assert_eq!(check_ballot(&e, &case["ballot"]), "ok");
+    }
+    let verdicts: Vec<(String, Value)> = v["whole"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            assert_eq!(
+                check_ballot(&e, &w["ballot"]),
+                w["verdict"],
+                "{}",
+                w["name"]
+            );
+            (
+                w["name"].as_str().unwrap().to_string(),
+                w["verdict"].clone(),
+            )
+        })
+        .collect();
+    // Each attack on a rank ciphertext fails at the ranked contest (the ballot's contest 0).
+    for (name, verdict) in &verdicts {
+        assert_eq!(verdict["contest"], 0, "{name}: {verdict}");
+    }
+    for r in v["row_rule"].as_array().unwrap() {
+        let row: Vec<u64> = serde_json::from_value(r["row"].clone()).unwrap();
+        let prefs: Vec<u32> = serde_json::from_value(r["preferences"].clone()).unwrap();
+        assert_eq!(preferences_from_ranks(&row, 4).0, prefs, "{row:?}");
+    }
+    let mix: MixResult = serde_json::from_value(v["mix_result"].clone()).unwrap();
+    let counts = count_ranked(&m, e.hash(), &mix).unwrap();
+    for (c, t) in counts.iter().zip(v["transcripts"].as_array().unwrap()) {
+        assert_eq!(
+            hex::encode(c.transcript.canonical_bytes()),
+            t["canonical_hex"].as_str().unwrap()
+        );
+    }
+    let bytes = hex::decode(v["mixed_count_hex"].as_str().unwrap()).unwrap();
+    assert_eq!(MixedCount::new(&mix, &counts).to_canonical_bytes(), bytes);
+    assert!(MixedCount::from_canonical_bytes(&bytes).is_ok());
+}

@@ -113,11 +113,11 @@ fn encrypt_inner<R: RngCore + CryptoRng>(
     };
     for (&ci, pc) in style.contests.iter().zip(&plaintext.contests) {
         let contest = &manifest.contests[ci];
-        if pc.values.len() != contest.options.len() {
+        if pc.values.len() != contest.width() {
             return Err(PlaintextError::Contest {
                 contest: contest.id.clone(),
                 violation: ContestViolation::ValueCount {
-                    expected: contest.options.len(),
+                    expected: contest.width(),
                     got: pc.values.len(),
                 },
             });

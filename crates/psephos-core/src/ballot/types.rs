@@ -35,9 +35,9 @@ pub struct PlaintextBallot {
 /// violation, in this order — the number of values, then each option's value, then the count
 /// of selections or the linear limit.
 pub fn check_contest_values(contest: &Contest, values: &[u64]) -> Result<(), ContestViolation> {
-    if values.len() != contest.options.len() {
+    if values.len() != contest.width() {
         return Err(ContestViolation::ValueCount {
-            expected: contest.options.len(),
+            expected: contest.width(),
             got: values.len(),
         });
     }
@@ -70,13 +70,11 @@ pub fn check_contest_values(contest: &Contest, values: &[u64]) -> Result<(), Con
             }
         }
         Rule::Bounded { maxima, limit } => {
-            for (i, ((&value, &max), o)) in
-                values.iter().zip(maxima).zip(&contest.options).enumerate()
-            {
+            for (i, (&value, &max)) in values.iter().zip(maxima).enumerate() {
                 if value > max {
                     return Err(ContestViolation::AboveMaximum {
                         option: i,
-                        id: o.id.clone(),
+                        id: contest.position_name(i),
                         value,
                         max,
                     });

@@ -177,7 +177,7 @@ pub fn check_shape<'m, 'b>(
             .into());
         }
         let id = || contest.id.clone();
-        let n = contest.options.len();
+        let n = contest.width();
         if ec.ciphertexts.len() != n {
             return Err(ShapeError::CiphertextCount {
                 contest: pos,

@@ -31,7 +31,7 @@ fn run(name: &str, voters: usize, seed: u64) {
     let mut expected: Vec<Vec<u64>> = manifest
         .contests
         .iter()
-        .map(|c| vec![0; c.options.len()])
+        .map(|c| vec![0; c.width()])
         .collect();
     let mut ballots = Vec::new();
     let mut weights = Vec::new();
@@ -90,6 +90,11 @@ fn run(name: &str, voters: usize, seed: u64) {
 #[test]
 fn municipal_election_end_to_end() {
     run("municipal-2026.toml", 12, 1);
+}
+
+#[test]
+fn ranked_election_end_to_end() {
+    run("ranked-2026.toml", 12, 8);
 }
 
 #[test]

@@ -5,4 +5,5 @@ mod conformance;
 mod count_crosscheck;
 mod election;
 mod properties;
+mod ranked;
 mod vectors;

@@ -213,7 +213,7 @@ impl Rules {
             .iter()
             .zip(counts)
             .filter(|(c, _)| c.is_mixed())
-            .map(|(c, (ballots, _))| (c.id.clone(), c.options.len(), ballots))
+            .map(|(c, (ballots, _))| (c.id.clone(), c.width(), ballots))
             .collect()
     }
 
@@ -545,12 +545,7 @@ impl Rules {
                 m.contests
                     .iter()
                     .filter(|c| c.is_mixed())
-                    .map(|c| {
-                        (0..c.options.len())
-                            .map(|o| c.option_max(o))
-                            .max()
-                            .unwrap_or(1)
-                    })
+                    .map(|c| (0..c.width()).map(|o| c.option_max(o)).max().unwrap_or(1))
                     .collect()
             })
             .unwrap_or_default();

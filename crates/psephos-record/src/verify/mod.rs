@@ -42,7 +42,9 @@ use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
-pub use report::{CheckId, CheckResult, ContestLabels, Report, Source, Status, Trust};
+pub use report::{
+    CheckId, CheckResult, ContestLabels, RankedOutcome, Report, Source, Status, Trust,
+};
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs)…
 const CHUNK: usize = 4096;
@@ -353,9 +355,7 @@ impl Sums {
             manifest
                 .contests
                 .iter()
-                .map(|c| {
-                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
-                })
+                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -373,9 +373,7 @@ impl Sums {
         let mut out: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
             .contests
             .iter()
-            .map(|c| {
-                vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.options.len()]
-            })
+            .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
             .collect();
         for (&w, sums) in &self.by_weight {
             let ws = Scalar::from(w);
@@ -456,6 +454,32 @@ fn mixed_rows_of(
                     .map(|ec| ec.ciphertexts.clone())
             })
             .collect(),
+    )
+}
+
+/// One line on a ranked contest's count for the report: method, ballots, rounds, who won.
+fn ranked_note(c: &psephos_core::ranked::RankedCount) -> String {
+    use psephos_core::count::Method;
+    let t = &c.transcript;
+    let method = match t.method {
+        Method::Irv => "IRV".to_string(),
+        Method::Stv { seats } => format!("STV, {seats} seats"),
+        Method::Schulze => "Schulze".to_string(),
+    };
+    let elected: Vec<String> = t.elected.iter().map(|e| format!("#{}", e + 1)).collect();
+    format!(
+        "contest {:?} ({method}): {} ballots ({} blank), {} rounds; {} (candidates numbered \
+         from 1): {}",
+        c.contest,
+        t.ballots,
+        t.blank,
+        t.rounds.len(),
+        if matches!(t.method, Method::Schulze) {
+            "ranking"
+        } else {
+            "elected"
+        },
+        elected.join(", ")
     )
 }
 
@@ -829,6 +853,7 @@ impl Verifier {
             EntryKind::Shuffle => CheckId::MixShuffles,
             EntryKind::MixShare => CheckId::MixShares,
             EntryKind::MixResult => CheckId::MixResult,
+            EntryKind::MixedCount => CheckId::RankedCount,
             _ => CheckId::TallyResult,
         };
         if self.headless(check, index, entry.kind) {
@@ -900,6 +925,18 @@ impl Verifier {
             Ok(Applied::Shuffle { .. }) => {
                 self.tracker(CheckId::MixShuffles).pass();
                 self.tracker(CheckId::MixMixers).pass();
+            }
+            Ok(Applied::MixedCount) => {
+                let notes: Vec<String> = self
+                    .state
+                    .ranked_counts()
+                    .map(|(counts, _)| counts.iter().map(ranked_note).collect())
+                    .unwrap_or_default();
+                let t = self.tracker(CheckId::RankedCount);
+                t.pass_n(notes.len().max(1) as u64);
+                for n in notes {
+                    t.note(n);
+                }
             }
             Ok(_) => {
                 if matches!(payload, Payload::Tally(_)) {
@@ -1295,6 +1332,9 @@ impl Verifier {
                 | CheckId::MixCounts => {
                     "nothing is mixed on the record (no contest counted by the mixnet, or not yet)"
                 }
+                CheckId::RankedCount => {
+                    "no ranked contest is counted on the record (none in the manifest, or not yet)"
+                }
                 _ => "the record has nothing this check covers",
             };
             na(&mut self, id, why.into());
@@ -1351,6 +1391,16 @@ impl Verifier {
                 self.state.result().cloned()
             } else {
                 None
+            },
+            ranked: match (passed, self.state.ranked_counts()) {
+                (true, Some((counts, _))) => counts
+                    .iter()
+                    .map(|c| report::RankedOutcome {
+                        contest: c.contest.clone(),
+                        transcript: c.transcript.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
             },
             checks,
         }

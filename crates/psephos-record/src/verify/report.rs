@@ -42,6 +42,7 @@ pub enum CheckId {
     MixShares,
     MixResult,
     MixCounts,
+    RankedCount,
 }
 
 impl From<CheckId> for &'static str {
@@ -52,7 +53,7 @@ impl From<CheckId> for &'static str {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 27] = [
+    pub const ALL: [CheckId; 28] = [
         CheckId::RecordFormat,
         CheckId::BoardCheckpoints,
         CheckId::BoardBlocks,
@@ -80,6 +81,7 @@ impl CheckId {
         CheckId::MixShares,
         CheckId::MixResult,
         CheckId::MixCounts,
+        CheckId::RankedCount,
     ];
 
     /// The check's number in the report (1-based, stable).
@@ -120,6 +122,7 @@ impl CheckId {
             CheckId::MixShares => "mix.shares",
             CheckId::MixResult => "mix.result",
             CheckId::MixCounts => "mix.counts",
+            CheckId::RankedCount => "mix.ranked",
         }
     }
 
@@ -199,6 +202,9 @@ impl CheckId {
             }
             CheckId::MixCounts => {
                 "each mixed contest's counts from its rows equal its homomorphic count in the result"
+            }
+            CheckId::RankedCount => {
+                "each ranked contest's count on the board equals, byte for byte, the recount of its decrypted rows"
             }
         }
     }
@@ -358,7 +364,17 @@ pub struct Report {
     pub contests: Vec<ContestLabels>,
     /// The verified result, if the record has one and every check passed.
     pub result: Option<TallyResult>,
+    /// The ranked contests' verified counts (check 28), if every check passed; a ranked
+    /// contest's line in `result` sums candidate numbers per rank and means nothing alone.
+    pub ranked: Vec<RankedOutcome>,
     pub checks: Vec<CheckResult>,
+}
+
+/// A ranked contest's verified count.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankedOutcome {
+    pub contest: String,
+    pub transcript: psephos_core::count::CountTranscript,
 }
 
 impl Report {

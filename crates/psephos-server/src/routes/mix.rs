@@ -8,6 +8,7 @@
 //! | POST | `E/mix/shuffles` | trustees | a [`Shuffle`], canonical bytes (`application/octet-stream`) → 201 `{index, parts, mixer}` |
 //! | POST | `E/mix/shares` | trustees | a [`MixShare`], canonical bytes → 201 `{index, mix_result_index, result_index}` |
 //! | GET | `E/mix/result` | all | the [`psephos_core::mixnet::MixResult`] with its board `index`, 404 before decryption |
+//! | GET | `E/mix/count` | all | the mixed count: `{index, contests: [{contest, transcript}]}`, each ranked contest's [`psephos_core::count::CountTranscript`] (the canonical bytes on the board are its encoding), 404 before it is posted |
 //!
 //! Shuffles and shares are canonical bytes, not JSON: a list of 10⁵ rows of width 5 is 32 MB as
 //! bytes and several times that as JSON. Each is verified off the async workers before it is
@@ -34,7 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/mix/shuffles").route(web::post().to(post_shuffle)))
     .service(web::resource("/mix/shares").route(web::post().to(post_share)))
-    .service(web::resource("/mix/result").route(web::get().to(get_result)));
+    .service(web::resource("/mix/result").route(web::get().to(get_result)))
+    .service(web::resource("/mix/count").route(web::get().to(get_count)));
 }
 
 #[derive(Deserialize, Serialize, Default)]
@@ -226,6 +228,37 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
         })),
         None => Err(ApiError::not_found(
             "the mixed lists are not decrypted yet (see …/mix)",
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct RankedView {
+    contest: String,
+    transcript: psephos_core::count::CountTranscript,
+}
+
+#[derive(Serialize)]
+struct CountView {
+    index: u64,
+    contests: Vec<RankedView>,
+}
+
+async fn get_count(state: ThisElection) -> Result<HttpResponse, ApiError> {
+    let s = state.election.read().await;
+    match s.ranked_counts() {
+        Some((counts, index)) => Ok(HttpResponse::Ok().json(CountView {
+            index,
+            contests: counts
+                .iter()
+                .map(|c| RankedView {
+                    contest: c.contest.clone(),
+                    transcript: c.transcript.clone(),
+                })
+                .collect(),
+        })),
+        None => Err(ApiError::not_found(
+            "no mixed count is posted (no ranked contest, or the mixed lists are not decrypted yet)",
         )),
     }
 }

@@ -102,6 +102,14 @@ pub(crate) async fn post_result_if_ready(state: &HostedElection) -> Option<u64> 
     if needs_mix {
         crate::mix::post_result_if_ready(&state.election).await?;
     }
+    // With ranked contests the result follows the mixed count (§11.5).
+    let needs_count = {
+        let s = state.election.read().await;
+        s.has_ranked_contests() && s.ranked_counts().is_none()
+    };
+    if needs_count {
+        crate::mix::post_count_if_ready(&state.election).await?;
+    }
     for _ in 0..3 {
         let result = {
             let s = state.election.read().await;

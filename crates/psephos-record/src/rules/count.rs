@@ -1,0 +1,134 @@
+//! The mixed count on the board (entry kind 16, `docs/protocol.md` §11.5): each ranked
+//! contest's round-by-round count, posted after the mix result and before the result.
+//!
+//! A count is a deterministic function of the decrypted rows already on the board (the mix
+//! result) and of the election hash (ties), so the rules do not take it on trust: they recount
+//! ([`psephos_core::ranked::count_ranked`]) and accept only the very bytes the recount gives.
+//! The server posts exactly what these rules compute; the verifier, replaying the same rules,
+//! reaches the same transcripts or names the contest whose count differs (check 28).
+
+use psephos_core::encoding::Canonical;
+use psephos_core::ranked::{count_ranked, MixedCount, RankedCount, RankedCountError};
+use thiserror::Error;
+
+use super::{Applied, Phase, RuleError, Rules};
+
+/// Why a mixed count is refused ([`RuleError::Count`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CountRuleError {
+    #[error("the election has no ranked contest")]
+    NothingRanked,
+    #[error("the mixed count needs the mix result on the board first")]
+    NoMixResult,
+    #[error("the mixed count is already on the board")]
+    Posted,
+    #[error("the mixed count is for another election or other decrypted lists")]
+    WrongLists,
+    #[error("the ranked contests cannot be counted from the mix result: {0}")]
+    Uncountable(RankedCountError),
+    #[error("the mixed count lists {got} ranked contests, the election has {expected}")]
+    ContestCount { expected: usize, got: usize },
+    #[error(
+        "the count of ranked contest {contest:?} differs from the recount of the decrypted rows"
+    )]
+    Differs { contest: String },
+    #[error("the result needs the mixed count (the ranked contests' counts) on the board first")]
+    Missing,
+}
+
+impl CountRuleError {
+    /// Not wrong, only not now or not again (HTTP 409).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            CountRuleError::NoMixResult | CountRuleError::Posted | CountRuleError::Missing
+        )
+    }
+}
+
+/// The mixed count once accepted: the structured transcripts and the entry's index.
+#[derive(Debug, Clone)]
+pub(super) struct Posted {
+    counts: Vec<RankedCount>,
+    at: u64,
+}
+
+fn count_err(e: CountRuleError) -> RuleError {
+    RuleError::Count(e)
+}
+
+impl Rules {
+    /// Whether the manifest has a ranked contest (and so a mixed count before the result).
+    pub fn has_ranked_contests(&self) -> bool {
+        self.manifest()
+            .is_some_and(|m| m.contests.iter().any(|c| c.is_ranked()))
+    }
+
+    /// The ranked contests' counts on the board, in manifest order, with the index of the
+    /// mixed count entry.
+    pub fn ranked_counts(&self) -> Option<(&[RankedCount], u64)> {
+        self.counted.as_ref().map(|p| (p.counts.as_slice(), p.at))
+    }
+
+    /// The ranked contests' counts recomputed from the mix result on the board: what the
+    /// server posts, and what a posted mixed count must equal.
+    pub fn recount(&self) -> Result<(MixedCount, Vec<RankedCount>), RuleError> {
+        if !self.has_ranked_contests() {
+            return Err(count_err(CountRuleError::NothingRanked));
+        }
+        let (Some(manifest), Some(election)) = (self.manifest(), self.election.as_ref()) else {
+            return Err(count_err(CountRuleError::NothingRanked));
+        };
+        let (result, _) = self
+            .mix()
+            .and_then(|m| m.result())
+            .ok_or(count_err(CountRuleError::NoMixResult))?;
+        let counts = count_ranked(manifest, election.hash(), result)
+            .map_err(|e| count_err(CountRuleError::Uncountable(e)))?;
+        Ok((MixedCount::new(result, &counts), counts))
+    }
+
+    pub(super) fn apply_mixed_count(&mut self, posted: &MixedCount) -> Result<Applied, RuleError> {
+        if !self.has_ranked_contests() {
+            return Err(count_err(CountRuleError::NothingRanked));
+        }
+        self.require(Phase::Tallying, "post the mixed count")?;
+        if self.counted.is_some() {
+            return Err(count_err(CountRuleError::Posted));
+        }
+        let (expected, counts) = self.recount()?;
+        if posted.election != expected.election || posted.lists != expected.lists {
+            return Err(count_err(CountRuleError::WrongLists));
+        }
+        if posted.ranked.len() != expected.ranked.len() {
+            return Err(count_err(CountRuleError::ContestCount {
+                expected: expected.ranked.len(),
+                got: posted.ranked.len(),
+            }));
+        }
+        for (p, e) in posted.ranked.iter().zip(&expected.ranked) {
+            if p != e {
+                return Err(count_err(CountRuleError::Differs {
+                    contest: e.0.clone(),
+                }));
+            }
+        }
+        // Equal fields give equal canonical bytes; checked once more, cheaply, as the board
+        // stores bytes.
+        debug_assert_eq!(posted.to_canonical_bytes(), expected.to_canonical_bytes());
+        self.counted = Some(Box::new(Posted {
+            counts,
+            at: self.size,
+        }));
+        Ok(Applied::MixedCount)
+    }
+
+    /// The result needs the mixed count first when a contest is ranked.
+    pub(super) fn check_mixed_count(&self) -> Result<(), RuleError> {
+        if self.has_ranked_contests() && self.counted.is_none() {
+            return Err(count_err(CountRuleError::Missing));
+        }
+        Ok(())
+    }
+}
