@@ -9,6 +9,7 @@
 
 use crate::ballot::{
     verify_ballot, BallotSecrets, EncryptedBallot, PlaintextBallot, PlaintextContest,
+    VerifiedBallot,
 };
 use crate::election::Election;
 use crate::elgamal::Ciphertext;
@@ -59,8 +60,20 @@ pub fn check_challenge(
     ballot: &EncryptedBallot,
     reveal: &ChallengeReveal,
 ) -> Result<PlaintextBallot, VerifyError> {
-    verify_ballot(election, ballot.clone())?;
-    if reveal.ballot != ballot.hash() || reveal.contests.len() != ballot.contests.len() {
+    let verified = verify_ballot(election, ballot.clone())?;
+    check_opening(election, &verified, reveal)
+}
+
+/// The second half of [`check_challenge`], for a ballot whose signature and proofs the caller
+/// verified (alone, or in a batch with [`crate::ballot::verify_ballots`]): `reveal` opens it,
+/// and the choices it contains are a valid plaintext ballot, returned.
+pub fn check_opening(
+    election: &Election,
+    verified: &VerifiedBallot,
+    reveal: &ChallengeReveal,
+) -> Result<PlaintextBallot, VerifyError> {
+    let ballot = verified.ballot();
+    if &reveal.ballot != verified.hash() || reveal.contests.len() != ballot.contests.len() {
         return Err(VerifyError::ChallengeMismatch);
     }
     let mut contests = Vec::with_capacity(ballot.contests.len());

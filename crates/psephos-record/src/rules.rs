@@ -1139,6 +1139,29 @@ impl Rules {
         Ok(applied)
     }
 
+    /// [`Rules::apply`] for a challenge whose ballot and opening the caller checked with
+    /// [`psephos_core::challenge::check_challenge`] against this election, `opened` being that
+    /// check's verdict: the same rules in the same order, so the same error for the same entry
+    /// (what a verifier runs after checking the openings of a chunk of challenges in parallel).
+    pub fn apply_opened_challenge(
+        &mut self,
+        c: &Challenged,
+        opened: Result<(), VerifyError>,
+    ) -> Result<Applied, RuleError> {
+        if self.pending.is_some() {
+            return Err(RuleError::Mix(MixRuleError::PartOrder {
+                kind: psephos_board::EntryKind::Challenge.name(),
+                got: 0,
+                expected: "the next part of a mix object was expected".into(),
+            }));
+        }
+        self.check_challenge_rules(c)?;
+        opened?;
+        let applied = self.record_challenge(c)?;
+        self.size += 1;
+        Ok(applied)
+    }
+
     /// Records a challenge that passed [`Rules::check_challenge_rules`].
     fn record_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         let hash = c.ballot.hash();

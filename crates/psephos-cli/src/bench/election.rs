@@ -12,6 +12,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::{peak_mib, reset_peak};
+
 use anyhow::{bail, Context};
 use psephos_record::sim::Simulation;
 use rand_chacha::rand_core::SeedableRng;
@@ -33,20 +35,16 @@ pub struct Args {
     pub dir: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Keep the record here (must not exist) instead of deleting it after the verify phase;
+    /// `psephos bench verify --record FILE` times the verifier on it again.
+    #[arg(long)]
+    pub record: Option<PathBuf>,
 }
 
 struct Phase {
     name: &'static str,
     wall: Duration,
     peak_mib: Option<u64>,
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn peak_mib() -> Option<u64> {
-    super::status_kib("VmHWM:").map(|kib| kib / 1024)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -136,7 +134,11 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
 
     reset_peak();
     let clock = Instant::now();
-    let record = dir.join(format!("election-{}.record", std::process::id()));
+    let record = match &args.record {
+        Some(r) if r.exists() => bail!("{} exists", r.display()),
+        Some(r) => r.clone(),
+        None => dir.join(format!("election-{}.record", std::process::id())),
+    };
     let header = d.export(&record).await?;
     d.board.close().await?;
     drop(d);
@@ -152,12 +154,17 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     let report =
         crate::verify::verify_file(&record, &psephos_record::VerifyOptions::default(), false)
             .context("verifying")?;
+    let verify = clock.elapsed();
     phases.push(Phase {
         name: "verify (every check)",
-        wall: clock.elapsed(),
+        wall: verify,
         peak_mib: peak_mib(),
     });
-    let _ = std::fs::remove_file(&record);
+    // The same record's proofs alone, in the same run: what the verifier is judged against.
+    let baseline = super::verify::proofs_only(&record);
+    if args.record.is_none() {
+        let _ = std::fs::remove_file(&record);
+    }
 
     println!(
         "{} ballots cast by {} voters ({} revotes), {} challenges; record {} entries, {} blocks, {:.1} MiB",
@@ -184,5 +191,6 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         bail!("the benchmark election does not verify");
     }
     println!("every check passes");
+    super::verify::print_against(verify, &baseline.context("the proof-only pass")?);
     Ok(())
 }

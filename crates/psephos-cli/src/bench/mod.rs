@@ -10,6 +10,7 @@ pub mod memory;
 pub mod mix;
 pub mod mixnet;
 pub mod restart;
+pub mod verify;
 
 use psephos_core::ballot::{encrypt_ballot, verify_ballot, verify_ballots};
 use psephos_core::credential::CredentialSecret;
@@ -75,12 +76,25 @@ pub enum Sub {
     /// Resident memory of `psephos serve` per idle election and for an open election with its
     /// voters.
     Memory(memory::Args),
+    /// The whole-election verifier on a record file against a proof-only pass over the same
+    /// record's ballots (decode and batch verification only): both times and their ratio.
+    Verify(verify::Args),
 }
 
 /// The median of some timings (zero for none); every `psephos bench` figure is one.
 pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// Resets this process's peak resident memory (`VmHWM`), where Linux allows it.
+pub(crate) fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// This process's peak resident memory (`VmHWM`) in MiB, where Linux gives it.
+pub(crate) fn peak_mib() -> Option<u64> {
+    status_kib("VmHWM:").map(|kib| kib / 1024)
 }
 
 /// A `/proc/self/status` figure of this process in KiB (`"VmRSS:"`, `"VmHWM:"`), where Linux
@@ -106,6 +120,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Restart(a)) => return restart::run(a),
         Some(Sub::Memory(a)) => return memory::run(a),
         Some(Sub::Explorer(a)) => return explorer::run(a),
+        Some(Sub::Verify(a)) => return verify::run(a),
         None => {}
     }
     let threads = args.threads.unwrap_or_else(rayon_threads).max(1);

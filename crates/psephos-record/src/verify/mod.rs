@@ -6,8 +6,10 @@
 //! The record streams through once ([`RecordReader`]): each entry's leaf goes into a compact
 //! Merkle frontier, each block is checked as it arrives, and each entry is replayed through
 //! [`Rules`] — the very rules the server applies before appending — so the verifier
-//! cannot accept what the server would have refused, nor the reverse. Ballots are buffered in
-//! chunks: decoded and verified in parallel (batch verification), then applied in board order.
+//! cannot accept what the server would have refused, nor the reverse. Ballots and challenges
+//! are buffered in chunks: decoded and verified in parallel (batch verification, challenged
+//! ballots in the same batches; then the challenges' openings), then applied in board order, so
+//! that nothing costly runs on one core while the others wait.
 //!
 //! The aggregate needs the *last* ballot of each credential, which is known only once voting
 //! closes. Instead of keeping every ballot's ciphertexts, the first pass sums every accepted
@@ -32,12 +34,13 @@ use psephos_board::entry::{Entry, EntryKind};
 use psephos_board::merkle::Hash;
 use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
+use psephos_core::challenge::{check_opening, ChallengeReveal};
 use psephos_core::election::Manifest;
 use psephos_core::error::{DecodeError, ProofKind, VerifyError};
 use psephos_core::tally::EncryptedTally;
 
 use crate::format::{RecordItem, RecordReader};
-use crate::payload::{Control, Payload};
+use crate::payload::{Challenged, Control, Payload};
 use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
@@ -507,7 +510,8 @@ fn mix_check(e: &crate::rules::MixRuleError, by_kind: CheckId) -> CheckId {
 enum Prepared {
     /// Decoded (or not); not a ballot in the batch.
     Decoded(Result<Payload, DecodeError>),
-    /// A ballot moved into the batch verification; its verdict comes back in order.
+    /// A ballot (cast or challenged) moved into the batch verification; its verdict (and a
+    /// challenge's reveal and opening verdict) comes back in order.
     InBatch,
 }
 
@@ -667,22 +671,47 @@ impl Verifier {
         let prepared: Vec<Option<(Hash, Result<Payload, DecodeError>)>> =
             items.iter().map(prepare).collect();
 
-        // Batch-verify the well-formed ballots (signature and every proof). The decoded ballots
-        // move into the batch and come back inside their verdicts: never copied.
+        // Batch-verify the well-formed ballots, cast and challenged (signature and every
+        // proof); then check the challenges' openings in parallel. The decoded ballots move into
+        // the batch and come back inside their verdicts: never copied.
         let mut slots: Vec<Option<(Hash, Prepared)>> = Vec::with_capacity(prepared.len());
         let mut verdicts = Vec::new();
+        let mut reveals: Vec<Option<ChallengeReveal>> = Vec::new();
+        let mut openings: Vec<Option<Result<(), VerifyError>>> = Vec::new();
         if let Some(election) = self.state.election() {
             let mut ballots = Vec::new();
             for p in prepared {
                 slots.push(p.map(|(leaf, payload)| match payload {
                     Ok(Payload::Ballot(b)) => {
                         ballots.push(b);
+                        reveals.push(None);
+                        (leaf, Prepared::InBatch)
+                    }
+                    Ok(Payload::Challenge(c)) => {
+                        ballots.push(c.ballot);
+                        reveals.push(Some(c.reveal));
                         (leaf, Prepared::InBatch)
                     }
                     other => (leaf, Prepared::Decoded(other)),
                 }));
             }
             verdicts = verify_ballots(election, ballots);
+            let open = |(verdict, reveal): (
+                &Result<VerifiedBallot, VerifyError>,
+                &Option<ChallengeReveal>,
+            )| match (verdict, reveal) {
+                (Ok(vb), Some(r)) => Some(check_opening(election, vb, r).map(|_| ())),
+                _ => None,
+            };
+            #[cfg(feature = "parallel")]
+            {
+                use rayon::prelude::*;
+                openings = verdicts.par_iter().zip(&reveals).map(open).collect();
+            }
+            #[cfg(not(feature = "parallel"))]
+            {
+                openings = verdicts.iter().zip(&reveals).map(open).collect();
+            }
         } else {
             slots.extend(
                 prepared
@@ -690,7 +719,7 @@ impl Verifier {
                     .map(|p| p.map(|(leaf, payload)| (leaf, Prepared::Decoded(payload)))),
             );
         }
-        let mut verdicts = verdicts.into_iter();
+        let mut verdicts = verdicts.into_iter().zip(reveals).zip(openings);
 
         for (item, slot) in items.into_iter().zip(slots) {
             match (item, slot) {
@@ -729,13 +758,28 @@ impl Verifier {
                         }
                         Prepared::Decoded(Ok(p)) => self.challenge(e.index, &p),
                         Prepared::InBatch => match verdicts.next() {
-                            Some(Ok(vb)) => self.ballot(e.index, leaf, Checked::Verified(vb)),
+                            // A challenged ballot: the rules, then its proofs' verdict, then
+                            // its opening's (the order of `Rules::apply`).
+                            Some(((Ok(vb), Some(reveal)), opened)) => {
+                                let c = Challenged {
+                                    ballot: vb.into_inner(),
+                                    reveal,
+                                };
+                                let opened = opened.unwrap_or(Err(VerifyError::ChallengeMismatch));
+                                self.opened_challenge(e.index, &c, opened)
+                            }
+                            Some(((Ok(vb), None), _)) => {
+                                self.ballot(e.index, leaf, Checked::Verified(vb))
+                            }
                             // A failed ballot is decoded again (it was moved into the batch):
                             // failures are rare, copies of every ballot are not.
-                            Some(Err(proof)) => {
+                            Some(((Err(proof), _), _)) => {
                                 match Payload::decode(e.entry.kind, &e.entry.payload) {
                                     Ok(Payload::Ballot(b)) => {
                                         self.ballot(e.index, leaf, Checked::Failed(b, proof))
+                                    }
+                                    Ok(Payload::Challenge(c)) => {
+                                        self.opened_challenge(e.index, &c, Err(proof))
                                     }
                                     Ok(_) => {}
                                     Err(err) => undecodable(self, err),
@@ -828,6 +872,16 @@ impl Verifier {
                 };
                 self.reject(check, index, &e);
             }
+        }
+    }
+
+    /// A challenge whose ballot and opening were checked in the parallel step (`opened`: the
+    /// first failure of its proofs, then of its opening): the rules, then that verdict (the
+    /// order of [`Rules::apply`]).
+    fn opened_challenge(&mut self, index: u64, c: &Challenged, opened: Result<(), VerifyError>) {
+        match self.state.apply_opened_challenge(c, opened) {
+            Ok(_) => self.tracker(CheckId::Challenges).pass(),
+            Err(e) => self.reject(CheckId::Challenges, index, &e),
         }
     }
 

@@ -747,6 +747,43 @@ fn tampered_records_fail_exactly_the_expected_check() {
         assert_only(&verify(&f.seal(&all)), CheckId::Challenges, &[]);
     }
 
+    // --- challenges: an opening that does not re-encrypt to the ballot (its openings are
+    // checked in parallel, apart from the rules: still this check, with its reason).
+    {
+        let mut v = voting.clone();
+        let i = index_of(&v, |p| matches!(p, Payload::Challenge(_)));
+        let Payload::Challenge(mut c) = v[i].clone() else {
+            panic!()
+        };
+        c.reveal.contests[0][0].nonce += curve25519_dalek::scalar::Scalar::ONE;
+        v[i] = Payload::Challenge(c);
+        let all = f.finish(&v, Count::Last);
+        let report = verify(&f.seal(&all));
+        assert_only(&report, CheckId::Challenges, &[]);
+        let details = &report.check(CheckId::Challenges).unwrap().details;
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("does not re-encrypt to the published ciphertexts")),
+            "{details:?}"
+        );
+    }
+
+    // --- challenges: the same challenge twice: the rule (a replay) is named, before the
+    // opening (which is valid) is looked at.
+    {
+        let mut v = voting.clone();
+        let i = index_of(&v, |p| matches!(p, Payload::Challenge(_)));
+        let again = v[i].clone();
+        v.insert(i + 1, again);
+        let all = f.finish(&v, Count::Last);
+        let report = verify(&f.seal(&all));
+        assert_only(&report, CheckId::Challenges, &[]);
+        let details = &report.check(CheckId::Challenges).unwrap().details;
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert!(!details[0].contains("re-encrypt"), "{details:?}");
+    }
+
     // --- tally.aggregate: one aggregate ciphertext shifted by one vote, then decrypted.
     {
         let mut tally = f.tally(&voting, Count::Last);

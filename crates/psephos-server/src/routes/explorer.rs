@@ -279,6 +279,9 @@ fn summary(rules: &Rules, index: u64, e: &Entry) -> Value {
             "index": m.index,
             "hash": m.hash(),
         }),
+        Payload::MixedCount(m) => json!({
+            "contests": m.ranked.iter().map(|(contest, _)| contest).collect::<Vec<_>>(),
+        }),
         Payload::MixInput(p)
         | Payload::Shuffle(p)
         | Payload::MixShare(p)
