@@ -59,6 +59,17 @@ impl Visibility {
     }
 }
 
+/// Where an election's officials' tokens are checked.
+#[derive(Debug)]
+pub enum OfficialsTokens {
+    /// In the service's catalog, read at every request (so that a token revoked on one node is
+    /// refused by all at once): every election a catalog lists.
+    Catalog(crate::catalog::Catalog),
+    /// One token's hash held here (an election hosted without a catalog: tests, benches);
+    /// `None`: no officials' routes.
+    Fixed(RwLock<Option<TokenHash>>),
+}
+
 /// One election as the service hosts it: its board and rules and every per-election service.
 pub struct HostedElection {
     pub slug: ElectionSlug,
@@ -76,8 +87,8 @@ pub struct HostedElection {
     pub visibility: Visibility,
     /// The service's metrics (shared by every election).
     pub metrics: Arc<Metrics>,
-    /// The hash of the officials' token; `None`: no officials' routes.
-    officials: RwLock<Option<TokenHash>>,
+    /// Where the officials' tokens are checked.
+    officials: OfficialsTokens,
     stop: watch::Sender<bool>,
 }
 
@@ -96,7 +107,7 @@ impl HostedElection {
     fn start(
         slug: ElectionSlug,
         election: ElectionService,
-        officials: Option<TokenHash>,
+        officials: OfficialsTokens,
         visibility: Visibility,
         config: &ServiceConfig,
         metrics: &Arc<Metrics>,
@@ -136,30 +147,55 @@ impl HostedElection {
             ceremony,
             visibility,
             metrics: metrics.clone(),
-            officials: RwLock::new(officials),
+            officials,
             stop,
         })
     }
 
-    /// Whether `token` is this election's officials' token.
-    pub fn accepts_official(&self, token: &str) -> bool {
-        let guard = match self.officials.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        guard.as_ref().is_some_and(|h| h.accepts(token))
+    /// Whether `token` is a valid officials' token of this election (for an election of the
+    /// catalog, read from the database now).
+    pub async fn accepts_official(&self, token: &str) -> Result<bool, ServiceError> {
+        match &self.officials {
+            OfficialsTokens::Catalog(catalog) => {
+                Ok(catalog.accepts_official(&self.slug, token).await?)
+            }
+            OfficialsTokens::Fixed(hash) => {
+                let guard = match hash.read() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                Ok(guard.as_ref().is_some_and(|h| h.accepts(token)))
+            }
+        }
     }
 
-    /// Whether this election has officials' routes at all.
+    /// Whether this election has officials' routes at all (an election of the catalog always
+    /// has: with every token revoked, each is refused with 401).
     pub fn has_officials(&self) -> bool {
-        self.officials.read().map(|g| g.is_some()).unwrap_or(false)
+        match &self.officials {
+            OfficialsTokens::Catalog(_) => true,
+            OfficialsTokens::Fixed(hash) => hash.read().map(|g| g.is_some()).unwrap_or(false),
+        }
     }
 
-    /// Replaces the officials' token's hash (the operator issued a new token).
+    /// The catalog holding this election's officials' tokens; `None` for an election hosted
+    /// without one.
+    pub fn officials_catalog(&self) -> Option<&crate::catalog::Catalog> {
+        match &self.officials {
+            OfficialsTokens::Catalog(c) => Some(c),
+            OfficialsTokens::Fixed(_) => None,
+        }
+    }
+
+    /// Replaces the officials' token's hash of an election hosted without a catalog (tests);
+    /// an election of the catalog has its tokens issued there ([`crate::catalog::Catalog`]),
+    /// and this does nothing to it.
     pub fn set_officials(&self, hash: TokenHash) {
-        match self.officials.write() {
-            Ok(mut g) => *g = Some(hash),
-            Err(p) => *p.into_inner() = Some(hash),
+        if let OfficialsTokens::Fixed(h) = &self.officials {
+            match h.write() {
+                Ok(mut g) => *g = Some(hash),
+                Err(p) => *p.into_inner() = Some(hash),
+            }
         }
     }
 
@@ -409,7 +445,12 @@ impl AppState {
             match Box::pin(ElectionService::open(&service.database, board)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, %origin, size = e.board().size(), "election opened");
-                    state.host(row.slug, e, row.officials, row.visibility);
+                    state.host_with(
+                        row.slug,
+                        e,
+                        OfficialsTokens::Catalog(catalog.clone()),
+                        row.visibility,
+                    );
                 }
                 Err(e) => {
                     tracing::error!(election = %row.slug, %origin, error = %e, "election refused at start; the others serve");
@@ -437,6 +478,21 @@ impl AppState {
         slug: ElectionSlug,
         election: ElectionService,
         officials: Option<TokenHash>,
+        visibility: Visibility,
+    ) -> Arc<HostedElection> {
+        self.host_with(
+            slug,
+            election,
+            OfficialsTokens::Fixed(RwLock::new(officials)),
+            visibility,
+        )
+    }
+
+    fn host_with(
+        &self,
+        slug: ElectionSlug,
+        election: ElectionService,
+        officials: OfficialsTokens,
         visibility: Visibility,
     ) -> Arc<HostedElection> {
         let hosted = HostedElection::start(
@@ -512,13 +568,17 @@ impl AppState {
             log_id: election.board().log_id(),
             origin: election.board().origin().to_owned(),
             visibility,
-            officials: Some(officials.clone()),
         };
-        if let Err(e) = catalog.insert(&row).await {
+        if let Err(e) = catalog.insert(&row, &officials).await {
             let _ = election.board().close().await;
             return Err(e.into());
         }
-        Ok(self.host(slug, election, Some(officials), visibility))
+        Ok(self.host_with(
+            slug,
+            election,
+            OfficialsTokens::Catalog(catalog.clone()),
+            visibility,
+        ))
     }
 
     /// Opens and hosts the elections the catalog lists that this service does not host yet:
@@ -541,7 +601,12 @@ impl AppState {
             match Box::pin(ElectionService::open(&service.database, config)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, "election created by another node opened");
-                    self.host(row.slug, e, row.officials, row.visibility);
+                    self.host_with(
+                        row.slug,
+                        e,
+                        OfficialsTokens::Catalog(catalog.clone()),
+                        row.visibility,
+                    );
                     opened += 1;
                 }
                 Err(e) => {

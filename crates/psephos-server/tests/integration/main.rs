@@ -10,6 +10,7 @@ mod error_forms;
 mod explorer;
 mod hostile;
 mod multi;
+mod officials_tokens;
 mod operations;
 mod restart;
 mod write_path;
