@@ -128,6 +128,7 @@ const SELECT_ONE_OFFICIALS: &str = "SELECT token_id, label, created_ms, revoked_
     FROM psephos_officials_tokens WHERE election = $1 AND token_id = $2";
 const ACCEPTS_OFFICIALS: &str = "SELECT token_id FROM psephos_officials_tokens \
     WHERE election = $1 AND token_sha256 = $2 AND revoked_ms IS NULL";
+const SELECT_ORIGIN: &str = "SELECT 1 FROM psephos_elections WHERE origin = $1";
 const SELECT_ELECTION: &str = "SELECT 1 FROM psephos_elections WHERE slug = $1";
 const INSERT_TOKEN: &str = "INSERT INTO psephos_operator_token (id, token_sha256, created_ms) \
      VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING";
@@ -294,6 +295,15 @@ impl Catalog {
                 })
             })
             .collect()
+    }
+
+    /// Whether an election of the catalog has board origin `origin`.
+    pub async fn names_origin(&self, origin: &str) -> Result<bool, CatalogError> {
+        let found: Option<i32> = on!(&self.pool, |c| sqlx::query_scalar(SELECT_ORIGIN)
+            .bind(origin)
+            .fetch_optional(&mut *c)
+            .await)?;
+        Ok(found.is_some())
     }
 
     /// Stores a new election and its first officials' token, in one transaction;

@@ -434,7 +434,9 @@ impl AppState {
         config: ServiceConfig,
     ) -> Result<Self, crate::catalog::CatalogError> {
         let mut state = AppState::new(config);
-        for row in catalog.elections().await? {
+        let rows = catalog.elections().await?;
+        sweep_orphan_logs(&service, &rows).await;
+        for row in rows {
             let board = service.config_for(&row.slug);
             let origin = board.origin.clone();
             let verifier_key =
@@ -554,7 +556,8 @@ impl AppState {
         }
         let config = service.config_for(&slug);
         // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
-        // a creation that failed after opening it, it is opened and checked as any other.)
+        // a creation that failed after opening it and could not be removed, it is opened and
+        // checked as any other.)
         let election = Box::pin(ElectionService::open(&service.database, config))
             .await
             .map_err(|e| {
@@ -571,6 +574,7 @@ impl AppState {
         };
         if let Err(e) = catalog.insert(&row, &officials).await {
             let _ = election.board().close().await;
+            remove_failed_creation(&service.database, catalog, &row.origin).await;
             return Err(e.into());
         }
         Ok(self.host_with(
@@ -683,6 +687,84 @@ impl AppState {
             }
         }
     }
+}
+
+/// How old an empty log no election names must be before a start removes it: a creation on
+/// another node takes a moment between opening the new log and naming it in the catalog (and
+/// on PostgreSQL, an open log is never removed anyway: its writer lock is held).
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(600);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// After a creation failed past opening the election's new log: removes that log if it is
+/// still empty and no election names it (the catalog may name it when the failure was another
+/// node creating the same id first). A log that cannot be removed is reported.
+async fn remove_failed_creation(database: &str, catalog: &crate::catalog::Catalog, origin: &str) {
+    match catalog.names_origin(origin).await {
+        Ok(false) => {}
+        Ok(true) => return,
+        Err(e) => {
+            tracing::warn!(%origin, error = %e, "a failed creation's log is kept: the catalog could not be read");
+            return;
+        }
+    }
+    match psephos_board::store::remove_empty_log(database, origin, i64::MAX).await {
+        Ok(true) => tracing::info!(%origin, "the failed creation's empty log was removed"),
+        Ok(false) => tracing::warn!(%origin, "the failed creation's log was kept (not empty, or open)"),
+        Err(e) => tracing::warn!(%origin, error = %e, "the failed creation's log could not be removed"),
+    }
+}
+
+/// At start: the logs under the service's origin that no election of the catalog names (left
+/// by a creation that failed, or crashed, between its two steps). Each empty one older than
+/// [`ORPHAN_GRACE`] is removed; any other is reported and kept (something was stored in it: a
+/// person decides). Returns the origins reported or removed, for tests.
+pub async fn sweep_orphan_logs(
+    service: &ServiceBoard,
+    rows: &[crate::catalog::ElectionRow],
+) -> Vec<(String, bool)> {
+    let logs = match psephos_board::store::stored_logs(&service.database).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "the board logs could not be listed to look for orphans");
+            return Vec::new();
+        }
+    };
+    let prefix = format!("{}/", service.origin);
+    let named: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.origin.as_str()).collect();
+    let grace = i64::try_from(ORPHAN_GRACE.as_millis()).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    for log in logs {
+        if !log.origin.starts_with(&prefix) || named.contains(log.origin.as_str()) {
+            continue;
+        }
+        let removed = log.empty
+            && match psephos_board::store::remove_empty_log(
+                &service.database,
+                &log.origin,
+                now_ms().saturating_sub(grace),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(origin = %log.origin, error = %e, "removing an orphan log failed");
+                    false
+                }
+            };
+        if removed {
+            tracing::info!(origin = %log.origin, log_id = log.log_id, "removed an empty log no election names (a failed creation)");
+        } else {
+            tracing::warn!(origin = %log.origin, log_id = log.log_id, empty = log.empty, "a log under this service's origin is named by no election: kept; remove it by hand if it is not needed");
+        }
+        out.push((log.origin, removed));
+    }
+    out
 }
 
 /// How often the board's growth since the last snapshot is looked at.

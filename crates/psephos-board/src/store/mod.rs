@@ -53,6 +53,7 @@
 mod check;
 mod db;
 mod frontier;
+mod logs;
 mod replica;
 mod shared;
 mod snapshot;
@@ -79,6 +80,7 @@ use crate::note::{Note, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE};
 use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
+pub use logs::{remove_empty_log, stored_logs, StoredLog};
 use db::Pool;
 pub use replica::ReadReplica;
 pub use shared::Sequencing;

@@ -4,6 +4,7 @@
 
 mod attacks;
 mod board_api;
+mod creation;
 mod booth;
 mod election_api;
 mod error_forms;
