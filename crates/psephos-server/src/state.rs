@@ -250,7 +250,8 @@ pub struct ServiceBoard {
     /// Witness keys whose cosignatures every board accepts.
     pub witnesses: Vec<psephos_board::note::VerifierKey>,
     pub seal_interval: Duration,
-    /// Read connections per election's board.
+    /// Read connections of the one read pool every election's board shares
+    /// ([`psephos_board::store::SharedReadPool`]).
     pub read_connections: u32,
     /// Several `psephos serve` nodes share the database (PostgreSQL only): each election's
     /// board is sequenced in the database and sealed by one node at a time
@@ -380,6 +381,9 @@ pub struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// Serialises the creation of elections (slug uniqueness, one board opened at a time).
     creating: Arc<tokio::sync::Mutex<()>>,
+    /// The read pool every election's board of the service's database shares (`None`: each
+    /// board has its own: fixed elections, or the shared pool could not be made).
+    read_pool: Option<psephos_board::store::SharedReadPool>,
 }
 
 impl AppState {
@@ -410,6 +414,7 @@ impl AppState {
             config: Arc::new(config),
             stop: Arc::new(stop),
             creating: Arc::new(tokio::sync::Mutex::new(())),
+            read_pool: None,
         }
     }
 
@@ -436,8 +441,20 @@ impl AppState {
         let mut state = AppState::new(config);
         let rows = catalog.elections().await?;
         sweep_orphan_logs(&service, &rows).await;
+        match psephos_board::store::SharedReadPool::connect(
+            &service.database,
+            service.read_connections,
+            service.shared,
+        )
+        .await
+        {
+            Ok(pool) => state.read_pool = Some(pool),
+            Err(e) => {
+                tracing::warn!(error = %e, "no shared read pool: each election's board opens its own")
+            }
+        }
         for row in rows {
-            let board = service.config_for(&row.slug);
+            let board = state.board_config(&service, &row.slug);
             let origin = board.origin.clone();
             let verifier_key =
                 psephos_board::note::NoteSigner::new(&origin, board.signing_key.clone())
@@ -530,6 +547,13 @@ impl AppState {
         self
     }
 
+    /// The board configuration of election `slug`, reading from the service's shared read pool.
+    fn board_config(&self, service: &ServiceBoard, slug: &ElectionSlug) -> BoardConfig {
+        let mut c = service.config_for(slug);
+        c.read_pool = self.read_pool.clone();
+        c
+    }
+
     /// The election `slug` (404, or 503 if it failed to open).
     pub fn election(&self, slug: &str) -> Result<Arc<HostedElection>, ServiceError> {
         self.registry.get(slug)
@@ -554,7 +578,7 @@ impl AppState {
                 detail: format!("election {slug} already exists"),
             });
         }
-        let config = service.config_for(&slug);
+        let config = self.board_config(service, &slug);
         // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
         // a creation that failed after opening it and could not be removed, it is opened and
         // checked as any other.)
@@ -601,7 +625,7 @@ impl AppState {
             if self.registry.contains(&row.slug) {
                 continue;
             }
-            let config = service.config_for(&row.slug);
+            let config = self.board_config(service, &row.slug);
             match Box::pin(ElectionService::open(&service.database, config)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, "election created by another node opened");
@@ -679,12 +703,15 @@ impl AppState {
         }
     }
 
-    /// Seals a last block of every election's board and closes it.
+    /// Seals a last block of every election's board and closes it, then the shared read pool.
     pub async fn close_boards(&self) {
         for e in self.registry.open() {
             if let Err(err) = e.board.close().await {
                 tracing::warn!(election = %e.slug, error = %err, "closing the board");
             }
+        }
+        if let Some(pool) = &self.read_pool {
+            pool.close().await;
         }
     }
 }

@@ -35,7 +35,7 @@ const EMPTY: &str = "NOT EXISTS (SELECT 1 FROM board_entries e WHERE e.log_id = 
 
 /// Every log of the database at `url` (the board's tables are created if absent).
 pub async fn stored_logs(url: &str) -> Result<Vec<StoredLog>, BoardError> {
-    let (mut conn, pool) = db::connect(url, 1, false).await?;
+    let (mut conn, pool) = db::connect(url, 1, false, None).await?;
     pool.close().await;
     let sql = format!(
         "SELECT log_id, origin, created_ms, CASE WHEN {EMPTY} THEN 1 ELSE 0 END \
@@ -65,7 +65,7 @@ pub async fn remove_empty_log(
     origin: &str,
     created_before_ms: i64,
 ) -> Result<bool, BoardError> {
-    let (mut conn, pool) = db::connect(url, 1, false).await?;
+    let (mut conn, pool) = db::connect(url, 1, false, None).await?;
     pool.close().await;
     let removed = remove(&mut conn, origin, created_before_ms).await;
     let _ = conn.close().await;
