@@ -308,7 +308,11 @@ impl Catalog {
 
     /// Stores a new election and its first officials' token, in one transaction;
     /// [`CatalogError::Exists`] if its slug (or log) is taken, and then nothing is stored.
-    pub async fn insert(&self, row: &ElectionRow, officials: &TokenHash) -> Result<(), CatalogError> {
+    pub async fn insert(
+        &self,
+        row: &ElectionRow,
+        officials: &TokenHash,
+    ) -> Result<(), CatalogError> {
         let now = now_ms();
         let hash = hex::encode(officials.bytes());
         let done: Result<i64, sqlx::Error> = in_tx!(&self.pool, |c| {
@@ -321,13 +325,15 @@ impl Catalog {
                 .execute(&mut *c)
                 .await
             {
-                Ok(_) => sqlx::query_scalar(INSERT_OFFICIALS)
-                    .bind(row.slug.as_str())
-                    .bind("issued with the election")
-                    .bind(&hash)
-                    .bind(now)
-                    .fetch_one(&mut *c)
-                    .await,
+                Ok(_) => {
+                    sqlx::query_scalar(INSERT_OFFICIALS)
+                        .bind(row.slug.as_str())
+                        .bind("issued with the election")
+                        .bind(&hash)
+                        .bind(now)
+                        .fetch_one(&mut *c)
+                        .await
+                }
                 Err(e) => Err(e),
             }
         });
@@ -499,7 +505,9 @@ impl Catalog {
     }
 }
 
-fn token_row((token_id, label, created_ms, revoked_ms): (i64, String, i64, Option<i64>)) -> OfficialsTokenRow {
+fn token_row(
+    (token_id, label, created_ms, revoked_ms): (i64, String, i64, Option<i64>),
+) -> OfficialsTokenRow {
     OfficialsTokenRow {
         token_id,
         label,

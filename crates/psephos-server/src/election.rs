@@ -21,13 +21,13 @@
 //! with whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::error::ServiceError;
-use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_board::EntryKind;
+use psephos_board::{Board, BoardConfig, BoardError, Entry};
 use psephos_core::ballot::{TrackingCode, VerifiedBallot};
 use psephos_core::encoding::Canonical;
 use psephos_core::hash::Digest;
-use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
 use psephos_record::payload::VerifiedChallenge;
+use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
 use psephos_record::{Applied, Payload, RuleError, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -373,7 +373,9 @@ impl ElectionService {
         self: &Arc<Self>,
         challenge: VerifiedChallenge,
     ) -> Result<(u64, Applied), ServiceError> {
-        let entries = vec![entry_of(&Payload::Challenge(challenge.challenged().clone()))?];
+        let entries = vec![entry_of(&Payload::Challenge(
+            challenge.challenged().clone(),
+        ))?];
         let this = self.clone();
         let mut v = to_completion(async move {
             this.apply_and_append(&[challenge], entries, true, |s, c| {

@@ -742,8 +742,12 @@ async fn remove_failed_creation(database: &str, catalog: &crate::catalog::Catalo
     }
     match psephos_board::store::remove_empty_log(database, origin, i64::MAX).await {
         Ok(true) => tracing::info!(%origin, "the failed creation's empty log was removed"),
-        Ok(false) => tracing::warn!(%origin, "the failed creation's log was kept (not empty, or open)"),
-        Err(e) => tracing::warn!(%origin, error = %e, "the failed creation's log could not be removed"),
+        Ok(false) => {
+            tracing::warn!(%origin, "the failed creation's log was kept (not empty, or open)")
+        }
+        Err(e) => {
+            tracing::warn!(%origin, error = %e, "the failed creation's log could not be removed")
+        }
     }
 }
 

@@ -348,8 +348,8 @@ pub(crate) async fn read_pool(
 ) -> Result<Pool, BoardError> {
     match Engine::of(url)? {
         Engine::Sqlite => {
-            let opts = sqlite_options(SqliteConnectOptions::from_str(url)?)
-                .pragma("cache_size", "-2048");
+            let opts =
+                sqlite_options(SqliteConnectOptions::from_str(url)?).pragma("cache_size", "-2048");
             Ok(Pool::Sqlite(
                 SqlitePoolOptions::new()
                     .max_connections(read_connections.max(1))

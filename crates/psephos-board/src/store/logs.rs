@@ -29,7 +29,8 @@ pub struct StoredLog {
     pub empty: bool,
 }
 
-const EMPTY: &str = "NOT EXISTS (SELECT 1 FROM board_entries e WHERE e.log_id = board_logs.log_id) \
+const EMPTY: &str =
+    "NOT EXISTS (SELECT 1 FROM board_entries e WHERE e.log_id = board_logs.log_id) \
     AND NOT EXISTS (SELECT 1 FROM board_blocks b WHERE b.log_id = board_logs.log_id) \
     AND NOT EXISTS (SELECT 1 FROM board_snapshots s WHERE s.log_id = board_logs.log_id)";
 
@@ -141,11 +142,12 @@ async fn remove(conn: &mut Conn, origin: &str, before: i64) -> Result<bool, Boar
                 Ok::<_, sqlx::Error>(gone.is_some())
             }
             .await;
-            let _: Result<bool, sqlx::Error> = sqlx::query_scalar("SELECT pg_advisory_unlock($1, $2)")
-                .bind(LOCK_CLASS)
-                .bind(key)
-                .fetch_one(&mut *c)
-                .await;
+            let _: Result<bool, sqlx::Error> =
+                sqlx::query_scalar("SELECT pg_advisory_unlock($1, $2)")
+                    .bind(LOCK_CLASS)
+                    .bind(key)
+                    .fetch_one(&mut *c)
+                    .await;
             Ok(removed?)
         }
     }

@@ -80,8 +80,8 @@ use crate::note::{Note, NoteSigner, SignatureType, VerifierKey, MAX_NOTE_SIZE};
 use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
-pub use logs::{remove_empty_log, stored_logs, StoredLog};
 use db::Pool;
+pub use logs::{remove_empty_log, stored_logs, StoredLog};
 pub use replica::ReadReplica;
 pub use shared::Sequencing;
 pub use snapshot::Snapshot;

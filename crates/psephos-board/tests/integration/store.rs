@@ -917,7 +917,9 @@ async fn boards_share_one_read_pool(backend: Backend) {
     b.close().await.unwrap();
     pool.close().await;
     // Reopened with pools of their own, both logs are whole.
-    let a = Board::open(&db.url, support::election_config("a")).await.unwrap();
+    let a = Board::open(&db.url, support::election_config("a"))
+        .await
+        .unwrap();
     assert_eq!(a.size(), 5);
     a.close().await.unwrap();
 }

@@ -507,9 +507,12 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
     let first_id = officials(&["list"])["tokens"][0]["token_id"].to_string();
     let sign_in = |t: &str| {
         rt.block_on(
-            http.get(format!("{}/api/v1/elections/{ELECTION}/officials", c.url(1)))
-                .bearer_auth(t)
-                .send(),
+            http.get(format!(
+                "{}/api/v1/elections/{ELECTION}/officials",
+                c.url(1)
+            ))
+            .bearer_auth(t)
+            .send(),
         )
         .unwrap()
         .status()
@@ -517,7 +520,11 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
     };
     assert_eq!(sign_in(token), 200);
     officials(&["revoke", &first_id]);
-    assert_eq!(sign_in(token), 401, "node 1 accepted a token revoked through node 0");
+    assert_eq!(
+        sign_in(token),
+        401,
+        "node 1 accepted a token revoked through node 0"
+    );
     assert_eq!(sign_in(&second), 200);
     let close_with = |t: &str| {
         c.env

@@ -251,24 +251,42 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     let out = officials_cmd(&url, &operator, &["list"]);
     assert!(out.status.success(), "{out:?}");
     let listed = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(!listed.contains(&token) && !listed.contains(&second), "{listed}");
+    assert!(
+        !listed.contains(&token) && !listed.contains(&second),
+        "{listed}"
+    );
     let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
     let first_id = list["tokens"][0]["token_id"].as_i64().unwrap().to_string();
     assert_eq!(list["tokens"][1]["label"], "second official");
     let out = officials_cmd(&url, &token, &["revoke", &first_id]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{out:?}"
+    );
     let out = officials_cmd(&url, &operator, &["revoke", "424242"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("404"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{out:?}"
+    );
     let out = officials_cmd(&url, &operator, &["revoke", &first_id]);
     assert!(out.status.success(), "{out:?}");
     let out = election(&url, Some(&token), &["close"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{out:?}"
+    );
     let out = election(&url, Some(&second), &["close"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("409"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("409"),
+        "{out:?}"
+    );
     assert!(stop(child).success());
     let logs = logs.join().unwrap();
-    assert!(!logs.contains(&second), "the new officials' token appeared in the logs");
+    assert!(
+        !logs.contains(&second),
+        "the new officials' token appeared in the logs"
+    );
 
     // The database holds the hashes, not the tokens.
     for needle in [token.as_bytes(), second.as_bytes(), operator.as_bytes()] {

@@ -350,8 +350,11 @@ impl Setup {
             // attacker with access to it would, and the rules replay it as a start would.
             e.board()
                 .append(
-                    psephos_board::Entry::new(psephos_board::EntryKind::Ballot, Payload::Ballot(b).to_bytes())
-                        .unwrap(),
+                    psephos_board::Entry::new(
+                        psephos_board::EntryKind::Ballot,
+                        Payload::Ballot(b).to_bytes(),
+                    )
+                    .unwrap(),
                 )
                 .await
                 .unwrap();

@@ -157,14 +157,14 @@ async fn challenge(
         .map_err(rule_error)?
         .clone();
     let verified = tokio::task::spawn_blocking(move || VerifiedChallenge::verify(&election, c))
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the challenge could not be verified; it was not stored",
-        )
-    })?;
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the challenge could not be verified; it was not stored",
+            )
+        })?;
     let (c, choices) = verified.map_err(|e| rule_error(RuleError::Ballot(e)))?;
     let (index, _) = state.election.post_verified_challenge(c).await?;
     Ok(HttpResponse::Created().json(json!({

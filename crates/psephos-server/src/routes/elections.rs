@@ -147,8 +147,13 @@ async fn officials_token(
 fn officials_catalog<'a>(
     state: &'a AppState,
     election: &str,
-) -> Result<(std::sync::Arc<crate::state::HostedElection>, &'a crate::catalog::Catalog), ApiError>
-{
+) -> Result<
+    (
+        std::sync::Arc<crate::state::HostedElection>,
+        &'a crate::catalog::Catalog,
+    ),
+    ApiError,
+> {
     let e = state.election(election)?;
     let catalog = state
         .catalog

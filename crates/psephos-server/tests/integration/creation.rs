@@ -74,9 +74,10 @@ async fn a_failed_creation_leaves_nothing(backend: Backend) {
     assert_eq!(expect_error(&got, 500), "internal");
     // No log, no election: not hosted, not listed, not in the catalog.
     assert_eq!(origins(&s).await, before, "the failed creation left a log");
-    assert!(!s.state.registry.contains(
-        &psephos_board::election_key::ElectionSlug::new("broken").unwrap()
-    ));
+    assert!(!s
+        .state
+        .registry
+        .contains(&psephos_board::election_key::ElectionSlug::new("broken").unwrap()));
     let catalog = s.state.catalog.as_ref().unwrap();
     let listed: Vec<String> = catalog
         .elections()

@@ -4,8 +4,8 @@
 
 mod attacks;
 mod board_api;
-mod creation;
 mod booth;
+mod creation;
 mod election_api;
 mod error_forms;
 mod explorer;

@@ -104,15 +104,25 @@ async fn revoke_then_refused(backend: Backend) {
     let other_token = s.create_election("other").await;
     let (_, other_list) = get_as(&s, "/api/v1/elections/other/officials/tokens", &s.operator).await;
     let other_id = other_list["tokens"][0]["token_id"].as_i64().unwrap();
-    expect_error(&delete_as(&s, &format!("{tokens}/{other_id}"), &s.operator).await, 404);
-    assert_eq!(sign_in(&s, "/api/v1/elections/other", &other_token).await, 200);
+    expect_error(
+        &delete_as(&s, &format!("{tokens}/{other_id}"), &s.operator).await,
+        404,
+    );
+    assert_eq!(
+        sign_in(&s, "/api/v1/elections/other", &other_token).await,
+        200
+    );
     // An unknown election: 404.
     expect_error(
         &delete_as(&s, "/api/v1/elections/nope/officials/tokens/1", &s.operator).await,
         404,
     );
     for t in [&s.token, &alice_token, &bob_token] {
-        assert_eq!(sign_in(&s, E, t).await, 200, "a refused revocation changed something");
+        assert_eq!(
+            sign_in(&s, E, t).await,
+            200,
+            "a refused revocation changed something"
+        );
     }
 
     // Revoke alice: refused at once, on reads and writes; the others keep working.
@@ -122,18 +132,33 @@ async fn revoke_then_refused(backend: Backend) {
     assert!(revoked["token"]["revoked_ms"].as_i64().is_some());
     assert_eq!(sign_in(&s, E, &alice_token).await, 401);
     let before = s.size();
-    let got = s.post_as(&format!("{E}/open"), &json!({}), &alice_token).await;
+    let got = s
+        .post_as(&format!("{E}/open"), &json!({}), &alice_token)
+        .await;
     assert_eq!(expect_error(&got, 401), "unauthorized");
-    assert_eq!(s.size(), before, "a revoked token's write changed the board");
+    assert_eq!(
+        s.size(),
+        before,
+        "a revoked token's write changed the board"
+    );
     assert_eq!(sign_in(&s, E, &s.token).await, 200);
     assert_eq!(sign_in(&s, E, &bob_token).await, 200);
-    assert_eq!(sign_in(&s, "/api/v1/elections/other", &other_token).await, 200);
+    assert_eq!(
+        sign_in(&s, "/api/v1/elections/other", &other_token).await,
+        200
+    );
 
     // Another node's catalog over the same database refuses it as well: nothing is cached.
     let other_node = Catalog::open(&s.db.url).await.unwrap();
     let slug = ElectionSlug::new("psephos-2026").unwrap();
-    assert!(!other_node.accepts_official(&slug, &alice_token).await.unwrap());
-    assert!(other_node.accepts_official(&slug, &bob_token).await.unwrap());
+    assert!(!other_node
+        .accepts_official(&slug, &alice_token)
+        .await
+        .unwrap());
+    assert!(other_node
+        .accepts_official(&slug, &bob_token)
+        .await
+        .unwrap());
     other_node.close().await;
 
     // Revoking again is harmless: the first revocation time stays.
@@ -153,7 +178,11 @@ async fn revoke_then_refused(backend: Backend) {
     // A bad label is refused and issues nothing.
     let long = "x".repeat(101);
     for label in [long.as_str(), "two\nlines"] {
-        expect_error(&s.post_as(&tokens, &json!({ "label": label }), &s.operator).await, 400);
+        expect_error(
+            &s.post_as(&tokens, &json!({ "label": label }), &s.operator)
+                .await,
+            400,
+        );
     }
     let (_, list) = get_as(&s, &tokens, &s.operator).await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 3);
@@ -168,7 +197,10 @@ async fn revoke_then_refused(backend: Backend) {
     for t in [&s.token, &bob_token] {
         assert_eq!(sign_in(&s, E, t).await, 401);
     }
-    assert_eq!(sign_in(&s, "/api/v1/elections/other", &other_token).await, 200);
+    assert_eq!(
+        sign_in(&s, "/api/v1/elections/other", &other_token).await,
+        200
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

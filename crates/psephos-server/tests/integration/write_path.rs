@@ -378,13 +378,14 @@ async fn an_unverified_ballot_never_reaches_the_board() {
             "{got:?}"
         );
     }
-    assert_eq!(
-        (s.size(), s.hosted.election.read().await.counts()),
-        before
-    );
+    assert_eq!((s.size(), s.hosted.election.read().await.counts()), before);
     // Verified, the same ballot is cast.
     let verified = psephos_core::ballot::verify_ballot(e.election(), ballot).unwrap();
-    let mut v = s.hosted.election.post_verified_ballots(vec![verified]).await;
+    let mut v = s
+        .hosted
+        .election
+        .post_verified_ballots(vec![verified])
+        .await;
     v.pop().unwrap().unwrap();
     assert_eq!(s.size(), before.0 + 1);
 }
