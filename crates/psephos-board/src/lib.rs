@@ -53,5 +53,5 @@ pub use receipt::{ReceiptError, SealedReceipt};
 #[cfg(feature = "store")]
 pub use store::{
     AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, ReadReplica, Sequencing,
-    Snapshot, TamperCheck, MAX_VERIFIED_PAGE,
+    SharedReadPool, Snapshot, TamperCheck, MAX_VERIFIED_PAGE,
 };

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! psephos election new                    # the operator: creates the election, prints its officials' token
+//! psephos election officials list | issue --label L | revoke TOKEN_ID   # the operator
 //! psephos election define --manifest election-config/referendum.toml \
 //!     --trustee alice.trustee.json --trustee bob.trustee.json --trustee carol.trustee.json
 //! psephos election credentials --list credentials.public.json
@@ -64,6 +65,12 @@ pub enum Command {
     },
     /// List the service's public elections (needs no token and no `--election`).
     List,
+    /// (operator) The election's officials' tokens: list them, issue one more, revoke one.
+    /// Needs the operator token (`PSEPHOS_OPERATOR_TOKEN`).
+    Officials {
+        #[command(subcommand)]
+        action: Officials,
+    },
     /// Define the election: its manifest and the trustees' public keys.
     Define {
         /// The manifest (an `election-config/` TOML file).
@@ -117,6 +124,76 @@ pub enum Command {
         #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
         timeout: std::time::Duration,
     },
+}
+
+/// `psephos election officials …`.
+#[derive(clap::Subcommand, Debug)]
+pub enum Officials {
+    /// Every officials' token issued for the election: id, label, when issued and revoked
+    /// (never a token).
+    List,
+    /// Issue one more officials' token (the others stay valid), printed once.
+    Issue {
+        /// Who holds it (shown in the list; one line, at most 100 characters).
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Write the token to this new file (mode 0600) instead of printing it.
+        #[arg(long)]
+        token_out: Option<PathBuf>,
+    },
+    /// Revoke an officials' token: every node refuses it at once.
+    Revoke {
+        /// The token's id, from `psephos election officials list`.
+        token_id: u64,
+    },
+}
+
+/// `psephos election officials …` against `base` (the election's URL).
+async fn officials(
+    client: &reqwest::Client,
+    base: &str,
+    action: &Officials,
+) -> anyhow::Result<Value> {
+    let token = std::env::var("PSEPHOS_OPERATOR_TOKEN")
+        .context("this command needs the operator token: set PSEPHOS_OPERATOR_TOKEN")?;
+    let url = format!("{base}/officials/tokens");
+    match action {
+        Officials::List => {
+            let resp = client
+                .get(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .with_context(|| format!("contacting {url}"))?;
+            answer(resp).await
+        }
+        Officials::Issue { label, token_out } => {
+            let mut value = post_as_official(
+                client,
+                base,
+                &token,
+                "/officials/tokens",
+                &json!({ "label": label }),
+            )
+            .await?;
+            if let Some(path) = token_out {
+                let token = value["officials_token"].as_str().context("no token")?;
+                files::write_new(path, token.as_bytes(), Access::Secret)?;
+                value["officials_token"] = Value::String(format!("(in {})", path.display()));
+            }
+            Ok(value)
+        }
+        Officials::Revoke { token_id } => {
+            let url = format!("{url}/{token_id}");
+            let resp = client
+                .delete(&url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .with_context(|| format!("contacting {url}"))?;
+            answer(resp).await
+        }
+    }
 }
 
 /// The phases of `GET /api/v1/election/status`, in order.
@@ -236,6 +313,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             ("/status", None)
         }
         Command::List => unreachable!("answered above"),
+        Command::Officials { action } => {
+            let value = officials(&client, &base, action).await?;
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            return Ok(());
+        }
         Command::New {
             unlisted,
             token_out,

@@ -240,6 +240,47 @@ impl Canonical for Challenged {
     }
 }
 
+/// A challenge whose ballot (signature and proofs) and opening verified for one election
+/// ([`psephos_core::challenge::check_challenge`]). Only [`VerifiedChallenge::verify`] makes
+/// one, so what holds one needs no second check: the server verifies off its async workers and
+/// hands this to [`crate::Rules::apply_verified_challenge`] under its write lock, which checks
+/// the remaining rules but not the opening again.
+///
+/// ```compile_fail
+/// # use psephos_record::{Challenged, payload::VerifiedChallenge};
+/// fn forge(c: Challenged) -> VerifiedChallenge {
+///     VerifiedChallenge { challenged: c } // private: only `verify` makes one
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct VerifiedChallenge {
+    challenged: Challenged,
+}
+
+impl VerifiedChallenge {
+    /// Verifies `challenged` for `election`; the opened ballot (its choices) with it.
+    pub fn verify(
+        election: &psephos_core::election::Election,
+        challenged: Challenged,
+    ) -> Result<(Self, psephos_core::ballot::PlaintextBallot), psephos_core::error::VerifyError>
+    {
+        let opened = psephos_core::challenge::check_challenge(
+            election,
+            &challenged.ballot,
+            &challenged.reveal,
+        )?;
+        Ok((VerifiedChallenge { challenged }, opened))
+    }
+
+    pub fn challenged(&self) -> &Challenged {
+        &self.challenged
+    }
+
+    pub fn into_inner(self) -> Challenged {
+        self.challenged
+    }
+}
+
 /// Most parts one mix object may be split into (§11.5): 4096 entries of up to 1 MiB.
 pub const MAX_PARTS: u32 = 4096;
 /// The object bytes one part carries at most: an entry's payload less the part header.

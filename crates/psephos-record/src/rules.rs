@@ -650,7 +650,7 @@ impl Rules {
             }
             EntryKind::Challenge => {
                 let c = Challenged::from_canonical_bytes(payload).map_err(decode)?;
-                self.apply_verified_challenge(&c)
+                self.apply_appended_challenge(&c)
             }
             EntryKind::CredentialList => {
                 let l = RawCredentialList::peek(payload).map_err(decode)?;
@@ -1132,7 +1132,16 @@ impl Rules {
     /// [`psephos_core::challenge::check_challenge`] against this election: every other rule of
     /// [`Rules::apply`] is checked again here. What the server runs after verifying the
     /// opening outside its lock (mirrors [`Rules::apply_verified_ballot`]).
-    pub fn apply_verified_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
+    pub fn apply_verified_challenge(
+        &mut self,
+        c: &crate::payload::VerifiedChallenge,
+    ) -> Result<Applied, RuleError> {
+        self.apply_appended_challenge(c.challenged())
+    }
+
+    /// A challenge of this server's own board, verified before it was appended
+    /// ([`Rules::replay_entry`]).
+    fn apply_appended_challenge(&mut self, c: &Challenged) -> Result<Applied, RuleError> {
         self.check_challenge_rules(c)?;
         let applied = self.record_challenge(c)?;
         self.size += 1;

@@ -9,7 +9,10 @@
 //!   token. Generated at the first start of `psephos serve` (table `psephos_operator_token`);
 //! - an election's **officials** define it, publish its credentials, open and close it and start
 //!   its tally, on *that* election only: another election's token, or the operator's, is
-//!   refused there (401) and nothing is stored.
+//!   refused there (401) and nothing is stored. An election may have several officials'
+//!   tokens (one per person or device, each labelled); the operator lists and revokes them. They
+//!   are looked up in the service's catalog at every request ([`crate::catalog`]), so a revoked
+//!   token is refused at once by every node sharing the database.
 //!
 //! Voters never authenticate here (a ballot is authorised by its credential signature) and
 //! trustees sign every message with their listed key.
@@ -150,8 +153,8 @@ impl std::ops::Deref for Official {
     }
 }
 
-fn official(req: &HttpRequest) -> Result<Official, ApiError> {
-    let election = this_election(req)?;
+async fn official(req: HttpRequest) -> Result<Official, ApiError> {
+    let election = this_election(&req)?;
     if !election.has_officials() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -159,23 +162,27 @@ fn official(req: &HttpRequest) -> Result<Official, ApiError> {
             "this election has no officials' token: its officials' routes are disabled",
         ));
     }
-    match bearer(req) {
-        Some(token) if election.accepts_official(token) => Ok(Official(election)),
-        Some(_) => Err(unauthorized(&format!(
-            "the token is not the officials' token of election {}",
-            election.slug
-        ))),
-        None => Err(unauthorized(
+    let Some(token) = bearer(&req) else {
+        return Err(unauthorized(
             "this action needs the election officials' token (Authorization: Bearer …)",
-        )),
+        ));
+    };
+    if election.accepts_official(token).await? {
+        Ok(Official(election))
+    } else {
+        Err(unauthorized(&format!(
+            "the token is not a valid officials' token of election {} (another election's, \
+             the operator's, or revoked)",
+            election.slug
+        )))
     }
 }
 
 impl FromRequest for Official {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(official(req))
+        Box::pin(official(req.clone()))
     }
 }
 

@@ -10,10 +10,14 @@
 //! Why off the async executor: a batch of proofs is milliseconds of CPU; it runs under
 //! `spawn_blocking`, at most one batch per core at a time, so the HTTP workers keep answering.
 //!
-//! Each batch's verified ballots are posted with [`ElectionService::post_each`]: the rules run
-//! again under the write lock (a `Close`, or the same ballot, may have raced in since the cheap
-//! checks), the accepted ballots are appended in one transaction, and only after that commit
-//! is each client answered — with its own verdict, so one bad ballot never fails its batch.
+//! Each batch's verified ballots are posted, as the [`VerifiedBallot`]s the batch verification
+//! made (only the verifier makes one), with [`ElectionService::post_verified_ballots`]: the
+//! rules run again under the write lock (a `Close`, or the same ballot, may have raced in since
+//! the cheap checks) but neither the signature nor the proofs are checked a third time there;
+//! the accepted ballots are appended in one transaction, and only after that commit is each
+//! client answered — with its own verdict, so one bad ballot never fails its batch.
+//!
+//! [`VerifiedBallot`]: psephos_core::ballot::VerifiedBallot
 //!
 //! The queue is bounded twice, by ballots ([`CastConfig::queue`]) and by the canonical bytes of
 //! the ballots waiting or being verified ([`CastConfig::queue_bytes`]): a decoded ballot is a
@@ -32,7 +36,7 @@ use crate::error::ServiceError;
 use crate::metrics::Metrics;
 use psephos_core::ballot::{verify_ballots, EncryptedBallot};
 use psephos_core::encoding::Canonical;
-use psephos_record::{Applied, Payload};
+use psephos_record::Applied;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -314,7 +318,7 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
     for (v, reply) in verdicts.into_iter().zip(replies) {
         match v {
             Ok(vb) => {
-                to_post.push(Payload::Ballot(vb.into_inner()));
+                to_post.push(vb);
                 waiting.push(reply);
             }
             Err(e) => {
@@ -327,7 +331,7 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
     if to_post.is_empty() {
         return;
     }
-    let results = election.post_each(to_post).await;
+    let results = election.post_verified_ballots(to_post).await;
     for (res, reply) in results.into_iter().zip(waiting) {
         let answer = res.and_then(|(index, applied)| match applied {
             Applied::Ballot { hash, superseded } => Ok(Cast {

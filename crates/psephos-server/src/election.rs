@@ -21,11 +21,14 @@
 //! with whatever the board holds beyond it (`docs/protocol.md`, §11.4).
 
 use crate::error::ServiceError;
+use psephos_board::EntryKind;
 use psephos_board::{Board, BoardConfig, BoardError, Entry};
-use psephos_core::ballot::TrackingCode;
+use psephos_core::ballot::{TrackingCode, VerifiedBallot};
+use psephos_core::encoding::Canonical;
 use psephos_core::hash::Digest;
+use psephos_record::payload::VerifiedChallenge;
 use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
-use psephos_record::{Applied, Challenged, Payload, RuleError, Rules, StateMark};
+use psephos_record::{Applied, Payload, RuleError, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -283,6 +286,19 @@ impl ElectionService {
         }
     }
 
+    /// Applies to the rules what the board holds beyond them, appended by another writer of
+    /// the same database (a bench or a test building a board fast, or one forged as an attacker
+    /// with database access would): the entries are replayed as at start
+    /// ([`Rules::replay_entry`]: the board's own entries, their ballots not verified again), so
+    /// this trusts the database exactly as a restart does. Returns how many were applied.
+    pub async fn catch_up_with_board(&self) -> Result<u64, ServiceError> {
+        let mut state = self.state.write().await;
+        let before = state.size();
+        self.behind.store(true, Ordering::Relaxed);
+        self.catch_up(&mut state).await?;
+        Ok(state.size() - before)
+    }
+
     pub fn board(&self) -> &Board {
         &self.board
     }
@@ -315,6 +331,7 @@ impl ElectionService {
         self: &Arc<Self>,
         payloads: Vec<Payload>,
     ) -> Result<Vec<(u64, Applied)>, ServiceError> {
+        refuse_unverified(&payloads)?;
         // Every entry is built (and size-checked) before anything is applied: a payload the
         // board cannot hold must never reach the state.
         let entries = payloads
@@ -323,7 +340,7 @@ impl ElectionService {
             .collect::<Result<Vec<Entry>, ServiceError>>()?;
         let this = self.clone();
         to_completion(async move {
-            this.apply_and_append(&payloads, entries, Rules::apply)
+            this.apply_and_append(&payloads, entries, false, Rules::apply)
                 .await
         })
         .await
@@ -343,27 +360,26 @@ impl ElectionService {
             .collect::<Result<Vec<Entry>, ServiceError>>()?;
         let this = self.clone();
         to_completion(async move {
-            this.apply_and_append(&payloads, entries, Rules::apply_verified_mix)
+            this.apply_and_append(&payloads, entries, false, Rules::apply_verified_mix)
                 .await
         })
         .await
     }
 
-    /// Posts a challenge whose ballot and opening the caller verified
-    /// ([`psephos_core::challenge::check_challenge`], off the async workers): the rules run
-    /// again under the write lock ([`Rules::apply_verified_challenge`]) without the
-    /// expensive part.
+    /// Posts a challenge whose ballot and opening were verified ([`VerifiedChallenge::verify`],
+    /// off the async workers): the rules run again under the write lock
+    /// ([`Rules::apply_verified_challenge`]) without the expensive part.
     pub async fn post_verified_challenge(
         self: &Arc<Self>,
-        challenge: Challenged,
+        challenge: VerifiedChallenge,
     ) -> Result<(u64, Applied), ServiceError> {
-        let payload = Payload::Challenge(challenge);
-        let entries = vec![entry_of(&payload)?];
+        let entries = vec![entry_of(&Payload::Challenge(
+            challenge.challenged().clone(),
+        ))?];
         let this = self.clone();
         let mut v = to_completion(async move {
-            this.apply_and_append(&[payload], entries, |s, p| match p {
-                Payload::Challenge(c) => s.apply_verified_challenge(c),
-                p => s.apply(p),
+            this.apply_and_append(&[challenge], entries, true, |s, c| {
+                s.apply_verified_challenge(c)
             })
             .await
         })
@@ -372,18 +388,21 @@ impl ElectionService {
             .ok_or(ServiceError::Internal("the write answered nothing"))
     }
 
-    async fn apply_and_append(
+    /// Applies `items` with `apply` and appends `entries` (theirs, in order) as one durable
+    /// batch; `ballots_only`: every item is a ballot or a challenge (a cheap [`Rules::mark`]).
+    async fn apply_and_append<T: Sync>(
         &self,
-        payloads: &[Payload],
+        items: &[T],
         entries: Vec<Entry>,
-        apply: fn(&mut Rules, &Payload) -> Result<Applied, RuleError>,
+        ballots_only: bool,
+        apply: fn(&mut Rules, &T) -> Result<Applied, RuleError>,
     ) -> Result<Vec<(u64, Applied)>, ServiceError> {
         let mut state = self.state.write().await;
         if self.board.is_shared() {
             let (_, applied) = self
-                .sequence_shared(&mut state, ballots_only(payloads), |st| {
-                    let mut applied = Vec::with_capacity(payloads.len());
-                    for p in payloads {
+                .sequence_shared(&mut state, ballots_only, |st| {
+                    let mut applied = Vec::with_capacity(items.len());
+                    for p in items {
                         let index = st.size();
                         applied.push((index, apply(st, p)?));
                     }
@@ -394,9 +413,9 @@ impl ElectionService {
         }
         self.catch_up(&mut state).await?;
         // Rejection of a later payload, or a failed append, must leave no trace of the batch.
-        let mark = state.mark(ballots_only(payloads));
-        let mut applied = Vec::with_capacity(payloads.len());
-        for p in payloads {
+        let mark = state.mark(ballots_only);
+        let mut applied = Vec::with_capacity(items.len());
+        for p in items {
             let index = state.size();
             match apply(&mut state, p) {
                 Ok(a) => applied.push((index, a)),
@@ -416,41 +435,49 @@ impl ElectionService {
         Ok(applied)
     }
 
-    /// Applies each payload on its own and appends those the rules accept in durable batches
-    /// (one group commit each, split to fit [`Board::batch_limits`]): unlike
-    /// [`ElectionService::post_all`], a rejected payload does not sink the others. Returns one
-    /// verdict per payload, in order. What the cast pipeline uses for a batch of verified
-    /// ballots: each is re-checked here, under the write lock, so a `Close` or a duplicate that
-    /// raced in is caught.
+    /// Applies each verified ballot on its own ([`Rules::apply_verified_ballot`]: every rule
+    /// but the signature and proofs, which the batch verification covered) and appends those the
+    /// rules accept in durable batches (one group commit each, split to fit
+    /// [`Board::batch_limits`]): unlike [`ElectionService::post_all`], a rejected ballot does
+    /// not sink the others. Returns one verdict per ballot, in order. What the cast pipeline
+    /// uses: each ballot is re-checked here, under the write lock, so a `Close` or a duplicate
+    /// that raced in is caught. Only a [`VerifiedBallot`] — which only the verifier makes —
+    /// reaches the board this way:
+    ///
+    /// ```compile_fail
+    /// # async fn f(s: &psephos_server::election::ElectionService, b: psephos_core::ballot::EncryptedBallot) {
+    /// s.post_verified_ballots(vec![b]).await; // an unverified ballot: does not compile
+    /// # }
+    /// ```
     ///
     /// If a board batch fails to append, the batches before it stand, that one and every later
     /// one are answered with the error, and the state is rebuilt from the board.
-    pub async fn post_each(
+    pub async fn post_verified_ballots(
         &self,
-        payloads: Vec<Payload>,
+        payloads: Vec<VerifiedBallot>,
     ) -> Vec<Result<(u64, Applied), ServiceError>> {
         let mut state = self.state.write().await;
         if self.board.is_shared() {
-            return self.post_each_shared(&mut state, payloads).await;
+            return self.post_verified_shared(&mut state, payloads).await;
         }
         if let Err(e) = self.catch_up(&mut state).await {
             return payloads.iter().map(|_| Err(e.clone())).collect();
         }
-        let mut mark = Some(state.mark(ballots_only(&payloads)));
+        let mut mark = Some(state.mark(true));
         let mut verdicts: Vec<Result<(u64, Applied), ServiceError>> =
             Vec::with_capacity(payloads.len());
         // (position in `verdicts`, entry) of every payload the rules accepted.
         let mut accepted: Vec<(usize, Entry)> = Vec::new();
         for p in &payloads {
             let index = state.size();
-            let entry = match entry_of(p) {
+            let entry = match ballot_entry(p) {
                 Ok(e) => e,
                 Err(e) => {
                     verdicts.push(Err(e));
                     continue;
                 }
             };
-            match state.apply(p) {
+            match state.apply_verified_ballot(p) {
                 Ok(a) => {
                     accepted.push((verdicts.len(), entry));
                     verdicts.push(Ok((index, a)));
@@ -484,28 +511,28 @@ impl ElectionService {
         verdicts
     }
 
-    /// [`ElectionService::post_each`] on a log shared by several nodes: the whole batch in one
-    /// sequencing transaction.
-    async fn post_each_shared(
+    /// [`ElectionService::post_verified_ballots`] on a log shared by several nodes: the whole
+    /// batch in one sequencing transaction.
+    async fn post_verified_shared(
         &self,
         state: &mut Rules,
-        payloads: Vec<Payload>,
+        payloads: Vec<VerifiedBallot>,
     ) -> Vec<Result<(u64, Applied), ServiceError>> {
         let n = payloads.len();
         let out = self
-            .sequence_shared(state, ballots_only(&payloads), |st| {
+            .sequence_shared(state, true, |st| {
                 let mut verdicts = Vec::with_capacity(payloads.len());
                 let mut accepted = Vec::new();
                 for p in &payloads {
                     let index = st.size();
-                    let entry = match entry_of(p) {
+                    let entry = match ballot_entry(p) {
                         Ok(e) => e,
                         Err(e) => {
                             verdicts.push(Err(e));
                             continue;
                         }
                     };
-                    match st.apply(p) {
+                    match st.apply_verified_ballot(p) {
                         Ok(a) => {
                             accepted.push(entry);
                             verdicts.push(Ok((index, a)));
@@ -654,6 +681,7 @@ impl ElectionService {
                 .sequence_shared(&mut state, false, |st| {
                     // Built from the state caught up under the log's lock.
                     let payload = build(st)?;
+                    refuse_unverified(std::slice::from_ref(&payload))?;
                     let index = st.size();
                     let entry = entry_of(&payload)?;
                     let applied = st.apply(&payload)?;
@@ -664,9 +692,10 @@ impl ElectionService {
         }
         self.catch_up(&mut state).await?;
         let payload = build(&state)?;
+        refuse_unverified(std::slice::from_ref(&payload))?;
         let index = state.size();
         let entry = entry_of(&payload)?;
-        let mark = state.mark(ballots_only(std::slice::from_ref(&payload)));
+        let mark = state.mark(false);
         let applied = state.apply(&payload)?;
         if let Err(e) = self.board.append_all(vec![entry]).await {
             tracing::error!(error = %e, "append failed; taking the entry back and catching up with the board");
@@ -728,11 +757,26 @@ fn entry_of(p: &Payload) -> Result<Entry, ServiceError> {
     Entry::new(p.kind(), p.to_bytes()).map_err(|e| ServiceError::TooLarge(e.to_string()))
 }
 
-/// Whether every payload is a ballot or a challenge (a cheap [`Rules::mark`]).
-fn ballots_only(payloads: &[Payload]) -> bool {
-    payloads
+/// A ballot or a challenge reaches the board only verified, by its own typed path
+/// ([`ElectionService::post_verified_ballots`], [`ElectionService::post_verified_challenge`]):
+/// never as a bare [`Payload`], whose ballot proofs [`Rules::apply`] does not check.
+fn refuse_unverified(payloads: &[Payload]) -> Result<(), ServiceError> {
+    if payloads
         .iter()
-        .all(|p| matches!(p, Payload::Ballot(_) | Payload::Challenge(_)))
+        .any(|p| matches!(p, Payload::Ballot(_) | Payload::Challenge(_)))
+    {
+        return Err(ServiceError::Internal(
+            "a ballot or a challenge is posted only once verified",
+        ));
+    }
+    Ok(())
+}
+
+/// The board entry of a verified ballot (its canonical bytes, as [`Payload::Ballot`] encodes
+/// it); 413 if over the board's entry limit.
+fn ballot_entry(b: &VerifiedBallot) -> Result<Entry, ServiceError> {
+    Entry::new(EntryKind::Ballot, b.ballot().to_canonical_bytes())
+        .map_err(|e| ServiceError::TooLarge(e.to_string()))
 }
 
 /// Rebuilds the state at start: from the board's snapshot of the rules if it has a usable one,

@@ -59,6 +59,17 @@ impl Visibility {
     }
 }
 
+/// Where an election's officials' tokens are checked.
+#[derive(Debug)]
+pub enum OfficialsTokens {
+    /// In the service's catalog, read at every request (so that a token revoked on one node is
+    /// refused by all at once): every election a catalog lists.
+    Catalog(crate::catalog::Catalog),
+    /// One token's hash held here (an election hosted without a catalog: tests, benches);
+    /// `None`: no officials' routes.
+    Fixed(RwLock<Option<TokenHash>>),
+}
+
 /// One election as the service hosts it: its board and rules and every per-election service.
 pub struct HostedElection {
     pub slug: ElectionSlug,
@@ -76,8 +87,8 @@ pub struct HostedElection {
     pub visibility: Visibility,
     /// The service's metrics (shared by every election).
     pub metrics: Arc<Metrics>,
-    /// The hash of the officials' token; `None`: no officials' routes.
-    officials: RwLock<Option<TokenHash>>,
+    /// Where the officials' tokens are checked.
+    officials: OfficialsTokens,
     stop: watch::Sender<bool>,
 }
 
@@ -96,7 +107,7 @@ impl HostedElection {
     fn start(
         slug: ElectionSlug,
         election: ElectionService,
-        officials: Option<TokenHash>,
+        officials: OfficialsTokens,
         visibility: Visibility,
         config: &ServiceConfig,
         metrics: &Arc<Metrics>,
@@ -136,30 +147,55 @@ impl HostedElection {
             ceremony,
             visibility,
             metrics: metrics.clone(),
-            officials: RwLock::new(officials),
+            officials,
             stop,
         })
     }
 
-    /// Whether `token` is this election's officials' token.
-    pub fn accepts_official(&self, token: &str) -> bool {
-        let guard = match self.officials.read() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        guard.as_ref().is_some_and(|h| h.accepts(token))
+    /// Whether `token` is a valid officials' token of this election (for an election of the
+    /// catalog, read from the database now).
+    pub async fn accepts_official(&self, token: &str) -> Result<bool, ServiceError> {
+        match &self.officials {
+            OfficialsTokens::Catalog(catalog) => {
+                Ok(catalog.accepts_official(&self.slug, token).await?)
+            }
+            OfficialsTokens::Fixed(hash) => {
+                let guard = match hash.read() {
+                    Ok(g) => g,
+                    Err(p) => p.into_inner(),
+                };
+                Ok(guard.as_ref().is_some_and(|h| h.accepts(token)))
+            }
+        }
     }
 
-    /// Whether this election has officials' routes at all.
+    /// Whether this election has officials' routes at all (an election of the catalog always
+    /// has: with every token revoked, each is refused with 401).
     pub fn has_officials(&self) -> bool {
-        self.officials.read().map(|g| g.is_some()).unwrap_or(false)
+        match &self.officials {
+            OfficialsTokens::Catalog(_) => true,
+            OfficialsTokens::Fixed(hash) => hash.read().map(|g| g.is_some()).unwrap_or(false),
+        }
     }
 
-    /// Replaces the officials' token's hash (the operator issued a new token).
+    /// The catalog holding this election's officials' tokens; `None` for an election hosted
+    /// without one.
+    pub fn officials_catalog(&self) -> Option<&crate::catalog::Catalog> {
+        match &self.officials {
+            OfficialsTokens::Catalog(c) => Some(c),
+            OfficialsTokens::Fixed(_) => None,
+        }
+    }
+
+    /// Replaces the officials' token's hash of an election hosted without a catalog (tests);
+    /// an election of the catalog has its tokens issued there ([`crate::catalog::Catalog`]),
+    /// and this does nothing to it.
     pub fn set_officials(&self, hash: TokenHash) {
-        match self.officials.write() {
-            Ok(mut g) => *g = Some(hash),
-            Err(p) => *p.into_inner() = Some(hash),
+        if let OfficialsTokens::Fixed(h) = &self.officials {
+            match h.write() {
+                Ok(mut g) => *g = Some(hash),
+                Err(p) => *p.into_inner() = Some(hash),
+            }
         }
     }
 
@@ -214,7 +250,8 @@ pub struct ServiceBoard {
     /// Witness keys whose cosignatures every board accepts.
     pub witnesses: Vec<psephos_board::note::VerifierKey>,
     pub seal_interval: Duration,
-    /// Read connections per election's board.
+    /// Read connections of the one read pool every election's board shares
+    /// ([`psephos_board::store::SharedReadPool`]).
     pub read_connections: u32,
     /// Several `psephos serve` nodes share the database (PostgreSQL only): each election's
     /// board is sequenced in the database and sealed by one node at a time
@@ -344,6 +381,9 @@ pub struct AppState {
     stop: Arc<watch::Sender<bool>>,
     /// Serialises the creation of elections (slug uniqueness, one board opened at a time).
     creating: Arc<tokio::sync::Mutex<()>>,
+    /// The read pool every election's board of the service's database shares (`None`: each
+    /// board has its own: fixed elections, or the shared pool could not be made).
+    read_pool: Option<psephos_board::store::SharedReadPool>,
 }
 
 impl AppState {
@@ -374,6 +414,7 @@ impl AppState {
             config: Arc::new(config),
             stop: Arc::new(stop),
             creating: Arc::new(tokio::sync::Mutex::new(())),
+            read_pool: None,
         }
     }
 
@@ -398,8 +439,22 @@ impl AppState {
         config: ServiceConfig,
     ) -> Result<Self, crate::catalog::CatalogError> {
         let mut state = AppState::new(config);
-        for row in catalog.elections().await? {
-            let board = service.config_for(&row.slug);
+        let rows = catalog.elections().await?;
+        sweep_orphan_logs(&service, &rows).await;
+        match psephos_board::store::SharedReadPool::connect(
+            &service.database,
+            service.read_connections,
+            service.shared,
+        )
+        .await
+        {
+            Ok(pool) => state.read_pool = Some(pool),
+            Err(e) => {
+                tracing::warn!(error = %e, "no shared read pool: each election's board opens its own")
+            }
+        }
+        for row in rows {
+            let board = state.board_config(&service, &row.slug);
             let origin = board.origin.clone();
             let verifier_key =
                 psephos_board::note::NoteSigner::new(&origin, board.signing_key.clone())
@@ -409,7 +464,12 @@ impl AppState {
             match Box::pin(ElectionService::open(&service.database, board)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, %origin, size = e.board().size(), "election opened");
-                    state.host(row.slug, e, row.officials, row.visibility);
+                    state.host_with(
+                        row.slug,
+                        e,
+                        OfficialsTokens::Catalog(catalog.clone()),
+                        row.visibility,
+                    );
                 }
                 Err(e) => {
                     tracing::error!(election = %row.slug, %origin, error = %e, "election refused at start; the others serve");
@@ -437,6 +497,21 @@ impl AppState {
         slug: ElectionSlug,
         election: ElectionService,
         officials: Option<TokenHash>,
+        visibility: Visibility,
+    ) -> Arc<HostedElection> {
+        self.host_with(
+            slug,
+            election,
+            OfficialsTokens::Fixed(RwLock::new(officials)),
+            visibility,
+        )
+    }
+
+    fn host_with(
+        &self,
+        slug: ElectionSlug,
+        election: ElectionService,
+        officials: OfficialsTokens,
         visibility: Visibility,
     ) -> Arc<HostedElection> {
         let hosted = HostedElection::start(
@@ -472,6 +547,13 @@ impl AppState {
         self
     }
 
+    /// The board configuration of election `slug`, reading from the service's shared read pool.
+    fn board_config(&self, service: &ServiceBoard, slug: &ElectionSlug) -> BoardConfig {
+        let mut c = service.config_for(slug);
+        c.read_pool = self.read_pool.clone();
+        c
+    }
+
     /// The election `slug` (404, or 503 if it failed to open).
     pub fn election(&self, slug: &str) -> Result<Arc<HostedElection>, ServiceError> {
         self.registry.get(slug)
@@ -496,9 +578,10 @@ impl AppState {
                 detail: format!("election {slug} already exists"),
             });
         }
-        let config = service.config_for(&slug);
+        let config = self.board_config(service, &slug);
         // A new log: nothing to check, nothing to replay. (If a log of this origin was left by
-        // a creation that failed after opening it, it is opened and checked as any other.)
+        // a creation that failed after opening it and could not be removed, it is opened and
+        // checked as any other.)
         let election = Box::pin(ElectionService::open(&service.database, config))
             .await
             .map_err(|e| {
@@ -512,13 +595,18 @@ impl AppState {
             log_id: election.board().log_id(),
             origin: election.board().origin().to_owned(),
             visibility,
-            officials: Some(officials.clone()),
         };
-        if let Err(e) = catalog.insert(&row).await {
+        if let Err(e) = catalog.insert(&row, &officials).await {
             let _ = election.board().close().await;
+            remove_failed_creation(&service.database, catalog, &row.origin).await;
             return Err(e.into());
         }
-        Ok(self.host(slug, election, Some(officials), visibility))
+        Ok(self.host_with(
+            slug,
+            election,
+            OfficialsTokens::Catalog(catalog.clone()),
+            visibility,
+        ))
     }
 
     /// Opens and hosts the elections the catalog lists that this service does not host yet:
@@ -537,11 +625,16 @@ impl AppState {
             if self.registry.contains(&row.slug) {
                 continue;
             }
-            let config = service.config_for(&row.slug);
+            let config = self.board_config(service, &row.slug);
             match Box::pin(ElectionService::open(&service.database, config)).await {
                 Ok(e) => {
                     tracing::info!(election = %row.slug, "election created by another node opened");
-                    self.host(row.slug, e, row.officials, row.visibility);
+                    self.host_with(
+                        row.slug,
+                        e,
+                        OfficialsTokens::Catalog(catalog.clone()),
+                        row.visibility,
+                    );
                     opened += 1;
                 }
                 Err(e) => {
@@ -610,14 +703,99 @@ impl AppState {
         }
     }
 
-    /// Seals a last block of every election's board and closes it.
+    /// Seals a last block of every election's board and closes it, then the shared read pool.
     pub async fn close_boards(&self) {
         for e in self.registry.open() {
             if let Err(err) = e.board.close().await {
                 tracing::warn!(election = %e.slug, error = %err, "closing the board");
             }
         }
+        if let Some(pool) = &self.read_pool {
+            pool.close().await;
+        }
     }
+}
+
+/// How old an empty log no election names must be before a start removes it: a creation on
+/// another node takes a moment between opening the new log and naming it in the catalog (and
+/// on PostgreSQL, an open log is never removed anyway: its writer lock is held).
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(600);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// After a creation failed past opening the election's new log: removes that log if it is
+/// still empty and no election names it (the catalog may name it when the failure was another
+/// node creating the same id first). A log that cannot be removed is reported.
+async fn remove_failed_creation(database: &str, catalog: &crate::catalog::Catalog, origin: &str) {
+    match catalog.names_origin(origin).await {
+        Ok(false) => {}
+        Ok(true) => return,
+        Err(e) => {
+            tracing::warn!(%origin, error = %e, "a failed creation's log is kept: the catalog could not be read");
+            return;
+        }
+    }
+    match psephos_board::store::remove_empty_log(database, origin, i64::MAX).await {
+        Ok(true) => tracing::info!(%origin, "the failed creation's empty log was removed"),
+        Ok(false) => {
+            tracing::warn!(%origin, "the failed creation's log was kept (not empty, or open)")
+        }
+        Err(e) => {
+            tracing::warn!(%origin, error = %e, "the failed creation's log could not be removed")
+        }
+    }
+}
+
+/// At start: the logs under the service's origin that no election of the catalog names (left
+/// by a creation that failed, or crashed, between its two steps). Each empty one older than
+/// [`ORPHAN_GRACE`] is removed; any other is reported and kept (something was stored in it: a
+/// person decides). Returns the origins reported or removed, for tests.
+pub async fn sweep_orphan_logs(
+    service: &ServiceBoard,
+    rows: &[crate::catalog::ElectionRow],
+) -> Vec<(String, bool)> {
+    let logs = match psephos_board::store::stored_logs(&service.database).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(error = %e, "the board logs could not be listed to look for orphans");
+            return Vec::new();
+        }
+    };
+    let prefix = format!("{}/", service.origin);
+    let named: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.origin.as_str()).collect();
+    let grace = i64::try_from(ORPHAN_GRACE.as_millis()).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    for log in logs {
+        if !log.origin.starts_with(&prefix) || named.contains(log.origin.as_str()) {
+            continue;
+        }
+        let removed = log.empty
+            && match psephos_board::store::remove_empty_log(
+                &service.database,
+                &log.origin,
+                now_ms().saturating_sub(grace),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(origin = %log.origin, error = %e, "removing an orphan log failed");
+                    false
+                }
+            };
+        if removed {
+            tracing::info!(origin = %log.origin, log_id = log.log_id, "removed an empty log no election names (a failed creation)");
+        } else {
+            tracing::warn!(origin = %log.origin, log_id = log.log_id, empty = log.empty, "a log under this service's origin is named by no election: kept; remove it by hand if it is not needed");
+        }
+        out.push((log.origin, removed));
+    }
+    out
 }
 
 /// How often the board's growth since the last snapshot is looked at.

@@ -147,9 +147,6 @@ pub async fn start_on(db: TestDb, config: ServiceConfig) -> Server {
             .set_officials(&slug, &TokenHash::of(&token))
             .await
             .unwrap();
-        if let Ok(e) = state.election(crate::ELECTION) {
-            e.set_officials(TokenHash::of(&token));
-        }
     } else {
         Box::pin(state.create(
             slug,

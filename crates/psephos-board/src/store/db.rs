@@ -264,6 +264,7 @@ pub(crate) async fn connect(
     url: &str,
     read_connections: u32,
     shared: bool,
+    existing: Option<Pool>,
 ) -> Result<(Conn, Pool), BoardError> {
     let engine = Engine::of(url)?;
     if shared && engine == Engine::Sqlite {
@@ -286,15 +287,7 @@ pub(crate) async fn connect(
                         .to_owned(),
                 ));
             }
-            // 16 KiB pages: a 2 KiB entry row does not fit twice in a 4 KiB
-            // page, which would waste half the file; larger pages would
-            // make each small commit write more to the WAL.
-            let opts = opts
-                .page_size(16384)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(30))
-                .statement_cache_capacity(512);
+            let opts = sqlite_options(opts);
             // SQLite's own page cache, per connection (negative: KiB). The file's pages are in
             // the operating system's cache anyway; SQLite's keeps what a connection reuses (the
             // tree's right edge for the writer). Small on purpose: a service hosts many
@@ -303,11 +296,16 @@ pub(crate) async fn connect(
             // voters held 95 MiB after a start (`psephos bench memory`).
             let mut conn = opts.clone().pragma("cache_size", "-8192").connect().await?;
             migrator.run(&mut conn).await?;
-            let pool = SqlitePoolOptions::new()
-                .max_connections(read_connections.max(1))
-                .connect_with(opts.pragma("cache_size", "-2048"))
-                .await?;
-            Ok((Conn::Sqlite(conn), Pool::Sqlite(pool)))
+            let pool = match existing {
+                Some(p) => p,
+                None => Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(read_connections.max(1))
+                        .connect_with(opts.pragma("cache_size", "-2048"))
+                        .await?,
+                ),
+            };
+            Ok((Conn::Sqlite(conn), pool))
         }
         Engine::Postgres => {
             let mut opts = pg_options(url)?;
@@ -316,11 +314,60 @@ pub(crate) async fn connect(
             }
             let mut conn = opts.connect().await?;
             migrator.run(&mut conn).await?;
-            let pool = PgPoolOptions::new()
-                .max_connections(read_connections.max(1))
-                .connect_with(opts)
-                .await?;
-            Ok((Conn::Postgres(conn), Pool::Postgres(pool)))
+            let pool = match existing {
+                Some(p) => p,
+                None => Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(read_connections.max(1))
+                        .connect_with(opts)
+                        .await?,
+                ),
+            };
+            Ok((Conn::Postgres(conn), pool))
+        }
+    }
+}
+
+/// Every SQLite connection's settings. 16 KiB pages: a 2 KiB entry row does not fit twice in a
+/// 4 KiB page, which would waste half the file; larger pages would make each small commit
+/// write more to the WAL.
+fn sqlite_options(opts: SqliteConnectOptions) -> SqliteConnectOptions {
+    opts.page_size(16384)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(30))
+        .statement_cache_capacity(512)
+}
+
+/// A read pool alone, as [`connect`] makes it, for boards to share
+/// ([`super::SharedReadPool`]).
+pub(crate) async fn read_pool(
+    url: &str,
+    read_connections: u32,
+    shared: bool,
+) -> Result<Pool, BoardError> {
+    match Engine::of(url)? {
+        Engine::Sqlite => {
+            let opts =
+                sqlite_options(SqliteConnectOptions::from_str(url)?).pragma("cache_size", "-2048");
+            Ok(Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(read_connections.max(1))
+                    .connect_with(opts)
+                    .await?,
+            ))
+        }
+        Engine::Postgres => {
+            let mut opts = pg_options(url)?;
+            if shared {
+                opts = super::shared::options(opts);
+            }
+            Ok(Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(read_connections.max(1))
+                    .connect_with(opts)
+                    .await?,
+            ))
         }
     }
 }

@@ -53,6 +53,7 @@
 mod check;
 mod db;
 mod frontier;
+mod logs;
 mod replica;
 mod shared;
 mod snapshot;
@@ -80,6 +81,7 @@ use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
+pub use logs::{remove_empty_log, stored_logs, StoredLog};
 pub use replica::ReadReplica;
 pub use shared::Sequencing;
 pub use snapshot::Snapshot;
@@ -145,6 +147,34 @@ pub struct BoardConfig {
     /// A PostgreSQL streaming replica of the database that [`Board::for_readers`] reads from
     /// (default none: every read from the database itself). Refused on SQLite.
     pub read_replica: Option<ReadReplica>,
+    /// A read pool shared with the other boards of the same database (default none: the board
+    /// opens its own, of `read_connections`). The board does not close a shared pool.
+    pub read_pool: Option<SharedReadPool>,
+}
+
+/// One read pool for every board of one database: a service hosting many elections opens one
+/// instead of one per election's board (an idle election then costs its writer connection,
+/// not a pool of its own). Made for the same URL and the same `shared` setting as the boards
+/// that use it ([`BoardConfig::read_pool`]); closed by its owner after the boards.
+#[derive(Debug, Clone)]
+pub struct SharedReadPool {
+    pool: Pool,
+}
+
+impl SharedReadPool {
+    /// A pool of `connections` to the database at `url` (`shared`: the boards are shared by
+    /// several nodes, [`BoardConfig::shared`]). Only the pool is made: the boards' tables are
+    /// created by the first board opened.
+    pub async fn connect(url: &str, connections: u32, shared: bool) -> Result<Self, BoardError> {
+        Ok(SharedReadPool {
+            pool: db::read_pool(url, connections, shared).await?,
+        })
+    }
+
+    /// Closes the pool's connections (after every board that reads from it closed).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
 }
 
 impl BoardConfig {
@@ -165,6 +195,7 @@ impl BoardConfig {
             sealer_lease: Duration::from_secs(3),
             node_name: default_node_name(),
             read_replica: None,
+            read_pool: None,
         }
     }
 }
@@ -267,6 +298,8 @@ pub struct Board {
 
 struct Inner {
     pool: Pool,
+    /// The pool is this board's own (not [`BoardConfig::read_pool`]): closed with the board.
+    owns_pool: bool,
     /// The read replica's pool ([`BoardConfig::read_replica`]).
     replica: Option<Pool>,
     log: i64,
@@ -370,7 +403,19 @@ impl Board {
                     .to_owned(),
             ));
         }
-        let (mut conn, pool) = db::connect(url, config.read_connections, config.shared).await?;
+        let owns_pool = config.read_pool.is_none();
+        let (mut conn, pool) = db::connect(
+            url,
+            config.read_connections,
+            config.shared,
+            config.read_pool.as_ref().map(|p| p.pool.clone()),
+        )
+        .await?;
+        let close_pool = |pool: Pool| async move {
+            if owns_pool {
+                pool.close().await;
+            }
+        };
         let prepared = Self::prepare(&mut conn, &pool, &config, &verifier, visit).await;
         let (log, state, checked) = match prepared {
             Ok(p) => p,
@@ -378,7 +423,7 @@ impl Board {
                 // Close gracefully, so that a PostgreSQL writer lock is
                 // released before the caller retries.
                 let _ = conn.close().await;
-                pool.close().await;
+                close_pool(pool).await;
                 return Err(e);
             }
         };
@@ -388,7 +433,7 @@ impl Board {
                 .await
             {
                 let _ = conn.close().await;
-                pool.close().await;
+                close_pool(pool).await;
                 return Err(e);
             }
         }
@@ -404,7 +449,7 @@ impl Board {
                 Ok(s) => Some(s),
                 Err(e) => {
                     let _ = conn.close().await;
-                    pool.close().await;
+                    close_pool(pool).await;
                     return Err(e);
                 }
             }
@@ -459,6 +504,7 @@ impl Board {
             on_replica: false,
             inner: Arc::new(Inner {
                 pool,
+                owns_pool,
                 replica: config.read_replica.map(|r| Pool::Postgres(r.pool)),
                 log,
                 origin: config.origin,
@@ -862,7 +908,9 @@ impl Board {
         if let Some(s) = &self.inner.sequencer {
             s.close().await;
         }
-        self.inner.pool.close().await;
+        if self.inner.owns_pool {
+            self.inner.pool.close().await;
+        }
         result
     }
 

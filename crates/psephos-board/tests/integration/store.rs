@@ -887,3 +887,49 @@ async fn a_and_b_open(db: &TestDb, a: &psephos_board::BoardConfig, b: &psephos_b
     x.close().await.unwrap();
     y.close().await.unwrap();
 }
+
+/// Two boards of one database reading through one shared read pool: each reads its own log
+/// through it, closing one board leaves the pool to the other, and the pool's owner closes it.
+async fn boards_share_one_read_pool(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let pool = psephos_board::SharedReadPool::connect(&db.url, 2, false)
+        .await
+        .unwrap();
+    let open_shared = |slug: &str| {
+        let mut c = support::election_config(slug);
+        c.read_pool = Some(pool.clone());
+        let url = db.url.clone();
+        async move { Board::open(&url, c).await.unwrap() }
+    };
+    let a = open_shared("a").await;
+    let b = open_shared("b").await;
+    for i in 0..5 {
+        a.append(entry(i)).await.unwrap();
+    }
+    b.append(entry(100)).await.unwrap();
+    assert_eq!(a.entries(0, 10).await.unwrap().len(), 5);
+    assert_eq!(b.entries(0, 10).await.unwrap(), [entry(100)]);
+    a.close().await.unwrap();
+    // `a` closed; the pool is not its to close: `b` still reads through it.
+    assert_eq!(b.entries(0, 10).await.unwrap(), [entry(100)]);
+    b.seal_now().await.unwrap();
+    assert_eq!(b.latest_checkpoint().await.unwrap().unwrap().size, 1);
+    b.close().await.unwrap();
+    pool.close().await;
+    // Reopened with pools of their own, both logs are whole.
+    let a = Board::open(&db.url, support::election_config("a"))
+        .await
+        .unwrap();
+    assert_eq!(a.size(), 5);
+    a.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn boards_share_one_read_pool_sqlite() {
+    boards_share_one_read_pool(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn boards_share_one_read_pool_postgres() {
+    boards_share_one_read_pool(Backend::Postgres).await;
+}

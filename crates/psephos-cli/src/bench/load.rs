@@ -26,9 +26,10 @@
 //! nodes share its cores, so the figure to read is the CPU the process spent per ballot (every
 //! node and the clients; from `/proc/self/stat`) and the database's own ceiling:
 //! `--sequence-only` skips HTTP and proof verification and posts the ballots, already made, in
-//! batches of `--batch` straight to the nodes' sequencing (`ElectionService::post_each`: the
-//! rules and the database transaction, nothing else) — how many verified ballots a second the
-//! database can take, whatever the number of nodes verifying them.
+//! batches of `--batch` straight to the nodes' sequencing
+//! (`ElectionService::post_verified_ballots`: the rules and the database transaction, nothing
+//! else; the ballots are verified before the clock starts) — how many verified ballots a second
+//! the database can take, whatever the number of nodes verifying them.
 
 use anyhow::{ensure, Context};
 use psephos_board::election_key::ElectionSlug;
@@ -331,10 +332,17 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     };
     let commits_before: u64 = all_hosted().iter().map(|h| h.board.commits()).sum();
 
+    // The sequence-only run's ballots are verified before the clock starts: it measures what
+    // comes after verification.
+    let sequence_work = if args.sequence_only {
+        Some(verified_batches(&states, &bodies, args.batch.max(1)).await?)
+    } else {
+        None
+    };
     let cpu0 = cpu_seconds();
     let t0 = Instant::now();
-    let latencies = if args.sequence_only {
-        sequence_only(&states, &bodies, args.batch.max(1), args.clients).await?
+    let latencies = if let Some(work) = sequence_work {
+        sequence_only(work, args.clients).await?
     } else {
         match args.rate {
             None => closed_loop(&client, bodies.clone(), args.clients).await?,
@@ -428,28 +436,34 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Posts the ballots, already made, straight to the nodes' sequencing in batches of `batch`
-/// (`in_flight` batches at a time, spread over the nodes); one latency per ballot (its batch's).
-async fn sequence_only(
+/// Batches of verified ballots, each for one election on one node: `(election's position,
+/// the election on that node, its ballots)`.
+type SequenceWork = Vec<(
+    usize,
+    Arc<psephos_server::HostedElection>,
+    Vec<psephos_core::ballot::VerifiedBallot>,
+)>;
+
+/// The ballots, already made, verified and cut into batches of `batch` spread over the nodes.
+async fn verified_batches(
     states: &[AppState],
     bodies: &[Ballot],
     batch: usize,
-    in_flight: usize,
-) -> anyhow::Result<Vec<(usize, Duration)>> {
+) -> anyhow::Result<SequenceWork> {
     let mut work = Vec::new();
     for (i, chunk) in bodies.chunks(batch).enumerate() {
         let node = &states[i % states.len()];
-        let mut by_election: Vec<Vec<psephos_record::Payload>> = Vec::new();
+        let mut by_election: Vec<Vec<psephos_core::ballot::EncryptedBallot>> = Vec::new();
         for (e, _, body) in chunk {
             let b: psephos_core::ballot::EncryptedBallot = serde_json::from_slice(body)?;
             if by_election.len() <= *e {
                 by_election.resize_with(e + 1, Vec::new);
             }
-            by_election[*e].push(Payload::Ballot(b));
+            by_election[*e].push(b);
         }
         let hosted = node.registry.open();
-        for (e, payloads) in by_election.into_iter().enumerate() {
-            if payloads.is_empty() {
+        for (e, ballots) in by_election.into_iter().enumerate() {
+            if ballots.is_empty() {
                 continue;
             }
             let h = hosted
@@ -460,9 +474,32 @@ async fn sequence_only(
                 })
                 .context("an election missing on a node")?
                 .clone();
-            work.push((e, h, payloads));
+            let el = h
+                .election
+                .read()
+                .await
+                .election()
+                .cloned()
+                .context("the bench election has no key")?;
+            let verified = tokio::task::spawn_blocking(move || {
+                psephos_core::ballot::verify_ballots(&el, ballots)
+            })
+            .await?
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .context("a bench ballot does not verify")?;
+            work.push((e, h, verified));
         }
     }
+    Ok(work)
+}
+
+/// Posts the verified batches straight to the nodes' sequencing (`in_flight` batches at a
+/// time); one latency per ballot (its batch's).
+async fn sequence_only(
+    work: SequenceWork,
+    in_flight: usize,
+) -> anyhow::Result<Vec<(usize, Duration)>> {
     let work = Arc::new(std::sync::Mutex::new(work.into_iter()));
     let mut tasks = Vec::new();
     for _ in 0..in_flight.max(1) {
@@ -474,7 +511,7 @@ async fn sequence_only(
                 let Some((e, h, payloads)) = next else { break };
                 let n = payloads.len();
                 let t = Instant::now();
-                let verdicts = h.election.post_each(payloads).await;
+                let verdicts = h.election.post_verified_ballots(payloads).await;
                 let took = t.elapsed();
                 for v in verdicts {
                     v.map_err(|e| anyhow::anyhow!("ballot refused: {e}"))?;

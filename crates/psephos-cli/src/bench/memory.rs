@@ -20,8 +20,12 @@
 //! The stages are built in this process through the service's own rules
 //! ([`ElectionService::post_all`](psephos_server::election::ElectionService::post_all)). To
 //! make `V = 10⁵` ballots in seconds, each ballot's contests are copied from one real ballot and
-//! signed by its own voter's credential, as `bench restart` does: the rules and the start never
-//! re-verify a proof, so nothing measured changes (such a board would fail `psephos verify`).
+//! signed by its own voter's credential, as `bench restart` does. Such ballots' proofs do not
+//! hold, so the service's cast path (which takes only verified ballots) refuses them: they are
+//! appended to the board directly and replayed into the rules as a start does
+//! ([`ElectionService::catch_up_with_board`](psephos_server::election::ElectionService::catch_up_with_board)),
+//! which never re-verifies a proof, so nothing measured changes (such a board would fail
+//! `psephos verify`).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -196,10 +200,21 @@ async fn populate(h: &HostedElection, voters: usize, seed: u64, close: bool) -> 
                     .collect::<Vec<_>>()
             })
             .collect();
-        // Keep each post under the board's batch limits: a revote makes up to 1.15× the voters.
+        // Keep each append under the board's batch limits: a revote makes up to 1.15× the
+        // voters. The ballots are copies of one template re-signed per voter (their proofs do
+        // not hold for the new credential, and need not: this measures memory, not validity),
+        // so they cannot go through the service's verified path: they are appended to the
+        // board as a database writer would, then replayed into the rules as at a restart.
         for chunk in ballots.chunks(POST) {
-            post_all(chunk.to_vec()).await?;
+            let entries = chunk
+                .iter()
+                .map(|p| psephos_board::Entry::new(p.kind(), p.to_bytes()))
+                .collect::<Result<Vec<_>, _>>()?;
+            h.board.append_all(entries).await?;
         }
+        svc.catch_up_with_board()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         next = end;
     }
     if close {

@@ -480,16 +480,69 @@ fn three_nodes_survive_the_sealer_killed_and_frozen() {
             assert_eq!(v["status"], "cast");
         }
     });
-    // The election closed through one node; the record verified through another.
+    // An officials' token revoked through one node is refused at once by another: a second
+    // token issued and the first revoked through node 0, the first refused by node 1 (the
+    // console's sign-in and a write), the second accepted there.
     let token =
         std::fs::read_to_string(c.env.dir.join(format!("{ELECTION}.officials-token"))).unwrap();
-    let mut close = c.env.psephos();
-    close
-        .args(["election", "close"])
-        .env("PSEPHOS_ELECTION", ELECTION)
-        .env("PSEPHOS_SERVER", c.url(1))
-        .env("PSEPHOS_OFFICIALS_TOKEN", token.trim());
-    let out = close.output().unwrap();
+    let token = token.trim();
+    let officials = |args: &[&str]| {
+        let out = c
+            .env
+            .psephos()
+            .args(["election", "officials"])
+            .args(args)
+            .env("PSEPHOS_ELECTION", ELECTION)
+            .env("PSEPHOS_SERVER", c.url(0))
+            .env("PSEPHOS_OPERATOR_TOKEN", &operator)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "officials {args:?}: {out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let second = officials(&["issue", "--label", "closer"])["officials_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let first_id = officials(&["list"])["tokens"][0]["token_id"].to_string();
+    let sign_in = |t: &str| {
+        rt.block_on(
+            http.get(format!(
+                "{}/api/v1/elections/{ELECTION}/officials",
+                c.url(1)
+            ))
+            .bearer_auth(t)
+            .send(),
+        )
+        .unwrap()
+        .status()
+        .as_u16()
+    };
+    assert_eq!(sign_in(token), 200);
+    officials(&["revoke", &first_id]);
+    assert_eq!(
+        sign_in(token),
+        401,
+        "node 1 accepted a token revoked through node 0"
+    );
+    assert_eq!(sign_in(&second), 200);
+    let close_with = |t: &str| {
+        c.env
+            .psephos()
+            .args(["election", "close"])
+            .env("PSEPHOS_ELECTION", ELECTION)
+            .env("PSEPHOS_SERVER", c.url(1))
+            .env("PSEPHOS_OFFICIALS_TOKEN", t)
+            .output()
+            .unwrap()
+    };
+    let out = close_with(token);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("401"),
+        "close with a revoked token: {out:?}"
+    );
+    // The election closed through one node; the record verified through another.
+    let out = close_with(&second);
     assert!(out.status.success(), "close: {out:?}");
     let top = rt.block_on(async {
         let h = health(&http, &c.url(0)).await.unwrap();

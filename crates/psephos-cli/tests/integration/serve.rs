@@ -90,6 +90,19 @@ fn new_election(url: &str, operator: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `psephos election officials …` for election `referendum` with the bearer `operator` token.
+fn officials_cmd(url: &str, operator: &str, args: &[&str]) -> std::process::Output {
+    psephos()
+        .args(["election", "officials"])
+        .args(args)
+        .env("PSEPHOS_SERVER", url)
+        .env("PSEPHOS_ELECTION", "referendum")
+        .env("PSEPHOS_OPERATOR_TOKEN", operator)
+        .env_remove("PSEPHOS_OFFICIALS_TOKEN")
+        .output()
+        .unwrap()
+}
+
 fn stop(mut child: Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     assert!(Command::new("kill")
@@ -228,11 +241,55 @@ fn serve_prints_the_token_once_and_officials_use_it() {
     let out = election(&url, None, &["status"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["phase"], "ceremony");
+
+    // The operator issues a second officials' token, lists both, and revokes the first: it is
+    // refused at once, the second works. An official can do none of it.
+    let out = officials_cmd(&url, &operator, &["issue", "--label", "second official"]);
+    assert!(out.status.success(), "{out:?}");
+    let issued: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let second = issued["officials_token"].as_str().unwrap().to_string();
+    let out = officials_cmd(&url, &operator, &["list"]);
+    assert!(out.status.success(), "{out:?}");
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        !listed.contains(&token) && !listed.contains(&second),
+        "{listed}"
+    );
+    let list: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let first_id = list["tokens"][0]["token_id"].as_i64().unwrap().to_string();
+    assert_eq!(list["tokens"][1]["label"], "second official");
+    let out = officials_cmd(&url, &token, &["revoke", &first_id]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{out:?}"
+    );
+    let out = officials_cmd(&url, &operator, &["revoke", "424242"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("404"),
+        "{out:?}"
+    );
+    let out = officials_cmd(&url, &operator, &["revoke", &first_id]);
+    assert!(out.status.success(), "{out:?}");
+    let out = election(&url, Some(&token), &["close"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("401"),
+        "{out:?}"
+    );
+    let out = election(&url, Some(&second), &["close"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("409"),
+        "{out:?}"
+    );
     assert!(stop(child).success());
-    let _ = logs.join();
+    let logs = logs.join().unwrap();
+    assert!(
+        !logs.contains(&second),
+        "the new officials' token appeared in the logs"
+    );
 
     // The database holds the hashes, not the tokens.
-    for needle in [token.as_bytes(), operator.as_bytes()] {
+    for needle in [token.as_bytes(), second.as_bytes(), operator.as_bytes()] {
         for f in std::fs::read_dir(dir.path()).unwrap() {
             let f = f.unwrap();
             if f.file_name().to_string_lossy().starts_with("board.db") {

@@ -30,7 +30,15 @@ impl EncryptedBallot {
     }
 }
 
-/// A ballot whose signature and proofs verified for one election. Only the verifier makes these.
+/// A ballot whose signature and proofs verified for one election. Only the verifier makes these:
+///
+/// ```compile_fail
+/// # use psephos_core::ballot::{EncryptedBallot, VerifiedBallot};
+/// fn forge(ballot: EncryptedBallot) -> VerifiedBallot {
+///     let hash = ballot.hash();
+///     VerifiedBallot { ballot, hash } // private fields: only the verifier makes one
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct VerifiedBallot {
     ballot: EncryptedBallot,

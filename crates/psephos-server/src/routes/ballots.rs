@@ -25,7 +25,7 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::ballot::{EncryptedBallot, TrackingCode};
-use psephos_core::challenge::check_challenge;
+use psephos_record::payload::VerifiedChallenge;
 use psephos_record::{Challenged, RuleError};
 use serde_json::json;
 use std::time::Instant;
@@ -156,19 +156,16 @@ async fn challenge(
         .check_challenge_rules(&c)
         .map_err(rule_error)?
         .clone();
-    let (c, choices) = tokio::task::spawn_blocking(move || {
-        let choices = check_challenge(&election, &c.ballot, &c.reveal);
-        (c, choices)
-    })
-    .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the challenge could not be verified; it was not stored",
-        )
-    })?;
-    let choices = choices.map_err(|e| rule_error(RuleError::Ballot(e)))?;
+    let verified = tokio::task::spawn_blocking(move || VerifiedChallenge::verify(&election, c))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the challenge could not be verified; it was not stored",
+            )
+        })?;
+    let (c, choices) = verified.map_err(|e| rule_error(RuleError::Ballot(e)))?;
     let (index, _) = state.election.post_verified_challenge(c).await?;
     Ok(HttpResponse::Created().json(json!({
         "index": index,

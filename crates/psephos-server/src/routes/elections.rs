@@ -4,12 +4,16 @@
 //! |---|---|---|---|
 //! | GET | `/api/v1/elections` | all | `[{id, origin, verifier_key, phase, status}]`: the public elections, in id order |
 //! | POST | `/api/v1/elections` | operator | `{id, visibility?}` → 201 `{id, origin, verifier_key, officials_token}` |
-//! | POST | `/api/v1/elections/{election}/officials-token` | operator | a new officials' token for that election → 200 `{id, officials_token}` |
+//! | POST | `/api/v1/elections/{election}/officials-token` | operator | a new officials' token for that election, every other one revoked → 200 `{id, officials_token}` |
+//! | GET | `/api/v1/elections/{election}/officials/tokens` | operator | `{id, tokens: [{token_id, label, created_ms, revoked_ms}]}`: every officials' token issued, never the token |
+//! | POST | `/api/v1/elections/{election}/officials/tokens` | operator | `{label?}` → 201 `{id, token_id, label, officials_token}`: one more token, the others kept |
+//! | DELETE | `/api/v1/elections/{election}/officials/tokens/{token_id}` | operator | revokes that token → 200 `{id, token: {token_id, label, created_ms, revoked_ms}}` |
 //!
 //! An election is created empty: its board exists (its origin `<service origin>/<id>`, its key
 //! derived from the service's, `docs/protocol.md` §10.16) and its officials then define it
-//! (`POST …/definition`). The officials' token is shown once, in the answer, and stored only
-//! as its SHA-256; the operator may issue a new one, which replaces it.
+//! (`POST …/definition`). Each officials' token is shown once, in the answer, and stored only
+//! as its SHA-256 in the catalog, where every officials' request looks it up: a revoked token is
+//! refused at once, on every node.
 
 use crate::auth::{NewToken, Operator, TokenHash};
 use crate::state::{AppState, Slot, Visibility};
@@ -29,7 +33,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/api/v1/elections/{election}/officials-token")
             .route(web::post().to(officials_token)),
+    )
+    .service(
+        web::resource("/api/v1/elections/{election}/officials/tokens")
+            .route(web::get().to(list_officials_tokens))
+            .route(web::post().to(add_officials_token)),
+    )
+    .service(
+        web::resource("/api/v1/elections/{election}/officials/tokens/{token_id}")
+            .route(web::delete().to(revoke_officials_token)),
     );
+}
+
+/// `POST …/officials/tokens`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddOfficialsToken {
+    /// Who holds the token (at most 100 characters, one line); shown in the list.
+    #[serde(default)]
+    pub label: String,
 }
 
 /// `POST /api/v1/elections`.
@@ -109,14 +131,94 @@ async fn officials_token(
     };
     let token = NewToken::generate();
     let hash = TokenHash::of(&token);
-    catalog
+    let row = catalog
         .set_officials(&e.slug, &hash)
         .await
         .map_err(crate::error::ServiceError::from)?;
-    e.set_officials(hash);
-    tracing::info!(election = %e.slug, "a new officials' token was issued");
+    tracing::info!(election = %e.slug, token_id = row.token_id, "a new officials' token was issued, every other one revoked");
     Ok(HttpResponse::Ok().json(json!({
         "id": e.slug.as_str(),
         "officials_token": token.expose(),
     })))
+}
+
+/// The catalog holding the officials' tokens of the election the path names (404 for an
+/// unknown election, 403 on a service of fixed elections).
+fn officials_catalog<'a>(
+    state: &'a AppState,
+    election: &str,
+) -> Result<
+    (
+        std::sync::Arc<crate::state::HostedElection>,
+        &'a crate::catalog::Catalog,
+    ),
+    ApiError,
+> {
+    let e = state.election(election)?;
+    let catalog = state
+        .catalog
+        .as_ref()
+        .ok_or(crate::error::ServiceError::FixedElections)?;
+    Ok((e, catalog))
+}
+
+async fn list_officials_tokens(
+    state: web::Data<AppState>,
+    _: Operator,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (e, catalog) = officials_catalog(&state, &path)?;
+    let tokens = catalog
+        .officials(&e.slug)
+        .await
+        .map_err(crate::error::ServiceError::from)?;
+    Ok(HttpResponse::Ok().json(json!({ "id": e.slug.as_str(), "tokens": tokens })))
+}
+
+async fn add_officials_token(
+    state: web::Data<AppState>,
+    _: Operator,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (e, catalog) = officials_catalog(&state, &path)?;
+    let body: AddOfficialsToken =
+        crate::body::json(&req, payload, crate::startup::MAX_BODY).await?;
+    let label = crate::catalog::check_label(&body.label).map_err(ApiError::bad_request)?;
+    let token = NewToken::generate();
+    let row = catalog
+        .add_officials(&e.slug, &TokenHash::of(&token), &label)
+        .await
+        .map_err(crate::error::ServiceError::from)?;
+    tracing::info!(election = %e.slug, token_id = row.token_id, "an officials' token was issued");
+    Ok(HttpResponse::Created().json(json!({
+        "id": e.slug.as_str(),
+        "token_id": row.token_id,
+        "label": row.label,
+        "officials_token": token.expose(),
+    })))
+}
+
+async fn revoke_officials_token(
+    state: web::Data<AppState>,
+    _: Operator,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (election, token_id) = path.into_inner();
+    let (e, catalog) = officials_catalog(&state, &election)?;
+    // Ids are positive integers: anything else names no token (404, like an unknown id).
+    let no_token = || {
+        ApiError::not_found(format!(
+            "election {} has no officials' token {token_id:?}",
+            e.slug
+        ))
+    };
+    let id: i64 = token_id.parse().map_err(|_| no_token())?;
+    let row = catalog
+        .revoke_officials(&e.slug, id)
+        .await
+        .map_err(crate::error::ServiceError::from)?;
+    tracing::info!(election = %e.slug, token_id = row.token_id, "an officials' token was revoked");
+    Ok(HttpResponse::Ok().json(json!({ "id": e.slug.as_str(), "token": row })))
 }

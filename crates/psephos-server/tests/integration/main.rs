@@ -5,11 +5,13 @@
 mod attacks;
 mod board_api;
 mod booth;
+mod creation;
 mod election_api;
 mod error_forms;
 mod explorer;
 mod hostile;
 mod multi;
+mod officials_tokens;
 mod operations;
 mod restart;
 mod write_path;

@@ -77,12 +77,14 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             .replace("{tracking_code}", "AAAA-AAAA-AAAA-AAAA")
             .replace("{index}", "0")
             .replace("{size}", "0")
-            .replace("{number}", "0");
+            .replace("{number}", "0")
+            .replace("{token_id}", "0");
         for method in ops.as_object().unwrap().keys() {
             let url = format!("{}{concrete}", s.base);
             let r = match method.as_str() {
                 "get" => s.client.get(&url).send().await.unwrap(),
                 "post" => s.client.post(&url).body("{}").send().await.unwrap(),
+                "delete" => s.client.delete(&url).send().await.unwrap(),
                 "parameters" => continue,
                 m => panic!("unexpected method {m}"),
             };

@@ -99,13 +99,19 @@ async fn a_write_whose_caller_goes_away_still_runs_to_its_end() {
     // the machine's load: the caller's future is certainly dropped mid-write, as the request
     // timeout or a disconnect drops a handler.
     let reader = s.hosted.election.read().await;
+    let el = e.election().clone();
+    let (verified, _) = psephos_record::payload::VerifiedChallenge::verify(
+        &el,
+        psephos_record::Challenged {
+            ballot: probe,
+            reveal,
+        },
+    )
+    .unwrap();
     let posted = s
         .hosted
         .election
-        .post(Payload::Challenge(psephos_record::Challenged {
-            ballot: probe,
-            reveal,
-        }))
+        .post_verified_challenge(verified)
         .now_or_never();
     assert!(
         posted.is_none(),
@@ -344,4 +350,42 @@ async fn the_cast_queue_is_bounded_by_bytes() {
     assert_eq!(s.size(), before);
     assert_eq!(s.hosted.caster.queued_bytes(), 0);
     in_step(&s).await;
+}
+
+/// A ballot or a challenge reaches the board only as a verified value: posted as a bare payload
+/// (its proofs unchecked) it is refused, and the board and the rules are unchanged. (That an
+/// unverified ballot cannot even be handed to `post_verified_ballots` is a compile-fail
+/// doc-test there.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_ballot_never_reaches_the_board() {
+    let s = start(Backend::Sqlite, common::quiet_config()).await;
+    let mut rng = s.rng.clone();
+    let mut e = TestElection::new(&mut rng, 4);
+    e.open(&s).await;
+    let (ballot, secrets) = e.ballot(0, &mut rng);
+    let reveal = secrets.reveal(&ballot);
+    let before = (s.size(), s.hosted.election.read().await.counts());
+    for p in [
+        Payload::Ballot(ballot.clone()),
+        Payload::Challenge(psephos_record::Challenged {
+            ballot: ballot.clone(),
+            reveal,
+        }),
+    ] {
+        let got = s.hosted.election.post(p).await;
+        assert!(
+            matches!(got, Err(psephos_server::error::ServiceError::Internal(_))),
+            "{got:?}"
+        );
+    }
+    assert_eq!((s.size(), s.hosted.election.read().await.counts()), before);
+    // Verified, the same ballot is cast.
+    let verified = psephos_core::ballot::verify_ballot(e.election(), ballot).unwrap();
+    let mut v = s
+        .hosted
+        .election
+        .post_verified_ballots(vec![verified])
+        .await;
+    v.pop().unwrap().unwrap();
+    assert_eq!(s.size(), before.0 + 1);
 }
