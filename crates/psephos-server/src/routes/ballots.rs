@@ -47,6 +47,24 @@ fn stopping() -> ApiError {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/ballots",
+    tag = "ballots",
+    summary = "Cast a ballot; answered once durably appended.",
+    request_body(content = Object, description = "EncryptedBallot JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{tracking_code, ballot_hash, index, superseded, receipt_url}", body = psephos_api::ballots::BallotCast),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 403, description = "unknown credential", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid_ballot: the ballot fails a validity check (another election, the wrong style, its shape, its signature or its proofs)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+        (status = 503, description = "shutting down / overloaded", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn cast(
     state: ThisElection,
     req: HttpRequest,
@@ -94,6 +112,18 @@ async fn cast_inner(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ballots/{tracking_code}",
+    tag = "ballots",
+    summary = "A ballot by tracking code.",
+    params(("tracking_code" = String, Path, description = "XXXX-XXXX-XXXX-XXXX")),
+    responses(
+        (status = 200, description = "{status: cast|superseded|challenged, index, ballot_hash, tracking_code}", body = psephos_api::ballots::TrackedBallot),
+        (status = 400, description = "not a tracking code", body = psephos_api::ErrorBody),
+        (status = 404, description = "unknown", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Result<HttpResponse> {
     let key: TrackingCode = path.1.parse().map_err(|_| {
         ApiError::bad_request(
@@ -122,6 +152,18 @@ async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Resul
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/receipts/{index}",
+    tag = "ballots",
+    summary = "The sealed receipt (checkpoint + inclusion proof); 202 until sealed.",
+    params(("index" = u64, Path, description = "board index")),
+    responses(
+        (status = 200, description = "SealedReceipt", body = Object, content_type = "application/json"),
+        (status = 202, description = "not yet sealed", body = psephos_api::ballots::NotSealed),
+        (status = 404, description = "no such entry", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = path.1;
     match state.board.for_readers().receipt(index).await? {
@@ -130,6 +172,23 @@ async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/challenges",
+    tag = "ballots",
+    summary = "Challenge (open) a ballot that was never cast; published, never counted.",
+    request_body(content = Object, description = "{ballot: EncryptedBallot, reveal: ChallengeReveal}", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, tracking_code, choices}", body = psephos_api::ballots::ChallengePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 403, description = "unknown credential", body = psephos_api::ErrorBody),
+        (status = 409, description = "the ballot was cast or is already challenged, or its credential has already challenged 10 ballots", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid_ballot: the challenged ballot fails a validity check (another election, the wrong style, its shape, its signature) or its opening does not match it", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn challenge(
     state: ThisElection,
     req: HttpRequest,
@@ -176,3 +235,9 @@ async fn challenge(
         "choices": choices,
     })))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(cast, lookup, receipt, challenge))]
+pub(crate) struct Api;

@@ -143,6 +143,16 @@ fn no_election() -> ApiError {
     ApiError::not_found("this election is not defined yet")
 }
 
+#[utoipa::path(
+    get,
+    path = "/ceremony",
+    tag = "ceremony",
+    summary = "The key ceremony: parameters, the round open now, who is awaited, completion.",
+    responses(
+        (status = 200, description = "ceremony", body = psephos_api::ceremony::CeremonyView),
+        (status = 404, description = "no election defined", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     let status = state.ceremony.tick_and_watch().await;
@@ -221,6 +231,16 @@ struct MessageView<'a> {
     message: &'a SignedMessage,
 }
 
+#[utoipa::path(
+    get,
+    path = "/ceremony/messages",
+    tag = "ceremony",
+    summary = "Ceremony messages on the board from index `from`, in board order.",
+    params(psephos_api::ceremony::MessagesQuery),
+    responses(
+        (status = 200, description = "[{index, message}]", body = Vec<psephos_api::ceremony::MessageView>),
+    ),
+)]
 async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     if election.read().await.ceremony().is_none() {
@@ -244,6 +264,21 @@ struct Posted {
     index: u64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/ceremony/messages",
+    tag = "ceremony",
+    summary = "Post a signed ceremony message (hex of its canonical bytes).",
+    request_body(content = Object, description = "SignedMessage JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index}", body = psephos_api::election::Posted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "replay, out of round, after completion", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "bad signature or content", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_message(
     state: ThisElection,
     req: HttpRequest,
@@ -300,3 +335,9 @@ fn waiting_for(cs: &CeremonyState, open: Round) -> String {
         )
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_ceremony, get_messages, post_message))]
+pub(crate) struct Api;

@@ -120,6 +120,24 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     Ok(d)
 }
 
+#[utoipa::path(
+    post,
+    path = "/definition",
+    tag = "election",
+    summary = "Define the election: manifest TOML + trustee public keys (index order).",
+    request_body(content = psephos_api::election::DefineElection, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, manifest_hash, ceremony_id}", body = psephos_api::election::Defined),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn create(
     state: Official,
     app: web::Data<AppState>,
@@ -174,6 +192,16 @@ fn ceremony_progress(s: &Rules) -> Value {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "",
+    tag = "election",
+    summary = "The election: phase, manifest, ceremony, key, counts, board.",
+    responses(
+        (status = 200, description = "election", body = psephos_api::election::ElectionView),
+        (status = 404, description = "not defined yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_election(state: ThisElection) -> Result<HttpResponse> {
     let s = state.election.read().await;
     let Some(d) = s.definition() else {
@@ -202,6 +230,15 @@ async fn get_election(state: ThisElection) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "election",
+    summary = "Phase, counts, ceremony progress, board size.",
+    responses(
+        (status = 200, description = "status", body = psephos_api::election::ElectionStatus),
+    ),
+)]
 async fn status(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     HttpResponse::Ok().json(json!({
@@ -213,11 +250,41 @@ async fn status(state: ThisElection) -> HttpResponse {
 }
 
 /// The console's sign-in: answers only to this election's officials' token, and changes nothing.
+#[utoipa::path(
+    get,
+    path = "/officials",
+    tag = "election",
+    summary = "The console's sign-in: {id, phase} if the bearer token is this election's officials' token; changes nothing.",
+    responses(
+        (status = 200, description = "the token is this election's officials' token", body = psephos_api::election::OfficialsView),
+        (status = 401, description = "no token, or another token"),
+        (status = 404, description = "no such election"),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn officials(state: Official) -> HttpResponse {
     let phase = state.election.read().await.phase();
     HttpResponse::Ok().json(json!({ "id": state.slug.as_str(), "phase": phase }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials",
+    tag = "election",
+    summary = "Publish the public credential list (split into entries of at most 16384).",
+    request_body(content = Object, description = "CredentialList JSON (psephos_record::CredentialList)", content_type = "application/json"),
+    responses(
+        (status = 200, description = "{entries, credentials, per_entry}", body = psephos_api::election::CredentialsPosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn credentials(
     state: Official,
     req: HttpRequest,
@@ -259,6 +326,18 @@ async fn credentials(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials/{credential}",
+    tag = "election",
+    summary = "A listed credential's ballot style and weight.",
+    params(("credential" = String, Path, description = "public credential, hex")),
+    responses(
+        (status = 200, description = "{style, weight}", body = psephos_api::election::CredentialView),
+        (status = 400, description = "not a point", body = psephos_api::ErrorBody),
+        (status = 404, description = "not listed", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn credential(
     state: ThisElection,
     path: web::Path<(String, String)>,
@@ -306,6 +385,17 @@ pub struct PostBooth {
 }
 
 /// `GET E/booth`: the booth manifest on the board (with its index) and the one served here.
+#[utoipa::path(
+    get,
+    path = "/booth",
+    tag = "election",
+    summary = "The booth manifest on the board ({index, manifest} or null), the one this service serves, and whether they are equal (docs/protocol.md §11.6).",
+    responses(
+        (status = 200, description = "{posted, served, matches}", body = psephos_api::election::BoothView),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+        (status = 503, description = "this service's booth could not be read (booth_unavailable)", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_booth(state: ThisElection, app: web::Data<AppState>) -> Result<HttpResponse> {
     let served = app.booth()?.manifest();
     let s = state.election.read().await;
@@ -349,6 +439,21 @@ async fn post_served_booth(
     Ok(Some(index))
 }
 
+#[utoipa::path(
+    post,
+    path = "/booth",
+    tag = "election",
+    summary = "Post the served booth's manifest (officials), unless the board already holds it. Body {} or {\"hash\": hex}: only if the served manifest has that hash.",
+    request_body(content = psephos_api::election::PostBooth, content_type = "application/json"),
+    responses(
+        (status = 200, description = "{index, posted, hash}", body = psephos_api::election::BoothPosted),
+        (status = 400, description = "bad body", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not before voting opens (wrong_phase), or another booth is served than the hash given (booth_mismatch)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+        (status = 503, description = "this service's booth could not be read (booth_unavailable)", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_booth(
     state: Official,
     app: web::Data<AppState>,
@@ -377,6 +482,21 @@ async fn post_booth(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/open",
+    tag = "election",
+    summary = "Open voting: posts the served booth's manifest first if the board lacks it (docs/protocol.md §11.6), then Control::Open.",
+    responses(
+        (status = 200, description = "{index}", body = psephos_api::election::Posted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse> {
     // The booth manifest first (§11.6): voting cannot open without it. Before the key is ready
     // the rules refuse opening anyway, and the manifest waits (a manifest is posted only with
@@ -390,10 +510,39 @@ async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse>
     Ok(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/close",
+    tag = "election",
+    summary = "Close voting (Control::Close).",
+    responses(
+        (status = 200, description = "{index}", body = psephos_api::election::Posted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn close(state: Official) -> Result<HttpResponse> {
     control(&state, Control::Close).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/ceremony/complete",
+    tag = "election",
+    summary = "Post Control::CeremonyComplete computed from the ceremony on the board.",
+    responses(
+        (status = 200, description = "{index, key}", body = psephos_api::election::CeremonyCompleted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "outside the ceremony phase, or too_early: the schedule has not reached round 4 with nobody awaited (the complaint window is still open)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
     {
         let s = state.election.read().await;
@@ -425,3 +574,9 @@ async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
     tracing::info!(index, "key ceremony completed by the officials");
     Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_election, create, status, officials, credentials, credential, get_booth, post_booth, open, close, complete_ceremony))]
+pub(crate) struct Api;

@@ -43,6 +43,15 @@ pub struct CreateElection {
     pub visibility: Visibility,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections",
+    tag = "service",
+    summary = "The public elections of this service, in id order, each with its board origin, verifier key, phase and status.",
+    responses(
+        (status = 200, description = "[{id, origin, verifier_key, phase, status}]", body = Vec<psephos_api::service::ListedElection>),
+    ),
+)]
 async fn list(state: web::Data<AppState>) -> HttpResponse {
     let mut out = Vec::new();
     for (slug, slot) in state.registry.all() {
@@ -75,6 +84,21 @@ async fn list(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(out)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections",
+    tag = "service",
+    summary = "(operator) Create an election: its board (origin <service origin>/<id>, key derived from the service key) and its officials' token, shown once.",
+    request_body(content = psephos_api::service::CreateElection, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{id, origin, verifier_key, visibility, officials_token}", body = psephos_api::service::ElectionCreated),
+        (status = 400, description = "bad id or body", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token on this service", body = psephos_api::ErrorBody),
+        (status = 409, description = "the id is taken", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn create(
     state: web::Data<AppState>,
     _: Operator,
@@ -98,6 +122,19 @@ async fn create(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{election}/officials-token",
+    tag = "service",
+    summary = "(operator) Issue a new officials' token for the election (replaces the old one), shown once.",
+    responses(
+        (status = 200, description = "{id, officials_token}", body = psephos_api::service::OfficialsToken),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token on this service", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn officials_token(
     state: web::Data<AppState>,
     _: Operator,
@@ -120,3 +157,9 @@ async fn officials_token(
         "officials_token": token.expose(),
     })))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, officials_token))]
+pub(crate) struct Api;

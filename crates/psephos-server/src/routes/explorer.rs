@@ -72,6 +72,17 @@ struct BlockView {
     checkpoint: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/explorer/blocks",
+    tag = "board",
+    summary = "Blocks newest first, each with its first entry index and its signed checkpoint note with cosignatures: {blocks: [{number, first_index, tree_size, time_ms, root, checkpoint}], next_before}.",
+    params(psephos_api::explorer::BlockPageQuery),
+    responses(
+        (status = 200, description = "a page of blocks", body = psephos_api::explorer::BlocksPage),
+        (status = 400, description = "a bad parameter: limit out of range, an unknown kind, both from and before, an unknown parameter", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn blocks(state: ThisElection, q: web::Query<BlockPage>) -> Result<HttpResponse> {
     let limit = limit(q.limit, DEFAULT_BLOCK_PAGE, MAX_BLOCK_PAGE)?;
     let before = q.before.unwrap_or(u64::MAX);
@@ -137,6 +148,18 @@ struct EntrySummary {
     summary: Value,
 }
 
+#[utoipa::path(
+    get,
+    path = "/explorer/entries",
+    tag = "board",
+    summary = "Entries with a readable summary each (a ballot's tracking code and status: cast, superseded; a challenge's tracking code; a ceremony message's round and sender; …): {entries: [{index, kind, summary}], next_from, next_before, board_size}. By index, or of one kind; oldest first from `from`, else newest first before `before`.",
+    params(psephos_api::explorer::EntryPageQuery),
+    responses(
+        (status = 200, description = "a page of entries", body = psephos_api::explorer::EntriesPage),
+        (status = 400, description = "a bad parameter: limit out of range, an unknown kind, both from and before, an unknown parameter", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn entries(state: ThisElection, q: web::Query<EntryPage>) -> Result<HttpResponse> {
     let limit = limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
     if q.from.is_some() && q.before.is_some() {
@@ -287,3 +310,9 @@ fn summary(rules: &Rules, index: u64, e: &Entry) -> Value {
         }
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(blocks, entries))]
+pub(crate) struct Api;

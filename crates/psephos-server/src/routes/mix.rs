@@ -59,6 +59,22 @@ struct InputPosted {
     lists: Vec<ListShape>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/mix",
+    tag = "mix",
+    summary = "Compute the mix input (the mixed contests' ciphertexts of the counted ballots, in board order) from the board and post it.",
+    request_body(content = psephos_api::mix::MixInputRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, parts, digest, min_mixers, lists}", body = psephos_api::mix::MixInputPosted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not closed / already posted", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "no contest counted by the mixnet, or an invalid minimum", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn post_input(
     state: Official,
     req: HttpRequest,
@@ -112,6 +128,15 @@ struct MixView {
     threshold: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/mix",
+    tag = "mix",
+    summary = "The mix: its input, the current (after the tally: final) lists, the mixers, the mixed shares and the mix result's index.",
+    responses(
+        (status = 200, description = "{mixed, input_index, min_mixers, lists: [{contest, width, rows}], digest, mixers: [{mixer, index}], shares, result_index, threshold}", body = psephos_api::mix::MixView),
+    ),
+)]
 async fn get_mix(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     let mix = s.mix();
@@ -161,6 +186,22 @@ fn decode<T: Canonical>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("the body is not a canonical {what}: {e}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/mix/shuffles",
+    tag = "mix",
+    summary = "Post a trustee's signed shuffle of the current mixed lists with its proofs; verified before it is appended.",
+    request_body(content = Vec<u8>, description = "Shuffle, canonical bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "{index, parts, mixer}", body = psephos_api::mix::ShufflePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / stale input / mixer out of order", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 512 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid shuffle (names the mixer): not qualified, bad signature, a proof that does not verify", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_shuffle(
     state: ThisElection,
     req: HttpRequest,
@@ -188,6 +229,22 @@ struct SharePosted {
     result_index: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/mix/shares",
+    tag = "mix",
+    summary = "Post a trustee's decryption share of the final mixed lists; the server posts the mix result and the result at k valid shares.",
+    request_body(content = Vec<u8>, description = "MixShare, canonical bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "{index, mix_result_index, result_index}", body = psephos_api::mix::MixSharePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / already posted", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 512 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid share (names the trustee)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_share(
     state: ThisElection,
     req: HttpRequest,
@@ -217,6 +274,16 @@ struct ResultView {
     index: u64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/mix/result",
+    tag = "mix",
+    summary = "The decrypted mixed lists: per mixed contest the rows in the final mixed order and their counts.",
+    responses(
+        (status = 200, description = "MixResult JSON + {index}", body = psephos_api::mix::MixResultView),
+        (status = 404, description = "not decrypted yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match s.mix().and_then(|m| m.result()) {
@@ -229,3 +296,9 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
         )),
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(post_input, get_mix, post_shuffle, post_share, get_result))]
+pub(crate) struct Api;

@@ -29,6 +29,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// How often an idle event stream gets a comment line (keeps proxies from closing it).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "observers",
+    summary = "Server-Sent Events: checkpoint, phase, counts.",
+    responses(
+        (status = 200, description = "event stream", body = String, content_type = "text/event-stream"),
+    ),
+)]
 async fn events(state: ThisElection) -> HttpResponse {
     let rx = state.events.subscribe();
     let stopping = state.events.stopping();
@@ -80,6 +89,15 @@ pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 /// ([`BoardExport`]), so memory stays small whatever the size of the board. Entries appended
 /// after the latest block are in the next export. The header asks for the default quorum of the
 /// configured witnesses ([`psephos_record::verify::default_quorum`]: a majority, 0 if none).
+#[utoipa::path(
+    get,
+    path = "/record",
+    tag = "observers",
+    summary = "The election record (docs/record.md), streamed: a snapshot at the latest sealed block.",
+    responses(
+        (status = 200, description = "record", body = String, content_type = "application/vnd.psephos.record"),
+    ),
+)]
 async fn record(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let quorum = psephos_record::verify::default_quorum(state.board.witnesses().len());
     // From the read replica if there is one: a snapshot at the latest block it has.
@@ -140,6 +158,16 @@ pub(crate) fn election_status(e: &HostedElection) -> &'static str {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    summary = "Liveness: status, phase, board size, the board's tamper check (503 while stopping and once the tamper check failed).",
+    responses(
+        (status = 200, description = "{status, phase, board_size, tamper_check, background_error}", body = psephos_api::election::ElectionHealth),
+        (status = 503, description = "stopping, or the board failed its tamper check (writes refused)", body = psephos_api::election::ElectionHealth),
+    ),
+)]
 async fn health(state: ThisElection) -> HttpResponse {
     let phase = state.election.read().await.phase();
     let tamper_check = state.board.tamper_check();
@@ -174,3 +202,9 @@ pub(crate) fn tamper_check_name(t: &TamperCheck) -> &'static str {
         _ => "not_run",
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(events, record, health))]
+pub(crate) struct Api;

@@ -38,6 +38,20 @@ struct TallyPosted {
     tally: EncryptedTally,
 }
 
+#[utoipa::path(
+    post,
+    path = "/tally",
+    tag = "tally",
+    summary = "Compute the encrypted tally from the board and post it.",
+    responses(
+        (status = 201, description = "{index, tally}", body = psephos_api::tally::TallyPosted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not closed / already tallied", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn post_tally(state: Official) -> Result<HttpResponse, ApiError> {
     let tally = crate::tally::compute(&state.election).await?;
     let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
@@ -56,6 +70,15 @@ struct TallyView {
     threshold: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/tally",
+    tag = "tally",
+    summary = "The encrypted tally, the shares posted and the result.",
+    responses(
+        (status = 200, description = "{tally, index, shares, result, result_index, threshold}", body = psephos_api::tally::TallyView),
+    ),
+)]
 async fn get_tally(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     let (_, index, result_index) = s.milestones();
@@ -75,6 +98,22 @@ struct SharePosted {
     result_index: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/tally/shares",
+    tag = "tally",
+    summary = "Post a trustee's decryption share; the server posts the result at k valid shares.",
+    request_body(content = Object, description = "DecryptionShare JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, result_index}", body = psephos_api::tally::SharePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / already posted", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 8 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid share (names the trustee)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_share(
     state: ThisElection,
     req: HttpRequest,
@@ -143,6 +182,16 @@ struct ResultView {
     index: u64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/result",
+    tag = "tally",
+    summary = "The decrypted result with its board index.",
+    responses(
+        (status = 200, description = "TallyResult + {index}", body = psephos_api::tally::ResultView),
+        (status = 404, description = "not decrypted yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match (s.result(), s.milestones().2) {
@@ -155,3 +204,9 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
         )),
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(post_tally, get_tally, post_share, get_result))]
+pub(crate) struct Api;
