@@ -173,4 +173,6 @@ pub struct EntriesPage {
     pub next_from: Option<u64>,
     /// `before` of the next page (newest first), `null` on the last.
     pub next_before: Option<u64>,
+    /// The board's size when the page was read.
+    pub board_size: u64,
 }

@@ -105,6 +105,18 @@ pub enum TamperCheckState {
     Failed,
 }
 
+impl TamperCheckState {
+    /// The name on the wire (and in the metrics' labels).
+    pub fn name(self) -> &'static str {
+        match self {
+            TamperCheckState::NotRun => "not_run",
+            TamperCheckState::Running => "running",
+            TamperCheckState::Passed => "passed",
+            TamperCheckState::Failed => "failed",
+        }
+    }
+}
+
 /// How an election is: serving, stopping, or its board failed its tamper check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

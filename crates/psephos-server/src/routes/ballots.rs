@@ -27,7 +27,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
 use psephos_record::{Challenged, RuleError};
-use serde_json::json;
+use crate::routes::sorted;
+use psephos_api::ballots::{BallotCast, BallotStatus, ChallengePosted, TrackedBallot};
 use std::time::Instant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -103,13 +104,16 @@ async fn cast_inner(
         .map_err(rule_error)?;
     let cast = state.caster.cast(ballot).await?;
     let code = TrackingCode::of(&cast.hash).to_string();
-    Ok(HttpResponse::Created().json(json!({
-        "tracking_code": code,
-        "ballot_hash": cast.hash,
-        "index": cast.index,
-        "superseded": cast.superseded,
-        "receipt_url": format!("/api/v1/elections/{}/receipts/{}", state.slug, cast.index),
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &BallotCast {
+            tracking_code: code,
+            ballot_hash: cast.hash,
+            index: cast.index,
+            superseded: cast.superseded,
+            receipt_url: format!("/api/v1/elections/{}/receipts/{}", state.slug, cast.index),
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -135,21 +139,24 @@ async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Resul
             ApiError::not_found("no ballot with this tracking code is on the board")
         })?;
     let status = if t.challenged {
-        "challenged"
+        BallotStatus::Challenged
     } else {
         let credential = psephos_core::group::Point::from_bytes(&t.credential).ok();
         let s = state.election.read().await;
         match credential.and_then(|c| s.last_ballot(&c)) {
-            Some(i) if i != t.index => "superseded",
-            _ => "cast",
+            Some(i) if i != t.index => BallotStatus::Superseded,
+            _ => BallotStatus::Cast,
         }
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "status": status,
-        "index": t.index,
-        "ballot_hash": t.hash,
-        "tracking_code": TrackingCode::of(&t.hash).to_string(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &TrackedBallot {
+            status,
+            index: t.index,
+            ballot_hash: t.hash,
+            tracking_code: TrackingCode::of(&t.hash).to_string(),
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -229,11 +236,14 @@ async fn challenge(
     })?;
     let choices = choices.map_err(|e| rule_error(RuleError::Ballot(e)))?;
     let (index, _) = state.election.post_verified_challenge(c).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "index": index,
-        "tracking_code": code,
-        "choices": choices,
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &ChallengePosted {
+            index,
+            tracking_code: code,
+            choices,
+        },
+    ))
 }
 
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,

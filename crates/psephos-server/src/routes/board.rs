@@ -23,8 +23,9 @@ use crate::auth::ThisElection;
 use crate::ApiError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use psephos_board::store::MAX_ENTRIES_PAGE;
-use psephos_board::{Block, Entry};
-use serde::{Deserialize, Serialize};
+use psephos_api::ballots::NotSealed;
+use psephos_api::board::{BoardSize, ConsistencyQuery, CosignatureRequest, EntryView, InclusionQuery, Page};
+use psephos_board::Block;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_checkpoint)
@@ -92,12 +93,6 @@ async fn get_checkpoint_for_size(
     }
 }
 
-#[derive(Serialize)]
-struct Size {
-    size: u64,
-    sealed_size: u64,
-}
-
 #[utoipa::path(
     get,
     path = "/size",
@@ -109,32 +104,13 @@ struct Size {
 )]
 #[get("/size")]
 async fn get_size(state: ThisElection) -> HttpResponse {
-    HttpResponse::Ok().json(Size {
+    HttpResponse::Ok().json(BoardSize {
         size: state.board.size(),
         sealed_size: state.board.sealed_size(),
     })
 }
 
 /// An entry as served: its index, kind and payload (base64 of the payload bytes).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EntryView {
-    pub index: u64,
-    #[serde(flatten)]
-    pub entry: Entry,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    start: u64,
-    #[serde(default = "default_limit")]
-    limit: u64,
-}
-
-fn default_limit() -> u64 {
-    100
-}
-
 #[utoipa::path(
     get,
     path = "/entries",
@@ -200,12 +176,6 @@ async fn get_receipt(state: ThisElection, index: web::Path<(String, u64)>) -> Re
     }
 }
 
-#[derive(Deserialize)]
-struct InclusionQuery {
-    index: u64,
-    size: u64,
-}
-
 #[utoipa::path(
     get,
     path = "/proofs/inclusion",
@@ -227,12 +197,6 @@ async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Re
             .inclusion_proof(q.index, q.size)
             .await?,
     ))
-}
-
-#[derive(Deserialize)]
-struct ConsistencyQuery {
-    old: u64,
-    new: u64,
 }
 
 #[utoipa::path(
@@ -263,13 +227,16 @@ async fn get_consistency(
 /// The answer for a receipt that is not sealed yet (or, read from a replica, not sealed there
 /// yet): 202 with `Retry-After`.
 pub(crate) fn not_sealed(index: u64) -> HttpResponse {
-    HttpResponse::Accepted()
-        .insert_header(("retry-after", "1"))
-        .json(serde_json::json!({
-            "index": index,
-            "sealed": false,
-            "detail": "appended; not yet sealed into a block — retry shortly",
-        }))
+    let mut answer = HttpResponse::Accepted();
+    answer.insert_header(("retry-after", "1"));
+    crate::routes::sorted(
+        answer,
+        &NotSealed {
+            index,
+            sealed: false,
+            detail: "appended; not yet sealed into a block — retry shortly".into(),
+        },
+    )
 }
 
 fn block_json(b: Block) -> HttpResponse {
@@ -337,12 +304,6 @@ async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<Http
 
 /// A witness's cosignature of the checkpoint of tree size `size`: one C2SP signature line
 /// (`— <name> <base64>`), as the witness's `cosignature/v1` key produced it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CosignatureRequest {
-    pub size: u64,
-    pub signature: String,
-}
-
 #[utoipa::path(
     post,
     path = "/cosignatures",

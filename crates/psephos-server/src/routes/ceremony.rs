@@ -17,8 +17,13 @@ use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
-use psephos_record::{KeyAnnouncement, Payload, Phase};
-use serde::{Deserialize, Serialize};
+use psephos_record::{Payload, Phase};
+use psephos_api::ceremony::{
+    Awaiting, CeremonyView, ComplaintView, Disqualified, MessageView, MessagesQuery, ParamsView,
+    Resolution, SettledComplaint, Verdicts,
+};
+use psephos_api::election::Posted;
+use std::borrow::Cow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/ceremony").route(web::get().to(get_ceremony)))
@@ -29,89 +34,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Serialize)]
-struct TrusteeView {
-    index: u32,
-    name: String,
-    signing_key: String,
-    ceremony_key: String,
-}
-
-#[derive(Serialize)]
-struct ParamsView {
-    id: String,
-    count: u32,
-    threshold: u32,
-    attempt: u32,
-    trustees: Vec<TrusteeView>,
-}
-
-#[derive(Serialize)]
-struct Awaiting {
-    commitments: Vec<u32>,
-    shares: Vec<u32>,
-    reveals: Vec<u32>,
-}
-
 fn indices(v: Vec<TrusteeIndex>) -> Vec<u32> {
     v.into_iter().map(TrusteeIndex::get).collect()
 }
 
-#[derive(Serialize)]
-struct CeremonyView {
-    params: ParamsView,
-    /// The round open now (1–4), `null` once complete.
-    round: Option<u8>,
-    /// The round of the latest accepted message (the board's own notion).
-    board_round: u8,
-    awaiting: Awaiting,
-    complete: bool,
-    /// Ceremony messages accepted so far.
-    messages: usize,
-    /// The announced outcome, once complete.
-    key: Option<KeyAnnouncement>,
-    /// Board index of the ceremony-complete event.
-    key_index: Option<u64>,
-    /// Why the ceremony cannot complete (too few qualified trustees), once settled.
-    failure: Option<String>,
-    /// Every complaint on the board so far, by dealer then accuser.
-    complaints: Vec<ComplaintView>,
-    /// The verdicts, once rounds 1, 2 and 4 are settled: how each complaint was settled and
-    /// which trustees are disqualified, and why (`null` before).
-    verdicts: Option<Verdicts>,
-    complaint_window_ms: u64,
-}
-
-#[derive(Serialize)]
-struct ComplaintView {
-    accuser: u32,
-    dealer: u32,
-}
-
-#[derive(Serialize)]
-struct SettledComplaint {
-    accuser: u32,
-    dealer: u32,
-    reason: String,
-    /// `unanswered`, `valid_share` (the dealer stays) or `invalid_share`.
-    resolution: &'static str,
-}
-
-#[derive(Serialize)]
-struct Disqualified {
-    trustee: u32,
-    reason: String,
-}
-
-#[derive(Serialize)]
-struct Verdicts {
-    qualified: Vec<u32>,
-    disqualified: Vec<Disqualified>,
-    complaints: Vec<SettledComplaint>,
-}
-
 fn verdicts(o: &psephos_core::ceremony::CeremonyOutcome) -> Verdicts {
-    use psephos_core::ceremony::Resolution;
+    use psephos_core::ceremony::Resolution as Settled;
     Verdicts {
         qualified: o.qualified.iter().map(|i| i.get()).collect(),
         disqualified: o
@@ -130,9 +58,9 @@ fn verdicts(o: &psephos_core::ceremony::CeremonyOutcome) -> Verdicts {
                 dealer: c.dealer.get(),
                 reason: c.reason.to_string(),
                 resolution: match c.resolution {
-                    Resolution::Unanswered => "unanswered",
-                    Resolution::ValidShare => "valid_share",
-                    Resolution::InvalidShare => "invalid_share",
+                    Settled::Unanswered => Resolution::Unanswered,
+                    Settled::ValidShare => Resolution::ValidShare,
+                    Settled::InvalidShare => Resolution::InvalidShare,
                 },
             })
             .collect(),
@@ -183,16 +111,7 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
             count: p.count(),
             threshold: p.threshold(),
             attempt: p.attempt(),
-            trustees: p
-                .trustees()
-                .iter()
-                .map(|t| TrusteeView {
-                    index: t.index.get(),
-                    name: t.name.clone(),
-                    signing_key: hex::encode(t.signing_key.as_bytes()),
-                    ceremony_key: t.ceremony_key.to_hex(),
-                })
-                .collect(),
+            trustees: super::election::trustee_views(p),
         },
         round: if complete {
             None
@@ -219,18 +138,6 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     }))
 }
 
-#[derive(Deserialize)]
-struct From {
-    #[serde(default)]
-    from: u64,
-}
-
-#[derive(Serialize)]
-struct MessageView<'a> {
-    index: u64,
-    message: &'a SignedMessage,
-}
-
 #[utoipa::path(
     get,
     path = "/ceremony/messages",
@@ -241,7 +148,7 @@ struct MessageView<'a> {
         (status = 200, description = "[{index, message}]", body = Vec<psephos_api::ceremony::MessageView>),
     ),
 )]
-async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpResponse, ApiError> {
+async fn get_messages(state: ThisElection, q: web::Query<MessagesQuery>) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     if election.read().await.ceremony().is_none() {
         return Err(no_election());
@@ -253,15 +160,10 @@ async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpRe
         .iter()
         .map(|(index, message)| MessageView {
             index: *index,
-            message,
+            message: Cow::Borrowed(message),
         })
         .collect();
     Ok(HttpResponse::Ok().json(list))
-}
-
-#[derive(Serialize)]
-struct Posted {
-    index: u64,
 }
 
 #[utoipa::path(

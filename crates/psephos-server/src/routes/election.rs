@@ -32,9 +32,13 @@ use psephos_core::ceremony::{CeremonyParams, Round, TrusteeIndex, TrusteePublic,
 use psephos_core::election::Manifest;
 use psephos_core::group::Point;
 use psephos_record::credentials::MAX_CREDENTIALS_PER_ENTRY;
+use crate::routes::sorted;
+use psephos_api::election::{
+    AwaitingByRound, BoardSummary, BoothPosted, BoothView, CeremonyCompleted, CeremonyProgress,
+    CeremonySummary, CredentialView, CredentialsPosted, DefineElection, Defined, ElectionStatus,
+    ElectionView, OfficialsView, PostBooth, PostedBooth, Posted, TrusteeView,
+};
 use psephos_record::{Control, CredentialList, Definition, Payload, Rules};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("").route(web::get().to(get_election)))
@@ -55,31 +59,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// A trustee as the officials list them when defining the election (index order 1 … n).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrusteeKeys {
-    pub name: String,
-    /// Ed25519 public key, hex: signs every ceremony message and decryption share.
-    pub signing_key: String,
-    /// Ristretto255 public key, hex: dealt shares are encrypted to it.
-    pub ceremony_key: String,
-}
-
-/// `POST /api/v1/elections/{election}/definition`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateElection {
-    pub manifest_toml: String,
-    pub trustees: Vec<TrusteeKeys>,
-}
-
 fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
 }
 
 /// The election definition a create request asks for.
-pub fn definition(req: &CreateElection) -> Result<Definition> {
+pub fn definition(req: &DefineElection) -> Result<Definition> {
     let manifest = Manifest::from_toml(&req.manifest_toml).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -144,7 +129,7 @@ async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
+    let body: DefineElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
     let ceremony_id = *d.ceremony.id();
@@ -152,43 +137,46 @@ async fn create(
     let _reserved = app.reserve_ceremony(&state.slug, &ceremony_id).await?;
     let (index, _) = state.election.post(Payload::Definition(d)).await?;
     tracing::info!(index, %manifest_hash, "election defined");
-    Ok(HttpResponse::Created().json(json!({
-        "index": index,
-        "manifest_hash": manifest_hash,
-        "ceremony_id": ceremony_id,
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &Defined {
+            index,
+            manifest_hash,
+            ceremony_id,
+        },
+    ))
 }
 
-fn trustees_json(p: &CeremonyParams) -> Vec<Value> {
+/// The trustees of the definition, as `GET E` and `GET E/ceremony` show them.
+pub(crate) fn trustee_views(p: &CeremonyParams) -> Vec<TrusteeView> {
     p.trustees()
         .iter()
-        .map(|t| {
-            json!({
-                "index": t.index.get(),
-                "name": t.name,
-                "signing_key": hex::encode(t.signing_key.as_bytes()),
-                "ceremony_key": t.ceremony_key,
-            })
+        .map(|t| TrusteeView {
+            index: t.index.get(),
+            name: t.name.clone(),
+            signing_key: hex::encode(t.signing_key.as_bytes()),
+            ceremony_key: t.ceremony_key.to_hex(),
         })
         .collect()
 }
 
-fn ceremony_progress(s: &Rules) -> Value {
+fn ceremony_progress(s: &Rules) -> Option<CeremonyProgress> {
+    let indices = |v: Vec<TrusteeIndex>| v.iter().map(|i| i.get()).collect::<Vec<_>>();
     match s.ceremony() {
         Some(c) if s.phase() == psephos_record::Phase::Ceremony => {
             let round = c.phase();
-            json!({
-                "round": round as u8,
-                "accepted": c.accepted(),
-                "awaiting": c.awaiting(round).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                "awaiting_by_round": {
-                    "1": c.awaiting(Round::Commitments).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                    "2": c.awaiting(Round::Shares).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                    "4": c.awaiting(Round::Reveals).iter().map(|i| i.get()).collect::<Vec<_>>(),
+            Some(CeremonyProgress {
+                round: round as u8,
+                accepted: c.accepted(),
+                awaiting: indices(c.awaiting(round)),
+                awaiting_by_round: AwaitingByRound {
+                    commitments: indices(c.awaiting(Round::Commitments)),
+                    shares: indices(c.awaiting(Round::Shares)),
+                    reveals: indices(c.awaiting(Round::Reveals)),
                 },
             })
         }
-        _ => Value::Null,
+        _ => None,
     }
 }
 
@@ -209,25 +197,25 @@ async fn get_election(state: ThisElection) -> Result<HttpResponse> {
             "no election is defined on this board yet",
         ));
     };
-    let body = json!({
-        "phase": s.phase(),
-        "manifest": d.manifest,
-        "manifest_hash": d.manifest.hash(),
-        "ceremony": {
-            "id": d.ceremony.id(),
-            "count": d.ceremony.count(),
-            "threshold": d.ceremony.threshold(),
-            "trustees": trustees_json(&d.ceremony),
+    let body = ElectionView {
+        phase: s.phase(),
+        manifest: d.manifest.clone(),
+        manifest_hash: d.manifest.hash(),
+        ceremony: CeremonySummary {
+            id: *d.ceremony.id(),
+            count: d.ceremony.count(),
+            threshold: d.ceremony.threshold(),
+            trustees: trustee_views(&d.ceremony),
         },
-        "key": s.key(),
-        "counts": s.counts(),
-        "board": {
-            "origin": state.board.origin(),
-            "size": state.board.size(),
-            "verifier_key": state.board.verifier_key().to_string(),
+        key: s.key().cloned(),
+        counts: s.counts(),
+        board: BoardSummary {
+            origin: state.board.origin().to_owned(),
+            size: state.board.size(),
+            verifier_key: state.board.verifier_key().to_string(),
         },
-    });
-    Ok(HttpResponse::Ok().json(body))
+    };
+    Ok(sorted(HttpResponse::Ok(), &body))
 }
 
 #[utoipa::path(
@@ -241,12 +229,15 @@ async fn get_election(state: ThisElection) -> Result<HttpResponse> {
 )]
 async fn status(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
-    HttpResponse::Ok().json(json!({
-        "phase": s.phase(),
-        "counts": s.counts(),
-        "ceremony": ceremony_progress(&s),
-        "board_size": state.board.size(),
-    }))
+    sorted(
+        HttpResponse::Ok(),
+        &ElectionStatus {
+            phase: s.phase(),
+            counts: s.counts(),
+            ceremony: ceremony_progress(&s),
+            board_size: state.board.size(),
+        },
+    )
 }
 
 /// The console's sign-in: answers only to this election's officials' token, and changes nothing.
@@ -264,7 +255,13 @@ async fn status(state: ThisElection) -> HttpResponse {
 )]
 async fn officials(state: Official) -> HttpResponse {
     let phase = state.election.read().await.phase();
-    HttpResponse::Ok().json(json!({ "id": state.slug.as_str(), "phase": phase }))
+    sorted(
+        HttpResponse::Ok(),
+        &OfficialsView {
+            id: state.slug.to_string(),
+            phase,
+        },
+    )
 }
 
 #[utoipa::path(
@@ -319,11 +316,14 @@ async fn credentials(
         entries = indices.len(),
         "credential list published"
     );
-    Ok(HttpResponse::Ok().json(json!({
-        "entries": indices,
-        "credentials": n,
-        "per_entry": MAX_CREDENTIALS_PER_ENTRY,
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &CredentialsPosted {
+            entries: indices,
+            credentials: n,
+            per_entry: MAX_CREDENTIALS_PER_ENTRY,
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -357,7 +357,13 @@ async fn credential(
                 .get(e.style)
                 .map(|s| s.id.clone())
                 .unwrap_or_default();
-            Ok(HttpResponse::Ok().json(json!({ "style": style, "weight": e.weight })))
+            Ok(sorted(
+                HttpResponse::Ok(),
+                &CredentialView {
+                    style,
+                    weight: e.weight,
+                },
+            ))
         }
         _ => Err(ApiError::not_found("this credential is not listed")),
     }
@@ -371,17 +377,7 @@ async fn control(state: &HostedElection, c: Control) -> Result<HttpResponse> {
     };
     let (index, _) = state.election.post(Payload::Control(c)).await?;
     tracing::info!(election = %state.slug, index, "{what}");
-    Ok(HttpResponse::Ok().json(json!({ "index": index })))
-}
-
-/// `POST E/booth`: what the officials may ask of the booth manifest.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostBooth {
-    /// The manifest hash (hex) the officials expect, from their own reproducible build: the
-    /// service posts nothing unless it serves exactly that booth.
-    #[serde(default)]
-    pub hash: Option<String>,
+    Ok(sorted(HttpResponse::Ok(), &Posted { index }))
 }
 
 /// `GET E/booth`: the booth manifest on the board (with its index) and the one served here.
@@ -399,15 +395,19 @@ pub struct PostBooth {
 async fn get_booth(state: ThisElection, app: web::Data<AppState>) -> Result<HttpResponse> {
     let served = app.booth()?.manifest();
     let s = state.election.read().await;
-    let posted = s
-        .booth()
-        .map(|(m, index)| json!({ "index": index, "manifest": m.to_json() }));
+    let posted = s.booth().map(|(m, index)| PostedBooth {
+        index,
+        manifest: m.to_json(),
+    });
     let matches = s.booth().map(|(m, _)| m == served);
-    Ok(HttpResponse::Ok().json(json!({
-        "posted": posted,
-        "served": served.to_json(),
-        "matches": matches,
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &BoothView {
+            posted,
+            served: served.to_json(),
+            matches,
+        },
+    ))
 }
 
 /// Posts the served booth's manifest unless the board already holds exactly it. `expected`:
@@ -475,11 +475,14 @@ async fn post_booth(
             "the booth manifest is not on the board",
         )
     })?;
-    Ok(HttpResponse::Ok().json(json!({
-        "index": at,
-        "posted": index.is_some(),
-        "hash": m.hash().to_hex(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &BoothPosted {
+            index: at,
+            posted: index.is_some(),
+            hash: m.hash().to_hex(),
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -572,7 +575,7 @@ async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
         _ => None,
     };
     tracing::info!(index, "key ceremony completed by the officials");
-    Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
+    Ok(sorted(HttpResponse::Ok(), &CeremonyCompleted { index, key }))
 }
 
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,

@@ -16,9 +16,9 @@ use crate::state::{AppState, Slot, Visibility};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use crate::routes::sorted;
+use psephos_api::service::{CreateElection, ElectionCreated, ListedElection, ListedStatus, OfficialsToken};
 use psephos_board::election_key::ElectionSlug;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -30,17 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/api/v1/elections/{election}/officials-token")
             .route(web::post().to(officials_token)),
     );
-}
-
-/// `POST /api/v1/elections`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateElection {
-    /// The election's id in the service: its slug (`a-z`, `0-9`, `-`, at most 40).
-    pub id: String,
-    /// `public` (default: in the list) or `unlisted`.
-    #[serde(default)]
-    pub visibility: Visibility,
 }
 
 #[utoipa::path(
@@ -58,30 +47,30 @@ async fn list(state: web::Data<AppState>) -> HttpResponse {
         match slot {
             Slot::Open(e) if e.visibility == Visibility::Public => {
                 let phase = e.election.read().await.phase();
-                out.push(json!({
-                    "id": slug.as_str(),
-                    "origin": e.board.origin(),
-                    "verifier_key": e.board.verifier_key().to_string(),
-                    "phase": phase,
-                    "status": "ok",
-                }));
+                out.push(ListedElection {
+                    id: slug.to_string(),
+                    origin: e.board.origin().to_owned(),
+                    verifier_key: e.board.verifier_key().to_string(),
+                    phase: Some(phase),
+                    status: ListedStatus::Ok,
+                });
             }
             Slot::Failed {
                 origin,
                 verifier_key,
                 visibility: Visibility::Public,
                 ..
-            } => out.push(json!({
-                "id": slug.as_str(),
-                "origin": origin,
-                "verifier_key": verifier_key,
-                "phase": null,
-                "status": "failed",
-            })),
+            } => out.push(ListedElection {
+                id: slug.to_string(),
+                origin,
+                verifier_key,
+                phase: None,
+                status: ListedStatus::Failed,
+            }),
             _ => {}
         }
     }
-    HttpResponse::Ok().json(out)
+    sorted(HttpResponse::Ok(), &out)
 }
 
 #[utoipa::path(
@@ -113,13 +102,16 @@ async fn create(
         .create(slug, body.visibility, TokenHash::of(&token))
         .await?;
     tracing::info!(election = %e.slug, origin = e.board.origin(), "election created");
-    Ok(HttpResponse::Created().json(json!({
-        "id": e.slug.as_str(),
-        "origin": e.board.origin(),
-        "verifier_key": e.board.verifier_key().to_string(),
-        "visibility": e.visibility,
-        "officials_token": token.expose(),
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &ElectionCreated {
+            id: e.slug.to_string(),
+            origin: e.board.origin().to_owned(),
+            verifier_key: e.board.verifier_key().to_string(),
+            visibility: e.visibility,
+            officials_token: token.expose().to_owned(),
+        },
+    ))
 }
 
 #[utoipa::path(
@@ -152,10 +144,13 @@ async fn officials_token(
         .map_err(crate::error::ServiceError::from)?;
     e.set_officials(hash);
     tracing::info!(election = %e.slug, "a new officials' token was issued");
-    Ok(HttpResponse::Ok().json(json!({
-        "id": e.slug.as_str(),
-        "officials_token": token.expose(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &OfficialsToken {
+            id: e.slug.to_string(),
+            officials_token: token.expose().to_owned(),
+        },
+    ))
 }
 
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,

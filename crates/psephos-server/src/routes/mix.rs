@@ -19,9 +19,11 @@ use crate::auth::{Official, ThisElection};
 use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_core::encoding::Canonical;
-use psephos_core::hash::Digest;
-use psephos_core::mixnet::{MixResult, MixShare, Shuffle};
-use serde::{Deserialize, Serialize};
+use psephos_api::mix::{
+    ListShape, MixInputPosted, MixInputRequest, MixResultView, MixSharePosted, MixView, MixerView,
+    ShufflePosted,
+};
+use psephos_core::mixnet::{MixShare, Shuffle};
 
 /// Limit for a shuffle or a mixed share: far beyond 10⁵ rows of width 5 (≈ 50 MB).
 pub const MIX_BODY: usize = 512 << 20;
@@ -35,28 +37,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/mix/shuffles").route(web::post().to(post_shuffle)))
     .service(web::resource("/mix/shares").route(web::post().to(post_share)))
     .service(web::resource("/mix/result").route(web::get().to(get_result)));
-}
-
-#[derive(Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-struct InputRequest {
-    min_mixers: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct ListShape {
-    contest: String,
-    width: usize,
-    rows: usize,
-}
-
-#[derive(Serialize)]
-struct InputPosted {
-    index: u64,
-    parts: usize,
-    digest: Digest,
-    min_mixers: u32,
-    lists: Vec<ListShape>,
 }
 
 #[utoipa::path(
@@ -81,15 +61,15 @@ async fn post_input(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = crate::body::read(&req, payload, 4096).await?;
-    let body: InputRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        InputRequest::default()
+    let body: MixInputRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        MixInputRequest::default()
     } else {
         crate::body::parse(&bytes)?
     };
     let input = crate::mix::compute_input(&state.election, body.min_mixers).await?;
     let (index, parts) = crate::mix::post_input(&state.election, &input).await?;
     tracing::info!(election = %state.slug, index, parts, "mix input posted");
-    Ok(HttpResponse::Created().json(InputPosted {
+    Ok(HttpResponse::Created().json(MixInputPosted {
         index,
         parts,
         digest: input.digest(),
@@ -104,28 +84,6 @@ async fn post_input(
             })
             .collect(),
     }))
-}
-
-#[derive(Serialize)]
-struct MixerView {
-    mixer: u32,
-    index: u64,
-}
-
-#[derive(Serialize)]
-struct MixView {
-    /// Whether the election has a contest counted by the mixnet.
-    mixed: bool,
-    input_index: Option<u64>,
-    min_mixers: Option<u32>,
-    /// The current lists (the final ones once the tally is posted).
-    lists: Vec<ListShape>,
-    digest: Option<Digest>,
-    mixers: Vec<MixerView>,
-    shares: Vec<u32>,
-    result_index: Option<u64>,
-    /// How many shares decrypt (`k`).
-    threshold: Option<u32>,
 }
 
 #[utoipa::path(
@@ -174,13 +132,6 @@ async fn get_mix(state: ThisElection) -> HttpResponse {
     })
 }
 
-#[derive(Serialize)]
-struct ShufflePosted {
-    index: u64,
-    parts: usize,
-    mixer: u32,
-}
-
 fn decode<T: Canonical>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
     T::from_canonical_bytes(bytes)
         .map_err(|e| ApiError::bad_request(format!("the body is not a canonical {what}: {e}")))
@@ -222,13 +173,6 @@ async fn post_shuffle(
     }))
 }
 
-#[derive(Serialize)]
-struct SharePosted {
-    index: u64,
-    mix_result_index: Option<u64>,
-    result_index: Option<u64>,
-}
-
 #[utoipa::path(
     post,
     path = "/mix/shares",
@@ -260,18 +204,11 @@ async fn post_share(
     tracing::info!(election = %state.slug, index, trustee, "mixed decryption share posted");
     let mix_result_index = crate::mix::post_result_if_ready(&state.election).await;
     let result_index = super::tally::post_result_if_ready(&state).await;
-    Ok(HttpResponse::Created().json(SharePosted {
+    Ok(HttpResponse::Created().json(MixSharePosted {
         index,
         mix_result_index,
         result_index,
     }))
-}
-
-#[derive(Serialize)]
-struct ResultView {
-    #[serde(flatten)]
-    result: MixResult,
-    index: u64,
 }
 
 #[utoipa::path(
@@ -287,7 +224,7 @@ struct ResultView {
 async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match s.mix().and_then(|m| m.result()) {
-        Some((r, index)) => Ok(HttpResponse::Ok().json(ResultView {
+        Some((r, index)) => Ok(HttpResponse::Ok().json(MixResultView {
             result: r.clone(),
             index: *index,
         })),

@@ -15,7 +15,9 @@ use actix_web::{web, HttpResponse};
 use futures_util::stream;
 use psephos_board::TamperCheck;
 use psephos_record::export::{BoardExport, ExportError};
-use serde_json::json;
+use crate::routes::sorted;
+use psephos_api::election::ElectionHealth;
+use psephos_api::service::{ElectionState, TamperCheckState};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -45,7 +47,7 @@ async fn events(state: ThisElection) -> HttpResponse {
     if let Ok(Some(cp)) = state.board.latest_checkpoint().await {
         first.push(Event {
             name: "checkpoint",
-            data: json!({ "size": cp.size, "root": cp.root, "note": cp.note }).to_string(),
+            data: crate::events::checkpoint_data(&cp),
         });
     }
     let initial: String = first.iter().map(Event::to_sse).collect();
@@ -148,13 +150,13 @@ fn export_error(e: ExportError) -> ApiError {
     }
 }
 
-pub(crate) fn election_status(e: &HostedElection) -> &'static str {
+pub(crate) fn election_status(e: &HostedElection) -> ElectionState {
     if e.stopping() {
-        "stopping"
+        ElectionState::Stopping
     } else if matches!(e.board.tamper_check(), TamperCheck::Failed { .. }) {
-        "tampered"
+        ElectionState::Tampered
     } else {
-        "ok"
+        ElectionState::Ok
     }
 }
 
@@ -177,29 +179,25 @@ async fn health(state: ThisElection) -> HttpResponse {
     } else {
         StatusCode::OK
     };
-    let text = if state.stopping() {
-        "stopping"
-    } else if failed {
-        "tampered"
-    } else {
-        "ok"
-    };
-    HttpResponse::build(status).json(json!({
-        "status": text,
-        "phase": phase,
-        "board_size": state.board.size(),
-        "tamper_check": tamper_check_name(&tamper_check),
-        "background_error": state.board.background_error().map(|e| e.to_string()),
-    }))
+    sorted(
+        HttpResponse::build(status),
+        &ElectionHealth {
+            status: election_status(&state),
+            phase,
+            board_size: state.board.size(),
+            tamper_check: tamper_check_name(&tamper_check),
+            background_error: state.board.background_error().map(|e| e.to_string()),
+        },
+    )
 }
 
 /// The state of the board's tamper check, as `/health` and the metrics name it.
-pub(crate) fn tamper_check_name(t: &TamperCheck) -> &'static str {
+pub(crate) fn tamper_check_name(t: &TamperCheck) -> TamperCheckState {
     match t {
-        TamperCheck::Running { .. } => "running",
-        TamperCheck::Passed { .. } => "passed",
-        TamperCheck::Failed { .. } => "failed",
-        _ => "not_run",
+        TamperCheck::Running { .. } => TamperCheckState::Running,
+        TamperCheck::Passed { .. } => TamperCheckState::Passed,
+        TamperCheck::Failed { .. } => TamperCheckState::Failed,
+        _ => TamperCheckState::NotRun,
     }
 }
 

@@ -12,7 +12,8 @@ use crate::routes::observers::{election_status, tamper_check_name};
 use crate::state::{AppState, Slot};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use crate::routes::sorted;
+use psephos_api::service::{HostedHealth, Ready, ServiceHealth, ServiceState};
 
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -59,7 +60,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             sealed_size: e.board.sealed_size(),
             phase,
             counts,
-            tamper_check: tamper_check_name(&e.board.tamper_check()),
+            tamper_check: tamper_check_name(&e.board.tamper_check()).name(),
             sealer: e.board.is_sealer(),
         });
     }
@@ -82,33 +83,42 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     ),
 )]
 async fn service_health(state: web::Data<AppState>) -> HttpResponse {
-    let mut elections = serde_json::Map::new();
+    let mut elections = std::collections::BTreeMap::new();
     for (slug, slot) in state.registry.all() {
         let v = match slot {
-            Slot::Open(e) => json!({
-                "status": election_status(&e),
-                "phase": e.election.read().await.phase(),
-                "board_size": e.board.size(),
-                "tamper_check": tamper_check_name(&e.board.tamper_check()),
-                "sealed_size": e.board.sealed_size(),
-                "shared": e.board.is_shared(),
-                "sealer": e.board.is_sealer(),
-                "node": e.board.node_name(),
-            }),
-            Slot::Failed { error, .. } => json!({ "status": "failed", "error": error }),
+            Slot::Open(e) => HostedHealth::Open {
+                status: election_status(&e),
+                phase: e.election.read().await.phase(),
+                board_size: e.board.size(),
+                tamper_check: tamper_check_name(&e.board.tamper_check()),
+                sealed_size: e.board.sealed_size(),
+                shared: e.board.is_shared(),
+                sealer: e.board.is_sealer(),
+                node: e.board.node_name().to_owned(),
+            },
+            Slot::Failed { error, .. } => HostedHealth::Failed {
+                status: "failed".to_owned(),
+                error,
+            },
         };
         elections.insert(slug.to_string(), v);
     }
     let stopping = state.stopping();
-    HttpResponse::build(if stopping {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    })
-    .json(json!({
-        "status": if stopping { "stopping" } else { "ok" },
-        "elections": elections,
-    }))
+    sorted(
+        HttpResponse::build(if stopping {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::OK
+        }),
+        &ServiceHealth {
+            status: if stopping {
+                ServiceState::Stopping
+            } else {
+                ServiceState::Ok
+            },
+            elections,
+        },
+    )
 }
 
 /// Whether this node can take requests: not stopping, and the database answers for every
@@ -127,7 +137,13 @@ async fn service_health(state: web::Data<AppState>) -> HttpResponse {
 )]
 async fn service_ready(state: web::Data<AppState>) -> HttpResponse {
     let unready = |reason: String| {
-        HttpResponse::ServiceUnavailable().json(json!({ "ready": false, "reason": reason }))
+        sorted(
+            HttpResponse::ServiceUnavailable(),
+            &Ready {
+                ready: false,
+                reason: Some(reason),
+            },
+        )
     };
     if state.stopping() {
         return unready("stopping".to_owned());
@@ -148,7 +164,13 @@ async fn service_ready(state: web::Data<AppState>) -> HttpResponse {
             Err(_) => return unready("the read replica does not answer".to_owned()),
         }
     }
-    HttpResponse::Ok().json(json!({ "ready": true }))
+    sorted(
+        HttpResponse::Ok(),
+        &Ready {
+            ready: true,
+            reason: None,
+        },
+    )
 }
 
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,

@@ -18,9 +18,9 @@ use crate::auth::{Official, ThisElection};
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
+use psephos_api::tally::{ResultView, SharePosted, TallyPosted, TallyView};
+use psephos_core::tally::DecryptionShare;
 use psephos_record::{Payload, Phase};
-use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -30,12 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/tally/shares").route(web::post().to(post_share)))
     .service(web::resource("/result").route(web::get().to(get_result)));
-}
-
-#[derive(Serialize)]
-struct TallyPosted {
-    index: u64,
-    tally: EncryptedTally,
 }
 
 #[utoipa::path(
@@ -59,17 +53,6 @@ async fn post_tally(state: Official) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(TallyPosted { index, tally }))
 }
 
-#[derive(Serialize)]
-struct TallyView {
-    tally: Option<EncryptedTally>,
-    index: Option<u64>,
-    shares: Vec<u32>,
-    result: Option<TallyResult>,
-    result_index: Option<u64>,
-    /// How many shares decrypt (`k`).
-    threshold: Option<u32>,
-}
-
 #[utoipa::path(
     get,
     path = "/tally",
@@ -90,12 +73,6 @@ async fn get_tally(state: ThisElection) -> HttpResponse {
         result_index,
         threshold: s.definition().map(|d| d.ceremony.threshold()),
     })
-}
-
-#[derive(Serialize)]
-struct SharePosted {
-    index: u64,
-    result_index: Option<u64>,
 }
 
 #[utoipa::path(
@@ -173,13 +150,6 @@ pub(crate) async fn post_result_if_ready(state: &HostedElection) -> Option<u64> 
         }
     }
     None
-}
-
-#[derive(Serialize)]
-struct ResultView {
-    #[serde(flatten)]
-    result: TallyResult,
-    index: u64,
 }
 
 #[utoipa::path(
