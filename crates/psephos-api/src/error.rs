@@ -60,7 +60,40 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in alphabetical order.
-    pub const ALL: &'static [ErrorCode] = &[ErrorCode::BadEncoding, ErrorCode::BadJson, ErrorCode::BadRequest, ErrorCode::BoothMismatch, ErrorCode::BoothUnavailable, ErrorCode::Conflict, ErrorCode::HeadersTooLarge, ErrorCode::Internal, ErrorCode::InvalidBallot, ErrorCode::InvalidDefinition, ErrorCode::InvalidManifest, ErrorCode::MalformedRequest, ErrorCode::MethodNotAllowed, ErrorCode::NoRoute, ErrorCode::NotFound, ErrorCode::NotReplicated, ErrorCode::OfficialsDisabled, ErrorCode::OperatorDisabled, ErrorCode::Overloaded, ErrorCode::RateLimited, ErrorCode::Rejected, ErrorCode::Replayed, ErrorCode::RequestTimeout, ErrorCode::RoundNotOpen, ErrorCode::Timeout, ErrorCode::TooEarly, ErrorCode::TooLarge, ErrorCode::Unauthorized, ErrorCode::Unavailable, ErrorCode::UnknownCredential, ErrorCode::UnsupportedEncoding, ErrorCode::WrongPhase];
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::BadEncoding,
+        ErrorCode::BadJson,
+        ErrorCode::BadRequest,
+        ErrorCode::BoothMismatch,
+        ErrorCode::BoothUnavailable,
+        ErrorCode::Conflict,
+        ErrorCode::HeadersTooLarge,
+        ErrorCode::Internal,
+        ErrorCode::InvalidBallot,
+        ErrorCode::InvalidDefinition,
+        ErrorCode::InvalidManifest,
+        ErrorCode::MalformedRequest,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::NoRoute,
+        ErrorCode::NotFound,
+        ErrorCode::NotReplicated,
+        ErrorCode::OfficialsDisabled,
+        ErrorCode::OperatorDisabled,
+        ErrorCode::Overloaded,
+        ErrorCode::RateLimited,
+        ErrorCode::Rejected,
+        ErrorCode::Replayed,
+        ErrorCode::RequestTimeout,
+        ErrorCode::RoundNotOpen,
+        ErrorCode::Timeout,
+        ErrorCode::TooEarly,
+        ErrorCode::TooLarge,
+        ErrorCode::Unauthorized,
+        ErrorCode::Unavailable,
+        ErrorCode::UnknownCredential,
+        ErrorCode::UnsupportedEncoding,
+        ErrorCode::WrongPhase,
+    ];
 
     /// The code as it is on the wire.
     pub fn as_str(self) -> &'static str {
@@ -141,7 +174,9 @@ mod tests {
             let json = serde_json::to_string(c).unwrap_or_default();
             assert_eq!(json, format!("\"{c}\""));
         }
-        assert!(ErrorCode::ALL.windows(2).all(|w| w[0].as_str() < w[1].as_str()));
+        assert!(ErrorCode::ALL
+            .windows(2)
+            .all(|w| w[0].as_str() < w[1].as_str()));
         assert!("no_such_code".parse::<ErrorCode>().is_err());
     }
 }

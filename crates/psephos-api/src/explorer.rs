@@ -87,7 +87,9 @@ pub struct ContestCounts {
 #[serde(untagged)]
 pub enum Summary {
     /// The payload does not decode (the verifier says more).
-    Undecodable { undecodable: String },
+    Undecodable {
+        undecodable: String,
+    },
     Definition {
         manifest_id: String,
         name: String,
@@ -141,9 +143,16 @@ pub enum Summary {
         election_hash: Option<Digest>,
     },
     /// An encrypted tally: its contests and size in bytes.
-    Tally { contests: usize, bytes: usize },
-    Share { trustee: u32 },
-    Result { contests: Vec<ContestCounts> },
+    Tally {
+        contests: usize,
+        bytes: usize,
+    },
+    Share {
+        trustee: u32,
+    },
+    Result {
+        contests: Vec<ContestCounts>,
+    },
     BoothManifest {
         files: usize,
         index: String,
@@ -151,7 +160,11 @@ pub enum Summary {
         hash: Digest,
     },
     /// One part of a mix input, shuffle, mixed share or mix result.
-    Part { part: u32, parts: u32, bytes: usize },
+    Part {
+        part: u32,
+        parts: u32,
+        bytes: usize,
+    },
 }
 
 /// One entry of a page.

@@ -34,7 +34,10 @@ fn same_as_map<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
 }
 
 /// `body` sent as declared is exactly `before`, and reads back to itself.
-fn same_as_text<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(body: &T, before: &str) {
+fn same_as_text<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    body: &T,
+    before: &str,
+) {
     let now = serde_json::to_string(body).unwrap();
     assert_eq!(now, before);
     assert_eq!(&serde_json::from_str::<T>(&now).unwrap(), body);
@@ -61,7 +64,10 @@ fn a_cast_ballot_and_its_look_up_are_as_before() {
         }),
     );
     let text = text(sorted(&body).unwrap());
-    assert!(text.starts_with(&format!("{{\"ballot_hash\":\"{}\",\"index\":42,", "07".repeat(32))));
+    assert!(text.starts_with(&format!(
+        "{{\"ballot_hash\":\"{}\",\"index\":42,",
+        "07".repeat(32)
+    )));
     for (status, name) in [
         (BallotStatus::Cast, "cast"),
         (BallotStatus::Superseded, "superseded"),

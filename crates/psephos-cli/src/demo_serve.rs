@@ -18,13 +18,13 @@
 
 use crate::credentials::PRIVATE_HEADER;
 use crate::election::{phase, post_as_official};
-use psephos_api::election::{CredentialsPosted, DefineElection, Defined, Posted};
 use crate::files::{self, Access};
 use crate::keys::SecretKey;
 use crate::trustee::ceremony::{self, Options};
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::{Passphrase, TrusteeKeys};
 use anyhow::{bail, Context};
+use psephos_api::election::{CredentialsPosted, DefineElection, Defined, Posted};
 use psephos_board::election_key::ElectionSlug;
 use psephos_board::note::SignatureType;
 use psephos_core::credential::CredentialCode;

@@ -334,9 +334,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             print(&posted)
         }
         Command::CompleteCeremony => {
-            let done: CeremonyCompleted =
-                post_as_official(&client, &base, officials()?, "/ceremony/complete", &Nothing {})
-                    .await?;
+            let done: CeremonyCompleted = post_as_official(
+                &client,
+                &base,
+                officials()?,
+                "/ceremony/complete",
+                &Nothing {},
+            )
+            .await?;
             print(&done)
         }
         Command::Booth { hash } => {
@@ -351,7 +356,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             } else {
                 "/close"
             };
-            let posted: Posted = post_as_official(&client, &base, officials()?, path, &Nothing {}).await?;
+            let posted: Posted =
+                post_as_official(&client, &base, officials()?, path, &Nothing {}).await?;
             print(&posted)
         }
         Command::Mix { min_mixers } => {

@@ -7,10 +7,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use psephos_api::{ErrorBody, ErrorCode};
 use psephos_board::merkle::MerkleError;
 use psephos_board::BoardError;
 use psephos_record::{RuleError, RuleErrorKind};
-use psephos_api::{ErrorBody, ErrorCode};
 use std::sync::Arc;
 
 /// Why the election service did not do what it was asked; nothing was stored. Cheap to clone

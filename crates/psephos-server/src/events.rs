@@ -7,9 +7,9 @@
 //! free of observer code, and bounds the event rate whatever the ballot rate.
 
 use crate::election::ElectionService;
+use psephos_api::events::{CheckpointEvent, PhaseEvent};
 use psephos_board::Board;
 use psephos_record::{KeyAnnouncement, Phase};
-use psephos_api::events::{CheckpointEvent, PhaseEvent};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};

@@ -147,7 +147,11 @@ mod tests {
             let declared: Vec<String> = item
                 .parameters
                 .iter()
-                .chain(item.methods().into_iter().flat_map(|(_, op)| op.parameters.iter()))
+                .chain(
+                    item.methods()
+                        .into_iter()
+                        .flat_map(|(_, op)| op.parameters.iter()),
+                )
                 .filter_map(|p| match p {
                     oas3::spec::ObjectOrReference::Object(p) => Some(p.name.clone()),
                     _ => None,
@@ -155,10 +159,16 @@ mod tests {
                 .collect();
             for piece in path.split('{').skip(1) {
                 let name = piece.split('}').next().unwrap();
-                assert!(declared.iter().any(|d| d == name), "{path}: {{{name}}} undeclared");
+                assert!(
+                    declared.iter().any(|d| d == name),
+                    "{path}: {{{name}}} undeclared"
+                );
             }
             for (method, op) in item.methods() {
-                assert!(!op.responses.as_ref().map_or(true, |r| r.is_empty()), "{method} {path}");
+                assert!(
+                    !op.responses.as_ref().is_none_or(|r| r.is_empty()),
+                    "{method} {path}"
+                );
                 assert!(op.summary.is_some(), "{method} {path} has no summary");
             }
         }
@@ -193,7 +203,10 @@ mod tests {
             .iter()
             .map(|v| v.as_str().unwrap())
             .collect();
-        let all: Vec<&str> = psephos_api::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        let all: Vec<&str> = psephos_api::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
         assert_eq!(listed, all);
     }
 
@@ -201,14 +214,22 @@ mod tests {
     fn officials_routes_name_the_officials_token_and_election_paths_their_parameter() {
         let doc = json();
         let close = &doc["paths"]["/api/v1/elections/{election}/close"];
-        assert_eq!(close["post"]["security"][0]["officialsToken"], serde_json::json!([]));
+        assert_eq!(
+            close["post"]["security"][0]["officialsToken"],
+            serde_json::json!([])
+        );
         assert_eq!(close["parameters"][0]["name"], "election");
         let create = &doc["paths"]["/api/v1/elections"]["post"];
-        assert_eq!(create["security"][0]["operatorToken"], serde_json::json!([]));
+        assert_eq!(
+            create["security"][0]["operatorToken"],
+            serde_json::json!([])
+        );
         assert_eq!(
             create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/CreateElection"
         );
-        assert!(doc["paths"]["/api/v1/elections"].get("parameters").is_none());
+        assert!(doc["paths"]["/api/v1/elections"]
+            .get("parameters")
+            .is_none());
     }
 }

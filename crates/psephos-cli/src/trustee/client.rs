@@ -4,12 +4,12 @@
 //! server is trusted for availability only.
 
 use anyhow::{bail, Context};
-use psephos_board::{Entry, EntryKind};
-use psephos_core::ceremony::SignedMessage;
 use psephos_api::board::{BoardSize, EntryView};
 use psephos_api::election::Posted;
 use psephos_api::tally::SharePosted;
 use psephos_api::ErrorBody;
+use psephos_board::{Entry, EntryKind};
+use psephos_core::ceremony::SignedMessage;
 use psephos_core::tally::DecryptionShare;
 use psephos_record::Payload;
 use serde::de::DeserializeOwned;

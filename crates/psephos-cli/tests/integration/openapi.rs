@@ -10,7 +10,11 @@ fn psephos_openapi_prints_the_generated_document() {
         .arg("openapi")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.trim_end(), psephos_server::openapi::document_json());
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();

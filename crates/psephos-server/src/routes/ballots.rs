@@ -20,15 +20,15 @@ use crate::auth::ThisElection;
 use crate::body;
 use crate::election::rule_error;
 use crate::intake::Kind;
+use crate::routes::sorted;
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::ballots::{BallotCast, BallotStatus, ChallengePosted, TrackedBallot};
 use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
 use psephos_record::{Challenged, RuleError};
-use crate::routes::sorted;
-use psephos_api::ballots::{BallotCast, BallotStatus, ChallengePosted, TrackedBallot};
 use std::time::Instant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -22,9 +22,11 @@
 use crate::auth::ThisElection;
 use crate::ApiError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use psephos_board::store::MAX_ENTRIES_PAGE;
 use psephos_api::ballots::NotSealed;
-use psephos_api::board::{BoardSize, ConsistencyQuery, CosignatureRequest, EntryView, InclusionQuery, Page};
+use psephos_api::board::{
+    BoardSize, ConsistencyQuery, CosignatureRequest, EntryView, InclusionQuery, Page,
+};
+use psephos_board::store::MAX_ENTRIES_PAGE;
 use psephos_board::Block;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -337,5 +339,18 @@ async fn post_cosignature(
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
 /// each with its `#[utoipa::path]`.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_checkpoint, get_checkpoint_for_size, get_size, list_entries, get_entry, get_receipt, get_inclusion, get_consistency, get_latest_block, get_block, list_blocks, post_cosignature))]
+#[openapi(paths(
+    get_checkpoint,
+    get_checkpoint_for_size,
+    get_size,
+    list_entries,
+    get_entry,
+    get_receipt,
+    get_inclusion,
+    get_consistency,
+    get_latest_block,
+    get_block,
+    list_blocks,
+    post_cosignature
+))]
 pub(crate) struct Api;

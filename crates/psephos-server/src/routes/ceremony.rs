@@ -16,13 +16,13 @@ use crate::ceremony::refresh;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
-use psephos_record::{Payload, Phase};
 use psephos_api::ceremony::{
     Awaiting, CeremonyView, ComplaintView, Disqualified, MessageView, MessagesQuery, ParamsView,
     Resolution, SettledComplaint, Verdicts,
 };
 use psephos_api::election::Posted;
+use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
+use psephos_record::{Payload, Phase};
 use std::borrow::Cow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -148,7 +148,10 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
         (status = 200, description = "[{index, message}]", body = Vec<psephos_api::ceremony::MessageView>),
     ),
 )]
-async fn get_messages(state: ThisElection, q: web::Query<MessagesQuery>) -> Result<HttpResponse, ApiError> {
+async fn get_messages(
+    state: ThisElection,
+    q: web::Query<MessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     if election.read().await.ceremony().is_none() {
         return Err(no_election());

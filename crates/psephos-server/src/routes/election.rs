@@ -24,20 +24,20 @@
 use crate::auth::{Official, ThisElection};
 use crate::body;
 use crate::events::announcement;
+use crate::routes::sorted;
 use crate::state::{AppState, HostedElection};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::election::{
+    AwaitingByRound, BoardSummary, BoothPosted, BoothView, CeremonyCompleted, CeremonyProgress,
+    CeremonySummary, CredentialView, CredentialsPosted, DefineElection, Defined, ElectionStatus,
+    ElectionView, OfficialsView, PostBooth, Posted, PostedBooth, TrusteeView,
+};
 use psephos_core::ceremony::{CeremonyParams, Round, TrusteeIndex, TrusteePublic, VerifyingKey};
 use psephos_core::election::Manifest;
 use psephos_core::group::Point;
 use psephos_record::credentials::MAX_CREDENTIALS_PER_ENTRY;
-use crate::routes::sorted;
-use psephos_api::election::{
-    AwaitingByRound, BoardSummary, BoothPosted, BoothView, CeremonyCompleted, CeremonyProgress,
-    CeremonySummary, CredentialView, CredentialsPosted, DefineElection, Defined, ElectionStatus,
-    ElectionView, OfficialsView, PostBooth, PostedBooth, Posted, TrusteeView,
-};
 use psephos_record::{Control, CredentialList, Definition, Payload, Rules};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -575,11 +575,26 @@ async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
         _ => None,
     };
     tracing::info!(index, "key ceremony completed by the officials");
-    Ok(sorted(HttpResponse::Ok(), &CeremonyCompleted { index, key }))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &CeremonyCompleted { index, key },
+    ))
 }
 
 /// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
 /// each with its `#[utoipa::path]`.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_election, create, status, officials, credentials, credential, get_booth, post_booth, open, close, complete_ceremony))]
+#[openapi(paths(
+    get_election,
+    create,
+    status,
+    officials,
+    credentials,
+    credential,
+    get_booth,
+    post_booth,
+    open,
+    close,
+    complete_ceremony
+))]
 pub(crate) struct Api;

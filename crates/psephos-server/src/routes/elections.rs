@@ -12,12 +12,14 @@
 //! as its SHA-256; the operator may issue a new one, which replaces it.
 
 use crate::auth::{NewToken, Operator, TokenHash};
+use crate::routes::sorted;
 use crate::state::{AppState, Slot, Visibility};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use crate::routes::sorted;
-use psephos_api::service::{CreateElection, ElectionCreated, ListedElection, ListedStatus, OfficialsToken};
+use psephos_api::service::{
+    CreateElection, ElectionCreated, ListedElection, ListedStatus, OfficialsToken,
+};
 use psephos_board::election_key::ElectionSlug;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

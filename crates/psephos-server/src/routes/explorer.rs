@@ -19,19 +19,19 @@
 //! `GET E/ballots/{tracking_code}` answers it.
 
 use crate::auth::ThisElection;
+use crate::routes::sorted;
 use crate::ApiError;
 use actix_web::{web, HttpResponse};
-use psephos_board::{Entry, EntryKind};
-use psephos_core::ballot::TrackingCode;
-use psephos_core::ceremony::Message;
-use psephos_core::encoding::Canonical;
-use psephos_record::{Control, Payload, Rules};
-use crate::routes::sorted;
 use psephos_api::ballots::BallotStatus;
 use psephos_api::explorer::{
     BlockPageQuery, BlockView, BlocksPage, ContestCounts, ControlEvent, EntriesPage,
     EntryPageQuery, EntrySummary, Summary,
 };
+use psephos_board::{Entry, EntryKind};
+use psephos_core::ballot::TrackingCode;
+use psephos_core::ceremony::Message;
+use psephos_core::encoding::Canonical;
+use psephos_record::{Control, Payload, Rules};
 
 /// Most entries on one page.
 pub const MAX_PAGE: u64 = 200;

@@ -18,11 +18,11 @@
 use crate::auth::{Official, ThisElection};
 use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::encoding::Canonical;
 use psephos_api::mix::{
     ListShape, MixInputPosted, MixInputRequest, MixResultView, MixSharePosted, MixView, MixerView,
     ShufflePosted,
 };
+use psephos_core::encoding::Canonical;
 use psephos_core::mixnet::{MixShare, Shuffle};
 
 /// Limit for a shuffle or a mixed share: far beyond 10⁵ rows of width 5 (≈ 50 MB).

@@ -8,16 +8,16 @@
 
 use crate::auth::ThisElection;
 use crate::events::{snapshot, Event};
+use crate::routes::sorted;
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
-use psephos_board::TamperCheck;
-use psephos_record::export::{BoardExport, ExportError};
-use crate::routes::sorted;
 use psephos_api::election::ElectionHealth;
 use psephos_api::service::{ElectionState, TamperCheckState};
+use psephos_board::TamperCheck;
+use psephos_record::export::{BoardExport, ExportError};
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 

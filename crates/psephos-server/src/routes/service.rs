@@ -9,12 +9,11 @@
 
 use crate::metrics::Gauges;
 use crate::routes::observers::{election_status, tamper_check_name};
+use crate::routes::sorted;
 use crate::state::{AppState, Slot};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use crate::routes::sorted;
 use psephos_api::service::{HostedHealth, Ready, ServiceHealth, ServiceState};
-
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/openapi.json").route(web::get().to(openapi)))
