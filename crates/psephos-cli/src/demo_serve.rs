@@ -24,6 +24,7 @@ use crate::trustee::ceremony::{self, Options};
 use crate::trustee::client::Client;
 use crate::trustee::keyfile::{Passphrase, TrusteeKeys};
 use anyhow::{bail, Context};
+use psephos_api::election::{CredentialsPosted, DefineElection, Defined, Posted};
 use psephos_board::election_key::ElectionSlug;
 use psephos_board::note::SignatureType;
 use psephos_core::credential::CredentialCode;
@@ -33,7 +34,6 @@ use psephos_server::auth::{NewToken, TokenHash};
 use psephos_server::catalog::Catalog;
 use psephos_server::ceremony::CeremonySchedule;
 use psephos_server::{serve, AppState, ServiceBoard, ServiceConfig, Visibility};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -211,16 +211,19 @@ impl Demo<'_> {
         for i in 1..=count {
             let keys = TrusteeKeys::generate(&format!("trustee-{i}"))?;
             let (secret_path, _) = keys.write_new(&dir.join("trustees"), &pass)?;
-            publics.push(serde_json::to_value(keys.public())?);
+            publics.push(keys.public());
             trustees.push((secret_path, keys));
         }
         let http = &self.http;
-        post_as_official(
+        let _: Defined = post_as_official(
             http,
             &base,
             token.expose(),
             "/definition",
-            &json!({ "manifest_toml": manifest_toml, "trustees": publics }),
+            &DefineElection {
+                manifest_toml,
+                trustees: publics,
+            },
         )
         .await?;
 
@@ -270,15 +273,16 @@ impl Demo<'_> {
             Access::Secret,
         )?;
         let list = CredentialList::new(&manifest, listed);
-        post_as_official(
+        let _: CredentialsPosted =
+            post_as_official(http, &base, token.expose(), "/credentials", &list).await?;
+        let _: Posted = post_as_official(
             http,
             &base,
             token.expose(),
-            "/credentials",
-            &serde_json::to_value(&list)?,
+            "/open",
+            &serde_json::Map::new(),
         )
         .await?;
-        post_as_official(http, &base, token.expose(), "/open", &json!({})).await?;
         Ok((
             DemoElection {
                 slug,

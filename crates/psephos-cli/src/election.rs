@@ -20,7 +20,20 @@
 
 use crate::files::{self, Access};
 use anyhow::{bail, Context};
-use serde_json::{json, Value};
+use psephos_api::election::{
+    BoothPosted, CeremonyCompleted, CredentialsPosted, DefineElection, Defined, ElectionStatus,
+    PostBooth, Posted, TrusteeKeys,
+};
+use psephos_api::mix::{MixInputPosted, MixInputRequest};
+use psephos_api::service::{
+    AddOfficialsToken, CreateElection, ElectionCreated, ListedElection, OfficialsTokenIssued,
+    OfficialsTokenRevoked, OfficialsTokens, Visibility,
+};
+use psephos_api::tally::TallyPosted;
+use psephos_api::ErrorBody;
+use psephos_record::CredentialList;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -149,11 +162,11 @@ pub enum Officials {
 }
 
 /// `psephos election officials …` against `base` (the election's URL).
-async fn officials(
+async fn officials_tokens(
     client: &reqwest::Client,
     base: &str,
     action: &Officials,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<()> {
     let token = std::env::var("PSEPHOS_OPERATOR_TOKEN")
         .context("this command needs the operator token: set PSEPHOS_OPERATOR_TOKEN")?;
     let url = format!("{base}/officials/tokens");
@@ -165,23 +178,25 @@ async fn officials(
                 .send()
                 .await
                 .with_context(|| format!("contacting {url}"))?;
-            answer(resp).await
+            let list: OfficialsTokens = answer(resp).await?;
+            print(&list)
         }
         Officials::Issue { label, token_out } => {
-            let mut value = post_as_official(
+            let mut issued: OfficialsTokenIssued = post_as_official(
                 client,
                 base,
                 &token,
                 "/officials/tokens",
-                &json!({ "label": label }),
+                &AddOfficialsToken {
+                    label: label.clone(),
+                },
             )
             .await?;
             if let Some(path) = token_out {
-                let token = value["officials_token"].as_str().context("no token")?;
-                files::write_new(path, token.as_bytes(), Access::Secret)?;
-                value["officials_token"] = Value::String(format!("(in {})", path.display()));
+                files::write_new(path, issued.officials_token.as_bytes(), Access::Secret)?;
+                issued.officials_token = format!("(in {})", path.display());
             }
-            Ok(value)
+            print(&issued)
         }
         Officials::Revoke { token_id } => {
             let url = format!("{url}/{token_id}");
@@ -191,7 +206,8 @@ async fn officials(
                 .send()
                 .await
                 .with_context(|| format!("contacting {url}"))?;
-            answer(resp).await
+            let revoked: OfficialsTokenRevoked = answer(resp).await?;
+            print(&revoked)
         }
     }
 }
@@ -245,18 +261,19 @@ pub async fn phase(client: &reqwest::Client, base: &str) -> Option<String> {
     if !r.status().is_success() {
         return None;
     }
-    let v: Value = r.json().await.ok()?;
-    v["phase"].as_str().map(str::to_string)
+    let status: ElectionStatus = r.json().await.ok()?;
+    Some(status.phase.name().to_string())
 }
 
-/// Posts a command with a bearer token (the officials' or the operator's); the server's JSON answer, or its refusal.
-pub async fn post_as_official(
+/// Posts a command with a bearer token (the officials' or the operator's); the server's answer,
+/// or its refusal.
+pub async fn post_as_official<T: DeserializeOwned>(
     client: &reqwest::Client,
     base: &str,
     token: &str,
     path: &str,
-    body: &Value,
-) -> anyhow::Result<Value> {
+    body: &impl Serialize,
+) -> anyhow::Result<T> {
     let url = format!("{base}{path}");
     let resp = client
         .post(&url)
@@ -268,21 +285,33 @@ pub async fn post_as_official(
     answer(resp).await
 }
 
-/// The server's answer as JSON (a text answer as a JSON string), or its refusal — status, error
-/// code and detail — as the error.
-async fn answer(resp: reqwest::Response) -> anyhow::Result<Value> {
+/// The server's answer, or its refusal — status, error code and detail — as the error.
+async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> anyhow::Result<T> {
     let status = resp.status();
     let text = resp.text().await.context("reading the answer")?;
-    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     if !status.is_success() {
-        let reason = value["detail"].as_str().unwrap_or("(no detail)");
-        let code = value["error"].as_str().unwrap_or("error");
-        bail!("the server refused ({status}, {code}): {reason}");
+        match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(e) => bail!("the server refused ({status}, {}): {}", e.error, e.detail),
+            Err(_) => bail!("the server refused ({status}): {text}"),
+        }
     }
-    Ok(value)
+    serde_json::from_str(&text).with_context(|| format!("the server's answer ({status}): {text}"))
 }
 
-fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
+/// Prints an answer as JSON, keys sorted as the server sends them.
+fn print(answer: &impl Serialize) -> anyhow::Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::to_value(answer)?)?
+    );
+    Ok(())
+}
+
+/// The body of the officials' commands that take none.
+#[derive(Serialize)]
+struct Nothing {}
+
+fn read_json<T: DeserializeOwned>(path: &PathBuf) -> anyhow::Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
@@ -297,27 +326,35 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             .send()
             .await
             .with_context(|| format!("contacting {url}"))?;
-        println!("{}", serde_json::to_string_pretty(&answer(resp).await?)?);
-        return Ok(());
+        let list: Vec<ListedElection> = answer(resp).await?;
+        return print(&list);
     }
     let election = args
         .election
         .as_deref()
         .context("which election? give --election ID (or PSEPHOS_ELECTION)")?;
     let base = crate::http::election_url(&args.server, election)?;
-    let (path, body): (&str, Option<Value>) = match &args.command {
+    let officials = || {
+        args.token.as_deref().context(
+            "this command needs the officials' token: set PSEPHOS_OFFICIALS_TOKEN or give --token",
+        )
+    };
+    match &args.command {
+        Command::List => unreachable!("answered above"),
         Command::Status { wait_for, timeout } => {
             if let Some(want) = wait_for {
                 wait_for_phase(&client, &base, want, *timeout).await?;
             }
-            ("/status", None)
+            let url = format!("{base}/status");
+            let resp = client
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("contacting {url}"))?;
+            let status: ElectionStatus = answer(resp).await?;
+            print(&status)
         }
-        Command::List => unreachable!("answered above"),
-        Command::Officials { action } => {
-            let value = officials(&client, &base, action).await?;
-            println!("{}", serde_json::to_string_pretty(&value)?);
-            return Ok(());
-        }
+        Command::Officials { action } => officials_tokens(&client, &base, action).await,
         Command::New {
             unlisted,
             token_out,
@@ -325,29 +362,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         } => {
             let token = std::env::var("PSEPHOS_OPERATOR_TOKEN")
                 .context("this command needs the operator token: set PSEPHOS_OPERATOR_TOKEN")?;
-            let value = post_as_official(
+            let mut created: ElectionCreated = post_as_official(
                 &client,
                 &format!("{}/api/v1", args.server.trim_end_matches('/')),
                 &token,
                 "/elections",
-                &json!({
-                    "id": election,
-                    "visibility": if *unlisted { "unlisted" } else { "public" },
-                }),
+                &CreateElection {
+                    id: election.to_owned(),
+                    visibility: if *unlisted {
+                        Visibility::Unlisted
+                    } else {
+                        Visibility::Public
+                    },
+                },
             )
             .await?;
-            let mut value = value;
             if let Some(path) = board_key_out {
-                let key = value["verifier_key"].as_str().context("no verifier key")?;
-                files::write_new(path, key.as_bytes(), Access::Public)?;
+                files::write_new(path, created.verifier_key.as_bytes(), Access::Public)?;
             }
             if let Some(path) = token_out {
-                let token = value["officials_token"].as_str().context("no token")?;
-                files::write_new(path, token.as_bytes(), Access::Secret)?;
-                value["officials_token"] = Value::String(format!("(in {})", path.display()));
+                files::write_new(path, created.officials_token.as_bytes(), Access::Secret)?;
+                created.officials_token = format!("(in {})", path.display());
             }
-            println!("{}", serde_json::to_string_pretty(&value)?);
-            return Ok(());
+            print(&created)
         }
         Command::Define {
             manifest,
@@ -358,52 +395,67 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", manifest.display()))?;
             // Catch a broken manifest here, with the file name, rather than at the server.
             crate::load_manifest(manifest)?;
-            let list = match trustees {
+            let trustees: Vec<TrusteeKeys> = match trustees {
                 Some(path) => read_json(path)?,
-                None if !trustee.is_empty() => Value::Array(
-                    trustee
-                        .iter()
-                        .map(read_json)
-                        .collect::<anyhow::Result<Vec<_>>>()?,
-                ),
+                None if !trustee.is_empty() => trustee
+                    .iter()
+                    .map(read_json)
+                    .collect::<anyhow::Result<Vec<_>>>()?,
                 None => bail!("list the trustees: --trustee FILE (repeated) or --trustees LIST"),
             };
-            (
-                "/definition",
-                Some(json!({ "manifest_toml": manifest_toml, "trustees": list })),
+            let body = DefineElection {
+                manifest_toml,
+                trustees,
+            };
+            let defined: Defined =
+                post_as_official(&client, &base, officials()?, "/definition", &body).await?;
+            print(&defined)
+        }
+        Command::Credentials { list } => {
+            let list: CredentialList = read_json(list)?;
+            let posted: CredentialsPosted =
+                post_as_official(&client, &base, officials()?, "/credentials", &list).await?;
+            print(&posted)
+        }
+        Command::CompleteCeremony => {
+            let done: CeremonyCompleted = post_as_official(
+                &client,
+                &base,
+                officials()?,
+                "/ceremony/complete",
+                &Nothing {},
             )
+            .await?;
+            print(&done)
         }
-        Command::Credentials { list } => ("/credentials", Some(read_json(list)?)),
-        Command::CompleteCeremony => ("/ceremony/complete", Some(json!({}))),
-        Command::Booth { hash } => (
-            "/booth",
-            Some(match hash {
-                Some(h) => json!({ "hash": h }),
-                None => json!({}),
-            }),
-        ),
-        Command::Open => ("/open", Some(json!({}))),
-        Command::Close => ("/close", Some(json!({}))),
-        Command::Mix { min_mixers } => ("/mix", Some(json!({ "min_mixers": min_mixers }))),
-        Command::Tally => ("/tally", Some(json!({}))),
-    };
-    let value = match body {
-        None => {
-            let url = format!("{base}{path}");
-            let resp = client
-                .get(&url)
-                .send()
-                .await
-                .with_context(|| format!("contacting {url}"))?;
-            answer(resp).await?
+        Command::Booth { hash } => {
+            let body = PostBooth { hash: hash.clone() };
+            let posted: BoothPosted =
+                post_as_official(&client, &base, officials()?, "/booth", &body).await?;
+            print(&posted)
         }
-        Some(b) => {
-            let token = args.token.as_deref().context(
-                "this command needs the officials' token: set PSEPHOS_OFFICIALS_TOKEN or give --token",
-            )?;
-            post_as_official(&client, &base, token, path, &b).await?
+        Command::Open | Command::Close => {
+            let path = if matches!(args.command, Command::Open) {
+                "/open"
+            } else {
+                "/close"
+            };
+            let posted: Posted =
+                post_as_official(&client, &base, officials()?, path, &Nothing {}).await?;
+            print(&posted)
         }
-    };
-    println!("{}", serde_json::to_string_pretty(&value)?);
-    Ok(())
+        Command::Mix { min_mixers } => {
+            let body = MixInputRequest {
+                min_mixers: *min_mixers,
+            };
+            let posted: MixInputPosted =
+                post_as_official(&client, &base, officials()?, "/mix", &body).await?;
+            print(&posted)
+        }
+        Command::Tally => {
+            let posted: TallyPosted =
+                post_as_official(&client, &base, officials()?, "/tally", &Nothing {}).await?;
+            print(&posted)
+        }
+    }
 }

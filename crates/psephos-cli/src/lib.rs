@@ -15,6 +15,7 @@ pub mod election;
 pub mod files;
 pub mod http;
 pub mod keys;
+pub mod openapi;
 pub mod record;
 pub mod serve;
 pub mod trust;

@@ -45,6 +45,8 @@ enum Command {
     VerifyBooth(psephos_cli::verify_booth::Args),
     /// Export an election record from a board's database or a server.
     Record(psephos_cli::record::Args),
+    /// Print the OpenAPI document of the HTTP API (what `GET /api/openapi.json` serves).
+    Openapi(psephos_cli::openapi::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -78,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         Command::Verify(a) => psephos_cli::verify::run(a),
         Command::VerifyBooth(a) => psephos_cli::verify_booth::run(a),
         Command::Record(a) => runtime()?.block_on(psephos_cli::record::run(a)),
+        Command::Openapi(a) => psephos_cli::openapi::run(a),
     }
 }
 

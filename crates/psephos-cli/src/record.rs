@@ -66,7 +66,7 @@ pub(crate) async fn settled_record(
 ) -> anyhow::Result<(reqwest::Response, u64, u64)> {
     let client = reqwest::Client::new();
     let size_url = format!("{base}/board/size");
-    let size: serde_json::Value = client
+    let size: psephos_api::board::BoardSize = client
         .get(&size_url)
         .send()
         .await
@@ -76,9 +76,7 @@ pub(crate) async fn settled_record(
         .json()
         .await
         .with_context(|| format!("GET {size_url}: not JSON"))?;
-    let size = size["size"]
-        .as_u64()
-        .with_context(|| format!("GET {size_url}: no size"))?;
+    let size = size.size;
     let url = format!("{base}/record");
     let deadline = tokio::time::Instant::now() + wait;
     loop {

@@ -14,7 +14,7 @@ use psephos_core::encoding::{Canonical, Reader, Writer};
 use psephos_core::error::DecodeError;
 use psephos_core::hash::Digest;
 use psephos_core::transcript::labels;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The only version of the manifest's encoding.
 pub const BOOTH_MANIFEST_VERSION: u8 = 1;
@@ -187,7 +187,7 @@ impl BoothManifest {
 
 /// The JSON form of a [`BoothManifest`] (what `GET …/booth` and `psephos verify-booth --json`
 /// show), with its hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BoothManifestJson {
     pub version: u8,
     pub hash: String,

@@ -23,7 +23,7 @@ use psephos_core::error::{DecodeError, TallyError, VerifyError};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
 use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult, MAX_COUNT_BOUND};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 mod count;
@@ -38,7 +38,7 @@ pub use crate::tables::TrackedBallot;
 use crate::tables::{Full, Tables};
 
 /// Where the election is in its lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Nothing on the board yet: the first entry must be the election definition.
@@ -338,7 +338,7 @@ pub enum Applied {
 }
 
 /// Counters for status pages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     pub entries: u64,
     pub credentials: u64,

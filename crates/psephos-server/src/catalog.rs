@@ -67,18 +67,8 @@ pub struct ElectionRow {
     pub visibility: Visibility,
 }
 
-/// One officials' token as the operator sees it: never the token, nor its hash.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct OfficialsTokenRow {
-    /// The token's id in the service (what the operator revokes).
-    pub token_id: i64,
-    /// The operator's name for it (who holds it).
-    pub label: String,
-    /// When it was issued (milliseconds since the Unix epoch).
-    pub created_ms: i64,
-    /// When it was revoked; `None` while it is valid.
-    pub revoked_ms: Option<i64>,
-}
+/// One officials' token as the operator sees it (the API's type): never the token, nor its hash.
+pub type OfficialsTokenRow = psephos_api::service::OfficialsTokenInfo;
 
 /// The longest label of an officials' token, in characters.
 pub const MAX_LABEL: usize = 100;

@@ -7,10 +7,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use psephos_api::{ErrorBody, ErrorCode};
 use psephos_board::merkle::MerkleError;
 use psephos_board::BoardError;
 use psephos_record::{RuleError, RuleErrorKind};
-use serde::Serialize;
 use std::sync::Arc;
 
 /// Why the election service did not do what it was asked; nothing was stored. Cheap to clone
@@ -141,12 +141,6 @@ pub struct ApiError {
     pub detail: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    detail: &'a str,
-}
-
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         ApiError {
@@ -161,6 +155,24 @@ impl ApiError {
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", detail)
     }
+
+    /// The answer's body (`psephos_api::ErrorBody`).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: error_code(self.code),
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// The code of the API's closed set named `code`. Every code the sources answer is one of
+/// them (a test checks it); were one not, the client would be told `internal` rather than a
+/// code it cannot know.
+pub fn error_code(code: &str) -> ErrorCode {
+    code.parse().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "an error code outside psephos_api::ErrorCode");
+        ErrorCode::Internal
+    })
 }
 
 impl ResponseError for ApiError {
@@ -173,10 +185,7 @@ impl ResponseError for ApiError {
         if self.code == "not_replicated" {
             answer.insert_header(("retry-after", "1"));
         }
-        answer.json(Body {
-            error: self.code,
-            detail: &self.detail,
-        })
+        answer.json(self.body())
     }
 }
 

@@ -7,9 +7,9 @@
 //! free of observer code, and bounds the event rate whatever the ballot rate.
 
 use crate::election::ElectionService;
+use psephos_api::events::{CheckpointEvent, PhaseEvent};
 use psephos_board::Board;
 use psephos_record::{KeyAnnouncement, Phase};
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
@@ -64,7 +64,10 @@ pub async fn snapshot(election: &ElectionService) -> Vec<Event> {
 fn phase_event(phase: Phase, size: u64) -> Event {
     Event {
         name: "phase",
-        data: json!({ "phase": phase, "board_size": size }).to_string(),
+        data: sorted_data(&PhaseEvent {
+            phase,
+            board_size: size,
+        }),
     }
 }
 
@@ -73,6 +76,23 @@ fn counts_event(c: &psephos_record::Counts) -> Event {
         name: "counts",
         data: serde_json::to_string(c).unwrap_or_default(),
     }
+}
+
+/// The `data` of a `checkpoint` event.
+pub(crate) fn checkpoint_data(cp: &psephos_board::PublishedCheckpoint) -> String {
+    sorted_data(&CheckpointEvent {
+        size: cp.size,
+        root: cp.root,
+        note: cp.note.clone(),
+    })
+}
+
+/// An event's JSON, keys sorted as they have always been (`psephos_api::sorted`).
+fn sorted_data(body: &impl serde::Serialize) -> String {
+    psephos_api::sorted(body)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default()
 }
 
 /// The watcher task's settings.
@@ -133,7 +153,7 @@ pub async fn watch(
             match board.latest_checkpoint().await {
                 Ok(Some(cp)) => events.send(Event {
                     name: "checkpoint",
-                    data: json!({ "size": cp.size, "root": cp.root, "note": cp.note }).to_string(),
+                    data: checkpoint_data(&cp),
                 }),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "reading the latest checkpoint"),

@@ -32,6 +32,7 @@ pub mod intake;
 pub mod metrics;
 pub mod middleware;
 pub mod mix;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -27,37 +27,14 @@ use crate::middleware::RateLimiter;
 use crate::startup::ServiceConfig;
 use psephos_board::election_key::{election_origin, election_signing_key, ElectionSlug};
 use psephos_board::{Board, BoardConfig};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Whether an election is in the public list (`GET /api/v1/elections`). An unlisted election
-/// is served all the same to whoever knows its slug: its board is as public as any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Visibility {
-    #[default]
-    Public,
-    Unlisted,
-}
-
-impl Visibility {
-    pub fn name(self) -> &'static str {
-        match self {
-            Visibility::Public => "public",
-            Visibility::Unlisted => "unlisted",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "public" => Some(Visibility::Public),
-            "unlisted" => Some(Visibility::Unlisted),
-            _ => None,
-        }
-    }
-}
+/// Whether an election is in the public list (`GET /api/v1/elections`): a message of the API,
+/// defined in `psephos-api`.
+pub use psephos_api::service::Visibility;
 
 /// Where an election's officials' tokens are checked.
 #[derive(Debug)]

@@ -154,7 +154,11 @@ pub fn rewrite(head: &[u8]) -> Option<Vec<u8>> {
     if !empty {
         return None;
     }
-    let body = serde_json::json!({ "error": code, "detail": detail }).to_string();
+    let body = serde_json::to_string(&psephos_api::ErrorBody {
+        error: crate::error::error_code(code),
+        detail: detail.to_owned(),
+    })
+    .ok()?;
     tracing::info!(
         status = status.as_u16(),
         error = code,

@@ -5,22 +5,15 @@
 //! values and nonces re-encrypt to exactly its ciphertexts, and shows the choices in words. If
 //! they are not what the voter chose, the first device cheated.
 
-use psephos_board::{Entry, EntryKind};
+use psephos_board::EntryKind;
 use psephos_core::ballot::{PlaintextBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
 use psephos_core::election::Election;
 use psephos_record::{Challenged, Payload};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::Error;
-
-/// A board entry as served by `GET /api/v1/elections/{election}/board/entries/{index}`.
-#[derive(Debug, Deserialize)]
-struct EntryView {
-    index: u64,
-    #[serde(flatten)]
-    entry: Entry,
-}
+use psephos_api::board::EntryView;
 
 /// One contest of an opened ballot, in words.
 #[derive(Debug, Serialize)]

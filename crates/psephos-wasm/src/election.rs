@@ -7,28 +7,11 @@
 //! produces ballots the board (and every verifier) rejects; the page also shows the election
 //! hash so that it can be compared with the one published elsewhere.
 
+use psephos_api::election::ElectionView;
 use psephos_board::note::VerifierKey;
 use psephos_core::election::{Election, Manifest};
-use psephos_core::hash::Digest;
-use psephos_record::KeyAnnouncement;
-use serde::Deserialize;
 
 use crate::error::Error;
-
-/// The parts of the election description the browser uses (other fields are ignored).
-#[derive(Debug, Deserialize)]
-struct ElectionView {
-    manifest: Manifest,
-    manifest_hash: Digest,
-    key: Option<KeyAnnouncement>,
-    board: BoardView,
-}
-
-#[derive(Debug, Deserialize)]
-struct BoardView {
-    origin: String,
-    verifier_key: String,
-}
 
 /// The board's identity: the checkpoints' origin line and the board's note verifier key.
 #[derive(Debug, Clone)]

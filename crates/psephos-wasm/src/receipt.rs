@@ -17,7 +17,7 @@ use psephos_board::note::{SignatureType, VerifierKey};
 use psephos_board::{Entry, EntryKind, SealedReceipt};
 use psephos_core::ballot::EncryptedBallot;
 use psephos_core::encoding::Canonical;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::election::BoardIdentity;
 use crate::error::Error;
@@ -156,12 +156,7 @@ pub fn verify_entry_receipt(
     board: &BoardIdentity,
     witnesses: &[VerifierKey],
 ) -> Result<BoardBallotView, Error> {
-    #[derive(Deserialize)]
-    struct EntryView {
-        index: u64,
-        #[serde(flatten)]
-        entry: Entry,
-    }
+    use psephos_api::board::EntryView;
     let view: EntryView = serde_json::from_str(entry_json).map_err(Error::json("board entry"))?;
     if view.index != receipt.index {
         return Err(Error::Verify(format!(

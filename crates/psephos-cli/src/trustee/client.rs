@@ -4,12 +4,16 @@
 //! server is trusted for availability only.
 
 use anyhow::{bail, Context};
+use psephos_api::board::{BoardSize, EntryView};
+use psephos_api::election::Posted;
+use psephos_api::tally::SharePosted;
+use psephos_api::ErrorBody;
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ceremony::SignedMessage;
-use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
-use psephos_record::{KeyAnnouncement, Payload};
+use psephos_core::tally::DecryptionShare;
+use psephos_record::Payload;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Entries asked for per page (the server caps pages at 1000).
 const ENTRY_PAGE: u64 = 1000;
@@ -30,97 +34,14 @@ pub struct ServerError {
     pub detail: String,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    detail: String,
-}
-
-/// `GET /api/v1/ceremony`, the fields a trustee uses.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CeremonyInfo {
-    /// The round open now (1–4), `None` once complete.
-    pub round: Option<u8>,
-    pub board_round: u8,
-    pub awaiting: Awaiting,
-    pub complete: bool,
-    pub messages: usize,
-    pub key: Option<KeyAnnouncement>,
-    pub failure: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Awaiting {
-    pub commitments: Vec<u32>,
-    pub shares: Vec<u32>,
-    pub reveals: Vec<u32>,
-}
-
+/// `GET E/ceremony`.
+pub type CeremonyInfo = psephos_api::ceremony::CeremonyView;
 /// One ceremony message with its board index.
-#[derive(Debug, Clone, Deserialize)]
-pub struct IndexedMessage {
-    pub index: u64,
-    pub message: SignedMessage,
-}
-
-/// `GET /api/v1/tally`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TallyInfo {
-    pub tally: Option<EncryptedTally>,
-    pub index: Option<u64>,
-    pub shares: Vec<u32>,
-    pub result: Option<TallyResult>,
-    pub result_index: Option<u64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Posted {
-    pub index: u64,
-    #[serde(default)]
-    pub result_index: Option<u64>,
-}
-
-/// `GET E/mix`, the fields a trustee uses.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MixInfo {
-    pub mixed: bool,
-    pub input_index: Option<u64>,
-    pub min_mixers: Option<u32>,
-    pub digest: Option<psephos_core::hash::Digest>,
-    pub mixers: Vec<MixerInfo>,
-    pub shares: Vec<u32>,
-    pub result_index: Option<u64>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct MixerInfo {
-    pub mixer: u32,
-    pub index: u64,
-}
-
-/// What a posted shuffle or mixed share answers.
-#[derive(Debug, Clone, Deserialize)]
-pub struct MixPosted {
-    pub index: u64,
-    #[serde(default)]
-    pub parts: Option<usize>,
-    #[serde(default)]
-    pub mix_result_index: Option<u64>,
-    #[serde(default)]
-    pub result_index: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct BoardSize {
-    sealed_size: u64,
-}
-
-#[derive(Deserialize)]
-struct EntryView {
-    index: u64,
-    #[serde(flatten)]
-    entry: Entry,
-}
+pub type IndexedMessage = psephos_api::ceremony::MessageView<'static>;
+/// `GET E/tally`.
+pub type TallyInfo = psephos_api::tally::TallyView;
+/// `GET E/mix`.
+pub type MixInfo = psephos_api::mix::MixView;
 
 impl Client {
     /// A client of one election: `base` is its API base (`crate::http::election_url`).
@@ -140,7 +61,7 @@ impl Client {
         let bytes = r.bytes().await.context("reading the server's answer")?;
         if !status.is_success() {
             let (code, detail) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-                Ok(b) => (b.error, b.detail),
+                Ok(b) => (b.error.to_string(), b.detail),
                 Err(_) => (
                     String::new(),
                     String::from_utf8_lossy(&bytes).chars().take(200).collect(),
@@ -199,7 +120,7 @@ impl Client {
         self.get("/tally").await
     }
 
-    pub async fn post_share(&self, s: &DecryptionShare) -> anyhow::Result<Posted> {
+    pub async fn post_share(&self, s: &DecryptionShare) -> anyhow::Result<SharePosted> {
         self.post("/tally/shares", s).await
     }
 
@@ -207,8 +128,13 @@ impl Client {
         self.get("/mix").await
     }
 
-    /// Posts canonical bytes (a shuffle, a mixed decryption share) to `path`.
-    pub async fn post_bytes(&self, path: &str, bytes: Vec<u8>) -> anyhow::Result<MixPosted> {
+    /// Posts canonical bytes (a shuffle, a mixed decryption share) to `path`; `T` is the
+    /// route's answer (`psephos_api::mix::ShufflePosted`, `…::MixSharePosted`).
+    pub async fn post_bytes<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<T> {
         let url = format!("{}{path}", self.base);
         // A large list takes a while to upload and to verify: no overall timeout.
         let r = reqwest::Client::new()
@@ -238,7 +164,7 @@ impl Client {
             .await
             .with_context(|| format!("GET {url}"))?;
         if !r.status().is_success() {
-            return Self::answer::<serde_json::Value>(r).await.map(|_| 0);
+            return Self::answer::<serde::de::IgnoredAny>(r).await.map(|_| 0);
         }
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(to).with_context(|| format!("creating {}", to.display()))?,

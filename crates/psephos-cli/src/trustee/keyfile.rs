@@ -195,15 +195,9 @@ fn fields(parts: &[&[u8]]) -> Vec<u8> {
     v
 }
 
-/// The public file: what officials list in the election definition.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TrusteePublicFile {
-    pub name: String,
-    /// Ed25519 verifying key, hex.
-    pub signing_key: String,
-    /// Ristretto255 point, hex.
-    pub ceremony_key: String,
-}
+/// The public file: what officials list in the election definition, exactly the API's trustee
+/// in `POST E/definition` (name, Ed25519 verifying key hex, Ristretto255 point hex).
+pub type TrusteePublicFile = psephos_api::election::TrusteeKeys;
 
 /// The secret key file as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -305,7 +305,7 @@ pub async fn mix(
         })
         .await
         .context("the shuffle stopped")??;
-        let p = client
+        let p: psephos_api::mix::ShufflePosted = client
             .post_bytes("/mix/shuffles", shuffle.to_canonical_bytes())
             .await?;
         return Ok(Mixed {

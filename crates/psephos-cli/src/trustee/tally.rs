@@ -356,7 +356,7 @@ pub async fn decrypt(
         })
         .await
         .context("computing the mixed share stopped")?;
-        let p = client
+        let p: psephos_api::mix::MixSharePosted = client
             .post_bytes("/mix/shares", share.to_canonical_bytes())
             .await?;
         mix_index = Some(p.index);

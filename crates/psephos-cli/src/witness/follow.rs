@@ -144,7 +144,10 @@ impl Witness {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let line = self.cosigner.cosign(&new, now)?;
-        let body = serde_json::json!({ "size": n_size, "signature": line.to_string() });
+        let body = psephos_api::board::CosignatureRequest {
+            size: n_size,
+            signature: line.to_string(),
+        };
         let resp = self
             .client
             .post(self.url("/cosignatures"))

@@ -155,7 +155,7 @@ impl Followed {
     /// The elections the service lists, with their verifier keys.
     async fn listed(&self) -> anyhow::Result<BTreeMap<ElectionSlug, String>> {
         let url = format!("{}/api/v1/elections", self.service);
-        let list: serde_json::Value = self
+        let list: Vec<psephos_api::service::ListedElection> = self
             .http
             .get(&url)
             .send()
@@ -166,14 +166,9 @@ impl Followed {
             .await
             .with_context(|| format!("GET {url}: not JSON"))?;
         let mut out = BTreeMap::new();
-        for e in list
-            .as_array()
-            .context("the list of elections is not a list")?
-        {
-            if let (Some(id), Some(key)) = (e["id"].as_str(), e["verifier_key"].as_str()) {
-                if let Ok(id) = ElectionSlug::new(id) {
-                    out.insert(id, key.to_string());
-                }
+        for e in list {
+            if let Ok(id) = ElectionSlug::new(&e.id) {
+                out.insert(id, e.verifier_key);
             }
         }
         Ok(out)

@@ -10,6 +10,7 @@ mod demo_serve;
 mod kill9;
 mod mixnet;
 mod nodes;
+mod openapi;
 mod ranked;
 mod readme;
 mod record_export;

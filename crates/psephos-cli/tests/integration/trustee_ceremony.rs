@@ -98,7 +98,7 @@ async fn all_messages(s: &Setup) -> Vec<SignedMessage> {
         .await
         .unwrap()
         .into_iter()
-        .map(|m| m.message)
+        .map(|m| m.message.into_owned())
         .collect()
 }
 

@@ -20,14 +20,15 @@ use crate::auth::ThisElection;
 use crate::body;
 use crate::election::rule_error;
 use crate::intake::Kind;
+use crate::routes::sorted;
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::ballots::{BallotCast, BallotStatus, ChallengePosted, TrackedBallot};
 use psephos_core::ballot::{EncryptedBallot, TrackingCode};
 use psephos_record::payload::VerifiedChallenge;
 use psephos_record::{Challenged, RuleError};
-use serde_json::json;
 use std::time::Instant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -47,6 +48,24 @@ fn stopping() -> ApiError {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/ballots",
+    tag = "ballots",
+    summary = "Cast a ballot; answered once durably appended.",
+    request_body(content = Object, description = "EncryptedBallot JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{tracking_code, ballot_hash, index, superseded, receipt_url}", body = psephos_api::ballots::BallotCast),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 403, description = "unknown credential", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid_ballot: the ballot fails a validity check (another election, the wrong style, its shape, its signature or its proofs)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+        (status = 503, description = "shutting down / overloaded", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn cast(
     state: ThisElection,
     req: HttpRequest,
@@ -85,15 +104,30 @@ async fn cast_inner(
         .map_err(rule_error)?;
     let cast = state.caster.cast(ballot).await?;
     let code = TrackingCode::of(&cast.hash).to_string();
-    Ok(HttpResponse::Created().json(json!({
-        "tracking_code": code,
-        "ballot_hash": cast.hash,
-        "index": cast.index,
-        "superseded": cast.superseded,
-        "receipt_url": format!("/api/v1/elections/{}/receipts/{}", state.slug, cast.index),
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &BallotCast {
+            tracking_code: code,
+            ballot_hash: cast.hash,
+            index: cast.index,
+            superseded: cast.superseded,
+            receipt_url: format!("/api/v1/elections/{}/receipts/{}", state.slug, cast.index),
+        },
+    ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ballots/{tracking_code}",
+    tag = "ballots",
+    summary = "A ballot by tracking code.",
+    params(("tracking_code" = String, Path, description = "XXXX-XXXX-XXXX-XXXX")),
+    responses(
+        (status = 200, description = "{status: cast|superseded|challenged, index, ballot_hash, tracking_code}", body = psephos_api::ballots::TrackedBallot),
+        (status = 400, description = "not a tracking code", body = psephos_api::ErrorBody),
+        (status = 404, description = "unknown", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Result<HttpResponse> {
     let key: TrackingCode = path.1.parse().map_err(|_| {
         ApiError::bad_request(
@@ -105,23 +139,38 @@ async fn lookup(state: ThisElection, path: web::Path<(String, String)>) -> Resul
             ApiError::not_found("no ballot with this tracking code is on the board")
         })?;
     let status = if t.challenged {
-        "challenged"
+        BallotStatus::Challenged
     } else {
         let credential = psephos_core::group::Point::from_bytes(&t.credential).ok();
         let s = state.election.read().await;
         match credential.and_then(|c| s.last_ballot(&c)) {
-            Some(i) if i != t.index => "superseded",
-            _ => "cast",
+            Some(i) if i != t.index => BallotStatus::Superseded,
+            _ => BallotStatus::Cast,
         }
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "status": status,
-        "index": t.index,
-        "ballot_hash": t.hash,
-        "tracking_code": TrackingCode::of(&t.hash).to_string(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &TrackedBallot {
+            status,
+            index: t.index,
+            ballot_hash: t.hash,
+            tracking_code: TrackingCode::of(&t.hash).to_string(),
+        },
+    ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/receipts/{index}",
+    tag = "ballots",
+    summary = "The sealed receipt (checkpoint + inclusion proof); 202 until sealed.",
+    params(("index" = u64, Path, description = "board index")),
+    responses(
+        (status = 200, description = "SealedReceipt", body = Object, content_type = "application/json"),
+        (status = 202, description = "not yet sealed", body = psephos_api::ballots::NotSealed),
+        (status = 404, description = "no such entry", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = path.1;
     match state.board.for_readers().receipt(index).await? {
@@ -130,6 +179,23 @@ async fn receipt(state: ThisElection, path: web::Path<(String, u64)>) -> Result<
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/challenges",
+    tag = "ballots",
+    summary = "Challenge (open) a ballot that was never cast; published, never counted.",
+    request_body(content = Object, description = "{ballot: EncryptedBallot, reveal: ChallengeReveal}", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, tracking_code, choices}", body = psephos_api::ballots::ChallengePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 403, description = "unknown credential", body = psephos_api::ErrorBody),
+        (status = 409, description = "the ballot was cast or is already challenged, or its credential has already challenged 10 ballots", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid_ballot: the challenged ballot fails a validity check (another election, the wrong style, its shape, its signature) or its opening does not match it", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn challenge(
     state: ThisElection,
     req: HttpRequest,
@@ -167,9 +233,18 @@ async fn challenge(
         })?;
     let (c, choices) = verified.map_err(|e| rule_error(RuleError::Ballot(e)))?;
     let (index, _) = state.election.post_verified_challenge(c).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "index": index,
-        "tracking_code": code,
-        "choices": choices,
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &ChallengePosted {
+            index,
+            tracking_code: code,
+            choices,
+        },
+    ))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(cast, lookup, receipt, challenge))]
+pub(crate) struct Api;

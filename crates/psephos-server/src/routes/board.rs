@@ -22,9 +22,12 @@
 use crate::auth::ThisElection;
 use crate::ApiError;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use psephos_api::ballots::NotSealed;
+use psephos_api::board::{
+    BoardSize, ConsistencyQuery, CosignatureRequest, EntryView, InclusionQuery, Page,
+};
 use psephos_board::store::MAX_ENTRIES_PAGE;
-use psephos_board::{Block, Entry};
-use serde::{Deserialize, Serialize};
+use psephos_board::Block;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_checkpoint)
@@ -49,6 +52,16 @@ fn note(text: String) -> HttpResponse {
         .body(text)
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkpoint",
+    tag = "board",
+    summary = "Latest signed checkpoint with cosignatures (C2SP signed note).",
+    responses(
+        (status = 200, description = "note", body = String, content_type = "text/plain"),
+        (status = 404, description = "none yet", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/checkpoint")]
 async fn get_checkpoint(state: ThisElection) -> Result<HttpResponse> {
     match state.board.for_readers().latest_checkpoint().await? {
@@ -57,6 +70,17 @@ async fn get_checkpoint(state: ThisElection) -> Result<HttpResponse> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/checkpoints/{size}",
+    tag = "board",
+    summary = "The signed checkpoint of that tree size.",
+    params(("size" = u64, Path, description = "tree size")),
+    responses(
+        (status = 200, description = "note", body = String, content_type = "text/plain"),
+        (status = 404, description = "none", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/checkpoints/{size}")]
 async fn get_checkpoint_for_size(
     state: ThisElection,
@@ -71,40 +95,35 @@ async fn get_checkpoint_for_size(
     }
 }
 
-#[derive(Serialize)]
-struct Size {
-    size: u64,
-    sealed_size: u64,
-}
-
+#[utoipa::path(
+    get,
+    path = "/size",
+    tag = "board",
+    summary = "{size, sealed_size}",
+    responses(
+        (status = 200, description = "sizes", body = psephos_api::board::BoardSize),
+    ),
+)]
 #[get("/size")]
 async fn get_size(state: ThisElection) -> HttpResponse {
-    HttpResponse::Ok().json(Size {
+    HttpResponse::Ok().json(BoardSize {
         size: state.board.size(),
         sealed_size: state.board.sealed_size(),
     })
 }
 
 /// An entry as served: its index, kind and payload (base64 of the payload bytes).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct EntryView {
-    pub index: u64,
-    #[serde(flatten)]
-    pub entry: Entry,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    #[serde(default)]
-    start: u64,
-    #[serde(default = "default_limit")]
-    limit: u64,
-}
-
-fn default_limit() -> u64 {
-    100
-}
-
+#[utoipa::path(
+    get,
+    path = "/entries",
+    tag = "board",
+    summary = "Entries {index, kind, payload (base64)}.",
+    params(psephos_api::board::Page),
+    responses(
+        (status = 200, description = "entries", body = Vec<psephos_api::board::EntryView>),
+        (status = 400, description = "bad query", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/entries")]
 async fn list_entries(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
     let limit = page.limit.min(MAX_ENTRIES_PAGE);
@@ -120,6 +139,17 @@ async fn list_entries(state: ThisElection, page: web::Query<Page>) -> Result<Htt
     Ok(HttpResponse::Ok().json(views))
 }
 
+#[utoipa::path(
+    get,
+    path = "/entries/{index}",
+    tag = "board",
+    summary = "One entry.",
+    params(("index" = u64, Path, description = "board index")),
+    responses(
+        (status = 200, description = "entry", body = psephos_api::board::EntryView),
+        (status = 404, description = "no such entry", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/entries/{index}")]
 async fn get_entry(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = index.1;
@@ -127,6 +157,18 @@ async fn get_entry(state: ThisElection, index: web::Path<(String, u64)>) -> Resu
     Ok(HttpResponse::Ok().json(EntryView { index, entry }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/receipts/{index}",
+    tag = "board",
+    summary = "The sealed receipt; 202 until sealed.",
+    params(("index" = u64, Path, description = "board index")),
+    responses(
+        (status = 200, description = "SealedReceipt", body = Object, content_type = "application/json"),
+        (status = 202, description = "not yet sealed", body = psephos_api::ballots::NotSealed),
+        (status = 404, description = "no such entry", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/receipts/{index}")]
 async fn get_receipt(state: ThisElection, index: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let index = index.1;
@@ -136,12 +178,18 @@ async fn get_receipt(state: ThisElection, index: web::Path<(String, u64)>) -> Re
     }
 }
 
-#[derive(Deserialize)]
-struct InclusionQuery {
-    index: u64,
-    size: u64,
-}
-
+#[utoipa::path(
+    get,
+    path = "/proofs/inclusion",
+    tag = "board",
+    summary = "RFC 9162 inclusion proof.",
+    params(psephos_api::board::InclusionQuery),
+    responses(
+        (status = 200, description = "proof", body = Object, content_type = "application/json"),
+        (status = 400, description = "bad query", body = psephos_api::ErrorBody),
+        (status = 404, description = "out of range", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/proofs/inclusion")]
 async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(
@@ -153,12 +201,17 @@ async fn get_inclusion(state: ThisElection, q: web::Query<InclusionQuery>) -> Re
     ))
 }
 
-#[derive(Deserialize)]
-struct ConsistencyQuery {
-    old: u64,
-    new: u64,
-}
-
+#[utoipa::path(
+    get,
+    path = "/proofs/consistency",
+    tag = "board",
+    summary = "RFC 9162 consistency proof.",
+    params(psephos_api::board::ConsistencyQuery),
+    responses(
+        (status = 200, description = "proof", body = Object, content_type = "application/json"),
+        (status = 400, description = "bad query", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/proofs/consistency")]
 async fn get_consistency(
     state: ThisElection,
@@ -176,19 +229,32 @@ async fn get_consistency(
 /// The answer for a receipt that is not sealed yet (or, read from a replica, not sealed there
 /// yet): 202 with `Retry-After`.
 pub(crate) fn not_sealed(index: u64) -> HttpResponse {
-    HttpResponse::Accepted()
-        .insert_header(("retry-after", "1"))
-        .json(serde_json::json!({
-            "index": index,
-            "sealed": false,
-            "detail": "appended; not yet sealed into a block — retry shortly",
-        }))
+    let mut answer = HttpResponse::Accepted();
+    answer.insert_header(("retry-after", "1"));
+    crate::routes::sorted(
+        answer,
+        &NotSealed {
+            index,
+            sealed: false,
+            detail: "appended; not yet sealed into a block — retry shortly".into(),
+        },
+    )
 }
 
 fn block_json(b: Block) -> HttpResponse {
     HttpResponse::Ok().json(b)
 }
 
+#[utoipa::path(
+    get,
+    path = "/blocks/latest",
+    tag = "board",
+    summary = "Latest block header.",
+    responses(
+        (status = 200, description = "block", body = Object, content_type = "application/json"),
+        (status = 404, description = "none yet", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/blocks/latest")]
 async fn get_latest_block(state: ThisElection) -> Result<HttpResponse> {
     match state.board.for_readers().latest_block().await? {
@@ -197,6 +263,17 @@ async fn get_latest_block(state: ThisElection) -> Result<HttpResponse> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/blocks/{number}",
+    tag = "board",
+    summary = "Block header by block number.",
+    params(("number" = u64, Path, description = "block number")),
+    responses(
+        (status = 200, description = "block", body = Object, content_type = "application/json"),
+        (status = 404, description = "none", body = psephos_api::ErrorBody),
+    ),
+)]
 #[get("/blocks/{number}")]
 async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Result<HttpResponse> {
     let number = number.1;
@@ -206,6 +283,16 @@ async fn get_block(state: ThisElection, number: web::Path<(String, u64)>) -> Res
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/blocks",
+    tag = "board",
+    summary = "Block headers.",
+    params(psephos_api::board::Page),
+    responses(
+        (status = 200, description = "blocks", body = Object, content_type = "application/json"),
+    ),
+)]
 #[get("/blocks")]
 async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(
@@ -219,12 +306,21 @@ async fn list_blocks(state: ThisElection, page: web::Query<Page>) -> Result<Http
 
 /// A witness's cosignature of the checkpoint of tree size `size`: one C2SP signature line
 /// (`— <name> <base64>`), as the witness's `cosignature/v1` key produced it.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct CosignatureRequest {
-    pub size: u64,
-    pub signature: String,
-}
-
+#[utoipa::path(
+    post,
+    path = "/cosignatures",
+    tag = "board",
+    summary = "A witness cosignature line for a published checkpoint.",
+    request_body(content = psephos_api::board::CosignatureRequest, content_type = "application/json"),
+    responses(
+        (status = 204, description = "stored"),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such checkpoint", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 #[post("/cosignatures")]
 async fn post_cosignature(
     state: ThisElection,
@@ -239,3 +335,22 @@ async fn post_cosignature(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    get_checkpoint,
+    get_checkpoint_for_size,
+    get_size,
+    list_entries,
+    get_entry,
+    get_receipt,
+    get_inclusion,
+    get_consistency,
+    get_latest_block,
+    get_block,
+    list_blocks,
+    post_cosignature
+))]
+pub(crate) struct Api;

@@ -16,9 +16,14 @@ use crate::ceremony::refresh;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::ceremony::{
+    Awaiting, CeremonyView, ComplaintView, Disqualified, MessageView, MessagesQuery, ParamsView,
+    Resolution, SettledComplaint, Verdicts,
+};
+use psephos_api::election::Posted;
 use psephos_core::ceremony::{CeremonyState, Round, SignedMessage, TrusteeIndex};
-use psephos_record::{KeyAnnouncement, Payload, Phase};
-use serde::{Deserialize, Serialize};
+use psephos_record::{Payload, Phase};
+use std::borrow::Cow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/ceremony").route(web::get().to(get_ceremony)))
@@ -29,89 +34,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Serialize)]
-struct TrusteeView {
-    index: u32,
-    name: String,
-    signing_key: String,
-    ceremony_key: String,
-}
-
-#[derive(Serialize)]
-struct ParamsView {
-    id: String,
-    count: u32,
-    threshold: u32,
-    attempt: u32,
-    trustees: Vec<TrusteeView>,
-}
-
-#[derive(Serialize)]
-struct Awaiting {
-    commitments: Vec<u32>,
-    shares: Vec<u32>,
-    reveals: Vec<u32>,
-}
-
 fn indices(v: Vec<TrusteeIndex>) -> Vec<u32> {
     v.into_iter().map(TrusteeIndex::get).collect()
 }
 
-#[derive(Serialize)]
-struct CeremonyView {
-    params: ParamsView,
-    /// The round open now (1–4), `null` once complete.
-    round: Option<u8>,
-    /// The round of the latest accepted message (the board's own notion).
-    board_round: u8,
-    awaiting: Awaiting,
-    complete: bool,
-    /// Ceremony messages accepted so far.
-    messages: usize,
-    /// The announced outcome, once complete.
-    key: Option<KeyAnnouncement>,
-    /// Board index of the ceremony-complete event.
-    key_index: Option<u64>,
-    /// Why the ceremony cannot complete (too few qualified trustees), once settled.
-    failure: Option<String>,
-    /// Every complaint on the board so far, by dealer then accuser.
-    complaints: Vec<ComplaintView>,
-    /// The verdicts, once rounds 1, 2 and 4 are settled: how each complaint was settled and
-    /// which trustees are disqualified, and why (`null` before).
-    verdicts: Option<Verdicts>,
-    complaint_window_ms: u64,
-}
-
-#[derive(Serialize)]
-struct ComplaintView {
-    accuser: u32,
-    dealer: u32,
-}
-
-#[derive(Serialize)]
-struct SettledComplaint {
-    accuser: u32,
-    dealer: u32,
-    reason: String,
-    /// `unanswered`, `valid_share` (the dealer stays) or `invalid_share`.
-    resolution: &'static str,
-}
-
-#[derive(Serialize)]
-struct Disqualified {
-    trustee: u32,
-    reason: String,
-}
-
-#[derive(Serialize)]
-struct Verdicts {
-    qualified: Vec<u32>,
-    disqualified: Vec<Disqualified>,
-    complaints: Vec<SettledComplaint>,
-}
-
 fn verdicts(o: &psephos_core::ceremony::CeremonyOutcome) -> Verdicts {
-    use psephos_core::ceremony::Resolution;
+    use psephos_core::ceremony::Resolution as Settled;
     Verdicts {
         qualified: o.qualified.iter().map(|i| i.get()).collect(),
         disqualified: o
@@ -130,9 +58,9 @@ fn verdicts(o: &psephos_core::ceremony::CeremonyOutcome) -> Verdicts {
                 dealer: c.dealer.get(),
                 reason: c.reason.to_string(),
                 resolution: match c.resolution {
-                    Resolution::Unanswered => "unanswered",
-                    Resolution::ValidShare => "valid_share",
-                    Resolution::InvalidShare => "invalid_share",
+                    Settled::Unanswered => Resolution::Unanswered,
+                    Settled::ValidShare => Resolution::ValidShare,
+                    Settled::InvalidShare => Resolution::InvalidShare,
                 },
             })
             .collect(),
@@ -143,6 +71,16 @@ fn no_election() -> ApiError {
     ApiError::not_found("this election is not defined yet")
 }
 
+#[utoipa::path(
+    get,
+    path = "/ceremony",
+    tag = "ceremony",
+    summary = "The key ceremony: parameters, the round open now, who is awaited, completion.",
+    responses(
+        (status = 200, description = "ceremony", body = psephos_api::ceremony::CeremonyView),
+        (status = 404, description = "no election defined", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     let status = state.ceremony.tick_and_watch().await;
@@ -173,16 +111,7 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
             count: p.count(),
             threshold: p.threshold(),
             attempt: p.attempt(),
-            trustees: p
-                .trustees()
-                .iter()
-                .map(|t| TrusteeView {
-                    index: t.index.get(),
-                    name: t.name.clone(),
-                    signing_key: hex::encode(t.signing_key.as_bytes()),
-                    ceremony_key: t.ceremony_key.to_hex(),
-                })
-                .collect(),
+            trustees: super::election::trustee_views(p),
         },
         round: if complete {
             None
@@ -209,19 +138,20 @@ async fn get_ceremony(state: ThisElection) -> Result<HttpResponse, ApiError> {
     }))
 }
 
-#[derive(Deserialize)]
-struct From {
-    #[serde(default)]
-    from: u64,
-}
-
-#[derive(Serialize)]
-struct MessageView<'a> {
-    index: u64,
-    message: &'a SignedMessage,
-}
-
-async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/ceremony/messages",
+    tag = "ceremony",
+    summary = "Ceremony messages on the board from index `from`, in board order.",
+    params(psephos_api::ceremony::MessagesQuery),
+    responses(
+        (status = 200, description = "[{index, message}]", body = Vec<psephos_api::ceremony::MessageView>),
+    ),
+)]
+async fn get_messages(
+    state: ThisElection,
+    q: web::Query<MessagesQuery>,
+) -> Result<HttpResponse, ApiError> {
     let election = &state.election;
     if election.read().await.ceremony().is_none() {
         return Err(no_election());
@@ -233,17 +163,27 @@ async fn get_messages(state: ThisElection, q: web::Query<From>) -> Result<HttpRe
         .iter()
         .map(|(index, message)| MessageView {
             index: *index,
-            message,
+            message: Cow::Borrowed(message),
         })
         .collect();
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[derive(Serialize)]
-struct Posted {
-    index: u64,
-}
-
+#[utoipa::path(
+    post,
+    path = "/ceremony/messages",
+    tag = "ceremony",
+    summary = "Post a signed ceremony message (hex of its canonical bytes).",
+    request_body(content = Object, description = "SignedMessage JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index}", body = psephos_api::election::Posted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "replay, out of round, after completion", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "bad signature or content", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_message(
     state: ThisElection,
     req: HttpRequest,
@@ -300,3 +240,9 @@ fn waiting_for(cs: &CeremonyState, open: Round) -> String {
         )
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_ceremony, get_messages, post_message))]
+pub(crate) struct Api;

@@ -24,17 +24,21 @@
 use crate::auth::{Official, ThisElection};
 use crate::body;
 use crate::events::announcement;
+use crate::routes::sorted;
 use crate::state::{AppState, HostedElection};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::election::{
+    AwaitingByRound, BoardSummary, BoothPosted, BoothView, CeremonyCompleted, CeremonyProgress,
+    CeremonySummary, CredentialView, CredentialsPosted, DefineElection, Defined, ElectionStatus,
+    ElectionView, OfficialsView, PostBooth, Posted, PostedBooth, TrusteeView,
+};
 use psephos_core::ceremony::{CeremonyParams, Round, TrusteeIndex, TrusteePublic, VerifyingKey};
 use psephos_core::election::Manifest;
 use psephos_core::group::Point;
 use psephos_record::credentials::MAX_CREDENTIALS_PER_ENTRY;
 use psephos_record::{Control, CredentialList, Definition, Payload, Rules};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("").route(web::get().to(get_election)))
@@ -55,31 +59,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-/// A trustee as the officials list them when defining the election (index order 1 … n).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrusteeKeys {
-    pub name: String,
-    /// Ed25519 public key, hex: signs every ceremony message and decryption share.
-    pub signing_key: String,
-    /// Ristretto255 public key, hex: dealt shares are encrypted to it.
-    pub ceremony_key: String,
-}
-
-/// `POST /api/v1/elections/{election}/definition`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateElection {
-    pub manifest_toml: String,
-    pub trustees: Vec<TrusteeKeys>,
-}
-
 fn invalid(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
 }
 
 /// The election definition a create request asks for.
-pub fn definition(req: &CreateElection) -> Result<Definition> {
+pub fn definition(req: &DefineElection) -> Result<Definition> {
     let manifest = Manifest::from_toml(&req.manifest_toml).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -120,13 +105,31 @@ pub fn definition(req: &CreateElection) -> Result<Definition> {
     Ok(d)
 }
 
+#[utoipa::path(
+    post,
+    path = "/definition",
+    tag = "election",
+    summary = "Define the election: manifest TOML + trustee public keys (index order).",
+    request_body(content = psephos_api::election::DefineElection, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, manifest_hash, ceremony_id}", body = psephos_api::election::Defined),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn create(
     state: Official,
     app: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse> {
-    let body: CreateElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
+    let body: DefineElection = body::json_denying(&req, payload, body::DEFINITION_BODY).await?;
     let d = definition(&body)?;
     let manifest_hash = d.manifest.hash();
     let ceremony_id = *d.ceremony.id();
@@ -134,46 +137,59 @@ async fn create(
     let _reserved = app.reserve_ceremony(&state.slug, &ceremony_id).await?;
     let (index, _) = state.election.post(Payload::Definition(d)).await?;
     tracing::info!(index, %manifest_hash, "election defined");
-    Ok(HttpResponse::Created().json(json!({
-        "index": index,
-        "manifest_hash": manifest_hash,
-        "ceremony_id": ceremony_id,
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &Defined {
+            index,
+            manifest_hash,
+            ceremony_id,
+        },
+    ))
 }
 
-fn trustees_json(p: &CeremonyParams) -> Vec<Value> {
+/// The trustees of the definition, as `GET E` and `GET E/ceremony` show them.
+pub(crate) fn trustee_views(p: &CeremonyParams) -> Vec<TrusteeView> {
     p.trustees()
         .iter()
-        .map(|t| {
-            json!({
-                "index": t.index.get(),
-                "name": t.name,
-                "signing_key": hex::encode(t.signing_key.as_bytes()),
-                "ceremony_key": t.ceremony_key,
-            })
+        .map(|t| TrusteeView {
+            index: t.index.get(),
+            name: t.name.clone(),
+            signing_key: hex::encode(t.signing_key.as_bytes()),
+            ceremony_key: t.ceremony_key.to_hex(),
         })
         .collect()
 }
 
-fn ceremony_progress(s: &Rules) -> Value {
+fn ceremony_progress(s: &Rules) -> Option<CeremonyProgress> {
+    let indices = |v: Vec<TrusteeIndex>| v.iter().map(|i| i.get()).collect::<Vec<_>>();
     match s.ceremony() {
         Some(c) if s.phase() == psephos_record::Phase::Ceremony => {
             let round = c.phase();
-            json!({
-                "round": round as u8,
-                "accepted": c.accepted(),
-                "awaiting": c.awaiting(round).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                "awaiting_by_round": {
-                    "1": c.awaiting(Round::Commitments).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                    "2": c.awaiting(Round::Shares).iter().map(|i| i.get()).collect::<Vec<_>>(),
-                    "4": c.awaiting(Round::Reveals).iter().map(|i| i.get()).collect::<Vec<_>>(),
+            Some(CeremonyProgress {
+                round: round as u8,
+                accepted: c.accepted(),
+                awaiting: indices(c.awaiting(round)),
+                awaiting_by_round: AwaitingByRound {
+                    commitments: indices(c.awaiting(Round::Commitments)),
+                    shares: indices(c.awaiting(Round::Shares)),
+                    reveals: indices(c.awaiting(Round::Reveals)),
                 },
             })
         }
-        _ => Value::Null,
+        _ => None,
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "",
+    tag = "election",
+    summary = "The election: phase, manifest, ceremony, key, counts, board.",
+    responses(
+        (status = 200, description = "election", body = psephos_api::election::ElectionView),
+        (status = 404, description = "not defined yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_election(state: ThisElection) -> Result<HttpResponse> {
     let s = state.election.read().await;
     let Some(d) = s.definition() else {
@@ -181,43 +197,91 @@ async fn get_election(state: ThisElection) -> Result<HttpResponse> {
             "no election is defined on this board yet",
         ));
     };
-    let body = json!({
-        "phase": s.phase(),
-        "manifest": d.manifest,
-        "manifest_hash": d.manifest.hash(),
-        "ceremony": {
-            "id": d.ceremony.id(),
-            "count": d.ceremony.count(),
-            "threshold": d.ceremony.threshold(),
-            "trustees": trustees_json(&d.ceremony),
+    let body = ElectionView {
+        phase: s.phase(),
+        manifest: d.manifest.clone(),
+        manifest_hash: d.manifest.hash(),
+        ceremony: CeremonySummary {
+            id: *d.ceremony.id(),
+            count: d.ceremony.count(),
+            threshold: d.ceremony.threshold(),
+            trustees: trustee_views(&d.ceremony),
         },
-        "key": s.key(),
-        "counts": s.counts(),
-        "board": {
-            "origin": state.board.origin(),
-            "size": state.board.size(),
-            "verifier_key": state.board.verifier_key().to_string(),
+        key: s.key().cloned(),
+        counts: s.counts(),
+        board: BoardSummary {
+            origin: state.board.origin().to_owned(),
+            size: state.board.size(),
+            verifier_key: state.board.verifier_key().to_string(),
         },
-    });
-    Ok(HttpResponse::Ok().json(body))
+    };
+    Ok(sorted(HttpResponse::Ok(), &body))
 }
 
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "election",
+    summary = "Phase, counts, ceremony progress, board size.",
+    responses(
+        (status = 200, description = "status", body = psephos_api::election::ElectionStatus),
+    ),
+)]
 async fn status(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
-    HttpResponse::Ok().json(json!({
-        "phase": s.phase(),
-        "counts": s.counts(),
-        "ceremony": ceremony_progress(&s),
-        "board_size": state.board.size(),
-    }))
+    sorted(
+        HttpResponse::Ok(),
+        &ElectionStatus {
+            phase: s.phase(),
+            counts: s.counts(),
+            ceremony: ceremony_progress(&s),
+            board_size: state.board.size(),
+        },
+    )
 }
 
 /// The console's sign-in: answers only to this election's officials' token, and changes nothing.
+#[utoipa::path(
+    get,
+    path = "/officials",
+    tag = "election",
+    summary = "The console's sign-in: {id, phase} if the bearer token is this election's officials' token; changes nothing.",
+    responses(
+        (status = 200, description = "the token is this election's officials' token", body = psephos_api::election::OfficialsView),
+        (status = 401, description = "no token, or another token"),
+        (status = 404, description = "no such election"),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn officials(state: Official) -> HttpResponse {
     let phase = state.election.read().await.phase();
-    HttpResponse::Ok().json(json!({ "id": state.slug.as_str(), "phase": phase }))
+    sorted(
+        HttpResponse::Ok(),
+        &OfficialsView {
+            id: state.slug.to_string(),
+            phase,
+        },
+    )
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials",
+    tag = "election",
+    summary = "Publish the public credential list (split into entries of at most 16384).",
+    request_body(content = Object, description = "CredentialList JSON (psephos_record::CredentialList)", content_type = "application/json"),
+    responses(
+        (status = 200, description = "{entries, credentials, per_entry}", body = psephos_api::election::CredentialsPosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn credentials(
     state: Official,
     req: HttpRequest,
@@ -252,13 +316,28 @@ async fn credentials(
         entries = indices.len(),
         "credential list published"
     );
-    Ok(HttpResponse::Ok().json(json!({
-        "entries": indices,
-        "credentials": n,
-        "per_entry": MAX_CREDENTIALS_PER_ENTRY,
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &CredentialsPosted {
+            entries: indices,
+            credentials: n,
+            per_entry: MAX_CREDENTIALS_PER_ENTRY,
+        },
+    ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials/{credential}",
+    tag = "election",
+    summary = "A listed credential's ballot style and weight.",
+    params(("credential" = String, Path, description = "public credential, hex")),
+    responses(
+        (status = 200, description = "{style, weight}", body = psephos_api::election::CredentialView),
+        (status = 400, description = "not a point", body = psephos_api::ErrorBody),
+        (status = 404, description = "not listed", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn credential(
     state: ThisElection,
     path: web::Path<(String, String)>,
@@ -278,7 +357,13 @@ async fn credential(
                 .get(e.style)
                 .map(|s| s.id.clone())
                 .unwrap_or_default();
-            Ok(HttpResponse::Ok().json(json!({ "style": style, "weight": e.weight })))
+            Ok(sorted(
+                HttpResponse::Ok(),
+                &CredentialView {
+                    style,
+                    weight: e.weight,
+                },
+            ))
         }
         _ => Err(ApiError::not_found("this credential is not listed")),
     }
@@ -292,32 +377,37 @@ async fn control(state: &HostedElection, c: Control) -> Result<HttpResponse> {
     };
     let (index, _) = state.election.post(Payload::Control(c)).await?;
     tracing::info!(election = %state.slug, index, "{what}");
-    Ok(HttpResponse::Ok().json(json!({ "index": index })))
-}
-
-/// `POST E/booth`: what the officials may ask of the booth manifest.
-#[derive(Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostBooth {
-    /// The manifest hash (hex) the officials expect, from their own reproducible build: the
-    /// service posts nothing unless it serves exactly that booth.
-    #[serde(default)]
-    pub hash: Option<String>,
+    Ok(sorted(HttpResponse::Ok(), &Posted { index }))
 }
 
 /// `GET E/booth`: the booth manifest on the board (with its index) and the one served here.
+#[utoipa::path(
+    get,
+    path = "/booth",
+    tag = "election",
+    summary = "The booth manifest on the board ({index, manifest} or null), the one this service serves, and whether they are equal (docs/protocol.md §11.6).",
+    responses(
+        (status = 200, description = "{posted, served, matches}", body = psephos_api::election::BoothView),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+        (status = 503, description = "this service's booth could not be read (booth_unavailable)", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_booth(state: ThisElection, app: web::Data<AppState>) -> Result<HttpResponse> {
     let served = app.booth()?.manifest();
     let s = state.election.read().await;
-    let posted = s
-        .booth()
-        .map(|(m, index)| json!({ "index": index, "manifest": m.to_json() }));
+    let posted = s.booth().map(|(m, index)| PostedBooth {
+        index,
+        manifest: m.to_json(),
+    });
     let matches = s.booth().map(|(m, _)| m == served);
-    Ok(HttpResponse::Ok().json(json!({
-        "posted": posted,
-        "served": served.to_json(),
-        "matches": matches,
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &BoothView {
+            posted,
+            served: served.to_json(),
+            matches,
+        },
+    ))
 }
 
 /// Posts the served booth's manifest unless the board already holds exactly it. `expected`:
@@ -349,6 +439,21 @@ async fn post_served_booth(
     Ok(Some(index))
 }
 
+#[utoipa::path(
+    post,
+    path = "/booth",
+    tag = "election",
+    summary = "Post the served booth's manifest (officials), unless the board already holds it. Body {} or {\"hash\": hex}: only if the served manifest has that hash.",
+    request_body(content = psephos_api::election::PostBooth, content_type = "application/json"),
+    responses(
+        (status = 200, description = "{index, posted, hash}", body = psephos_api::election::BoothPosted),
+        (status = 400, description = "bad body", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not before voting opens (wrong_phase), or another booth is served than the hash given (booth_mismatch)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+        (status = 503, description = "this service's booth could not be read (booth_unavailable)", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_booth(
     state: Official,
     app: web::Data<AppState>,
@@ -370,13 +475,31 @@ async fn post_booth(
             "the booth manifest is not on the board",
         )
     })?;
-    Ok(HttpResponse::Ok().json(json!({
-        "index": at,
-        "posted": index.is_some(),
-        "hash": m.hash().to_hex(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &BoothPosted {
+            index: at,
+            posted: index.is_some(),
+            hash: m.hash().to_hex(),
+        },
+    ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/open",
+    tag = "election",
+    summary = "Open voting: posts the served booth's manifest first if the board lacks it (docs/protocol.md §11.6), then Control::Open.",
+    responses(
+        (status = 200, description = "{index}", body = psephos_api::election::Posted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse> {
     // The booth manifest first (§11.6): voting cannot open without it. Before the key is ready
     // the rules refuse opening anyway, and the manifest waits (a manifest is posted only with
@@ -390,10 +513,39 @@ async fn open(state: Official, app: web::Data<AppState>) -> Result<HttpResponse>
     Ok(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/close",
+    tag = "election",
+    summary = "Close voting (Control::Close).",
+    responses(
+        (status = 200, description = "{index}", body = psephos_api::election::Posted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "illegal transition", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn close(state: Official) -> Result<HttpResponse> {
     control(&state, Control::Close).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/ceremony/complete",
+    tag = "election",
+    summary = "Post Control::CeremonyComplete computed from the ceremony on the board.",
+    responses(
+        (status = 200, description = "{index, key}", body = psephos_api::election::CeremonyCompleted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "outside the ceremony phase, or too_early: the schedule has not reached round 4 with nobody awaited (the complaint window is still open)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "does not verify / invalid", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
     {
         let s = state.election.read().await;
@@ -423,5 +575,26 @@ async fn complete_ceremony(state: Official) -> Result<HttpResponse> {
         _ => None,
     };
     tracing::info!(index, "key ceremony completed by the officials");
-    Ok(HttpResponse::Ok().json(json!({ "index": index, "key": key })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &CeremonyCompleted { index, key },
+    ))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    get_election,
+    create,
+    status,
+    officials,
+    credentials,
+    credential,
+    get_booth,
+    post_booth,
+    open,
+    close,
+    complete_ceremony
+))]
+pub(crate) struct Api;

@@ -16,13 +16,16 @@
 //! refused at once, on every node.
 
 use crate::auth::{NewToken, Operator, TokenHash};
+use crate::routes::sorted;
 use crate::state::{AppState, Slot, Visibility};
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::service::{
+    AddOfficialsToken, CreateElection, ElectionCreated, ListedElection, ListedStatus,
+    OfficialsToken, OfficialsTokenIssued, OfficialsTokenRevoked, OfficialsTokens,
+};
 use psephos_board::election_key::ElectionSlug;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -45,58 +48,62 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// `POST …/officials/tokens`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddOfficialsToken {
-    /// Who holds the token (at most 100 characters, one line); shown in the list.
-    #[serde(default)]
-    pub label: String,
-}
-
-/// `POST /api/v1/elections`.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateElection {
-    /// The election's id in the service: its slug (`a-z`, `0-9`, `-`, at most 40).
-    pub id: String,
-    /// `public` (default: in the list) or `unlisted`.
-    #[serde(default)]
-    pub visibility: Visibility,
-}
-
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections",
+    tag = "service",
+    summary = "The public elections of this service, in id order, each with its board origin, verifier key, phase and status.",
+    responses(
+        (status = 200, description = "[{id, origin, verifier_key, phase, status}]", body = Vec<psephos_api::service::ListedElection>),
+    ),
+)]
 async fn list(state: web::Data<AppState>) -> HttpResponse {
     let mut out = Vec::new();
     for (slug, slot) in state.registry.all() {
         match slot {
             Slot::Open(e) if e.visibility == Visibility::Public => {
                 let phase = e.election.read().await.phase();
-                out.push(json!({
-                    "id": slug.as_str(),
-                    "origin": e.board.origin(),
-                    "verifier_key": e.board.verifier_key().to_string(),
-                    "phase": phase,
-                    "status": "ok",
-                }));
+                out.push(ListedElection {
+                    id: slug.to_string(),
+                    origin: e.board.origin().to_owned(),
+                    verifier_key: e.board.verifier_key().to_string(),
+                    phase: Some(phase),
+                    status: ListedStatus::Ok,
+                });
             }
             Slot::Failed {
                 origin,
                 verifier_key,
                 visibility: Visibility::Public,
                 ..
-            } => out.push(json!({
-                "id": slug.as_str(),
-                "origin": origin,
-                "verifier_key": verifier_key,
-                "phase": null,
-                "status": "failed",
-            })),
+            } => out.push(ListedElection {
+                id: slug.to_string(),
+                origin,
+                verifier_key,
+                phase: None,
+                status: ListedStatus::Failed,
+            }),
             _ => {}
         }
     }
-    HttpResponse::Ok().json(out)
+    sorted(HttpResponse::Ok(), &out)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections",
+    tag = "service",
+    summary = "(operator) Create an election: its board (origin <service origin>/<id>, key derived from the service key) and its officials' token, shown once.",
+    request_body(content = psephos_api::service::CreateElection, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{id, origin, verifier_key, visibility, officials_token}", body = psephos_api::service::ElectionCreated),
+        (status = 400, description = "bad id or body", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token on this service", body = psephos_api::ErrorBody),
+        (status = 409, description = "the id is taken", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn create(
     state: web::Data<AppState>,
     _: Operator,
@@ -111,15 +118,31 @@ async fn create(
         .create(slug, body.visibility, TokenHash::of(&token))
         .await?;
     tracing::info!(election = %e.slug, origin = e.board.origin(), "election created");
-    Ok(HttpResponse::Created().json(json!({
-        "id": e.slug.as_str(),
-        "origin": e.board.origin(),
-        "verifier_key": e.board.verifier_key().to_string(),
-        "visibility": e.visibility,
-        "officials_token": token.expose(),
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &ElectionCreated {
+            id: e.slug.to_string(),
+            origin: e.board.origin().to_owned(),
+            verifier_key: e.board.verifier_key().to_string(),
+            visibility: e.visibility,
+            officials_token: token.expose().to_owned(),
+        },
+    ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{election}/officials-token",
+    tag = "service",
+    summary = "(operator) Issue a new officials' token for the election (replaces the old one), shown once.",
+    responses(
+        (status = 200, description = "{id, officials_token}", body = psephos_api::service::OfficialsToken),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token on this service", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn officials_token(
     state: web::Data<AppState>,
     _: Operator,
@@ -136,10 +159,13 @@ async fn officials_token(
         .await
         .map_err(crate::error::ServiceError::from)?;
     tracing::info!(election = %e.slug, token_id = row.token_id, "a new officials' token was issued, every other one revoked");
-    Ok(HttpResponse::Ok().json(json!({
-        "id": e.slug.as_str(),
-        "officials_token": token.expose(),
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &OfficialsToken {
+            id: e.slug.to_string(),
+            officials_token: token.expose().to_owned(),
+        },
+    ))
 }
 
 /// The catalog holding the officials' tokens of the election the path names (404 for an
@@ -162,6 +188,19 @@ fn officials_catalog<'a>(
     Ok((e, catalog))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/elections/{election}/officials/tokens",
+    tag = "service",
+    summary = "(operator) Every officials' token issued for the election: id, label, when issued and revoked; never the token.",
+    responses(
+        (status = 200, description = "{id, tokens: [{token_id, label, created_ms, revoked_ms}]}", body = psephos_api::service::OfficialsTokens),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token, or a service of fixed elections", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn list_officials_tokens(
     state: web::Data<AppState>,
     _: Operator,
@@ -172,9 +211,30 @@ async fn list_officials_tokens(
         .officials(&e.slug)
         .await
         .map_err(crate::error::ServiceError::from)?;
-    Ok(HttpResponse::Ok().json(json!({ "id": e.slug.as_str(), "tokens": tokens })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &OfficialsTokens {
+            id: e.slug.to_string(),
+            tokens,
+        },
+    ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/elections/{election}/officials/tokens",
+    tag = "service",
+    summary = "(operator) Issue one more officials' token for the election, the others kept; shown once.",
+    request_body(content = psephos_api::service::AddOfficialsToken, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{id, token_id, label, officials_token}", body = psephos_api::service::OfficialsTokenIssued),
+        (status = 400, description = "bad label or body", body = psephos_api::ErrorBody),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token, or a service of fixed elections", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn add_officials_token(
     state: web::Data<AppState>,
     _: Operator,
@@ -192,14 +252,31 @@ async fn add_officials_token(
         .await
         .map_err(crate::error::ServiceError::from)?;
     tracing::info!(election = %e.slug, token_id = row.token_id, "an officials' token was issued");
-    Ok(HttpResponse::Created().json(json!({
-        "id": e.slug.as_str(),
-        "token_id": row.token_id,
-        "label": row.label,
-        "officials_token": token.expose(),
-    })))
+    Ok(sorted(
+        HttpResponse::Created(),
+        &OfficialsTokenIssued {
+            id: e.slug.to_string(),
+            token_id: row.token_id,
+            label: row.label,
+            officials_token: token.expose().to_owned(),
+        },
+    ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/elections/{election}/officials/tokens/{token_id}",
+    tag = "service",
+    summary = "(operator) Revoke one officials' token: refused at once on every node. Revoking again keeps the first time.",
+    params(("token_id" = String, Path, description = "the token's id from the list")),
+    responses(
+        (status = 200, description = "{id, token: {token_id, label, created_ms, revoked_ms}}", body = psephos_api::service::OfficialsTokenRevoked),
+        (status = 401, description = "missing or wrong operator token", body = psephos_api::ErrorBody),
+        (status = 403, description = "no operator token, or a service of fixed elections", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election or token", body = psephos_api::ErrorBody),
+    ),
+    security(("operatorToken" = [])),
+)]
 async fn revoke_officials_token(
     state: web::Data<AppState>,
     _: Operator,
@@ -220,5 +297,24 @@ async fn revoke_officials_token(
         .await
         .map_err(crate::error::ServiceError::from)?;
     tracing::info!(election = %e.slug, token_id = row.token_id, "an officials' token was revoked");
-    Ok(HttpResponse::Ok().json(json!({ "id": e.slug.as_str(), "token": row })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &OfficialsTokenRevoked {
+            id: e.slug.to_string(),
+            token: row,
+        },
+    ))
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    officials_token,
+    list_officials_tokens,
+    add_officials_token,
+    revoke_officials_token
+))]
+pub(crate) struct Api;

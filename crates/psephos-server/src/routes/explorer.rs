@@ -19,15 +19,19 @@
 //! `GET E/ballots/{tracking_code}` answers it.
 
 use crate::auth::ThisElection;
+use crate::routes::sorted;
 use crate::ApiError;
 use actix_web::{web, HttpResponse};
+use psephos_api::ballots::BallotStatus;
+use psephos_api::explorer::{
+    BlockPageQuery, BlockView, BlocksPage, ContestCounts, ControlEvent, EntriesPage,
+    EntryPageQuery, EntrySummary, Summary,
+};
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::TrackingCode;
 use psephos_core::ceremony::Message;
 use psephos_core::encoding::Canonical;
 use psephos_record::{Control, Payload, Rules};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// Most entries on one page.
 pub const MAX_PAGE: u64 = 200;
@@ -53,26 +57,18 @@ fn limit(given: Option<u64>, default: u64, max: u64) -> Result<u64> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BlockPage {
-    before: Option<u64>,
-    limit: Option<u64>,
-}
-
-#[derive(Serialize)]
-struct BlockView {
-    number: u64,
-    /// The first entry this block seals (the previous block's tree size).
-    first_index: u64,
-    tree_size: u64,
-    time_ms: u64,
-    root: String,
-    /// The signed checkpoint note with every cosignature received (C2SP signed note).
-    checkpoint: String,
-}
-
-async fn blocks(state: ThisElection, q: web::Query<BlockPage>) -> Result<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/explorer/blocks",
+    tag = "board",
+    summary = "Blocks newest first, each with its first entry index and its signed checkpoint note with cosignatures: {blocks: [{number, first_index, tree_size, time_ms, root, checkpoint}], next_before}.",
+    params(psephos_api::explorer::BlockPageQuery),
+    responses(
+        (status = 200, description = "a page of blocks", body = psephos_api::explorer::BlocksPage),
+        (status = 400, description = "a bad parameter: limit out of range, an unknown kind, both from and before, an unknown parameter", body = psephos_api::ErrorBody),
+    ),
+)]
+async fn blocks(state: ThisElection, q: web::Query<BlockPageQuery>) -> Result<HttpResponse> {
     let limit = limit(q.limit, DEFAULT_BLOCK_PAGE, MAX_BLOCK_PAGE)?;
     let before = q.before.unwrap_or(u64::MAX);
     // One more block than shown: the oldest shown needs its predecessor's tree size.
@@ -104,16 +100,13 @@ async fn blocks(state: ThisElection, q: web::Query<BlockPage>) -> Result<HttpRes
     } else {
         None
     };
-    Ok(HttpResponse::Ok().json(json!({ "blocks": out, "next_before": next_before })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EntryPage {
-    from: Option<u64>,
-    before: Option<u64>,
-    kind: Option<String>,
-    limit: Option<u64>,
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &BlocksPage {
+            blocks: out,
+            next_before,
+        },
+    ))
 }
 
 fn kind_named(name: &str) -> Result<EntryKind> {
@@ -130,14 +123,19 @@ fn kind_named(name: &str) -> Result<EntryKind> {
         })
 }
 
-#[derive(Serialize)]
-struct EntrySummary {
-    index: u64,
-    kind: EntryKind,
-    summary: Value,
-}
-
-async fn entries(state: ThisElection, q: web::Query<EntryPage>) -> Result<HttpResponse> {
+#[utoipa::path(
+    get,
+    path = "/explorer/entries",
+    tag = "board",
+    summary = "Entries with a readable summary each (a ballot's tracking code and status: cast, superseded; a challenge's tracking code; a ceremony message's round and sender; …): {entries: [{index, kind, summary}], next_from, next_before, board_size}. By index, or of one kind; oldest first from `from`, else newest first before `before`.",
+    params(psephos_api::explorer::EntryPageQuery),
+    responses(
+        (status = 200, description = "a page of entries", body = psephos_api::explorer::EntriesPage),
+        (status = 400, description = "a bad parameter: limit out of range, an unknown kind, both from and before, an unknown parameter", body = psephos_api::ErrorBody),
+        (status = 404, description = "no such election", body = psephos_api::ErrorBody),
+    ),
+)]
+async fn entries(state: ThisElection, q: web::Query<EntryPageQuery>) -> Result<HttpResponse> {
     let limit = limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?;
     if q.from.is_some() && q.before.is_some() {
         return Err(ApiError::bad_request(
@@ -193,100 +191,131 @@ async fn entries(state: ThisElection, q: web::Query<EntryPage>) -> Result<HttpRe
         }
         _ => (None, None),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "entries": out,
-        "next_from": next_from,
-        "next_before": next_before,
-        "board_size": size,
-    })))
+    Ok(sorted(
+        HttpResponse::Ok(),
+        &EntriesPage {
+            entries: out,
+            next_from,
+            next_before,
+            board_size: size,
+        },
+    ))
 }
 
-/// A readable summary of one entry: what an observer wants to see in a list.
-fn summary(rules: &Rules, index: u64, e: &Entry) -> Value {
+/// An entry's summary, decoded from its canonical bytes.
+fn summary(rules: &Rules, index: u64, e: &Entry) -> Summary {
     let payload = match Payload::decode(e.kind, &e.payload) {
         Ok(p) => p,
-        Err(err) => return json!({ "undecodable": err.to_string() }),
+        Err(err) => {
+            return Summary::Undecodable {
+                undecodable: err.to_string(),
+            }
+        }
     };
     match payload {
-        Payload::Definition(d) => json!({
-            "manifest_id": d.manifest.id,
-            "name": d.manifest.name,
-            "contests": d.manifest.contests.len(),
-            "ballot_styles": d.manifest.ballot_styles.len(),
-            "trustees": d.ceremony.count(),
-            "threshold": d.ceremony.threshold(),
-            "manifest_hash": d.manifest.hash(),
-        }),
+        Payload::Definition(d) => Summary::Definition {
+            manifest_id: d.manifest.id.clone(),
+            name: d.manifest.name.clone(),
+            contests: d.manifest.contests.len(),
+            ballot_styles: d.manifest.ballot_styles.len(),
+            trustees: d.ceremony.count(),
+            threshold: d.ceremony.threshold(),
+            manifest_hash: d.manifest.hash(),
+        },
         Payload::Ceremony(m) => {
-            let mut v = json!({
-                "round": m.message.round() as u8,
-                "from": m.message.from().get(),
-            });
+            let (mut against, mut reason, mut to) = (None, None, None);
             match &m.message {
                 Message::Complaint(c) => {
-                    v["against"] = json!(c.against.get());
-                    v["reason"] = json!(c.reason.to_string());
+                    against = Some(c.against.get());
+                    reason = Some(c.reason.to_string());
                 }
-                Message::Reveal(r) => v["to"] = json!(r.to.get()),
+                Message::Reveal(r) => to = Some(r.to.get()),
                 _ => {}
             }
-            v
+            Summary::Ceremony {
+                round: m.message.round() as u8,
+                from: m.message.from().get(),
+                against,
+                reason,
+                to,
+            }
         }
-        Payload::Credentials(list) => json!({
-            "credentials": list.credentials.len(),
-            "total_weight": list.credentials.iter().map(|c| c.weight).sum::<u64>(),
-        }),
+        Payload::Credentials(list) => Summary::Credentials {
+            credentials: list.credentials.len(),
+            total_weight: list.credentials.iter().map(|c| c.weight).sum::<u64>(),
+        },
         Payload::Ballot(b) => {
             let status = match rules.last_ballot(&b.credential) {
-                Some(i) if i != index => "superseded",
-                _ => "cast",
+                Some(i) if i != index => BallotStatus::Superseded,
+                _ => BallotStatus::Cast,
             };
-            json!({
-                "tracking_code": TrackingCode::of(&b.hash()).to_string(),
-                "style": b.style,
-                "credential": b.credential,
-                "status": status,
-            })
+            Summary::Ballot {
+                tracking_code: TrackingCode::of(&b.hash()).to_string(),
+                style: b.style.clone(),
+                credential: b.credential,
+                status,
+            }
         }
-        Payload::Challenge(c) => json!({
-            "tracking_code": TrackingCode::of(&c.ballot.hash()).to_string(),
-            "style": c.ballot.style,
-            "status": "challenged",
-        }),
-        Payload::Control(c) => match c {
-            Control::Open => json!({ "event": "open" }),
-            Control::Close => json!({ "event": "close" }),
-            Control::CeremonyComplete(k) => json!({
-                "event": "ceremony_complete",
-                "qualified": k.qualified,
-                "joint_key": k.joint_key,
-                "election_hash": k.election_hash,
-            }),
+        Payload::Challenge(c) => Summary::Challenge {
+            tracking_code: TrackingCode::of(&c.ballot.hash()).to_string(),
+            style: c.ballot.style.clone(),
+            status: BallotStatus::Challenged,
         },
-        Payload::Tally(t) => json!({
-            "contests": t.contests.len(),
-            "bytes": t.to_canonical_bytes().len(),
-        }),
-        Payload::Share(s) => json!({ "trustee": s.trustee }),
-        Payload::Result(r) => json!({
-            "contests": r.contests.iter().map(|c| json!({
-                "contest": c.contest,
-                "counts": c.counts,
-            })).collect::<Vec<_>>(),
-        }),
-        Payload::BoothManifest(m) => json!({
-            "files": m.files.len(),
-            "index": m.index,
-            "hash": m.hash(),
-        }),
-        Payload::MixedCount(m) => json!({
-            "contests": m.ranked.iter().map(|(contest, _)| contest).collect::<Vec<_>>(),
-        }),
+        Payload::Control(c) => match c {
+            Control::Open => control(ControlEvent::Open),
+            Control::Close => control(ControlEvent::Close),
+            Control::CeremonyComplete(k) => Summary::Control {
+                event: ControlEvent::CeremonyComplete,
+                qualified: Some(k.qualified),
+                joint_key: Some(k.joint_key),
+                election_hash: Some(k.election_hash),
+            },
+        },
+        Payload::Tally(t) => Summary::Tally {
+            contests: t.contests.len(),
+            bytes: t.to_canonical_bytes().len(),
+        },
+        Payload::Share(s) => Summary::Share { trustee: s.trustee },
+        Payload::Result(r) => Summary::Result {
+            contests: r
+                .contests
+                .iter()
+                .map(|c| ContestCounts {
+                    contest: c.contest.clone(),
+                    counts: c.counts.clone(),
+                })
+                .collect(),
+        },
+        Payload::BoothManifest(m) => Summary::BoothManifest {
+            files: m.files.len(),
+            index: m.index.clone(),
+            hash: m.hash(),
+        },
         Payload::MixInput(p)
         | Payload::Shuffle(p)
         | Payload::MixShare(p)
-        | Payload::MixResult(p) => {
-            json!({ "part": p.index, "parts": p.count, "bytes": p.bytes.len() })
-        }
+        | Payload::MixResult(p) => Summary::Part {
+            part: p.index,
+            parts: p.count,
+            bytes: p.bytes.len(),
+        },
+        Payload::MixedCount(m) => Summary::MixedCount {
+            ranked_contests: m.ranked.into_iter().map(|(contest, _)| contest).collect(),
+        },
     }
 }
+
+fn control(event: ControlEvent) -> Summary {
+    Summary::Control {
+        event,
+        qualified: None,
+        joint_key: None,
+        election_hash: None,
+    }
+}
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(blocks, entries))]
+pub(crate) struct Api;

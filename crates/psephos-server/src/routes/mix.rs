@@ -19,10 +19,12 @@
 use crate::auth::{Official, ThisElection};
 use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
+use psephos_api::mix::{
+    ListShape, MixInputPosted, MixInputRequest, MixResultView, MixSharePosted, MixView,
+    MixedCountView, MixerView, RankedCountView, ShufflePosted,
+};
 use psephos_core::encoding::Canonical;
-use psephos_core::hash::Digest;
-use psephos_core::mixnet::{MixResult, MixShare, Shuffle};
-use serde::{Deserialize, Serialize};
+use psephos_core::mixnet::{MixShare, Shuffle};
 
 /// Limit for a shuffle or a mixed share: far beyond 10⁵ rows of width 5 (≈ 50 MB).
 pub const MIX_BODY: usize = 512 << 20;
@@ -39,43 +41,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/mix/count").route(web::get().to(get_count)));
 }
 
-#[derive(Deserialize, Serialize, Default)]
-#[serde(deny_unknown_fields)]
-struct InputRequest {
-    min_mixers: Option<u32>,
-}
-
-#[derive(Serialize)]
-struct ListShape {
-    contest: String,
-    width: usize,
-    rows: usize,
-}
-
-#[derive(Serialize)]
-struct InputPosted {
-    index: u64,
-    parts: usize,
-    digest: Digest,
-    min_mixers: u32,
-    lists: Vec<ListShape>,
-}
-
+#[utoipa::path(
+    post,
+    path = "/mix",
+    tag = "mix",
+    summary = "Compute the mix input (the mixed contests' ciphertexts of the counted ballots, in board order) from the board and post it.",
+    request_body(content = psephos_api::mix::MixInputRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, parts, digest, min_mixers, lists}", body = psephos_api::mix::MixInputPosted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not closed / already posted", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "no contest counted by the mixnet, or an invalid minimum", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn post_input(
     state: Official,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let bytes = crate::body::read(&req, payload, 4096).await?;
-    let body: InputRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
-        InputRequest::default()
+    let body: MixInputRequest = if bytes.iter().all(u8::is_ascii_whitespace) {
+        MixInputRequest::default()
     } else {
         crate::body::parse(&bytes)?
     };
     let input = crate::mix::compute_input(&state.election, body.min_mixers).await?;
     let (index, parts) = crate::mix::post_input(&state.election, &input).await?;
     tracing::info!(election = %state.slug, index, parts, "mix input posted");
-    Ok(HttpResponse::Created().json(InputPosted {
+    Ok(HttpResponse::Created().json(MixInputPosted {
         index,
         parts,
         digest: input.digest(),
@@ -92,28 +88,15 @@ async fn post_input(
     }))
 }
 
-#[derive(Serialize)]
-struct MixerView {
-    mixer: u32,
-    index: u64,
-}
-
-#[derive(Serialize)]
-struct MixView {
-    /// Whether the election has a contest counted by the mixnet.
-    mixed: bool,
-    input_index: Option<u64>,
-    min_mixers: Option<u32>,
-    /// The current lists (the final ones once the tally is posted).
-    lists: Vec<ListShape>,
-    digest: Option<Digest>,
-    mixers: Vec<MixerView>,
-    shares: Vec<u32>,
-    result_index: Option<u64>,
-    /// How many shares decrypt (`k`).
-    threshold: Option<u32>,
-}
-
+#[utoipa::path(
+    get,
+    path = "/mix",
+    tag = "mix",
+    summary = "The mix: its input, the current (after the tally: final) lists, the mixers, the mixed shares and the mix result's index.",
+    responses(
+        (status = 200, description = "{mixed, input_index, min_mixers, lists: [{contest, width, rows}], digest, mixers: [{mixer, index}], shares, result_index, threshold}", body = psephos_api::mix::MixView),
+    ),
+)]
 async fn get_mix(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     let mix = s.mix();
@@ -151,18 +134,27 @@ async fn get_mix(state: ThisElection) -> HttpResponse {
     })
 }
 
-#[derive(Serialize)]
-struct ShufflePosted {
-    index: u64,
-    parts: usize,
-    mixer: u32,
-}
-
 fn decode<T: Canonical>(bytes: &[u8], what: &str) -> Result<T, ApiError> {
     T::from_canonical_bytes(bytes)
         .map_err(|e| ApiError::bad_request(format!("the body is not a canonical {what}: {e}")))
 }
 
+#[utoipa::path(
+    post,
+    path = "/mix/shuffles",
+    tag = "mix",
+    summary = "Post a trustee's signed shuffle of the current mixed lists with its proofs; verified before it is appended.",
+    request_body(content = Vec<u8>, description = "Shuffle, canonical bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "{index, parts, mixer}", body = psephos_api::mix::ShufflePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / stale input / mixer out of order", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 512 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid shuffle (names the mixer): not qualified, bad signature, a proof that does not verify", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_shuffle(
     state: ThisElection,
     req: HttpRequest,
@@ -183,13 +175,22 @@ async fn post_shuffle(
     }))
 }
 
-#[derive(Serialize)]
-struct SharePosted {
-    index: u64,
-    mix_result_index: Option<u64>,
-    result_index: Option<u64>,
-}
-
+#[utoipa::path(
+    post,
+    path = "/mix/shares",
+    tag = "mix",
+    summary = "Post a trustee's decryption share of the final mixed lists; the server posts the mix result and the result at k valid shares.",
+    request_body(content = Vec<u8>, description = "MixShare, canonical bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "{index, mix_result_index, result_index}", body = psephos_api::mix::MixSharePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / already posted", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 512 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid share (names the trustee)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_share(
     state: ThisElection,
     req: HttpRequest,
@@ -205,24 +206,27 @@ async fn post_share(
     tracing::info!(election = %state.slug, index, trustee, "mixed decryption share posted");
     let mix_result_index = crate::mix::post_result_if_ready(&state.election).await;
     let result_index = super::tally::post_result_if_ready(&state).await;
-    Ok(HttpResponse::Created().json(SharePosted {
+    Ok(HttpResponse::Created().json(MixSharePosted {
         index,
         mix_result_index,
         result_index,
     }))
 }
 
-#[derive(Serialize)]
-struct ResultView {
-    #[serde(flatten)]
-    result: MixResult,
-    index: u64,
-}
-
+#[utoipa::path(
+    get,
+    path = "/mix/result",
+    tag = "mix",
+    summary = "The decrypted mixed lists: per mixed contest the rows in the final mixed order and their counts.",
+    responses(
+        (status = 200, description = "MixResult JSON + {index}", body = psephos_api::mix::MixResultView),
+        (status = 404, description = "not decrypted yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match s.mix().and_then(|m| m.result()) {
-        Some((r, index)) => Ok(HttpResponse::Ok().json(ResultView {
+        Some((r, index)) => Ok(HttpResponse::Ok().json(MixResultView {
             result: r.clone(),
             index: *index,
         })),
@@ -232,26 +236,24 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     }
 }
 
-#[derive(Serialize)]
-struct RankedView {
-    contest: String,
-    transcript: psephos_core::count::CountTranscript,
-}
-
-#[derive(Serialize)]
-struct CountView {
-    index: u64,
-    contests: Vec<RankedView>,
-}
-
+#[utoipa::path(
+    get,
+    path = "/mix/count",
+    tag = "mix",
+    summary = "The mixed count (entry kind 16): each ranked contest's count transcript, round by round, recounted from the decrypted rows.",
+    responses(
+        (status = 200, description = "{index, contests: [{contest, transcript}]}", body = psephos_api::mix::MixedCountView),
+        (status = 404, description = "no ranked contest, or the mixed lists are not decrypted yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_count(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match s.ranked_counts() {
-        Some((counts, index)) => Ok(HttpResponse::Ok().json(CountView {
+        Some((counts, index)) => Ok(HttpResponse::Ok().json(MixedCountView {
             index,
             contests: counts
                 .iter()
-                .map(|c| RankedView {
+                .map(|c| RankedCountView {
                     contest: c.contest.clone(),
                     transcript: c.transcript.clone(),
                 })
@@ -262,3 +264,9 @@ async fn get_count(state: ThisElection) -> Result<HttpResponse, ApiError> {
         )),
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(post_input, get_mix, post_shuffle, post_share, get_result, get_count))]
+pub(crate) struct Api;

@@ -8,14 +8,16 @@
 
 use crate::auth::ThisElection;
 use crate::events::{snapshot, Event};
+use crate::routes::sorted;
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use futures_util::stream;
+use psephos_api::election::ElectionHealth;
+use psephos_api::service::{ElectionState, TamperCheckState};
 use psephos_board::TamperCheck;
 use psephos_record::export::{BoardExport, ExportError};
-use serde_json::json;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -29,6 +31,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// How often an idle event stream gets a comment line (keeps proxies from closing it).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "observers",
+    summary = "Server-Sent Events: checkpoint, phase, counts.",
+    responses(
+        (status = 200, description = "event stream", body = String, content_type = "text/event-stream"),
+    ),
+)]
 async fn events(state: ThisElection) -> HttpResponse {
     let rx = state.events.subscribe();
     let stopping = state.events.stopping();
@@ -36,7 +47,7 @@ async fn events(state: ThisElection) -> HttpResponse {
     if let Ok(Some(cp)) = state.board.latest_checkpoint().await {
         first.push(Event {
             name: "checkpoint",
-            data: json!({ "size": cp.size, "root": cp.root, "note": cp.note }).to_string(),
+            data: crate::events::checkpoint_data(&cp),
         });
     }
     let initial: String = first.iter().map(Event::to_sse).collect();
@@ -80,6 +91,15 @@ pub const RECORD_MEDIA_TYPE: &str = "application/vnd.psephos.record";
 /// ([`BoardExport`]), so memory stays small whatever the size of the board. Entries appended
 /// after the latest block are in the next export. The header asks for the default quorum of the
 /// configured witnesses ([`psephos_record::verify::default_quorum`]: a majority, 0 if none).
+#[utoipa::path(
+    get,
+    path = "/record",
+    tag = "observers",
+    summary = "The election record (docs/record.md), streamed: a snapshot at the latest sealed block.",
+    responses(
+        (status = 200, description = "record", body = String, content_type = "application/vnd.psephos.record"),
+    ),
+)]
 async fn record(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let quorum = psephos_record::verify::default_quorum(state.board.witnesses().len());
     // From the read replica if there is one: a snapshot at the latest block it has.
@@ -130,16 +150,26 @@ fn export_error(e: ExportError) -> ApiError {
     }
 }
 
-pub(crate) fn election_status(e: &HostedElection) -> &'static str {
+pub(crate) fn election_status(e: &HostedElection) -> ElectionState {
     if e.stopping() {
-        "stopping"
+        ElectionState::Stopping
     } else if matches!(e.board.tamper_check(), TamperCheck::Failed { .. }) {
-        "tampered"
+        ElectionState::Tampered
     } else {
-        "ok"
+        ElectionState::Ok
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    summary = "Liveness: status, phase, board size, the board's tamper check (503 while stopping and once the tamper check failed).",
+    responses(
+        (status = 200, description = "{status, phase, board_size, tamper_check, background_error}", body = psephos_api::election::ElectionHealth),
+        (status = 503, description = "stopping, or the board failed its tamper check (writes refused)", body = psephos_api::election::ElectionHealth),
+    ),
+)]
 async fn health(state: ThisElection) -> HttpResponse {
     let phase = state.election.read().await.phase();
     let tamper_check = state.board.tamper_check();
@@ -149,28 +179,30 @@ async fn health(state: ThisElection) -> HttpResponse {
     } else {
         StatusCode::OK
     };
-    let text = if state.stopping() {
-        "stopping"
-    } else if failed {
-        "tampered"
-    } else {
-        "ok"
-    };
-    HttpResponse::build(status).json(json!({
-        "status": text,
-        "phase": phase,
-        "board_size": state.board.size(),
-        "tamper_check": tamper_check_name(&tamper_check),
-        "background_error": state.board.background_error().map(|e| e.to_string()),
-    }))
+    sorted(
+        HttpResponse::build(status),
+        &ElectionHealth {
+            status: election_status(&state),
+            phase,
+            board_size: state.board.size(),
+            tamper_check: tamper_check_name(&tamper_check),
+            background_error: state.board.background_error().map(|e| e.to_string()),
+        },
+    )
 }
 
 /// The state of the board's tamper check, as `/health` and the metrics name it.
-pub(crate) fn tamper_check_name(t: &TamperCheck) -> &'static str {
+pub(crate) fn tamper_check_name(t: &TamperCheck) -> TamperCheckState {
     match t {
-        TamperCheck::Running { .. } => "running",
-        TamperCheck::Passed { .. } => "passed",
-        TamperCheck::Failed { .. } => "failed",
-        _ => "not_run",
+        TamperCheck::Running { .. } => TamperCheckState::Running,
+        TamperCheck::Passed { .. } => TamperCheckState::Passed,
+        TamperCheck::Failed { .. } => TamperCheckState::Failed,
+        _ => TamperCheckState::NotRun,
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(events, record, health))]
+pub(crate) struct Api;

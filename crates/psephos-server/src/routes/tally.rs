@@ -18,9 +18,9 @@ use crate::auth::{Official, ThisElection};
 use crate::state::HostedElection;
 use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
-use psephos_core::tally::{DecryptionShare, EncryptedTally, TallyResult};
+use psephos_api::tally::{ResultView, SharePosted, TallyPosted, TallyView};
+use psephos_core::tally::DecryptionShare;
 use psephos_record::{Payload, Phase};
-use serde::Serialize;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -32,12 +32,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/result").route(web::get().to(get_result)));
 }
 
-#[derive(Serialize)]
-struct TallyPosted {
-    index: u64,
-    tally: EncryptedTally,
-}
-
+#[utoipa::path(
+    post,
+    path = "/tally",
+    tag = "tally",
+    summary = "Compute the encrypted tally from the board and post it.",
+    responses(
+        (status = 201, description = "{index, tally}", body = psephos_api::tally::TallyPosted),
+        (status = 401, description = "missing or wrong officials' token", body = psephos_api::ErrorBody),
+        (status = 409, description = "not closed / already tallied", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+    security(("officialsToken" = [])),
+)]
 async fn post_tally(state: Official) -> Result<HttpResponse, ApiError> {
     let tally = crate::tally::compute(&state.election).await?;
     let (index, _) = state.election.post(Payload::Tally(tally.clone())).await?;
@@ -45,17 +53,15 @@ async fn post_tally(state: Official) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(TallyPosted { index, tally }))
 }
 
-#[derive(Serialize)]
-struct TallyView {
-    tally: Option<EncryptedTally>,
-    index: Option<u64>,
-    shares: Vec<u32>,
-    result: Option<TallyResult>,
-    result_index: Option<u64>,
-    /// How many shares decrypt (`k`).
-    threshold: Option<u32>,
-}
-
+#[utoipa::path(
+    get,
+    path = "/tally",
+    tag = "tally",
+    summary = "The encrypted tally, the shares posted and the result.",
+    responses(
+        (status = 200, description = "{tally, index, shares, result, result_index, threshold}", body = psephos_api::tally::TallyView),
+    ),
+)]
 async fn get_tally(state: ThisElection) -> HttpResponse {
     let s = state.election.read().await;
     let (_, index, result_index) = s.milestones();
@@ -69,12 +75,22 @@ async fn get_tally(state: ThisElection) -> HttpResponse {
     })
 }
 
-#[derive(Serialize)]
-struct SharePosted {
-    index: u64,
-    result_index: Option<u64>,
-}
-
+#[utoipa::path(
+    post,
+    path = "/tally/shares",
+    tag = "tally",
+    summary = "Post a trustee's decryption share; the server posts the result at k valid shares.",
+    request_body(content = Object, description = "DecryptionShare JSON", content_type = "application/json"),
+    responses(
+        (status = 201, description = "{index, result_index}", body = psephos_api::tally::SharePosted),
+        (status = 400, description = "undecodable", body = psephos_api::ErrorBody),
+        (status = 409, description = "wrong phase / already posted", body = psephos_api::ErrorBody),
+        (status = 413, description = "body too large (more than 8 MiB)", body = psephos_api::ErrorBody),
+        (status = 415, description = "a request body in a content coding (Content-Encoding other than identity)", body = psephos_api::ErrorBody),
+        (status = 422, description = "invalid share (names the trustee)", body = psephos_api::ErrorBody),
+        (status = 429, description = "rate limited", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn post_share(
     state: ThisElection,
     req: HttpRequest,
@@ -144,13 +160,16 @@ pub(crate) async fn post_result_if_ready(state: &HostedElection) -> Option<u64> 
     None
 }
 
-#[derive(Serialize)]
-struct ResultView {
-    #[serde(flatten)]
-    result: TallyResult,
-    index: u64,
-}
-
+#[utoipa::path(
+    get,
+    path = "/result",
+    tag = "tally",
+    summary = "The decrypted result with its board index.",
+    responses(
+        (status = 200, description = "TallyResult + {index}", body = psephos_api::tally::ResultView),
+        (status = 404, description = "not decrypted yet", body = psephos_api::ErrorBody),
+    ),
+)]
 async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     let s = state.election.read().await;
     match (s.result(), s.milestones().2) {
@@ -163,3 +182,9 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
         )),
     }
 }
+
+/// This module's routes in the OpenAPI document ([`crate::openapi`]): every handler above,
+/// each with its `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(post_tally, get_tally, post_share, get_result))]
+pub(crate) struct Api;

@@ -14,10 +14,11 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Route paths declared in the sources (`web::resource("…")`), prefixed by where their module
-/// is mounted in `routes/mod.rs`: `elections` and `service` at the root, `board` in an
-/// election's `/board`, every other module in an election's scope.
-fn routes_in_sources() -> BTreeSet<String> {
+/// Routes declared in the sources — `web::resource("…")` with its `.route(web::get()…)`s, or
+/// `#[get("…")]`/`#[post("…")]` — as `(path, method)`, the path prefixed by where its module is
+/// mounted in `routes/mod.rs`: `elections` and `service` at the root, `board` in an election's
+/// `/board`, every other module in an election's scope.
+fn routes_in_sources() -> BTreeSet<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
     let table = std::fs::read_to_string(format!("{dir}/routes/mod.rs")).unwrap();
     let scope = table
@@ -37,10 +38,23 @@ fn routes_in_sources() -> BTreeSet<String> {
             _ => scope.clone(),
         };
         let text = std::fs::read_to_string(&path).unwrap();
-        for needle in ["web::resource(\"", "#[get(\"", "#[post(\""] {
-            for piece in text.split(needle).skip(1) {
+        for piece in text.split("web::resource(\"").skip(1) {
+            let p = piece.split('"').next().unwrap();
+            // The resource's routes: up to the end of its `.service(…)` (the next resource).
+            let routes = piece.split("web::resource(").next().unwrap();
+            let mut methods = 0;
+            for m in ["get", "post", "put", "delete", "patch"] {
+                if routes.contains(&format!("web::{m}()")) {
+                    out.insert((format!("{prefix}{p}"), m.to_string()));
+                    methods += 1;
+                }
+            }
+            assert!(methods > 0, "{module}: resource {p} with no method found");
+        }
+        for m in ["get", "post"] {
+            for piece in text.split(&format!("#[{m}(\"")).skip(1) {
                 let p = piece.split('"').next().unwrap();
-                out.insert(format!("{prefix}{p}"));
+                out.insert((format!("{prefix}{p}"), m.to_string()));
             }
         }
     }
@@ -53,7 +67,16 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     let (st, doc) = s.get("/api/openapi.json").await;
     assert_eq!(st, 200);
     let paths = doc["paths"].as_object().unwrap();
-    let documented: BTreeSet<String> = paths.keys().cloned().collect();
+    let documented: BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| *m != "parameters")
+                .map(move |m| (p.clone(), m.clone()))
+        })
+        .collect();
     let declared = routes_in_sources();
     assert!(
         declared.len() > 20,
@@ -62,12 +85,12 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
     let missing: Vec<_> = declared.difference(&documented).collect();
     assert!(
         missing.is_empty(),
-        "routes missing from openapi.json: {missing:?}"
+        "routes missing from the OpenAPI document: {missing:?}"
     );
     let stale: Vec<_> = documented.difference(&declared).collect();
     assert!(
         stale.is_empty(),
-        "openapi.json lists routes that do not exist: {stale:?}"
+        "the OpenAPI document lists routes that do not exist: {stale:?}"
     );
     // Every documented method answers from a real handler (not the fallback, not 405).
     for (path, ops) in paths {

@@ -74,6 +74,8 @@ fn election_json(rng: &mut ChaCha20Rng) -> Value {
             "verification_keys": [],
             "election_hash": election_hash(&manifest.hash(), &ceremony.joint_key),
         },
+        "ceremony": { "id": manifest.hash(), "count": 3, "threshold": 2, "trustees": [] },
+        "counts": psephos_record::Counts::default(),
         "board": { "origin": ORIGIN, "size": 5, "verifier_key": board_signer().verifier_key().to_string() },
     })
 }
