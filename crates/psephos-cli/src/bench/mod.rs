@@ -3,6 +3,7 @@
 //! one-command overview.
 
 pub mod attack;
+pub mod count;
 pub mod election;
 pub mod explorer;
 pub mod load;
@@ -63,6 +64,8 @@ pub enum Sub {
     /// The attacks of issue [2/10] against a real server: an unlisted-credential flood while a
     /// voter casts, gzip bombs, invented method names (see `bench::attack`).
     Attack(attack::Args),
+    /// The exact counter of ranked contests (IRV, STV, Schulze) on generated ballots.
+    Count(count::Args),
     /// The verifiable shuffle: shuffle + prove and verify per ciphertext, one thread and all.
     Mix(mix::Args),
     /// A mixed contest end to end: input, three shuffles, mixed shares and result through the
@@ -116,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(Sub::Election(a)) => return election::run(a),
         Some(Sub::Attack(a)) => return attack::run(a),
         Some(Sub::Mix(a)) => return mix::run(a),
+        Some(Sub::Count(a)) => return count::run(a),
         Some(Sub::Mixnet(a)) => return mixnet::run(a),
         Some(Sub::Restart(a)) => return restart::run(a),
         Some(Sub::Memory(a)) => return memory::run(a),
