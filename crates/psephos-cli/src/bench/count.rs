@@ -10,6 +10,8 @@
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
+
 use psephos_core::count::{count, Method, Preferences};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -72,7 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             last = Some(t);
         }
-        let t = last.expect("at least one sample");
+        let t = last.context("no count was made")?;
         println!(
             "{:<24} median {:>9}   {} rounds, elected {:?}",
             format!("{method:?}"),
