@@ -10,8 +10,10 @@ use psephos_core::ballot::{verify_ballot, EncryptedBallot};
 use psephos_core::election::{Count, Manifest};
 use psephos_core::encoding::Canonical;
 use psephos_core::mix::{CiphertextList, MixGenerators};
-use psephos_core::mixnet::{combine_mixed, mix_input, MixInput, MixShare, MixedList, Shuffle};
-use psephos_core::tally::{DecryptionShare, TallyAccumulator};
+use psephos_core::mixnet::{
+    combine_mixed, mix_input, MixInput, MixResult, MixShare, MixedList, Shuffle,
+};
+use psephos_core::tally::{DecryptionShare, TallyAccumulator, TallyResult};
 use psephos_record::rules::{MixRuleError, RuleErrorKind};
 use psephos_record::sim::{seal_record, Simulation};
 use psephos_record::verify::{verify_record, NoProgress};
@@ -54,29 +56,38 @@ contests = ["council"]
 
 const VOTERS: usize = 12;
 
-struct Fixture {
-    sim: Simulation,
-    rng: ChaCha20Rng,
+/// An election with mixed contests, voted and closed, and the steps of its tallying phase
+/// (shared with the ranked contests' tests, `ranked.rs`).
+pub(crate) struct Fixture {
+    /// The board's origin in a sealed record.
+    origin: &'static str,
+    pub(crate) sim: Simulation,
+    pub(crate) rng: ChaCha20Rng,
     /// Up to and including the close of voting.
-    voting: Vec<Payload>,
+    pub(crate) voting: Vec<Payload>,
     /// The rules after `voting`.
     closed: Rules,
     /// The counted ballots with their styles, in board order.
-    counted: Vec<(usize, EncryptedBallot)>,
-    generators: MixGenerators,
+    pub(crate) counted: Vec<(usize, EncryptedBallot)>,
+    pub(crate) generators: MixGenerators,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let mut rng = ChaCha20Rng::seed_from_u64(77);
-        let manifest = Manifest::from_toml(MANIFEST).unwrap();
-        let sim = Simulation::new(manifest, VOTERS, &mut rng).unwrap();
+        Self::with(MANIFEST, VOTERS, 77, "board.example/mix-test")
+    }
+
+    /// `voters` voters of `manifest` vote (as the simulation does) and voting closes.
+    pub(crate) fn with(manifest: &str, voters: usize, seed: u64, origin: &'static str) -> Self {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let manifest = Manifest::from_toml(manifest).unwrap();
+        let sim = Simulation::new(manifest, voters, &mut rng).unwrap();
         let mut voting = vec![sim.definition()];
         voting.extend(sim.ceremony_messages());
         voting.extend(sim.credential_lists());
         voting.push(sim.key_announcement().unwrap());
         voting.extend(sim.opening());
-        for i in 0..VOTERS {
+        for i in 0..voters {
             voting.extend(sim.votes(i, &mut rng).unwrap());
         }
         voting.push(Payload::Control(Control::Close));
@@ -94,16 +105,17 @@ impl Fixture {
             counted.push((style, b.clone()));
         }
         Fixture {
+            origin,
             sim,
             rng,
             voting,
             closed,
             counted,
-            generators: MixGenerators::standard(VOTERS).unwrap(),
+            generators: MixGenerators::standard(voters).unwrap(),
         }
     }
 
-    fn input(&self, min_mixers: u32) -> MixInput {
+    pub(crate) fn input(&self, min_mixers: u32) -> MixInput {
         mix_input(
             &self.sim.election,
             min_mixers,
@@ -139,6 +151,17 @@ impl Fixture {
     /// The whole honest election after voting: mix input, shuffles by `mixers`, tally, tally
     /// shares and mixed shares of trustees 2 and 3, the mix result and the result.
     fn finish(&mut self, input: &MixInput, mixers: &[u32]) -> Vec<Payload> {
+        let (mut out, lists) = self.mix(input, mixers);
+        out.extend(self.decrypt(&lists));
+        out
+    }
+
+    /// The mix input's parts and the shuffles by `mixers` in turn; the final lists.
+    pub(crate) fn mix(
+        &mut self,
+        input: &MixInput,
+        mixers: &[u32],
+    ) -> (Vec<Payload>, Vec<MixedList>) {
         let mut out = Payload::parts(EntryKind::MixInput, &input.to_canonical_bytes());
         let mut lists = input.lists.clone();
         for &m in mixers {
@@ -146,18 +169,32 @@ impl Fixture {
             lists = s.outputs();
             out.extend(Payload::parts(EntryKind::Shuffle, &s.to_canonical_bytes()));
         }
-        out.extend(self.decrypt(&lists));
+        (out, lists)
+    }
+
+    /// The tally, the shares and mixed shares of trustees 2 and 3, the mix result and the
+    /// result.
+    fn decrypt(&mut self, lists: &[MixedList]) -> Vec<Payload> {
+        let (mut out, _, result) = self.decrypt_by(lists, &[2, 3], &[1]);
+        out.push(Payload::Result(result));
         out
     }
 
-    fn decrypt(&mut self, lists: &[MixedList]) -> Vec<Payload> {
+    /// The tally, the tally shares and mixed shares of the trustees `present`, and the mix
+    /// result (its rows' values at most `bounds`, one per mixed contest) as entries; the mix
+    /// result and the result (not posted) as objects.
+    pub(crate) fn decrypt_by(
+        &mut self,
+        lists: &[MixedList],
+        present: &[u32],
+        bounds: &[u64],
+    ) -> (Vec<Payload>, MixResult, TallyResult) {
         let mut acc = TallyAccumulator::new(&self.sim.election);
         for (_, b) in &self.counted {
             let vb = verify_ballot(&self.sim.election, b.clone()).unwrap();
             acc.add(&vb, 1).unwrap();
         }
         let tally = acc.finish();
-        let present = [2u32, 3];
         let shares: Vec<DecryptionShare> = present
             .iter()
             .map(|&j| self.sim.share(&tally, j, &mut self.rng).unwrap())
@@ -165,7 +202,7 @@ impl Fixture {
         let result = self.sim.result(&tally, &shares).unwrap();
         let mix_shares: Vec<MixShare> = present.iter().map(|&j| self.mix_share(j, lists)).collect();
         let refs: Vec<&MixShare> = mix_shares.iter().collect();
-        let mix_result = combine_mixed(self.sim.election.hash(), lists, &refs, &[1]).unwrap();
+        let mix_result = combine_mixed(self.sim.election.hash(), lists, &refs, bounds).unwrap();
         let mut out = vec![Payload::Tally(tally)];
         out.extend(shares.into_iter().map(Payload::Share));
         for s in &mix_shares {
@@ -175,22 +212,19 @@ impl Fixture {
             EntryKind::MixResult,
             &mix_result.to_canonical_bytes(),
         ));
-        out.push(Payload::Result(result));
-        out
+        (out, mix_result, result)
     }
 
-    fn seal(&self, after: &[Payload]) -> Vec<u8> {
+    /// The record of the voting entries and `after`, sealed and signed like an honest one.
+    pub(crate) fn seal(&self, after: &[Payload]) -> Vec<u8> {
         let entries: Vec<Entry> = self
             .voting
             .iter()
             .chain(after)
             .map(|p| Entry::new(p.kind(), p.to_bytes()).unwrap())
             .collect();
-        let board = NoteSigner::new(
-            "board.example/mix-test",
-            ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
-        )
-        .unwrap();
+        let board =
+            NoteSigner::new(self.origin, ed25519_dalek::SigningKey::from_bytes(&[1; 32])).unwrap();
         let witness = Cosigner::new(
             "witness.example",
             ed25519_dalek::SigningKey::from_bytes(&[2; 32]),
@@ -425,7 +459,8 @@ fn a_mixed_election_verifies_and_its_rows_decrypt() {
         .all(|r| r.iter().sum::<u64>() == 1));
 }
 
-fn status(report: &psephos_record::Report, id: CheckId) -> Status {
+/// The status of check `id` in `report`.
+pub(crate) fn status(report: &psephos_record::Report, id: CheckId) -> Status {
     report.checks.iter().find(|c| c.id == id).unwrap().status
 }
 

@@ -4,23 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use psephos_board::checkpoint::Cosigner;
-use psephos_board::note::NoteSigner;
-use psephos_board::{Entry, EntryKind};
-use psephos_core::ballot::{verify_ballot, EncryptedBallot};
 use psephos_core::count::{preferences_from_ranks, Method, Votes};
-use psephos_core::election::Manifest;
-use psephos_core::encoding::Canonical;
-use psephos_core::mix::MixGenerators;
-use psephos_core::mixnet::{combine_mixed, mix_input, MixResult, MixShare, MixedList, Shuffle};
+use psephos_core::mixnet::MixResult;
 use psephos_core::ranked::{count_ranked, MixedCount, RankedCount};
-use psephos_core::tally::{DecryptionShare, TallyAccumulator, TallyResult};
+use psephos_core::tally::TallyResult;
 use psephos_record::rules::CountRuleError;
-use psephos_record::sim::{seal_record, Simulation};
 use psephos_record::verify::{verify_record, NoProgress};
-use psephos_record::{CheckId, Control, Payload, RuleError, Rules, Status};
-use rand_chacha::rand_core::SeedableRng;
-use rand_chacha::ChaCha20Rng;
+use psephos_record::{CheckId, Payload, RuleError, Rules, Status};
 
 const MANIFEST: &str = r#"
 [election]
@@ -59,13 +49,8 @@ contests = ["mayor", "council", "q"]
 
 const VOTERS: usize = 14;
 
-struct Fixture {
-    sim: Simulation,
-    rng: ChaCha20Rng,
-    voting: Vec<Payload>,
-    counted: Vec<(usize, EncryptedBallot)>,
-    generators: MixGenerators,
-}
+/// The mixed election's fixture (`mix.rs`), with this file's manifest.
+use crate::mix::{status, Fixture};
 
 /// The honest tallying phase, in pieces a test can change.
 struct Tallying {
@@ -76,101 +61,19 @@ struct Tallying {
 }
 
 impl Fixture {
-    fn new() -> Self {
-        let mut rng = ChaCha20Rng::seed_from_u64(16);
-        let manifest = Manifest::from_toml(MANIFEST).unwrap();
-        let sim = Simulation::new(manifest, VOTERS, &mut rng).unwrap();
-        let mut voting = vec![sim.definition()];
-        voting.extend(sim.ceremony_messages());
-        voting.extend(sim.credential_lists());
-        voting.push(sim.key_announcement().unwrap());
-        voting.extend(sim.opening());
-        for i in 0..VOTERS {
-            voting.extend(sim.votes(i, &mut rng).unwrap());
-        }
-        voting.push(Payload::Control(Control::Close));
-        let mut closed = Rules::new();
-        for p in &voting {
-            closed.apply(p).unwrap();
-        }
-        let mut counted = Vec::new();
-        for (credential, index, _) in closed.counted() {
-            let Payload::Ballot(b) = &voting[index as usize] else {
-                panic!("entry {index} is not a ballot");
-            };
-            let style = closed.eligibility(&credential).unwrap().style;
-            counted.push((style, b.clone()));
-        }
-        Fixture {
-            sim,
-            rng,
-            voting,
-            counted,
-            generators: MixGenerators::standard(VOTERS).unwrap(),
-        }
+    fn ranked() -> Self {
+        Fixture::with(MANIFEST, VOTERS, 16, "board.example/ranked-test")
     }
 
+    /// Mixed by trustees 1, 2, 3; decrypted by trustees 1 and 3.
     fn tallying(&mut self) -> Tallying {
-        let input = mix_input(
-            &self.sim.election,
-            3,
-            self.counted.iter().map(|(s, b)| (*s, b)),
-        )
-        .unwrap();
-        let mut out = Payload::parts(EntryKind::MixInput, &input.to_canonical_bytes());
-        let mut lists: Vec<MixedList> = input.lists.clone();
-        for m in 1..=3u32 {
-            let s = Shuffle::make(
-                self.sim.election.hash(),
-                self.sim.election.key(),
-                &self.generators,
-                m,
-                &lists,
-                &self.sim.ceremony.signing_keys[m as usize - 1],
-                &mut self.rng,
-            )
-            .unwrap();
-            lists = s.outputs();
-            out.extend(Payload::parts(EntryKind::Shuffle, &s.to_canonical_bytes()));
-        }
-        let mut acc = TallyAccumulator::new(&self.sim.election);
-        for (_, b) in &self.counted {
-            acc.add(&verify_ballot(&self.sim.election, b.clone()).unwrap(), 1)
-                .unwrap();
-        }
-        let tally = acc.finish();
-        let present = [1u32, 3];
-        let shares: Vec<DecryptionShare> = present
-            .iter()
-            .map(|&j| self.sim.share(&tally, j, &mut self.rng).unwrap())
-            .collect();
-        let result = self.sim.result(&tally, &shares).unwrap();
-        let mix_shares: Vec<MixShare> = present
-            .iter()
-            .map(|&j| {
-                MixShare::compute(
-                    self.sim.election.hash(),
-                    &lists,
-                    j,
-                    &self.sim.ceremony.outcomes[j as usize - 1].secret_share,
-                    &mut self.rng,
-                )
-            })
-            .collect();
-        let refs: Vec<&MixShare> = mix_shares.iter().collect();
+        let input = self.input(3);
+        let (mut before_result, lists) = self.mix(&input, &[1, 2, 3]);
         // Bounds: each ranked contest's number of candidates.
-        let mix_result = combine_mixed(self.sim.election.hash(), &lists, &refs, &[4, 5]).unwrap();
-        out.push(Payload::Tally(tally));
-        out.extend(shares.into_iter().map(Payload::Share));
-        for s in &mix_shares {
-            out.extend(Payload::parts(EntryKind::MixShare, &s.to_canonical_bytes()));
-        }
-        out.extend(Payload::parts(
-            EntryKind::MixResult,
-            &mix_result.to_canonical_bytes(),
-        ));
+        let (decryption, mix_result, result) = self.decrypt_by(&lists, &[1, 3], &[4, 5]);
+        before_result.extend(decryption);
         Tallying {
-            before_result: out,
+            before_result,
             mix_result,
             result,
         }
@@ -193,27 +96,6 @@ impl Fixture {
         }
         rules
     }
-
-    fn seal(&self, after: &[Payload]) -> Vec<u8> {
-        let entries: Vec<Entry> = self
-            .voting
-            .iter()
-            .chain(after)
-            .map(|p| Entry::new(p.kind(), p.to_bytes()).unwrap())
-            .collect();
-        let board = NoteSigner::new(
-            "board.example/ranked-test",
-            ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
-        )
-        .unwrap();
-        let witness = Cosigner::new(
-            "witness.example",
-            ed25519_dalek::SigningKey::from_bytes(&[2; 32]),
-        )
-        .unwrap();
-        let n = entries.len() as u64;
-        seal_record(&entries, &[n], &board, &[witness], 1).unwrap()
-    }
 }
 
 fn count_error(r: Result<psephos_record::Applied, RuleError>) -> CountRuleError {
@@ -223,13 +105,9 @@ fn count_error(r: Result<psephos_record::Applied, RuleError>) -> CountRuleError 
     }
 }
 
-fn status(report: &psephos_record::Report, id: CheckId) -> Status {
-    report.checks.iter().find(|c| c.id == id).unwrap().status
-}
-
 #[test]
 fn a_ranked_election_counts_and_verifies() {
-    let mut f = Fixture::new();
+    let mut f = Fixture::ranked();
     let t = f.tallying();
     let counts = f.counts(&t.mix_result);
     assert_eq!(counts.len(), 2);
@@ -280,7 +158,7 @@ fn a_ranked_election_counts_and_verifies() {
 
 #[test]
 fn the_rules_refuse_a_misplaced_or_wrong_mixed_count() {
-    let mut f = Fixture::new();
+    let mut f = Fixture::ranked();
     let t = f.tallying();
     let counts = f.counts(&t.mix_result);
     let honest = MixedCount::new(&t.mix_result, &counts);
@@ -353,7 +231,7 @@ fn the_rules_refuse_a_misplaced_or_wrong_mixed_count() {
 /// caught by check 28, and the result after it refused.
 #[test]
 fn the_verifier_catches_a_miscount_a_changed_round_and_a_dropped_row() {
-    let mut f = Fixture::new();
+    let mut f = Fixture::ranked();
     let t = f.tallying();
     let counts = f.counts(&t.mix_result);
     let sealed = |f: &Fixture, count: MixedCount| {
