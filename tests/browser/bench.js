@@ -6,18 +6,130 @@
 //    "everything" ballot (score, cumulative and budget contests use Bulletproofs).
 // 2. Whole-election verification in the browser (the observer's worker) against the native
 //    `psephos verify` on the same record, as a ratio.
+// 3. Every ballot shape of `psephos bench --kind` (approval, plurality, score, cumulative,
+//    budget, ranked): encryption, batch verification from canonical bytes and verification one
+//    by one in wasm (`BenchShape`, one thread), against the native one-thread figures of
+//    `psephos bench --kind …` run just after, and the encryption's ratio to the fixed-base floor
+//    measured in wasm. `BENCH=shapes node bench.js` runs only this part.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
-import { startElection, launch } from './support.js';
+import { startElection, startService, launch } from './support.js';
 
 const RUNS = Number(process.env.RUNS || 20);
 const hasVerifier = readFileSync(new URL('../../web/dist/pkg/psephos_wasm.js', import.meta.url), 'utf8').includes('verifyRecord');
 const BALLOTS = hasVerifier ? Number(process.env.BALLOTS || 200) : 0;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Every shape of `psephos bench --kind`, one contest each.
+const SHAPES = [
+  ['approval', 1], ['approval', 5], ['plurality', 5], ['score', 5], ['cumulative', 5], ['budget', 5], ['ranked', 10],
+];
+
+/** A Rust `Duration` as `{:.1?}` prints it ("101.2µs", "10.0ms", "1.2s"), in milliseconds. */
+function parseDuration(text) {
+  const m = /^([\d.]+)(ns|µs|ms|s)$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text}`);
+  return Number(m[1]) * { ns: 1e-6, µs: 1e-3, ms: 1, s: 1000 }[m[2]];
+}
+
+/** Native one-thread figures of one shape: `{encrypt, verify1, batch}` in ms per ballot. */
+function nativeShape(kind, options) {
+  const out = execFileSync(process.env.PSEPHOS_BIN, ['bench', '--kind', kind, '--options', String(options),
+    '--contests', '1', '--max', '10', '--threads', '1', '--samples', '15', '--batch', '128']).toString();
+  const line = out.split('\n').find((l) => l.startsWith(`${kind} 1x${options}`));
+  if (!line) throw new Error(`no figures for ${kind} in:\n${out}`);
+  const [, enc, single, batch] = line.split('|').map((p) => p.trim().split(/\s+/));
+  return { encrypt: parseDuration(enc[0]), verify1: parseDuration(single[0]), batch: parseDuration(batch[0]) };
+}
+
+async function benchShapes() {
+  const service = await startService();
+  const browser = await launch();
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${service.service}/`);
+    const rows = [];
+    for (const [kind, options] of SHAPES) {
+      const wasm = await page.evaluate(async ({ kind, options }) => {
+        const glue = await import('./pkg/psephos_wasm.js');
+        const { initWasm } = await import('./integrity.js');
+        await initWasm(glue);
+        const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const shape = new glue.BenchShape(kind, 1, options, 10);
+        const heavy = !['approval', 'plurality'].includes(kind);
+        const perSample = heavy ? 2 : 10;
+        const samples = heavy ? 9 : 15;
+        shape.encrypt();
+        const info = JSON.parse(shape.info());
+        shape.clear();
+        const enc = [];
+        const floor = [];
+        if (info.encrypt_fixed_base) shape.prepareFloors(info.encrypt_fixed_base * perSample);
+        for (let i = 0; i < samples; i += 1) {
+          let t = performance.now();
+          for (let k = 0; k < perSample; k += 1) shape.encrypt();
+          enc.push((performance.now() - t) / perSample);
+          if (info.encrypt_fixed_base) {
+            t = performance.now();
+            shape.fixedBase();
+            floor.push((performance.now() - t) / perSample);
+          }
+        }
+        while (shape.verifyBatch() < 128) shape.encrypt();
+        const batch = [];
+        for (let i = 0; i < 5; i += 1) {
+          const t = performance.now();
+          const n = shape.verifyBatch();
+          batch.push((performance.now() - t) / n);
+        }
+        const each = [];
+        for (let i = 0; i < 3; i += 1) {
+          const t = performance.now();
+          const n = shape.verifyEach();
+          each.push((performance.now() - t) / n);
+        }
+        shape.prepareFloors(info.decompressions * 32);
+        const dec = [];
+        for (let i = 0; i < 5; i += 1) {
+          const t = performance.now();
+          shape.decompress();
+          dec.push((performance.now() - t) / 32);
+        }
+        shape.free();
+        return {
+          encrypt: median(enc), floor: floor.length ? median(floor) : null,
+          batch: median(batch), verify1: median(each), decompress: median(dec), info,
+        };
+      }, { kind, options });
+      const native = nativeShape(kind, options);
+      rows.push({ kind, options, wasm, native });
+      console.log(`${kind} 1x${options}: wasm encrypt ${wasm.encrypt.toFixed(2)} ms`
+        + (wasm.floor ? ` (floor ${wasm.floor.toFixed(2)} ms, ratio ${(wasm.encrypt / wasm.floor).toFixed(2)})` : '')
+        + `, batch ${wasm.batch.toFixed(3)} ms/ballot, alone ${wasm.verify1.toFixed(3)} ms`
+        + `; native encrypt ${native.encrypt.toFixed(3)} ms, batch ${native.batch.toFixed(3)} ms, alone ${native.verify1.toFixed(3)} ms`);
+    }
+    const fmt = (x) => (x >= 1 ? `${x.toFixed(1)} ms` : `${(x * 1000).toFixed(0)} µs`);
+    console.log('\n| shape | encrypt: wasm (floor ratio) | native | wasm ÷ native | batch verify per ballot: wasm | native | wasm ÷ native | verify alone: wasm ÷ native |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    for (const { kind, options, wasm, native } of rows) {
+      console.log(`| ${kind} 1×${options} | ${fmt(wasm.encrypt)}${wasm.floor ? ` (${(wasm.encrypt / wasm.floor).toFixed(2)})` : ''} | ${fmt(native.encrypt)} | ${(wasm.encrypt / native.encrypt).toFixed(2)} `
+        + `| ${fmt(wasm.batch)} | ${fmt(native.batch)} | ${(wasm.batch / native.batch).toFixed(2)} | ${(wasm.verify1 / native.verify1).toFixed(2)} |`);
+    }
+  } finally {
+    await browser.close();
+    await service.stop();
+  }
+}
+
+if (process.env.BENCH === 'shapes') {
+  console.log(`chromium: ${execFileSync('/usr/bin/chromium', ['--version']).toString().trim()}; cpu: ${cpus()[0].model} ×${cpus().length}; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  await benchShapes();
+  process.exit(0);
+}
 
 const voters = ['bench', 'everything', ...Array.from({ length: BALLOTS }, () => 'bench')];
 const election = await startElection({ voters });
@@ -99,3 +211,5 @@ try {
   await browser.close();
   await election.stop();
 }
+
+await benchShapes();

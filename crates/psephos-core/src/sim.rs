@@ -194,8 +194,9 @@ pub mod shapes {
     }
 
     /// `contests` contests of one kind, `n` options each: `approval`, `plurality`, `score`
-    /// (each option in `[0, max]`), `cumulative` (each in `[0, max]`, total at most `max`) or
-    /// `budget` (costs 100, 200, …; budget `100·n`). `None` for an unknown kind.
+    /// (each option in `[0, max]`), `cumulative` (each in `[0, max]`, total at most `max`),
+    /// `budget` (costs 100, 200, …; budget `100·n`) or `ranked` (IRV, `n` candidates, `n` ranks).
+    /// `None` for an unknown kind.
     pub fn of_kind(kind: &str, contests: usize, n: usize, max: u64) -> Option<Manifest> {
         let c = match kind {
             "approval" => format!("kind = \"approval\"\n{}", options(n, None)),
@@ -210,6 +211,7 @@ pub mod shapes {
                 100 * n,
                 options(n, Some(100))
             ),
+            "ranked" => format!("kind = \"ranked\"\nmethod = \"irv\"\n{}", options(n, None)),
             _ => return None,
         };
         Some(manifest(&vec![c; contests]))

@@ -14,6 +14,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bench;
 pub mod booth;
 pub mod challenge;
 pub mod choices;
@@ -212,6 +213,71 @@ impl JsBooth {
     /// Drops the held ballot and its secrets.
     pub fn forget(&mut self) {
         self.0.forget();
+    }
+}
+
+/// A ballot shape for the browser benchmark (`tests/browser/bench.js`; see [`bench`]).
+#[wasm_bindgen(js_name = BenchShape)]
+#[derive(Debug)]
+pub struct JsBenchShape(bench::Shape);
+
+#[wasm_bindgen(js_class = BenchShape)]
+impl JsBenchShape {
+    /// `contests` contests of `kind` with `options` options each, as `psephos bench --kind`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        kind: &str,
+        contests: usize,
+        options: usize,
+        max: u32,
+    ) -> Result<JsBenchShape, JsError> {
+        bench::Shape::new(kind, contests, options, u64::from(max), &mut OsRng)
+            .map(JsBenchShape)
+            .map_err(js)
+    }
+
+    /// Encrypts one random ballot of the shape and keeps it.
+    pub fn encrypt(&mut self) -> Result<(), JsError> {
+        self.0.encrypt(&mut OsRng).map_err(js)
+    }
+
+    /// Decodes and batch-verifies every kept ballot; returns how many.
+    #[wasm_bindgen(js_name = verifyBatch)]
+    pub fn verify_batch(&self) -> Result<usize, JsError> {
+        self.0.verify_batch().map_err(js)
+    }
+
+    /// Decodes and verifies every kept ballot alone; returns how many.
+    #[wasm_bindgen(js_name = verifyEach)]
+    pub fn verify_each(&self) -> Result<usize, JsError> {
+        self.0.verify_each().map_err(js)
+    }
+
+    /// JSON `{options, encrypt_fixed_base, decompressions, bytes}` of the shape.
+    pub fn info(&self) -> Result<String, JsError> {
+        to_json(&self.0.info().map_err(js)?)
+    }
+
+    /// Prepares `n` scalars and points for the floor runs.
+    #[wasm_bindgen(js_name = prepareFloors)]
+    pub fn prepare_floors(&mut self, n: usize) {
+        self.0.prepare_floors(n, &mut OsRng);
+    }
+
+    /// `n` fixed-base multiplications (the prepared ones); returns `n`.
+    #[wasm_bindgen(js_name = fixedBase)]
+    pub fn fixed_base(&self) -> usize {
+        self.0.fixed_base()
+    }
+
+    /// `n` decompressions (the prepared ones); returns `n`.
+    pub fn decompress(&self) -> usize {
+        self.0.decompress()
+    }
+
+    /// Forgets the kept ballots.
+    pub fn clear(&mut self) {
+        self.0.clear();
     }
 }
 

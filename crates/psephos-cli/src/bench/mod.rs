@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, default_value_t = 1000)]
     pub batch: usize,
     /// Measure only this ballot shape: contest kind (approval, plurality, score, cumulative,
-    /// budget), with `--options`, `--contests` and `--max`. Without it, a standard list of
+    /// budget, ranked), with `--options`, `--contests` and `--max`. Without it, a standard list of
     /// shapes, then the ceremony, tally and dlog figures.
     #[arg(long)]
     pub kind: Option<String>,
