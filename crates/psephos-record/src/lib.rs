@@ -32,8 +32,8 @@ pub use booth::{BoothFile, BoothManifest, BoothManifestError};
 pub use credentials::{CredentialList, ListedCredential};
 pub use payload::{Challenged, Control, Definition, DefinitionError, KeyAnnouncement, Payload};
 pub use rules::{
-    AnnouncementError, Applied, Counts, CredentialsError, Eligibility, Phase, ResultError,
-    RollbackError, RuleError, RuleErrorKind, Rules, ShareError, StateMark, TallyMismatch,
-    TrackedBallot,
+    AnnouncementError, Applied, CountedMix, Counts, CredentialsError, Eligibility, Phase,
+    ResultError, RollbackError, RuleError, RuleErrorKind, Rules, ShareError, StateMark,
+    TallyMismatch, TrackedBallot,
 };
 pub use verify::{verify_record, verify_record_with, CheckId, Report, Status, VerifyOptions};

@@ -28,7 +28,7 @@ use thiserror::Error;
 
 mod count;
 mod mix;
-pub use count::CountRuleError;
+pub use count::{CountRuleError, CountedMix};
 pub use mix::{MixRuleError, MixState};
 
 use crate::booth::{BoothManifest, BoothManifestError};
@@ -568,19 +568,30 @@ impl Rules {
     /// A ballot's zero-knowledge proofs must have been verified by the caller (see the module
     /// documentation); its signature is checked here.
     pub fn apply(&mut self, payload: &Payload) -> Result<Applied, RuleError> {
-        self.apply_checking(payload, true)
+        self.apply_checking(payload, true, None)
     }
 
     /// [`Rules::apply`] for a payload whose shuffle or mixed-share proofs the caller verified
     /// (against this state: [`Rules::mix`]'s current lists): every other rule is checked.
     pub fn apply_verified_mix(&mut self, payload: &Payload) -> Result<Applied, RuleError> {
-        self.apply_checking(payload, false)
+        self.apply_checking(payload, false, None)
+    }
+
+    /// [`Rules::apply`] for the mixed count the caller counted ([`CountedMix::count`], off the
+    /// state's lock): not counted again when it was counted from the mix result on the board.
+    pub fn apply_counted_mix(&mut self, counted: &CountedMix) -> Result<Applied, RuleError> {
+        self.apply_checking(
+            &Payload::MixedCount(counted.mixed_count().clone()),
+            true,
+            Some(counted),
+        )
     }
 
     fn apply_checking(
         &mut self,
         payload: &Payload,
         verify_proofs: bool,
+        counted: Option<&CountedMix>,
     ) -> Result<Applied, RuleError> {
         if self.pending.is_some() && payload.part().is_none() {
             return Err(RuleError::Mix(MixRuleError::PartOrder {
@@ -599,7 +610,7 @@ impl Rules {
             Payload::Tally(t) => self.apply_tally(t)?,
             Payload::Share(s) => self.apply_share(s)?,
             Payload::Result(r) => self.apply_result(r)?,
-            Payload::MixedCount(c) => self.apply_mixed_count(c)?,
+            Payload::MixedCount(c) => self.apply_mixed_count(c, counted)?,
             Payload::MixInput(p)
             | Payload::Shuffle(p)
             | Payload::MixShare(p)

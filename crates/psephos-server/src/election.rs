@@ -28,7 +28,7 @@ use psephos_core::encoding::Canonical;
 use psephos_core::hash::Digest;
 use psephos_record::payload::VerifiedChallenge;
 use psephos_record::snapshot::{RestoreStep, RulesSnapshot};
-use psephos_record::{Applied, Payload, RuleError, Rules, StateMark};
+use psephos_record::{Applied, CountedMix, Payload, RuleError, Rules, StateMark};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::RwLock;
@@ -364,6 +364,26 @@ impl ElectionService {
                 .await
         })
         .await
+    }
+
+    /// Posts the mixed count the caller counted off the async workers ([`CountedMix::count`]):
+    /// the rules check it under the write lock without counting again
+    /// ([`Rules::apply_counted_mix`]) when it was counted from the mix result on the board.
+    pub async fn post_counted_mix(
+        self: &Arc<Self>,
+        counted: CountedMix,
+    ) -> Result<(u64, Applied), ServiceError> {
+        let entries = vec![entry_of(&Payload::MixedCount(
+            counted.mixed_count().clone(),
+        ))?];
+        let this = self.clone();
+        let mut v = to_completion(async move {
+            this.apply_and_append(&[counted], entries, false, Rules::apply_counted_mix)
+                .await
+        })
+        .await?;
+        v.pop()
+            .ok_or(ServiceError::Internal("the write answered nothing"))
     }
 
     /// Posts a challenge whose ballot and opening were verified ([`VerifiedChallenge::verify`],

@@ -23,9 +23,8 @@ use psephos_board::EntryKind;
 use psephos_core::encoding::Canonical;
 use psephos_core::mix::MixGenerators;
 use psephos_core::mixnet::{MixInput, MixInputBuilder, MixResult, MixShare, Shuffle};
-use psephos_core::ranked::{count_ranked, MixedCount};
 use psephos_record::rules::MixRuleError;
-use psephos_record::{Applied, Payload, Phase, RuleError};
+use psephos_record::{Applied, CountedMix, Payload, Phase, RuleError};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -327,12 +326,9 @@ pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64>
             let (result, _) = s.mix().and_then(|m| m.result())?;
             (s.election()?.clone(), result.clone())
         };
-        let counted = tokio::task::spawn_blocking(move || {
-            count_ranked(el.manifest(), el.hash(), &result)
-                .map(|counts| MixedCount::new(&result, &counts))
-        })
-        .await
-        .ok()?;
+        let counted = tokio::task::spawn_blocking(move || CountedMix::count(&el, result))
+            .await
+            .ok()?;
         let count = match counted {
             Ok(count) => count,
             Err(e) => {
@@ -340,7 +336,7 @@ pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64>
                 return None;
             }
         };
-        match election.post(Payload::MixedCount(count)).await {
+        match election.post_counted_mix(count).await {
             Ok((index, _)) => {
                 tracing::info!(index, "mixed count posted");
                 return Some(index);

@@ -6,8 +6,15 @@
 //! ([`psephos_core::ranked::count_ranked`]) and accept only the very bytes the recount gives.
 //! The server posts exactly what these rules compute; the verifier, replaying the same rules,
 //! reaches the same transcripts or names the contest whose count differs (check 28).
+//!
+//! A count of many ballots takes a while (an STV count of 10⁶ ballots, a quarter of a second),
+//! so the server counts once, off its write lock, and hands the rules a [`CountedMix`]: made
+//! only by counting a mix result, which it keeps, it is accepted without a second count when that
+//! mix result equals the one on the board (a comparison of the rows, not a count).
 
+use psephos_core::election::Election;
 use psephos_core::encoding::Canonical;
+use psephos_core::mixnet::MixResult;
 use psephos_core::ranked::{count_ranked, MixedCount, RankedCount, RankedCountError};
 use thiserror::Error;
 
@@ -58,6 +65,35 @@ fn count_err(e: CountRuleError) -> RuleError {
     RuleError::Count(e)
 }
 
+/// A mixed count computed from a mix result by [`count_ranked`]: the capability to post it
+/// without the rules counting again ([`Rules::apply_counted_mix`]). Only [`CountedMix::count`]
+/// makes one.
+#[derive(Debug, Clone)]
+pub struct CountedMix {
+    result: MixResult,
+    count: MixedCount,
+    counts: Vec<RankedCount>,
+}
+
+impl CountedMix {
+    /// Counts the ranked contests of `election` from `result` (a mix result read from the
+    /// state, e.g. off its lock).
+    pub fn count(election: &Election, result: MixResult) -> Result<Self, RuleError> {
+        let counts = count_ranked(election.manifest(), election.hash(), &result)
+            .map_err(|e| count_err(CountRuleError::Uncountable(e)))?;
+        Ok(CountedMix {
+            count: MixedCount::new(&result, &counts),
+            result,
+            counts,
+        })
+    }
+
+    /// The entry to post.
+    pub fn mixed_count(&self) -> &MixedCount {
+        &self.count
+    }
+}
+
 impl Rules {
     /// Whether the manifest has a ranked contest (and so a mixed count before the result).
     pub fn has_ranked_contests(&self) -> bool {
@@ -89,7 +125,13 @@ impl Rules {
         Ok((MixedCount::new(result, &counts), counts))
     }
 
-    pub(super) fn apply_mixed_count(&mut self, posted: &MixedCount) -> Result<Applied, RuleError> {
+    /// Checks a posted mixed count against `counted` — when it was counted from the mix result
+    /// on the board — or else against a recount.
+    pub(super) fn apply_mixed_count(
+        &mut self,
+        posted: &MixedCount,
+        counted: Option<&CountedMix>,
+    ) -> Result<Applied, RuleError> {
         if !self.has_ranked_contests() {
             return Err(count_err(CountRuleError::NothingRanked));
         }
@@ -97,7 +139,13 @@ impl Rules {
         if self.counted.is_some() {
             return Err(count_err(CountRuleError::Posted));
         }
-        let (expected, counts) = self.recount()?;
+        let on_board = self.mix().and_then(|m| m.result()).map(|(r, _)| r);
+        let (expected, counts) = match counted {
+            // The count is a function of the rows (and the election): the same rows, the same
+            // count.
+            Some(c) if on_board == Some(&c.result) => (c.count.clone(), c.counts.clone()),
+            _ => self.recount()?,
+        };
         if posted.election != expected.election || posted.lists != expected.lists {
             return Err(count_err(CountRuleError::WrongLists));
         }

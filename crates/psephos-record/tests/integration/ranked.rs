@@ -10,7 +10,7 @@ use psephos_core::ranked::{count_ranked, MixedCount, RankedCount};
 use psephos_core::tally::TallyResult;
 use psephos_record::rules::CountRuleError;
 use psephos_record::verify::{verify_record, NoProgress};
-use psephos_record::{CheckId, Payload, RuleError, Rules, Status};
+use psephos_record::{CheckId, CountedMix, Payload, RuleError, Rules, Status};
 
 const MANIFEST: &str = r#"
 [election]
@@ -223,6 +223,43 @@ fn the_rules_refuse_a_misplaced_or_wrong_mixed_count() {
     assert!(rules.ranked_counts().is_none());
     rules.apply(&Payload::MixedCount(honest.clone())).unwrap();
     let e = count_error(rules.apply(&Payload::MixedCount(honest)));
+    assert_eq!(e, CountRuleError::Posted);
+    rules.apply(&Payload::Result(t.result)).unwrap();
+}
+
+/// The server counts once, off its lock, and hands the rules a `CountedMix`: accepted as it is
+/// when counted from the rows on the board, recounted (and refused) when counted from others.
+#[test]
+fn a_counted_mix_is_taken_as_counted_only_from_the_rows_on_the_board() {
+    let mut f = Fixture::ranked();
+    let t = f.tallying();
+    let election = &f.sim.election;
+
+    // Rows with one ballot dropped but the same lists digest: the shortcut must not apply.
+    let mut fewer = t.mix_result.clone();
+    fewer.contests[0].rows.pop();
+    assert_eq!(fewer.lists, t.mix_result.lists);
+    let forged = CountedMix::count(election, fewer).unwrap();
+    let mut rules = f.rules(&t.before_result);
+    let e = count_error(rules.apply_counted_mix(&forged));
+    assert_eq!(
+        e,
+        CountRuleError::Differs {
+            contest: "mayor".into()
+        }
+    );
+    assert!(rules.ranked_counts().is_none());
+
+    // Counted from the board's rows: accepted, the same entry and counts as a recount.
+    let honest = CountedMix::count(election, t.mix_result.clone()).unwrap();
+    let counts = f.counts(&t.mix_result);
+    assert_eq!(
+        honest.mixed_count(),
+        &MixedCount::new(&t.mix_result, &counts)
+    );
+    rules.apply_counted_mix(&honest).unwrap();
+    assert_eq!(rules.ranked_counts().unwrap().0, counts.as_slice());
+    let e = count_error(rules.apply_counted_mix(&honest));
     assert_eq!(e, CountRuleError::Posted);
     rules.apply(&Payload::Result(t.result)).unwrap();
 }
