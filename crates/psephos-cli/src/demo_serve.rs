@@ -50,7 +50,11 @@ pub struct Args {
     /// one service, with its own board, trustees and voters.
     #[arg(
         long = "config",
-        default_values = ["election-config/municipal-2026.toml", "election-config/referendum.toml"]
+        default_values = [
+            "election-config/municipal-2026.toml",
+            "election-config/referendum.toml",
+            "election-config/ranked-2026.toml",
+        ]
     )]
     pub configs: Vec<PathBuf>,
     /// Where the board, the trustees' key files and the credential codes go. Cleared at start
@@ -146,6 +150,9 @@ struct DemoElection {
     shown: Vec<(String, String)>,
     credentials: usize,
     dir: PathBuf,
+    /// Whether a contest is counted by the mixnet (every ranked contest is): finishing it
+    /// takes the mix and the trustees' shuffles before the tally.
+    mixed: bool,
 }
 
 /// Everything the demo's elections share: the service and the people who act on it.
@@ -294,6 +301,7 @@ impl Demo<'_> {
                 shown,
                 credentials: list.credentials.len(),
                 dir,
+                mixed: manifest.contests.iter().any(|c| c.is_mixed()),
             },
             witness,
         ))
@@ -416,7 +424,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             e.slug,
             e.token.expose()
         );
-        println!("  {psephos} election close && {psephos} election tally");
+        if e.mixed {
+            // The mixnet first (docs/protocol.md §13): each trustee shuffles after the ones
+            // before it, then the tally; the decryptions also decrypt the mixed rows.
+            println!("  {psephos} election close && {psephos} election mix");
+            for t in &e.trustees {
+                println!(
+                    "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee mix --server {service_url} --key {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",
+                    t.display(),
+                    e.board_key
+                );
+            }
+            println!("  {psephos} election tally");
+        } else {
+            println!("  {psephos} election close && {psephos} election tally");
+        }
         for t in e.trustees.iter().take(e.threshold) {
             println!(
                 "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {service_url} --key {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",
