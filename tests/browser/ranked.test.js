@@ -58,13 +58,31 @@ const ranking = (page, c) => page.locator(`#c${c}-order li .rank-name`).allTextC
 const live = (page, c) => page.textContent(`#c${c}-live`);
 
 /**
+ * Moves the focus to `selector` with the Tab key, or Shift+Tab when it comes before the focused
+ * element (keyboard-only navigation in both directions).
+ */
+async function keyTo(page, selector) {
+  const back = await page.evaluate((s) => {
+    const target = document.querySelector(s);
+    const at = document.activeElement;
+    return Boolean(at && at !== document.body && (target.compareDocumentPosition(at) & Node.DOCUMENT_POSITION_FOLLOWING));
+  }, selector);
+  if (!back) return tabTo(page, selector);
+  for (let i = 0; i < 300; i += 1) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return undefined;
+    await page.keyboard.press('Shift+Tab');
+  }
+  throw new Error(`could not reach ${selector} with Shift+Tab`);
+}
+
+/**
  * Ranks the candidates `order` (option indices) of contest `c` with the keyboard only: Tab to
  * each candidate's rank selector, type the rank's first character (the native <select>'s
  * type-ahead picks "1st", "2nd", …).
  */
 async function rankByKeyboard(page, c, order) {
   for (const [r, k] of order.entries()) {
-    await tabTo(page, `#c${c}-o${k}`);
+    await keyTo(page, `#c${c}-o${k}`);
     await page.keyboard.type(String(r + 1));
   }
 }
@@ -107,22 +125,22 @@ test('a voter ranks by keyboard only: ranks move, gaps close, the limit holds, e
   await noA11yViolations(page, 'the ranked ballot');
 
   // Mayor: Moreau 1st, then Okafor 1st (Moreau moves to 2nd, and is told so).
-  await tabTo(page, `#c0-o${MOREAU}`);
+  await keyTo(page, `#c0-o${MOREAU}`);
   await page.keyboard.type('1');
   assert.equal(await live(page, 0), t('booth.rank.now', { name: MAYOR[MOREAU], rank: '1st' }));
-  await tabTo(page, `#c0-o${OKAFOR}`);
+  await keyTo(page, `#c0-o${OKAFOR}`);
   await page.keyboard.type('1');
   assert.equal(await live(page, 0), [
     t('booth.rank.now', { name: MAYOR[OKAFOR], rank: '1st' }),
     t('booth.rank.now', { name: MAYOR[MOREAU], rank: '2nd' })].join(' '));
   assert.deepEqual(await ranking(page, 0), [MAYOR[OKAFOR], MAYOR[MOREAU]]);
   // Lindqvist 4th with two ranked: the gap closes, he is 3rd; the selectors say so.
-  await tabTo(page, `#c0-o${LINDQVIST}`);
+  await keyTo(page, `#c0-o${LINDQVIST}`);
   await page.keyboard.type('4');
   assert.equal(await live(page, 0), t('booth.rank.now', { name: MAYOR[LINDQVIST], rank: '3rd' }));
   assert.equal(await page.inputValue(`#c0-o${LINDQVIST}`), '3');
   // Okafor not ranked after all ("N"ot ranked): the others move up.
-  await tabTo(page, `#c0-o${OKAFOR}`);
+  await keyTo(page, `#c0-o${OKAFOR}`);
   await page.keyboard.type('N');
   assert.ok((await live(page, 0)).startsWith(t('booth.rank.removed', { name: MAYOR[OKAFOR] })));
   assert.deepEqual(await ranking(page, 0), [MAYOR[MOREAU], MAYOR[LINDQVIST]]);
@@ -130,7 +148,7 @@ test('a voter ranks by keyboard only: ranks move, gaps close, the limit holds, e
 
   // Council (at most 4 of 5): Chen, Alvarez, Eze, Brennan; then Dubois 2nd pushes Brennan out.
   await rankByKeyboard(page, 1, [CHEN, ALVAREZ, EZE, BRENNAN]);
-  await tabTo(page, `#c1-o${DUBOIS}`);
+  await keyTo(page, `#c1-o${DUBOIS}`);
   await page.keyboard.type('2');
   assert.ok((await live(page, 1)).endsWith(t('booth.rank.dropped', { name: COUNCIL[BRENNAN], max: 4 })), await live(page, 1));
   assert.deepEqual(await ranking(page, 1), [COUNCIL[CHEN], COUNCIL[DUBOIS], COUNCIL[ALVAREZ], COUNCIL[EZE]]);
@@ -296,6 +314,13 @@ test('after the mix, the decryption and the count, the results show every round 
     assert.equal(await chart.locator('g[data-round]').count(), transcript.rounds.length);
     assert.equal(await chart.locator('g[data-round] rect.gained').count(), transcript.rounds.length * names.length);
     assert.ok((await chart.locator('figcaption').textContent()).length > 0);
+    // Round 1 holds first preferences (nothing transferred); a later round shows a transfer.
+    const gained = (r) => chart.locator(`g[data-round="${r}"] rect.gained`)
+      .evaluateAll((rs) => rs.map((x) => Number(x.getAttribute('width'))));
+    assert.deepEqual(await gained(1), names.map(() => 0));
+    let transferred = 0;
+    for (let r = 2; r <= transcript.rounds.length; r += 1) transferred += (await gained(r)).reduce((a, b) => a + b, 0);
+    assert.ok(transferred > 0, `${title}: the chart shows the transfers`);
     assert.equal(await chart.locator('line.quota').count(), transcript.quota ? 1 : 0);
   }
   // The referendum is tallied homomorphically beside them.

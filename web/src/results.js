@@ -118,7 +118,7 @@ function rankedSection(contest, transcript) {
     transcript.quota !== null && transcript.quota !== undefined
       ? el('p', { text: t('results.ranked.quota', { quota: transcript.quota }) }) : null,
     transcript.blank ? el('p', { class: 'hint', text: t('results.ranked.blank', { blank: number(transcript.blank), ballots: number(transcript.ballots) }) }) : null,
-    transferChart(contest, transcript, name),
+    transferChart(transcript, name),
     rounds);
 }
 

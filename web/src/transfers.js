@@ -18,20 +18,20 @@ const HEAD = 26; // a round's heading
 const amount = (v) => Number(v) || 0;
 
 /**
- * The chart of `transcript` (a CountTranscript, docs/protocol.md §13.10.6) of `contest`:
+ * The chart of `transcript` (a CountTranscript, docs/protocol.md §13.10.6), `name(k)` naming candidate `k`:
  * a `<figure>` with its caption, or null when there is nothing to draw (Schulze has no rounds).
  */
-export function transferChart(contest, transcript, name) {
+export function transferChart(transcript, name) {
   const rounds = transcript.rounds || [];
   if (!rounds.length) return null;
-  const n = contest.options.length;
   const quota = transcript.quota !== null && transcript.quota !== undefined ? amount(transcript.quota) : null;
   const top = Math.max(1, quota ?? 0, ...rounds.flatMap((r) => r.tallies.map(amount)));
   const scale = (v) => (BAR * v) / top;
   const groups = [];
   let y = 0;
   rounds.forEach((round, i) => {
-    const before = i > 0 ? rounds[i - 1].tallies.map(amount) : new Array(n).fill(0);
+    // Round 1's votes are first preferences, held from the start: nothing is transferred yet.
+    const before = i > 0 ? rounds[i - 1].tallies.map(amount) : round.tallies.map(amount);
     const parts = [el('text', { x: 0, y: y + 18, class: 'round', text: t('results.ranked.chart.round', { round: i + 1 }) })];
     y += HEAD;
     round.tallies.forEach((v, k) => {
