@@ -4,7 +4,8 @@
 // keyboard only (the native rank selectors) and by the ranking's move buttons, one ballot is
 // challenged and its ranking checked on a second device, the ballots are cast, then the officials
 // close, the three trustees' processes mix, two decrypt, the server counts, and the results page
-// shows every round as a table and the transfer chart, naming the winners the count names.
+// shows every round as a table and the transfer chart, naming the winners the count names, and
+// the observer's in-browser verifier recounts them (check 28).
 // axe-core checks every view; no page may make a third-party request or log an error (CSP).
 
 import { test, before, after } from 'node:test';
@@ -328,5 +329,20 @@ test('after the mix, the decryption and the count, the results show every round 
   assert.match(await referendum.locator('tr', { hasText: 'Yes' }).textContent(), /Yes\s*5/);
   await noA11yViolations(page, 'the ranked results');
   await screenshot(page, 'ranked-results');
+  assert.deepEqual(problems, []);
+});
+
+test('the observer verifies the ranked election in the browser, recounting every ranked contest', async () => {
+  const { page, problems } = await watchedPage(browser.context, election.url);
+  await page.goto(`${election.url}/observer.html`);
+  await page.locator('#board dl').waitFor();
+  await page.click('#verify');
+  await page.locator('#verify-status.ok, #verify-status.bad').waitFor({ timeout: 300_000 });
+  const checks = await page.textContent('#verify-checks');
+  assert.match(await page.textContent('#verify-status'), /passed/, checks);
+  // Check 28 (mix.ranked) ran and passed: not "not applicable".
+  const recount = page.locator('#verify-checks > li', { hasText: 'each ranked contest\'s count on the board equals' });
+  assert.equal(await recount.locator('strong').first().textContent(), t('observer.verify.pass'), checks);
+  await noA11yViolations(page, 'the ranked election verified');
   assert.deepEqual(problems, []);
 });
