@@ -66,7 +66,7 @@ export function renderRanked(c, index, check) {
 
   const live = el('p', { id: `${id}-live`, class: 'live', 'aria-live': 'polite' });
   const selects = c.options.map((o, k) => {
-    const select = el('select', { id: `${id}-o${k}`, 'aria-describedby': `${id}-hint` },
+    const select = el('select', { id: `${id}-o${k}` },
       el('option', { value: '0', text: t('booth.rank.notRanked') }),
       Array.from({ length: m }, (_, r) => el('option', { value: String(r + 1), text: ordinal(r + 1) })));
     select.addEventListener('change', () => place(k, Number(select.value)));

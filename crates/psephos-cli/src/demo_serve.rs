@@ -2,16 +2,17 @@
 //! sample elections open for voting, so that a person can vote in the booth and watch the boards.
 //!
 //! Nothing is simulated on the server side: the process starts `psephos serve`'s service on a
-//! SQLite database in a demo directory and, for each `--config` (two sample elections by
-//! default), creates the election as the operator does, defines it over HTTP with its officials'
+//! SQLite database in a demo directory and, for each `--config` (three sample elections by
+//! default: municipal, referendum, and the ranked one), creates the election as the operator does, defines it over HTTP with its officials'
 //! token, lets three trustee clients (the code of `psephos trustee ceremony`, with key files in
 //! the demo directory) run the key ceremony against it, publishes a credential list made by the
 //! credential authority's code, and opens voting. A witness (the code of `psephos witness run`)
 //! follows each election's board and cosigns its checkpoints, so the booth's receipts and the
 //! observer page show the trust model at work. It prints the list and each election's booth and
 //! observer URLs, a few credential codes to vote with, the keys to pin in the observer page, and
-//! the commands that close, tally, decrypt, export and verify — naming this very binary, so they
-//! work from where `make demo` ran.
+//! the commands that close, mix (an election with mixed or ranked contests: the officials' mix
+//! and each trustee's shuffle), tally, decrypt, export and verify — naming this very binary, so
+//! they work from where `make demo` ran.
 //!
 //! The demo directory holds secrets (trustee key files sealed under a passphrase printed on the
 //! screen, voter credential codes): it is a demonstration, not a deployment.
