@@ -8,15 +8,16 @@ export CARGO_TERM_COLOR ?= never
 
 all: test
 
-## Serve two sample elections (municipal and referendum) from one service, open for voting, on
-## http://127.0.0.1:8080 (the list at /, each election's pages at /e/<id>/): builds the booth,
-## runs each election's 3-trustee ceremony over HTTP, publishes credentials, runs a witness that
-## cosigns each board, and prints the booth and observer URLs, credential codes to vote with, the
-## keys to pin, and the commands (naming the built binary) that close, tally, decrypt, export and
-## verify.
+## Serve three sample elections (municipal, referendum, and the ranked one: IRV, STV and a
+## referendum) from one service, open for voting, on http://127.0.0.1:8080 (the list at /, each
+## election's pages at /e/<id>/): builds the booth, runs each election's 3-trustee ceremony over
+## HTTP, publishes credentials, runs a witness that cosigns each board, and prints the booth and
+## observer URLs, credential codes to vote with, the keys to pin, and the commands (naming the
+## built binary) that close, mix (the ranked election), tally, decrypt, export and verify.
 demo: web
 	RUST_LOG=$${RUST_LOG:-warn} $(CARGO) run --locked -p psephos-cli --bin psephos -- demo-serve \
-	  --config election-config/municipal-2026.toml --config election-config/referendum.toml --web web/dist
+	  --config election-config/municipal-2026.toml --config election-config/referendum.toml \
+	  --config election-config/ranked-2026.toml --web web/dist
 
 ## A whole election in process (ceremony, 1,000 voters with revotes and challenges, tally with a
 ## trustee absent) written to a record and verified: no server, no browser.

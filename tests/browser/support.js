@@ -17,9 +17,9 @@ export const artifacts = join(here, 'artifacts');
 const bin = process.env.PSEPHOS_BIN || join(process.env.CARGO_TARGET_DIR || join(repo, 'target'), 'debug', 'psephos');
 
 /** Runs `psephos …`; resolves with stdout, rejects with stderr. */
-export function psephos(args, { env = {}, cwd } = {}) {
+export function psephos(args, { env = {}, cwd, timeout = 180_000 } = {}) {
   return new Promise((ok, fail) => {
-    execFile(bin, args, { env: { ...process.env, ...env }, cwd, maxBuffer: 64 << 20, timeout: 180_000 },
+    execFile(bin, args, { env: { ...process.env, ...env }, cwd, maxBuffer: 64 << 20, timeout },
       (err, stdout, stderr) => (err ? fail(new Error(`psephos ${args.join(' ')}: ${stderr || err.message}`)) : ok(stdout)));
   });
 }
@@ -133,6 +133,18 @@ export async function startElection({ manifest = join(here, 'election.toml'), vo
     codes,
     serverLog,
     async close() { await election('close'); },
+    /**
+     * The mixnet (mixed and ranked contests, docs/protocol.md §13): the officials post the mix
+     * input, and the three trustees' `psephos trustee mix` processes shuffle in turn (each
+     * waits for the ones before it). Before `tally()`.
+     */
+    async mix() {
+      await election('mix');
+      const boardKey = (await (await fetch(apiBase)).json()).board.verifier_key;
+      await Promise.all(['alice', 'bob', 'carol'].map((name) =>
+        psephos(['trustee', 'mix', '--server', service, '--election', 'e1', '--key', key(name),
+          '--passphrase-file', pass, '--board-key', boardKey], { timeout: 600_000 })));
+    },
     async tally() {
       await election('tally');
       // The trustees pin the board key; the test driver is the test's trusted party, so it may

@@ -1,9 +1,11 @@
 // The ballot form: one fieldset per contest of the voter's style, for every contest kind, with
 // live counters (selected, remaining budget, points left), the contest rules checked by the
 // core itself (wasm `checkContest`: the very check the encryption and every verifier make) and
-// worded here from the violation's code, and the review in words.
+// worded here from the violation's code, and the review in words. Ranked contests have their
+// own form (ranked.js).
 
 import { el, number, t } from './common.js';
+import { rankingInWords, renderRanked } from './ranked.js';
 
 /** How a contest is presented, from its kind and rule (docs/protocol.md §6). */
 function presentation(c) {
@@ -49,6 +51,11 @@ function explain(c, v) {
  * `wasm` is the loaded psephos wasm module (for `checkContest`).
  */
 export function renderContest(c, index, wasm) {
+  const checkValues = (vs) => {
+    const v = JSON.parse(wasm.checkContest(JSON.stringify(c), JSON.stringify(vs)));
+    return v ? explain(c, v) : null;
+  };
+  if (c.kind === 'ranked') return renderRanked(c, index, checkValues);
   const kind = presentation(c);
   const id = `c${index}`;
   const hintId = `${id}-hint`;
@@ -109,10 +116,7 @@ export function renderContest(c, index, wasm) {
   fieldset.addEventListener('change', update);
   update();
 
-  const check = () => {
-    const v = JSON.parse(wasm.checkContest(JSON.stringify(c), JSON.stringify(values())));
-    return v ? explain(c, v) : null;
-  };
+  const check = () => checkValues(values());
 
   const set = (vs) => {
     inputs.forEach((input, i) => {
@@ -128,6 +132,7 @@ export function renderContest(c, index, wasm) {
 
 /** The voter's choices in words, for the review and the challenge. */
 export function choicesInWords(contest, values) {
+  if (contest.kind === 'ranked') return rankingInWords(contest, values);
   const chosen = contest.options
     .map((o, i) => [o, values[i]])
     .filter(([, v]) => v > 0)

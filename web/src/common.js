@@ -18,12 +18,15 @@ export const E = (path) => `/api/v1/elections/${election}${path}`;
 /** `document.getElementById`. */
 export const $ = (id) => document.getElementById(id);
 
+/** The tags `el` creates in the SVG namespace (the QR code, the results' charts). */
+const SVG_TAGS = new Set(['svg', 'path', 'g', 'rect', 'text', 'line']);
+
 /**
  * Creates an element: `el('p', {class: 'x', text: 'hi'}, child, …)`. Attributes are set as
  * attributes (`aria-*`, `for`, …) except `text` (textContent) and `on*` functions (listeners).
  */
 export function el(tag, attrs = {}, ...children) {
-  const node = tag === 'svg' || tag === 'path'
+  const node = SVG_TAGS.has(tag)
     ? document.createElementNS('http://www.w3.org/2000/svg', tag)
     : document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

@@ -15,7 +15,7 @@ import { renderContest } from './ballot.js';
 frame('console.title', null);
 
 const SESSION = 'psephos.console';
-const KINDS = ['referendum', 'plurality', 'approval', 'score', 'cumulative', 'budget'];
+const KINDS = ['referendum', 'plurality', 'approval', 'score', 'cumulative', 'budget', 'ranked'];
 /** The parameters each contest kind takes (docs/protocol.md §6), in form order; `count` is the
  * checkbox "counted by the mixnet" (§13.7), offered where the protocol allows it. */
 const PARAMS = {
@@ -25,7 +25,10 @@ const PARAMS = {
   score: ['max_score'],
   cumulative: ['max_per_option', 'max_total'],
   budget: ['budget'],
+  ranked: ['method', 'seats', 'max_ranks'],
 };
+/** A ranked contest's counting methods (§6.2); `seats` is for STV only. */
+const METHODS = ['irv', 'stv', 'condorcet'];
 
 let session = null;
 try { session = JSON.parse(sessionStorage.getItem(SESSION) || 'null'); } catch { session = null; }
@@ -279,6 +282,7 @@ async function startDefine() {
 function field(id, labelKey, obj, key, { type = 'text', fieldPath, hint, params = {} } = {}) {
   const attrs = { id, type, 'data-field': fieldPath, autocomplete: 'off' };
   if (type === 'number') Object.assign(attrs, { min: 0, step: 1, inputmode: 'numeric' });
+  if (hint) attrs['aria-describedby'] = `${id}-hint`;
   const input = type === 'textarea'
     ? el('textarea', { id, rows: 2, 'data-field': fieldPath })
     : el('input', attrs);
@@ -325,6 +329,15 @@ $('f-trustee-file').addEventListener('change', async () => {
   renderTrustees();
 });
 
+/** A ranked contest's method: a select bound to `c.params.method` (IRV unless chosen). */
+function methodField(id, c, fieldPath) {
+  c.params.method = c.params.method || 'irv';
+  const select = el('select', { id, 'data-field': fieldPath },
+    METHODS.map((m) => el('option', { value: m, text: t(`console.method.${m}`), selected: m === c.params.method })));
+  select.addEventListener('change', () => { c.params.method = select.value; });
+  return el('div', { class: 'field' }, el('label', { for: id, text: t('console.param.method') }), select);
+}
+
 function renderContests() {
   fill($('contest-list'), form.contests.map((c, ci) => {
     const p = `f-c${c.key}`;
@@ -337,8 +350,13 @@ function renderContests() {
       renderContests();
       $(`${p}-kind`).focus();
     });
-    const params = PARAMS[c.kind].map((name) => field(`${p}-${name}`, `console.param.${name}`, c.params, name,
-      { type: name === 'blank_allowed' || name === 'count' ? 'checkbox' : 'number', fieldPath: at(name) }));
+    const params = PARAMS[c.kind].map((name) => (name === 'method'
+      ? methodField(`${p}-${name}`, c, at(name))
+      : field(`${p}-${name}`, `console.param.${name}`, c.params, name, {
+        type: name === 'blank_allowed' || name === 'count' ? 'checkbox' : 'number',
+        fieldPath: at(name),
+        hint: name === 'seats' || name === 'max_ranks' ? t(`console.param.${name}.hint`) : undefined,
+      })));
     const options = c.options.map((o, oi) => {
       const q = `${p}-o${o.key}`;
       const of = (f) => at(`options[${oi}].${f}`);
@@ -462,6 +480,8 @@ function toToml() {
         lines.push(`blank_allowed = ${Boolean(c.params.blank_allowed)}`);
       } else if (name === 'count') {
         if (c.params.count) lines.push('count = "mix"');
+      } else if (name === 'method') {
+        lines.push(`method = ${str(c.params.method || 'irv')}`);
       } else {
         const v = num(c.params[name], `contests[${ci}].${name}`);
         if (v !== null) lines.push(`${name} = ${v}`);
@@ -501,6 +521,11 @@ function fromManifest(m) {
     if (c.kind === 'score') x.params.max_score = r.maxima[0];
     if (c.kind === 'cumulative') Object.assign(x.params, { max_per_option: r.maxima[0], max_total: r.limit.total });
     if (c.kind === 'budget') x.params.budget = r.limit.total;
+    if (c.kind === 'ranked' && c.ranking) {
+      x.params.method = c.ranking.method;
+      if (c.ranking.method === 'stv') x.params.seats = c.ranking.seats;
+      x.params.max_ranks = r.maxima.length;
+    }
     if (PARAMS[c.kind].includes('count')) x.params.count = c.count === 'mix';
     return x;
   });

@@ -1,6 +1,7 @@
 // The results page: per-contest tables with bars, turnout, and where the proofs are.
 
 import { $, api, ApiError, describe, el, fill, frame, number, t, loadWasm, E } from './common.js';
+import { transferChart } from './transfers.js';
 
 frame('results.title', 'results.html');
 
@@ -117,6 +118,7 @@ function rankedSection(contest, transcript) {
     transcript.quota !== null && transcript.quota !== undefined
       ? el('p', { text: t('results.ranked.quota', { quota: transcript.quota }) }) : null,
     transcript.blank ? el('p', { class: 'hint', text: t('results.ranked.blank', { blank: number(transcript.blank), ballots: number(transcript.ballots) }) }) : null,
+    transferChart(transcript, name),
     rounds);
 }
 

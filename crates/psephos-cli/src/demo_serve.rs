@@ -2,16 +2,17 @@
 //! sample elections open for voting, so that a person can vote in the booth and watch the boards.
 //!
 //! Nothing is simulated on the server side: the process starts `psephos serve`'s service on a
-//! SQLite database in a demo directory and, for each `--config` (two sample elections by
-//! default), creates the election as the operator does, defines it over HTTP with its officials'
+//! SQLite database in a demo directory and, for each `--config` (three sample elections by
+//! default: municipal, referendum, and the ranked one), creates the election as the operator does, defines it over HTTP with its officials'
 //! token, lets three trustee clients (the code of `psephos trustee ceremony`, with key files in
 //! the demo directory) run the key ceremony against it, publishes a credential list made by the
 //! credential authority's code, and opens voting. A witness (the code of `psephos witness run`)
 //! follows each election's board and cosigns its checkpoints, so the booth's receipts and the
 //! observer page show the trust model at work. It prints the list and each election's booth and
 //! observer URLs, a few credential codes to vote with, the keys to pin in the observer page, and
-//! the commands that close, tally, decrypt, export and verify — naming this very binary, so they
-//! work from where `make demo` ran.
+//! the commands that close, mix (an election with mixed or ranked contests: the officials' mix
+//! and each trustee's shuffle), tally, decrypt, export and verify — naming this very binary, so
+//! they work from where `make demo` ran.
 //!
 //! The demo directory holds secrets (trustee key files sealed under a passphrase printed on the
 //! screen, voter credential codes): it is a demonstration, not a deployment.
@@ -50,7 +51,11 @@ pub struct Args {
     /// one service, with its own board, trustees and voters.
     #[arg(
         long = "config",
-        default_values = ["election-config/municipal-2026.toml", "election-config/referendum.toml"]
+        default_values = [
+            "election-config/municipal-2026.toml",
+            "election-config/referendum.toml",
+            "election-config/ranked-2026.toml",
+        ]
     )]
     pub configs: Vec<PathBuf>,
     /// Where the board, the trustees' key files and the credential codes go. Cleared at start
@@ -146,6 +151,9 @@ struct DemoElection {
     shown: Vec<(String, String)>,
     credentials: usize,
     dir: PathBuf,
+    /// Whether a contest is counted by the mixnet (every ranked contest is): finishing it
+    /// takes the mix and the trustees' shuffles before the tally.
+    mixed: bool,
 }
 
 /// Everything the demo's elections share: the service and the people who act on it.
@@ -294,6 +302,7 @@ impl Demo<'_> {
                 shown,
                 credentials: list.credentials.len(),
                 dir,
+                mixed: manifest.contests.iter().any(|c| c.is_mixed()),
             },
             witness,
         ))
@@ -416,7 +425,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             e.slug,
             e.token.expose()
         );
-        println!("  {psephos} election close && {psephos} election tally");
+        if e.mixed {
+            // The mixnet first (docs/protocol.md §13): each trustee shuffles after the ones
+            // before it, then the tally; the decryptions also decrypt the mixed rows.
+            println!("  {psephos} election close && {psephos} election mix");
+            for t in &e.trustees {
+                println!(
+                    "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee mix --server {service_url} --key {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",
+                    t.display(),
+                    e.board_key
+                );
+            }
+            println!("  {psephos} election tally");
+        } else {
+            println!("  {psephos} election close && {psephos} election tally");
+        }
         for t in e.trustees.iter().take(e.threshold) {
             println!(
                 "  PSEPHOS_TRUSTEE_PASSPHRASE='{DEMO_PASSPHRASE}' {psephos} trustee decrypt --server {service_url} --key {} --board-key '{}' --witness '{witness_verifier}' --quorum 1",

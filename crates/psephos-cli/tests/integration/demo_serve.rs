@@ -1,6 +1,7 @@
 //! `psephos demo-serve` as a new user sees it: the commands it prints are run as printed (from
-//! the directory it ran in) and finish the election: close, tally, decrypt with the witness's
-//! key, export right after the last share, and verify — the record holds the result.
+//! the directory it ran in) and finish the elections: close, (for the ranked sample) mix and
+//! each trustee's shuffle, tally, decrypt with the witness's key, export right after the last
+//! share, and verify — each record holds the result.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 #![allow(clippy::zombie_processes)] // the child is killed and waited for at the end
@@ -31,12 +32,15 @@ fn the_demo_prints_commands_that_finish_the_election() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_psephos"))
         .args([
             "demo-serve",
-            // Two elections of one service (the second, with the same manifest, gets its own
-            // id), finished by the commands printed for each.
+            // Three elections of one service (the second, with the same manifest, gets its own
+            // id; the third is the ranked sample, mixed), finished by the commands printed for
+            // each.
             "--config",
             "election-config/referendum.toml",
             "--config",
             "election-config/referendum.toml",
+            "--config",
+            "election-config/ranked-2026.toml",
             "--listen",
             "127.0.0.1:0",
             "--voters-per-style",
@@ -81,6 +85,8 @@ fn the_demo_prints_commands_that_finish_the_election() {
     assert!(commands.len() >= 12, "{all}");
     assert!(all.contains("/e/referendum-2026/"), "{all}");
     assert!(all.contains("/e/demo-2/"), "{all}");
+    assert!(all.contains("/e/ranked-2026/"), "{all}");
+    assert_eq!(all.matches(" trustee mix ").count(), 3, "{all}");
     assert!(
         !commands.iter().any(|c| c.starts_with("psephos ")),
         "the commands name a `psephos` that is not on PATH: {all}"
@@ -102,7 +108,7 @@ fn the_demo_prints_commands_that_finish_the_election() {
     );
     // The export waited for the result to be sealed and cosigned: verify saw it.
     assert!(!stderr.contains("not sealed"), "{stderr}");
-    assert_eq!(stdout.matches("phase decrypted").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("phase decrypted").count(), 3, "{stdout}");
     assert!(stdout.contains("pass    tally.result"), "{stdout}");
     assert!(!stdout.contains("FAIL"), "{stdout}");
     drop(child);

@@ -61,7 +61,12 @@ fn board_signer() -> NoteSigner {
 
 /// `GET /api/v1/elections/{election}` as the server answers it.
 fn election_json(rng: &mut ChaCha20Rng) -> Value {
-    let manifest = Manifest::from_toml(TOML).unwrap();
+    election_json_of(TOML, rng)
+}
+
+/// The same for the election of manifest `toml`.
+fn election_json_of(toml: &str, rng: &mut ChaCha20Rng) -> Value {
+    let manifest = Manifest::from_toml(toml).unwrap();
     let ceremony = sim::ceremony(&manifest.hash(), 3, 2, rng);
     json!({
         "phase": "open",
@@ -239,6 +244,68 @@ fn encrypt_challenge_and_check_on_a_second_device() {
         Err(Error::Choices(_))
     ));
     assert!(matches!(booth.ballot_to_cast(), Err(Error::NoBallot)));
+}
+
+/// The sample ranked election: the booth's ranked ballot (per rank position the candidate's
+/// number, 0 after the last preference) is encrypted, challenged and opened with the ranking in
+/// words; a device that reveals the ranks in another order, or a candidate number out of range,
+/// is caught.
+#[test]
+fn a_ranked_ballot_is_challenged_and_checked() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let toml = include_str!("../../../../election-config/ranked-2026.toml");
+    let ej = election_json_of(toml, &mut rng).to_string();
+    let mut booth = Booth::new(&ej).unwrap();
+    let c = code(&mut rng);
+    // Mayor: Moreau, Lindqvist (of 4). Council: Chen, Alvarez (of 5, 4 ranks). Referendum: yes.
+    let ranked = json!({"style": "city", "contests": [
+        {"contest": "mayor", "values": [3, 2, 0, 0]},
+        {"contest": "council", "values": [3, 1, 0, 0]},
+        {"contest": "night-buses", "values": [1, 0]},
+    ]})
+    .to_string();
+    let enc = booth.encrypt(&c, &ranked, &mut rng).unwrap();
+    assert_eq!(enc.ballot.contests[0].ciphertexts.len(), 4, "one per rank");
+    let body = booth.challenge().unwrap();
+    let info = ElectionInfo::parse(&ej).unwrap();
+    let election = info.election().unwrap();
+    let opened = challenge::open_json(election, &serde_json::to_string(&body).unwrap()).unwrap();
+    let expected: PlaintextBallot = serde_json::from_str(&ranked).unwrap();
+    assert_eq!(opened.choices, expected);
+    assert_eq!(
+        opened.contests[0].options[..3],
+        [
+            ("Rank 1: Camille Moreau".to_string(), 3),
+            ("Rank 2: Erik Lindqvist".to_string(), 2),
+            ("Rank 3: no preference".to_string(), 0),
+        ]
+    );
+
+    // Revealing the ranks swapped (the first two positions' values and nonces): refused.
+    let challenged = Challenged {
+        ballot: body.ballot.clone(),
+        reveal: body.reveal.clone(),
+    };
+    let mut swapped = challenged.clone();
+    swapped.reveal.contests[0].swap(0, 1);
+    assert!(matches!(
+        challenge::open(election, &swapped, None),
+        Err(Error::Verify(_))
+    ));
+    // Revealing another candidate at rank 1: refused.
+    let mut other = challenged;
+    other.reveal.contests[0][0].value = 4;
+    assert!(matches!(
+        challenge::open(election, &other, None),
+        Err(Error::Verify(_))
+    ));
+    // The booth refuses a candidate number beyond the candidates.
+    let beyond = ranked.replace("[3,2,0,0]", "[5,2,0,0]");
+    assert_ne!(beyond, ranked);
+    assert!(matches!(
+        booth.encrypt(&c, &beyond, &mut rng),
+        Err(Error::Choices(_))
+    ));
 }
 
 /// A board of `before` filler entries, the ballot, and `after` more; a receipt for the ballot
