@@ -648,6 +648,15 @@ impl Manifest {
         self.ballot_styles.iter().find(|s| s.id == id)
     }
 
+    /// The contests counted homomorphically (every contest but the mixed ones), with their
+    /// indices: the contests of the encrypted tally, in its order (§9.2).
+    pub fn homomorphic_contests(&self) -> impl Iterator<Item = (usize, &Contest)> {
+        self.contests
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_mixed())
+    }
+
     /// The index of the contest called `id`.
     pub fn contest_index(&self, id: &str) -> Option<usize> {
         self.contests.iter().position(|c| c.id == id)

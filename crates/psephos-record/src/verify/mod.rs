@@ -37,7 +37,7 @@ use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
 use psephos_core::challenge::{check_opening, ChallengeReveal};
 use psephos_core::election::Manifest;
 use psephos_core::error::{DecodeError, ProofKind, VerifyError};
-use psephos_core::tally::EncryptedTally;
+use psephos_core::tally::{EncryptedTally, TallyResult};
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Challenged, Control, Payload};
@@ -358,7 +358,11 @@ impl Sums {
             manifest
                 .contests
                 .iter()
-                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
+                .map(|c| {
+                    // A mixed contest is not in the tally (§9.2): nothing to sum.
+                    let width = if c.is_mixed() { 0 } else { c.width() };
+                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); width]
+                })
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -371,12 +375,16 @@ impl Sums {
         }
     }
 
-    /// `Σ_w w · sums_w`, contest by option.
+    /// `Σ_w w · sums_w`, contest by option, for the homomorphically counted contests in
+    /// manifest order (the tally's contests).
     fn total(&self, manifest: &Manifest) -> Vec<Vec<(RistrettoPoint, RistrettoPoint)>> {
         let mut out: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
             .contests
             .iter()
-            .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
+            .map(|c| {
+                let width = if c.is_mixed() { 0 } else { c.width() };
+                vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); width]
+            })
             .collect();
         for (&w, sums) in &self.by_weight {
             let ws = Scalar::from(w);
@@ -392,7 +400,11 @@ impl Sums {
                 }
             }
         }
-        out
+        out.into_iter()
+            .zip(&manifest.contests)
+            .filter(|(_, c)| !c.is_mixed())
+            .map(|(row, _)| row)
+            .collect()
     }
 }
 
@@ -422,13 +434,21 @@ fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
         })
 }
 
-/// Whether the tally states, for every contest, the ballots and weight of `counts`.
-fn states_counts(t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
-    t.contests.len() == counts.len()
+/// Whether the tally states, for every contest it holds (the homomorphically counted ones), the
+/// ballots and weight of `counts` (one per manifest contest).
+fn states_counts(manifest: &Manifest, t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
+    let counted: Vec<(u64, u64)> = counts
+        .iter()
+        .zip(&manifest.contests)
+        .filter(|(_, c)| !c.is_mixed())
+        .map(|(&bw, _)| bw)
+        .collect();
+    counts.len() == manifest.contests.len()
+        && t.contests.len() == counted.len()
         && t.contests
             .iter()
-            .zip(counts)
-            .all(|(tc, &(b, w))| tc.ballots == b && tc.weight == w)
+            .zip(counted)
+            .all(|(tc, (b, w))| tc.ballots == b && tc.weight == w)
 }
 
 /// The rows a counted ballot adds to each mixed list: its ciphertexts of each mixed contest
@@ -556,6 +576,9 @@ struct Verifier {
     /// Why the encrypted tally cannot be relied on: its shares, combination and result are
     /// `skipped`.
     tally_unusable: Option<String>,
+    /// The first result posted, accepted or not: check 27 compares its mixed contests with
+    /// their decrypted rows either way.
+    posted_result: Option<TallyResult>,
     entries: u64,
     blocks: u64,
     /// Entries processed.
@@ -942,6 +965,9 @@ impl Verifier {
         };
         match &payload {
             Payload::Result(r) if self.state.phase() == Phase::Tallying => {
+                if self.posted_result.is_none() {
+                    self.posted_result = Some(r.clone());
+                }
                 match self.state.combined_result() {
                     Err(e) => {
                         self.tracker(CheckId::TallyCombination)
@@ -1084,7 +1110,8 @@ impl Verifier {
         }
     }
 
-    /// Check 27 at the end: each mixed contest's counts against its homomorphic count.
+    /// Check 27 at the end: each mixed contest's counts in the result are the sums of its
+    /// decrypted rows.
     fn finish_mix(&mut self) {
         let Some(mix) = self.state.mix() else {
             return;
@@ -1095,17 +1122,29 @@ impl Verifier {
         let Some((mr, _)) = mix.result().cloned() else {
             return;
         };
-        let Some(result) = self.state.result().cloned() else {
+        let Some(result) = self.state.result().or(self.posted_result.as_ref()).cloned() else {
             return;
         };
         for c in &mr.contests {
-            let homomorphic = result.contests.iter().find(|r| r.contest == c.contest);
-            match homomorphic {
-                Some(h) if h.counts == c.counts => self.tracker(CheckId::MixCounts).pass(),
+            let mut sums = vec![0u64; c.counts.len()];
+            for row in &c.rows {
+                for (s, v) in sums.iter_mut().zip(row) {
+                    *s = s.saturating_add(*v);
+                }
+            }
+            let stated = result.contests.iter().find(|r| r.contest == c.contest);
+            let n = c.rows.len() as u64;
+            match stated {
+                Some(r) if sums == c.counts && r.counts == sums && r.ballots == n => {
+                    self.tracker(CheckId::MixCounts).pass()
+                }
                 _ => {
                     let id = c.contest.clone();
                     self.tracker(CheckId::MixCounts).fail(|| {
-                        format!("contest {id:?}: the counts of the mixed rows differ from its homomorphic count")
+                        format!(
+                            "contest {id:?}: the result's counts are not the sums of its {n} \
+                             decrypted rows"
+                        )
                     })
                 }
             }
@@ -1150,7 +1189,9 @@ impl Verifier {
         if let Some(why) = refused {
             // Refused by the rules (its counts or shape). A tally of every ballot that states
             // every ballot's counts is the revote failure; anything else fails check 17.
-            if revotes > 0 && equals_tally(&tally, &all) && states_counts(&tally, &self.all.counts)
+            if revotes > 0
+                && equals_tally(&tally, &all)
+                && states_counts(&manifest, &tally, &self.all.counts)
             {
                 self.tracker(CheckId::BallotsRevote).fail(|| {
                     format!("{why}: the encrypted tally counts every ballot, revotes included, instead of the last of each credential")

@@ -201,7 +201,7 @@ impl CheckId {
                 "the published rows and counts are the combination of k shares of the final mixed lists"
             }
             CheckId::MixCounts => {
-                "each mixed contest's counts from its rows equal its homomorphic count in the result"
+                "each mixed contest's counts in the result are the sums of its decrypted rows (a mixed contest has no homomorphic tally)"
             }
             CheckId::RankedCount => {
                 "each ranked contest's count on the board equals, byte for byte, the recount of its decrypted rows"
