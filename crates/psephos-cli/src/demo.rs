@@ -267,7 +267,7 @@ impl Driver {
                 &result.to_canonical_bytes(),
             ))
             .await?;
-            if self.state.has_ranked_contests() {
+            if self.state.needs_mixed_count() {
                 let (count, _) = self.state.recount()?;
                 self.post(vec![Payload::MixedCount(count)]).await?;
             }

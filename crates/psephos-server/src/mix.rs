@@ -23,7 +23,7 @@ use psephos_board::EntryKind;
 use psephos_core::encoding::Canonical;
 use psephos_core::mix::MixGenerators;
 use psephos_core::mixnet::{MixInput, MixInputBuilder, MixResult, MixShare, Shuffle};
-use psephos_core::ranked::{count_ranked, MixedCount};
+use psephos_core::ranked::MixedCount;
 use psephos_record::rules::MixRuleError;
 use psephos_record::{Applied, Payload, Phase, RuleError};
 use std::collections::HashMap;
@@ -310,8 +310,8 @@ pub async fn post_result_if_ready(election: &Arc<ElectionService>) -> Option<u64
     None
 }
 
-/// Posts the mixed count (the ranked contests' counts, recounted from the mix result on the
-/// board) once the mix result is there; its index (also when it was already posted), or `None`
+/// Posts the mixed count (the ranked and write-in contests' counts, recounted from the mix
+/// result on the board) once the mix result is there; its index (also when it was already posted), or `None`
 /// if not yet possible. Counting runs off the async workers: an STV count of many ballots takes
 /// a while.
 pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64> {
@@ -328,15 +328,14 @@ pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64>
             (s.election()?.clone(), result.clone())
         };
         let counted = tokio::task::spawn_blocking(move || {
-            count_ranked(el.manifest(), el.hash(), &result)
-                .map(|counts| MixedCount::new(&result, &counts))
+            MixedCount::recount(el.manifest(), el.hash(), &result).map(|(count, _)| count)
         })
         .await
         .ok()?;
         let count = match counted {
             Ok(count) => count,
             Err(e) => {
-                tracing::error!(error = %e, "the ranked contests cannot be counted");
+                tracing::error!(error = %e, "the ranked or write-in contests cannot be counted");
                 return None;
             }
         };

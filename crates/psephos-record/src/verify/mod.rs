@@ -41,12 +41,13 @@ use psephos_core::tally::{EncryptedTally, TallyResult};
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Challenged, Control, Payload};
-use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
+use crate::rules::{Applied, CountRuleError, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
 pub use report::{
     CheckId, CheckResult, ContestLabels, RankedOutcome, Report, Source, Status, Trust,
+    WriteInOutcome,
 };
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs)…
@@ -477,6 +478,18 @@ fn mixed_rows_of(
                     .map(|ec| ec.ciphertexts.clone())
             })
             .collect(),
+    )
+}
+
+/// One line on a write-in contest's count for the report: ballots, names, invalid write-ins.
+fn write_in_note((contest, c): &(String, psephos_core::write_in::WriteInCount)) -> String {
+    let named: u64 = c.names.iter().map(|(_, k)| k).sum();
+    format!(
+        "contest {contest:?}: {} ballots, {} distinct written names on {named} ballots, {} \
+         invalid write-ins",
+        c.ballots,
+        c.names.len(),
+        c.invalid
     )
 }
 
@@ -1012,10 +1025,24 @@ impl Verifier {
                     .ranked_counts()
                     .map(|(counts, _)| counts.iter().map(ranked_note).collect())
                     .unwrap_or_default();
-                let t = self.tracker(CheckId::RankedCount);
-                t.pass_n(notes.len().max(1) as u64);
-                for n in notes {
-                    t.note(n);
+                if self.state.has_ranked_contests() {
+                    let t = self.tracker(CheckId::RankedCount);
+                    t.pass_n(notes.len().max(1) as u64);
+                    for n in notes {
+                        t.note(n);
+                    }
+                }
+                let notes: Vec<String> = self
+                    .state
+                    .write_in_counts()
+                    .map(|w| w.iter().map(write_in_note).collect())
+                    .unwrap_or_default();
+                if !notes.is_empty() {
+                    let t = self.tracker(CheckId::WriteIns);
+                    t.pass_n(notes.len() as u64);
+                    for n in notes {
+                        t.note(n);
+                    }
                 }
             }
             Ok(_) => {
@@ -1037,6 +1064,19 @@ impl Verifier {
                         CheckId::ElectionLifecycle
                     }
                     (_, RuleError::Mix(m)) => mix_check(m, check),
+                    // A write-in contest's count that differs is check 29's; the rest of the
+                    // mixed count's refusals are check 28's.
+                    (
+                        Payload::MixedCount(_),
+                        RuleError::Count(CountRuleError::Differs { contest }),
+                    ) if self
+                        .state
+                        .manifest()
+                        .and_then(|m| m.contests.iter().find(|c| &c.id == contest))
+                        .is_some_and(|c| c.write_ins.is_some()) =>
+                    {
+                        CheckId::WriteIns
+                    }
                     _ => check,
                 };
                 if let (Payload::Tally(t), RuleError::Tally(why)) = (&payload, &e) {
@@ -1430,6 +1470,9 @@ impl Verifier {
                 CheckId::RankedCount => {
                     "no ranked contest is counted on the record (none in the manifest, or not yet)"
                 }
+                CheckId::WriteIns => {
+                    "no write-in contest is counted on the record (none in the manifest, or not yet)"
+                }
                 _ => "the record has nothing this check covers",
             };
             na(&mut self, id, why.into());
@@ -1493,6 +1536,19 @@ impl Verifier {
                     .map(|c| report::RankedOutcome {
                         contest: c.contest.clone(),
                         transcript: c.transcript.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            write_ins: match (passed, self.state.write_in_counts()) {
+                (true, Some(w)) => w
+                    .iter()
+                    .map(|(contest, c)| report::WriteInOutcome {
+                        contest: contest.clone(),
+                        ballots: c.ballots,
+                        counts: c.counts.clone(),
+                        names: c.names.clone(),
+                        invalid: c.invalid,
                     })
                     .collect(),
                 _ => Vec::new(),
