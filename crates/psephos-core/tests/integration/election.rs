@@ -410,11 +410,12 @@ fn complete_result_joins_the_mixed_contests() {
         contests: vec![
             mixed("mayor", vec![vec![1, 2, 0, 0], vec![3, 0, 0, 0]]),
             mixed("council", vec![vec![5, 4, 0, 0], vec![1, 0, 0, 0]]),
+            mixed("harbour-master", vec![vec![0; 17]]),
         ],
     };
     let full = complete_result(&election, &decrypted, Some(&mix)).unwrap();
     let ids: Vec<_> = full.contests.iter().map(|c| c.contest.as_str()).collect();
-    assert_eq!(ids, ["mayor", "council", "night-buses"]);
+    assert_eq!(ids, ["mayor", "council", "night-buses", "harbour-master"]);
     assert_eq!(full.contests[0].counts, [4, 2, 0, 0]);
     assert_eq!(full.contests[0].ballots, 2);
     assert_eq!(full.contests[2], decrypted.contests[0]);
