@@ -103,10 +103,31 @@ pub struct RankedCountView {
     pub transcript: psephos_core::count::CountTranscript,
 }
 
+/// A write-in contest's count (`docs/protocol.md` §13.11): the listed options' selections, the
+/// written names with their counts (most first, then by the name's bytes) and the invalid
+/// write-ins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WriteInCountView {
+    pub contest: String,
+    /// Ballots (decrypted rows) of the contest.
+    pub ballots: u64,
+    /// Selections of each listed option, in manifest order.
+    pub counts: Vec<u64>,
+    /// `[name, count]` pairs.
+    pub names: Vec<(String, u64)>,
+    /// Write-in slots that were not a valid name (§13.11).
+    pub invalid: u64,
+}
+
 /// `200` to `GET E/mix/count`: the mixed count on the board (entry kind 16) and its index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MixedCountView {
     pub index: u64,
+    /// The ranked contests' counts.
     pub contests: Vec<RankedCountView>,
+    /// The write-in contests' counts (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub write_ins: Vec<WriteInCountView>,
 }

@@ -267,7 +267,7 @@ impl Driver {
                 &result.to_canonical_bytes(),
             ))
             .await?;
-            if self.state.has_ranked_contests() {
+            if self.state.needs_mixed_count() {
                 let (count, _) = self.state.recount()?;
                 self.post(vec![Payload::MixedCount(count)]).await?;
             }
@@ -481,6 +481,19 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         for c in counts {
             print_ranked(&d.sim.manifest, c);
         }
+    }
+    for (contest, w) in d.state.write_in_counts().unwrap_or_default() {
+        let names: Vec<String> = w.names.iter().map(|(n, k)| format!("{n:?} {k}")).collect();
+        println!(
+            "   {contest}: {} ballots; written in: {}; {} invalid write-ins",
+            w.ballots,
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            },
+            w.invalid
+        );
     }
     d.seal_and_witness().await?;
     let record_path = match &args.record {

@@ -257,6 +257,10 @@ pub fn print_report(r: &Report) {
                 print_ranked(labels, &ranked.transcript);
                 continue;
             }
+            if let Some(w) = r.write_ins.iter().find(|x| x.contest == labels.id) {
+                print_write_ins(labels, w);
+                continue;
+            }
             println!(
                 "  {} — {} ballots (weight {})",
                 labels.title, c.ballots, c.weight
@@ -286,6 +290,19 @@ pub fn print_report(r: &Report) {
     } else {
         println!("VERIFICATION FAILED: {bad} checks failed or could not be completed.");
     }
+}
+
+/// A write-in contest's verified count: the listed options, then the written names (most
+/// first) and the invalid write-ins. Names are shown as written, compared by their bytes.
+fn print_write_ins(labels: &ContestLabels, w: &psephos_record::verify::WriteInOutcome) {
+    println!("  {} — {} ballots", labels.title, w.ballots);
+    for (label, n) in labels.options.iter().zip(&w.counts) {
+        println!("    {n:>10}  {label}");
+    }
+    for (name, n) in &w.names {
+        println!("    {n:>10}  {name:?} (written in)");
+    }
+    println!("    {:>10}  invalid write-ins", w.invalid);
 }
 
 /// A ranked contest's verified count: the first-preference round, then each round's action

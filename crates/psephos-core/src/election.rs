@@ -183,6 +183,44 @@ pub struct Contest {
     /// A ranked contest's method and seats (`None` for every other kind).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking: Option<Ranking>,
+    /// Write-in slots of a plurality or approval contest (`None`: no write-ins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_ins: Option<WriteIns>,
+}
+
+/// The write-in slots of a contest (`docs/protocol.md` §6.2): `slots` free-text names beside the
+/// listed options, each at most `max_bytes` bytes of UTF-8 (after NFC normalisation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteIns {
+    pub slots: u32,
+    pub max_bytes: u32,
+}
+
+/// Most write-in slots in one contest.
+pub const MAX_WRITE_INS: u64 = 4;
+/// Longest write-in name, in bytes of UTF-8 (21 text columns of 3 bytes).
+pub const MAX_WRITE_IN_BYTES: u64 = 63;
+/// The write-in name length when `write_in_max_bytes` is not given.
+pub const DEFAULT_WRITE_IN_BYTES: u64 = 40;
+/// Bytes of text one text column holds: a value in `[0, 2²⁴)`.
+pub const WRITE_IN_COLUMN_BYTES: usize = 3;
+/// The largest value of a text column, `2²⁴ − 1`.
+pub const WRITE_IN_COLUMN_MAX: u64 = (1 << 24) - 1;
+
+impl WriteIns {
+    /// Text columns per slot: `⌈max_bytes / 3⌉`.
+    pub fn text_columns(&self) -> usize {
+        (self.max_bytes as usize).div_ceil(WRITE_IN_COLUMN_BYTES)
+    }
+    /// Columns per slot: the 0/1 "used" column and the text columns.
+    pub fn slot_width(&self) -> usize {
+        1 + self.text_columns()
+    }
+    /// Columns of all slots.
+    pub fn width(&self) -> usize {
+        self.slots as usize * self.slot_width()
+    }
 }
 
 /// How a contest is counted (`docs/protocol.md` §6.1, §13.7).
@@ -208,6 +246,10 @@ impl Count {
 /// The bit of the encoded contest kind byte that marks a mixed contest (§6.1): absent for a
 /// homomorphic contest, so every manifest without a mixed contest encodes as before.
 const KIND_MIXED_BIT: u8 = 0x80;
+/// The bit of the encoded contest kind byte that marks a contest with write-ins, whose
+/// parameters then follow the rule (§6.1); absent otherwise, so every manifest without
+/// write-ins encodes as before.
+const KIND_WRITE_INS_BIT: u8 = 0x40;
 
 impl Contest {
     /// Whether the contest is counted by the mixnet.
@@ -229,11 +271,20 @@ impl Contest {
         self.kind == ContestKind::Ranked
     }
 
-    /// A name for ciphertext position `i` in messages: the option's id, or `rank-{i+1}` in a
-    /// ranked contest.
+    /// A name for ciphertext position `i` in messages: the option's id, `rank-{i+1}` in a
+    /// ranked contest, `write-in-{s+1}` for a write-in slot's "used" column and
+    /// `write-in-{s+1}.text-{j+1}` for its text columns.
     pub fn position_name(&self, i: usize) -> String {
         if self.is_ranked() {
             format!("rank-{}", i + 1)
+        } else if let Some(w) = self.write_ins.filter(|_| i >= self.options.len()) {
+            let k = i - self.options.len();
+            let (slot, col) = (k / w.slot_width(), k % w.slot_width());
+            if col == 0 {
+                format!("write-in-{}", slot + 1)
+            } else {
+                format!("write-in-{}.text-{col}", slot + 1)
+            }
         } else {
             self.options
                 .get(i)
@@ -360,6 +411,8 @@ struct ContestSpec {
     method: Option<RankedMethod>,
     seats: Option<u32>,
     max_ranks: Option<u64>,
+    write_ins: Option<u64>,
+    write_in_max_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -578,6 +631,8 @@ impl Manifest {
                     method: None,
                     seats: None,
                     max_ranks: None,
+                    write_ins: c.write_ins.map(|w| u64::from(w.slots)),
+                    write_in_max_bytes: c.write_ins.map(|w| u64::from(w.max_bytes)),
                 };
                 match (&c.kind, &c.rule) {
                     (
@@ -599,6 +654,17 @@ impl Manifest {
                     }
                     (ContestKind::Budget, Rule::Bounded { limit, .. }) => {
                         spec.budget = limit.as_ref().map(|l| l.total);
+                    }
+                    // A contest with write-ins: blank is always allowed (§6.2), the maximum is
+                    // the limit's total.
+                    (ContestKind::Plurality, Rule::Bounded { .. }) if c.write_ins.is_some() => {
+                        spec.blank_allowed = Some(true);
+                    }
+                    (ContestKind::Approval, Rule::Bounded { limit, .. })
+                        if c.write_ins.is_some() =>
+                    {
+                        spec.min_selections = Some(0);
+                        spec.max_selections = limit.as_ref().map(|l| l.total);
                     }
                     (ContestKind::Ranked, Rule::Bounded { maxima, .. }) => {
                         spec.max_ranks = Some(maxima.len() as u64);
@@ -646,6 +712,15 @@ impl Manifest {
     /// The ballot style called `id`.
     pub fn style(&self, id: &str) -> Option<&BallotStyle> {
         self.ballot_styles.iter().find(|s| s.id == id)
+    }
+
+    /// The contests counted homomorphically (every contest but the mixed ones), with their
+    /// indices: the contests of the encrypted tally, in its order (§9.2).
+    pub fn homomorphic_contests(&self) -> impl Iterator<Item = (usize, &Contest)> {
+        self.contests
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_mixed())
     }
 
     /// The index of the contest called `id`.
@@ -719,8 +794,14 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
     let n = options.len() as u64;
     // Which parameters each kind takes; anything else is a mistake worth reporting.
     let allowed: &[&str] = match c.kind {
-        ContestKind::Referendum | ContestKind::Plurality => &["blank_allowed"],
-        ContestKind::Approval => &["min_selections", "max_selections"],
+        ContestKind::Referendum => &["blank_allowed"],
+        ContestKind::Plurality => &["blank_allowed", "write_ins", "write_in_max_bytes"],
+        ContestKind::Approval => &[
+            "min_selections",
+            "max_selections",
+            "write_ins",
+            "write_in_max_bytes",
+        ],
         ContestKind::Score => &["max_score"],
         ContestKind::Cumulative => &["max_per_option", "max_total"],
         ContestKind::Budget => &["budget"],
@@ -737,6 +818,8 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
         ("method", c.method.is_some()),
         ("seats", c.seats.is_some()),
         ("max_ranks", c.max_ranks.is_some()),
+        ("write_ins", c.write_ins.is_some()),
+        ("write_in_max_bytes", c.write_in_max_bytes.is_some()),
     ];
     for (name, present) in given {
         if present && !allowed.contains(&name) {
@@ -765,10 +848,15 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
                     "max_selections must be at least 1",
                 ));
             }
-            if max > n {
+            // A write-in slot is selected like an option.
+            let slots = c.write_ins.unwrap_or(0).min(MAX_WRITE_INS);
+            if max > n + slots {
                 return Err(err_at(
                     "max_selections",
-                    &format!("max_selections ({max}) exceeds the number of options ({n})"),
+                    &format!(
+                        "max_selections ({max}) exceeds the number of options ({n}) and write-in \
+                         slots ({slots})"
+                    ),
                 ));
             }
             if min > max {
@@ -904,6 +992,19 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
             )));
         }
     }
+    let (rule, write_ins) = match c.write_ins {
+        None => {
+            if c.write_in_max_bytes.is_some() {
+                return Err(err_at(
+                    "write_in_max_bytes",
+                    "write_in_max_bytes needs write_ins",
+                ));
+            }
+            (rule, None)
+        }
+        Some(slots) => write_in_rule(rule, slots, c.write_in_max_bytes, count, n)
+            .map_err(|(field, m)| err_at(field, &m))?,
+    };
     Ok(Contest {
         id: c.id,
         title: c.title,
@@ -913,7 +1014,94 @@ fn validate_contest(ci: usize, c: ContestSpec) -> Result<Contest, ConfigError> {
         rule,
         count,
         ranking,
+        write_ins,
     })
+}
+
+/// The rule of a plurality or approval contest of `n` options with `slots` write-ins
+/// (`docs/protocol.md` §6.2): a bounded rule over the options, then per slot its 0/1 "used"
+/// column and its text columns in `[0, 2²⁴)`, with the options and the used columns together
+/// selected at most `max` times. Blank must be allowed (`min = 0`): the proofs show a maximum,
+/// not a minimum, and an unused or invalid write-in is settled after decryption.
+fn write_in_rule(
+    selection: Rule,
+    slots: u64,
+    max_bytes: Option<u64>,
+    count: Count,
+    n: u64,
+) -> Result<(Rule, Option<WriteIns>), (&'static str, String)> {
+    if slots == 0 || slots > MAX_WRITE_INS {
+        return Err((
+            "write_ins",
+            format!("write_ins must be between 1 and {MAX_WRITE_INS}"),
+        ));
+    }
+    let max_bytes = max_bytes.unwrap_or(DEFAULT_WRITE_IN_BYTES);
+    if max_bytes == 0 || max_bytes > MAX_WRITE_IN_BYTES {
+        return Err((
+            "write_in_max_bytes",
+            format!("write_in_max_bytes must be between 1 and {MAX_WRITE_IN_BYTES}"),
+        ));
+    }
+    if count != Count::Mix {
+        return Err((
+            "count",
+            "a contest with write-ins must be counted by the mixnet (count = \"mix\"): its \
+             names are decrypted, not added up"
+                .into(),
+        ));
+    }
+    let Rule::Selection { min, max } = selection else {
+        return Err((
+            "write_ins",
+            "write_ins applies to plurality and approval".into(),
+        ));
+    };
+    if min != 0 {
+        return Err((
+            if n > 0 && max == 1 && min == 1 {
+                "blank_allowed"
+            } else {
+                "min_selections"
+            },
+            "a contest with write-ins must allow a blank ballot (blank_allowed = true, or \
+             min_selections = 0): its proofs bound the number of selections from above only"
+                .into(),
+        ));
+    }
+    let w = WriteIns {
+        slots: slots as u32,
+        max_bytes: max_bytes as u32,
+    };
+    let width = n as usize + w.width();
+    if width > crate::mix::MAX_MIX_WIDTH {
+        return Err((
+            "write_in_max_bytes",
+            format!(
+                "the contest's width, {n} options + {slots} × (1 + ⌈{max_bytes}/3⌉) write-in \
+                 columns = {width}, exceeds the widest mixed row ({})",
+                crate::mix::MAX_MIX_WIDTH
+            ),
+        ));
+    }
+    let mut maxima = vec![1; n as usize];
+    let mut weights = vec![1; n as usize];
+    for _ in 0..slots {
+        maxima.push(1);
+        weights.push(1);
+        maxima.extend(std::iter::repeat_n(WRITE_IN_COLUMN_MAX, w.text_columns()));
+        weights.extend(std::iter::repeat_n(0, w.text_columns()));
+    }
+    Ok((
+        Rule::Bounded {
+            maxima,
+            limit: Some(LinearLimit {
+                weights,
+                total: max,
+            }),
+        },
+        Some(w),
+    ))
 }
 
 /// The rule and counting parameters of a ranked contest of `n` candidates: `max_ranks`
@@ -993,7 +1181,13 @@ impl Canonical for Contest {
         w.str(&self.id)
             .str(&self.title)
             .str(&self.description)
-            .u8(self.kind.tag() | if self.is_mixed() { KIND_MIXED_BIT } else { 0 })
+            .u8(self.kind.tag()
+                | if self.is_mixed() { KIND_MIXED_BIT } else { 0 }
+                | if self.write_ins.is_some() {
+                    KIND_WRITE_INS_BIT
+                } else {
+                    0
+                })
             .seq(&self.options);
         match &self.rule {
             Rule::Selection { min, max } => {
@@ -1006,6 +1200,10 @@ impl Canonical for Contest {
                     Some(l) => w.u8(1).seq(&l.weights).u64(l.total),
                 };
             }
+        }
+        // Only a contest with write-ins carries their parameters.
+        if let Some(wi) = self.write_ins {
+            w.u32(wi.slots).u32(wi.max_bytes);
         }
         // Only a ranked contest carries its counting parameters, so every other contest
         // encodes exactly as before ranked contests existed.
@@ -1022,7 +1220,7 @@ impl Canonical for Contest {
         let title = r.str(MAX_STRING)?;
         let description = r.str(MAX_STRING)?;
         let kind_byte = r.u8()?;
-        let kind = ContestKind::from_tag(kind_byte & !KIND_MIXED_BIT)?;
+        let kind = ContestKind::from_tag(kind_byte & !(KIND_MIXED_BIT | KIND_WRITE_INS_BIT))?;
         let count = if kind_byte & KIND_MIXED_BIT != 0 {
             Count::Mix
         } else {
@@ -1048,6 +1246,14 @@ impl Canonical for Contest {
             }
             tag => return Err(DecodeError::UnknownTag { what: "rule", tag }),
         };
+        let write_ins = if kind_byte & KIND_WRITE_INS_BIT != 0 {
+            Some(WriteIns {
+                slots: r.u32()?,
+                max_bytes: r.u32()?,
+            })
+        } else {
+            None
+        };
         let ranking = if kind == ContestKind::Ranked {
             Some(Ranking {
                 method: RankedMethod::from_tag(r.u8()?)?,
@@ -1065,6 +1271,7 @@ impl Canonical for Contest {
             rule,
             count,
             ranking,
+            write_ins,
         })
     }
 }

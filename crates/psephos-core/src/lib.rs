@@ -60,6 +60,7 @@ pub mod tally;
 pub mod threshold;
 pub mod transcript;
 pub mod verdict;
+pub mod write_in;
 
 pub use error::{DecodeError, Error, VerifyError};
 

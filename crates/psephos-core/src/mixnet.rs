@@ -652,7 +652,13 @@ pub fn combine_mixed(
         .map(|&i| lagrange_at_zero(&indices, i).ok_or(TallyError::UnknownTrustee(i)))
         .collect::<Result<_, _>>()?;
     let max_bound = bounds.iter().copied().max().unwrap_or(1);
-    let table = crate::dlog::DlogTable::for_bound(max_bound);
+    // Every value of a list is searched separately, so a large bound (2²⁴ for the text
+    // columns of write-ins) gets a large table once: at most 16 giant steps per value.
+    let table = if max_bound >= 1 << 20 {
+        crate::dlog::DlogTable::with_baby_steps((max_bound / 16).saturating_add(1))
+    } else {
+        crate::dlog::DlogTable::for_bound(max_bound)
+    };
     let digest = lists_digest(
         election,
         lists.iter().map(|l| (l.contest.as_str(), &l.list)),

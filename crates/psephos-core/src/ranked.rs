@@ -20,6 +20,7 @@ use crate::encoding::{Canonical, Reader, Writer, MAX_STRING};
 use crate::error::DecodeError;
 use crate::hash::Digest;
 use crate::mixnet::MixResult;
+use crate::write_in::{count_all_write_ins, WriteInCount, WriteInCountError};
 use thiserror::Error;
 
 /// The largest transcript one mixed count carries (bytes).
@@ -56,6 +57,9 @@ pub enum RankedCountError {
         #[source]
         source: CountError,
     },
+    /// A write-in contest could not be counted.
+    #[error(transparent)]
+    WriteIns(WriteInCountError),
 }
 
 /// One ranked contest's count: its transcript, recomputed from the decrypted rows.
@@ -110,21 +114,27 @@ pub fn count_ranked(
     Ok(counts)
 }
 
-/// The counts of an election's ranked contests as posted on the board (entry kind 16, §11.5):
-/// for the election and the decrypted lists (`lists`: the digest the mix result names), each
-/// ranked contest's transcript as canonical bytes, in manifest order.
+/// The counts of an election's ranked and write-in contests as posted on the board (entry
+/// kind 16, §11.5): for the election and the decrypted lists (`lists`: the digest the mix
+/// result names), each ranked contest's transcript as canonical bytes, and each write-in
+/// contest's [`WriteInCount`], both in manifest order.
 ///
-/// Encoding: `E (32) ‖ lists digest (32) ‖ seq(str contest ‖ bytes transcript)`.
+/// Encoding: `E (32) ‖ lists digest (32) ‖ seq(str contest ‖ bytes transcript)`, followed —
+/// only when the election has a write-in contest, so every other mixed count encodes as
+/// before — by `seq(str contest ‖ WriteInCount)` with at least one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MixedCount {
     pub election: Digest,
     pub lists: Digest,
     /// `(contest id, canonical transcript bytes)`.
     pub ranked: Vec<(String, Vec<u8>)>,
+    /// `(contest id, count)` of each write-in contest.
+    pub write_ins: Vec<(String, WriteInCount)>,
 }
 
 impl MixedCount {
-    /// The mixed count of `counts` (from [`count_ranked`]) for the mix result `result`.
+    /// The mixed count of `counts` (from [`count_ranked`]) for the mix result `result`, without
+    /// write-ins.
     pub fn new(result: &MixResult, counts: &[RankedCount]) -> Self {
         MixedCount {
             election: result.election,
@@ -133,7 +143,24 @@ impl MixedCount {
                 .iter()
                 .map(|c| (c.contest.clone(), c.transcript.canonical_bytes()))
                 .collect(),
+            write_ins: Vec::new(),
         }
+    }
+
+    /// Every count of the mixed contests that are counted after decryption — the ranked ones
+    /// ([`count_ranked`]) and those with write-ins ([`count_all_write_ins`]) — from `result`,
+    /// with the ranked transcripts.
+    pub fn recount(
+        manifest: &Manifest,
+        election: &Digest,
+        result: &MixResult,
+    ) -> Result<(Self, Vec<RankedCount>), RankedCountError> {
+        let counts = count_ranked(manifest, election, result)?;
+        let write_ins =
+            count_all_write_ins(manifest, result).map_err(RankedCountError::WriteIns)?;
+        let mut m = MixedCount::new(result, &counts);
+        m.write_ins = write_ins;
+        Ok((m, counts))
     }
 }
 
@@ -146,6 +173,13 @@ impl Canonical for MixedCount {
         for (contest, transcript) in &self.ranked {
             w.str(contest).bytes(transcript);
         }
+        if !self.write_ins.is_empty() {
+            w.len(self.write_ins.len());
+            for (contest, count) in &self.write_ins {
+                w.str(contest);
+                count.encode(w);
+            }
+        }
     }
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let election = r.digest()?;
@@ -157,10 +191,26 @@ impl Canonical for MixedCount {
             let transcript = r.bytes(MAX_TRANSCRIPT_BYTES)?.to_vec();
             ranked.push((contest, transcript));
         }
+        // The write-in counts: present only when there is at least one.
+        let mut write_ins = Vec::new();
+        if r.remaining() > 0 {
+            let n = r.len(crate::election::MAX_CONTESTS, 8)?;
+            if n == 0 {
+                return Err(DecodeError::Invalid {
+                    what: "mixed count",
+                    detail: "an empty list of write-in counts is left out, not encoded".into(),
+                });
+            }
+            for _ in 0..n {
+                let contest = r.str(MAX_STRING)?;
+                write_ins.push((contest, WriteInCount::decode(r)?));
+            }
+        }
         Ok(MixedCount {
             election,
             lists,
             ranked,
+            write_ins,
         })
     }
 }

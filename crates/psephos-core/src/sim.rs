@@ -33,11 +33,56 @@ fn random_ranking<R: RngCore>(candidates: u64, positions: usize, rng: &mut R) ->
     values
 }
 
+/// The names simulated voters write in: a few, so that counts add up, one of them with a
+/// character outside ASCII.
+pub const SIM_WRITE_IN_NAMES: [&str; 3] = ["Jane Doe", "Zoë Okafor", "R. Mutt"];
+
+/// Random choices of a write-in contest: up to its maximum among the listed options and the
+/// slots, a used slot holding one of [`SIM_WRITE_IN_NAMES`] (cut to the contest's length).
+fn random_write_ins<R: RngCore>(contest: &Contest, rng: &mut R) -> Vec<u64> {
+    let (Some(w), Rule::Bounded { limit: Some(l), .. }) = (contest.write_ins, &contest.rule) else {
+        return Vec::new();
+    };
+    let n = contest.options.len();
+    let places = n + w.slots as usize;
+    let k = below(rng, l.total + 1).min(places as u64);
+    let mut chosen = vec![false; places];
+    let mut picked = 0;
+    while picked < k {
+        let i = below(rng, places as u64) as usize;
+        if !chosen[i] {
+            chosen[i] = true;
+            picked += 1;
+        }
+    }
+    let listed: Vec<u64> = chosen[..n].iter().map(|&c| u64::from(c)).collect();
+    let mut names: Vec<String> = Vec::new();
+    for _ in chosen[n..].iter().filter(|&&c| c) {
+        let name = SIM_WRITE_IN_NAMES[below(rng, 3) as usize];
+        let cut: String = name
+            .char_indices()
+            .take_while(|(i, ch)| i + ch.len_utf8() <= w.max_bytes as usize)
+            .map(|(_, ch)| ch)
+            .collect();
+        names.push(cut.trim().to_owned());
+    }
+    names.retain(|n| !n.is_empty());
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::write_in::contest_values(contest, &listed, &refs).unwrap_or_default()
+}
+
 /// Random valid values for one contest.
 pub fn random_values<R: RngCore>(contest: &Contest, rng: &mut R) -> Vec<u64> {
     let n = contest.width();
     if contest.is_ranked() {
         return random_ranking(contest.options.len() as u64, n, rng);
+    }
+    if contest.write_ins.is_some() {
+        let values = random_write_ins(contest, rng);
+        if values.len() == n {
+            return values;
+        }
+        return vec![0; n];
     }
     match &contest.rule {
         Rule::Selection { min, max } => {

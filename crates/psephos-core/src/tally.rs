@@ -5,6 +5,12 @@
 //! group's sum is multiplied once, so weights cost one scalar multiplication per distinct weight,
 //! not per ballot.
 //!
+//! It covers only the **homomorphically counted** contests. A mixed contest (`count = "mix"`,
+//! §13.7) is counted from its decrypted rows; summing its ciphertexts would decrypt nothing
+//! useful (a sum of rank positions or of write-in text) and could exceed the bound of the
+//! discrete logarithm. [`complete_result`] joins the decrypted tally with the mixed contests'
+//! counts into the one result of the election, in manifest order.
+//!
 //! Only this aggregate is ever decrypted. Trustee `j` publishes, for every aggregate `(α, β)`,
 //! `Mⱼ = sⱼ·α` with a Chaum–Pedersen proof that `log_G Vⱼ = log_α Mⱼ`. Any `k` valid shares are
 //! combined by Lagrange interpolation, `s·α = Σ λⱼ·Mⱼ`, so `t·G = β − s·α`, and the count `t` is
@@ -12,12 +18,13 @@
 
 use crate::ballot::{EncryptedBallot, VerifiedBallot};
 use crate::dlog::DlogTable;
-use crate::election::Election;
+use crate::election::{Contest, Election};
 use crate::elgamal::Ciphertext;
 use crate::encoding::{Canonical, Reader, Writer, MAX_STRING};
 use crate::error::{DecodeError, TallyError};
 use crate::group::Point;
 use crate::hash::Digest;
+use crate::mixnet::MixResult;
 use crate::proofs::chaum_pedersen::DleqStatement;
 use crate::proofs::{BatchVerifier, ChaumPedersenProof};
 use crate::threshold::{lagrange_at_zero, SecretShare};
@@ -41,7 +48,8 @@ pub struct TallyContest {
     pub ciphertexts: Vec<Ciphertext>,
 }
 
-/// The encrypted tally of an election: one aggregate per contest, in manifest order.
+/// The encrypted tally of an election: one aggregate per homomorphically counted contest, in
+/// manifest order (a mixed contest has none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EncryptedTally {
     pub election: Digest,
@@ -119,7 +127,10 @@ impl<'a> TallyAccumulator<'a> {
             manifest
                 .contests
                 .iter()
-                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
+                .map(|c| {
+                    let width = if c.is_mixed() { 0 } else { c.width() };
+                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); width]
+                })
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -136,7 +147,7 @@ impl<'a> TallyAccumulator<'a> {
     pub fn finish(self) -> EncryptedTally {
         let manifest = self.election.manifest();
         let mut contests = Vec::with_capacity(manifest.contests.len());
-        for (ci, c) in manifest.contests.iter().enumerate() {
+        for (ci, c) in manifest.homomorphic_contests() {
             let mut cts = Vec::with_capacity(c.width());
             for j in 0..c.width() {
                 let (mut a, mut b) = (RistrettoPoint::identity(), RistrettoPoint::identity());
@@ -309,7 +320,8 @@ pub fn combine(
 ) -> Result<TallyResult, TallyError> {
     let manifest = election.manifest();
     let needed = manifest.trustees.threshold as usize;
-    if &tally.election != election.hash() || tally.contests.len() != manifest.contests.len() {
+    let counted: Vec<&Contest> = manifest.homomorphic_contests().map(|(_, c)| c).collect();
+    if &tally.election != election.hash() || tally.contests.len() != counted.len() {
         return Err(TallyError::Shape(
             "the tally is not of this election".into(),
         ));
@@ -333,7 +345,7 @@ pub fn combine(
         .iter()
         .map(|&i| lagrange_at_zero(&indices, i).ok_or(TallyError::UnknownTrustee(i)))
         .collect::<Result<_, _>>()?;
-    for (c, mc) in tally.contests.iter().zip(&manifest.contests) {
+    for (c, mc) in tally.contests.iter().zip(&counted) {
         if c.contest != mc.id || c.ciphertexts.len() != mc.width() || c.weight < c.ballots {
             return Err(TallyError::Shape(format!(
                 "tally contest {:?} does not match manifest contest {:?}",
@@ -354,8 +366,7 @@ pub fn combine(
     }
     let bound_of = |ci: usize, oi: usize| {
         let c = &tally.contests[ci];
-        c.weight
-            .saturating_mul(manifest.contests[ci].option_max(oi))
+        c.weight.saturating_mul(counted[ci].option_max(oi))
     };
     let max_bound = (0..tally.contests.len())
         .flat_map(|ci| (0..tally.contests[ci].ciphertexts.len()).map(move |oi| (ci, oi)))
@@ -365,7 +376,7 @@ pub fn combine(
     let table = DlogTable::for_bound(max_bound);
     let mut contests = Vec::with_capacity(tally.contests.len());
     for (ci, c) in tally.contests.iter().enumerate() {
-        if c.ciphertexts.len() != manifest.contests[ci].width() {
+        if c.ciphertexts.len() != counted[ci].width() {
             return Err(TallyError::Shape(format!(
                 "contest {:?} has the wrong number of options",
                 c.contest
@@ -397,6 +408,73 @@ pub fn combine(
     }
     Ok(TallyResult {
         election: tally.election,
+        contests,
+    })
+}
+
+/// The result of the whole election, in manifest order: each homomorphically counted contest as
+/// `decrypted` (the combination of the tally's shares, [`combine`]) states it, and each mixed
+/// contest from its decrypted rows in `mixed` (§13.9): `ballots` and `weight` the number of rows
+/// (mixed contests are never weighted), `counts[o]` the sum of the rows' values at position `o`.
+/// `mixed` is required exactly when the manifest has a mixed contest.
+pub fn complete_result(
+    election: &Election,
+    decrypted: &TallyResult,
+    mixed: Option<&MixResult>,
+) -> Result<TallyResult, TallyError> {
+    let manifest = election.manifest();
+    if &decrypted.election != election.hash() {
+        return Err(TallyError::Shape(
+            "the decrypted tally is not of this election".into(),
+        ));
+    }
+    let mut homomorphic = decrypted.contests.iter();
+    let mut rows = mixed.map(|m| m.contests.iter());
+    if let Some(m) = mixed {
+        if &m.election != election.hash() {
+            return Err(TallyError::Shape(
+                "the mixed result is not of this election".into(),
+            ));
+        }
+    }
+    let mut contests = Vec::with_capacity(manifest.contests.len());
+    for c in &manifest.contests {
+        let r = if c.is_mixed() {
+            let m = rows
+                .as_mut()
+                .and_then(Iterator::next)
+                .filter(|m| m.contest == c.id && m.counts.len() == c.width())
+                .ok_or_else(|| {
+                    TallyError::Shape(format!(
+                        "contest {:?} is mixed and needs its decrypted rows",
+                        c.id
+                    ))
+                })?;
+            let n = m.rows.len() as u64;
+            ContestResult {
+                contest: c.id.clone(),
+                ballots: n,
+                weight: n,
+                counts: m.counts.clone(),
+            }
+        } else {
+            homomorphic
+                .next()
+                .filter(|r| r.contest == c.id)
+                .cloned()
+                .ok_or_else(|| {
+                    TallyError::Shape(format!("contest {:?} is missing from the tally", c.id))
+                })?
+        };
+        contests.push(r);
+    }
+    if homomorphic.next().is_some() || rows.as_mut().and_then(Iterator::next).is_some() {
+        return Err(TallyError::Shape(
+            "the decrypted tally or the mixed rows hold a contest the manifest does not".into(),
+        ));
+    }
+    Ok(TallyResult {
+        election: decrypted.election,
         contests,
     })
 }

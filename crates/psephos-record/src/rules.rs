@@ -22,7 +22,9 @@ use psephos_core::encoding::Canonical;
 use psephos_core::error::{DecodeError, TallyError, VerifyError};
 use psephos_core::group::Point;
 use psephos_core::hash::Digest;
-use psephos_core::tally::{combine, DecryptionShare, EncryptedTally, TallyResult, MAX_COUNT_BOUND};
+use psephos_core::tally::{
+    combine, complete_result, DecryptionShare, EncryptedTally, TallyResult, MAX_COUNT_BOUND,
+};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -1231,18 +1233,19 @@ impl Rules {
             return Err(RuleError::Tally(TallyMismatch::WrongElection));
         }
         let manifest = election.manifest();
-        if t.contests.len() != manifest.contests.len() {
+        // One aggregate per homomorphically counted contest: a mixed contest has none (§9.2).
+        let expected_counts = self.expected_tally_counts();
+        let counted: Vec<_> = manifest
+            .homomorphic_contests()
+            .map(|(ci, c)| (c, expected_counts.get(ci).copied().unwrap_or((0, 0))))
+            .collect();
+        if t.contests.len() != counted.len() {
             return Err(RuleError::Tally(TallyMismatch::ContestCount {
                 got: t.contests.len(),
-                expected: manifest.contests.len(),
+                expected: counted.len(),
             }));
         }
-        for ((tc, c), (ballots, weight)) in t
-            .contests
-            .iter()
-            .zip(&manifest.contests)
-            .zip(self.expected_tally_counts())
-        {
+        for (tc, &(c, (ballots, weight))) in t.contests.iter().zip(&counted) {
             if tc.contest != c.id || tc.ciphertexts.len() != c.width() {
                 return Err(RuleError::Tally(TallyMismatch::Contest {
                     got: tc.contest.clone(),
@@ -1318,13 +1321,30 @@ impl Rules {
                 phase: self.phase,
             });
         }
-        match &self.combined {
-            Some(r) => r.clone(),
-            None => Err(RuleError::Result(ResultError::TooFewShares {
-                needed: election_threshold(self.definition.as_ref()),
-                got: self.shares.len(),
-            })),
-        }
+        let decrypted = match &self.combined {
+            Some(r) => r.clone()?,
+            None => {
+                return Err(RuleError::Result(ResultError::TooFewShares {
+                    needed: election_threshold(self.definition.as_ref()),
+                    got: self.shares.len(),
+                }))
+            }
+        };
+        let Some(election) = &self.election else {
+            return Err(RuleError::Phase {
+                action: "combine decryption shares",
+                phase: self.phase,
+            });
+        };
+        // The mixed contests' counts come from their decrypted rows (§13.9).
+        self.check_mix_result()?;
+        let mixed = self
+            .mix()
+            .filter(|_| self.has_mixed_contests())
+            .and_then(|m| m.result())
+            .map(|(r, _)| r);
+        complete_result(election, &decrypted, mixed)
+            .map_err(|e| RuleError::Result(ResultError::Combine(e)))
     }
 
     /// Combines every share on the board (`psephos_core::tally::combine`).

@@ -309,8 +309,8 @@ pub async fn post_result_if_ready(election: &Arc<ElectionService>) -> Option<u64
     None
 }
 
-/// Posts the mixed count (the ranked contests' counts, recounted from the mix result on the
-/// board) once the mix result is there; its index (also when it was already posted), or `None`
+/// Posts the mixed count (the ranked and write-in contests' counts, recounted from the mix
+/// result on the board) once the mix result is there; its index (also when it was already posted), or `None`
 /// if not yet possible. Counting runs off the async workers: an STV count of many ballots takes
 /// a while.
 pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64> {
@@ -332,7 +332,7 @@ pub async fn post_count_if_ready(election: &Arc<ElectionService>) -> Option<u64>
         let count = match counted {
             Ok(count) => count,
             Err(e) => {
-                tracing::error!(error = %e, "the ranked contests cannot be counted");
+                tracing::error!(error = %e, "the ranked or write-in contests cannot be counted");
                 return None;
             }
         };

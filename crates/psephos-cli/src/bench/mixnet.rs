@@ -180,7 +180,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t.elapsed(),
     );
     let mut last = Payload::parts(EntryKind::MixResult, &mix_result.to_canonical_bytes());
-    last.push(Payload::Result(sim.result(&tally, &shares)?));
+    let decrypted = sim.result(&tally, &shares)?;
+    last.push(Payload::Result(psephos_core::tally::complete_result(
+        &sim.election,
+        &decrypted,
+        Some(&mix_result),
+    )?));
     apply(&mut rules, &last)?;
     after.extend(last);
     println!(

@@ -703,8 +703,27 @@ fn ranked_plaintext(mayor: &[u64]) -> PlaintextBallot {
                 contest: "night-buses".into(),
                 values: vec![1, 0],
             },
+            PlaintextContest {
+                contest: "harbour-master".into(),
+                values: harbour_master("Jane Doe"),
+            },
         ],
     }
+}
+
+/// The harbour master contest's row (2 options, one write-in of at most 40 bytes): no listed
+/// option, the write-in `name` (ASCII, at most 40 bytes) in 3-byte big-endian text columns.
+fn harbour_master(name: &str) -> Vec<u64> {
+    let mut row = vec![0, 0, 1];
+    let mut text = [0u8; 42];
+    for (t, b) in text.iter_mut().zip(name.bytes()) {
+        *t = b;
+    }
+    row.extend(
+        text.chunks(3)
+            .map(|c| u64::from(c[0]) << 16 | u64::from(c[1]) << 8 | u64::from(c[2])),
+    );
+    row
 }
 
 /// Ranked contests (§6.2): the manifest's canonical bytes and hash, valid ranked ballots, the
@@ -793,6 +812,44 @@ fn ranked() -> anyhow::Result<Value> {
     for w in &whole {
         anyhow::ensure!(w["verdict"] != "ok", "{} verifies", w["name"]);
     }
+    // Write-ins (§6.2, §13.11): voter 1 copies voter 0's first text ciphertext of the
+    // harbour master's write-in (column 3 of the ballot's contest 3), with its commitment and
+    // link proof, and re-signs; a text column above 2²⁴ − 1, proven as a cheating prover would.
+    let hm = 3;
+    let text = |b: &EncryptedBallot| -> anyhow::Result<(Point, _)> {
+        match &b.contests[hm].proof {
+            ContestProof::Bounded {
+                commitments, links, ..
+            } => Ok((commitments[3], links[3])),
+            _ => anyhow::bail!("the harbour master's contest has a bounded proof"),
+        }
+    };
+    let mut write_in_attacks = Vec::new();
+    let (c0, l0) = text(&ballots[0].1)?;
+    let mut copied = ballots[1].1.clone();
+    copied.contests[hm].ciphertexts[3] = ballots[0].1.contests[hm].ciphertexts[3];
+    if let ContestProof::Bounded {
+        commitments, links, ..
+    } = &mut copied.contests[hm].proof
+    {
+        commitments[3] = c0;
+        links[3] = l0;
+    }
+    copied.sign(&ballots[1].0, &mut r);
+    let v = serde_json::to_value(&copied)?;
+    write_in_attacks.push(
+        json!({ "name": "write-in text ciphertext copied from another credential",
+        "ballot": v, "verdict": check_ballot(&election, &v) }),
+    );
+    let mut over = ranked_plaintext(&[1, 2, 0, 0]);
+    over.contests[hm].values[3] = 1 << 24;
+    let bad = encrypt_invalid_ballot(&election, &ballots[0].0, &over, &mut r)?;
+    let v = serde_json::to_value(&bad)?;
+    write_in_attacks.push(json!({ "name": "write-in text column out of range",
+        "ballot": v, "verdict": check_ballot(&election, &v) }));
+    for w in &write_in_attacks {
+        anyhow::ensure!(w["verdict"] != "ok", "{} verifies", w["name"]);
+    }
 
     // The row rule and the count of fixed decrypted rows (digests fixed, not computed).
     let rows: Vec<Vec<u64>> = vec![
@@ -817,6 +874,53 @@ fn ranked() -> anyhow::Result<Value> {
         .iter()
         .map(|row| json!({ "row": row, "preferences": preferences_from_ranks(row, 4).0 }))
         .collect();
+    // The harbour master's rows: names (one twice, one lower-case, one not ASCII), a listed
+    // option, a blank, and invalid write-ins (text after the zero padding, bytes that are not
+    // UTF-8, text in the unused slot, a used slot without text).
+    let mut harbour = vec![
+        harbour_master("Jane Doe"),
+        harbour_master("Jane Doe"),
+        harbour_master("jane doe"),
+        harbour_master("R. Mutt"),
+    ];
+    let mut zoe = harbour_master("");
+    // "Zoë" in NFC: 5A 6F C3 AB.
+    zoe[3] = 0x5a_6f_c3;
+    zoe[4] = 0xab_00_00;
+    harbour.push(zoe);
+    let mut listed = vec![0; 17];
+    listed[1] = 1;
+    harbour.push(listed);
+    harbour.push(vec![0; 17]);
+    let mut after_zero = harbour_master("Al");
+    after_zero[5] = 0x42_00_00;
+    harbour.push(after_zero);
+    let mut not_utf8 = harbour_master("");
+    not_utf8[3] = 0xff_fe_00;
+    harbour.push(not_utf8);
+    let mut unused = vec![0; 17];
+    unused[3] = 0x41_00_00;
+    harbour.push(unused);
+    harbour.push(harbour_master(""));
+    let hm_contest = m
+        .contests
+        .iter()
+        .find(|c| c.id == "harbour-master")
+        .ok_or_else(|| anyhow::anyhow!("no harbour master"))?;
+    let write_ins = hm_contest
+        .write_ins
+        .ok_or_else(|| anyhow::anyhow!("no write-ins"))?;
+    let slot_rule: Vec<Value> = harbour
+        .iter()
+        .map(|row| {
+            let reading = match psephos_core::write_in::read_slot(&write_ins, row[2], &row[3..]) {
+                psephos_core::write_in::SlotReading::Unused => json!("unused"),
+                psephos_core::write_in::SlotReading::Invalid => json!("invalid"),
+                psephos_core::write_in::SlotReading::Name(n) => json!({ "name": n }),
+            };
+            json!({ "row": row, "slot": reading })
+        })
+        .collect();
     let mix = MixResult {
         election: *election.hash(),
         lists: Digest([0x11; 32]),
@@ -831,12 +935,17 @@ fn ranked() -> anyhow::Result<Value> {
                 counts: vec![0; 4],
                 rows: council.clone(),
             },
+            MixedContestResult {
+                contest: "harbour-master".into(),
+                counts: vec![0; 17],
+                rows: harbour,
+            },
         ],
     };
     let counts = count_ranked(&m, election.hash(), &mix)?;
-    let mixed = MixedCount::new(&mix, &counts);
+    let (mixed, _) = MixedCount::recount(&m, election.hash(), &mix)?;
     Ok(json!({
-        "description": "Ranked contests of election-config/ranked-2026.toml (§6.2): the manifest's canonical bytes, ranked ballots under the joint key of the simulated ceremony with seed 60 and attacks on their rank ciphertexts, the row rule (preferences_from_ranks) and the mixed count (entry kind 16) of fixed decrypted rows with a fixed lists digest.",
+        "description": "Ranked and write-in contests of election-config/ranked-2026.toml (§6.2, §13.11): the manifest's canonical bytes, ballots under the joint key of the simulated ceremony with seed 60 and attacks on their rank and write-in text ciphertexts, the row rule (preferences_from_ranks), the write-in slot rule, and the mixed count (entry kind 16, ranked transcripts and write-in counts) of fixed decrypted rows with a fixed lists digest.",
         "manifest": m,
         "manifest_hex": hex::encode(m.to_canonical_bytes()),
         "manifest_hash": election.manifest_hash(),
@@ -848,6 +957,9 @@ fn ranked() -> anyhow::Result<Value> {
         "mix_result": mix,
         "transcripts": counts.iter().map(|c| json!({ "contest": c.contest, "transcript": c.transcript, "canonical_hex": hex::encode(c.transcript.canonical_bytes()) })).collect::<Vec<_>>(),
         "mixed_count_hex": hex::encode(mixed.to_canonical_bytes()),
+        "write_in_attacks": write_in_attacks,
+        "slot_rule": slot_rule,
+        "write_in_counts": mixed.write_ins.iter().map(|(c, w)| json!({ "contest": c, "ballots": w.ballots, "counts": w.counts, "names": w.names, "invalid": w.invalid, "canonical_hex": hex::encode(w.to_canonical_bytes()) })).collect::<Vec<_>>(),
     }))
 }
 

@@ -1,10 +1,11 @@
 //! The sample ranked election (`election-config/ranked-2026.toml`: an IRV contest, an STV
-//! contest of two seats and a homomorphic referendum) end to end, as the users run it: a real
+//! contest of two seats, a homomorphic referendum and a plurality contest with a write-in) end
+//! to end, as the users run it: a real
 //! `psephos serve` on SQLite, the key ceremony by three trustee processes, ranked ballots cast
 //! over HTTP (some with a repeated candidate or a blank before a preference, which the proofs
 //! cannot refuse), `psephos election mix`, three `psephos trustee mix` processes, the tally,
-//! `psephos trustee decrypt` by two trustees, the mixed count the server posts, and
-//! `psephos verify` recounting it (check 28).
+//! `psephos trustee decrypt` by two trustees, the mixed count the server posts (ranked counts and
+//! written-in names), and `psephos verify` recounting it (checks 28 and 29).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -15,6 +16,7 @@ use super::mixnet::{
 use psephos_core::ballot::encrypt_ballot;
 use psephos_core::mixnet::MixResult;
 use psephos_core::ranked::count_ranked;
+use psephos_core::write_in::contest_values;
 use std::process::Child;
 
 const VOTERS: usize = 10;
@@ -53,6 +55,21 @@ fn the_sample_ranked_election_runs_end_to_end_and_verifies() {
         // Every candidate ranked.
         ([4, 3, 2, 1], [2, 1, 0, 0]),
     ];
+    // The harbour master (contest 3): write-ins, two of one name (one typed with a combining
+    // accent, which the encoder composes), one lower-case — another name — and a listed option.
+    let harbour = &manifest.contests[3];
+    let written: [(&[u64], &[&str]); 10] = [
+        (&[0, 0], &["Zoe\u{308} Okafor"]),
+        (&[0, 0], &["  Zoë Okafor "]),
+        (&[0, 0], &["zoë okafor"]),
+        (&[0, 1], &[]),
+        (&[1, 0], &[]),
+        (&[0, 0], &["R. Mutt"]),
+        (&[0, 0], &[]),
+        (&[1, 0], &[]),
+        (&[0, 0], &["Zoë Okafor"]),
+        (&[0, 1], &[]),
+    ];
     let (mut mayor, mut council) = (Vec::new(), Vec::new());
     for (i, code) in credential_codes(&env.dir.join("credentials.secret.csv"))
         .into_iter()
@@ -64,6 +81,8 @@ fn the_sample_ranked_election_runs_end_to_end_and_verifies() {
             plain.contests[0].values = m.to_vec();
             plain.contests[1].values = c.to_vec();
         }
+        let (listed, names) = written[i];
+        plain.contests[3].values = contest_values(harbour, listed, names).unwrap();
         mayor.push(plain.contests[0].values.clone());
         council.push(plain.contests[1].values.clone());
         let (ballot, _) = encrypt_ballot(
@@ -126,6 +145,16 @@ fn the_sample_ranked_election_runs_end_to_end_and_verifies() {
     assert_eq!(irv.blank, 1, "the ballot whose first rank is blank");
     assert_eq!(irv.elected.len(), 1);
     assert_eq!(mine[1].transcript.elected.len(), 2, "two council seats");
+    // The write-ins: names with their counts, most first, compared by bytes after NFC.
+    let w = &count["write_ins"][0];
+    assert_eq!(w["contest"], "harbour-master");
+    assert_eq!(w["ballots"], VOTERS as u64);
+    assert_eq!(w["counts"], serde_json::json!([2, 2]));
+    assert_eq!(
+        w["names"],
+        serde_json::json!([["Zoë Okafor", 3], ["R. Mutt", 1], ["zoë okafor", 1]])
+    );
+    assert_eq!(w["invalid"], 0);
     assert!(count["index"].as_u64().unwrap() < get("/result")["index"].as_u64().unwrap());
 
     // The whole record, by the verifier as a user runs it, with the board key pinned; the
@@ -149,11 +178,30 @@ fn the_sample_ranked_election_runs_end_to_end_and_verifies() {
         };
         if check("tally.result")["status"] == "pass" || std::time::Instant::now() > deadline {
             assert!(out.status.success(), "{report:#}");
-            for id in ["mix.result", "mix.counts", "mix.ranked", "tally.result"] {
+            for id in [
+                "mix.result",
+                "mix.counts",
+                "mix.ranked",
+                "mix.write_ins",
+                "tally.result",
+            ] {
                 assert_eq!(check(id)["status"], "pass", "{id}: {report:#}");
             }
             assert_eq!(check("mix.ranked")["number"], 28);
             assert_eq!(check("mix.ranked")["checked"], 2, "{report:#}");
+            assert_eq!(check("mix.write_ins")["number"], 29);
+            assert_eq!(
+                report["write_ins"][0]["names"][0],
+                serde_json::json!(["Zoë Okafor", 3])
+            );
+            // The text output lists the written names.
+            let text = env
+                .psephos()
+                .args(["verify", &env.base(), "--board-key", &board_key])
+                .output()
+                .unwrap();
+            let text = String::from_utf8(text.stdout).unwrap();
+            assert!(text.contains("\"Zoë Okafor\" (written in)"), "{text}");
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -317,6 +317,7 @@ fn ranked_vectors() {
     use psephos_core::election::Manifest;
     use psephos_core::mixnet::MixResult;
     use psephos_core::ranked::{count_ranked, MixedCount};
+    use psephos_core::write_in::{read_slot, SlotReading};
     let v = load("ranked.json");
     let e = vectors::ranked_election().unwrap();
     assert_eq!(e.key().point(), &point(&v["joint_key"]));
@@ -364,6 +365,44 @@ fn ranked_vectors() {
         );
     }
     let bytes = hex::decode(v["mixed_count_hex"].as_str().unwrap()).unwrap();
-    assert_eq!(MixedCount::new(&mix, &counts).to_canonical_bytes(), bytes);
-    assert!(MixedCount::from_canonical_bytes(&bytes).is_ok());
+    let (recount, _) = MixedCount::recount(&m, e.hash(), &mix).unwrap();
+    assert_eq!(recount.to_canonical_bytes(), bytes);
+    assert_eq!(MixedCount::from_canonical_bytes(&bytes).unwrap(), recount);
+    // Write-ins: each attack on a text ciphertext fails at the harbour master (contest 3);
+    // the slot rule and the counts are recomputed.
+    let attacks = v["write_in_attacks"].as_array().unwrap();
+    assert_eq!(attacks.len(), 2);
+    for w in attacks {
+        let verdict = check_ballot(&e, &w["ballot"]);
+        assert_eq!(verdict, w["verdict"], "{}", w["name"]);
+        assert_eq!(verdict["contest"], 3, "{}: {verdict}", w["name"]);
+    }
+    let hm = m
+        .contests
+        .iter()
+        .find(|c| c.id == "harbour-master")
+        .unwrap();
+    let wi = hm.write_ins.unwrap();
+    let mut names = 0;
+    for r in v["slot_rule"].as_array().unwrap() {
+        let row: Vec<u64> = serde_json::from_value(r["row"].clone()).unwrap();
+        let got = match read_slot(&wi, row[2], &row[3..]) {
+            SlotReading::Unused => json!("unused"),
+            SlotReading::Invalid => json!("invalid"),
+            SlotReading::Name(n) => {
+                names += 1;
+                json!({ "name": n })
+            }
+        };
+        assert_eq!(got, r["slot"], "{row:?}");
+    }
+    assert_eq!(names, 5);
+    let counted = &v["write_in_counts"][0];
+    assert_eq!(counted["contest"], "harbour-master");
+    assert_eq!(counted["names"][0], json!(["Jane Doe", 2]));
+    assert_eq!(counted["invalid"], 4);
+    assert_eq!(
+        hex::encode(recount.write_ins[0].1.to_canonical_bytes()),
+        counted["canonical_hex"].as_str().unwrap()
+    );
 }

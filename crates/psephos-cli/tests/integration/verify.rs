@@ -68,7 +68,7 @@ fn demo_record_verifies_and_tampering_fails() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["passed"], true);
     let checks = json["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 28);
+    assert_eq!(checks.len(), 29);
     assert_eq!(checks[13]["id"], "ballots.proofs");
     assert!(checks
         .iter()

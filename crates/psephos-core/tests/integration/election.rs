@@ -82,8 +82,14 @@ fn run(name: &str, voters: usize, seed: u64) {
             .copied()
     };
     let result = combine(&election, &tally, &shares, vk).unwrap();
-    for (r, e) in result.contests.iter().zip(&expected) {
-        assert_eq!(&r.counts, e, "contest {}", r.contest);
+    // The tally and its decryption hold the homomorphically counted contests only: a mixed
+    // contest is counted from its rows (§13.9), never summed.
+    let counted: Vec<_> = manifest.homomorphic_contests().collect();
+    assert_eq!(tally.contests.len(), counted.len());
+    assert_eq!(result.contests.len(), counted.len());
+    for (r, &(ci, c)) in result.contests.iter().zip(&counted) {
+        assert_eq!(r.contest, c.id);
+        assert_eq!(&r.counts, &expected[ci], "contest {}", r.contest);
     }
 }
 
@@ -363,4 +369,65 @@ fn ballot_json_refuses_unknown_fields_at_any_depth() {
             "{pointer}: {e}"
         );
     }
+}
+
+/// The result of an election with mixed contests joins the decrypted tally (homomorphic
+/// contests) with the mixed contests' counts from their rows, in manifest order; a missing,
+/// misplaced or misshapen mixed contest is refused.
+#[test]
+fn complete_result_joins_the_mixed_contests() {
+    use psephos_core::mixnet::{MixResult, MixedContestResult};
+    use psephos_core::tally::complete_result;
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let manifest = config("ranked-2026.toml");
+    let cer = sim::ceremony(&manifest.hash(), 3, 2, &mut rng);
+    let election = Election::new(manifest.clone(), cer.joint_key).unwrap();
+    let tally = TallyAccumulator::new(&election).finish();
+    assert_eq!(tally.contests.len(), 1, "only the referendum is summed");
+    let shares: Vec<_> = [1u32, 2]
+        .iter()
+        .map(|&j| DecryptionShare::compute(&tally, j, &cer.shares[j as usize - 1], &mut rng))
+        .collect();
+    let vk = |j: u32| cer.verification_keys.get(j as usize - 1).copied();
+    let decrypted = combine(&election, &tally, &shares, vk).unwrap();
+    let mixed = |id: &str, rows: Vec<Vec<u64>>| {
+        let width = rows[0].len();
+        let mut counts = vec![0; width];
+        for r in &rows {
+            for (c, v) in counts.iter_mut().zip(r) {
+                *c += v;
+            }
+        }
+        MixedContestResult {
+            contest: id.into(),
+            rows,
+            counts,
+        }
+    };
+    let mix = MixResult {
+        election: *election.hash(),
+        lists: psephos_core::hash::Digest([0; 32]),
+        contests: vec![
+            mixed("mayor", vec![vec![1, 2, 0, 0], vec![3, 0, 0, 0]]),
+            mixed("council", vec![vec![5, 4, 0, 0], vec![1, 0, 0, 0]]),
+            mixed("harbour-master", vec![vec![0; 17]]),
+        ],
+    };
+    let full = complete_result(&election, &decrypted, Some(&mix)).unwrap();
+    let ids: Vec<_> = full.contests.iter().map(|c| c.contest.as_str()).collect();
+    assert_eq!(ids, ["mayor", "council", "night-buses", "harbour-master"]);
+    assert_eq!(full.contests[0].counts, [4, 2, 0, 0]);
+    assert_eq!(full.contests[0].ballots, 2);
+    assert_eq!(full.contests[2], decrypted.contests[0]);
+
+    assert!(complete_result(&election, &decrypted, None).is_err());
+    let mut swapped = mix.clone();
+    swapped.contests.swap(0, 1);
+    assert!(complete_result(&election, &decrypted, Some(&swapped)).is_err());
+    let mut short = mix.clone();
+    short.contests[1].counts.pop();
+    assert!(complete_result(&election, &decrypted, Some(&short)).is_err());
+    let mut extra = mix.clone();
+    extra.contests.push(mixed("extra", vec![vec![1]]));
+    assert!(complete_result(&election, &decrypted, Some(&extra)).is_err());
 }

@@ -7,3 +7,4 @@ mod election;
 mod properties;
 mod ranked;
 mod vectors;
+mod write_in;

@@ -1,11 +1,13 @@
 //! The mixed count on the board (entry kind 16, `docs/protocol.md` §11.5): each ranked
-//! contest's round-by-round count, posted after the mix result and before the result.
+//! contest's round-by-round count and each write-in contest's names with their counts, posted
+//! after the mix result and before the result.
 //!
 //! A count is a deterministic function of the decrypted rows already on the board (the mix
 //! result) and of the election hash (ties), so the rules do not take it on trust: they recount
 //! ([`psephos_core::ranked::count_ranked`]) and accept only the very bytes the recount gives.
 //! The server posts exactly what these rules compute; the verifier, replaying the same rules,
-//! reaches the same transcripts or names the contest whose count differs (check 28).
+//! reaches the same transcripts or names the contest whose count differs (check 28 for a
+//! ranked contest, 29 for a write-in contest).
 //!
 //! A count of many ballots takes a while (an STV count of 10⁶ ballots, a quarter of a second),
 //! so the server counts once, off its write lock, and hands the rules a [`CountedMix`]: made
@@ -15,7 +17,8 @@
 use psephos_core::election::Election;
 use psephos_core::encoding::Canonical;
 use psephos_core::mixnet::MixResult;
-use psephos_core::ranked::{count_ranked, MixedCount, RankedCount, RankedCountError};
+use psephos_core::ranked::{MixedCount, RankedCount, RankedCountError};
+use psephos_core::write_in::WriteInCount;
 use thiserror::Error;
 
 use super::{Applied, Phase, RuleError, Rules};
@@ -24,7 +27,7 @@ use super::{Applied, Phase, RuleError, Rules};
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum CountRuleError {
-    #[error("the election has no ranked contest")]
+    #[error("the election has no ranked or write-in contest")]
     NothingRanked,
     #[error("the mixed count needs the mix result on the board first")]
     NoMixResult,
@@ -32,15 +35,18 @@ pub enum CountRuleError {
     Posted,
     #[error("the mixed count is for another election or other decrypted lists")]
     WrongLists,
-    #[error("the ranked contests cannot be counted from the mix result: {0}")]
+    #[error("the ranked or write-in contests cannot be counted from the mix result: {0}")]
     Uncountable(RankedCountError),
-    #[error("the mixed count lists {got} ranked contests, the election has {expected}")]
-    ContestCount { expected: usize, got: usize },
     #[error(
-        "the count of ranked contest {contest:?} differs from the recount of the decrypted rows"
+        "the mixed count lists {got} ranked or write-in contests, the election has {expected}"
     )]
+    ContestCount { expected: usize, got: usize },
+    #[error("the count of contest {contest:?} differs from the recount of the decrypted rows")]
     Differs { contest: String },
-    #[error("the result needs the mixed count (the ranked contests' counts) on the board first")]
+    #[error(
+        "the result needs the mixed count (the ranked and write-in contests' counts) on the \
+         board first"
+    )]
     Missing,
 }
 
@@ -58,6 +64,7 @@ impl CountRuleError {
 #[derive(Debug, Clone)]
 pub(super) struct Posted {
     counts: Vec<RankedCount>,
+    write_ins: Vec<(String, WriteInCount)>,
     at: u64,
 }
 
@@ -65,7 +72,7 @@ fn count_err(e: CountRuleError) -> RuleError {
     RuleError::Count(e)
 }
 
-/// A mixed count computed from a mix result by [`count_ranked`]: the capability to post it
+/// A mixed count computed from a mix result by [`MixedCount::recount`]: the capability to post it
 /// without the rules counting again ([`Rules::apply_counted_mix`]). Only [`CountedMix::count`]
 /// makes one.
 #[derive(Debug, Clone)]
@@ -76,13 +83,13 @@ pub struct CountedMix {
 }
 
 impl CountedMix {
-    /// Counts the ranked contests of `election` from `result` (a mix result read from the
-    /// state, e.g. off its lock).
+    /// Counts the ranked and write-in contests of `election` from `result` (a mix result read
+    /// from the state, e.g. off its lock).
     pub fn count(election: &Election, result: MixResult) -> Result<Self, RuleError> {
-        let counts = count_ranked(election.manifest(), election.hash(), &result)
+        let (count, counts) = MixedCount::recount(election.manifest(), election.hash(), &result)
             .map_err(|e| count_err(CountRuleError::Uncountable(e)))?;
         Ok(CountedMix {
-            count: MixedCount::new(&result, &counts),
+            count,
             result,
             counts,
         })
@@ -101,16 +108,33 @@ impl Rules {
             .is_some_and(|m| m.contests.iter().any(|c| c.is_ranked()))
     }
 
+    /// Whether the manifest has a contest with write-ins.
+    pub fn has_write_in_contests(&self) -> bool {
+        self.manifest()
+            .is_some_and(|m| m.contests.iter().any(|c| c.write_ins.is_some()))
+    }
+
+    /// Whether the election needs a mixed count before its result: it has a ranked contest or
+    /// a contest with write-ins.
+    pub fn needs_mixed_count(&self) -> bool {
+        self.has_ranked_contests() || self.has_write_in_contests()
+    }
+
     /// The ranked contests' counts on the board, in manifest order, with the index of the
-    /// mixed count entry.
+    /// mixed count entry (`Some` once the mixed count is posted, even with no ranked contest).
     pub fn ranked_counts(&self) -> Option<(&[RankedCount], u64)> {
         self.counted.as_ref().map(|p| (p.counts.as_slice(), p.at))
     }
 
-    /// The ranked contests' counts recomputed from the mix result on the board: what the
-    /// server posts, and what a posted mixed count must equal.
+    /// The write-in contests' counts on the board, in manifest order.
+    pub fn write_in_counts(&self) -> Option<&[(String, WriteInCount)]> {
+        self.counted.as_ref().map(|p| p.write_ins.as_slice())
+    }
+
+    /// The ranked and write-in contests' counts recomputed from the mix result on the board:
+    /// what the server posts, and what a posted mixed count must equal.
     pub fn recount(&self) -> Result<(MixedCount, Vec<RankedCount>), RuleError> {
-        if !self.has_ranked_contests() {
+        if !self.needs_mixed_count() {
             return Err(count_err(CountRuleError::NothingRanked));
         }
         let (Some(manifest), Some(election)) = (self.manifest(), self.election.as_ref()) else {
@@ -120,9 +144,8 @@ impl Rules {
             .mix()
             .and_then(|m| m.result())
             .ok_or(count_err(CountRuleError::NoMixResult))?;
-        let counts = count_ranked(manifest, election.hash(), result)
-            .map_err(|e| count_err(CountRuleError::Uncountable(e)))?;
-        Ok((MixedCount::new(result, &counts), counts))
+        MixedCount::recount(manifest, election.hash(), result)
+            .map_err(|e| count_err(CountRuleError::Uncountable(e)))
     }
 
     /// Checks a posted mixed count against `counted` — when it was counted from the mix result
@@ -132,7 +155,7 @@ impl Rules {
         posted: &MixedCount,
         counted: Option<&CountedMix>,
     ) -> Result<Applied, RuleError> {
-        if !self.has_ranked_contests() {
+        if !self.needs_mixed_count() {
             return Err(count_err(CountRuleError::NothingRanked));
         }
         self.require(Phase::Tallying, "post the mixed count")?;
@@ -149,13 +172,22 @@ impl Rules {
         if posted.election != expected.election || posted.lists != expected.lists {
             return Err(count_err(CountRuleError::WrongLists));
         }
-        if posted.ranked.len() != expected.ranked.len() {
+        if posted.ranked.len() != expected.ranked.len()
+            || posted.write_ins.len() != expected.write_ins.len()
+        {
             return Err(count_err(CountRuleError::ContestCount {
-                expected: expected.ranked.len(),
-                got: posted.ranked.len(),
+                expected: expected.ranked.len() + expected.write_ins.len(),
+                got: posted.ranked.len() + posted.write_ins.len(),
             }));
         }
         for (p, e) in posted.ranked.iter().zip(&expected.ranked) {
+            if p != e {
+                return Err(count_err(CountRuleError::Differs {
+                    contest: e.0.clone(),
+                }));
+            }
+        }
+        for (p, e) in posted.write_ins.iter().zip(&expected.write_ins) {
             if p != e {
                 return Err(count_err(CountRuleError::Differs {
                     contest: e.0.clone(),
@@ -167,14 +199,15 @@ impl Rules {
         debug_assert_eq!(posted.to_canonical_bytes(), expected.to_canonical_bytes());
         self.counted = Some(Box::new(Posted {
             counts,
+            write_ins: expected.write_ins,
             at: self.size,
         }));
         Ok(Applied::MixedCount)
     }
 
-    /// The result needs the mixed count first when a contest is ranked.
+    /// The result needs the mixed count first when a contest is ranked or has write-ins.
     pub(super) fn check_mixed_count(&self) -> Result<(), RuleError> {
-        if self.has_ranked_contests() && self.counted.is_none() {
+        if self.needs_mixed_count() && self.counted.is_none() {
             return Err(count_err(CountRuleError::Missing));
         }
         Ok(())

@@ -37,16 +37,17 @@ use psephos_core::ballot::{verify_ballots, EncryptedBallot, VerifiedBallot};
 use psephos_core::challenge::{check_opening, ChallengeReveal};
 use psephos_core::election::Manifest;
 use psephos_core::error::{DecodeError, ProofKind, VerifyError};
-use psephos_core::tally::EncryptedTally;
+use psephos_core::tally::{EncryptedTally, TallyResult};
 
 use crate::format::{RecordItem, RecordReader};
 use crate::payload::{Challenged, Control, Payload};
-use crate::rules::{Applied, Phase, RuleError, Rules, TallyMismatch};
+use crate::rules::{Applied, CountRuleError, Phase, RuleError, Rules, TallyMismatch};
 use board::BoardChecker;
 pub use board::Frontier as MerkleFrontier;
 use report::Tracker;
 pub use report::{
     CheckId, CheckResult, ContestLabels, RankedOutcome, Report, Source, Status, Trust,
+    WriteInOutcome,
 };
 
 /// Entries buffered before a parallel batch (decode, leaf hashes, ballot proofs)…
@@ -358,7 +359,11 @@ impl Sums {
             manifest
                 .contests
                 .iter()
-                .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
+                .map(|c| {
+                    // A mixed contest is not in the tally (§9.2): nothing to sum.
+                    let width = if c.is_mixed() { 0 } else { c.width() };
+                    vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); width]
+                })
                 .collect()
         });
         for (&ci, ec) in style.contests.iter().zip(&b.contests) {
@@ -371,12 +376,16 @@ impl Sums {
         }
     }
 
-    /// `Σ_w w · sums_w`, contest by option.
+    /// `Σ_w w · sums_w`, contest by option, for the homomorphically counted contests in
+    /// manifest order (the tally's contests).
     fn total(&self, manifest: &Manifest) -> Vec<Vec<(RistrettoPoint, RistrettoPoint)>> {
         let mut out: Vec<Vec<(RistrettoPoint, RistrettoPoint)>> = manifest
             .contests
             .iter()
-            .map(|c| vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); c.width()])
+            .map(|c| {
+                let width = if c.is_mixed() { 0 } else { c.width() };
+                vec![(RistrettoPoint::identity(), RistrettoPoint::identity()); width]
+            })
             .collect();
         for (&w, sums) in &self.by_weight {
             let ws = Scalar::from(w);
@@ -392,7 +401,11 @@ impl Sums {
                 }
             }
         }
-        out
+        out.into_iter()
+            .zip(&manifest.contests)
+            .filter(|(_, c)| !c.is_mixed())
+            .map(|(row, _)| row)
+            .collect()
     }
 }
 
@@ -422,13 +435,21 @@ fn equals_tally(t: &EncryptedTally, sums: &Totals) -> bool {
         })
 }
 
-/// Whether the tally states, for every contest, the ballots and weight of `counts`.
-fn states_counts(t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
-    t.contests.len() == counts.len()
+/// Whether the tally states, for every contest it holds (the homomorphically counted ones), the
+/// ballots and weight of `counts` (one per manifest contest).
+fn states_counts(manifest: &Manifest, t: &EncryptedTally, counts: &[(u64, u64)]) -> bool {
+    let counted: Vec<(u64, u64)> = counts
+        .iter()
+        .zip(&manifest.contests)
+        .filter(|(_, c)| !c.is_mixed())
+        .map(|(&bw, _)| bw)
+        .collect();
+    counts.len() == manifest.contests.len()
+        && t.contests.len() == counted.len()
         && t.contests
             .iter()
-            .zip(counts)
-            .all(|(tc, &(b, w))| tc.ballots == b && tc.weight == w)
+            .zip(counted)
+            .all(|(tc, (b, w))| tc.ballots == b && tc.weight == w)
 }
 
 /// The rows a counted ballot adds to each mixed list: its ciphertexts of each mixed contest
@@ -457,6 +478,18 @@ fn mixed_rows_of(
                     .map(|ec| ec.ciphertexts.clone())
             })
             .collect(),
+    )
+}
+
+/// One line on a write-in contest's count for the report: ballots, names, invalid write-ins.
+fn write_in_note((contest, c): &(String, psephos_core::write_in::WriteInCount)) -> String {
+    let named: u64 = c.names.iter().map(|(_, k)| k).sum();
+    format!(
+        "contest {contest:?}: {} ballots, {} distinct written names on {named} ballots, {} \
+         invalid write-ins",
+        c.ballots,
+        c.names.len(),
+        c.invalid
     )
 }
 
@@ -556,6 +589,9 @@ struct Verifier {
     /// Why the encrypted tally cannot be relied on: its shares, combination and result are
     /// `skipped`.
     tally_unusable: Option<String>,
+    /// The first result posted, accepted or not: check 27 compares its mixed contests with
+    /// their decrypted rows either way.
+    posted_result: Option<TallyResult>,
     entries: u64,
     blocks: u64,
     /// Entries processed.
@@ -942,6 +978,9 @@ impl Verifier {
         };
         match &payload {
             Payload::Result(r) if self.state.phase() == Phase::Tallying => {
+                if self.posted_result.is_none() {
+                    self.posted_result = Some(r.clone());
+                }
                 match self.state.combined_result() {
                     Err(e) => {
                         self.tracker(CheckId::TallyCombination)
@@ -986,10 +1025,24 @@ impl Verifier {
                     .ranked_counts()
                     .map(|(counts, _)| counts.iter().map(ranked_note).collect())
                     .unwrap_or_default();
-                let t = self.tracker(CheckId::RankedCount);
-                t.pass_n(notes.len().max(1) as u64);
-                for n in notes {
-                    t.note(n);
+                if self.state.has_ranked_contests() {
+                    let t = self.tracker(CheckId::RankedCount);
+                    t.pass_n(notes.len().max(1) as u64);
+                    for n in notes {
+                        t.note(n);
+                    }
+                }
+                let notes: Vec<String> = self
+                    .state
+                    .write_in_counts()
+                    .map(|w| w.iter().map(write_in_note).collect())
+                    .unwrap_or_default();
+                if !notes.is_empty() {
+                    let t = self.tracker(CheckId::WriteIns);
+                    t.pass_n(notes.len() as u64);
+                    for n in notes {
+                        t.note(n);
+                    }
                 }
             }
             Ok(_) => {
@@ -1011,6 +1064,19 @@ impl Verifier {
                         CheckId::ElectionLifecycle
                     }
                     (_, RuleError::Mix(m)) => mix_check(m, check),
+                    // A write-in contest's count that differs is check 29's; the rest of the
+                    // mixed count's refusals are check 28's.
+                    (
+                        Payload::MixedCount(_),
+                        RuleError::Count(CountRuleError::Differs { contest }),
+                    ) if self
+                        .state
+                        .manifest()
+                        .and_then(|m| m.contests.iter().find(|c| &c.id == contest))
+                        .is_some_and(|c| c.write_ins.is_some()) =>
+                    {
+                        CheckId::WriteIns
+                    }
                     _ => check,
                 };
                 if let (Payload::Tally(t), RuleError::Tally(why)) = (&payload, &e) {
@@ -1084,7 +1150,8 @@ impl Verifier {
         }
     }
 
-    /// Check 27 at the end: each mixed contest's counts against its homomorphic count.
+    /// Check 27 at the end: each mixed contest's counts in the result are the sums of its
+    /// decrypted rows.
     fn finish_mix(&mut self) {
         let Some(mix) = self.state.mix() else {
             return;
@@ -1095,17 +1162,29 @@ impl Verifier {
         let Some((mr, _)) = mix.result().cloned() else {
             return;
         };
-        let Some(result) = self.state.result().cloned() else {
+        let Some(result) = self.state.result().or(self.posted_result.as_ref()).cloned() else {
             return;
         };
         for c in &mr.contests {
-            let homomorphic = result.contests.iter().find(|r| r.contest == c.contest);
-            match homomorphic {
-                Some(h) if h.counts == c.counts => self.tracker(CheckId::MixCounts).pass(),
+            let mut sums = vec![0u64; c.counts.len()];
+            for row in &c.rows {
+                for (s, v) in sums.iter_mut().zip(row) {
+                    *s = s.saturating_add(*v);
+                }
+            }
+            let stated = result.contests.iter().find(|r| r.contest == c.contest);
+            let n = c.rows.len() as u64;
+            match stated {
+                Some(r) if sums == c.counts && r.counts == sums && r.ballots == n => {
+                    self.tracker(CheckId::MixCounts).pass()
+                }
                 _ => {
                     let id = c.contest.clone();
                     self.tracker(CheckId::MixCounts).fail(|| {
-                        format!("contest {id:?}: the counts of the mixed rows differ from its homomorphic count")
+                        format!(
+                            "contest {id:?}: the result's counts are not the sums of its {n} \
+                             decrypted rows"
+                        )
                     })
                 }
             }
@@ -1150,7 +1229,9 @@ impl Verifier {
         if let Some(why) = refused {
             // Refused by the rules (its counts or shape). A tally of every ballot that states
             // every ballot's counts is the revote failure; anything else fails check 17.
-            if revotes > 0 && equals_tally(&tally, &all) && states_counts(&tally, &self.all.counts)
+            if revotes > 0
+                && equals_tally(&tally, &all)
+                && states_counts(&manifest, &tally, &self.all.counts)
             {
                 self.tracker(CheckId::BallotsRevote).fail(|| {
                     format!("{why}: the encrypted tally counts every ballot, revotes included, instead of the last of each credential")
@@ -1389,6 +1470,9 @@ impl Verifier {
                 CheckId::RankedCount => {
                     "no ranked contest is counted on the record (none in the manifest, or not yet)"
                 }
+                CheckId::WriteIns => {
+                    "no write-in contest is counted on the record (none in the manifest, or not yet)"
+                }
                 _ => "the record has nothing this check covers",
             };
             na(&mut self, id, why.into());
@@ -1452,6 +1536,19 @@ impl Verifier {
                     .map(|c| report::RankedOutcome {
                         contest: c.contest.clone(),
                         transcript: c.transcript.clone(),
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            write_ins: match (passed, self.state.write_in_counts()) {
+                (true, Some(w)) => w
+                    .iter()
+                    .map(|(contest, c)| report::WriteInOutcome {
+                        contest: contest.clone(),
+                        ballots: c.ballots,
+                        counts: c.counts.clone(),
+                        names: c.names.clone(),
+                        invalid: c.invalid,
                     })
                     .collect(),
                 _ => Vec::new(),

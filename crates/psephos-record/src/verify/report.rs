@@ -43,6 +43,7 @@ pub enum CheckId {
     MixResult,
     MixCounts,
     RankedCount,
+    WriteIns,
 }
 
 impl From<CheckId> for &'static str {
@@ -53,7 +54,7 @@ impl From<CheckId> for &'static str {
 
 impl CheckId {
     /// Every check, in report order.
-    pub const ALL: [CheckId; 28] = [
+    pub const ALL: [CheckId; 29] = [
         CheckId::RecordFormat,
         CheckId::BoardCheckpoints,
         CheckId::BoardBlocks,
@@ -82,6 +83,7 @@ impl CheckId {
         CheckId::MixResult,
         CheckId::MixCounts,
         CheckId::RankedCount,
+        CheckId::WriteIns,
     ];
 
     /// The check's number in the report (1-based, stable).
@@ -123,6 +125,7 @@ impl CheckId {
             CheckId::MixResult => "mix.result",
             CheckId::MixCounts => "mix.counts",
             CheckId::RankedCount => "mix.ranked",
+            CheckId::WriteIns => "mix.write_ins",
         }
     }
 
@@ -201,10 +204,13 @@ impl CheckId {
                 "the published rows and counts are the combination of k shares of the final mixed lists"
             }
             CheckId::MixCounts => {
-                "each mixed contest's counts from its rows equal its homomorphic count in the result"
+                "each mixed contest's counts in the result are the sums of its decrypted rows (a mixed contest has no homomorphic tally)"
             }
             CheckId::RankedCount => {
                 "each ranked contest's count on the board equals, byte for byte, the recount of its decrypted rows"
+            }
+            CheckId::WriteIns => {
+                "each write-in contest's names and counts on the board equal, byte for byte, the recount of its decrypted rows under the slot rule"
             }
         }
     }
@@ -367,7 +373,20 @@ pub struct Report {
     /// The ranked contests' verified counts (check 28), if every check passed; a ranked
     /// contest's line in `result` sums candidate numbers per rank and means nothing alone.
     pub ranked: Vec<RankedOutcome>,
+    /// The write-in contests' verified counts (check 29), if every check passed.
+    pub write_ins: Vec<WriteInOutcome>,
     pub checks: Vec<CheckResult>,
+}
+
+/// A write-in contest's verified count: the listed options' selections, the written names with
+/// their counts (most first) and the invalid write-ins.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteInOutcome {
+    pub contest: String,
+    pub ballots: u64,
+    pub counts: Vec<u64>,
+    pub names: Vec<(String, u64)>,
+    pub invalid: u64,
 }
 
 /// A ranked contest's verified count.

@@ -5,3 +5,4 @@ mod ranked;
 mod replay;
 mod rules;
 mod verify;
+mod write_in;

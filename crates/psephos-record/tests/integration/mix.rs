@@ -13,7 +13,7 @@ use psephos_core::mix::{CiphertextList, MixGenerators};
 use psephos_core::mixnet::{
     combine_mixed, mix_input, MixInput, MixResult, MixShare, MixedList, Shuffle,
 };
-use psephos_core::tally::{DecryptionShare, TallyAccumulator, TallyResult};
+use psephos_core::tally::{complete_result, DecryptionShare, TallyAccumulator, TallyResult};
 use psephos_record::rules::{MixRuleError, RuleErrorKind};
 use psephos_record::sim::{seal_record, Simulation};
 use psephos_record::verify::{verify_record, NoProgress};
@@ -203,6 +203,8 @@ impl Fixture {
         let mix_shares: Vec<MixShare> = present.iter().map(|&j| self.mix_share(j, lists)).collect();
         let refs: Vec<&MixShare> = mix_shares.iter().collect();
         let mix_result = combine_mixed(self.sim.election.hash(), lists, &refs, bounds).unwrap();
+        // The mixed contests are not in the tally: the result takes their counts from the rows.
+        let result = complete_result(&self.sim.election, &result, Some(&mix_result)).unwrap();
         let mut out = vec![Payload::Tally(tally)];
         out.extend(shares.into_iter().map(Payload::Share));
         for s in &mix_shares {
@@ -542,4 +544,70 @@ fn resign(f: &Fixture, s: Shuffle) -> Shuffle {
     let n = bytes.len();
     bytes[n - 64..].copy_from_slice(&sig.to_bytes());
     Shuffle::from_canonical_bytes(&bytes).unwrap()
+}
+
+/// A mixed contest has no homomorphic tally (§9.2): the tally holds the other contests only,
+/// and a tally that also sums the mixed contest is refused, changing nothing.
+#[test]
+fn the_tally_leaves_out_the_mixed_contests() {
+    let mut f = Fixture::new();
+    let input = f.input(3);
+    let after = f.finish(&input, &[1, 2, 3]);
+    let Some(Payload::Tally(tally)) = after.iter().find(|p| matches!(p, Payload::Tally(_))) else {
+        panic!("no tally");
+    };
+    let ids: Vec<_> = tally.contests.iter().map(|c| c.contest.as_str()).collect();
+    assert_eq!(ids, ["council"], "the mixed mayor is not summed");
+    let Some(Payload::Result(result)) = after.last() else {
+        panic!("no result");
+    };
+    let ids: Vec<_> = result.contests.iter().map(|c| c.contest.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["mayor", "council"],
+        "the result still covers every contest"
+    );
+
+    // The same tally with the mixed contest's aggregate in front (the old form).
+    let mut rules = Rules::new();
+    let tally_at = after
+        .iter()
+        .position(|p| matches!(p, Payload::Tally(_)))
+        .unwrap();
+    for p in f.voting.iter().chain(&after[..tally_at]) {
+        rules.apply(p).unwrap();
+    }
+    let mut summed = tally.clone();
+    let mut mayor = summed.contests[0].clone();
+    mayor.contest = "mayor".into();
+    summed.contests.insert(0, mayor);
+    let e = rules.apply(&Payload::Tally(summed)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            RuleError::Tally(psephos_record::rules::TallyMismatch::ContestCount {
+                got: 2,
+                expected: 1
+            })
+        ),
+        "{e:?}"
+    );
+    rules.apply(&Payload::Tally(tally.clone())).unwrap();
+}
+
+/// A result whose mixed contest's counts are not the sums of its decrypted rows fails check 27
+/// (and the rules refuse it: check 20).
+#[test]
+fn a_changed_mixed_count_in_the_result_is_caught() {
+    let mut f = Fixture::new();
+    let input = f.input(3);
+    let mut after = f.finish(&input, &[1, 2, 3]);
+    let Some(Payload::Result(result)) = after.last_mut() else {
+        panic!("no result");
+    };
+    result.contests[0].counts[0] += 1;
+    let report = verify_record(&f.seal(&after), &mut NoProgress);
+    assert!(!report.passed);
+    assert_eq!(status(&report, CheckId::MixCounts), Status::Fail);
+    assert_eq!(status(&report, CheckId::TallyResult), Status::Fail);
 }

@@ -21,7 +21,7 @@ use crate::ApiError;
 use actix_web::{web, HttpRequest, HttpResponse};
 use psephos_api::mix::{
     ListShape, MixInputPosted, MixInputRequest, MixResultView, MixSharePosted, MixView,
-    MixedCountView, MixerView, RankedCountView, ShufflePosted,
+    MixedCountView, MixerView, RankedCountView, ShufflePosted, WriteInCountView,
 };
 use psephos_core::encoding::Canonical;
 use psephos_core::mixnet::{MixShare, Shuffle};
@@ -240,10 +240,10 @@ async fn get_result(state: ThisElection) -> Result<HttpResponse, ApiError> {
     get,
     path = "/mix/count",
     tag = "mix",
-    summary = "The mixed count (entry kind 16): each ranked contest's count transcript, round by round, recounted from the decrypted rows.",
+    summary = "The mixed count (entry kind 16): each ranked contest's count transcript, round by round, and each write-in contest's names with their counts, recounted from the decrypted rows.",
     responses(
-        (status = 200, description = "{index, contests: [{contest, transcript}]}", body = psephos_api::mix::MixedCountView),
-        (status = 404, description = "no ranked contest, or the mixed lists are not decrypted yet", body = psephos_api::ErrorBody),
+        (status = 200, description = "{index, contests: [{contest, transcript}], write_ins?: [{contest, ballots, counts, names, invalid}]}", body = psephos_api::mix::MixedCountView),
+        (status = 404, description = "no ranked or write-in contest, or the mixed lists are not decrypted yet", body = psephos_api::ErrorBody),
     ),
 )]
 async fn get_count(state: ThisElection) -> Result<HttpResponse, ApiError> {
@@ -258,9 +258,21 @@ async fn get_count(state: ThisElection) -> Result<HttpResponse, ApiError> {
                     transcript: c.transcript.clone(),
                 })
                 .collect(),
+            write_ins: s
+                .write_in_counts()
+                .unwrap_or_default()
+                .iter()
+                .map(|(contest, c)| WriteInCountView {
+                    contest: contest.clone(),
+                    ballots: c.ballots,
+                    counts: c.counts.clone(),
+                    names: c.names.clone(),
+                    invalid: c.invalid,
+                })
+                .collect(),
         })),
         None => Err(ApiError::not_found(
-            "no mixed count is posted (no ranked contest, or the mixed lists are not decrypted yet)",
+            "no mixed count is posted (no ranked or write-in contest, or the mixed lists are not decrypted yet)",
         )),
     }
 }

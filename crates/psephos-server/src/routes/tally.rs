@@ -118,10 +118,10 @@ pub(crate) async fn post_result_if_ready(state: &HostedElection) -> Option<u64> 
     if needs_mix {
         crate::mix::post_result_if_ready(&state.election).await?;
     }
-    // With ranked contests the result follows the mixed count (§11.5).
+    // With ranked or write-in contests the result follows the mixed count (§11.5).
     let needs_count = {
         let s = state.election.read().await;
-        s.has_ranked_contests() && s.ranked_counts().is_none()
+        s.needs_mixed_count() && s.ranked_counts().is_none()
     };
     if needs_count {
         crate::mix::post_count_if_ready(&state.election).await?;
