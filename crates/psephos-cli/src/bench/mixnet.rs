@@ -1,7 +1,8 @@
 //! `psephos bench mixnet`: a mixed contest end to end at the record level — `N` ballots with one
-//! plurality contest of `w` options counted by the mixnet, the mix input, three trustees'
-//! shuffles, the tally and its shares, two trustees' shares of the final lists, the mix result
-//! and the result, each applied through the election's rules as the server applies it (shuffle
+//! plurality contest of `w` options counted by the mixnet (or, with `--ranked irv|stv`, a ranked
+//! contest of `w` candidates and `w` ranks), the mix input, three trustees' shuffles, the tally
+//! and its shares, two trustees' shares of the final lists, the mix result, the ranked count
+//! (the mixed count entry) and the result, each applied through the election's rules as the server applies it (shuffle
 //! and share proofs verified), then the whole record verified by a `psephos verify` child
 //! process whose peak memory is read from `/proc`. Figures go to `BENCHMARKS.md`.
 
@@ -13,7 +14,7 @@ use psephos_core::mix::MixGenerators;
 use psephos_core::mixnet::{mix_input, MixShare, Shuffle};
 use psephos_core::tally::TallyAccumulator;
 use psephos_record::sim::{seal_record, Simulation};
-use psephos_record::{Control, Payload, Rules};
+use psephos_record::{Control, CountedMix, Payload, Rules};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
@@ -24,15 +25,38 @@ pub struct Args {
     /// Ballots (one per voter).
     #[arg(long, default_value_t = 10_000)]
     pub ballots: usize,
-    /// Options of the mixed plurality contest: the row width (2 ..= 64).
+    /// Options of the mixed plurality contest, or candidates (and ranks) of the ranked contest:
+    /// the row width (2 ..= 64).
     #[arg(long, default_value_t = 5)]
     pub width: usize,
+    /// A ranked contest counted by this method instead of a plurality contest.
+    #[arg(long, value_enum)]
+    pub ranked: Option<RankedMethod>,
+    /// Seats of an STV contest.
+    #[arg(long, default_value_t = 1)]
+    pub seats: u32,
 }
 
-fn manifest(width: usize) -> anyhow::Result<Manifest> {
+/// The ranked methods the benchmark counts.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum RankedMethod {
+    Irv,
+    Stv,
+}
+
+fn manifest(args: &Args) -> anyhow::Result<Manifest> {
+    let width = args.width;
     let options: Vec<String> = (0..width)
         .map(|i| format!("{{ id = \"o{i}\", label = \"Option {i}\" }}"))
         .collect();
+    let kind = match args.ranked {
+        None => "kind = \"plurality\"\ncount = \"mix\"".to_string(),
+        Some(RankedMethod::Irv) => "kind = \"ranked\"\nmethod = \"irv\"".to_string(),
+        Some(RankedMethod::Stv) => format!(
+            "kind = \"ranked\"\nmethod = \"stv\"\nseats = {}",
+            args.seats
+        ),
+    };
     Ok(Manifest::from_toml(&format!(
         r#"
 [election]
@@ -46,14 +70,14 @@ threshold = 2
 [[contests]]
 id = "mayor"
 title = "Mayor"
-kind = "plurality"
-count = "mix"
+{}
 options = [{}]
 
 [[ballot_styles]]
 id = "all"
 contests = ["mayor"]
 "#,
+        kind,
         options.join(", ")
     ))?)
 }
@@ -74,10 +98,15 @@ fn step(name: &str, t: Duration) {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let mut rng = ChaCha20Rng::seed_from_u64(2027);
     let n = args.ballots;
-    let sim = Simulation::new(manifest(args.width)?, n, &mut rng)?;
+    let sim = Simulation::new(manifest(&args)?, n, &mut rng)?;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let contest = match args.ranked {
+        None => "mixed plurality contest".to_string(),
+        Some(RankedMethod::Irv) => "ranked contest (IRV)".to_string(),
+        Some(RankedMethod::Stv) => format!("ranked contest (STV, {} seats)", args.seats),
+    };
     println!(
-        "{n} ballots, one mixed plurality contest of width {}, 3 trustees (k = 2), {cores} cores",
+        "{n} ballots, one {contest} of width {}, 3 trustees (k = 2), {cores} cores",
         args.width
     );
     let mut payloads = vec![sim.definition()];
@@ -180,6 +209,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t.elapsed(),
     );
     let mut last = Payload::parts(EntryKind::MixResult, &mix_result.to_canonical_bytes());
+    if args.ranked.is_some() {
+        apply(&mut rules, &last)?;
+        after.append(&mut last);
+        let t = Instant::now();
+        let counted = CountedMix::count(&sim.election, mix_result.clone())?;
+        step(
+            "count the ranked contest (exact, round by round)",
+            t.elapsed(),
+        );
+        let t = Instant::now();
+        rules.apply_counted_mix(&counted)?;
+        step("server: apply the mixed count (no recount)", t.elapsed());
+        if let Some((counts, _)) = rules.ranked_counts() {
+            for c in counts {
+                println!(
+                    "  {}: {} rounds, elected {:?}",
+                    c.contest,
+                    c.transcript.rounds.len(),
+                    c.transcript.elected
+                );
+            }
+        }
+        last.push(Payload::MixedCount(counted.mixed_count().clone()));
+        after.append(&mut last);
+    }
     let decrypted = sim.result(&tally, &shares)?;
     last.push(Payload::Result(psephos_core::tally::complete_result(
         &sim.election,

@@ -3,13 +3,13 @@
 //! its ballots pass to their next continuing preference, one exclusion per round.
 
 use super::papers::Piles;
-use super::ties::{Tiebreaker, Want};
+use super::ties::{LookAt, Tiebreaker, Want};
 use super::transcript::{Action, CountTranscript, Decision, Reason, Round, TieBreak, Votes};
 use super::{Method, Preferences};
 
 pub(super) fn count(candidates: u32, ballots: &[Preferences], order: Vec<u32>) -> CountTranscript {
     let mut piles = Piles::first_preferences(candidates, ballots);
-    let mut ties = Tiebreaker::new(order);
+    let mut ties = Tiebreaker::new(order, LookAt::MostRecent);
     let mut rounds = Vec::new();
     let mut action = Action::FirstPreferences;
     let mut transfers = Vec::new();

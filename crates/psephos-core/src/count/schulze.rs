@@ -2,7 +2,7 @@
 //! paths `p` by Floyd–Warshall, and a full ranking in which `i` precedes `j` when
 //! `p[i][j] > p[j][i]`; candidates the rule leaves unordered are ordered by the seed order.
 
-use super::ties::Tiebreaker;
+use super::ties::{LookAt, Tiebreaker};
 use super::transcript::{CountTranscript, SchulzeRecord};
 use super::{Method, Preferences};
 
@@ -62,8 +62,8 @@ pub(super) fn count(candidates: u32, ballots: &[Preferences], order: Vec<u32>) -
     }
 
     // The ranking: repeatedly the candidates beaten by no one left; the earliest in the seed
-    // order among them takes the next place.
-    let ties = Tiebreaker::new(order);
+    // order among them takes the next place (no rounds to look at: only the seed order).
+    let ties = Tiebreaker::new(order, LookAt::MostRecent);
     let mut left: Vec<u32> = ties.order.clone();
     let mut ranking = Vec::with_capacity(n);
     let mut tied = Vec::with_capacity(n);

@@ -9,7 +9,7 @@
 //! when the continuing candidates are as many as the seats left, they are elected.
 
 use super::papers::Piles;
-use super::ties::{Tiebreaker, Want};
+use super::ties::{LookAt, Tiebreaker, Want};
 use super::transcript::{Action, CountTranscript, Decision, Reason, Round, TieBreak, Votes};
 use super::{Method, Preferences};
 
@@ -22,7 +22,7 @@ pub(super) fn count(
     let mut piles = Piles::first_preferences(candidates, ballots);
     let quota = (piles.valid / (u64::from(seats) + 1) + 1) * Votes::SCALE;
     let seats = seats as usize;
-    let mut ties = Tiebreaker::new(order);
+    let mut ties = Tiebreaker::new(order, LookAt::Earliest);
     let mut elected: Vec<u32> = Vec::new();
     // Elected candidates whose surplus is not transferred yet.
     let mut pending: Vec<u32> = Vec::new();

@@ -217,6 +217,36 @@ fn irv_tie_for_lowest_looks_back_to_the_most_recent_round() {
     conserved(&t);
 }
 
+/// STV decides the same tie by the earliest round where the candidates differ, as the Scottish
+/// rules say ("the earliest stage of the count at which they had an unequal value of votes"):
+/// the ballots of the IRV test above, one seat; X and Y tie in round 3, Y had fewer in round 1
+/// (4 < 5), so Y is excluded where IRV excludes X.
+#[test]
+fn stv_tie_for_lowest_looks_at_the_earliest_round() {
+    let (a, x, y, d, e) = (0, 1, 2, 3, 4);
+    let b = ballots(&[
+        (7, &[a]),
+        (5, &[x]),
+        (4, &[y]),
+        (1, &[d, x]),
+        (2, &[d]),
+        (2, &[e, y]),
+    ]);
+    let t = count(&Method::Stv { seats: 1 }, 5, &b, &SEED).unwrap_or_else(|e| panic!("{e}"));
+    let w = Votes::whole;
+    assert_eq!(t.rounds[2].tallies, vec![w(7), w(6), w(6), w(0), w(0)]);
+    assert_eq!(
+        t.rounds[3].action,
+        Action::Exclusion {
+            candidate: y,
+            tie: TieBreak::Round(1)
+        }
+    );
+    assert_eq!(t.rounds[3].tallies[x as usize], w(6));
+    assert_eq!(t.elected, vec![a]);
+    conserved(&t);
+}
+
 #[test]
 fn irv_perfect_tie_is_decided_by_the_seed() {
     let b = ballots(&[(1, &[0]), (1, &[1])]);

@@ -1,5 +1,6 @@
-//! Breaking ties (§13.10.2): first by the rule's own look-back over earlier rounds, then by the
-//! seed order, a fixed permutation of the candidates derived from the election hash. Nothing
+//! Breaking ties (§13.10.2): first by the rule's own look at earlier rounds (IRV: the most
+//! recent round where the tied candidates differ; STV: the earliest, as the Scottish rules say),
+//! then by the seed order, a fixed permutation of the candidates derived from the election hash. Nothing
 //! else may decide a tie, so anyone holding the decrypted rows and the election hash gets the
 //! same result.
 
@@ -32,10 +33,22 @@ pub(crate) enum Want {
     Highest,
 }
 
+/// Which earlier round decides a tie: the rounds are read in this order and the first where the
+/// tied candidates differ narrows the tie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookAt {
+    /// The most recent round first (IRV).
+    MostRecent,
+    /// The earliest round first: "the earliest stage of the count at which they had an unequal
+    /// value of votes" (STV under the Scottish rules, for equal surpluses and for exclusion).
+    Earliest,
+}
+
 /// The seed order and the rounds counted so far, which decide ties.
 #[derive(Debug)]
 pub(crate) struct Tiebreaker {
     pub order: Vec<u32>,
+    look_at: LookAt,
     /// `rank[c]`: position of candidate `c` in the seed order.
     rank: Vec<usize>,
     /// Tallies (vote units) at the end of each round so far, round 1 first.
@@ -43,28 +56,35 @@ pub(crate) struct Tiebreaker {
 }
 
 impl Tiebreaker {
-    pub fn new(order: Vec<u32>) -> Self {
+    pub fn new(order: Vec<u32>, look_at: LookAt) -> Self {
         let mut rank = vec![0; order.len()];
         for (i, &c) in order.iter().enumerate() {
             rank[c as usize] = i;
         }
         Tiebreaker {
             order,
+            look_at,
             rank,
             history: Vec::new(),
         }
     }
 
-    /// Picks one of `tied` (candidates with equal current tallies, at least one): look back at
-    /// the rounds in `history`, most recent first; at each round where they differ keep only
-    /// those with the fewest (or most) votes; one left decides ([`TieBreak::Round`]), otherwise
-    /// the seed order does ([`TieBreak::Seed`]).
+    /// Picks one of `tied` (candidates with equal current tallies, at least one): look at the
+    /// rounds in `history`, most recent or earliest first ([`LookAt`]); at each round where they
+    /// differ keep only those with the fewest (or most) votes; one left decides
+    /// ([`TieBreak::Round`]), otherwise the seed order does ([`TieBreak::Seed`]).
     pub fn pick(&self, tied: &[u32], want: Want) -> (u32, TieBreak) {
         let mut left: Vec<u32> = tied.to_vec();
         if left.len() == 1 {
             return (left[0], TieBreak::None);
         }
-        for (i, tallies) in self.history.iter().enumerate().rev() {
+        let n = self.history.len();
+        for k in 0..n {
+            let i = match self.look_at {
+                LookAt::MostRecent => n - 1 - k,
+                LookAt::Earliest => k,
+            };
+            let tallies = &self.history[i];
             let at = |c: &u32| tallies[*c as usize];
             let best = match want {
                 Want::Lowest => left.iter().map(at).min(),
