@@ -65,7 +65,7 @@ fn election_json(rng: &mut ChaCha20Rng) -> Value {
 }
 
 /// The same for the election of manifest `toml`.
-fn election_json_of(toml: &str, rng: &mut ChaCha20Rng) -> Value {
+pub(crate) fn election_json_of(toml: &str, rng: &mut ChaCha20Rng) -> Value {
     let manifest = Manifest::from_toml(toml).unwrap();
     let ceremony = sim::ceremony(&manifest.hash(), 3, 2, rng);
     json!({
@@ -94,7 +94,7 @@ fn choices() -> String {
     .to_string()
 }
 
-fn code(rng: &mut ChaCha20Rng) -> String {
+pub(crate) fn code(rng: &mut ChaCha20Rng) -> String {
     CredentialCode::generate(rng).expose()
 }
 
