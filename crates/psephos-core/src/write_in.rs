@@ -253,7 +253,7 @@ pub fn count_write_ins(
     }
     let mut names: Vec<(String, u64)> = names.into_iter().collect();
     // By count descending; the map already ordered equal counts by bytes (a stable sort keeps it).
-    names.sort_by(|a, b| b.1.cmp(&a.1));
+    names.sort_by_key(|n| std::cmp::Reverse(n.1));
     Ok(WriteInCount {
         ballots: rows.len() as u64,
         counts,

@@ -258,10 +258,14 @@ fn a_ranked_ballot_is_challenged_and_checked() {
     let mut booth = Booth::new(&ej).unwrap();
     let c = code(&mut rng);
     // Mayor: Moreau, Lindqvist (of 4). Council: Chen, Alvarez (of 5, 4 ranks). Referendum: yes.
+    // Harbour master: the first listed candidate, the write-in slot unused (all zero).
+    let mut harbour = vec![0u64; 2 + 1 + 14];
+    harbour[0] = 1;
     let ranked = json!({"style": "city", "contests": [
         {"contest": "mayor", "values": [3, 2, 0, 0]},
         {"contest": "council", "values": [3, 1, 0, 0]},
         {"contest": "night-buses", "values": [1, 0]},
+        {"contest": "harbour-master", "values": harbour},
     ]})
     .to_string();
     let enc = booth.encrypt(&c, &ranked, &mut rng).unwrap();

@@ -162,7 +162,10 @@ fn the_row_is_the_cores_encoding_and_a_name_counts_as_a_selection() {
     assert_eq!(r["status"], "ok");
     assert_eq!(r["names"], json!(["Ada"]));
     let r = serde_json::to_value(row_json(&cj, "[0,0]", r#"[""]"#).unwrap()).unwrap();
-    assert_eq!(r, json!({ "status": "invalid", "problem": { "code": "empty", "slot": 1 } }));
+    assert_eq!(
+        r,
+        json!({ "status": "invalid", "problem": { "code": "empty", "slot": 1 } })
+    );
     assert!(matches!(
         row_json(&cj, "[0,0]", "[3]"),
         Err(Error::Malformed { .. })
@@ -192,7 +195,10 @@ fn slots_are_read_back_by_the_counts_rule() {
     // Text after the name's end (which the proofs allow): the count rejects it, so does this.
     let mut bad = values.clone();
     bad[c.width() - 1] = 0x41_0000;
-    assert_eq!(read_names(&c, &bad).unwrap(), [SlotView::Invalid { slot: 1 }]);
+    assert_eq!(
+        read_names(&c, &bad).unwrap(),
+        [SlotView::Invalid { slot: 1 }]
+    );
     // A row of the wrong width; a contest without write-ins has no slots.
     assert!(matches!(
         read_names(&c, &values[1..]),
@@ -228,7 +234,11 @@ fn a_written_name_is_encrypted_challenged_and_shown_in_words() {
     let c = code(&mut rng);
     let h = harbour();
 
-    let (values, _) = ok_values(row(&h, &[0, 0], &[Some("Zoe\u{308} A\u{30a}ngstro\u{308}m".into())]));
+    let (values, _) = ok_values(row(
+        &h,
+        &[0, 0],
+        &[Some("Zoe\u{308} A\u{30a}ngstro\u{308}m".into())],
+    ));
     let choices = ballot_with(&values);
     let enc = booth.encrypt(&c, &choices, &mut rng).unwrap();
     assert_eq!(enc.ballot.contests[3].ciphertexts.len(), h.width());
@@ -294,7 +304,10 @@ fn a_written_name_is_encrypted_challenged_and_shown_in_words() {
     booth.encrypt(&c, &ballot_with(&odd), &mut rng).unwrap();
     let body = booth.challenge().unwrap();
     let opened = challenge::open_json(election, &serde_json::to_string(&body).unwrap()).unwrap();
-    assert_eq!(opened.contests[3].write_ins, [SlotView::Invalid { slot: 1 }]);
+    assert_eq!(
+        opened.contests[3].write_ins,
+        [SlotView::Invalid { slot: 1 }]
+    );
     assert!(opened.contests[3].options[2].0.contains("not a valid name"));
 
     // A name and a listed option in a choose-one contest: the booth refuses to encrypt.
