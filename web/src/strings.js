@@ -108,7 +108,7 @@ const en = {
   'booth.writeIn.nameLabelN': 'Name for write-in {n}',
   'booth.writeIn.limit': 'At most {max} bytes: {max} letters without accents; a letter with an accent takes 2 bytes, some characters 3 or 4.',
   'booth.writeIn.remaining': '{remaining} of {max} bytes left.',
-  'booth.writeIn.tooLong': 'Too long: {bytes} bytes, at most {max} are allowed. Shorten the name by {over} bytes.',
+  'booth.writeIn.tooLong': 'Too long: {bytes} bytes, at most {max} are allowed. Please shorten the name.',
   'booth.writeIn.control': 'A name cannot contain line breaks, tabs or other control characters.',
   'booth.writeIn.inWords': 'Written in:',
   'booth.writeIn.invalidInWords': 'Write-in {slot}: not a valid name; it would be counted as an invalid write-in.',

@@ -33,7 +33,7 @@ function explainProblem(c, p) {
 /** Live feedback for the name field: `[text, bad]` from `writeInFeedback`'s answer `f`. */
 function feedbackText(f) {
   if (f.problem && f.problem.code === 'too_long') {
-    return [t('booth.writeIn.tooLong', { bytes: number(f.bytes), max: number(f.max), over: number(-f.remaining) }), true];
+    return [t('booth.writeIn.tooLong', { bytes: number(f.bytes), max: number(f.max) }), true];
   }
   if (f.problem && f.problem.code === 'control') return [t('booth.writeIn.control'), true];
   if (f.bytes === 0) return ['', false];
