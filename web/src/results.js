@@ -35,10 +35,10 @@ async function start() {
     // A ranked contest's line in the result sums candidate numbers per rank, a write-in
     // contest's the text columns of its names: their outcome is the mixed count
     // (GET E/mix/count), shown instead.
-    let ranked = null;
+    let mixed = null;
     if (election.manifest.contests.some((x) => x.kind === 'ranked' || x.write_ins)) {
       try {
-        ranked = await api(E('/mix/count'));
+        mixed = await api(E('/mix/count'));
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
@@ -46,11 +46,11 @@ async function start() {
     fill($('results'), result.contests.map((r) => {
       const contest = byId.get(r.contest);
       if (contest.kind === 'ranked') {
-        const count = ranked && ranked.contests.find((x) => x.contest === contest.id);
+        const count = mixed && mixed.contests.find((x) => x.contest === contest.id);
         return rankedSection(contest, count && count.transcript);
       }
       if (contest.write_ins) {
-        const count = ranked && (ranked.write_ins ?? []).find((x) => x.contest === contest.id);
+        const count = mixed && (mixed.write_ins ?? []).find((x) => x.contest === contest.id);
         return writeInSection(contest, count);
       }
       const points = contest.rule.rule === 'bounded' && !contest.rule.maxima.every((m) => m === 1);
@@ -66,8 +66,8 @@ async function start() {
         links.push(el('li', {}, el('a', { href: E(`/board/entries/${tally.index}`), text: t('results.verification.tally', { index: tally.index }) })));
       }
     } catch { /* optional */ }
-    if (ranked && ranked.index !== undefined) {
-      links.push(el('li', {}, el('a', { href: E(`/board/entries/${ranked.index}`), text: t('results.verification.count', { index: ranked.index }) })));
+    if (mixed && mixed.index !== undefined) {
+      links.push(el('li', {}, el('a', { href: E(`/board/entries/${mixed.index}`), text: t('results.verification.count', { index: mixed.index }) })));
     }
     if (result.index !== undefined) {
       links.push(el('li', {}, el('a', { href: E(`/board/entries/${result.index}`), text: t('results.verification.result', { index: result.index }) })));
