@@ -1,11 +1,14 @@
 // A ranked election through the booth in headless Chromium against a real `psephos serve`
 // (support.js), with the sample ranked election (election-config/ranked-2026.toml: the mayor by
-// instant-runoff, two council seats by STV, a homomorphic referendum): voters rank candidates by
-// keyboard only (the native rank selectors) and by the ranking's move buttons, one ballot is
-// challenged and its ranking checked on a second device, the ballots are cast, then the officials
-// close, the three trustees' processes mix, two decrypt, the server counts, and the results page
-// shows every round as a table and the transfer chart, naming the winners the count names, and
-// the observer's in-browser verifier recounts them (check 28).
+// instant-runoff, two council seats by STV, a homomorphic referendum, and the harbour master by
+// plurality with a write-in): voters rank candidates by keyboard only (the native rank selectors)
+// and by the ranking's move buttons, write in names (one refused as too long first, one typed
+// decomposed that the core normalises into the same name) or pick a listed candidate, one ballot
+// is challenged and its ranking and written name checked on a second device, the ballots are
+// cast, then the officials close, the three trustees' processes mix, two decrypt, the server
+// counts, and the results page shows every round as a table and the transfer chart, naming the
+// winners the count names, and the names written in with their counts; the observer's
+// in-browser verifier recounts them (checks 28 and 29).
 // axe-core checks every view; no page may make a third-party request or log an error (CSP).
 
 import { test, before, after } from 'node:test';
@@ -20,6 +23,13 @@ const MAYOR = ['Adaeze Okafor', 'Erik Lindqvist', 'Camille Moreau', 'Hiro Tanaka
 const COUNCIL = ['Sofia Alvarez', 'Liam Brennan', 'Mei Chen', 'Luc Dubois', 'Chidi Eze'];
 const [OKAFOR, LINDQVIST, MOREAU, TANAKA] = [0, 1, 2, 3];
 const [ALVAREZ, BRENNAN, CHEN, DUBOIS, EZE] = [0, 1, 2, 3, 4];
+const HARBOUR = ['Grace Ng', 'Marco Silva'];
+// The harbour master's fieldset is the fourth contest (c3). The name two voters write in: 15
+// bytes of UTF-8 in NFC (three letters with accents take two bytes each); the second voter types
+// it decomposed (letters followed by combining marks), which the core composes.
+const ZOE = 'Zoë Ångström';
+const ZOE_DECOMPOSED = 'Zoe\u0308 A\u030angstro\u0308m';
+const bytes = (s) => Buffer.byteLength(s.normalize('NFC'), 'utf8');
 const ordinal = (n) => t(`booth.rank.ordinal.${new Intl.PluralRules('en', { type: 'ordinal' }).select(n)}`, { n });
 
 let election;
@@ -112,6 +122,13 @@ async function shownRanking(page, container, title) {
   return block.locator('li').allTextContents();
 }
 
+/** The review's (or the challenge's) lines for the contest titled `title`. */
+async function shownLines(page, container, title) {
+  const block = page.locator(`#${container} .review-contest`, { has: page.locator('h3', { hasText: title }) });
+  return (await block.locator('li').allTextContents()).map((x) => x.replace(/\s+/g, ' ').trim());
+}
+const written = (name) => `${t('booth.writeIn.inWords')} ${name}`;
+
 const inWords = (names, order) => order.map((k, r) => t('booth.rank.inWords', { rank: ordinal(r + 1), name: names[k] }));
 
 test('a voter ranks by keyboard only: ranks move, gaps close, the limit holds, every change is announced', async () => {
@@ -157,6 +174,33 @@ test('a voter ranks by keyboard only: ranks move, gaps close, the limit holds, e
   // The referendum: yes.
   await tabTo(page, '#c2-o0');
   await page.keyboard.press('Space');
+  // The harbour master: a name written in by keyboard. 40 bytes fit (the room left is
+  // announced politely); one more character is refused with a message, and the ballot with it.
+  assert.equal(await page.getAttribute('#c3-w1-feedback', 'aria-live'), 'polite');
+  assert.ok((await page.getAttribute('#c3-w1-name', 'aria-describedby')).includes('c3-w1-limit'));
+  assert.equal(await page.textContent('#c3-w1-limit'), t('booth.writeIn.limit', { max: 40 }));
+  await tabTo(page, '#c3-w1-name');
+  const forty = `${'x'.repeat(38)}é`;
+  assert.equal(bytes(forty), 40);
+  await page.keyboard.type(forty);
+  assert.equal(await page.isChecked('#c3-w1'), true, 'typing a name chooses the write-in');
+  assert.equal(await page.textContent('#c3-w1-feedback'), t('booth.writeIn.remaining', { remaining: 0, max: 40 }));
+  await page.keyboard.type('y');
+  assert.equal(await page.textContent('#c3-w1-feedback'), t('booth.writeIn.tooLong', { bytes: 41, max: 40 }));
+  assert.equal(await page.getAttribute('#c3-w1-name', 'aria-invalid'), 'true');
+  await noA11yViolations(page, 'a write-in name too long');
+  await tabTo(page, '#ballot-review');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await page.locator('#ballot-errors li').allTextContents(),
+    [t('booth.writeIn.error.tooLong', { contest: 'Harbour Master', slot: 1, bytes: 41, max: 40 })]);
+  assert.equal(await page.isVisible('#s-review'), false);
+  // The focus went to the field at fault: the voter replaces the name there.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'c3-w1-name');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(ZOE);
+  assert.equal(await page.textContent('#c3-w1-feedback'),
+    t('booth.writeIn.remaining', { remaining: 40 - bytes(ZOE), max: 40 }));
+  assert.equal(await page.getAttribute('#c3-w1-name', 'aria-invalid'), null);
   await noA11yViolations(page, 'the ranked ballot, filled in');
   await screenshot(page, 'ranked-ballot');
 
@@ -165,6 +209,7 @@ test('a voter ranks by keyboard only: ranks move, gaps close, the limit holds, e
   await visible(page, 's-review');
   assert.deepEqual(await shownRanking(page, 'review', 'Mayor'), inWords(MAYOR, [MOREAU, LINDQVIST]));
   assert.deepEqual(await shownRanking(page, 'review', 'City Council'), inWords(COUNCIL, [CHEN, DUBOIS, ALVAREZ, EZE]));
+  assert.deepEqual(await shownLines(page, 'review', 'Harbour Master'), [written(ZOE)]);
   await noA11yViolations(page, 'the ranked review');
   await tabTo(page, '#review-encrypt');
   await page.keyboard.press('Enter');
@@ -207,6 +252,13 @@ test('a voter orders the ranking with the move buttons, challenges, checks it on
     await page.selectOption(`#c1-o${ALVAREZ}`, '2');
     assert.equal(await page.isDisabled(`#c1-order button[data-action="down"][data-option="${ALVAREZ}"]`), true);
     await page.check('#c2-o1');
+    // A listed candidate first, then a name written in instead: the write-in takes its place.
+    await page.check('#c3-o1');
+    await page.fill('#c3-w1-name', ZOE_DECOMPOSED);
+    assert.equal(await page.isChecked('#c3-w1'), true);
+    assert.equal(await page.isChecked('#c3-o1'), false);
+    assert.equal(await page.textContent('#c3-w1-feedback'),
+      t('booth.writeIn.remaining', { remaining: 40 - bytes(ZOE), max: 40 }));
     await noA11yViolations(page, 'the ranked ballot at phone width');
     await screenshot(page, 'ranked-ballot-phone');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -218,6 +270,8 @@ test('a voter orders the ranking with the move buttons, challenges, checks it on
     // The opened ballot, re-encrypted and checked in this browser, holds the ranking in order.
     assert.deepEqual(await shownRanking(page, 'challenge-choices', 'Mayor'), inWords(MAYOR, [TANAKA, OKAFOR]));
     assert.deepEqual(await shownRanking(page, 'challenge-choices', 'City Council'), inWords(COUNCIL, [EZE, ALVAREZ]));
+    // The written name as the count will read it: composed.
+    assert.deepEqual(await shownLines(page, 'challenge-choices', 'Harbour Master'), [written(ZOE)]);
     await noA11yViolations(page, 'the ranked challenge');
     const link = await page.getAttribute('#challenge-link', 'href');
 
@@ -228,6 +282,7 @@ test('a voter orders the ranking with the move buttons, challenges, checks it on
       await p2.locator('#status.ok').waitFor({ timeout: 60_000 });
       assert.deepEqual(await shownRanking(p2, 'result', 'Mayor'), inWords(MAYOR, [TANAKA, OKAFOR]));
       assert.deepEqual(await shownRanking(p2, 'result', 'City Council'), inWords(COUNCIL, [EZE, ALVAREZ]));
+      assert.deepEqual(await shownLines(p2, 'result', 'Harbour Master'), [written(ZOE)]);
       assert.ok((await p2.textContent('#result')).includes(challenged));
       await noA11yViolations(p2, 'the ranked challenge check');
       assert.deepEqual(problems2, []);
@@ -249,12 +304,13 @@ test('a voter orders the ranking with the move buttons, challenges, checks it on
 });
 
 // Four more voters, by keyboard. Mayor first preferences over all six ballots: Lindqvist 3,
-// Moreau 1, Tanaka 1, Okafor 1.
+// Moreau 1, Tanaka 1, Okafor 1. Harbour master over all six: Zoë Ångström written in twice,
+// Ada Lovelace once, Grace Ng and Marco Silva once each, one blank.
 const MORE = [
-  { mayor: [LINDQVIST, MOREAU], council: [ALVAREZ, CHEN, BRENNAN] },
-  { mayor: [LINDQVIST, OKAFOR], council: [CHEN, ALVAREZ] },
-  { mayor: [OKAFOR, MOREAU, LINDQVIST], council: [DUBOIS, EZE, ALVAREZ, CHEN] },
-  { mayor: [LINDQVIST], council: [ALVAREZ, EZE] },
+  { mayor: [LINDQVIST, MOREAU], council: [ALVAREZ, CHEN, BRENNAN], harbour: 0 },
+  { mayor: [LINDQVIST, OKAFOR], council: [CHEN, ALVAREZ], harbour: 'Ada Lovelace' },
+  { mayor: [OKAFOR, MOREAU, LINDQVIST], council: [DUBOIS, EZE, ALVAREZ, CHEN], harbour: 1 },
+  { mayor: [LINDQVIST], council: [ALVAREZ, EZE], harbour: null },
 ];
 
 test('more voters rank by keyboard and cast', async () => {
@@ -266,8 +322,15 @@ test('more voters rank by keyboard and cast', async () => {
     assert.deepEqual(await ranking(page, 0), v.mayor.map((k) => MAYOR[k]));
     assert.deepEqual(await ranking(page, 1), v.council.map((k) => COUNCIL[k]));
     await page.check('#c2-o0');
+    if (typeof v.harbour === 'number') await page.check(`#c3-o${v.harbour}`);
+    if (typeof v.harbour === 'string') {
+      await tabTo(page, '#c3-w1-name');
+      await page.keyboard.type(v.harbour);
+    }
     await encrypt(page);
     assert.deepEqual(await shownRanking(page, 'review', 'Mayor'), inWords(MAYOR, v.mayor));
+    const harbour = { number: [HARBOUR[v.harbour]], string: [written(v.harbour)] }[typeof v.harbour] ?? [];
+    assert.deepEqual(await shownLines(page, 'review', 'Harbour Master'), harbour);
     await castAndVerify(page);
   }
   assert.deepEqual(problems, []);
@@ -324,6 +387,18 @@ test('after the mix, the decryption and the count, the results show every round 
     assert.ok(transferred > 0, `${title}: the chart shows the transfers`);
     assert.equal(await chart.locator('line.quota').count(), transcript.quota ? 1 : 0);
   }
+  // The harbour master: the listed candidates' votes, the names written in with their counts
+  // (the decomposed spelling counted with the composed one), no invalid write-in.
+  const wi = count.write_ins.find((c) => c.contest === 'harbour-master');
+  assert.deepEqual([wi.ballots, wi.counts, wi.names, wi.invalid], [6, [1, 1], [[ZOE, 2], ['Ada Lovelace', 1]], 0]);
+  const harbour = page.locator('#results section.result', { has: page.locator('h2', { hasText: 'Harbour Master' }) });
+  const listedRows = await harbour.locator('table').first().locator('tbody tr').evaluateAll(
+    (rows) => rows.map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent]));
+  assert.deepEqual(listedRows.sort(), [[HARBOUR[0], '1'], [HARBOUR[1], '1']]);
+  const nameRows = await harbour.locator('table.written-names tbody tr').evaluateAll(
+    (rows) => rows.map((r) => [r.querySelector('th').textContent, r.querySelector('td').textContent]));
+  assert.deepEqual(nameRows, [[ZOE, '2'], ['Ada Lovelace', '1']]);
+  assert.equal(await harbour.locator('.invalid-write-ins').textContent(), t('results.writeIn.invalid', { invalid: 0 }));
   // The referendum is tallied homomorphically beside them.
   const referendum = page.locator('#results section.result', { hasText: 'night buses' });
   assert.match(await referendum.locator('tr', { hasText: 'Yes' }).textContent(), /Yes\s*5/);
@@ -332,7 +407,7 @@ test('after the mix, the decryption and the count, the results show every round 
   assert.deepEqual(problems, []);
 });
 
-test('the observer verifies the ranked election in the browser, recounting every ranked contest', async () => {
+test('the observer verifies the ranked election in the browser, recounting every ranked and write-in contest', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
   await page.goto(`${election.url}/observer.html`);
   await page.locator('#board dl').waitFor();
@@ -343,6 +418,9 @@ test('the observer verifies the ranked election in the browser, recounting every
   // Check 28 (mix.ranked) ran and passed: not "not applicable".
   const recount = page.locator('#verify-checks > li', { hasText: 'each ranked contest\'s count on the board equals' });
   assert.equal(await recount.locator('strong').first().textContent(), t('observer.verify.pass'), checks);
+  // Check 29 (mix.write_ins) ran and passed: the names written in were recounted.
+  const names = page.locator('#verify-checks > li', { hasText: 'each write-in contest\'s names and counts on the board equal' });
+  assert.equal(await names.locator('strong').first().textContent(), t('observer.verify.pass'), checks);
   await noA11yViolations(page, 'the ranked election verified');
   assert.deepEqual(problems, []);
 });

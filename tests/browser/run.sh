@@ -11,4 +11,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
 fi
 (cd "$root" && cargo build --locked -p psephos-cli --bin psephos)
 export PSEPHOS_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/psephos"
-node --test --test-concurrency=1 --test-timeout=900000 "$@" booth.test.js console.test.js ranked.test.js
+node --test --test-concurrency=1 --test-timeout=900000 "$@" booth.test.js console.test.js ranked.test.js writein.test.js

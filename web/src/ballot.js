@@ -2,10 +2,11 @@
 // live counters (selected, remaining budget, points left), the contest rules checked by the
 // core itself (wasm `checkContest`: the very check the encryption and every verifier make) and
 // worded here from the violation's code, and the review in words. Ranked contests have their
-// own form (ranked.js).
+// own form (ranked.js), and so have contests with write-ins (writein.js).
 
 import { el, number, t } from './common.js';
 import { rankingInWords, renderRanked } from './ranked.js';
+import { hasWriteIns, renderWriteIn, writeInsInWords } from './writein.js';
 
 /** How a contest is presented, from its kind and rule (docs/protocol.md §6). */
 function presentation(c) {
@@ -40,7 +41,10 @@ const VIOLATIONS = {
 
 /** The voter-facing message of a violation `v` (`{code, …}`) of contest `c`. */
 function explain(c, v) {
-  const key = VIOLATIONS[v.code] ?? 'booth.ballot.error.other';
+  // A write-in contest's limit counts the listed options and the written names together.
+  const key = v.code === 'over_limit' && hasWriteIns(c)
+    ? (v.total === 1 ? 'booth.writeIn.error.oneOnly' : 'booth.writeIn.error.tooMany')
+    : VIOLATIONS[v.code] ?? 'booth.ballot.error.other';
   return t(key, {
     ...v, contest: c.title, used: number(v.used ?? 0), total: number(v.total ?? 0),
   });
@@ -56,6 +60,7 @@ export function renderContest(c, index, wasm) {
     return v ? explain(c, v) : null;
   };
   if (c.kind === 'ranked') return renderRanked(c, index, checkValues);
+  if (hasWriteIns(c)) return renderWriteIn(c, index, wasm, checkValues);
   const kind = presentation(c);
   const id = `c${index}`;
   const hintId = `${id}-hint`;
@@ -130,9 +135,14 @@ export function renderContest(c, index, wasm) {
   return { contest: c, fieldset, values, check, set, focus: () => inputs[0].focus() };
 }
 
-/** The voter's choices in words, for the review and the challenge. */
-export function choicesInWords(contest, values) {
+/**
+ * The voter's choices in words, for the review and the challenge; `writeIns`: a write-in
+ * contest's slots as the core reads them from `values` (wasm `writeInNames`, or an opened
+ * challenge's `write_ins`).
+ */
+export function choicesInWords(contest, values, writeIns) {
   if (contest.kind === 'ranked') return rankingInWords(contest, values);
+  if (hasWriteIns(contest)) return writeInsInWords(contest, values, writeIns);
   const chosen = contest.options
     .map((o, i) => [o, values[i]])
     .filter(([, v]) => v > 0)

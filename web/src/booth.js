@@ -131,7 +131,10 @@ $('ballot-form').addEventListener('submit', (e) => {
   }
   fill($('ballot-errors'));
   for (const c of contests) c.fieldset.classList.remove('invalid');
-  fill($('review'), contests.map((c) => choicesInWords(c.contest, c.values())));
+  fill($('review'), contests.map((c) => {
+    const vs = c.values();
+    return choicesInWords(c.contest, vs, c.writeIns ? c.writeIns(vs) : undefined);
+  }));
   show($('s-review'));
 });
 
@@ -235,7 +238,8 @@ $('decide-challenge').addEventListener('click', async () => {
     // Check the opening here too, with the same code as the second device.
     const opened = JSON.parse(wasm.checkChallenge(electionJson, bodyJson));
     const byId = new Map(election.manifest.contests.map((c) => [c.id, c]));
-    fill($('challenge-choices'), opened.choices.contests.map((pc) => choicesInWords(byId.get(pc.contest), pc.values)));
+    fill($('challenge-choices'), opened.choices.contests.map((pc, i) => choicesInWords(byId.get(pc.contest), pc.values,
+      opened.contests[i].write_ins)));
     $('challenge-never').textContent = t('booth.challenge.never', { code: opened.tracking_code });
     const link = new URL(`check.html#challenge=${posted.index}`, window.location.href).href;
     const a = $('challenge-link');

@@ -46,7 +46,7 @@ async function checkChallenge(index) {
       el('h2', { text: t('check.challenge.heading') }),
       el('p', {}, `${t('receipt.tracking')}: `, el('code', { class: 'code', text: opened.tracking_code })),
       el('p', { text: t('check.challenge.compare') }),
-      opened.choices.contests.map((pc) => choicesInWords(byId.get(pc.contest), pc.values)));
+      opened.choices.contests.map((pc, i) => choicesInWords(byId.get(pc.contest), pc.values, opened.contests[i].write_ins)));
   } catch (e) {
     status(describe(e), 'bad');
   }

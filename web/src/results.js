@@ -1,4 +1,7 @@
-// The results page: per-contest tables with bars, turnout, and where the proofs are.
+// The results page: per-contest tables with bars, turnout, and where the proofs are. Mixed
+// contests (docs/protocol.md §13.7) are shown from the mixed count (GET E/mix/count), not from
+// the result's per-column sums: a ranked contest round by round, a contest with write-ins as
+// its listed options' votes, the names written in with their counts, and the invalid write-ins.
 
 import { $, api, ApiError, describe, el, fill, frame, number, t, loadWasm, E } from './common.js';
 import { transferChart } from './transfers.js';
@@ -29,12 +32,13 @@ async function start() {
       ? t('results.turnout', { voters: number(c.voters), credentials: number(c.credentials), percent: percent(c.voters / c.credentials) })
       : '';
     const byId = new Map(election.manifest.contests.map((x) => [x.id, x]));
-    // A ranked contest's line in the result sums candidate numbers per rank: its outcome is
-    // the mixed count's transcript (GET E/mix/count), shown round by round instead.
-    let ranked = null;
-    if (election.manifest.contests.some((x) => x.kind === 'ranked')) {
+    // A ranked contest's line in the result sums candidate numbers per rank, a write-in
+    // contest's the text columns of its names: their outcome is the mixed count
+    // (GET E/mix/count), shown instead.
+    let mixed = null;
+    if (election.manifest.contests.some((x) => x.kind === 'ranked' || x.write_ins)) {
       try {
-        ranked = await api(E('/mix/count'));
+        mixed = await api(E('/mix/count'));
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
@@ -42,25 +46,18 @@ async function start() {
     fill($('results'), result.contests.map((r) => {
       const contest = byId.get(r.contest);
       if (contest.kind === 'ranked') {
-        const count = ranked && ranked.contests.find((x) => x.contest === contest.id);
+        const count = mixed && mixed.contests.find((x) => x.contest === contest.id);
         return rankedSection(contest, count && count.transcript);
       }
-      const total = r.counts.reduce((a, b) => a + b, 0);
+      if (contest.write_ins) {
+        const count = mixed && (mixed.write_ins ?? []).find((x) => x.contest === contest.id);
+        return writeInSection(contest, count);
+      }
       const points = contest.rule.rule === 'bounded' && !contest.rule.maxima.every((m) => m === 1);
-      const rows = contest.options.map((o, i) => [o, r.counts[i]]).sort((a, b) => b[1] - a[1]);
       return el('section', { class: 'result', 'aria-labelledby': `r-${contest.id}` },
         el('h2', { id: `r-${contest.id}`, text: contest.title }),
-        el('table', {},
-          el('thead', {}, el('tr', {},
-            el('th', { scope: 'col', text: t('results.option') }),
-            el('th', { scope: 'col', class: 'num', text: t(points ? 'results.points' : 'results.count') }),
-            el('th', { scope: 'col', text: t('results.share') }))),
-          el('tbody', {}, rows.map(([o, n]) => el('tr', {},
-            el('th', { scope: 'row', text: o.label }),
-            el('td', { class: 'num', text: number(n) }),
-            el('td', {}, el('meter', { min: 0, max: Math.max(total, 1), value: n, 'aria-label': `${o.label}: ${total ? percent(n / total) : '0'}` }),
-              ` ${total ? percent(n / total) : ''}`))))),
-        el('p', { class: 'hint', text: t(r.ballots === 1 ? 'results.ballots.one' : 'results.ballots', { ballots: number(r.ballots) }) }));
+        votesTable(contest.options.map((o, i) => [o.label, r.counts[i]]), t(points ? 'results.points' : 'results.count')),
+        ballotsCounted(r.ballots));
     }));
     const links = [el('li', {}, el('a', { href: 'observer.html#verify', text: t('results.verification.verify') }))];
     try {
@@ -69,8 +66,8 @@ async function start() {
         links.push(el('li', {}, el('a', { href: E(`/board/entries/${tally.index}`), text: t('results.verification.tally', { index: tally.index }) })));
       }
     } catch { /* optional */ }
-    if (ranked && ranked.index !== undefined) {
-      links.push(el('li', {}, el('a', { href: E(`/board/entries/${ranked.index}`), text: t('results.verification.count', { index: ranked.index }) })));
+    if (mixed && mixed.index !== undefined) {
+      links.push(el('li', {}, el('a', { href: E(`/board/entries/${mixed.index}`), text: t('results.verification.count', { index: mixed.index }) })));
     }
     if (result.index !== undefined) {
       links.push(el('li', {}, el('a', { href: E(`/board/entries/${result.index}`), text: t('results.verification.result', { index: result.index }) })));
@@ -79,6 +76,55 @@ async function start() {
   } catch (e) {
     $('status').textContent = describe(e);
   }
+}
+
+/** A table of `[label, votes]` rows, most votes first, with each row's share and a bar. */
+function votesTable(entries, column, caption) {
+  const total = entries.reduce((a, [, n]) => a + n, 0);
+  const rows = entries.slice().sort((a, b) => b[1] - a[1]);
+  return el('table', {},
+    caption ? el('caption', { text: caption }) : null,
+    el('thead', {}, el('tr', {},
+      el('th', { scope: 'col', text: t('results.option') }),
+      el('th', { scope: 'col', class: 'num', text: column }),
+      el('th', { scope: 'col', text: t('results.share') }))),
+    el('tbody', {}, rows.map(([label, n]) => el('tr', {},
+      el('th', { scope: 'row', text: label }),
+      el('td', { class: 'num', text: number(n) }),
+      el('td', {}, el('meter', { min: 0, max: Math.max(total, 1), value: n, 'aria-label': `${label}: ${total ? percent(n / total) : '0'}` }),
+        ` ${total ? percent(n / total) : ''}`)))));
+}
+
+const ballotsCounted = (ballots) => el('p', { class: 'hint', text: t(ballots === 1 ? 'results.ballots.one' : 'results.ballots', { ballots: number(ballots) }) });
+
+/**
+ * A contest with write-ins (docs/protocol.md §13.11): the listed options' votes, then the names
+ * written in with their counts (most first, as the count orders them), and the invalid
+ * write-ins, all from the mixed count `count` (`write_ins[…]` of GET E/mix/count).
+ */
+function writeInSection(contest, count) {
+  const id = `r-${contest.id}`;
+  const heading = el('h2', { id, text: contest.title });
+  if (!count) {
+    return el('section', { class: 'result write-ins', 'aria-labelledby': id }, heading, el('p', { text: t('results.writeIn.pending') }));
+  }
+  const namesId = `${id}-names`;
+  return el('section', { class: 'result write-ins', 'aria-labelledby': id },
+    heading,
+    votesTable(contest.options.map((o, i) => [o.label, count.counts[i]]), t('results.count'), t('results.writeIn.listedHeading')),
+    el('h3', { id: namesId, text: t('results.writeIn.written') }),
+    count.names.length
+      ? el('table', { class: 'written-names', 'aria-labelledby': namesId },
+        el('thead', {}, el('tr', {},
+          el('th', { scope: 'col', text: t('results.writeIn.name') }),
+          el('th', { scope: 'col', class: 'num', text: t('results.count') }))),
+        el('tbody', {}, count.names.map(([name, n]) => el('tr', {},
+          el('th', { scope: 'row', text: name }),
+          el('td', { class: 'num', text: number(n) })))))
+      : el('p', { text: t('results.writeIn.none') }),
+    el('p', { class: 'invalid-write-ins', text: t('results.writeIn.invalid', { invalid: number(count.invalid) }) }),
+    el('p', { class: 'hint', text: t('results.writeIn.note') }),
+    ballotsCounted(count.ballots));
 }
 
 /** A ranked contest: the method, who won, and one table per round (docs/protocol.md §6.2). */

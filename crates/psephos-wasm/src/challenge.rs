@@ -4,15 +4,21 @@
 //! its index, decodes the canonical bytes, checks that the ballot verifies and that the revealed
 //! values and nonces re-encrypt to exactly its ciphertexts, and shows the choices in words. If
 //! they are not what the voter chose, the first device cheated.
+//!
+//! A write-in contest's row is mostly text columns (three bytes of a name each, §6.2): in words
+//! it is its listed options, then each slot with the name it holds, read by the count's own rule
+//! ([`crate::write_in::read_names`]), so the voter checks the name exactly as it would be
+//! counted — a slot the count would reject says so.
 
 use psephos_board::EntryKind;
 use psephos_core::ballot::{PlaintextBallot, TrackingCode};
 use psephos_core::challenge::check_challenge;
-use psephos_core::election::Election;
+use psephos_core::election::{Contest, Election};
 use psephos_record::{Challenged, Payload};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::write_in::{read_names, SlotView};
 use psephos_api::board::EntryView;
 
 /// One contest of an opened ballot, in words.
@@ -20,8 +26,13 @@ use psephos_api::board::EntryView;
 pub struct OpenedContest {
     pub contest: String,
     pub title: String,
-    /// `(option label, value)` in manifest order.
+    /// `(option label, value)` in manifest order; for a write-in contest, the listed options
+    /// and then one `("Write-in k: …", used)` per slot (its text columns are read into
+    /// `write_ins`, not listed).
     pub options: Vec<(String, u64)>,
+    /// A write-in contest's slots as the count reads them (absent for other contests).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub write_ins: Vec<SlotView>,
 }
 
 /// What a verified challenge contains.
@@ -50,43 +61,80 @@ pub fn open(
             let c = manifest
                 .contest_index(&pc.contest)
                 .map(|i| &manifest.contests[i]);
-            OpenedContest {
-                contest: pc.contest.clone(),
-                title: c.map(|c| c.title.clone()).unwrap_or_default(),
-                options: pc
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &v)| {
-                        let label = match c {
-                            // A rank position holds a candidate's number (0 = none).
-                            Some(c) if c.is_ranked() => {
-                                let who = usize::try_from(v)
-                                    .ok()
-                                    .and_then(|v| v.checked_sub(1))
-                                    .and_then(|k| c.options.get(k))
-                                    .map_or("no preference", |o| o.label.as_str());
-                                format!("Rank {}: {who}", i + 1)
-                            }
-                            Some(c) => c
-                                .options
-                                .get(i)
-                                .map(|o| o.label.clone())
-                                .unwrap_or_default(),
-                            None => String::new(),
-                        };
-                        (label, v)
-                    })
-                    .collect(),
+            match c {
+                Some(c) if c.write_ins.is_some() => write_in_contest(c, &pc.values),
+                _ => Ok(OpenedContest {
+                    contest: pc.contest.clone(),
+                    title: c.map(|c| c.title.clone()).unwrap_or_default(),
+                    options: pc
+                        .values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| (label(c, i, v), v))
+                        .collect(),
+                    write_ins: Vec::new(),
+                }),
             }
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     Ok(OpenedBallot {
         index,
         tracking_code: TrackingCode::of(&challenged.ballot.hash()).to_string(),
         style: challenged.ballot.style.clone(),
         choices,
         contests,
+    })
+}
+
+/// The words for position `i` holding `v` in contest `c` (not a write-in contest).
+fn label(c: Option<&Contest>, i: usize, v: u64) -> String {
+    match c {
+        // A rank position holds a candidate's number (0 = none).
+        Some(c) if c.is_ranked() => {
+            let who = usize::try_from(v)
+                .ok()
+                .and_then(|v| v.checked_sub(1))
+                .and_then(|k| c.options.get(k))
+                .map_or("no preference", |o| o.label.as_str());
+            format!("Rank {}: {who}", i + 1)
+        }
+        Some(c) => c
+            .options
+            .get(i)
+            .map(|o| o.label.clone())
+            .unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+/// A write-in contest in words: its listed options, then each slot with its name.
+fn write_in_contest(c: &Contest, values: &[u64]) -> Result<OpenedContest, Error> {
+    let slots = read_names(c, values)?;
+    let n = c.options.len();
+    let mut options: Vec<(String, u64)> = c
+        .options
+        .iter()
+        .zip(values)
+        .map(|(o, &v)| (o.label.clone(), v))
+        .collect();
+    if let Some(w) = c.write_ins {
+        for (slot, view) in slots.iter().enumerate() {
+            let used = values.get(n + slot * w.slot_width()).copied().unwrap_or(0);
+            let words = match view {
+                SlotView::Unused { slot } => format!("Write-in {slot}: not used"),
+                SlotView::Name { slot, name } => format!("Write-in {slot}: {name}"),
+                SlotView::Invalid { slot } => {
+                    format!("Write-in {slot}: not a valid name (counted as an invalid write-in)")
+                }
+            };
+            options.push((words, used));
+        }
+    }
+    Ok(OpenedContest {
+        contest: c.id.clone(),
+        title: c.title.clone(),
+        options,
+        write_ins: slots,
     })
 }
 

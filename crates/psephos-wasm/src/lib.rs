@@ -9,7 +9,8 @@
 //! The exported functions take and return JSON text (the serde forms of the core types, as the
 //! HTTP API uses them); errors are thrown as `Error("<code>: <detail>")`, where `<code>` is one
 //! of [`Error::code`] for the page to translate. The Rust API under the `#[wasm_bindgen]` shims
-//! ([`booth`], [`choices`], [`receipt`], [`challenge`], [`election`], [`manifest`]) is plain Rust and is tested natively.
+//! ([`booth`], [`choices`], [`write_in`], [`receipt`], [`challenge`], [`election`], [`manifest`])
+//! is plain Rust and is tested natively.
 
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
@@ -23,6 +24,7 @@ pub mod error;
 pub mod manifest;
 pub mod receipt;
 pub mod verify;
+pub mod write_in;
 
 pub use error::Error;
 
@@ -104,6 +106,34 @@ pub fn check_manifest(toml: &str) -> Result<String, JsError> {
 #[wasm_bindgen(js_name = checkContest)]
 pub fn check_contest(contest_json: &str, values_json: &str) -> Result<String, JsError> {
     to_json(&choices::check_contest_json(contest_json, values_json).map_err(js)?)
+}
+
+/// Live feedback on a write-in name as typed into slot `slot` (1-based) of `contest_json`: JSON
+/// [`write_in::NameFeedback`] `{name, bytes, max, remaining, problem}` (the length in bytes
+/// after the core's normalisation).
+#[wasm_bindgen(js_name = writeInFeedback)]
+pub fn write_in_feedback(contest_json: &str, slot: usize, text: &str) -> Result<String, JsError> {
+    to_json(&write_in::name_feedback_json(contest_json, slot, text).map_err(js)?)
+}
+
+/// A write-in contest's row of values, encoded by the core from `listed_json` (one 0/1 per
+/// listed option) and `slots_json` (per write-in field, `null` when not ticked or the text):
+/// JSON [`write_in::RowResult`], `{status: "ok", values, names}` or `{status: "invalid",
+/// problem: {code, …}}`.
+#[wasm_bindgen(js_name = writeInRow)]
+pub fn write_in_row(
+    contest_json: &str,
+    listed_json: &str,
+    slots_json: &str,
+) -> Result<String, JsError> {
+    to_json(&write_in::row_json(contest_json, listed_json, slots_json).map_err(js)?)
+}
+
+/// What each write-in slot of a contest's row says, read by the count's rule: JSON array of
+/// [`write_in::SlotView`] `{status: "unused" | "name" | "invalid", slot, name?}`.
+#[wasm_bindgen(js_name = writeInNames)]
+pub fn write_in_names(contest_json: &str, values_json: &str) -> Result<String, JsError> {
+    to_json(&write_in::read_names_json(contest_json, values_json).map_err(js)?)
 }
 
 /// The tracking code of a ballot (JSON [`EncryptedBallot`]).

@@ -65,7 +65,7 @@ fn election_json(rng: &mut ChaCha20Rng) -> Value {
 }
 
 /// The same for the election of manifest `toml`.
-fn election_json_of(toml: &str, rng: &mut ChaCha20Rng) -> Value {
+pub(crate) fn election_json_of(toml: &str, rng: &mut ChaCha20Rng) -> Value {
     let manifest = Manifest::from_toml(toml).unwrap();
     let ceremony = sim::ceremony(&manifest.hash(), 3, 2, rng);
     json!({
@@ -94,7 +94,7 @@ fn choices() -> String {
     .to_string()
 }
 
-fn code(rng: &mut ChaCha20Rng) -> String {
+pub(crate) fn code(rng: &mut ChaCha20Rng) -> String {
     CredentialCode::generate(rng).expose()
 }
 
@@ -258,10 +258,14 @@ fn a_ranked_ballot_is_challenged_and_checked() {
     let mut booth = Booth::new(&ej).unwrap();
     let c = code(&mut rng);
     // Mayor: Moreau, Lindqvist (of 4). Council: Chen, Alvarez (of 5, 4 ranks). Referendum: yes.
+    // Harbour master: the first listed candidate, the write-in slot unused (all zero).
+    let mut harbour = vec![0u64; 2 + 1 + 14];
+    harbour[0] = 1;
     let ranked = json!({"style": "city", "contests": [
         {"contest": "mayor", "values": [3, 2, 0, 0]},
         {"contest": "council", "values": [3, 1, 0, 0]},
         {"contest": "night-buses", "values": [1, 0]},
+        {"contest": "harbour-master", "values": harbour},
     ]})
     .to_string();
     let enc = booth.encrypt(&c, &ranked, &mut rng).unwrap();
