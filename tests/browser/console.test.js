@@ -364,3 +364,117 @@ test('the officials run an election end to end from the console', async () => {
   const refusal = /Failed to load resource: the server responded with a status of (401|422)/;
   assert.deepEqual(problems.filter((p) => !refusal.test(p)), []);
 });
+
+test('an official defines contests with write-ins; the core refuses what §6.2 forbids, beside its field', async () => {
+  const { page, problems } = await watchedPage(browser.context, service.service);
+  const { dir, pass } = service;
+  for (const name of ['dora', 'emil']) {
+    await psephos(['trustee', 'init', name, '--dir', dir, '--passphrase-file', pass]);
+  }
+  // The operator creates the election through the API (the test above does it in the console).
+  const created = await fetch(`${service.service}/api/v1/elections`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${service.operatorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'ward', visibility: 'public' }),
+  });
+  assert.equal(created.status, 201, await created.clone().text());
+  const { officials_token: token } = await created.json();
+  await page.goto(`${service.service}/admin/`);
+  await page.locator('#signin-form').waitFor({ state: 'visible' });
+  await page.fill('#signin-election', 'ward');
+  await page.fill('#signin-token', token);
+  await page.click('#signin');
+  await page.locator('#p-define').waitFor({ state: 'visible' });
+
+  await page.fill('#f-id', 'ward-2026');
+  await page.fill('#f-name', 'Ward election 2026');
+  await page.setInputFiles('#f-trustee-file', ['dora', 'emil'].map((n) => join(dir, `${n}.trustee.json`)));
+  await page.locator('#trustee-list li').nth(1).waitFor();
+  await page.fill('#f-threshold', '2');
+  await style(page, 0).getByLabel(t('console.style.id'), { exact: true }).fill('all');
+  // A plurality contest of three candidates and three write-in slots of 63 bytes, neither mixed
+  // nor allowing a blank: every rule of §6.2 is broken at once.
+  await fillContest(page, 0, {
+    id: 'mayor', title: 'Mayor', kind: 'plurality', params: { write_ins: 3, write_in_max_bytes: 63 },
+    options: [['ada', 'Ada'], ['grace', 'Grace'], ['alan', 'Alan']],
+  });
+  const mayor = contest(page, 0);
+  const input = (name) => mayor.getByLabel(t(`console.param.${name}`), { exact: true });
+  const refusal = async (name, pattern) => {
+    await page.click('#check');
+    await page.locator('#define-error:not(:empty)').waitFor();
+    assert.equal(await input(name).getAttribute('aria-invalid'), 'true', `${name} is marked invalid`);
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('data-field')), `contests[0].${name}`);
+    assert.equal(await page.locator('.field-error').count(), 1);
+    assert.match(await mayor.locator('.field-error').textContent(), pattern);
+    assert.equal(await page.locator('#preview').isVisible(), false);
+  };
+  // The write-in fields are labelled and described by their hints.
+  assert.equal(await input('write_ins').getAttribute('type'), 'number');
+  assert.equal(await page.textContent(`#${await input('write_in_max_bytes').getAttribute('aria-describedby')}`),
+    t('console.param.write_in_max_bytes.hint'));
+  await refusal('count', /a contest with write-ins must be counted by the mixnet \(count = "mix"\)/);
+  await input('count').check();
+  await refusal('blank_allowed', /a contest with write-ins must allow a blank ballot/);
+  await input('blank_allowed').check();
+  // 3 + 3 × (1 + 21) = 69 columns: wider than a mixed row.
+  await refusal('write_in_max_bytes',
+    /the contest's width, 3 options \+ 3 × \(1 \+ ⌈63\/3⌉\) write-in columns = 69, exceeds the widest mixed row \(64\)/);
+  await noA11yViolations(page, 'the define form with a write-in error');
+  await input('write_ins').fill('5');
+  await input('write_in_max_bytes').fill('30');
+  await refusal('write_ins', /write_ins must be between 1 and 4/);
+  // 0 slots is none: the key is left out, and a byte limit alone is refused.
+  await input('write_ins').fill('0');
+  await refusal('write_in_max_bytes', /write_in_max_bytes needs write_ins/);
+  await input('write_in_max_bytes').fill('');
+  await preview(page);
+  assert.ok(!(await page.inputValue('#f-toml')).includes('write_in'));
+  assert.equal(await page.locator('#preview-ballot .write-in').count(), 0);
+
+  // Three slots of 30 bytes (3 + 3 × 11 = 36 columns), and an approval contest of up to two with
+  // one slot of the default length: the booth's own write-in fields in the preview.
+  await input('write_ins').fill('3');
+  await input('write_in_max_bytes').fill('30');
+  await page.click('#add-contest');
+  await fillContest(page, 1, {
+    id: 'council', title: 'Council', kind: 'approval', params: { max_selections: 2, write_ins: 1, count: true },
+    options: [['emmy', 'Emmy'], ['sofia', 'Sofia'], ['hedy', 'Hedy']],
+  });
+  await preview(page);
+  assert.deepEqual(await page.locator('#preview-ballot legend').allTextContents(), ['Mayor', 'Council']);
+  const shown = page.locator('#preview-ballot fieldset').first();
+  assert.equal(await shown.locator('.write-in').count(), 3);
+  assert.equal(await page.getAttribute('#c0-w3', 'type'), 'radio');
+  assert.equal(await page.textContent('#c0-w1-limit'), t('booth.writeIn.limit', { max: 30 }));
+  assert.equal(await page.getAttribute('#c1-w1', 'type'), 'checkbox');
+  assert.equal(await page.textContent('#c1-w1-limit'), t('booth.writeIn.limit', { max: 40 }));
+  await noA11yViolations(page, 'the ballot preview with write-ins');
+  const toml = await page.inputValue('#f-toml');
+  assert.ok(toml.includes('kind = "plurality"\nblank_allowed = true\nwrite_ins = 3\nwrite_in_max_bytes = 30\ncount = "mix"\n'), toml);
+  assert.ok(toml.includes('kind = "approval"\nmax_selections = 2\nwrite_ins = 1\ncount = "mix"\n'), toml);
+  const hash = await page.textContent('#preview-hash');
+
+  // The TOML comes back into the form unchanged (the default length written out).
+  await page.click('#toml-details summary');
+  await page.fill('#f-toml', toml);
+  await page.click('#import-toml');
+  assert.equal(await input('write_ins').inputValue(), '3');
+  assert.equal(await input('write_in_max_bytes').inputValue(), '30');
+  assert.equal(await input('blank_allowed').isChecked(), true);
+  const council = contest(page, 1);
+  assert.equal(await council.getByLabel(t('console.param.write_in_max_bytes'), { exact: true }).inputValue(), '40');
+  assert.equal(await council.getByLabel(t('console.param.max_selections'), { exact: true }).inputValue(), '2');
+  await preview(page);
+  assert.equal(await page.textContent('#preview-hash'), hash, 'the write-in contests come back unchanged');
+
+  // The server accepts the definition, write-ins and all.
+  await page.click('#create-definition');
+  await page.locator('#p-ceremony').waitFor({ state: 'visible' });
+  const defined = await (await fetch(`${service.service}/api/v1/elections/ward`)).json();
+  const [m, c] = defined.manifest.contests;
+  assert.deepEqual([m.id, m.count, m.write_ins], ['mayor', 'mix', { slots: 3, max_bytes: 30 }]);
+  assert.deepEqual([c.id, c.count, c.write_ins], ['council', 'mix', { slots: 1, max_bytes: 40 }]);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -17,11 +17,13 @@ frame('console.title', null);
 const SESSION = 'psephos.console';
 const KINDS = ['referendum', 'plurality', 'approval', 'score', 'cumulative', 'budget', 'ranked'];
 /** The parameters each contest kind takes (docs/protocol.md §6), in form order; `count` is the
- * checkbox "counted by the mixnet" (§13.7), offered where the protocol allows it. */
+ * checkbox "counted by the mixnet" (§13.7), offered where the protocol allows it; `write_ins`
+ * (0 or empty: none) and `write_in_max_bytes` are a plurality or approval contest's write-in
+ * slots (§6.2), whose rules (mixed, blank allowed, width) the core's validator applies. */
 const PARAMS = {
   referendum: ['blank_allowed', 'count'],
-  plurality: ['blank_allowed', 'count'],
-  approval: ['min_selections', 'max_selections', 'count'],
+  plurality: ['blank_allowed', 'write_ins', 'write_in_max_bytes', 'count'],
+  approval: ['min_selections', 'max_selections', 'write_ins', 'write_in_max_bytes', 'count'],
   score: ['max_score'],
   cumulative: ['max_per_option', 'max_total'],
   budget: ['budget'],
@@ -29,6 +31,8 @@ const PARAMS = {
 };
 /** A ranked contest's counting methods (§6.2); `seats` is for STV only. */
 const METHODS = ['irv', 'stv', 'condorcet'];
+/** The number parameters shown with a hint (`console.param.<name>.hint`). */
+const HINTED = new Set(['seats', 'max_ranks', 'write_ins', 'write_in_max_bytes']);
 
 let session = null;
 try { session = JSON.parse(sessionStorage.getItem(SESSION) || 'null'); } catch { session = null; }
@@ -355,7 +359,7 @@ function renderContests() {
       : field(`${p}-${name}`, `console.param.${name}`, c.params, name, {
         type: name === 'blank_allowed' || name === 'count' ? 'checkbox' : 'number',
         fieldPath: at(name),
-        hint: name === 'seats' || name === 'max_ranks' ? t(`console.param.${name}.hint`) : undefined,
+        hint: HINTED.has(name) ? t(`console.param.${name}.hint`) : undefined,
       })));
     const options = c.options.map((o, oi) => {
       const q = `${p}-o${o.key}`;
@@ -482,6 +486,10 @@ function toToml() {
         if (c.params.count) lines.push('count = "mix"');
       } else if (name === 'method') {
         lines.push(`method = ${str(c.params.method || 'irv')}`);
+      } else if (name === 'write_ins') {
+        // 0 write-in slots is the form's way of saying none: the key is left out.
+        const v = num(c.params.write_ins, `contests[${ci}].write_ins`);
+        if (v !== null && Number(v) !== 0) lines.push(`write_ins = ${v}`);
       } else {
         const v = num(c.params[name], `contests[${ci}].${name}`);
         if (v !== null) lines.push(`${name} = ${v}`);
@@ -516,8 +524,17 @@ function fromManifest(m) {
     nextKey += 1;
     x.options = c.options.map((o) => ({ key: (nextKey += 1), id: o.id, label: o.label, cost: o.cost ?? '' }));
     const r = c.rule;
-    if (c.kind === 'referendum' || c.kind === 'plurality') x.params.blank_allowed = r.min === 0;
-    if (c.kind === 'approval') Object.assign(x.params, { min_selections: r.min, max_selections: r.max });
+    if (c.write_ins) {
+      // A contest with write-ins has a bounded rule whose limit is the selections' maximum, and
+      // always allows a blank (§6.2).
+      Object.assign(x.params, { write_ins: c.write_ins.slots, write_in_max_bytes: c.write_ins.max_bytes });
+      if (c.kind === 'plurality') x.params.blank_allowed = true;
+      if (c.kind === 'approval') Object.assign(x.params, { min_selections: 0, max_selections: r.limit.total });
+    } else if (c.kind === 'referendum' || c.kind === 'plurality') {
+      x.params.blank_allowed = r.min === 0;
+    } else if (c.kind === 'approval') {
+      Object.assign(x.params, { min_selections: r.min, max_selections: r.max });
+    }
     if (c.kind === 'score') x.params.max_score = r.maxima[0];
     if (c.kind === 'cumulative') Object.assign(x.params, { max_per_option: r.maxima[0], max_total: r.limit.total });
     if (c.kind === 'budget') x.params.budget = r.limit.total;
