@@ -5,7 +5,10 @@
 // validation errors shown beside their fields, a TOML import, the booth's own preview), follow a
 // ceremony of three `psephos trustee ceremony` processes, publish the credential list, open
 // (after a refusal by the rules), see a booth vote arrive, close, tally, see the result once two
-// trustees decrypt, and verify the record in the browser. axe-core checks every console view.
+// trustees decrypt, and verify the record in the browser. A second election is defined with
+// write-ins (plurality and approval): the core's refusals of §6.2's rules beside their fields,
+// the booth's write-in fields in the preview, and the definition the server accepts. axe-core
+// checks every console view.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
