@@ -686,7 +686,13 @@ pub(super) fn open_voting_style(
         .enable_all()
         .build()
         .unwrap();
-    let http = reqwest::Client::new();
+    // Idle connections are dropped before the server's 5 s keep-alive can close them: the tests
+    // run long commands between requests, and a request sent on a connection the server is
+    // closing at that moment fails (IncompleteMessage) on a loaded machine.
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .unwrap();
     let v: serde_json::Value = rt.block_on(async {
         http.get(env.api(""))
             .send()
