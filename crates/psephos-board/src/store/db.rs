@@ -1092,10 +1092,7 @@ impl Conn {
 
     /// Publishing: stores a sealed block.
     pub async fn insert_block(&mut self, log: i64, b: &BlockRow) -> Result<(), BoardError> {
-        const SQL: &str = "INSERT INTO board_blocks \
-            (log_id, block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        on_conn!(self, |c| sqlx::query(SQL)
+        on_conn!(self, |c| sqlx::query(INSERT_BLOCK)
             .bind(log)
             .bind(b.number)
             .bind(b.prev_hash.as_slice())
@@ -1171,6 +1168,30 @@ impl Conn {
         on_conn!(self, |c| c.close().await?);
         Ok(())
     }
+}
+
+const INSERT_BLOCK: &str = "INSERT INTO board_blocks \
+    (log_id, block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// A sealed block, inserted in the caller's transaction (the commit group's).
+pub(crate) async fn sqlite_insert_block(
+    c: &mut SqliteConnection,
+    log: i64,
+    b: &BlockRow,
+) -> Result<(), BoardError> {
+    sqlx::query(INSERT_BLOCK)
+        .bind(log)
+        .bind(b.number)
+        .bind(b.prev_hash.as_slice())
+        .bind(b.time_ms)
+        .bind(b.tree_size)
+        .bind(b.root.as_slice())
+        .bind(b.checkpoint.as_str())
+        .bind(b.header_hash.as_slice())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }
 
 /// A log's new entries and the nodes they complete, inserted in the caller's transaction.

@@ -27,9 +27,11 @@
 //! answered only after the transaction that holds it committed: an acknowledged entry survives
 //! a crash, as before.
 //!
-//! The group's connection is the only one that appends; the boards' own connections still
-//! seal blocks, store cosignatures and snapshots (SQLite serialises them with the group's
-//! commits on the file's write lock).
+//! The boards' blocks go through the group too (a seal rides in the transaction of the appends
+//! queued with it), so that the file's one write lock is not fought over by eleven connections
+//! on the hot path: SQLite makes a connection that finds the lock taken sleep and retry, and
+//! every election would wait out the sleep. The boards' own connections still store
+//! cosignatures and snapshots, which are rare.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -41,7 +43,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::BoardError;
 
-use super::db::{self, NewEntry, NewNode};
+use super::db::{self, BlockRow, NewEntry, NewNode};
 
 /// Most payload bytes one group transaction takes (it takes at least one board's batch, however
 /// large; each is bounded by its board's [`super::BoardConfig::max_batch_bytes`]).
@@ -55,16 +57,30 @@ const QUEUE: usize = 4096;
 
 /// One board's prepared batch: its rows, and where the outcome goes.
 #[derive(Debug)]
-pub(crate) struct GroupBatch {
-    pub log: i64,
-    pub entries: Vec<NewEntry>,
-    pub nodes: Vec<NewNode>,
-    pub reply: oneshot::Sender<Result<(), BoardError>>,
+struct GroupBatch {
+    log: i64,
+    rows: Rows,
+    reply: oneshot::Sender<Result<(), BoardError>>,
+}
+
+/// What a board hands the group.
+#[derive(Debug)]
+enum Rows {
+    /// Appended entries with the tree nodes they complete.
+    Append {
+        entries: Vec<NewEntry>,
+        nodes: Vec<NewNode>,
+    },
+    /// A sealed block.
+    Block(BlockRow),
 }
 
 impl GroupBatch {
     fn bytes(&self) -> usize {
-        self.entries.iter().map(|e| e.payload.len()).sum()
+        match &self.rows {
+            Rows::Append { entries, .. } => entries.iter().map(|e| e.payload.len()).sum(),
+            Rows::Block(b) => b.checkpoint.len(),
+        }
     }
 }
 
@@ -96,6 +112,7 @@ struct Inner {
 struct Counters {
     transactions: AtomicU64,
     batches: AtomicU64,
+    blocks: AtomicU64,
     committing: AtomicUsize,
 }
 
@@ -105,8 +122,10 @@ struct Counters {
 pub struct CommitGroupStats {
     /// Transactions committed (each one `fsync`).
     pub transactions: u64,
-    /// Board batches committed in them.
+    /// Boards' batches of appends committed in them.
     pub batches: u64,
+    /// Boards' blocks committed in them.
+    pub blocks: u64,
     /// Board batches waiting for the next transaction.
     pub queued: usize,
     /// Board batches in the transaction under way (0 between transactions).
@@ -138,6 +157,7 @@ impl CommitGroup {
         CommitGroupStats {
             transactions: c.transactions.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
+            blocks: c.blocks.load(Ordering::Relaxed),
             queued: self
                 .inner
                 .tx
@@ -169,13 +189,17 @@ impl CommitGroup {
         entries: Vec<NewEntry>,
         nodes: Vec<NewNode>,
     ) -> Result<(), BoardError> {
+        self.send(log, Rows::Append { entries, nodes }).await
+    }
+
+    /// Stores one board's sealed block with whatever else is queued (as [`Self::commit`]).
+    pub(crate) async fn insert_block(&self, log: i64, block: BlockRow) -> Result<(), BoardError> {
+        self.send(log, Rows::Block(block)).await
+    }
+
+    async fn send(&self, log: i64, rows: Rows) -> Result<(), BoardError> {
         let (reply, rx) = oneshot::channel();
-        let batch = GroupBatch {
-            log,
-            entries,
-            nodes,
-            reply,
-        };
+        let batch = GroupBatch { log, rows, reply };
         let stopped = || BoardError::CommitFailed("the database's commit group stopped".to_owned());
         self.inner
             .tx
@@ -221,12 +245,17 @@ async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Message>, counte
             }
         }
         counters.committing.store(round.len(), Ordering::Relaxed);
-        let n = round.len() as u64;
+        let blocks = round
+            .iter()
+            .filter(|b| matches!(b.rows, Rows::Block(_)))
+            .count() as u64;
+        let batches = round.len() as u64 - blocks;
         let committed = commit_round(&mut conn, round).await;
         counters.committing.store(0, Ordering::Relaxed);
         if committed {
             counters.transactions.fetch_add(1, Ordering::Relaxed);
-            counters.batches.fetch_add(n, Ordering::Relaxed);
+            counters.batches.fetch_add(batches, Ordering::Relaxed);
+            counters.blocks.fetch_add(blocks, Ordering::Relaxed);
         }
     }
     // Anything queued after the close is dropped: its board reads that as a failed commit.
@@ -272,7 +301,13 @@ async fn commit_round(conn: &mut SqliteConnection, round: Vec<GroupBatch>) -> bo
             done.push((batch, None));
             break;
         }
-        match db::sqlite_insert_rows(conn, batch.log, &batch.entries, &batch.nodes).await {
+        let stored = match &batch.rows {
+            Rows::Append { entries, nodes } => {
+                db::sqlite_insert_rows(conn, batch.log, entries, nodes).await
+            }
+            Rows::Block(b) => db::sqlite_insert_block(conn, batch.log, b).await,
+        };
+        match stored {
             Ok(()) => match exec(conn, "RELEASE board_batch").await {
                 Ok(()) => done.push((batch, None)),
                 Err(e) => {

@@ -12,9 +12,9 @@
 //! batches a timer seals a block when the tree has grown (publishing).
 //!
 //! With a [`super::CommitGroup`] (the boards of one SQLite database), the
-//! task prepares its batch the same way and the group commits it together
-//! with the other boards' batches queued at that moment; the answer, and
-//! everything after it, is as if the writer had committed alone.
+//! task prepares its batch (or its block) the same way and the group commits
+//! it together with the other boards' rows queued at that moment; the answer,
+//! and everything after it, is as if the writer had committed alone.
 //!
 //! If a commit fails, the batch is answered with an error and the task
 //! reloads its state from the database before the next one, since a failed
@@ -660,9 +660,15 @@ impl Writer {
                 self.stale = true;
                 return stored.map(|_| None);
             }
-        } else if let Err(e) = self.conn.insert_block(self.log, &row).await {
-            self.stale = true;
-            return Err(e);
+        } else {
+            let stored = match &self.group {
+                Some(group) => group.insert_block(self.log, row).await,
+                None => self.conn.insert_block(self.log, &row).await,
+            };
+            if let Err(e) = stored {
+                self.stale = true;
+                return Err(e);
+            }
         }
         self.state.last_block = Some(block.clone());
         self.sealed_tx.send_replace(self.state.sealed());

@@ -150,8 +150,13 @@ async fn boards_of_one_database_commit_together() {
     let after = group.stats();
     assert!(after.batches - before.batches <= 200);
     assert!(after.transactions - before.transactions <= after.batches - before.batches);
+    let before = group.stats();
     for b in &boards {
         assert_whole(b, 51).await;
+    }
+    // The seals went through the group too.
+    assert_eq!(group.stats().blocks - before.blocks, 4);
+    for b in &boards {
         b.close().await.unwrap();
     }
     group.close().await;
