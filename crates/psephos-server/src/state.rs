@@ -240,6 +240,10 @@ pub struct ServiceBoard {
     /// A PostgreSQL streaming replica the public read routes read from
     /// ([`BoardConfig::read_replica`], [`psephos_board::Board::for_readers`]).
     pub read_replica: Option<psephos_board::ReadReplica>,
+    /// On SQLite, every election's board commits through one commit group of the database
+    /// ([`psephos_board::CommitGroup`]; ignored on PostgreSQL). `false` only to measure the
+    /// boards committing alone (`psephos bench load --no-commit-group`).
+    pub commit_group: bool,
 }
 
 impl std::fmt::Debug for ServiceBoard {
@@ -436,7 +440,7 @@ impl AppState {
                 tracing::warn!(error = %e, "no shared read pool: each election's board opens its own")
             }
         }
-        if service.database.starts_with("sqlite:") && !service.shared {
+        if service.commit_group && service.database.starts_with("sqlite:") && !service.shared {
             match psephos_board::CommitGroup::connect(&service.database).await {
                 Ok(group) => state.commit_group = Some(group),
                 Err(e) => {

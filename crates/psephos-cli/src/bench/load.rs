@@ -17,7 +17,10 @@
 //! `--elections N` runs the service as `psephos serve` does with N elections (one database, N
 //! boards with derived keys, N cast pipelines sharing the verification cores): the ballots are
 //! spread over the elections and sent interleaved, and the report gives the total rate and each
-//! election's share and latency — whether one election's load starves another's.
+//! election's share and latency — whether one election's load starves another's. On SQLite the
+//! boards commit through the database's commit group, as in `psephos serve` (the durable
+//! commits reported are the group's transactions); `--no-commit-group` lets each board commit
+//! alone, the baseline the group is measured against.
 //!
 //! `--nodes N --database postgres://…` runs N nodes of one service in this process, as N
 //! `psephos serve --multi-node` processes would run them (each its own HTTP server, cast
@@ -70,6 +73,10 @@ pub struct Args {
     /// Elections of the one service the ballots are spread over.
     #[arg(long, default_value_t = 1)]
     pub elections: usize,
+    /// On SQLite, let each election's board commit alone rather than through the database's
+    /// commit group (the behaviour before the group: the baseline to compare it with).
+    #[arg(long)]
+    pub no_commit_group: bool,
     /// The database (default: SQLite in a temporary directory). PostgreSQL for `--nodes` > 1.
     #[arg(long)]
     pub database: Option<String>,
@@ -223,6 +230,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         shared,
         sealer_lease: std::time::Duration::from_secs(3),
         read_replica: None,
+        commit_group: !args.no_commit_group,
     };
     let key_seed = seed;
     let mut service = ServiceConfig {
@@ -290,6 +298,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             shared,
             sealer_lease: Duration::from_secs(3),
             read_replica: None,
+            commit_group: !args.no_commit_group,
         };
         let mut service = ServiceConfig {
             rate_limit: None,
