@@ -294,12 +294,18 @@ async fn commit_round(conn: &mut SqliteConnection, round: Vec<GroupBatch>) -> bo
     // Each batch with the error that rolled its own rows back, if one did.
     let mut done: Vec<(GroupBatch, Option<BoardError>)> = Vec::with_capacity(round.len());
     let mut broken: Option<String> = None;
+    // A round of one batch (the usual case when the boards are not all busy) needs no
+    // savepoint: its failure is the transaction's. Each statement is a round trip to the
+    // connection's thread.
+    let isolate = round.len() > 1;
     let mut rest = round.into_iter();
     for batch in rest.by_ref() {
-        if let Err(e) = exec(conn, "SAVEPOINT board_batch").await {
-            broken = Some(e.to_string());
-            done.push((batch, None));
-            break;
+        if isolate {
+            if let Err(e) = exec(conn, "SAVEPOINT board_batch").await {
+                broken = Some(e.to_string());
+                done.push((batch, None));
+                break;
+            }
         }
         let stored = match &batch.rows {
             Rows::Append { entries, nodes } => {
@@ -308,6 +314,7 @@ async fn commit_round(conn: &mut SqliteConnection, round: Vec<GroupBatch>) -> bo
             Rows::Block(b) => db::sqlite_insert_block(conn, batch.log, b).await,
         };
         match stored {
+            Ok(()) if !isolate => done.push((batch, None)),
             Ok(()) => match exec(conn, "RELEASE board_batch").await {
                 Ok(()) => done.push((batch, None)),
                 Err(e) => {
@@ -316,6 +323,12 @@ async fn commit_round(conn: &mut SqliteConnection, round: Vec<GroupBatch>) -> bo
                     break;
                 }
             },
+            Err(e) if !isolate => {
+                let why = e.to_string();
+                done.push((batch, Some(e)));
+                broken = Some(why);
+                break;
+            }
             Err(e) => {
                 // This board's rows alone are undone, if the transaction is still there.
                 let undone = match exec(conn, "ROLLBACK TO board_batch").await {

@@ -285,6 +285,12 @@ async fn one_boards_failed_rows_fail_its_appends_alone() {
         }
     }
     assert_eq!(group.stats().transactions - before.transactions, 2);
+    // Alone in its round (no savepoint), `b`'s batch fails the same way.
+    let e = boards[2].append(ballot("b", 0)).await.unwrap_err();
+    assert!(
+        matches!(&e, BoardError::CommitFailed(why) if why.contains("poisoned")),
+        "{e}"
+    );
     cure(&db.url).await;
     for (k, b) in boards.iter().enumerate() {
         let size = if k == 2 { 0 } else { 1 };
