@@ -2,12 +2,14 @@
 //!
 //! Why: a service hosts many elections in one database, each election its own board with its
 //! own writer, and each writer group-commits its own appends. With the ballots of one busy
-//! service spread over ten open elections, each writer's batch holds a tenth of what one
-//! election's would, so the service makes ten times as many commits; SQLite takes the file's
-//! one write lock and makes one `fsync` per commit, one commit after the other, and the
-//! service's ingest fell to about half (`BENCHMARKS.md`, "Many elections in one service").
-//! PostgreSQL does not need this: it runs the writers' transactions at once and shares their
-//! WAL flushes.
+//! service spread over several open elections, each writer's batches are smaller, so the
+//! service makes more commits; SQLite takes the file's one write lock and makes one `fsync` per
+//! commit, one commit after the other, and eleven connections that find the lock taken sleep
+//! and retry. The group makes that one connection and one commit for whatever waits. (Measured
+//! in `BENCHMARKS.md`, "Many elections in one service": on the test machine a commit is quick
+//! enough that batches of two elections seldom wait at once, so the group seldom merges them;
+//! what costs there is the small verification batches, not the commits.) PostgreSQL does not
+//! need this: it runs the writers' transactions at once and shares their WAL flushes.
 //!
 //! What: every board opened with the same [`CommitGroup`] ([`super::BoardConfig::commit_group`])
 //! keeps its own writer — its indices, its frontier, its tree nodes, its blocks and checkpoints,
