@@ -52,6 +52,7 @@ pub use error::BoardError;
 pub use receipt::{ReceiptError, SealedReceipt};
 #[cfg(feature = "store")]
 pub use store::{
-    AppendReceipt, Board, BoardConfig, CheckReport, PublishedCheckpoint, ReadReplica, Sequencing,
-    SharedReadPool, Snapshot, TamperCheck, MAX_VERIFIED_PAGE,
+    AppendReceipt, Board, BoardConfig, CheckReport, CommitGroup, CommitGroupStats,
+    PublishedCheckpoint, ReadReplica, Sequencing, SharedReadPool, Snapshot, TamperCheck,
+    MAX_VERIFIED_PAGE,
 };

@@ -333,6 +333,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         shared: false,
         sealer_lease: std::time::Duration::from_secs(3),
         read_replica: None,
+        commit_group: true,
     };
     let service = ServiceConfig {
         web_dir: args.web.clone().or_else(|| {

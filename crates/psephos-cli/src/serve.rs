@@ -314,6 +314,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         shared: settings.multi_node,
         sealer_lease: settings.sealer_lease,
         read_replica,
+        commit_group: true,
     };
     let catalog = Catalog::open(&settings.database)
         .await

@@ -240,6 +240,10 @@ pub struct ServiceBoard {
     /// A PostgreSQL streaming replica the public read routes read from
     /// ([`BoardConfig::read_replica`], [`psephos_board::Board::for_readers`]).
     pub read_replica: Option<psephos_board::ReadReplica>,
+    /// On SQLite, every election's board commits through one commit group of the database
+    /// ([`psephos_board::CommitGroup`]; ignored on PostgreSQL). `false` only to measure the
+    /// boards committing alone (`psephos bench load --no-commit-group`).
+    pub commit_group: bool,
 }
 
 impl std::fmt::Debug for ServiceBoard {
@@ -361,6 +365,11 @@ pub struct AppState {
     /// The read pool every election's board of the service's database shares (`None`: each
     /// board has its own: fixed elections, or the shared pool could not be made).
     read_pool: Option<psephos_board::store::SharedReadPool>,
+    /// The commit group every election's board of the service's SQLite database commits its
+    /// appends through, so that many busy elections share each `fsync`
+    /// ([`psephos_board::CommitGroup`]; `None` on PostgreSQL, for fixed elections, or if the
+    /// group could not be made: each board then commits alone).
+    commit_group: Option<psephos_board::CommitGroup>,
 }
 
 impl AppState {
@@ -392,6 +401,7 @@ impl AppState {
             stop: Arc::new(stop),
             creating: Arc::new(tokio::sync::Mutex::new(())),
             read_pool: None,
+            commit_group: None,
         }
     }
 
@@ -428,6 +438,14 @@ impl AppState {
             Ok(pool) => state.read_pool = Some(pool),
             Err(e) => {
                 tracing::warn!(error = %e, "no shared read pool: each election's board opens its own")
+            }
+        }
+        if service.commit_group && service.database.starts_with("sqlite:") && !service.shared {
+            match psephos_board::CommitGroup::connect(&service.database).await {
+                Ok(group) => state.commit_group = Some(group),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no commit group: each election's board commits alone")
+                }
             }
         }
         for row in rows {
@@ -524,11 +542,20 @@ impl AppState {
         self
     }
 
-    /// The board configuration of election `slug`, reading from the service's shared read pool.
+    /// The board configuration of election `slug`, reading from the service's shared read pool
+    /// and committing through its commit group.
     fn board_config(&self, service: &ServiceBoard, slug: &ElectionSlug) -> BoardConfig {
         let mut c = service.config_for(slug);
         c.read_pool = self.read_pool.clone();
+        c.commit_group = self.commit_group.clone();
         c
+    }
+
+    /// What the commit group of the service's SQLite database has committed (`None` without
+    /// one): its transactions are the service's durable commits of ballots, whatever the
+    /// number of elections.
+    pub fn commit_group_stats(&self) -> Option<psephos_board::CommitGroupStats> {
+        self.commit_group.as_ref().map(|g| g.stats())
     }
 
     /// The election `slug` (404, or 503 if it failed to open).
@@ -680,12 +707,16 @@ impl AppState {
         }
     }
 
-    /// Seals a last block of every election's board and closes it, then the shared read pool.
+    /// Seals a last block of every election's board and closes it, then the commit group and the
+    /// shared read pool.
     pub async fn close_boards(&self) {
         for e in self.registry.open() {
             if let Err(err) = e.board.close().await {
                 tracing::warn!(election = %e.slug, error = %err, "closing the board");
             }
+        }
+        if let Some(group) = &self.commit_group {
+            group.close().await;
         }
         if let Some(pool) = &self.read_pool {
             pool.close().await;

@@ -109,6 +109,7 @@ pub fn service_board(db: &TestDb) -> ServiceBoard {
         shared: false,
         sealer_lease: std::time::Duration::from_secs(3),
         read_replica: None,
+        commit_group: true,
     }
 }
 

@@ -328,6 +328,49 @@ pub(crate) async fn connect(
     }
 }
 
+/// A SQLite writer connection alone, with the migrations applied and the canonical path of the
+/// database file: the connection of a [`super::CommitGroup`].
+pub(crate) async fn sqlite_writer(
+    url: &str,
+) -> Result<(SqliteConnection, std::path::PathBuf), BoardError> {
+    if Engine::of(url)? != Engine::Sqlite {
+        return Err(BoardError::Config(
+            "a commit group is for the boards of one SQLite database: on PostgreSQL each \
+             board commits on its own connection (the server shares the WAL flushes of \
+             concurrent commits)"
+                .to_owned(),
+        ));
+    }
+    let opts = SqliteConnectOptions::from_str(url)?;
+    let name = opts.get_filename().to_path_buf();
+    if name.as_os_str().is_empty() || name.as_os_str() == ":memory:" || url.contains("mode=memory")
+    {
+        return Err(BoardError::Config(
+            "in-memory SQLite is not supported: give a file (sqlite://path?mode=rwc)".to_owned(),
+        ));
+    }
+    let mut migrator = Migrator::new(Embedded(Engine::Sqlite)).await?;
+    migrator.set_ignore_missing(true);
+    let mut conn = sqlite_options(opts)
+        .pragma("cache_size", "-8192")
+        .connect()
+        .await?;
+    migrator.run(&mut conn).await?;
+    Ok((conn, sqlite_file(&name)))
+}
+
+/// The canonical path of a SQLite database file (as given if it cannot be resolved): what tells
+/// whether a board and a commit group are on the same database.
+pub(crate) fn sqlite_file(name: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(name).unwrap_or_else(|_| name.to_path_buf())
+}
+
+/// The canonical path of the SQLite database at `url`, if it is one.
+pub(crate) fn sqlite_file_of(url: &str) -> Option<std::path::PathBuf> {
+    let opts = SqliteConnectOptions::from_str(url).ok()?;
+    Some(sqlite_file(opts.get_filename()))
+}
+
 /// Every SQLite connection's settings. 16 KiB pages: a 2 KiB entry row does not fit twice in a
 /// 4 KiB page, which would waste half the file; larger pages would make each small commit
 /// write more to the WAL.
@@ -1001,19 +1044,7 @@ impl Conn {
         match self {
             Conn::Sqlite(c) => {
                 let mut tx = c.begin().await?;
-                for chunk in entries.chunks(SQLITE_ROWS_PER_INSERT) {
-                    let sql = sqlite_values_sql(
-                        "INSERT INTO board_entries (log_id, idx, kind, payload)",
-                        3,
-                        chunk.len(),
-                    );
-                    let mut q = sqlx::query(&sql).bind(log);
-                    for e in chunk {
-                        q = q.bind(e.idx).bind(e.kind).bind(e.payload.as_slice());
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-                sqlite_insert_nodes(&mut tx, log, nodes).await?;
+                sqlite_insert_rows(&mut tx, log, entries, nodes).await?;
                 tx.commit().await?;
             }
             Conn::Postgres(c) => {
@@ -1061,10 +1092,7 @@ impl Conn {
 
     /// Publishing: stores a sealed block.
     pub async fn insert_block(&mut self, log: i64, b: &BlockRow) -> Result<(), BoardError> {
-        const SQL: &str = "INSERT INTO board_blocks \
-            (log_id, block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        on_conn!(self, |c| sqlx::query(SQL)
+        on_conn!(self, |c| sqlx::query(INSERT_BLOCK)
             .bind(log)
             .bind(b.number)
             .bind(b.prev_hash.as_slice())
@@ -1142,8 +1170,54 @@ impl Conn {
     }
 }
 
+const INSERT_BLOCK: &str = "INSERT INTO board_blocks \
+    (log_id, block_number, prev_hash, time_ms, tree_size, root, checkpoint, header_hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// A sealed block, inserted in the caller's transaction (the commit group's).
+pub(crate) async fn sqlite_insert_block(
+    c: &mut SqliteConnection,
+    log: i64,
+    b: &BlockRow,
+) -> Result<(), BoardError> {
+    sqlx::query(INSERT_BLOCK)
+        .bind(log)
+        .bind(b.number)
+        .bind(b.prev_hash.as_slice())
+        .bind(b.time_ms)
+        .bind(b.tree_size)
+        .bind(b.root.as_slice())
+        .bind(b.checkpoint.as_str())
+        .bind(b.header_hash.as_slice())
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// A log's new entries and the nodes they complete, inserted in the caller's transaction.
+pub(crate) async fn sqlite_insert_rows(
+    c: &mut SqliteConnection,
+    log: i64,
+    entries: &[NewEntry],
+    nodes: &[NewNode],
+) -> Result<(), BoardError> {
+    for chunk in entries.chunks(SQLITE_ROWS_PER_INSERT) {
+        let sql = sqlite_values_sql(
+            "INSERT INTO board_entries (log_id, idx, kind, payload)",
+            3,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql).bind(log);
+        for e in chunk {
+            q = q.bind(e.idx).bind(e.kind).bind(e.payload.as_slice());
+        }
+        q.execute(&mut *c).await?;
+    }
+    sqlite_insert_nodes(c, log, nodes).await
+}
+
 async fn sqlite_insert_nodes(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    c: &mut SqliteConnection,
     log: i64,
     nodes: &[NewNode],
 ) -> Result<(), BoardError> {
@@ -1157,7 +1231,7 @@ async fn sqlite_insert_nodes(
         for n in chunk {
             q = q.bind(n.level).bind(n.idx).bind(n.hash.0.as_slice());
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *c).await?;
     }
     Ok(())
 }

@@ -7,7 +7,10 @@
 //!    appends go to one writer task that commits whatever is queued in one
 //!    transaction (group commit: many writers share one fsync); `append`
 //!    returns only after that commit, so an acknowledged entry survives a
-//!    crash.
+//!    crash. The boards of one SQLite database may share one commit
+//!    ([`CommitGroup`]): each writer prepares its own batch, and the group
+//!    commits every board's queued batch in one transaction, so that many
+//!    busy elections cost one `fsync` per round rather than one each.
 //! 2. **Integration** — the Merkle node hashes the new leaves complete are
 //!    stored (`(level, index) → hash`, see [`crate::merkle`]). The writer does
 //!    this in the sequencing transaction from an in-memory frontier, so proofs
@@ -53,6 +56,7 @@
 mod check;
 mod db;
 mod frontier;
+mod group;
 mod logs;
 mod replica;
 mod shared;
@@ -81,6 +85,7 @@ use crate::receipt::SealedReceipt;
 
 pub use check::{CheckReport, Problem, ProblemLocation};
 use db::Pool;
+pub use group::{CommitGroup, CommitGroupStats};
 pub use logs::{remove_empty_log, stored_logs, StoredLog};
 pub use replica::ReadReplica;
 pub use shared::Sequencing;
@@ -150,6 +155,11 @@ pub struct BoardConfig {
     /// A read pool shared with the other boards of the same database (default none: the board
     /// opens its own, of `read_connections`). The board does not close a shared pool.
     pub read_pool: Option<SharedReadPool>,
+    /// The commit group of the board's SQLite database (default none: the writer commits its
+    /// batches on its own connection). With one, the writer prepares its batches as before and
+    /// the group commits them with the other boards' in one transaction ([`CommitGroup`]).
+    /// Refused on PostgreSQL and for a group of another file; the board does not close it.
+    pub commit_group: Option<CommitGroup>,
 }
 
 /// One read pool for every board of one database: a service hosting many elections opens one
@@ -196,6 +206,7 @@ impl BoardConfig {
             node_name: default_node_name(),
             read_replica: None,
             read_pool: None,
+            commit_group: None,
         }
     }
 }
@@ -229,6 +240,7 @@ impl fmt::Debug for BoardConfig {
             .field("sealer_lease", &self.sealer_lease)
             .field("node_name", &self.node_name)
             .field("read_replica", &self.read_replica.is_some())
+            .field("commit_group", &self.commit_group.is_some())
             .finish()
     }
 }
@@ -403,6 +415,21 @@ impl Board {
                     .to_owned(),
             ));
         }
+        if let Some(group) = &config.commit_group {
+            if db::Engine::of(url)? != db::Engine::Sqlite {
+                return Err(BoardError::Config(
+                    "a commit group is for boards in SQLite: on PostgreSQL each board commits on \
+                     its own connection"
+                        .to_owned(),
+                ));
+            }
+            if !group.serves(url) {
+                return Err(BoardError::Config(format!(
+                    "the commit group given for log {:?} is another database's",
+                    config.origin
+                )));
+            }
+        }
         let owns_pool = config.read_pool.is_none();
         let (mut conn, pool) = db::connect(
             url,
@@ -482,6 +509,7 @@ impl Board {
             max_batch_bytes: config.max_batch_bytes,
             last_error: last_error.clone(),
             commits: commits.clone(),
+            group: config.commit_group.clone(),
             tamper: tamper.clone(),
             snapshot_key: snapshot_key.clone(),
         };

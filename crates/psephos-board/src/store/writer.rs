@@ -11,6 +11,11 @@
 //! never acknowledged before its leaf is part of the stored tree. Between
 //! batches a timer seals a block when the tree has grown (publishing).
 //!
+//! With a [`super::CommitGroup`] (the boards of one SQLite database), the
+//! task prepares its batch (or its block) the same way and the group commits
+//! it together with the other boards' rows queued at that moment; the answer,
+//! and everything after it, is as if the writer had committed alone.
+//!
 //! If a commit fails, the batch is answered with an error and the task
 //! reloads its state from the database before the next one, since a failed
 //! `COMMIT` may still have been applied.
@@ -221,6 +226,8 @@ pub(crate) struct Writer {
     pub max_batch_bytes: usize,
     pub last_error: Arc<Mutex<Option<Arc<BoardError>>>>,
     pub commits: Arc<AtomicU64>,
+    /// The database's commit group, which commits the batches (else this writer's connection).
+    pub group: Option<super::CommitGroup>,
     pub tamper: watch::Receiver<TamperCheck>,
     pub snapshot_key: Arc<zeroize::Zeroizing<[u8; 32]>>,
 }
@@ -510,7 +517,11 @@ impl Writer {
                 return;
             }
         };
-        match self.conn.insert_batch(self.log, &rows, &nodes).await {
+        let stored = match &self.group {
+            Some(group) => group.commit(self.log, rows, nodes).await,
+            None => self.conn.insert_batch(self.log, &rows, &nodes).await,
+        };
+        match stored {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 self.state.frontier = frontier;
@@ -649,9 +660,15 @@ impl Writer {
                 self.stale = true;
                 return stored.map(|_| None);
             }
-        } else if let Err(e) = self.conn.insert_block(self.log, &row).await {
-            self.stale = true;
-            return Err(e);
+        } else {
+            let stored = match &self.group {
+                Some(group) => group.insert_block(self.log, row).await,
+                None => self.conn.insert_block(self.log, &row).await,
+            };
+            if let Err(e) = stored {
+                self.stale = true;
+                return Err(e);
+            }
         }
         self.state.last_block = Some(block.clone());
         self.sealed_tx.send_replace(self.state.sealed());

@@ -8,6 +8,10 @@
 //! round, reopens the board (which runs the full tamper check), and checks
 //! that every acknowledged entry is there with the right content, that tree,
 //! blocks and checkpoints verify, and that appending continues.
+//!
+//! The same with several boards of one database committing through one commit group
+//! (`crash_child_group`: the appenders spread over three elections' boards), as a service
+//! hosting several elections on SQLite runs them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,7 +23,7 @@ use std::time::Duration;
 
 use psephos_board::checkpoint::SignedCheckpoint;
 use psephos_board::merkle::verify_consistency;
-use psephos_board::{Board, Entry, EntryKind};
+use psephos_board::{Board, CommitGroup, Entry, EntryKind};
 use support::{config, pg_cluster, TestDb, ORIGIN};
 
 const CHILD_URL: &str = "PSEPHOS_BOARD_CRASH_URL";
@@ -69,12 +73,50 @@ fn crash_child() {
     });
 }
 
-/// Runs one child until `kill_after` acknowledgements, then SIGKILLs it.
-fn run_child(url: &str, run: u64, kill_after: usize) -> Vec<(u64, Entry)> {
+/// The elections of the grouped crash test; appender `w` appends to board `w % 3`.
+const GROUP_SLUGS: [&str; 3] = ["north", "south", "harbour"];
+
+/// The grouped child: three boards of one SQLite database in one commit group, appending until
+/// killed.
+#[test]
+#[ignore = "run by the crash tests as a child process"]
+fn crash_child_group() {
+    let Ok(url) = std::env::var(CHILD_URL) else {
+        return;
+    };
+    let run: u64 = std::env::var(CHILD_RUN).unwrap().parse().unwrap();
+    runtime().block_on(async move {
+        let group = CommitGroup::connect(&url).await.unwrap();
+        let mut boards = Vec::new();
+        for slug in GROUP_SLUGS {
+            let mut c = support::election_config(slug);
+            c.seal_interval = Duration::from_millis(15);
+            c.commit_group = Some(group.clone());
+            boards.push(Board::open(&url, c).await.unwrap());
+        }
+        let mut tasks = Vec::new();
+        for w in 0..WRITERS {
+            let board = boards[(w % 3) as usize].clone();
+            tasks.push(tokio::spawn(async move {
+                for s in 0.. {
+                    let r = board.append(payload(run, w, s)).await.unwrap();
+                    println!("ACK {} {run} {w} {s}", r.index);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+}
+
+/// Runs one child until `kill_after` acknowledgements, then SIGKILLs it; returns what was
+/// acknowledged: (index, appender, entry).
+fn run_child(child_test: &str, url: &str, run: u64, kill_after: usize) -> Vec<(u64, u64, Entry)> {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
         .args([
-            "crash::crash_child",
+            child_test,
             "--exact",
             "--ignored",
             "--nocapture",
@@ -101,7 +143,7 @@ fn run_child(url: &str, run: u64, kill_after: usize) -> Vec<(u64, Entry)> {
             continue;
         };
         let f: Vec<u64> = rest.split(' ').map(|x| x.parse().unwrap()).collect();
-        acked.push((f[0], payload(f[1], f[2], f[3])));
+        acked.push((f[0], f[2], payload(f[1], f[2], f[3])));
         if acked.len() >= kill_after {
             break;
         }
@@ -122,7 +164,11 @@ fn crash_rounds(url: &str, kill_points: &[usize]) {
     let mut all: Vec<(u64, Entry)> = Vec::new();
     let mut last_checkpoint: Option<(u64, psephos_board::merkle::Hash)> = None;
     for (run, &kill_after) in kill_points.iter().enumerate() {
-        all.extend(run_child(url, run as u64, kill_after));
+        all.extend(
+            run_child("crash::crash_child", url, run as u64, kill_after)
+                .into_iter()
+                .map(|(i, _, e)| (i, e)),
+        );
         rt.block_on(async {
             // Opening runs the full tamper check: entries, tree, blocks, checkpoints.
             let board = Board::open(url, config()).await.unwrap();
@@ -179,4 +225,48 @@ fn postgres_survives_sigkill() {
     let rt = runtime();
     let url = rt.block_on(pg_cluster().create_database());
     crash_rounds(&url, &[5, 300, 90]);
+}
+
+/// The grouped child's rounds: after each kill, every board reopens alone (full tamper check)
+/// and holds every entry acknowledged to it, and appending continues at its next index.
+fn group_crash_rounds(url: &str, kill_points: &[usize]) {
+    let rt = runtime();
+    let mut all: Vec<Vec<(u64, Entry)>> = vec![Vec::new(); GROUP_SLUGS.len()];
+    for (run, &kill_after) in kill_points.iter().enumerate() {
+        for (index, writer, entry) in
+            run_child("crash::crash_child_group", url, run as u64, kill_after)
+        {
+            all[(writer % 3) as usize].push((index, entry));
+        }
+        rt.block_on(async {
+            for (k, slug) in GROUP_SLUGS.iter().enumerate() {
+                let board = Board::open(url, support::election_config(slug))
+                    .await
+                    .unwrap();
+                let size = board.size();
+                for (index, entry) in &all[k] {
+                    assert!(
+                        *index < size,
+                        "{slug}: acknowledged index {index} lost (size {size})"
+                    );
+                    assert_eq!(&board.entry(*index).await.unwrap(), entry, "{slug} {index}");
+                }
+                let report = board.check().await.unwrap();
+                assert!(report.is_ok(), "{slug}: {report:?}");
+                let extra = payload(1000 + run as u64, k as u64, 0);
+                let r = board.append(extra.clone()).await.unwrap();
+                assert_eq!(r.index, size);
+                all[k].push((r.index, extra));
+                board.close().await.unwrap();
+            }
+        });
+    }
+    assert!(all.iter().all(|a| a.len() > kill_points.len()));
+}
+
+#[test]
+fn sqlite_commit_group_survives_sigkill() {
+    let rt = runtime();
+    let db = rt.block_on(TestDb::new(support::Backend::Sqlite));
+    group_crash_rounds(&db.url, &[1, 40, 300, 900, 77]);
 }

@@ -7,6 +7,7 @@ mod background_check;
 mod crash;
 mod election_key;
 mod explorer;
+mod group;
 mod merkle;
 mod note;
 mod open_reading;

@@ -17,7 +17,10 @@
 //! `--elections N` runs the service as `psephos serve` does with N elections (one database, N
 //! boards with derived keys, N cast pipelines sharing the verification cores): the ballots are
 //! spread over the elections and sent interleaved, and the report gives the total rate and each
-//! election's share and latency — whether one election's load starves another's.
+//! election's share and latency — whether one election's load starves another's. On SQLite the
+//! boards commit through the database's commit group, as in `psephos serve` (the durable
+//! commits reported are the group's transactions); `--no-commit-group` lets each board commit
+//! alone, the baseline the group is measured against.
 //!
 //! `--nodes N --database postgres://…` runs N nodes of one service in this process, as N
 //! `psephos serve --multi-node` processes would run them (each its own HTTP server, cast
@@ -70,6 +73,10 @@ pub struct Args {
     /// Elections of the one service the ballots are spread over.
     #[arg(long, default_value_t = 1)]
     pub elections: usize,
+    /// On SQLite, let each election's board commit alone rather than through the database's
+    /// commit group (the behaviour before the group: the baseline to compare it with).
+    #[arg(long)]
+    pub no_commit_group: bool,
     /// The database (default: SQLite in a temporary directory). PostgreSQL for `--nodes` > 1.
     #[arg(long)]
     pub database: Option<String>,
@@ -223,6 +230,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
         shared,
         sealer_lease: std::time::Duration::from_secs(3),
         read_replica: None,
+        commit_group: !args.no_commit_group,
     };
     let key_seed = seed;
     let mut service = ServiceConfig {
@@ -290,6 +298,7 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             shared,
             sealer_lease: Duration::from_secs(3),
             read_replica: None,
+            commit_group: !args.no_commit_group,
         };
         let mut service = ServiceConfig {
             rate_limit: None,
@@ -330,7 +339,20 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
             .flat_map(|s| s.registry.open())
             .collect::<Vec<_>>()
     };
-    let commits_before: u64 = all_hosted().iter().map(|h| h.board.commits()).sum();
+    // The durable commits of ballots: on SQLite the transactions of the database's commit group
+    // (one for the queued batches of every election's board), else each board's own commits.
+    let grouped = || {
+        states
+            .iter()
+            .map(|s| s.commit_group_stats().map(|g| (g.transactions, g.batches)))
+            .try_fold((0, 0), |(t, b), g| g.map(|(gt, gb)| (t + gt, b + gb)))
+    };
+    let durable = || match grouped() {
+        Some((transactions, _)) => transactions,
+        None => all_hosted().iter().map(|h| h.board.commits()).sum(),
+    };
+    let commits_before = durable();
+    let batches_before = grouped().map(|(_, b)| b);
 
     // The sequence-only run's ballots are verified before the clock starts: it measures what
     // comes after verification.
@@ -351,7 +373,13 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     };
     let elapsed = t0.elapsed();
     let cpu = cpu_seconds() - cpu0;
-    let commits = all_hosted().iter().map(|h| h.board.commits()).sum::<u64>() - commits_before;
+    let commits = durable() - commits_before;
+    let group_note = match (grouped(), batches_before) {
+        (Some((_, b)), Some(b0)) => {
+            format!(" in one commit group, {} board batches", b - b0)
+        }
+        _ => String::new(),
+    };
 
     for st in &states {
         st.shutdown().await;
@@ -402,7 +430,8 @@ async fn run_async(args: Args) -> anyhow::Result<()> {
     println!(
         "bench load ({mode}, {} election{}): {n} ballots (1 contest x 5 options) in {:.2?} = \
          {:.0} ballots/s; ack latency p50 {:.1?}, p99 {:.1?}, max {:.1?}; {} durable commits \
-         ({:.1} ballots each); {engine}; {:.2} ms CPU per ballot (this process); {} cores",
+         ({:.1} ballots each{group_note}); {engine}; {:.2} ms CPU per ballot (this process); \
+         {} cores",
         args.elections,
         if args.elections == 1 { "" } else { "s" },
         elapsed,

@@ -136,6 +136,7 @@ where
         shared: false,
         sealer_lease: Duration::from_secs(3),
         read_replica: None,
+        commit_group: true,
     };
     let catalog = Catalog::open(url).await?;
     let state = AppState::open(boards, catalog, ServiceConfig::default()).await?;

@@ -261,6 +261,7 @@ async fn ten_elections_at_once(backend: Backend) {
         elections.push((id, e, r));
     }
     let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
+    let group_before = s.state.commit_group_stats();
     let mut posts = Vec::new();
     for (id, e, r) in &mut elections {
         for v in 0..3 {
@@ -284,6 +285,17 @@ async fn ten_elections_at_once(backend: Backend) {
     }
     let (_, list): (u16, Value) = s.get("/api/v1/elections").await;
     assert_eq!(list.as_array().unwrap().len(), 10);
+    // On SQLite every election's ballots were committed through the database's one commit
+    // group (each election's in at least one batch); PostgreSQL has none.
+    match (backend, group_before, s.state.commit_group_stats()) {
+        (Backend::Sqlite, Some(g0), Some(g1)) => {
+            let batches = g1.batches - g0.batches;
+            assert!((10..=30).contains(&batches), "{g0:?} -> {g1:?}");
+            assert!((1..=batches).contains(&(g1.transactions - g0.transactions)));
+        }
+        (Backend::Postgres, None, None) => {}
+        (b, g0, g1) => panic!("{b:?}: commit group {g0:?} -> {g1:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
