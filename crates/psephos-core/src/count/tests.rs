@@ -189,19 +189,29 @@ fn irv_tennessee() {
     conserved(&t);
 }
 
-/// A tie for lowest is decided by the most recent earlier round where the tied candidates
-/// differ: X and Y tie in round 3; in round 2 X had fewer (5 < 6), in round 1 more (5 > 4).
-#[test]
-fn irv_tie_for_lowest_looks_back_to_the_most_recent_round() {
-    let (a, x, y, d, e) = (0, 1, 2, 3, 4);
-    let b = ballots(&[
+/// A, X, Y, D, E of the two tie tests below.
+const CANDIDATES: (u32, u32, u32, u32, u32) = (0, 1, 2, 3, 4);
+
+/// X and Y tie for lowest in round 3, after E and D are excluded; X had fewer in round 2 (5 < 6)
+/// and more in round 1 (5 > 4).
+fn tie_after_two_exclusions() -> Vec<Preferences> {
+    let (a, x, y, d, e) = CANDIDATES;
+    ballots(&[
         (7, &[a]),
         (5, &[x]),
         (4, &[y]),
         (1, &[d, x]),
         (2, &[d]),
         (2, &[e, y]),
-    ]);
+    ])
+}
+
+/// A tie for lowest is decided by the most recent earlier round where the tied candidates
+/// differ: X and Y tie in round 3; in round 2 X had fewer (5 < 6), in round 1 more (5 > 4).
+#[test]
+fn irv_tie_for_lowest_looks_back_to_the_most_recent_round() {
+    let (a, x, _, _, _) = CANDIDATES;
+    let b = tie_after_two_exclusions();
     let t = count(&Method::Irv, 5, &b, &SEED).unwrap_or_else(|e| panic!("{e}"));
     let w = Votes::whole;
     assert_eq!(t.rounds[2].tallies, vec![w(7), w(6), w(6), w(0), w(0)]);
@@ -223,15 +233,8 @@ fn irv_tie_for_lowest_looks_back_to_the_most_recent_round() {
 /// (4 < 5), so Y is excluded where IRV excludes X.
 #[test]
 fn stv_tie_for_lowest_looks_at_the_earliest_round() {
-    let (a, x, y, d, e) = (0, 1, 2, 3, 4);
-    let b = ballots(&[
-        (7, &[a]),
-        (5, &[x]),
-        (4, &[y]),
-        (1, &[d, x]),
-        (2, &[d]),
-        (2, &[e, y]),
-    ]);
+    let (a, x, y, _, _) = CANDIDATES;
+    let b = tie_after_two_exclusions();
     let t = count(&Method::Stv { seats: 1 }, 5, &b, &SEED).unwrap_or_else(|e| panic!("{e}"));
     let w = Votes::whole;
     assert_eq!(t.rounds[2].tallies, vec![w(7), w(6), w(6), w(0), w(0)]);
