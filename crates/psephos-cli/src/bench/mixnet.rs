@@ -2,9 +2,10 @@
 //! plurality contest of `w` options counted by the mixnet (or, with `--ranked irv|stv`, a ranked
 //! contest of `w` candidates and `w` ranks), the mix input, three trustees' shuffles, the tally
 //! and its shares, two trustees' shares of the final lists, the mix result, the ranked count
-//! (the mixed count entry) and the result, each applied through the election's rules as the server applies it (shuffle
-//! and share proofs verified), then the whole record verified by a `psephos verify` child
-//! process whose peak memory is read from `/proc`. Figures go to `BENCHMARKS.md`.
+//! (the mixed count entry) and the result, each applied through the election's rules as the
+//! server applies it (shuffle and share proofs verified), then the whole record verified by a
+//! `psephos verify` child process whose peak memory is read from `/proc`. Figures go to
+//! `BENCHMARKS.md`.
 
 use psephos_board::{Entry, EntryKind};
 use psephos_core::ballot::EncryptedBallot;

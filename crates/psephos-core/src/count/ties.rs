@@ -1,8 +1,8 @@
 //! Breaking ties (§13.10.2): first by the rule's own look at earlier rounds (IRV: the most
 //! recent round where the tied candidates differ; STV: the earliest, as the Scottish rules say),
-//! then by the seed order, a fixed permutation of the candidates derived from the election hash. Nothing
-//! else may decide a tie, so anyone holding the decrypted rows and the election hash gets the
-//! same result.
+//! then by the seed order, a fixed permutation of the candidates derived from the election hash.
+//! Nothing else may decide a tie, so anyone holding the decrypted rows and the election hash
+//! gets the same result.
 
 use super::transcript::TieBreak;
 use crate::hash::Digest;
