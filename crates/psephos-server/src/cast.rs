@@ -25,8 +25,12 @@
 //! Beyond either bound a ballot is refused at once with 503 `overloaded`.
 //!
 //! Several elections: each has its own pipeline and queue (one election's flood fills its own
-//! queue, never another's), and they share the service's verification permits
-//! ([`CastConfig::verifiers`]), taken in turn.
+//! queue, never another's) and at most [`CastConfig::parallel_batches`] batches in flight, and
+//! they share the service's [`Verifiers`]: a batch waiting for a core is verified together with
+//! every other election's batch waiting then, in one multiscalar multiplication
+//! ([`psephos_core::ballot::verify_ballots_of`]). Ten elections with two ballots waiting each
+//! cost one batch of twenty, not ten batches of two (issue [4/10]: small batches, not commits,
+//! were what ten busy elections lost to one).
 //!
 //! Shutdown ([`Caster::shutdown`]): new ballots are refused with 503, every ballot already
 //! queued is verified and committed (or refused), then the pipeline stops.
@@ -34,9 +38,12 @@
 use crate::election::ElectionService;
 use crate::error::ServiceError;
 use crate::metrics::Metrics;
-use psephos_core::ballot::{verify_ballots, EncryptedBallot};
+use psephos_core::ballot::{verify_ballots_of, EncryptedBallot, VerifiedBallot};
+use psephos_core::election::Election;
 use psephos_core::encoding::Canonical;
+use psephos_core::error::VerifyError;
 use psephos_record::Applied;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,12 +64,9 @@ pub struct CastConfig {
     /// Canonical ballot bytes that may be queued or under verification at once before new
     /// ballots are refused with 503 (default 256 MiB).
     pub queue_bytes: usize,
-    /// The permits for batches under verification, shared by every election of a service so
-    /// that together they verify at most `parallel_batches` batches at a time (`None`: this
-    /// pipeline's own). Each pipeline waits for one permit at a time and the semaphore is
-    /// fair (first come, first served), so busy elections take turns: one election's flood
-    /// cannot hold every core while another's voters wait.
-    pub verifiers: Option<Arc<Semaphore>>,
+    /// The verification cores, shared by every election of a service (`None`: this
+    /// pipeline's own). See [`Verifiers`].
+    pub verifiers: Option<Arc<Verifiers>>,
 }
 
 impl Default for CastConfig {
@@ -75,6 +79,123 @@ impl Default for CastConfig {
             queue_bytes: 256 << 20,
             verifiers: None,
         }
+    }
+}
+
+/// The service's verification cores, shared by the cast pipelines of all its elections.
+///
+/// At most `parallel` verifications run at a time. A batch that arrives while they are busy
+/// waits in one queue with every other election's; whoever gets a core next takes the waiting
+/// batches in arrival order, up to [`Verifiers::MAX_BALLOTS`] ballots, and verifies them in one
+/// call, each ballot under its own election. Taking in arrival order is the fairness: an
+/// election has at most [`CastConfig::parallel_batches`] batches waiting, so one election's
+/// flood cannot crowd out another's voters.
+///
+/// No task of its own: each caller queues its batch, then waits for a core; a caller that gets
+/// one verifies what is waiting (its own batch, if no one took it yet, and others'). Every
+/// batch is taken, because each queued batch has a caller still to come for a core, and each
+/// caller that finds batches waiting takes at least one.
+pub struct Verifiers {
+    cores: Semaphore,
+    waiting: std::sync::Mutex<VecDeque<Request>>,
+}
+
+impl std::fmt::Debug for Verifiers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifiers")
+            .field("free", &self.cores.available_permits())
+            .finish()
+    }
+}
+
+type Verdicts = Vec<Result<VerifiedBallot, VerifyError>>;
+
+struct Request {
+    election: Election,
+    ballots: Vec<EncryptedBallot>,
+    reply: oneshot::Sender<Verdicts>,
+}
+
+impl Verifiers {
+    /// The most ballots one call verifies together: enough for a multiscalar multiplication of
+    /// the efficient size, small enough that a core is not held long.
+    pub const MAX_BALLOTS: usize = 256;
+
+    /// `parallel` verifications at a time (at least one).
+    pub fn new(parallel: usize) -> Self {
+        Verifiers {
+            cores: Semaphore::new(parallel.max(1)),
+            waiting: std::sync::Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Verifies `ballots` of `election`, possibly together with other elections' batches;
+    /// the verdicts are in input order. `None` if the verification could not run.
+    pub async fn verify(
+        &self,
+        election: Election,
+        ballots: Vec<EncryptedBallot>,
+    ) -> Option<Verdicts> {
+        let (reply, answer) = oneshot::channel();
+        self.queue().push_back(Request {
+            election,
+            ballots,
+            reply,
+        });
+        let core = self.cores.acquire().await.ok()?;
+        let taken = self.take();
+        if !taken.is_empty() {
+            // Answers go out from the blocking pool; if it fails, every reply is dropped and
+            // its caller learns it from the closed channel.
+            let _ = tokio::task::spawn_blocking(move || verify_requests(taken)).await;
+        }
+        drop(core);
+        answer.await.ok()
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Request>> {
+        match self.waiting.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The waiting batches, in arrival order, up to [`Verifiers::MAX_BALLOTS`] ballots (at
+    /// least one batch if any is waiting).
+    fn take(&self) -> Vec<Request> {
+        let mut queue = self.queue();
+        let mut taken = Vec::new();
+        let mut ballots = 0;
+        while let Some(next) = queue.front() {
+            if !taken.is_empty() && ballots + next.ballots.len() > Self::MAX_BALLOTS {
+                break;
+            }
+            ballots += next.ballots.len();
+            taken.extend(queue.pop_front());
+        }
+        taken
+    }
+}
+
+/// Verifies the batches of several requests in one call and answers each with its verdicts.
+fn verify_requests(requests: Vec<Request>) {
+    let mut elections = Vec::with_capacity(requests.len());
+    let mut batches = Vec::with_capacity(requests.len());
+    let mut replies = Vec::with_capacity(requests.len());
+    for r in requests {
+        elections.push(r.election);
+        batches.push(r.ballots);
+        replies.push(r.reply);
+    }
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    let items = elections
+        .iter()
+        .zip(batches)
+        .flat_map(|(e, b)| b.into_iter().map(move |b| (e, b)))
+        .collect();
+    let mut verdicts = verify_ballots_of(items).into_iter();
+    for (n, reply) in sizes.into_iter().zip(replies) {
+        let _ = reply.send(verdicts.by_ref().take(n).collect());
     }
 }
 
@@ -227,10 +348,13 @@ async fn run(
     metrics: Arc<Metrics>,
     stop: Arc<Notify>,
 ) {
-    let permits = config
+    let verifiers = config
         .verifiers
         .clone()
-        .unwrap_or_else(|| Arc::new(Semaphore::new(config.parallel_batches.max(1))));
+        .unwrap_or_else(|| Arc::new(Verifiers::new(config.parallel_batches)));
+    // This election's batches in flight (being verified or appended): while they are, its
+    // queue fills and its next batch is larger.
+    let permits = Arc::new(Semaphore::new(config.parallel_batches.max(1)));
     let mut running = JoinSet::new();
     let max = config.max_batch.max(1);
     let mut stopping = false;
@@ -269,16 +393,17 @@ async fn run(
             break;
         };
         let election = election.clone();
+        let verifiers = verifiers.clone();
         metrics.batch(batch.len());
         running.spawn(async move {
-            process(&election, batch).await;
+            process(&election, &verifiers, batch).await;
             drop(permit);
         });
     }
     while running.join_next().await.is_some() {}
 }
 
-async fn process(election: &ElectionService, batch: Vec<Job>) {
+async fn process(election: &ElectionService, verifiers: &Verifiers, batch: Vec<Job>) {
     // The reservations are held until every ballot of the batch is answered.
     let mut _held = Vec::with_capacity(batch.len());
     let mut ballots = Vec::with_capacity(batch.len());
@@ -301,9 +426,9 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
         return;
     };
     let n = ballots.len();
-    let verdicts = match tokio::task::spawn_blocking(move || verify_ballots(&el, ballots)).await {
-        Ok(v) if v.len() == n => v,
-        Ok(_) | Err(_) => {
+    let verdicts = match verifiers.verify(el, ballots).await {
+        Some(v) if v.len() == n => v,
+        Some(_) | None => {
             tracing::error!("proof verification failed to run");
             for r in replies {
                 let _ = r.send(Err(ServiceError::Internal(
@@ -342,5 +467,73 @@ async fn process(election: &ElectionService, batch: Vec<Job>) {
             _ => Err(ServiceError::Internal("unexpected entry")),
         });
         let _ = reply.send(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+    use super::*;
+    use psephos_core::ballot::encrypt_ballot;
+    use psephos_core::credential::CredentialCode;
+    use psephos_core::sim::{self, shapes};
+    use rand_chacha::rand_core::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    fn ballots(election: &Election, n: usize, rng: &mut ChaCha20Rng) -> Vec<EncryptedBallot> {
+        let m = election.manifest();
+        (0..n)
+            .map(|_| {
+                let cred = CredentialCode::generate(rng).secret(&m.id);
+                let p = sim::random_ballot(m, &m.ballot_styles[0].id, rng).unwrap();
+                encrypt_ballot(election, &cred, &p, rng).unwrap().0
+            })
+            .collect()
+    }
+
+    /// Batches of two elections waiting for one core are verified together, and each caller
+    /// gets its own batch's verdicts, each ballot judged under its own election: a ballot sent
+    /// with the other election fails, its neighbours pass.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn waiting_batches_of_several_elections_get_their_own_verdicts() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let elections: Vec<Election> = [
+            shapes::approval(1, 3),
+            shapes::of_kind("score", 1, 3, 4).unwrap(),
+        ]
+        .into_iter()
+        .map(|m| {
+            let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+            Election::new(m, cer.joint_key).unwrap()
+        })
+        .collect();
+        let a = ballots(&elections[0], 5, &mut rng);
+        let b = ballots(&elections[1], 4, &mut rng);
+        let mut mixed = ballots(&elections[0], 3, &mut rng);
+        mixed[1] = b[0].clone(); // election B's ballot, sent as A's
+        let verifiers = Arc::new(Verifiers::new(1));
+        // Hold the only core so that all three batches wait and are taken together.
+        let core = verifiers.cores.acquire().await.unwrap();
+        let calls: Vec<_> = [(0, a), (1, b), (0, mixed)]
+            .into_iter()
+            .map(|(e, batch)| {
+                let (v, el) = (verifiers.clone(), elections[e].clone());
+                tokio::spawn(async move { v.verify(el, batch).await })
+            })
+            .collect();
+        while verifiers.queue().len() < 3 {
+            tokio::task::yield_now().await;
+        }
+        drop(core);
+        let mut verdicts = Vec::new();
+        for c in calls {
+            verdicts.push(c.await.unwrap().expect("verified"));
+        }
+        let ok = |v: &Verdicts| v.iter().map(Result::is_ok).collect::<Vec<_>>();
+        assert_eq!(ok(&verdicts[0]), [true; 5]);
+        assert_eq!(ok(&verdicts[1]), [true; 4]);
+        assert_eq!(ok(&verdicts[2]), [true, false, true]);
+        assert!(verifiers.queue().is_empty());
     }
 }

@@ -373,12 +373,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A service with no election yet. Its elections share one set of verification permits
+    /// A service with no election yet. Its elections share one set of verification cores
     /// ([`crate::cast::CastConfig::verifiers`]) unless the configuration brings its own.
     pub fn new(mut config: ServiceConfig) -> Self {
         if config.cast.verifiers.is_none() {
-            config.cast.verifiers = Some(Arc::new(tokio::sync::Semaphore::new(
-                config.cast.parallel_batches.max(1),
+            config.cast.verifiers = Some(Arc::new(crate::cast::Verifiers::new(
+                config.cast.parallel_batches,
             )));
         }
         let (stop, _) = watch::channel(false);

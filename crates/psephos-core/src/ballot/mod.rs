@@ -30,6 +30,6 @@ pub use statement::limit_implied;
 pub use tracking::{TrackingCode, TrackingCodeError, TRACKING_SYMBOLS};
 pub use types::*;
 pub use verify::{
-    check_shape, cost, verify_ballot, verify_ballots, RangeBounds, ShapedBallot, ShapedContest,
-    ShapedProofs, VerifiedBallot,
+    check_shape, cost, verify_ballot, verify_ballots, verify_ballots_of, RangeBounds, ShapedBallot,
+    ShapedContest, ShapedProofs, VerifiedBallot,
 };

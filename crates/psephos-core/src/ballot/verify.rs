@@ -464,34 +464,60 @@ pub fn verify_ballots(
     election: &Election,
     ballots: Vec<EncryptedBallot>,
 ) -> Vec<Result<VerifiedBallot, VerifyError>> {
-    const CHUNK: usize = 128;
-    let chunks: Vec<Vec<EncryptedBallot>> = {
-        let mut out = Vec::with_capacity(ballots.len().div_ceil(CHUNK));
+    verify_ballots_of(ballots.into_iter().map(|b| (election, b)).collect())
+}
+
+/// [`verify_ballots`] for ballots of several elections at once, each paired with its own
+/// election: one chunk's multiscalar multiplication checks the proofs of every election in it
+/// (each equation under its own election's key, [`BatchVerifier::set_key`]), so a service whose
+/// elections each have a few ballots waiting verifies them in one large batch rather than in
+/// many small ones. Verdicts are those of [`verify_ballot`] with the ballot's own election, in
+/// input order.
+pub fn verify_ballots_of(
+    ballots: Vec<(&Election, EncryptedBallot)>,
+) -> Vec<Result<VerifiedBallot, VerifyError>> {
+    // Chunks of at most 128 ballots (a multiscalar multiplication of that size is already at
+    // its cheapest per point), of equal size; few ballots are still split so that every thread
+    // gets a chunk, but never below 8 ballots a chunk.
+    #[cfg(feature = "parallel")]
+    let threads = rayon::current_num_threads();
+    #[cfg(not(feature = "parallel"))]
+    let threads = 1;
+    let n = ballots.len();
+    let count = threads.min(n / 8).max(n.div_ceil(128)).max(1);
+    let chunk_len = n.div_ceil(count).max(1);
+    let chunks: Vec<Vec<(&Election, EncryptedBallot)>> = {
+        let mut out = Vec::with_capacity(ballots.len().div_ceil(chunk_len));
         let mut it = ballots.into_iter().peekable();
         while it.peek().is_some() {
-            out.push(it.by_ref().take(CHUNK).collect());
+            out.push(it.by_ref().take(chunk_len).collect());
         }
         out
     };
-    let verify_chunk = |chunk: Vec<EncryptedBallot>| -> Vec<Result<VerifiedBallot, VerifyError>> {
-        let hashes: Vec<Digest> = chunk.iter().map(EncryptedBallot::hash).collect();
-        let mut batch = BatchVerifier::new(*election.key().point().point(), batch_seed(&hashes));
-        let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
-        for b in &chunk {
-            structural.push(check_into(election, b, &mut batch, Mode::Batch));
-        }
-        if structural.iter().all(Result::is_ok) && batch.verify() {
-            return chunk
+    let verify_chunk =
+        |chunk: Vec<(&Election, EncryptedBallot)>| -> Vec<Result<VerifiedBallot, VerifyError>> {
+            let hashes: Vec<Digest> = chunk.iter().map(|(_, b)| b.hash()).collect();
+            let Some((first, _)) = chunk.first() else {
+                return Vec::new();
+            };
+            let mut batch = BatchVerifier::new(*first.key().point().point(), batch_seed(&hashes));
+            let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
+            for (election, b) in &chunk {
+                batch.set_key(*election.key().point().point());
+                structural.push(check_into(election, b, &mut batch, Mode::Batch));
+            }
+            if structural.iter().all(Result::is_ok) && batch.verify() {
+                return chunk
+                    .into_iter()
+                    .zip(hashes)
+                    .map(|((_, ballot), hash)| Ok(VerifiedBallot { ballot, hash }))
+                    .collect();
+            }
+            chunk
                 .into_iter()
-                .zip(hashes)
-                .map(|(ballot, hash)| Ok(VerifiedBallot { ballot, hash }))
-                .collect();
-        }
-        chunk
-            .into_iter()
-            .map(|b| verify_ballot(election, b))
-            .collect()
-    };
+                .map(|(election, b)| verify_ballot(election, b))
+                .collect()
+        };
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;

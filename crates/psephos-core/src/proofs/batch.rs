@@ -79,6 +79,22 @@ impl BatchVerifier {
         }
     }
 
+    /// Makes `k` the election key of the equations pushed from now on. Equations already
+    /// pushed keep the key they were pushed with: its accumulated coefficient becomes one
+    /// variable-base term, so a batch spanning several elections costs one term per change of
+    /// key (ballots of one election kept together cost one).
+    pub fn set_key(&mut self, k: RistrettoPoint) {
+        if self.k == k {
+            return;
+        }
+        if self.k_coeff != Scalar::ZERO {
+            self.scalars.push(self.k_coeff);
+            self.points.push(self.k);
+            self.k_coeff = Scalar::ZERO;
+        }
+        self.k = k;
+    }
+
     /// Reserves room for `terms` more variable-base terms.
     pub fn reserve(&mut self, terms: usize) {
         self.scalars.reserve(terms);
@@ -249,6 +265,27 @@ mod tests {
             Scalar::ZERO,
             &[(-Scalar::ONE, &p)],
         );
+        assert!(!b.verify());
+    }
+
+    #[test]
+    fn each_equation_keeps_the_key_it_was_pushed_with() {
+        let (ka, kb) = (g() * Scalar::from(5u64), g() * Scalar::from(7u64));
+        let (pa, pb) = (ka * Scalar::from(2u64), kb * Scalar::from(2u64));
+        // 2·K − P = 0 under each election's own key.
+        let two = Scalar::from(2u64);
+        let mut b = BatchVerifier::new(ka, [2; 32]);
+        b.push(Scalar::ZERO, Scalar::ZERO, two, &[(-Scalar::ONE, &pa)]);
+        b.set_key(kb);
+        b.push(Scalar::ZERO, Scalar::ZERO, two, &[(-Scalar::ONE, &pb)]);
+        b.set_key(ka);
+        b.push(Scalar::ZERO, Scalar::ZERO, two, &[(-Scalar::ONE, &pa)]);
+        assert!(b.verify());
+        // The same equation for A's point under B's key is false, and so is the batch.
+        let mut b = BatchVerifier::new(ka, [2; 32]);
+        b.push(Scalar::ZERO, Scalar::ZERO, two, &[(-Scalar::ONE, &pa)]);
+        b.set_key(kb);
+        b.push(Scalar::ZERO, Scalar::ZERO, two, &[(-Scalar::ONE, &pa)]);
         assert!(!b.verify());
     }
 }

@@ -147,6 +147,51 @@ fn batch_verification_finds_the_bad_ballots() {
     }
 }
 
+/// One batch holding ballots of two elections (different keys, different shapes, one with
+/// range proofs): each ballot is judged under its own election, exactly as alone; a ballot paired
+/// with the other election fails, and so does a tampered one, and only they.
+#[test]
+fn a_batch_across_elections_judges_each_ballot_under_its_own_election() {
+    use psephos_core::ballot::verify_ballots_of;
+    use psephos_core::sim::shapes;
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let elections: Vec<Election> = [
+        shapes::of_kind("cumulative", 1, 4, 5).unwrap(),
+        shapes::approval(2, 3),
+    ]
+    .into_iter()
+    .map(|m| {
+        let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
+        Election::new(m, cer.joint_key).unwrap()
+    })
+    .collect();
+    let mut items: Vec<(usize, EncryptedBallot)> = (0..40)
+        .map(|i| {
+            let e = &elections[i % 2];
+            let m = e.manifest();
+            let cred = CredentialCode::generate(&mut rng).secret(&m.id);
+            let p = sim::random_ballot(m, &m.ballot_styles[0].id, &mut rng).unwrap();
+            (i % 2, encrypt_ballot(e, &cred, &p, &mut rng).unwrap().0)
+        })
+        .collect();
+    // Ballot 5 (of the second election) is presented as the first's; ballot 12's first
+    // ciphertext is swapped with ballot 14's.
+    items[5].0 = 0;
+    let other = items[14].1.contests[0].ciphertexts[0];
+    items[12].1.contests[0].ciphertexts[0] = other;
+    let bad = [5usize, 12];
+    let single: Vec<_> = items
+        .iter()
+        .map(|(e, b)| verify_ballot(&elections[*e], b.clone()).err())
+        .collect();
+    let batch = verify_ballots_of(items.into_iter().map(|(e, b)| (&elections[e], b)).collect());
+    assert_eq!(batch.len(), single.len());
+    for (i, (s, b)) in single.iter().zip(&batch).enumerate() {
+        assert_eq!(s.is_some(), bad.contains(&i), "ballot {i}");
+        assert_eq!(s.as_ref(), b.as_ref().err(), "ballot {i}");
+    }
+}
+
 #[test]
 fn challenged_ballots_open_and_tampered_reveals_fail() {
     use psephos_core::challenge::check_challenge;
