@@ -205,6 +205,18 @@ fn point_at(bytes: &[u8], i: usize) -> Option<CompressedRistretto> {
 }
 
 /// `1 + x + … + x^{n−1}`.
+/// `v_i = start · Π_{bit k of i set} factors[k]` for `i < len`, one multiplication each
+/// (`v_i = v_{i − 2^k} · factors[k]` for the top set bit `k` of `i`).
+fn bit_products(start: Scalar, factors: &[Scalar], len: usize) -> Vec<Scalar> {
+    let mut v = Vec::with_capacity(len);
+    v.push(start);
+    for i in 1..len {
+        let k = (usize::BITS - 1 - i.leading_zeros()) as usize;
+        v.push(v[i - (1 << k)] * factors[k]);
+    }
+    v
+}
+
 fn sum_of_powers(x: &Scalar, n: usize) -> Scalar {
     let (mut sum, mut p) = (Scalar::ZERO, Scalar::ONE);
     for _ in 0..n {
@@ -305,18 +317,15 @@ impl RangeProof {
         let a = scalar_at(bytes, 7 + 2 * lg)?;
         let b = scalar_at(bytes, 8 + 2 * lg)?;
 
-        let mut u_inv = u.clone();
-        let all_inv = Scalar::batch_invert(&mut u_inv);
+        // One inversion for every u_k and y (y⁻¹ weighs the h generators).
+        let mut inv = u.clone();
+        inv.push(y);
+        let all_inv_y = Scalar::batch_invert(&mut inv);
+        let y_inv = inv.pop()?;
+        let u_inv = inv;
+        let all_inv = all_inv_y * y; // Π u_k⁻¹
         let u_sq: Vec<Scalar> = u.iter().map(|x| x * x).collect();
         let u_inv_sq: Vec<Scalar> = u_inv.iter().map(|x| x * x).collect();
-        // s_i, as in the crate: s_0 = Π u_k⁻¹, s_i = s_{i−2^⌊lg i⌋}·u²_{lg−1−⌊lg i⌋}.
-        let mut s = Vec::with_capacity(nm);
-        s.push(all_inv);
-        for i in 1..nm {
-            let lg_i = (usize::BITS - 1 - i.leading_zeros()) as usize;
-            let prev = s[i - (1 << lg_i)];
-            s.push(prev * u_sq[lg - 1 - lg_i]);
-        }
 
         let rho = batch.weight();
         let c = batch.weight();
@@ -345,32 +354,44 @@ impl RangeProof {
             zj *= z;
         }
 
+        // The coefficients of the vector generators, for i = j·n + bit (party j):
+        //   G_i: −ρ·z − ρ·a·s_i
+        //   H_i:  ρ·z + ρ·y⁻ⁱ·z^{2+j}·2^bit − ρ·y⁻ⁱ·b·s_{nm−1−i}
+        // where s_i = Π u_k⁻¹ · Π_{bit k of i set} u²_{lg−1−k} (as in the crate) and
+        // s_{nm−1−i} = 1/s_i = Π u_k · Π_{bit k of i set} u⁻²_{lg−1−k}. Each of the three
+        // i-dependent products is a product over the set bits of i (y⁻ⁱ = Π y^{−2^k}, 2^bit over
+        // the low bits, z^j over the high ones), so each is one multiplication per i.
+        let ln = n.trailing_zeros() as usize;
+        let mut sa_f = Vec::with_capacity(lg);
+        let mut q_f = Vec::with_capacity(lg);
+        let mut r_f = Vec::with_capacity(lg);
+        let (mut y_pow, mut two_pow, mut z_pow) = (y_inv, Scalar::from(2u64), z);
+        for k in 0..lg {
+            sa_f.push(u_sq[lg - 1 - k]);
+            q_f.push(u_inv_sq[lg - 1 - k] * y_pow);
+            if k < ln {
+                r_f.push(y_pow * two_pow);
+                two_pow = two_pow * two_pow;
+            } else {
+                r_f.push(y_pow * z_pow);
+                z_pow = z_pow * z_pow;
+            }
+            y_pow = y_pow * y_pow;
+        }
+        let all: Scalar = u.iter().product();
+        let sa = bit_products(rho * a * all_inv, &sa_f, nm);
+        let q = bit_products(rho * b * all, &q_f, nm);
+        let r = bit_products(rho * zz, &r_f, nm);
         let (gs, hs) = batch.bp_coefficients(m, n);
         let rho_minus_z = -rho * z;
-        let rho_a = rho * a;
         let rho_z = rho * z;
-        let y_inv = y.invert();
-        let mut rho_y_inv_i = rho; // ρ·y⁻ⁱ
-        let mut z_pow = zz; // z^{2+j}
-        let twos: Vec<Scalar> = {
-            let mut p = Scalar::ONE;
-            (0..n)
-                .map(|_| {
-                    let q = p;
-                    p += p;
-                    q
-                })
-                .collect()
-        };
         for j in 0..m {
-            for (bit, two) in twos.iter().enumerate() {
+            for bit in 0..n {
                 let i = j * n + bit;
                 let idx = j * MAX_RANGE_BITS + bit;
-                gs[idx] += rho_minus_z - rho_a * s[i];
-                hs[idx] += rho_z + rho_y_inv_i * (z_pow * two - b * s[nm - 1 - i]);
-                rho_y_inv_i *= y_inv;
+                gs[idx] += rho_minus_z - sa[i];
+                hs[idx] += rho_z + r[i] - q[i];
             }
-            z_pow *= z;
         }
         batch.push_weighted(g_coeff, h_coeff, Scalar::ZERO, &terms, 1);
         Some(())
