@@ -54,7 +54,6 @@ pub struct TrackedBallot {
 pub struct ChallengePosted {
     pub index: u64,
     pub tracking_code: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub choices: PlaintextBallot,
 }
 

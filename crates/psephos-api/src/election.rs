@@ -91,7 +91,6 @@ pub struct ElectionView {
     /// The key announcement, once the ceremony is complete (`null` before).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub key: Option<KeyAnnouncement>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub counts: Counts,
     pub board: BoardSummary,
 }
@@ -130,7 +129,6 @@ pub struct CeremonyProgress {
 pub struct ElectionStatus {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub phase: Phase,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub counts: Counts,
     /// `null` outside the ceremony phase.
     pub ceremony: Option<CeremonyProgress>,
@@ -211,7 +209,6 @@ pub struct BoothPosted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostedBooth {
     pub index: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub manifest: BoothManifestJson,
 }
 
@@ -221,7 +218,6 @@ pub struct PostedBooth {
 pub struct BoothView {
     /// `null` before the officials post it.
     pub posted: Option<PostedBooth>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub served: BoothManifestJson,
     /// Whether they are the same (`null` while none is posted).
     pub matches: Option<bool>,

@@ -188,6 +188,7 @@ impl BoothManifest {
 /// The JSON form of a [`BoothManifest`] (what `GET …/booth` and `psephos verify-booth --json`
 /// show), with its hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BoothManifestJson {
     pub version: u8,
     pub hash: String,

@@ -341,6 +341,7 @@ pub enum Applied {
 
 /// Counters for status pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     pub entries: u64,
     pub credentials: u64,

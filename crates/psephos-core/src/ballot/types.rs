@@ -19,6 +19,7 @@ pub const BALLOT_VERSION: u8 = 1;
 
 /// A voter's choices in one contest: one value per option, in manifest order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaintextContest {
     pub contest: String,
     pub values: Vec<u64>,
@@ -26,6 +27,7 @@ pub struct PlaintextContest {
 
 /// A voter's choices: one entry per contest of the ballot style, in style order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlaintextBallot {
     pub style: String,
     pub contests: Vec<PlaintextContest>,

@@ -120,6 +120,29 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             assert!(!text.contains("\"no_route\""), "{method} {path}: {text}");
         }
     }
+    // The typed schemas describe what the server answers: the status's counts carry exactly
+    // the fields the `Counts` schema requires.
+    let (st, status) = s
+        .get(&format!(
+            "/api/v1/elections/{}/status",
+            psephos_testkit::ELECTION
+        ))
+        .await;
+    assert_eq!(st, 200, "{status}");
+    let answered: BTreeSet<&str> = status["counts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let schema = &doc["components"]["schemas"]["Counts"];
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no Counts schema: {schema}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(answered, required);
     // An unknown path is a JSON 404; a known path with another method a JSON 405.
     let got = s.get("/api/v1/nothing-here").await;
     assert_eq!(expect_error(&got, 404), "no_route");
