@@ -45,7 +45,6 @@ pub struct SharePosted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultView {
     #[serde(flatten)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub result: TallyResult,
     pub index: u64,
 }

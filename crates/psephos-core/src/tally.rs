@@ -295,6 +295,7 @@ impl DecryptionShare {
 
 /// The decrypted result of one contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContestResult {
     pub contest: String,
     pub ballots: u64,
@@ -305,6 +306,7 @@ pub struct ContestResult {
 
 /// The decrypted result of the election.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TallyResult {
     pub election: Digest,
     pub contests: Vec<ContestResult>,
