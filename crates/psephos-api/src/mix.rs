@@ -88,7 +88,6 @@ pub struct MixSharePosted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MixResultView {
     #[serde(flatten)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub result: MixResult,
     pub index: u64,
 }
@@ -99,7 +98,6 @@ pub struct MixResultView {
 pub struct RankedCountView {
     pub contest: String,
     /// The count transcript, round by round (`docs/protocol.md` §13.10).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub transcript: psephos_core::count::CountTranscript,
 }
 

@@ -560,6 +560,7 @@ impl Canonical for MixShare {
 /// The decrypted rows of one mixed contest, in the final mixed order, and the counts per option
 /// derived from them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MixedContestResult {
     pub contest: String,
     /// One row per counted ballot holding the contest: the value of each option.
@@ -570,6 +571,7 @@ pub struct MixedContestResult {
 
 /// The decrypted mixed lists (§13.9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MixResult {
     pub election: Digest,
     /// The digest of the lists decrypted.

@@ -35,6 +35,7 @@ use thiserror::Error;
 
 /// A counting method of a ranked contest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum Method {
     /// Instant-runoff voting: one winner.

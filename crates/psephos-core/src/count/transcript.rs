@@ -78,6 +78,23 @@ impl FromStr for Votes {
     }
 }
 
+/// In JSON a number of votes is a decimal string of at most five decimals (`"12"`, `"0.5"`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Votes {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^(0|[1-9][0-9]*)(\\.[0-9]{0,4}[1-9])?$"))
+            .description(Some(
+                "Votes as the shortest exact decimal of at most five decimals: \"12\", \"0.5\".",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Votes {}
+
 impl Serialize for Votes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -93,6 +110,7 @@ impl<'de> Deserialize<'de> for Votes {
 
 /// How a tie was decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TieBreak {
     /// There was no tie.
@@ -105,6 +123,7 @@ pub enum TieBreak {
 
 /// Why a candidate was elected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// IRV: more than half of the votes of the continuing candidates.
@@ -122,6 +141,7 @@ pub enum Reason {
 
 /// A candidate elected at the end of a round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     pub candidate: u32,
     pub reason: Reason,
@@ -131,6 +151,7 @@ pub struct Decision {
 
 /// What a round does before its tallies are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Round 1: every ballot credited to its first preference at one vote.
@@ -148,6 +169,7 @@ pub enum Action {
 
 /// Ballots moved in a round, grouped by destination and transfer value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transfer {
     pub from: u32,
     /// The continuing candidate credited, or `None`: no further preference (non-transferable).
@@ -162,6 +184,7 @@ pub struct Transfer {
 
 /// One round (a "stage" in the Scottish rules).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Round {
     pub action: Action,
     pub transfers: Vec<Transfer>,
@@ -178,6 +201,7 @@ pub struct Round {
 
 /// Schulze's matrices (§13.10.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SchulzeRecord {
     /// `d[i][j]`: ballots ranking `i` above `j`.
     pub d: Vec<Vec<u64>>,
@@ -190,6 +214,7 @@ pub struct SchulzeRecord {
 
 /// The full record of a count, recomputed and compared by the verifier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountTranscript {
     pub method: Method,
     pub candidates: u32,
