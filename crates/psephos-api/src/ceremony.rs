@@ -123,6 +123,5 @@ pub struct MessagesQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageView<'a> {
     pub index: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub message: Cow<'a, SignedMessage>,
 }

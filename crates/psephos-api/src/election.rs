@@ -83,13 +83,11 @@ pub struct ElectionView {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub phase: Phase,
     /// The manifest (`docs/manifest.md`), in its JSON form.
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub manifest: Manifest,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub manifest_hash: Digest,
     pub ceremony: CeremonySummary,
     /// The key announcement, once the ceremony is complete (`null` before).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub key: Option<KeyAnnouncement>,
     pub counts: Counts,
     pub board: BoardSummary,
@@ -177,7 +175,6 @@ pub struct Posted {
 pub struct CeremonyCompleted {
     pub index: u64,
     /// The key announcement posted.
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub key: Option<KeyAnnouncement>,
 }
 

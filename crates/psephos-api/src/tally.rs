@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TallyPosted {
     pub index: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub tally: EncryptedTally,
 }
 

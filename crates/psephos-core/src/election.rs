@@ -43,6 +43,7 @@ pub const MAX_BUDGET: u64 = 1 << 40;
 
 /// The contest kinds an official can choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContestKind {
     /// A yes/no question (options default to `yes`, `no`).
@@ -64,6 +65,7 @@ pub enum ContestKind {
 
 /// How a ranked contest is counted (`docs/protocol.md` §6.2, the counter in `count`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RankedMethod {
     /// Instant-runoff voting: one winner.
@@ -99,6 +101,7 @@ impl RankedMethod {
 
 /// The counting parameters of a ranked contest. `max_ranks` is the width of its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Ranking {
     pub method: RankedMethod,
@@ -139,6 +142,7 @@ impl ContestKind {
 
 /// What the cryptography enforces for a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// Each option 0 or 1; the number selected in `[min, max]`.
@@ -152,6 +156,7 @@ pub enum Rule {
 
 /// `Σ weights[i]·vᵢ ≤ total`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LinearLimit {
     pub weights: Vec<u64>,
     pub total: u64,
@@ -159,6 +164,7 @@ pub struct LinearLimit {
 
 /// One option of a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContestOption {
     pub id: String,
@@ -170,6 +176,7 @@ pub struct ContestOption {
 
 /// A validated contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contest {
     pub id: String,
     pub title: String,
@@ -191,6 +198,7 @@ pub struct Contest {
 /// The write-in slots of a contest (`docs/protocol.md` §6.2): `slots` free-text names beside the
 /// listed options, each at most `max_bytes` bytes of UTF-8 (after NFC normalisation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WriteIns {
     pub slots: u32,
@@ -230,6 +238,7 @@ impl WriteIns {
 /// is decrypted whole, unlinkable to its voter (§13.7); the counts are derived from the rows.
 /// The ballot and its proofs are the same either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Count {
     #[default]
@@ -303,6 +312,7 @@ impl Contest {
 
 /// A ballot style: the contests one group of voters gets, in ballot order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BallotStyle {
     pub id: String,
     /// Indices into [`Manifest::contests`].
@@ -311,6 +321,7 @@ pub struct BallotStyle {
 
 /// Trustee parameters: `threshold` of `count` trustees can decrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrusteeParams {
     pub count: u32,
@@ -323,6 +334,7 @@ pub struct TrusteeParams {
 /// serde (through [`Manifest::validate`]), so code holding a `Manifest` may index its style and
 /// contest lists without checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "UncheckedManifest")]
 pub struct Manifest {
     pub id: String,

@@ -56,6 +56,7 @@ impl std::fmt::Debug for ElectionKey {
 
 /// An exponential ElGamal ciphertext `(α, β)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ciphertext {
     pub alpha: Point,
     pub beta: Point,

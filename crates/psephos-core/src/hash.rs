@@ -49,21 +49,6 @@ impl std::fmt::Display for Digest {
     }
 }
 
-/// In JSON a digest is 64 lowercase hex digits.
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Digest {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^[0-9a-f]{64}$"))
-            .description(Some("A SHA-256 digest, 64 lowercase hex digits."))
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Digest {}
-
 impl Serialize for Digest {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_hex())

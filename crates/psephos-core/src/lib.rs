@@ -53,6 +53,8 @@ pub mod group;
 pub mod hash;
 pub mod mix;
 pub mod mixnet;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod proofs;
 pub mod ranked;
 pub mod sim;

@@ -39,6 +39,7 @@ use std::collections::BTreeMap;
 
 /// The encrypted aggregate of one contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TallyContest {
     pub contest: String,
     /// Ballots that contained this contest.
@@ -51,6 +52,7 @@ pub struct TallyContest {
 /// The encrypted tally of an election: one aggregate per homomorphically counted contest, in
 /// manifest order (a mixed contest has none).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EncryptedTally {
     pub election: Digest,
     pub contests: Vec<TallyContest>,

@@ -91,6 +91,7 @@ impl Definition {
 /// The public outcome of the key ceremony as the board states it; anyone recomputes it from the
 /// ceremony messages before this entry ([`CeremonyOutcome`]) and compares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyAnnouncement {
     /// The ceremony id.
     pub ceremony: Digest,

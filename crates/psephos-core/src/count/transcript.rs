@@ -78,23 +78,6 @@ impl FromStr for Votes {
     }
 }
 
-/// In JSON a number of votes is a decimal string of at most five decimals (`"12"`, `"0.5"`).
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for Votes {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^(0|[1-9][0-9]*)(\\.[0-9]{0,4}[1-9])?$"))
-            .description(Some(
-                "Votes as the shortest exact decimal of at most five decimals: \"12\", \"0.5\".",
-            ))
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for Votes {}
-
 impl Serialize for Votes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -120,29 +120,49 @@ async fn openapi_lists_every_route_and_every_listed_route_is_served() {
             assert!(!text.contains("\"no_route\""), "{method} {path}: {text}");
         }
     }
-    // The typed schemas describe what the server answers: the status's counts carry exactly
-    // the fields the `Counts` schema requires.
-    let (st, status) = s
-        .get(&format!(
-            "/api/v1/elections/{}/status",
-            psephos_testkit::ELECTION
-        ))
-        .await;
+    // The typed schemas describe what the server answers: each object below carries every
+    // field its schema requires and no field the schema does not declare.
+    let mut rng = s.rng.clone();
+    TestElection::new(&mut rng, 2).open(&s).await;
+    let e = format!("/api/v1/elections/{}", psephos_testkit::ELECTION);
+    let (st, status) = s.get(&format!("{e}/status")).await;
     assert_eq!(st, 200, "{status}");
-    let answered: BTreeSet<&str> = status["counts"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    let schema = &doc["components"]["schemas"]["Counts"];
-    let required: BTreeSet<&str> = schema["required"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no Counts schema: {schema}"))
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(answered, required);
+    let (st, view) = s.get(&e).await;
+    assert_eq!(st, 200, "{view}");
+    let schemas = &doc["components"]["schemas"];
+    for (name, answered) in [
+        ("Counts", &status["counts"]),
+        ("ElectionView", &view),
+        ("Manifest", &view["manifest"]),
+        ("Contest", &view["manifest"]["contests"][0]),
+        ("BallotStyle", &view["manifest"]["ballot_styles"][0]),
+    ] {
+        let schema = &schemas[name];
+        let declared: BTreeSet<&str> = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no properties in the {name} schema: {schema}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().map(|v| v.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let fields: BTreeSet<&str> = answered
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: not an object: {answered}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert!(
+            required.is_subset(&fields),
+            "{name}: {required:?} ⊄ {fields:?}"
+        );
+        assert!(
+            fields.is_subset(&declared),
+            "{name}: {fields:?} ⊄ {declared:?}"
+        );
+    }
     // An unknown path is a JSON 404; a known path with another method a JSON 405.
     let got = s.get("/api/v1/nothing-here").await;
     assert_eq!(expect_error(&got, 404), "no_route");
