@@ -28,9 +28,10 @@
 //! queue, never another's) and at most [`CastConfig::parallel_batches`] batches in flight, and
 //! they share the service's [`Verifiers`]: a batch waiting for a core is verified together with
 //! every other election's batch waiting then, in one multiscalar multiplication
-//! ([`psephos_core::ballot::verify_ballots_of`]). Ten elections with two ballots waiting each
-//! cost one batch of twenty, not ten batches of two (issue [4/10]: small batches, not commits,
-//! were what ten busy elections lost to one).
+//! ([`psephos_core::ballot::verify_ballots_of`]): when cores are busy, ten elections with two
+//! ballots waiting each cost one batch of twenty, not ten batches of two. (Measured in
+//! BENCHMARKS.md: batches merge only when they wait; ten lightly loaded elections still verify
+//! and append many small batches.)
 //!
 //! Shutdown ([`Caster::shutdown`]): new ballots are refused with 503, every ballot already
 //! queued is verified and committed (or refused), then the pipeline stops.
