@@ -494,30 +494,6 @@ pub fn verify_ballots_of(
         }
         out
     };
-    let verify_chunk =
-        |chunk: Vec<(&Election, EncryptedBallot)>| -> Vec<Result<VerifiedBallot, VerifyError>> {
-            let hashes: Vec<Digest> = chunk.iter().map(|(_, b)| b.hash()).collect();
-            let Some((first, _)) = chunk.first() else {
-                return Vec::new();
-            };
-            let mut batch = BatchVerifier::new(*first.key().point().point(), batch_seed(&hashes));
-            let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
-            for (election, b) in &chunk {
-                batch.set_key(*election.key().point().point());
-                structural.push(check_into(election, b, &mut batch, Mode::Batch));
-            }
-            if structural.iter().all(Result::is_ok) && batch.verify() {
-                return chunk
-                    .into_iter()
-                    .zip(hashes)
-                    .map(|((_, ballot), hash)| Ok(VerifiedBallot { ballot, hash }))
-                    .collect();
-            }
-            chunk
-                .into_iter()
-                .map(|(election, b)| verify_ballot(election, b))
-                .collect()
-        };
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -533,6 +509,64 @@ pub fn verify_ballots_of(
     {
         chunks.into_iter().flat_map(verify_chunk).collect()
     }
+}
+
+/// A ballot with the election it is judged under.
+type Paired<'a> = (&'a Election, EncryptedBallot);
+/// A ballot's verdict.
+type Verdict = Result<VerifiedBallot, VerifyError>;
+
+/// One chunk of [`verify_ballots_of`]: every proof of the chunk in one multiscalar
+/// multiplication. If that fails and the chunk spans several elections, each election's ballots
+/// are checked again as a batch of their own before any ballot is checked alone, so that one
+/// election's bad ballots never make another's verify one by one.
+fn verify_chunk(chunk: Vec<Paired<'_>>) -> Vec<Verdict> {
+    let hashes: Vec<Digest> = chunk.iter().map(|(_, b)| b.hash()).collect();
+    let Some((first, _)) = chunk.first() else {
+        return Vec::new();
+    };
+    let first = *first.hash();
+    let mut batch = BatchVerifier::new(*chunk[0].0.key().point().point(), batch_seed(&hashes));
+    let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
+    for (election, b) in &chunk {
+        batch.set_key(*election.key().point().point());
+        structural.push(check_into(election, b, &mut batch, Mode::Batch));
+    }
+    if structural.iter().all(Result::is_ok) && batch.verify() {
+        return chunk
+            .into_iter()
+            .zip(hashes)
+            .map(|((_, ballot), hash)| Ok(VerifiedBallot { ballot, hash }))
+            .collect();
+    }
+    if chunk.iter().all(|(e, _)| *e.hash() == first) {
+        return chunk
+            .into_iter()
+            .map(|(election, b)| verify_ballot(election, b))
+            .collect();
+    }
+    // Per election, keeping each ballot's position.
+    let n = chunk.len();
+    // (election hash, positions in the chunk, its ballots)
+    let mut groups: Vec<(Digest, Vec<usize>, Vec<Paired<'_>>)> = Vec::new();
+    for (i, (election, b)) in chunk.into_iter().enumerate() {
+        match groups.iter_mut().find(|(h, _, _)| h == election.hash()) {
+            Some((_, at, items)) => {
+                at.push(i);
+                items.push((election, b));
+            }
+            None => groups.push((*election.hash(), vec![i], vec![(election, b)])),
+        }
+    }
+    let mut out: Vec<Option<Verdict>> = (0..n).map(|_| None).collect();
+    for (_, at, items) in groups {
+        for (i, verdict) in at.into_iter().zip(verify_chunk(items)) {
+            out[i] = Some(verdict);
+        }
+    }
+    out.into_iter()
+        .map(|v| v.unwrap_or_else(|| Err(VerifyError::proof(ProofKind::BallotSignature))))
+        .collect()
 }
 
 /// Cost measures of verification, for benchmarks (`psephos bench` judges its figures against
