@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 pub struct BallotCast {
     /// `XXXX-XXXX-XXXX-XXXX`, from the ballot hash.
     pub tracking_code: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ballot_hash: Digest,
     /// The ballot's board index.
     pub index: u64,
@@ -43,7 +42,6 @@ pub enum BallotStatus {
 pub struct TrackedBallot {
     pub status: BallotStatus,
     pub index: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ballot_hash: Digest,
     pub tracking_code: String,
 }

@@ -37,9 +37,7 @@ pub struct DefineElection {
 pub struct Defined {
     /// The definition's board index.
     pub index: u64,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub manifest_hash: Digest,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ceremony_id: Digest,
 }
 
@@ -59,7 +57,6 @@ pub struct TrusteeView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeremonySummary {
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: Digest,
     pub count: u32,
     pub threshold: u32,
@@ -84,7 +81,6 @@ pub struct ElectionView {
     pub phase: Phase,
     /// The manifest (`docs/manifest.md`), in its JSON form.
     pub manifest: Manifest,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub manifest_hash: Digest,
     pub ceremony: CeremonySummary,
     /// The key announcement, once the ceremony is complete (`null` before).

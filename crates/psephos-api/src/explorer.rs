@@ -97,14 +97,12 @@ pub enum Summary {
         ballot_styles: usize,
         trustees: u32,
         threshold: u32,
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         manifest_hash: Digest,
     },
     /// A ballot; `status` is `cast` or `superseded` (by a later ballot of the credential).
     Ballot {
         tracking_code: String,
         style: String,
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         credential: Point,
         status: BallotStatus,
     },
@@ -156,7 +154,6 @@ pub enum Summary {
     BoothManifest {
         files: usize,
         index: String,
-        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         hash: Digest,
     },
     /// One part of a mix input, shuffle, mixed share or mix result.

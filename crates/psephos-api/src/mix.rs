@@ -32,7 +32,6 @@ pub struct MixInputPosted {
     pub index: u64,
     /// Board entries the input took.
     pub parts: usize,
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub digest: Digest,
     pub min_mixers: u32,
     pub lists: Vec<ListShape>,

@@ -522,11 +522,10 @@ type Verdict = Result<VerifiedBallot, VerifyError>;
 /// election's bad ballots never make another's verify one by one.
 fn verify_chunk(chunk: Vec<Paired<'_>>) -> Vec<Verdict> {
     let hashes: Vec<Digest> = chunk.iter().map(|(_, b)| b.hash()).collect();
-    let Some((first, _)) = chunk.first() else {
+    let Some(&(first, _)) = chunk.first() else {
         return Vec::new();
     };
-    let first = *first.hash();
-    let mut batch = BatchVerifier::new(*chunk[0].0.key().point().point(), batch_seed(&hashes));
+    let mut batch = BatchVerifier::new(*first.key().point().point(), batch_seed(&hashes));
     let mut structural: Vec<Result<(), VerifyError>> = Vec::with_capacity(chunk.len());
     for (election, b) in &chunk {
         batch.set_key(*election.key().point().point());
@@ -539,7 +538,7 @@ fn verify_chunk(chunk: Vec<Paired<'_>>) -> Vec<Verdict> {
             .map(|((_, ballot), hash)| Ok(VerifiedBallot { ballot, hash }))
             .collect();
     }
-    if chunk.iter().all(|(e, _)| *e.hash() == first) {
+    if chunk.iter().all(|(e, _)| e.hash() == first.hash()) {
         return chunk
             .into_iter()
             .map(|(election, b)| verify_ballot(election, b))
