@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { t } from '../../web/src/strings.js';
-import { startElection, launch, watchedPage, axe, screenshot, tabTo, repo } from './support.js';
+import { startElection, launch, watchedPage, screenshot, tabTo, repo, noA11yViolations, visible, enterCredential } from './support.js';
 
 const TRACKING = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/;
 let election;
@@ -24,23 +24,6 @@ after(async () => {
   if (browser) await browser.close();
   if (election) await election.stop();
 });
-
-async function noA11yViolations(page, where) {
-  const violations = await axe(page);
-  assert.deepEqual(violations, [], `accessibility violations on ${where}`);
-}
-
-async function visible(page, id) {
-  await page.locator(`#${id}`).waitFor({ state: 'visible', timeout: 60_000 });
-}
-
-async function enterCredential(page, code) {
-  await page.goto(`${election.url}/`);
-  await visible(page, 's-credential');
-  await page.fill('#credential', code);
-  await page.click('#credential-continue');
-  await visible(page, 's-ballot');
-}
 
 /** Fills the "everything" style with the mouse: yes, Grace, Emmy+Sofia, 3/1, 5/5/0, trees. */
 async function fillBallotByMouse(page) {
@@ -149,7 +132,7 @@ test('a voter votes in every contest kind with the keyboard only, at phone width
 
 test('a voter challenges, checks the ballot on a second device, then casts', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
-  await enterCredential(page, election.codes[1]);
+  await enterCredential(page, election, election.codes[1]);
   await fillBallotByMouse(page);
   const challenged = await encryptAndDecide(page);
   await page.click('#decide-challenge');
@@ -197,7 +180,7 @@ test('a voter challenges, checks the ballot on a second device, then casts', asy
 
 test('a voter votes again; the first ballot is superseded; broken rules are explained', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
-  await enterCredential(page, election.codes[2]);
+  await enterCredential(page, election, election.codes[2]);
   await fillBallotByMouse(page);
   // Over-vote and budget overrun are refused before encryption, with the rule in words.
   await page.check('#c2-o3');

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { t } from '../../web/src/strings.js';
-import { startService, psephos, launch, watchedPage, axe, screenshot } from './support.js';
+import { startService, psephos, launch, watchedPage, screenshot, noA11yViolations } from './support.js';
 
 let service;
 let browser;
@@ -42,11 +42,6 @@ async function preview(page) {
   await page.locator('#preview:not([hidden]), #define-error:not(:empty)').first().waitFor();
   assert.equal(await page.textContent('#define-error'), '', 'the form is valid');
   await page.locator('#preview').waitFor({ state: 'visible' });
-}
-
-async function noA11yViolations(page, where) {
-  const violations = await axe(page);
-  assert.deepEqual(violations, [], `accessibility violations on ${where}`);
 }
 
 const contest = (page, n) => page.locator('#contest-list > fieldset.contest').nth(n);

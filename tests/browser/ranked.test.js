@@ -15,7 +15,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { t } from '../../web/src/strings.js';
-import { startElection, launch, watchedPage, axe, screenshot, tabTo, repo } from './support.js';
+import { startElection, launch, watchedPage, screenshot, tabTo, repo, noA11yViolations, visible, enterCredential } from './support.js';
 
 const TRACKING = /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/;
 // The sample's candidates, in manifest order (option index = position).
@@ -47,22 +47,6 @@ after(async () => {
   if (browser) await browser.close();
   if (election) await election.stop();
 });
-
-async function noA11yViolations(page, where) {
-  assert.deepEqual(await axe(page), [], `accessibility violations on ${where}`);
-}
-
-async function visible(page, id) {
-  await page.locator(`#${id}`).waitFor({ state: 'visible', timeout: 60_000 });
-}
-
-async function enterCredential(page, code) {
-  await page.goto(`${election.url}/`);
-  await visible(page, 's-credential');
-  await page.fill('#credential', code);
-  await page.click('#credential-continue');
-  await visible(page, 's-ballot');
-}
 
 /** The names in contest `c`'s ranking list, in order. */
 const ranking = (page, c) => page.locator(`#c${c}-order li .rank-name`).allTextContents();
@@ -227,7 +211,7 @@ test('a voter orders the ranking with the move buttons, challenges, checks it on
   const phone = await launch({ width: 390, height: 844 });
   try {
     const { page, problems } = await watchedPage(phone.context, election.url);
-    await enterCredential(page, election.codes[1]);
+    await enterCredential(page, election, election.codes[1]);
     // Picked from the selectors' lists, as on a touch screen: Lindqvist, Okafor, Tanaka.
     await page.selectOption(`#c0-o${LINDQVIST}`, '1');
     await page.selectOption(`#c0-o${OKAFOR}`, '2');
@@ -316,7 +300,7 @@ const MORE = [
 test('more voters rank by keyboard and cast', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
   for (const [i, v] of MORE.entries()) {
-    await enterCredential(page, election.codes[2 + i]);
+    await enterCredential(page, election, election.codes[2 + i]);
     await rankByKeyboard(page, 0, v.mayor);
     await rankByKeyboard(page, 1, v.council);
     assert.deepEqual(await ranking(page, 0), v.mayor.map((k) => MAYOR[k]));

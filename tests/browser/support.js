@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -221,4 +222,23 @@ export async function tabTo(page, selector, max = 300) {
     await page.keyboard.press('Tab');
   }
   throw new Error(`could not reach ${selector} with the Tab key`);
+}
+
+/** Fails with the violations if axe finds any on the page; `where` names the page. */
+export async function noA11yViolations(page, where) {
+  assert.deepEqual(await axe(page), [], `accessibility violations on ${where}`);
+}
+
+/** Waits (up to a minute) until the element `#id` is visible. */
+export async function visible(page, id) {
+  await page.locator(`#${id}`).waitFor({ state: 'visible', timeout: 60_000 });
+}
+
+/** Opens `election`'s booth and enters the credential `code`, up to the ballot. */
+export async function enterCredential(page, election, code) {
+  await page.goto(`${election.url}/`);
+  await visible(page, 's-credential');
+  await page.fill('#credential', code);
+  await page.click('#credential-continue');
+  await visible(page, 's-ballot');
 }

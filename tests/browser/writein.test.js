@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { t } from '../../web/src/strings.js';
-import { startElection, launch, watchedPage, axe, screenshot, tabTo } from './support.js';
+import { startElection, launch, watchedPage, screenshot, tabTo, noA11yViolations, visible, enterCredential } from './support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TITLE = 'Harbour Board (up to 2)';
@@ -32,22 +32,6 @@ after(async () => {
   if (browser) await browser.close();
   if (election) await election.stop();
 });
-
-async function noA11yViolations(page, where) {
-  assert.deepEqual(await axe(page), [], `accessibility violations on ${where}`);
-}
-
-async function visible(page, id) {
-  await page.locator(`#${id}`).waitFor({ state: 'visible', timeout: 60_000 });
-}
-
-async function enterCredential(page, code) {
-  await page.goto(`${election.url}/`);
-  await visible(page, 's-credential');
-  await page.fill('#credential', code);
-  await page.click('#credential-continue');
-  await visible(page, 's-ballot');
-}
 
 /** The lines shown for the contest in `container` (the review or the challenge). */
 async function shownLines(page, container) {
@@ -69,7 +53,7 @@ async function castAndVerify(page) {
 
 test('names count under the limit, an empty ticked slot is refused, the challenge shows both names', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
-  await enterCredential(page, election.codes[0]);
+  await enterCredential(page, election, election.codes[0]);
   // Two slots, each a checkbox with a labelled name field and the byte limit.
   assert.equal(await page.getAttribute('#c0-w1', 'type'), 'checkbox');
   assert.equal(await page.textContent('label[for="c0-w2-name"]'), t('booth.writeIn.nameLabelN', { n: 2 }));
@@ -133,7 +117,7 @@ test('names count under the limit, an empty ticked slot is refused, the challeng
 
 test('two more voters: a listed candidate and a name; one name in both slots', async () => {
   const { page, problems } = await watchedPage(browser.context, election.url);
-  await enterCredential(page, election.codes[1]);
+  await enterCredential(page, election, election.codes[1]);
   await page.check('#c0-o0');
   await page.fill('#c0-w1-name', 'Li');
   await review(page);
@@ -143,7 +127,7 @@ test('two more voters: a listed candidate and a name; one name in both slots', a
   await visible(page, 's-decide');
   await castAndVerify(page);
 
-  await enterCredential(page, election.codes[2]);
+  await enterCredential(page, election, election.codes[2]);
   await page.fill('#c0-w1-name', 'Li');
   await page.fill('#c0-w2-name', ' Li ');
   await review(page);
