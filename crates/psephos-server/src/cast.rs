@@ -24,17 +24,17 @@
 //! few times its encoding, so the byte bound caps the memory a flood of large ballots can hold.
 //! Beyond either bound a ballot is refused at once with 503 `overloaded`.
 //!
-//! Several elections: each has its own pipeline and queue (one election's flood fills its own
-//! queue, never another's) and at most [`CastConfig::parallel_batches`] batches in flight, and
-//! they share the service's [`Verifiers`]: a batch waiting for a core is verified together with
-//! every other election's batch waiting then, in one multiscalar multiplication
-//! ([`psephos_core::ballot::verify_ballots_of`]): when cores are busy, ten elections with two
-//! ballots waiting each cost one batch of twenty, not ten batches of two. (Measured in
-//! BENCHMARKS.md: batches merge only when they wait; ten lightly loaded elections still verify
-//! and append many small batches.)
+//! Several elections: one [`Pipeline`] forms the batches of all the service's elections. Each
+//! election has its own lane, with its own bounds (one election's flood fills its own lane,
+//! never another's); a batch takes the waiting ballots round robin across the lanes and is
+//! verified in one multiscalar multiplication, each ballot under its own election
+//! ([`psephos_core::ballot::verify_ballots_of`]). Ten lightly loaded elections then cost about
+//! what one election as busy as the ten together costs, not ten times its small batches
+//! (measured in BENCHMARKS.md, "Many elections in one service").
 //!
-//! Shutdown ([`Caster::shutdown`]): new ballots are refused with 503, every ballot already
-//! queued is verified and committed (or refused), then the pipeline stops.
+//! Shutdown ([`Caster::shutdown`]): the election's new ballots are refused with 503, every
+//! ballot of it already queued is verified and committed (or refused), then its lane leaves
+//! the pipeline.
 
 use crate::election::ElectionService;
 use crate::error::ServiceError;
@@ -46,10 +46,9 @@ use psephos_core::error::VerifyError;
 use psephos_record::Applied;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 
 /// How the pipeline batches.
 #[derive(Debug, Clone)]
@@ -58,16 +57,16 @@ pub struct CastConfig {
     pub max_batch: usize,
     /// Longest a batch waits for more ballots after its first.
     pub max_wait: Duration,
-    /// Batches verified at the same time (default: the number of cores).
+    /// Batches verified or appended at the same time (default: the number of cores).
     pub parallel_batches: usize,
-    /// Ballots that may wait in the queue before new ones are refused with 503.
+    /// Ballots of one election that may wait before its new ones are refused with 503.
     pub queue: usize,
-    /// Canonical ballot bytes that may be queued or under verification at once before new
-    /// ballots are refused with 503 (default 256 MiB).
+    /// Canonical ballot bytes of one election that may be queued or under verification at
+    /// once before its new ballots are refused with 503 (default 256 MiB).
     pub queue_bytes: usize,
-    /// The verification cores, shared by every election of a service (`None`: this
-    /// pipeline's own). See [`Verifiers`].
-    pub verifiers: Option<Arc<Verifiers>>,
+    /// The batch former and verification cores shared by every election of a service
+    /// (`None`: each [`Caster`] starts its own). See [`Pipeline`].
+    pub pipeline: Option<Arc<Pipeline>>,
 }
 
 impl Default for CastConfig {
@@ -78,125 +77,212 @@ impl Default for CastConfig {
             parallel_batches: std::thread::available_parallelism().map_or(2, |n| n.get()),
             queue: 16_384,
             queue_bytes: 256 << 20,
-            verifiers: None,
+            pipeline: None,
         }
     }
 }
 
-/// The service's verification cores, shared by the cast pipelines of all its elections.
+/// The service's batch former, shared by the cast pipelines of all its elections.
 ///
-/// At most `parallel` verifications run at a time. A batch that arrives while they are busy
-/// waits in one queue with every other election's; whoever gets a core next takes the waiting
-/// batches in arrival order, up to [`Verifiers::MAX_BALLOTS`] ballots, and verifies them in one
-/// call, each ballot under its own election. Taking in arrival order is the fairness: an
-/// election has at most [`CastConfig::parallel_batches`] batches waiting, so one election's
-/// flood cannot crowd out another's voters.
+/// Every election queues its ballots in its own lane (bounded by [`CastConfig::queue`] and
+/// [`CastConfig::queue_bytes`]: one election's flood fills its own lane, never another's). One
+/// former task opens a batch when a ballot arrives in any lane and closes it
+/// [`CastConfig::max_wait`] later (or at [`CastConfig::max_batch`] ballots); when one of the
+/// [`CastConfig::parallel_batches`] slots is free it takes the waiting ballots **round robin
+/// across the lanes**, one ballot per lane in turn, up to [`CastConfig::max_batch`]. That is
+/// the fairness: with other elections waiting, a flooding election gets its turn like each of
+/// them, not the batch.
 ///
-/// No task of its own: each caller queues its batch, then waits for a core; a caller that gets
-/// one verifies what is waiting (its own batch, if no one took it yet, and others'). Every
-/// batch is taken, because each queued batch has a caller still to come for a core, and each
-/// caller that finds batches waiting takes at least one.
-pub struct Verifiers {
-    cores: Semaphore,
-    waiting: std::sync::Mutex<VecDeque<Request>>,
+/// A batch is verified in one call, each ballot under its own election
+/// ([`psephos_core::ballot::verify_ballots_of`]), then every election's verified ballots are
+/// posted to its own board, all at once (so the boards of one SQLite database share one
+/// commit of their commit group). The slot is held until the batch is answered; ballots that
+/// arrive meanwhile make the next batch larger. Why one former for the whole service: ten
+/// lightly loaded elections with their own formers verify and commit ten small batches where
+/// one election as busy as the ten together makes one large one; a small batch costs more per
+/// ballot (BENCHMARKS.md, "Many elections in one service").
+pub struct Pipeline {
+    shared: Arc<Shared>,
+    started: AtomicBool,
 }
 
-impl std::fmt::Debug for Verifiers {
+struct Shared {
+    max_batch: usize,
+    max_wait: Duration,
+    slots: Arc<Semaphore>,
+    lanes: Mutex<Lanes>,
+    /// A ballot arrived in a lane, or the pipeline is dropped.
+    arrived: Notify,
+    closed: AtomicBool,
+}
+
+#[derive(Default)]
+struct Lanes {
+    lanes: Vec<Arc<Lane>>,
+    /// Where the next round robin starts.
+    next: usize,
+    /// Ballots waiting in all lanes.
+    waiting: usize,
+}
+
+impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifiers")
-            .field("free", &self.cores.available_permits())
+        f.debug_struct("Pipeline")
+            .field("free", &self.shared.slots.available_permits())
+            .field("waiting", &self.shared.lock().waiting)
             .finish()
     }
 }
 
-type Verdicts = Vec<Result<VerifiedBallot, VerifyError>>;
+type Verdict = Result<VerifiedBallot, VerifyError>;
 
-struct Request {
-    election: Election,
-    ballots: Vec<EncryptedBallot>,
-    reply: oneshot::Sender<Verdicts>,
+/// One election's lane of the [`Pipeline`].
+struct Lane {
+    election: Arc<ElectionService>,
+    metrics: Arc<Metrics>,
+    /// Ballots waiting to be taken into a batch.
+    jobs: Mutex<VecDeque<Job>>,
+    /// Ballots queued or in a batch, not yet done with.
+    pending: Arc<PendingCount>,
 }
 
-impl Verifiers {
-    /// The most ballots one call verifies together: enough for a multiscalar multiplication of
-    /// the efficient size, small enough that a core is not held long.
-    pub const MAX_BALLOTS: usize = 256;
+impl Lane {
+    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
+        lock(&self.jobs)
+    }
+}
 
-    /// `parallel` verifications at a time (at least one).
-    pub fn new(parallel: usize) -> Self {
-        Verifiers {
-            cores: Semaphore::new(parallel.max(1)),
-            waiting: std::sync::Mutex::new(VecDeque::new()),
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+impl Pipeline {
+    /// A pipeline with `config`'s batch size, wait and slots; its former task starts with
+    /// the first [`Caster`] (on that caster's runtime) and ends when the pipeline is dropped.
+    pub fn new(config: &CastConfig) -> Self {
+        Pipeline {
+            shared: Arc::new(Shared {
+                max_batch: config.max_batch.max(1),
+                max_wait: config.max_wait,
+                slots: Arc::new(Semaphore::new(config.parallel_batches.max(1))),
+                lanes: Mutex::new(Lanes::default()),
+                arrived: Notify::new(),
+                closed: AtomicBool::new(false),
+            }),
+            started: AtomicBool::new(false),
         }
     }
 
-    /// Verifies `ballots` of `election`, possibly together with other elections' batches;
-    /// the verdicts are in input order. `None` if the verification could not run.
-    pub async fn verify(
-        &self,
-        election: Election,
-        ballots: Vec<EncryptedBallot>,
-    ) -> Option<Verdicts> {
-        let (reply, answer) = oneshot::channel();
-        self.queue().push_back(Request {
-            election,
-            ballots,
-            reply,
-        });
-        let core = self.cores.acquire().await.ok()?;
-        let taken = self.take();
-        if !taken.is_empty() {
-            // Answers go out from the blocking pool; if it fails, every reply is dropped and
-            // its caller learns it from the closed channel.
-            let _ = tokio::task::spawn_blocking(move || verify_requests(taken)).await;
-        }
-        drop(core);
-        answer.await.ok()
-    }
-
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Request>> {
-        match self.waiting.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
+    fn join(&self, lane: Arc<Lane>) {
+        self.shared.lock().lanes.push(lane);
+        if !self.started.swap(true, Ordering::AcqRel) {
+            tokio::spawn(form(Arc::downgrade(&self.shared)));
         }
     }
 
-    /// The waiting batches, in arrival order, up to [`Verifiers::MAX_BALLOTS`] ballots (at
-    /// least one batch if any is waiting).
-    fn take(&self) -> Vec<Request> {
-        let mut queue = self.queue();
-        let mut taken = Vec::new();
-        let mut ballots = 0;
-        while let Some(next) = queue.front() {
-            if !taken.is_empty() && ballots + next.ballots.len() > Self::MAX_BALLOTS {
-                break;
+    fn leave(&self, lane: &Arc<Lane>) {
+        self.shared.lock().lanes.retain(|l| !Arc::ptr_eq(l, lane));
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.arrived.notify_one();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Lanes> {
+        lock(&self.lanes)
+    }
+
+    fn waiting(&self) -> usize {
+        self.lock().waiting
+    }
+
+    /// Up to `max_batch` waiting ballots, round robin across the lanes, with their lanes.
+    fn take(&self) -> Vec<(Arc<Lane>, Job)> {
+        let mut l = self.lock();
+        let lanes: Vec<Arc<Lane>> = l.lanes.clone();
+        let mut queues: Vec<MutexGuard<'_, VecDeque<Job>>> =
+            lanes.iter().map(|lane| lane.jobs()).collect();
+        let (order, next) = round_robin(
+            &queues.iter().map(|q| q.len()).collect::<Vec<_>>(),
+            l.next,
+            self.max_batch,
+        );
+        let mut taken = Vec::with_capacity(order.len());
+        for i in order {
+            if let Some(job) = queues[i].pop_front() {
+                taken.push((lanes[i].clone(), job));
             }
-            ballots += next.ballots.len();
-            taken.extend(queue.pop_front());
         }
+        drop(queues);
+        l.next = next;
+        l.waiting -= taken.len();
         taken
     }
 }
 
-/// Verifies the batches of several requests in one call and answers each with its verdicts.
-fn verify_requests(requests: Vec<Request>) {
-    let mut elections = Vec::with_capacity(requests.len());
-    let mut batches = Vec::with_capacity(requests.len());
-    let mut replies = Vec::with_capacity(requests.len());
-    for r in requests {
-        elections.push(r.election);
-        batches.push(r.ballots);
-        replies.push(r.reply);
+/// Which queue each of up to `max` taken items comes from, one per non-empty queue in turn
+/// starting at queue `start`, given the queues' lengths; and where the next turn starts.
+fn round_robin(lengths: &[usize], start: usize, max: usize) -> (Vec<usize>, usize) {
+    let n = lengths.len();
+    if n == 0 {
+        return (Vec::new(), 0);
     }
-    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
-    let items = elections
-        .iter()
-        .zip(batches)
-        .flat_map(|(e, b)| b.into_iter().map(move |b| (e, b)))
-        .collect();
-    let mut verdicts = verify_ballots_of(items).into_iter();
-    for (n, reply) in sizes.into_iter().zip(replies) {
-        let _ = reply.send(verdicts.by_ref().take(n).collect());
+    let mut left = lengths.to_vec();
+    let mut order = Vec::new();
+    let mut i = start % n;
+    let mut idle = 0; // queues in a row found empty
+    while order.len() < max && idle < n {
+        if left[i] > 0 {
+            left[i] -= 1;
+            order.push(i);
+            idle = 0;
+        } else {
+            idle += 1;
+        }
+        i = (i + 1) % n;
+    }
+    (order, i)
+}
+
+/// The former: waits for a ballot, lets the batch fill for `max_wait`, takes it when a slot is
+/// free, and hands it to [`process`]. Ends when the pipeline is dropped and nothing waits.
+async fn form(shared: Weak<Shared>) {
+    loop {
+        let Some(s) = shared.upgrade() else { return };
+        // Wait for a first ballot.
+        loop {
+            let arrived = s.arrived.notified();
+            if s.waiting() > 0 {
+                break;
+            }
+            if s.closed.load(Ordering::Acquire) {
+                return;
+            }
+            arrived.await;
+        }
+        let deadline = tokio::time::Instant::now() + s.max_wait;
+        while s.waiting() < s.max_batch && !s.closed.load(Ordering::Acquire) {
+            let arrived = s.arrived.notified();
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                break;
+            }
+        }
+        let Ok(slot) = s.slots.clone().acquire_owned().await else {
+            return;
+        };
+        let batch = s.take();
+        if batch.is_empty() {
+            continue;
+        }
+        tokio::spawn(process(batch, slot));
     }
 }
 
@@ -214,6 +300,33 @@ struct Job {
     reply: oneshot::Sender<Result<Cast, ServiceError>>,
     /// The ballot's share of [`CastConfig::queue_bytes`], given back when the job is done.
     _held: Reservation,
+    /// Counts the ballot in its lane's [`Pending`] until the job is done.
+    _pending: Pending,
+}
+
+/// Ballots of a lane queued or in a batch, not yet done with, for [`Caster::shutdown`].
+#[derive(Default)]
+struct PendingCount {
+    count: AtomicUsize,
+    done: Notify,
+}
+
+/// One ballot counted in a [`PendingCount`] until dropped.
+struct Pending(Arc<PendingCount>);
+
+impl Pending {
+    fn new(count: &Arc<PendingCount>) -> Self {
+        count.count.fetch_add(1, Ordering::AcqRel);
+        Pending(count.clone())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.done.notify_waiters();
+        }
+    }
 }
 
 /// Bytes counted against the queue's byte bound until dropped.
@@ -235,22 +348,22 @@ fn overloaded() -> ServiceError {
     }
 }
 
-/// The handle handlers submit ballots to.
+/// The handle an election's handlers submit ballots to: its lane of the [`Pipeline`].
 pub struct Caster {
-    tx: mpsc::Sender<Job>,
+    lane: Arc<Lane>,
+    pipeline: Arc<Pipeline>,
+    queue: usize,
     /// Canonical bytes of the ballots queued or under verification.
     bytes: Arc<AtomicUsize>,
     max_bytes: usize,
     accepting: AtomicBool,
-    stop: Arc<Notify>,
-    task: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Caster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Caster")
             .field("accepting", &self.accepting())
-            .field("queued", &(self.tx.max_capacity() - self.tx.capacity()))
+            .field("queued", &self.lane.jobs().len())
             .finish()
     }
 }
@@ -264,23 +377,31 @@ fn unavailable() -> ServiceError {
 }
 
 impl Caster {
-    /// Starts the pipeline (a task on the current tokio runtime).
+    /// `election`'s lane of `config.pipeline` (or of a pipeline of its own). Must be called on
+    /// a tokio runtime: the pipeline's former runs there.
     pub fn start(
         election: Arc<ElectionService>,
         config: CastConfig,
         metrics: Arc<Metrics>,
     ) -> Self {
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let max_bytes = config.queue_bytes.max(1);
-        let stop = Arc::new(Notify::new());
-        let task = tokio::spawn(run(election, config, rx, metrics, stop.clone()));
+        let pipeline = config
+            .pipeline
+            .clone()
+            .unwrap_or_else(|| Arc::new(Pipeline::new(&config)));
+        let lane = Arc::new(Lane {
+            election,
+            metrics,
+            jobs: Mutex::new(VecDeque::new()),
+            pending: Arc::default(),
+        });
+        pipeline.join(lane.clone());
         Caster {
-            tx,
+            lane,
+            pipeline,
+            queue: config.queue.max(1),
             bytes: Arc::new(AtomicUsize::new(0)),
-            max_bytes,
+            max_bytes: config.queue_bytes.max(1),
             accepting: AtomicBool::new(true),
-            stop,
-            task: tokio::sync::Mutex::new(Some(task)),
         }
     }
 
@@ -292,16 +413,22 @@ impl Caster {
         }
         let held = self.reserve(ballot.to_canonical_bytes().len())?;
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .try_send(Job {
+        {
+            // The pipeline's lock, then the lane's: the order [`Shared::take`] locks them in.
+            let mut lanes = self.pipeline.shared.lock();
+            let mut jobs = self.lane.jobs();
+            if jobs.len() >= self.queue {
+                return Err(overloaded());
+            }
+            jobs.push_back(Job {
                 ballot,
                 reply,
                 _held: held,
-            })
-            .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => overloaded(),
-                mpsc::error::TrySendError::Closed(_) => unavailable(),
-            })?;
+                _pending: Pending::new(&self.lane.pending),
+            });
+            lanes.waiting += 1;
+        }
+        self.pipeline.shared.arrived.notify_one();
         rx.await.map_err(|_| unavailable())?
     }
 
@@ -330,108 +457,98 @@ impl Caster {
         self.accepting.load(Ordering::Acquire)
     }
 
-    /// Refuses new ballots, finishes every queued one, and waits for the pipeline to stop.
+    /// Refuses new ballots, waits until every queued one is answered (committed or refused),
+    /// and leaves the pipeline.
     pub async fn shutdown(&self) {
         self.accepting.store(false, Ordering::Release);
-        self.stop.notify_one();
-        if let Some(task) = self.task.lock().await.take() {
-            if let Err(e) = task.await {
-                tracing::error!(error = %e, "the cast pipeline ended abnormally");
+        loop {
+            let done = self.lane.pending.done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if self.lane.pending.count.load(Ordering::Acquire) == 0 {
+                break;
             }
+            done.await;
         }
+        self.pipeline.leave(&self.lane);
     }
 }
 
-async fn run(
-    election: Arc<ElectionService>,
-    config: CastConfig,
-    mut rx: mpsc::Receiver<Job>,
-    metrics: Arc<Metrics>,
-    stop: Arc<Notify>,
-) {
-    let verifiers = config
-        .verifiers
-        .clone()
-        .unwrap_or_else(|| Arc::new(Verifiers::new(config.parallel_batches)));
-    // This election's batches in flight (being verified or appended): while they are, its
-    // queue fills and its next batch is larger.
-    let permits = Arc::new(Semaphore::new(config.parallel_batches.max(1)));
-    let mut running = JoinSet::new();
-    let max = config.max_batch.max(1);
-    let mut stopping = false;
-    loop {
-        // The first ballot of a batch (or the end).
-        let first = if stopping {
-            match rx.try_recv() {
-                Ok(j) => j,
-                Err(_) => break,
-            }
-        } else {
-            tokio::select! {
-                j = rx.recv() => match j { Some(j) => j, None => break },
-                _ = stop.notified() => { stopping = true; rx.close(); continue; }
-                Some(_) = running.join_next(), if !running.is_empty() => continue,
-            }
-        };
-        let mut batch = vec![first];
-        let deadline = tokio::time::Instant::now() + config.max_wait;
-        while batch.len() < max {
-            match rx.try_recv() {
-                Ok(j) => {
-                    batch.push(j);
-                    continue;
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) if stopping => break,
-                Err(mpsc::error::TryRecvError::Empty) => {}
-            }
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(j)) => batch.push(j),
-                _ => break,
-            }
-        }
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let election = election.clone();
-        let verifiers = verifiers.clone();
-        metrics.batch(batch.len());
-        running.spawn(async move {
-            process(&election, &verifiers, batch).await;
-            drop(permit);
-        });
-    }
-    while running.join_next().await.is_some() {}
+type Reply = oneshot::Sender<Result<Cast, ServiceError>>;
+
+/// One election's ballots in a batch.
+struct Part {
+    lane: Arc<Lane>,
+    /// `None` if the election has no key (it cannot be open).
+    election: Option<Election>,
+    ballots: Vec<EncryptedBallot>,
+    replies: Vec<Reply>,
 }
 
-async fn process(election: &ElectionService, verifiers: &Verifiers, batch: Vec<Job>) {
-    // The reservations are held until every ballot of the batch is answered.
+/// One batch of the [`Pipeline`]: verified in one call, then each election's verified
+/// ballots posted to its board, all elections at once; the slot is given back when every
+/// ballot is answered.
+async fn process(batch: Vec<(Arc<Lane>, Job)>, slot: OwnedSemaphorePermit) {
+    if let Some((lane, _)) = batch.first() {
+        lane.metrics.batch(batch.len());
+    }
+    // The reservations and pending counts are held until every ballot of the batch is answered.
     let mut _held = Vec::with_capacity(batch.len());
-    let mut ballots = Vec::with_capacity(batch.len());
-    let mut replies = Vec::with_capacity(batch.len());
-    for j in batch {
-        ballots.push(j.ballot);
-        replies.push(j.reply);
-        _held.push(j._held);
+    let mut parts: Vec<Part> = Vec::new();
+    for (lane, job) in batch {
+        _held.push((job._held, job._pending));
+        let i = match parts.iter().position(|p| Arc::ptr_eq(&p.lane, &lane)) {
+            Some(i) => i,
+            None => {
+                let election = lane.election.read().await.election().cloned();
+                parts.push(Part {
+                    lane,
+                    election,
+                    ballots: Vec::new(),
+                    replies: Vec::new(),
+                });
+                parts.len() - 1
+            }
+        };
+        parts[i].ballots.push(job.ballot);
+        parts[i].replies.push(job.reply);
     }
-    let Some(el) = election.read().await.election().cloned() else {
-        // The election has no key (it cannot be open): the rules give the reason.
-        let state = election.read().await;
-        for (b, r) in ballots.iter().zip(replies) {
+    // An election without a key: the rules give the reason.
+    for part in parts.iter_mut().filter(|p| p.election.is_none()) {
+        let state = part.lane.election.read().await;
+        for (b, reply) in part.ballots.iter().zip(part.replies.drain(..)) {
             let e = match state.check_ballot(b) {
                 Err(e) => e.into(),
                 Ok(_) => unavailable(),
             };
-            let _ = r.send(Err(e));
+            let _ = reply.send(Err(e));
         }
-        return;
-    };
-    let n = ballots.len();
-    let verdicts = match verifiers.verify(el, ballots).await {
-        Some(v) if v.len() == n => v,
-        Some(_) | None => {
+    }
+    let mut answering = Vec::with_capacity(parts.len());
+    let mut verifying = Vec::with_capacity(parts.len());
+    for part in parts {
+        if let Some(election) = part.election {
+            answering.push((part.lane, part.replies));
+            verifying.push((election, part.ballots));
+        }
+    }
+    let sizes: Vec<usize> = verifying.iter().map(|(_, b)| b.len()).collect();
+    let verdicts = tokio::task::spawn_blocking(move || {
+        let (elections, ballots): (Vec<Election>, Vec<Vec<EncryptedBallot>>) =
+            verifying.into_iter().unzip();
+        let items = elections
+            .iter()
+            .zip(ballots)
+            .flat_map(|(e, bs)| bs.into_iter().map(move |b| (e, b)))
+            .collect();
+        verify_ballots_of(items)
+    })
+    .await;
+    let verdicts: Vec<Verdict> = match verdicts {
+        Ok(v) if v.len() == sizes.iter().sum::<usize>() => v,
+        _ => {
             tracing::error!("proof verification failed to run");
-            for r in replies {
+            for r in answering.into_iter().flat_map(|(_, replies)| replies) {
                 let _ = r.send(Err(ServiceError::Internal(
                     "the ballot could not be verified; it was not stored",
                 )));
@@ -439,8 +556,20 @@ async fn process(election: &ElectionService, verifiers: &Verifiers, batch: Vec<J
             return;
         }
     };
-    let mut to_post = Vec::with_capacity(n);
-    let mut waiting = Vec::with_capacity(n);
+    let mut verdicts = verdicts.into_iter();
+    let posts: Vec<_> = answering
+        .into_iter()
+        .zip(sizes)
+        .map(|((lane, replies), n)| post(lane, verdicts.by_ref().take(n).collect(), replies))
+        .collect();
+    futures_util::future::join_all(posts).await;
+    drop(slot);
+}
+
+/// Posts one election's verified ballots of a batch to its board and answers each ballot.
+async fn post(lane: Arc<Lane>, verdicts: Vec<Verdict>, replies: Vec<Reply>) {
+    let mut to_post = Vec::with_capacity(verdicts.len());
+    let mut waiting = Vec::with_capacity(verdicts.len());
     for (v, reply) in verdicts.into_iter().zip(replies) {
         match v {
             Ok(vb) => {
@@ -457,9 +586,9 @@ async fn process(election: &ElectionService, verifiers: &Verifiers, batch: Vec<J
     if to_post.is_empty() {
         return;
     }
-    let results = election.post_verified_ballots(to_post).await;
+    let results = lane.election.post_verified_ballots(to_post).await;
     for (res, reply) in results.into_iter().zip(waiting) {
-        let answer = res.and_then(|(index, applied)| match applied {
+        let a = res.and_then(|(index, applied)| match applied {
             Applied::Ballot { hash, superseded } => Ok(Cast {
                 index,
                 hash,
@@ -467,74 +596,39 @@ async fn process(election: &ElectionService, verifiers: &Verifiers, batch: Vec<J
             }),
             _ => Err(ServiceError::Internal("unexpected entry")),
         });
-        let _ = reply.send(answer);
+        let _ = reply.send(a);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+    use super::round_robin;
 
-    use super::*;
-    use psephos_core::ballot::encrypt_ballot;
-    use psephos_core::credential::CredentialCode;
-    use psephos_core::sim::{self, shapes};
-    use rand_chacha::rand_core::SeedableRng;
-    use rand_chacha::ChaCha20Rng;
-
-    fn ballots(election: &Election, n: usize, rng: &mut ChaCha20Rng) -> Vec<EncryptedBallot> {
-        let m = election.manifest();
-        (0..n)
-            .map(|_| {
-                let cred = CredentialCode::generate(rng).secret(&m.id);
-                let p = sim::random_ballot(m, &m.ballot_styles[0].id, rng).unwrap();
-                encrypt_ballot(election, &cred, &p, rng).unwrap().0
-            })
-            .collect()
+    /// A flooding lane gets one ballot per turn like every other waiting lane, not the batch;
+    /// with no one else waiting it fills the batch.
+    #[test]
+    fn lanes_are_taken_in_turn() {
+        assert_eq!(round_robin(&[100, 1, 2], 0, 5), (vec![0, 1, 2, 0, 2], 0));
+        assert_eq!(round_robin(&[100, 0, 0], 0, 4), (vec![0, 0, 0, 0], 1));
+        assert_eq!(round_robin(&[0, 0, 100], 0, 3), (vec![2, 2, 2], 0));
     }
 
-    /// Batches of two elections waiting for one core are verified together, and each caller
-    /// gets its own batch's verdicts, each ballot judged under its own election: a ballot sent
-    /// with the other election fails, its neighbours pass.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn waiting_batches_of_several_elections_get_their_own_verdicts() {
-        let mut rng = ChaCha20Rng::seed_from_u64(11);
-        let elections: Vec<Election> = [
-            shapes::approval(1, 3),
-            shapes::of_kind("score", 1, 3, 4).unwrap(),
-        ]
-        .into_iter()
-        .map(|m| {
-            let cer = sim::ceremony(&m.hash(), 3, 2, &mut rng);
-            Election::new(m, cer.joint_key).unwrap()
-        })
-        .collect();
-        let a = ballots(&elections[0], 5, &mut rng);
-        let b = ballots(&elections[1], 4, &mut rng);
-        let mut mixed = ballots(&elections[0], 3, &mut rng);
-        mixed[1] = b[0].clone(); // election B's ballot, sent as A's
-        let verifiers = Arc::new(Verifiers::new(1));
-        // Hold the only core so that all three batches wait and are taken together.
-        let core = verifiers.cores.acquire().await.unwrap();
-        let calls: Vec<_> = [(0, a), (1, b), (0, mixed)]
-            .into_iter()
-            .map(|(e, batch)| {
-                let (v, el) = (verifiers.clone(), elections[e].clone());
-                tokio::spawn(async move { v.verify(el, batch).await })
-            })
-            .collect();
-        while verifiers.queue().len() < 3 {
-            tokio::task::yield_now().await;
-        }
-        drop(core);
-        let mut verdicts = Vec::new();
-        for c in calls {
-            verdicts.push(c.await.unwrap().expect("verified"));
-        }
-        let ok = |v: &Verdicts| v.iter().map(Result::is_ok).collect::<Vec<_>>();
-        assert_eq!(ok(&verdicts[0]), [true; 5]);
-        assert_eq!(ok(&verdicts[1]), [true; 4]);
-        assert_eq!(ok(&verdicts[2]), [true, false, true]);
-        assert!(verifiers.queue().is_empty());
+    /// Each batch's turn starts where the last one's ended, so when batches are too small for
+    /// every waiting lane, the lanes left out go first next time.
+    #[test]
+    fn the_next_turn_starts_after_the_last_lane_taken() {
+        let lengths = [5, 5, 5, 5];
+        let (first, next) = round_robin(&lengths, 0, 3);
+        assert_eq!((first, next), (vec![0, 1, 2], 3));
+        assert_eq!(round_robin(&lengths, next, 3), (vec![3, 0, 1], 2));
+        // A start beyond the lanes (a lane left since) wraps.
+        assert_eq!(round_robin(&[1, 1], 7, 9), (vec![1, 0], 1));
+    }
+
+    #[test]
+    fn nothing_waiting_takes_nothing() {
+        assert_eq!(round_robin(&[], 3, 10), (vec![], 0));
+        assert_eq!(round_robin(&[0, 0], 1, 10), (vec![], 1));
+        assert_eq!(round_robin(&[4], 0, 0), (vec![], 0));
     }
 }

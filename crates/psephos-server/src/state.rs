@@ -373,13 +373,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// A service with no election yet. Its elections share one set of verification cores
-    /// ([`crate::cast::CastConfig::verifiers`]) unless the configuration brings its own.
+    /// A service with no election yet. Its elections share one cast pipeline
+    /// ([`crate::cast::CastConfig::pipeline`]) unless the configuration brings its own.
     pub fn new(mut config: ServiceConfig) -> Self {
-        if config.cast.verifiers.is_none() {
-            config.cast.verifiers = Some(Arc::new(crate::cast::Verifiers::new(
-                config.cast.parallel_batches,
-            )));
+        if config.cast.pipeline.is_none() {
+            config.cast.pipeline = Some(Arc::new(crate::cast::Pipeline::new(&config.cast)));
         }
         let (stop, _) = watch::channel(false);
         let booth = match &config.web_dir {

@@ -15,7 +15,7 @@
 //! every ballot was acknowledged and is on the board, and removes the temporary directory.
 //!
 //! `--elections N` runs the service as `psephos serve` does with N elections (one database, N
-//! boards with derived keys, N cast pipelines sharing the verification cores): the ballots are
+//! boards with derived keys, N cast lanes of the service's one batch former): the ballots are
 //! spread over the elections and sent interleaved, and the report gives the total rate and each
 //! election's share and latency — whether one election's load starves another's. On SQLite the
 //! boards commit through the database's commit group, as in `psephos serve` (the durable

@@ -245,21 +245,45 @@ async fn two_elections_are_isolated_postgres() {
 }
 
 /// Ten elections open at once, ballots to all of them concurrently.
-async fn ten_elections_at_once(backend: Backend) {
-    let s = start(backend, common::quiet_config()).await;
+/// Ten open elections on `s` (the first the test service's own), each with 3 voters and the rng
+/// its ballots are made with.
+async fn open_ten(s: &Server) -> Vec<(String, TestElection, ChaCha20Rng)> {
     let mut elections = Vec::new();
     let mut rng = s.rng.clone();
     let mut e0 = TestElection::new(&mut rng, 3);
-    e0.open(&s).await;
+    e0.open(s).await;
     elections.push(("psephos-2026".to_string(), e0, rng.clone()));
     for i in 1..10u64 {
         let id = format!("election-{i}");
         let token = s.create_election(&id).await;
         let mut r = ChaCha20Rng::seed_from_u64(100 + i);
         let mut e = TestElection::new(&mut r, 3);
-        e.open_at(&s, &id, &token).await;
+        e.open_at(s, &id, &token).await;
         elections.push((id, e, r));
     }
+    elections
+}
+
+/// The sum and count of the `psephos_verify_batch_ballots` histogram: ballots sent to proof
+/// verification and the batches they were verified in.
+async fn verify_batches(s: &Server) -> (u64, u64) {
+    let (status, text) = s.get_text("/metrics").await;
+    assert_eq!(status, 200, "{text}");
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .expect("the verify batch histogram in /metrics") as u64
+    };
+    (
+        field("psephos_verify_batch_ballots_sum "),
+        field("psephos_verify_batch_ballots_count "),
+    )
+}
+
+async fn ten_elections_at_once(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut elections = open_ten(&s).await;
     let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
     let group_before = s.state.commit_group_stats();
     let mut posts = Vec::new();
@@ -306,6 +330,69 @@ async fn ten_elections_at_once_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_elections_at_once_postgres() {
     Box::pin(ten_elections_at_once(Backend::Postgres)).await;
+}
+
+/// The service forms its verification batches across elections: ballots sent at once to ten
+/// elections (the batch closing when all 31 are waiting) are verified in one batch, each under
+/// its own election; a ballot whose proofs were copied from another voter's (validly signed,
+/// so only the proofs can refuse it) is refused alone, and every other lands on its own board.
+async fn one_batch_across_elections(backend: Backend) {
+    let mut config = common::quiet_config();
+    config.cast.max_batch = 31;
+    config.cast.max_wait = std::time::Duration::from_secs(60);
+    let s = start(backend, config).await;
+    let mut elections = open_ten(&s).await;
+    let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
+    let mut posts = Vec::new();
+    for (id, e, r) in &mut elections {
+        for v in 0..3 {
+            let (b, _) = e.ballot(v, r);
+            posts.push((
+                format!("/api/v1/elections/{id}/ballots"),
+                serde_json::to_value(&b).unwrap(),
+            ));
+        }
+    }
+    // In the sixth election, voter 2's second ballot carries voter 0's contests and proofs.
+    let (id, e, r) = &mut elections[5];
+    let mut copied = e.ballot(2, r).0;
+    copied.contests = e.ballot(0, r).0.contests;
+    copied.sign(&e.voters[2].0, r);
+    posts.push((
+        format!("/api/v1/elections/{id}/ballots"),
+        serde_json::to_value(&copied).unwrap(),
+    ));
+    let verified_before = verify_batches(&s).await;
+    let answers =
+        futures_util::future::join_all(posts.iter().map(|(path, body)| s.post(path, body, false)))
+            .await;
+    let (last, good) = answers.split_last().unwrap();
+    for (st, v) in good {
+        assert_eq!(*st, 201, "{v}");
+    }
+    assert_eq!(expect_error(last, 422), "invalid_ballot");
+    let verified = verify_batches(&s).await;
+    assert_eq!(
+        (
+            verified.0 - verified_before.0,
+            verified.1 - verified_before.1
+        ),
+        (31, 1),
+        "31 ballots in one verification batch"
+    );
+    for ((id, _, _), b) in elections.iter().zip(before) {
+        assert_eq!(size(&s, id), b + 3, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_across_elections_sqlite() {
+    Box::pin(one_batch_across_elections(Backend::Sqlite)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_across_elections_postgres() {
+    Box::pin(one_batch_across_elections(Backend::Postgres)).await;
 }
 
 /// One election's log edited while the service was stopped: at the next start that election
