@@ -416,6 +416,11 @@ impl Caster {
         {
             // The pipeline's lock, then the lane's: the order [`Shared::take`] locks them in.
             let mut lanes = self.pipeline.shared.lock();
+            if !self.accepting() {
+                // `shutdown` began since the check above (it turns `accepting` off under
+                // this lock, so a job queued here is one it waits for).
+                return Err(unavailable());
+            }
             let mut jobs = self.lane.jobs();
             if jobs.len() >= self.queue {
                 return Err(overloaded());
@@ -460,7 +465,10 @@ impl Caster {
     /// Refuses new ballots, waits until every queued one is answered (committed or refused),
     /// and leaves the pipeline.
     pub async fn shutdown(&self) {
-        self.accepting.store(false, Ordering::Release);
+        {
+            let _queueing = self.pipeline.shared.lock();
+            self.accepting.store(false, Ordering::Release);
+        }
         loop {
             let done = self.lane.pending.done.notified();
             tokio::pin!(done);
