@@ -927,17 +927,29 @@ impl Pool {
 const SQLITE_ROWS_PER_INSERT: usize = 128;
 
 fn sqlite_values_sql(head: &str, cols: usize, rows: usize) -> String {
+    values_sql(head, true, cols, rows)
+}
+
+/// `head VALUES (…), …` with `rows` rows of `cols` parameters each, numbered in order; with
+/// `shared_first`, every row starts with the one parameter `$1` (the log) before its own.
+fn values_sql(head: &str, shared_first: bool, cols: usize, rows: usize) -> String {
     let mut sql = String::with_capacity(head.len() + rows * (cols * 6 + 6));
     sql.push_str(head);
     sql.push_str(" VALUES ");
-    let mut n = 2;
+    let mut n = if shared_first { 2 } else { 1 };
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str("($1");
-        for _ in 0..cols {
-            sql.push_str(&format!(",${n}"));
+        sql.push('(');
+        if shared_first {
+            sql.push_str("$1,");
+        }
+        for c in 0..cols {
+            if c > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("${n}"));
             n += 1;
         }
         sql.push(')');
@@ -1214,6 +1226,58 @@ pub(crate) async fn sqlite_insert_rows(
         q.execute(&mut *c).await?;
     }
     sqlite_insert_nodes(c, log, nodes).await
+}
+
+/// [`sqlite_insert_rows`] for the batches of several logs at once: every entry in one
+/// statement (per [`SQLITE_ROWS_PER_INSERT`] rows), every node in another, whichever log each
+/// belongs to. A failure is the whole call's; the caller undoes it.
+pub(crate) async fn sqlite_insert_rows_of_logs(
+    c: &mut SqliteConnection,
+    batches: &[(i64, &[NewEntry], &[NewNode])],
+) -> Result<(), BoardError> {
+    let entries: Vec<(i64, &NewEntry)> = batches
+        .iter()
+        .flat_map(|(log, es, _)| es.iter().map(move |e| (*log, e)))
+        .collect();
+    for chunk in entries.chunks(SQLITE_ROWS_PER_INSERT) {
+        let sql = values_sql(
+            "INSERT INTO board_entries (log_id, idx, kind, payload)",
+            false,
+            4,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for (log, e) in chunk {
+            q = q
+                .bind(*log)
+                .bind(e.idx)
+                .bind(e.kind)
+                .bind(e.payload.as_slice());
+        }
+        q.execute(&mut *c).await?;
+    }
+    let nodes: Vec<(i64, &NewNode)> = batches
+        .iter()
+        .flat_map(|(log, _, ns)| ns.iter().map(move |n| (*log, n)))
+        .collect();
+    for chunk in nodes.chunks(SQLITE_ROWS_PER_INSERT) {
+        let sql = values_sql(
+            "INSERT INTO board_nodes (log_id, level, idx, hash)",
+            false,
+            4,
+            chunk.len(),
+        );
+        let mut q = sqlx::query(&sql);
+        for (log, n) in chunk {
+            q = q
+                .bind(*log)
+                .bind(n.level)
+                .bind(n.idx)
+                .bind(n.hash.0.as_slice());
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
 }
 
 async fn sqlite_insert_nodes(

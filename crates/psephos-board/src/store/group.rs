@@ -19,9 +19,14 @@
 //! While it commits, the boards' writers gather their next batches, so the batches grow with
 //! the load as a single board's do.
 //!
-//! Failure: each board's rows go in under a savepoint. A statement that fails for one board
-//! (a row a second process wrote, a constraint) rolls back that board's rows alone: its appends
-//! fail and the others' commit. A failure of the transaction itself (of `COMMIT`, or an error
+//! The rows of a round go in with as few statements as they allow (every board's entries in one
+//! multi-row insert, every board's nodes in another): each statement is a round trip to the
+//! connection's thread, and ten boards' batches with a savepoint each cost four apiece.
+//!
+//! Failure: if a statement of that round fails, the transaction is rolled back and the round
+//! is stored again with each board's rows under a savepoint. A statement that fails for one
+//! board (a row a second process wrote, a constraint) then rolls back that board's rows alone:
+//! its appends fail and the others' commit. A failure of the transaction itself (of `COMMIT`, or an error
 //! that made SQLite roll the whole transaction back) fails every append in it. Either way a
 //! board whose rows were not committed is answered with [`BoardError::CommitFailed`] and its
 //! writer reloads its state from the database before its next batch, as after a failed commit
@@ -271,6 +276,51 @@ async fn exec(conn: &mut SqliteConnection, sql: &str) -> Result<(), BoardError> 
     Ok(())
 }
 
+/// What became of a round tried as one set of rows ([`commit_together`]).
+enum Together {
+    Committed,
+    /// A statement failed and the transaction was rolled back: nothing is stored.
+    Undone,
+    /// `COMMIT` failed: whether anything is stored is unknown.
+    CommitFailed(String),
+}
+
+/// Stores a round's batches with as few statements as their rows allow: every board's entries
+/// in one multi-row insert, every board's tree nodes in another, then the blocks — where the
+/// savepoints of [`commit_round`] cost four statements per board, each a round trip to the
+/// connection's thread. Any failure before `COMMIT` undoes all of it, and [`commit_round`]
+/// stores the round again board by board to find whose rows failed.
+async fn commit_together(conn: &mut SqliteConnection, round: &[GroupBatch]) -> Together {
+    if exec(conn, "BEGIN IMMEDIATE").await.is_err() {
+        let _ = exec(conn, "ROLLBACK").await;
+        return Together::Undone;
+    }
+    let appends: Vec<(i64, &[NewEntry], &[NewNode])> = round
+        .iter()
+        .filter_map(|b| match &b.rows {
+            Rows::Append { entries, nodes } => Some((b.log, entries.as_slice(), nodes.as_slice())),
+            Rows::Block(_) => None,
+        })
+        .collect();
+    let mut stored = db::sqlite_insert_rows_of_logs(conn, &appends).await.is_ok();
+    for b in round {
+        if let (true, Rows::Block(block)) = (stored, &b.rows) {
+            stored = db::sqlite_insert_block(conn, b.log, block).await.is_ok();
+        }
+    }
+    if !stored {
+        let _ = exec(conn, "ROLLBACK").await;
+        return Together::Undone;
+    }
+    match exec(conn, "COMMIT").await {
+        Ok(()) => Together::Committed,
+        Err(e) => {
+            let _ = exec(conn, "ROLLBACK").await;
+            Together::CommitFailed(e.to_string())
+        }
+    }
+}
+
 /// Commits one round's batches in one transaction, each board's rows under a savepoint, and
 /// answers every batch. Returns whether the transaction committed.
 ///
@@ -287,6 +337,24 @@ async fn commit_round(conn: &mut SqliteConnection, round: Vec<GroupBatch>) -> bo
             let _ = b.reply.send(Err(BoardError::CommitFailed(msg)));
         }
     };
+    if round.len() > 1 {
+        match commit_together(conn, &round).await {
+            Together::Committed => {
+                for b in round {
+                    let _ = b.reply.send(Ok(()));
+                }
+                return true;
+            }
+            Together::CommitFailed(why) => {
+                // The outcome of a failed COMMIT is unknown: every board reloads.
+                fail_all(round.into_iter().map(|b| (b, None)).collect(), &why);
+                return false;
+            }
+            // Undone: each board's batch again under its own savepoint, so that only the
+            // failing one fails.
+            Together::Undone => {}
+        }
+    }
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         let _ = exec(conn, "ROLLBACK").await;
         let why = e.to_string();
