@@ -281,13 +281,12 @@ async fn verify_batches(s: &Server) -> (u64, u64) {
     )
 }
 
-async fn ten_elections_at_once(backend: Backend) {
-    let s = start(backend, common::quiet_config()).await;
-    let mut elections = open_ten(&s).await;
-    let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
-    let group_before = s.state.commit_group_stats();
+/// Each election's three voters' ballots: (path to post to, ballot).
+fn three_ballots_each(
+    elections: &mut [(String, TestElection, ChaCha20Rng)],
+) -> Vec<(String, Value)> {
     let mut posts = Vec::new();
-    for (id, e, r) in &mut elections {
+    for (id, e, r) in elections {
         for v in 0..3 {
             let (b, _) = e.ballot(v, r);
             posts.push((
@@ -296,6 +295,15 @@ async fn ten_elections_at_once(backend: Backend) {
             ));
         }
     }
+    posts
+}
+
+async fn ten_elections_at_once(backend: Backend) {
+    let s = start(backend, common::quiet_config()).await;
+    let mut elections = open_ten(&s).await;
+    let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
+    let group_before = s.state.commit_group_stats();
+    let posts = three_ballots_each(&mut elections);
     let answers =
         futures_util::future::join_all(posts.iter().map(|(path, body)| s.post(path, body, false)))
             .await;
@@ -343,16 +351,7 @@ async fn one_batch_across_elections(backend: Backend) {
     let s = start(backend, config).await;
     let mut elections = open_ten(&s).await;
     let before: Vec<u64> = elections.iter().map(|(id, _, _)| size(&s, id)).collect();
-    let mut posts = Vec::new();
-    for (id, e, r) in &mut elections {
-        for v in 0..3 {
-            let (b, _) = e.ballot(v, r);
-            posts.push((
-                format!("/api/v1/elections/{id}/ballots"),
-                serde_json::to_value(&b).unwrap(),
-            ));
-        }
-    }
+    let mut posts = three_ballots_each(&mut elections);
     // In the sixth election, voter 2's second ballot carries voter 0's contests and proofs.
     let (id, e, r) = &mut elections[5];
     let mut copied = e.ballot(2, r).0;
