@@ -26,13 +26,13 @@
 //! Failure: if a statement of that round fails, the transaction is rolled back and the round
 //! is stored again with each board's rows under a savepoint. A statement that fails for one
 //! board (a row a second process wrote, a constraint) then rolls back that board's rows alone:
-//! its appends fail and the others' commit. A failure of the transaction itself (of `COMMIT`, or an error
-//! that made SQLite roll the whole transaction back) fails every append in it. Either way a
-//! board whose rows were not committed is answered with [`BoardError::CommitFailed`] and its
-//! writer reloads its state from the database before its next batch, as after a failed commit
-//! of its own (a `COMMIT` that reported an error may still have been applied). An append is
-//! answered only after the transaction that holds it committed: an acknowledged entry survives
-//! a crash, as before.
+//! its appends fail and the others' commit. A failure of the transaction itself (of `COMMIT`,
+//! or an error that made SQLite roll the whole transaction back) fails every append in it.
+//! Either way a board whose rows were not committed is answered with
+//! [`BoardError::CommitFailed`] and its writer reloads its state from the database before its
+//! next batch, as after a failed commit of its own (a `COMMIT` that reported an error may still
+//! have been applied). An append is answered only after the transaction that holds it
+//! committed: an acknowledged entry survives a crash, as before.
 //!
 //! The boards' blocks go through the group too (a seal rides in the transaction of the appends
 //! queued with it), so that the file's one write lock is not fought over by eleven connections
