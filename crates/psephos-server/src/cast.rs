@@ -96,8 +96,10 @@ impl Default for CastConfig {
 /// A batch is verified in one call, each ballot under its own election
 /// ([`psephos_core::ballot::verify_ballots_of`]), then every election's verified ballots are
 /// posted to its own board, all at once (so the boards of one SQLite database share one
-/// commit of their commit group). The slot is held until the batch is answered; ballots that
-/// arrive meanwhile make the next batch larger. Why one former for the whole service: ten
+/// commit of their commit group). The slot is held until the batch is answered, or at most
+/// [`SLOT_HOLD`]; ballots that arrive meanwhile make the next batch larger. An election has at
+/// most [`CastConfig::parallel_batches`] parts of batches under way; beyond that its ballots
+/// wait in its lane, so a board slow to commit holds back its own election only. Why one former for the whole service: ten
 /// lightly loaded elections with their own formers verify and commit ten small batches where
 /// one election as busy as the ten together makes one large one; a small batch costs more per
 /// ballot (BENCHMARKS.md, "Many elections in one service").
@@ -109,6 +111,11 @@ pub struct Pipeline {
 struct Shared {
     max_batch: usize,
     max_wait: Duration,
+    /// Most parts of one election's ballots in batches at once (verified or being appended):
+    /// [`CastConfig::parallel_batches`]. While an election has that many, its new ballots wait
+    /// in its lane (and make its next part larger); a board slow to commit holds back its own
+    /// election's ballots, not the batches of the others.
+    parts_per_lane: usize,
     slots: Arc<Semaphore>,
     lanes: Mutex<Lanes>,
     /// A ballot arrived in a lane, or the pipeline is dropped.
@@ -144,6 +151,8 @@ struct Lane {
     jobs: Mutex<VecDeque<Job>>,
     /// Ballots queued or in a batch, not yet done with.
     pending: Arc<PendingCount>,
+    /// This lane's parts of batches under way ([`Shared::parts_per_lane`]).
+    parts: AtomicUsize,
 }
 
 impl Lane {
@@ -167,6 +176,7 @@ impl Pipeline {
             shared: Arc::new(Shared {
                 max_batch: config.max_batch.max(1),
                 max_wait: config.max_wait,
+                parts_per_lane: config.parallel_batches.max(1),
                 slots: Arc::new(Semaphore::new(config.parallel_batches.max(1))),
                 lanes: Mutex::new(Lanes::default()),
                 arrived: Notify::new(),
@@ -204,20 +214,32 @@ impl Shared {
         self.lock().waiting
     }
 
-    /// Up to `max_batch` waiting ballots, round robin across the lanes, with their lanes.
+    /// Up to `max_batch` waiting ballots, round robin across the lanes that may start another
+    /// part, with their lanes; each lane taken from counts one more part under way.
     fn take(&self) -> Vec<(Arc<Lane>, Job)> {
         let mut l = self.lock();
         let lanes: Vec<Arc<Lane>> = l.lanes.clone();
         let mut queues: Vec<MutexGuard<'_, VecDeque<Job>>> =
             lanes.iter().map(|lane| lane.jobs()).collect();
-        let (order, next) = round_robin(
-            &queues.iter().map(|q| q.len()).collect::<Vec<_>>(),
-            l.next,
-            self.max_batch,
-        );
-        let mut taken = Vec::with_capacity(order.len());
+        let lengths: Vec<usize> = lanes
+            .iter()
+            .zip(&queues)
+            .map(|(lane, q)| {
+                let busy = lane.parts.load(Ordering::Acquire) >= self.parts_per_lane;
+                if busy {
+                    0
+                } else {
+                    q.len()
+                }
+            })
+            .collect();
+        let (order, next) = round_robin(&lengths, l.next, self.max_batch);
+        let mut taken: Vec<(Arc<Lane>, Job)> = Vec::with_capacity(order.len());
         for i in order {
             if let Some(job) = queues[i].pop_front() {
+                if !taken.iter().any(|(lane, _)| Arc::ptr_eq(lane, &lanes[i])) {
+                    lanes[i].parts.fetch_add(1, Ordering::AcqRel);
+                }
                 taken.push((lanes[i].clone(), job));
             }
         }
@@ -252,6 +274,12 @@ fn round_robin(lengths: &[usize], start: usize, max: usize) -> (Vec<usize>, usiz
     (order, i)
 }
 
+/// How long a batch keeps its slot while its elections' parts are appended. Holding it makes
+/// the ballots that arrive meanwhile wait for the next batch, which is then larger (the
+/// appends take a few milliseconds); a board that takes longer gives the slot back so that it
+/// holds back no other election's batches.
+const SLOT_HOLD: Duration = Duration::from_millis(50);
+
 /// The former: waits for a ballot, lets the batch fill for `max_wait`, takes it when a slot is
 /// free, and hands it to [`process`]. Ends when the pipeline is dropped and nothing waits.
 async fn form(shared: Weak<Shared>) {
@@ -278,11 +306,16 @@ async fn form(shared: Weak<Shared>) {
         let Ok(slot) = s.slots.clone().acquire_owned().await else {
             return;
         };
+        let arrived = s.arrived.notified();
         let batch = s.take();
         if batch.is_empty() {
+            // Every waiting ballot's election has its parts under way: wait for one to end
+            // (or for a ballot of another election).
+            drop(slot);
+            arrived.await;
             continue;
         }
-        tokio::spawn(process(batch, slot));
+        tokio::spawn(process(s.clone(), batch, slot));
     }
 }
 
@@ -393,6 +426,7 @@ impl Caster {
             metrics,
             jobs: Mutex::new(VecDeque::new()),
             pending: Arc::default(),
+            parts: AtomicUsize::new(0),
         });
         pipeline.join(lane.clone());
         Caster {
@@ -496,18 +530,24 @@ struct Part {
 /// One batch of the [`Pipeline`]: verified in one call, then each election's verified
 /// ballots posted to its board, all elections at once; the slot is given back when every
 /// ballot is answered.
-async fn process(batch: Vec<(Arc<Lane>, Job)>, slot: OwnedSemaphorePermit) {
+async fn process(shared: Arc<Shared>, batch: Vec<(Arc<Lane>, Job)>, slot: OwnedSemaphorePermit) {
     if let Some((lane, _)) = batch.first() {
         lane.metrics.batch(batch.len());
     }
     // The reservations and pending counts are held until every ballot of the batch is answered.
     let mut _held = Vec::with_capacity(batch.len());
+    // Each lane's part stays counted until then too.
+    let mut _held_parts = Vec::new();
     let mut parts: Vec<Part> = Vec::new();
     for (lane, job) in batch {
         _held.push((job._held, job._pending));
         let i = match parts.iter().position(|p| Arc::ptr_eq(&p.lane, &lane)) {
             Some(i) => i,
             None => {
+                _held_parts.push(PartUnderWay {
+                    lane: lane.clone(),
+                    shared: shared.clone(),
+                });
                 let election = lane.election.read().await.election().cloned();
                 parts.push(Part {
                     lane,
@@ -570,8 +610,31 @@ async fn process(batch: Vec<(Arc<Lane>, Job)>, slot: OwnedSemaphorePermit) {
         .zip(sizes)
         .map(|((lane, replies), n)| post(lane, verdicts.by_ref().take(n).collect(), replies))
         .collect();
-    futures_util::future::join_all(posts).await;
-    drop(slot);
+    let mut posts = std::pin::pin!(futures_util::future::join_all(posts));
+    if tokio::time::timeout(SLOT_HOLD, posts.as_mut())
+        .await
+        .is_err()
+    {
+        drop(slot);
+        posts.await;
+    }
+}
+
+/// One lane's part of a batch, counted in [`Lane::parts`] until dropped (when every ballot of
+/// the part is answered); the former is told when that makes the lane eligible again.
+struct PartUnderWay {
+    lane: Arc<Lane>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for PartUnderWay {
+    fn drop(&mut self) {
+        let before = self.lane.parts.fetch_sub(1, Ordering::AcqRel);
+        if before == self.shared.parts_per_lane {
+            // The lane may be taken from again.
+            self.shared.arrived.notify_one();
+        }
+    }
 }
 
 /// Posts one election's verified ballots of a batch to its board and answers each ballot.
